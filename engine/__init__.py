@@ -1,0 +1,1 @@
+"""PropFlow: a rules-and-config driven process engine for property management."""

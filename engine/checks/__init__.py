@@ -1,0 +1,68 @@
+"""The validator's semantic checks, one module per check with a stable code.
+
+Each module (modelled on yamllint's rules) has ``CODE``, ``NAME``, ``SEVERITY``, a docstring
+whose first paragraph is the one-line summary and the rest the explanation published in
+``docs/checks.md``, and a ``check(library)`` generator. The list below is explicit so the
+order of output, and the set of codes, never depends on the file system.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from engine.checks import (
+    anchor_field,
+    bad_duration,
+    condition_name,
+    condition_syntax,
+    condition_value,
+    dead_end_state,
+    duplicate_id,
+    field_value,
+    final_state_exit,
+    initial_state,
+    missing_label,
+    undefined_calendar,
+    undefined_event,
+    undefined_field,
+    undefined_process,
+    undefined_role,
+    undefined_state,
+    unreachable_state,
+)
+from engine.diagnostics import Diagnostic
+from engine.loading import Library
+
+CHECKS: tuple[ModuleType, ...] = (
+    initial_state,
+    undefined_state,
+    undefined_event,
+    undefined_role,
+    undefined_field,
+    unreachable_state,
+    dead_end_state,
+    final_state_exit,
+    condition_syntax,
+    condition_name,
+    condition_value,
+    field_value,
+    bad_duration,
+    anchor_field,
+    undefined_calendar,
+    undefined_process,
+    duplicate_id,
+    missing_label,
+)
+
+
+def run_checks(library: Library) -> list[Diagnostic]:
+    """Every finding of every check on ``library``, as diagnostics."""
+    diagnostics: list[Diagnostic] = []
+    for module in CHECKS:
+        for finding in module.check(library):
+            diagnostics.append(
+                Diagnostic(
+                    module.CODE, module.SEVERITY, finding.message, finding.span, finding.also
+                )
+            )
+    return diagnostics

@@ -1,0 +1,61 @@
+"""What a check module yields, and helpers shared by the checks.
+
+A check module (one per problem, like a yamllint rule) declares ``CODE``, ``NAME`` and
+``SEVERITY`` and a ``check(library)`` generator of :class:`Finding`; the runner stamps the
+code and severity on, so a module cannot report under another module's code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from engine.diagnostics import Span
+from engine.loading import Library, Located
+from engine.model import Action, ProcessDef, TimeLimitDef
+from engine.yamlsource import JsonPath
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A problem found by a check: where, what, and optionally a related place."""
+
+    span: Span
+    message: str
+    also: tuple[tuple[str, Span], ...] = ()
+
+
+def time_limits_with_process(
+    library: Library,
+) -> Iterator[tuple[Located[TimeLimitDef], ProcessDef]]:
+    """Each time limit whose process exists, with that process (PF202 reports the others)."""
+    for located in library.time_limits:
+        process = library.process(located.definition.process)
+        if process is not None:
+            yield located, process
+
+
+def process_actions(process: ProcessDef) -> Iterator[tuple[JsonPath, Action]]:
+    """Every action of a process with its path: state entry/exit and event actions."""
+    for sid, state in process.states.items():
+        for hook in ("on_enter", "on_exit"):
+            for index, action in enumerate(getattr(state, hook)):
+                yield ("states", sid, hook, index), action
+    for eid, event in process.events.items():
+        for index, action in enumerate(event.actions):
+            yield ("events", eid, "actions", index), action
+
+
+def time_limit_actions(limit: TimeLimitDef) -> Iterator[tuple[JsonPath, Action]]:
+    """Every action of a time limit with its path: breach, due and tier actions."""
+    for hook in ("on_breach", "on_due"):
+        for index, action in enumerate(getattr(limit, hook)):
+            yield (hook, index), action
+    for tier_index, tier in enumerate(limit.tiers):
+        for index, action in enumerate(tier.actions):
+            yield ("tiers", tier_index, "actions", index), action
+
+
+def action_key(action: Action) -> str:
+    """The YAML key an action was written with (``notify``, ``set`` ...), for positions."""
+    return action.kind

@@ -1,0 +1,42 @@
+"""Unknown name in a condition (PF111): a condition uses a name that is not declared.
+
+A condition may use the process's fields (``urgency``), ``payload.FIELD`` (the event's
+payload), ``actor.id``, ``actor.role``, ``actor.roles`` and ``state``. Any other name is a
+typo or a field that was never declared, and the guard would never behave as intended.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from engine.checks.base import Finding
+from engine.checks.conditions_common import condition_sites
+from engine.conditions import ConditionSyntaxError, check_condition, parse_condition
+from engine.diagnostics import Severity
+from engine.loading import Library
+
+CODE = "PF111"
+NAME = "condition-name"
+SEVERITY = Severity.ERROR
+
+#: The problem kinds this check reports; PF112 reports the others.
+KINDS = frozenset({"unknown-name"})
+
+
+def check(library: Library) -> Iterator[Finding]:
+    yield from problems(library, KINDS)
+
+
+def problems(library: Library, kinds: frozenset[str]) -> Iterator[Finding]:
+    """Findings of the condition checker restricted to ``kinds`` (shared with PF112)."""
+    for site in condition_sites(library):
+        try:
+            condition = parse_condition(site.text)
+        except ConditionSyntaxError:
+            continue  # PF110
+        for problem in check_condition(condition, site.scope):
+            if problem.kind in kinds:
+                span = site.located.source_map.locate_in_text(
+                    (*site.located.base, *site.path), problem.offset
+                )
+                yield Finding(span, problem.message)

@@ -1,0 +1,31 @@
+"""Dead-end state (PF107): a state that is not final but has no event leading out of it.
+
+A case that enters such a state is stuck for ever: nobody can move it on and it never
+counts as finished. Add an event from this state, or mark it ``final: true`` if the
+procedure really ends there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from engine.checks.base import Finding
+from engine.checks.graph import exits
+from engine.diagnostics import Severity
+from engine.loading import Library
+
+CODE = "PF107"
+NAME = "dead-end-state"
+SEVERITY = Severity.ERROR
+
+
+def check(library: Library) -> Iterator[Finding]:
+    for located in library.processes:
+        process = located.definition
+        for sid, state in process.states.items():
+            if not state.final and not exits(process, sid):
+                yield Finding(
+                    located.at("states", sid, key=True),
+                    f"state '{sid}' is not final but no event leads out of it; "
+                    "add an event from it or mark it 'final: true'",
+                )

@@ -1,0 +1,30 @@
+"""Undefined process (PF202): a time limit names a process that is not loaded.
+
+A time limit applies to the cases of one process. If that process is not among the files
+being validated (a typo, or the process file was left out of the command), the limit would
+never run. Validate the rules together with their processes (``propflow validate processes
+rules``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from engine.checks.base import Finding
+from engine.diagnostics import Severity, suggest
+from engine.loading import Library
+
+CODE = "PF202"
+NAME = "undefined-process"
+SEVERITY = Severity.ERROR
+
+
+def check(library: Library) -> Iterator[Finding]:
+    known = library.process_ids
+    for located in library.time_limits:
+        name = located.definition.process
+        if name not in known:
+            yield Finding(
+                located.at("process"),
+                f"process '{name}' is not defined in the files being checked{suggest(name, known)}",
+            )

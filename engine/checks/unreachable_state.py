@@ -1,0 +1,33 @@
+"""Unreachable state (PF106): no sequence of events leads from the initial state to this one.
+
+A state no case can ever enter is dead weight at best, and usually means an event's ``to`` is
+misspelt or an event was deleted. Add an event that leads to the state, or remove it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from engine.checks.base import Finding
+from engine.checks.graph import reachable
+from engine.diagnostics import Severity
+from engine.loading import Library
+
+CODE = "PF106"
+NAME = "unreachable-state"
+SEVERITY = Severity.ERROR
+
+
+def check(library: Library) -> Iterator[Finding]:
+    for located in library.processes:
+        process = located.definition
+        if len(process.initial_states) != 1:
+            continue  # PF101 says why; reachability from several starts would mislead
+        seen = reachable(process)
+        for sid in process.states:
+            if sid not in seen:
+                yield Finding(
+                    located.at("states", sid, key=True),
+                    f"state '{sid}' cannot be reached from the initial state "
+                    f"'{process.initial_states[0]}'; no event leads to it",
+                )

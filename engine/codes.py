@@ -1,0 +1,158 @@
+"""The catalogue of every diagnostic code, for ``propflow codes`` and ``docs/checks.md``.
+
+Check modules document themselves in their docstrings; the loader's file-level codes are
+described here, since they come from one module (the YAML reader) rather than one each.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+
+from engine.checks import CHECKS
+from engine.diagnostics import Severity
+
+
+@dataclass(frozen=True)
+class CodeDoc:
+    """A code's documentation: its id, short name, severity, summary and explanation."""
+
+    code: str
+    name: str
+    severity: Severity
+    summary: str
+    explanation: str
+
+
+LOADER_CODES: tuple[CodeDoc, ...] = (
+    CodeDoc(
+        "PF001",
+        "unreadable-file",
+        Severity.ERROR,
+        "The file cannot be read.",
+        "The file exists but could not be opened (permissions, a broken symbolic link, "
+        "a device). Check that the file is readable by the user running the validator.",
+    ),
+    CodeDoc(
+        "PF002",
+        "not-text",
+        Severity.ERROR,
+        "The file is binary or not UTF-8 text.",
+        "PropFlow files are UTF-8 text. A file with NUL bytes is binary; a file saved in "
+        "GBK or another legacy encoding must be re-saved as UTF-8. The position is that "
+        "of the first byte that is not valid UTF-8.",
+    ),
+    CodeDoc(
+        "PF003",
+        "yaml-syntax",
+        Severity.ERROR,
+        "The file is not valid YAML.",
+        "The YAML parser stopped at the marked position: a missing colon, a bad indent, "
+        "an unclosed quote or bracket, or a tab used for indentation (YAML allows only "
+        "spaces). Several documents in one file (`---`) are also refused.",
+    ),
+    CodeDoc(
+        "PF004",
+        "duplicate-key",
+        Severity.ERROR,
+        "A key appears twice in one mapping.",
+        "Plain YAML readers silently keep the last of two equal keys, so one of two "
+        "definitions would vanish unnoticed. PropFlow reports the second occurrence and "
+        "points at the first.",
+    ),
+    CodeDoc(
+        "PF005",
+        "too-complex",
+        Severity.ERROR,
+        "The file is too large, too deeply nested, or expands too far through aliases.",
+        "Process files are small. Files over 2 MB, nesting deeper than 64 levels, or "
+        "anchors and aliases that expand to more than 200,000 values (the 'billion "
+        "laughs' attack) are refused before they can exhaust memory or time.",
+    ),
+    CodeDoc(
+        "PF006",
+        "empty-file",
+        Severity.ERROR,
+        "The file is empty.",
+        "The file holds no YAML document (only whitespace or comments). Delete it or "
+        "give it content.",
+    ),
+    CodeDoc(
+        "PF007",
+        "not-a-mapping",
+        Severity.ERROR,
+        "The top level of the file is a list or a single value.",
+        "Every PropFlow file is a mapping whose first key tells its kind: `process:`, "
+        "`estate:`, `calendars:` or `time_limits:`.",
+    ),
+    CodeDoc(
+        "PF008",
+        "unknown-kind",
+        Severity.ERROR,
+        "The kind of file cannot be told.",
+        "A process file has a `process:` key, an estate file an `estate:` key, a rules "
+        "file `calendars:` and/or `time_limits:`. A file with none of these is not a "
+        "PropFlow file; move it out of the validated directories.",
+    ),
+    CodeDoc(
+        "PF009",
+        "no-files",
+        Severity.ERROR,
+        "A directory given to validate holds no YAML.",
+        "Usually a wrong path in a CI job, which would otherwise pass while checking nothing.",
+    ),
+    CodeDoc(
+        "PF010",
+        "unsupported-yaml",
+        Severity.ERROR,
+        "The file uses a YAML feature PropFlow refuses.",
+        "Explicit tags (`!!python/object`, `!custom`) could construct objects and are "
+        "never honoured; merge keys (`<<`) and non-text keys are refused so that every "
+        "value has one plain source. Use estate patches to share definitions.",
+    ),
+    CodeDoc(
+        "PF050",
+        "schema",
+        Severity.ERROR,
+        "The file does not have the shape of its kind.",
+        "Structural validation against the kind's JSON Schema in `schemas/`: unknown "
+        "keys (usually typos, with a suggestion), missing required keys, values of the "
+        "wrong type, ids that are not lower-case snake_case. Point your editor at the "
+        "schema (the `# yaml-language-server: $schema=` line) to see these as you type.",
+    ),
+)
+
+
+def all_codes() -> list[CodeDoc]:
+    """Every code the validator can emit, in code order."""
+    docs = list(LOADER_CODES)
+    for module in CHECKS:
+        text = inspect.cleandoc(module.__doc__ or "")
+        summary, _, explanation = text.partition("\n\n")
+        docs.append(
+            CodeDoc(
+                module.CODE,
+                module.NAME,
+                module.SEVERITY,
+                " ".join(summary.split()),
+                " ".join(explanation.split()),
+            )
+        )
+    return sorted(docs, key=lambda doc: doc.code)
+
+
+def markdown() -> str:
+    """``docs/checks.md``: the published explanation of every code."""
+    lines = [
+        "# Validation codes",
+        "",
+        "Generated by `propflow codes --format markdown`; do not edit by hand.",
+        "",
+        "| code | name | severity | summary |",
+        "|---|---|---|---|",
+    ]
+    docs = all_codes()
+    lines += [f"| {d.code} | {d.name} | {d.severity.value} | {d.summary} |" for d in docs]
+    for doc in docs:
+        lines += ["", f"## {doc.code} {doc.name}", "", doc.summary, "", doc.explanation]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,548 @@
+"""Static check of a condition against the process it belongs to.
+
+The evaluator never fails at run time: a misspelt field just reads as null and the guard is
+quietly false forever. That is the worst kind of configuration bug, so every mistake that can
+be seen from the definitions alone is reported at load time instead, with the offset of the
+offending name or value and, where one is close, a "did you mean" suggestion:
+
+- unknown-name: a name that is not a field, `payload.<field>`, `actor.id`, `actor.role`,
+  `actor.roles` or `state`;
+- impossible-value: text compared with an enum field, `actor.role`/`actor.roles` or `state`
+  that is not one of its values, roles or states, so the comparison can never be true;
+- type-mismatch: comparisons that can never be true or make no sense for the types involved,
+  such as ordering text, comparing a yes/no field with text, or `in` without a list.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Literal as TypingLiteral
+
+from .ast import (
+    MEMBERSHIP_OPS,
+    ORDERING_OPS,
+    BoolOp,
+    Compare,
+    Condition,
+    Expr,
+    ListLiteral,
+    Literal,
+    Name,
+    Not,
+    iter_nodes,
+)
+from .render import literal_text
+
+SYSTEM_ROLE = "system"
+"""The engine's own role; never declared, always allowed."""
+
+FIELD_TYPES = frozenset(
+    {"text", "enum", "bool", "int", "money", "date", "datetime", "phone", "list"}
+)
+
+_FAMILY_OF_TYPE = {
+    "text": "text",
+    "enum": "text",
+    "phone": "text",
+    "bool": "bool",
+    "int": "number",
+    "money": "number",
+    "date": "date",
+    "datetime": "datetime",
+    "list": "list",
+}
+_ORDERED_FAMILIES = frozenset({"number", "date", "datetime"})
+
+ProblemKind = TypingLiteral["unknown-name", "impossible-value", "type-mismatch"]
+
+
+@dataclass(frozen=True)
+class FieldInfo:
+    """What the checker needs to know of a declared field.
+
+    `type` is one of FIELD_TYPES. `values` are the allowed values of an enum field, or the
+    allowed items of a list field whose items are an enum (empty: anything goes)."""
+
+    type: str
+    values: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ConditionScope:
+    """The names a condition may use: the process's fields, roles and states."""
+
+    fields: Mapping[str, FieldInfo]
+    roles: frozenset[str]
+    states: frozenset[str]
+
+
+@dataclass(frozen=True)
+class ConditionProblem:
+    """One mistake in a condition.
+
+    `offset` is the 0-based character offset into the condition text of the name, value or
+    operator at fault. `suggestion`, when one is likely, is what to write instead of the name,
+    value or comparison that starts at `offset` (`'urgent'` for a misspelt enum value,
+    `actor.role` for `role`), so an editor can offer it as a quick fix."""
+
+    kind: ProblemKind
+    message: str
+    offset: int
+    suggestion: str | None
+
+
+@dataclass(frozen=True)
+class _Domain:
+    """The only text values a name can hold, and how to say a value is not one of them."""
+
+    values: tuple[str, ...]
+    what: str  # "a value of enum field 'urgency'", "a role of this process", ...
+    listing: str  # "values", "roles", "states"
+
+    def problem(self, literal: Literal, value: str) -> ConditionProblem | None:
+        if value in self.values:
+            return None
+        return ConditionProblem(
+            kind="impossible-value",
+            message=f"'{value}' is not {self.what} ({self.listing}: {', '.join(self.values)})",
+            offset=literal.offset,
+            suggestion=_closest(value, self.values),
+        )
+
+
+@dataclass(frozen=True)
+class _Kind:
+    """What the checker knows of one side of a comparison."""
+
+    family: str | None  # text, number, bool, date, datetime, list; None: null or unknown
+    text: str  # how a message names it: "enum field 'urgency'", "the text 'x'"
+    name: Name | None = None  # set when this side is a (known) name
+    literal: Literal | None = None  # set when this side is a literal
+    domain: _Domain | None = None  # for text names with a closed set of values
+    item_domain: _Domain | None = None  # for lists of a closed set of values
+    item_family: str | None = None  # for lists whose item type is known
+
+    @property
+    def is_null(self) -> bool:
+        return self.literal is not None and self.literal.value is None
+
+    @property
+    def text_value(self) -> str | None:
+        if self.literal is not None and isinstance(self.literal.value, str):
+            return self.literal.value
+        return None
+
+
+_UNKNOWN = _Kind(family=None, text="an unknown name")
+
+
+def check_condition(cond: Condition, scope: ConditionScope) -> list[ConditionProblem]:
+    """All problems of a parsed condition against a process, in text order."""
+    return _Checker(scope).run(cond.expr)
+
+
+def _closest(word: str, candidates: tuple[str, ...] | list[str]) -> str | None:
+    matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    if matches:
+        return matches[0]
+    lowered = [c for c in candidates if c.lower() == word.lower()]
+    return lowered[0] if lowered else None
+
+
+def _did_you_mean(suggestion: str | None) -> str:
+    return f" (did you mean '{suggestion}'?)" if suggestion else ""
+
+
+class _Checker:
+    def __init__(self, scope: ConditionScope) -> None:
+        self.scope = scope
+        self.problems: list[ConditionProblem] = []
+        roles = tuple(sorted(scope.roles | {SYSTEM_ROLE}))
+        self.roles = _Domain(roles, "a role of this process", "roles")
+        self.states = _Domain(tuple(sorted(scope.states)), "a state of this process", "states")
+
+    def run(self, root: Expr) -> list[ConditionProblem]:
+        kinds: dict[int, _Kind] = {}
+        for node in iter_nodes(root):
+            if isinstance(node, Name):
+                kinds[id(node)] = self.resolve(node)
+        self.check_truth_value(root)
+        for node in iter_nodes(root):
+            if isinstance(node, Compare):
+                self.check_compare(
+                    node, self.kind_of(node.left, kinds), self.kind_of(node.right, kinds)
+                )
+            elif isinstance(node, BoolOp):
+                for operand in node.operands:
+                    self.check_truth_value(operand)
+            elif isinstance(node, Not):
+                self.check_truth_value(node.operand)
+        return sorted(self.problems, key=lambda problem: problem.offset)
+
+    def report(
+        self, kind: ProblemKind, message: str, offset: int, suggestion: str | None = None
+    ) -> None:
+        self.problems.append(ConditionProblem(kind, message, offset, suggestion))
+
+    # -- names -------------------------------------------------------------------------------
+
+    def field_kind(self, name: Name, field_name: str) -> _Kind:
+        info = self.scope.fields[field_name]
+        written = name.dotted
+        family = _FAMILY_OF_TYPE.get(info.type)
+        domain = item_domain = None
+        if info.type == "enum" and info.values:
+            domain = _Domain(info.values, f"a value of enum field '{written}'", "values")
+        if info.type == "list" and info.values:
+            item_domain = _Domain(
+                info.values, f"an allowed item of list field '{written}'", "values"
+            )
+        return _Kind(
+            family=family,
+            text=f"{info.type} field '{written}'",
+            name=name,
+            domain=domain,
+            item_domain=item_domain,
+        )
+
+    def resolve(self, name: Name) -> _Kind:
+        """The kind of a name, reporting it when it does not exist."""
+        path = name.path
+        fields = self.scope.fields
+        head = path[0]
+        if path == ("state",):
+            return _Kind("text", "state", name=name, domain=self.states)
+        if len(path) == 1 and head in fields:
+            return self.field_kind(name, head)
+        if path == ("actor", "id"):
+            return _Kind("text", "actor.id", name=name)
+        if path == ("actor", "role"):
+            return _Kind("text", "actor.role", name=name, domain=self.roles)
+        if path == ("actor", "roles"):
+            return _Kind(
+                "list", "actor.roles", name=name, item_domain=self.roles, item_family="text"
+            )
+        if len(path) == 2 and head == "payload" and path[1] in fields:
+            return self.field_kind(name, path[1])
+        self.report_unknown(name)
+        return _UNKNOWN
+
+    def report_unknown(self, name: Name) -> None:
+        path = name.path
+        head = path[0]
+        fields = list(self.scope.fields)
+        actor_names = ["actor.id", "actor.role", "actor.roles"]
+        payload_names = [f"payload.{f}" for f in fields]
+        if len(path) == 1:
+            quoted = self.looks_like_unquoted_value(head)
+            if quoted:
+                self.report(
+                    "unknown-name",
+                    f"'{head}' is not a field; to compare with the text {head}, "
+                    f"put it in quotes: '{head}'",
+                    name.offset,
+                    f"'{head}'",
+                )
+                return
+            if head == "actor":
+                self.report(
+                    "unknown-name",
+                    "'actor' needs a part: actor.id, actor.role or actor.roles",
+                    name.offset,
+                    "actor.role",
+                )
+                return
+            if head == "payload":
+                self.report(
+                    "unknown-name",
+                    "'payload' needs a field name after it, like payload.<field>",
+                    name.offset,
+                )
+                return
+            suggestion = _closest(head, [*fields, "state"])
+            if suggestion is None and head in ("id", "role", "roles"):
+                suggestion = f"actor.{head}"
+            self.report(
+                "unknown-name",
+                f"field '{head}' is not defined{_did_you_mean(suggestion)}",
+                name.offset,
+                suggestion,
+            )
+            return
+        dotted = name.dotted
+        if head == "actor":
+            suggestion = _closest(dotted, actor_names)
+            self.report(
+                "unknown-name",
+                f"'{dotted}' is not defined: the actor has only actor.id, actor.role and "
+                f"actor.roles{_did_you_mean(suggestion)}",
+                name.offset,
+                suggestion,
+            )
+            return
+        if head == "payload":
+            if len(path) == 2:
+                suggestion = _closest(dotted, payload_names)
+                self.report(
+                    "unknown-name",
+                    f"payload field '{path[1]}' is not defined{_did_you_mean(suggestion)}",
+                    name.offset,
+                    suggestion,
+                )
+                return
+            suggestion = f"payload.{path[1]}" if path[1] in fields else None
+            self.report(
+                "unknown-name",
+                f"'{dotted}' is not allowed: a payload name has one part after 'payload.'"
+                f"{_did_you_mean(suggestion)}",
+                name.offset,
+                suggestion,
+            )
+            return
+        if head in fields or head == "state":
+            self.report(
+                "unknown-name",
+                f"'{dotted}' is not allowed: only actor.* and payload.* names have parts "
+                f"after a '.'{_did_you_mean(head)}",
+                name.offset,
+                head,
+            )
+            return
+        suggestion = _closest(dotted, actor_names + payload_names)
+        self.report(
+            "unknown-name",
+            f"'{dotted}' is not defined: names with a '.' start with 'actor.' or 'payload.'"
+            f"{_did_you_mean(suggestion)}",
+            name.offset,
+            suggestion,
+        )
+
+    def looks_like_unquoted_value(self, word: str) -> bool:
+        """Whether a bare word is an enum value, role or state: text that lost its quotes."""
+        if word in self.scope.fields:
+            return False
+        if word in self.scope.roles or word in self.scope.states:
+            return True
+        return any(word in info.values for info in self.scope.fields.values())
+
+    def kind_of(self, expr: Expr, kinds: dict[int, _Kind]) -> _Kind:
+        if isinstance(expr, Name):
+            return kinds[id(expr)]
+        if isinstance(expr, Literal):
+            return _literal_kind(expr)
+        if isinstance(expr, ListLiteral):
+            return _Kind("list", "a list")
+        return _Kind("bool", "a condition")
+
+    # -- comparisons -------------------------------------------------------------------------
+
+    def check_truth_value(self, expr: Expr) -> None:
+        """A bare text, number or list where a condition belongs is always true or false."""
+        if isinstance(expr, Literal) and not (expr.value is None or isinstance(expr.value, bool)):
+            self.report(
+                "type-mismatch",
+                f"{literal_text(expr.value)} on its own is not a condition; "
+                "compare it with a field, like urgency == 'urgent'",
+                expr.offset,
+            )
+        elif isinstance(expr, ListLiteral):
+            self.report(
+                "type-mismatch",
+                "a list on its own is not a condition; use it with 'in', like x in ['a', 'b']",
+                expr.offset,
+            )
+
+    def check_compare(self, node: Compare, left: _Kind, right: _Kind) -> None:
+        if left.name is None and right.name is None:
+            return  # only literals (or unknown names, already reported)
+        if node.op in ORDERING_OPS:
+            self.check_ordering(node, left, right)
+        elif node.op in MEMBERSHIP_OPS:
+            self.check_membership(node, left, right)
+        else:
+            if left.name is None:
+                left, right = right, left
+            self.check_equality(node, left, right)
+
+    def check_ordering(self, node: Compare, left: _Kind, right: _Kind) -> None:
+        op = node.op
+        for side in (left, right):
+            if side.is_null:
+                self.report(
+                    "type-mismatch",
+                    f"comparing with null using '{op}' is always false; use == null or != null",
+                    node.offset,
+                )
+                return
+        for side in (left, right):
+            # A literal's type is judged against the name it is compared with, below: text is
+            # fine next to a date field ('2026-01-31') and wrong next to a number field.
+            if side.name is None:
+                continue
+            if side.family is not None and side.family not in _ORDERED_FAMILIES:
+                self.report(
+                    "type-mismatch",
+                    f"{side.text} has no order, so '{op}' cannot be used on it; use ==, != or in",
+                    node.offset,
+                )
+                return
+        if left.name is None:
+            left, right = right, left
+        self.check_same_family(node, left, right)
+
+    def check_equality(self, node: Compare, name: _Kind, other: _Kind) -> None:
+        if name.family is None or other.family is None or other.is_null:
+            return
+        value = other.text_value
+        if name.family == "list" and other.family != "list" and other.literal is not None:
+            replacement = f"{literal_text(other.literal.value)} in {_written(name)}"
+            self.report(
+                "type-mismatch",
+                f"{name.text} is a list, so it never equals {other.text}; "
+                f"to test one item write {replacement}",
+                min(node.left.offset, node.right.offset),
+                replacement,
+            )
+            return
+        if not self.check_same_family(node, name, other):
+            return
+        if name.domain is not None and value is not None and other.literal is not None:
+            self.add(name.domain.problem(other.literal, value))
+
+    def check_membership(self, node: Compare, left: _Kind, right: _Kind) -> None:
+        op = node.op
+        if right.is_null or (right.family is not None and right.family != "list"):
+            self.report(
+                "type-mismatch",
+                f"'{op}' needs a list on the right, like ['a', 'b'], but {right.text} "
+                "is not a list",
+                node.offset,
+            )
+            return
+        if left.family == "list":
+            self.report(
+                "type-mismatch",
+                f"the left side of '{op}' must be a single value, but {left.text} is a list",
+                node.offset,
+            )
+            return
+        if left.is_null:
+            self.report(
+                "type-mismatch",
+                f"null is never in a list, so '{op}' is always false; use == null",
+                node.offset,
+            )
+            return
+        if isinstance(node.right, ListLiteral):
+            if left.name is None:
+                return
+            for item in node.right.items:
+                item_kind = _literal_kind(item)
+                if item_kind.is_null or left.family is None:
+                    continue
+                if not self.check_same_family(node, left, item_kind, offset=item.offset):
+                    continue
+                value = item_kind.text_value
+                if left.domain is not None and value is not None:
+                    self.add(left.domain.problem(item, value))
+            return
+        # A list-valued name on the right: actor.roles or a list field.
+        value = left.text_value
+        if left.literal is not None and value is not None and right.item_domain is not None:
+            self.add(right.item_domain.problem(left.literal, value))
+        elif (
+            left.family is not None
+            and right.item_family is not None
+            and left.family != right.item_family
+        ):
+            self.report(
+                "type-mismatch",
+                f"{right.text} holds text, so {left.text} is never in it",
+                node.offset,
+            )
+
+    def check_same_family(
+        self, node: Compare, name: _Kind, other: _Kind, offset: int | None = None
+    ) -> bool:
+        """Report a comparison between different types; True when the types agree."""
+        where = offset
+        if where is None:
+            where = other.literal.offset if other.literal is not None else node.offset
+        if name.family is None or other.family is None:
+            return True
+        value = other.text_value
+        if name.family in ("date", "datetime") and value is not None:
+            if _parses_as(name.family, value):
+                return True
+            example = "YYYY-MM-DD" if name.family == "date" else "YYYY-MM-DDTHH:MM"
+            self.report(
+                "type-mismatch",
+                f"{other.text} is not a {name.family}; write it as {example}",
+                where,
+            )
+            return False
+        if name.family == other.family:
+            return True
+        suggestion = None
+        hint = ""
+        if name.family == "bool" and value is not None:
+            hint = "; write true or false without quotes"
+            if value.lower() in ("true", "false"):
+                suggestion = value.lower()
+        elif name.family == "number" and value is not None:
+            hint = "; write numbers without quotes"
+            if _is_plain_number(value):
+                suggestion = value
+        elif name.family == "text" and other.family == "number" and other.literal is not None:
+            hint = "; put text in quotes"
+            suggestion = f"'{literal_text(other.literal.value)}'"
+        self.report(
+            "type-mismatch",
+            f"{name.text} is compared with {other.text}, which can never match{hint}",
+            where,
+            suggestion,
+        )
+        return False
+
+    def add(self, problem: ConditionProblem | None) -> None:
+        if problem is not None:
+            self.problems.append(problem)
+
+
+def _written(kind: _Kind) -> str:
+    return kind.name.dotted if kind.name is not None else kind.text
+
+
+def _literal_kind(literal: Literal) -> _Kind:
+    value = literal.value
+    if value is None:
+        return _Kind(None, "null", literal=literal)
+    if isinstance(value, bool):
+        return _Kind("bool", literal_text(value), literal=literal)
+    if isinstance(value, str):
+        return _Kind("text", f"the text {literal_text(value)}", literal=literal)
+    return _Kind("number", f"the number {literal_text(value)}", literal=literal)
+
+
+def _parses_as(family: str, value: str) -> bool:
+    try:
+        if family == "date":
+            date.fromisoformat(value)
+        else:
+            datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_plain_number(value: str) -> bool:
+    digits = value[1:] if value.startswith("-") else value
+    whole, _, fraction = digits.partition(".")
+    return (
+        whole.isascii()
+        and whole.isdigit()
+        and (fraction == "" or (fraction.isascii() and fraction.isdigit()))
+    )

@@ -1,0 +1,287 @@
+"""Recursive-descent parser for the condition language.
+
+Grammar, loosest binding first (the same order as Python, so conditions read as expected):
+
+    condition  := or_expr EOF
+    or_expr    := and_expr ("or" and_expr)*
+    and_expr   := not_expr ("and" not_expr)*
+    not_expr   := "not" not_expr | comparison
+    comparison := operand [compare_op operand]      -- no chaining
+    compare_op := "==" | "!=" | "<" | "<=" | ">" | ">=" | "in" | "not" "in"
+    operand    := literal | NAME | list | "(" or_expr ")"
+    list       := "[" [literal ("," literal)*] "]"
+    literal    := STRING | NUMBER | "true" | "false" | "null"
+
+Nesting (parentheses, `not`, lists) deeper than MAX_DEPTH is a syntax error, and the text
+length is capped by the lexer, so a hostile or mistaken condition can cost neither a
+RecursionError nor unbounded time.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from .ast import (
+    BoolOp,
+    BoolOpKind,
+    Compare,
+    CompareOp,
+    Condition,
+    Expr,
+    ListLiteral,
+    Literal,
+    LiteralValue,
+    Name,
+    Not,
+)
+from .lexer import ConditionSyntaxError, Token, tokenize
+
+MAX_DEPTH = 50
+"""Deepest nesting of parentheses, `not` and lists accepted."""
+
+_LITERAL_KEYWORDS: dict[str, LiteralValue] = {"true": True, "false": False, "null": None}
+
+
+def parse_condition(text: str) -> Condition:
+    """Parse condition text into a Condition. Raises ConditionSyntaxError (and nothing else)."""
+    if not isinstance(text, str):
+        raise ConditionSyntaxError(
+            f"a condition must be text in quotes, not {type(text).__name__}", 0
+        )
+    tokens = tokenize(text)
+    if tokens[0].kind == "eof":
+        raise ConditionSyntaxError("the condition is empty", 0)
+    parser = _Parser(tokens)
+    expr = parser.or_expr()
+    parser.expect_end()
+    return Condition(text=text, expr=expr)
+
+
+def _describe(token: Token) -> str:
+    if token.kind == "eof":
+        return "the end of the condition"
+    if token.kind == "string":
+        return "a text value"
+    if token.kind == "number":
+        return f"the number {token.value}"
+    if token.kind == "name":
+        assert isinstance(token.value, tuple)
+        return f"the name '{'.'.join(token.value)}'"
+    return f"'{token.value}'"
+
+
+class _Parser:
+    def __init__(self, tokens: list[Token]) -> None:
+        self.tokens = tokens
+        self.index = 0
+        self.depth = 0
+
+    @property
+    def current(self) -> Token:
+        return self.tokens[self.index]
+
+    def advance(self) -> Token:
+        token = self.tokens[self.index]
+        if token.kind != "eof":
+            self.index += 1
+        return token
+
+    def at_keyword(self, word: str) -> bool:
+        return self.current.kind == "keyword" and self.current.value == word
+
+    def enter(self, token: Token) -> None:
+        """Count one level of nesting; refuse to go deeper than MAX_DEPTH."""
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise ConditionSyntaxError(
+                f"the condition is nested too deeply (more than {MAX_DEPTH} levels)",
+                token.offset,
+            )
+
+    def leave(self) -> None:
+        self.depth -= 1
+
+    def expect_end(self) -> None:
+        token = self.current
+        if token.kind != "eof":
+            raise self.unexpected(token, "after a complete condition")
+
+    def unexpected(self, token: Token, where: str) -> ConditionSyntaxError:
+        """The error for a token that cannot continue what came before, with a hint for the
+        usual slips."""
+        if token.kind == ")":
+            return ConditionSyntaxError("')' has no matching '('", token.offset)
+        if token.kind == "name" and token.value == ("is",):
+            return ConditionSyntaxError("use '==' or '!=' instead of 'is' / 'is not'", token.offset)
+        return ConditionSyntaxError(
+            f"unexpected {_describe(token)} {where} (is an 'and', 'or' or an operator missing?)",
+            token.offset,
+        )
+
+    def or_expr(self) -> Expr:
+        return self.bool_chain("or")
+
+    def and_expr(self) -> Expr:
+        return self.bool_chain("and")
+
+    def bool_chain(self, op: BoolOpKind) -> Expr:
+        parse_operand = self.and_expr if op == "or" else self.not_expr
+        first = parse_operand()
+        if not self.at_keyword(op):
+            return first
+        operands = [first]
+        while self.at_keyword(op):
+            self.advance()
+            operands.append(parse_operand())
+        return BoolOp(op, tuple(operands), offset=first.offset)
+
+    def not_expr(self) -> Expr:
+        if self.at_keyword("not"):
+            token = self.advance()
+            self.enter(token)
+            operand = self.not_expr()
+            self.leave()
+            return Not(operand, offset=token.offset)
+        return self.comparison()
+
+    def comparison(self) -> Expr:
+        left = self.operand()
+        token = self.current
+        op: CompareOp
+        if token.kind == "op":
+            assert isinstance(token.value, str)
+            op = _compare_op(token.value)
+            self.advance()
+        elif token.kind == "keyword" and token.value == "in":
+            op = "in"
+            self.advance()
+        elif token.kind == "keyword" and token.value == "not":
+            self.advance()
+            if not self.at_keyword("in"):
+                raise ConditionSyntaxError(
+                    f"expected 'in' after 'not' here, but found {_describe(self.current)}",
+                    self.current.offset,
+                )
+            self.advance()
+            op = "not in"
+        else:
+            return left
+        right = self.operand(after=token)
+        follower = self.current
+        if follower.kind == "op" or (
+            follower.kind == "keyword" and follower.value in ("in", "not")
+        ):
+            raise ConditionSyntaxError(
+                "comparisons cannot be chained; join them with 'and', like a < b and b < c",
+                follower.offset,
+            )
+        return Compare(op, left, right, offset=token.offset)
+
+    def operand(self, after: Token | None = None) -> Expr:
+        token = self.current
+        if token.kind in ("string", "number") or (
+            token.kind == "keyword" and token.value in _LITERAL_KEYWORDS
+        ):
+            return self.literal()
+        if token.kind == "name":
+            self.advance()
+            assert isinstance(token.value, tuple)
+            return Name(token.value, offset=token.offset)
+        if token.kind == "(":
+            self.advance()
+            self.enter(token)
+            inner = self.or_expr()
+            self.leave()
+            if self.current.kind != ")":
+                if self.current.kind == "eof":
+                    raise ConditionSyntaxError("this '(' is never closed", token.offset)
+                raise self.unexpected(self.current, "inside parentheses")
+            self.advance()
+            return inner
+        if token.kind == "[":
+            return self.list_literal()
+        raise self.expected_value(token, after)
+
+    def expected_value(self, token: Token, after: Token | None) -> ConditionSyntaxError:
+        if token.kind == "eof":
+            where = f" after '{after.value}'" if after is not None else ""
+            return ConditionSyntaxError(
+                f"the condition ends too early: a value is missing{where}", token.offset
+            )
+        return ConditionSyntaxError(
+            "expected a value (a field name, 'text', a number, true, false, null or a list) "
+            f"but found {_describe(token)}",
+            token.offset,
+        )
+
+    def literal(self) -> Literal:
+        token = self.advance()
+        value = token.value
+        if token.kind == "keyword" and isinstance(value, str):
+            return Literal(_LITERAL_KEYWORDS[value], offset=token.offset)
+        if isinstance(value, (str, int, Decimal)):
+            return Literal(value, offset=token.offset)
+        raise AssertionError(f"not a literal token: {token}")
+
+    def list_literal(self) -> ListLiteral:
+        opening = self.advance()
+        self.enter(opening)
+        items: list[Literal] = []
+        while self.current.kind != "]":
+            items.append(self.list_item(opening))
+            separator = self.current
+            if separator.kind == ",":
+                self.advance()
+                after_comma = self.current
+                if after_comma.kind == "]":
+                    raise ConditionSyntaxError("a value is missing before ']'", after_comma.offset)
+            elif separator.kind == "eof":
+                raise ConditionSyntaxError("this '[' is never closed", opening.offset)
+            elif separator.kind != "]":
+                raise ConditionSyntaxError(
+                    f"expected ',' or ']' in the list but found {_describe(separator)}",
+                    separator.offset,
+                )
+        self.advance()
+        self.leave()
+        return ListLiteral(tuple(items), offset=opening.offset)
+
+    def list_item(self, opening: Token) -> Literal:
+        token = self.current
+        if token.kind in ("string", "number") or (
+            token.kind == "keyword" and token.value in _LITERAL_KEYWORDS
+        ):
+            return self.literal()
+        if token.kind == "name":
+            assert isinstance(token.value, tuple)
+            dotted = ".".join(token.value)
+            raise ConditionSyntaxError(
+                f"list items must be values; to mean the text {dotted}, "
+                f"put it in quotes: '{dotted}'",
+                token.offset,
+            )
+        if token.kind == "]":
+            raise ConditionSyntaxError("a value is missing before ']'", token.offset)
+        if token.kind == "eof":
+            raise ConditionSyntaxError("this '[' is never closed", opening.offset)
+        raise ConditionSyntaxError(
+            f"list items must be values ('text', numbers, true, false or null), "
+            f"not {_describe(token)}",
+            token.offset,
+        )
+
+
+def _compare_op(symbol: str) -> CompareOp:
+    if symbol == "==":
+        return "=="
+    if symbol == "!=":
+        return "!="
+    if symbol == "<":
+        return "<"
+    if symbol == "<=":
+        return "<="
+    if symbol == ">":
+        return ">"
+    if symbol == ">=":
+        return ">="
+    raise AssertionError(f"not a comparison operator: {symbol}")

@@ -1,0 +1,58 @@
+"""Diagnostics: what every user-caused error becomes.
+
+A consultant who mistypes a state name must get ``path:line:col: error PF102 ...`` and never a
+traceback, so every problem the loader or a check finds is a :class:`Diagnostic` value with a
+stable code and a source position, and is only turned into text at the edge (the CLI).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    """How bad a finding is: errors fail validation, warnings only under ``--strict``."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    """A position in a source file: 1-based line and column, as editors count them."""
+
+    file: str
+    line: int
+    column: int
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One finding, with where it is and, optionally, a related place (``also``).
+
+    ``also`` points at a second location that explains the first, such as the first
+    definition of a duplicated id or the standard-library line a patch met.
+    """
+
+    code: str
+    severity: Severity
+    message: str
+    span: Span
+    also: tuple[tuple[str, Span], ...] = ()
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        """Order by file, position, then code, so output is stable across runs."""
+        return (self.span.file, self.span.line, self.span.column, self.code)
+
+
+def suggest(name: str, candidates: Iterable[str]) -> str:
+    """Return `` (did you mean 'x'?)`` for the closest candidate, or an empty string.
+
+    A near miss is the commonest consultant error (``dispached``), and naming the intended
+    id turns a puzzle into a one-character fix.
+    """
+    close = difflib.get_close_matches(name, sorted(candidates), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""

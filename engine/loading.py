@@ -1,0 +1,193 @@
+"""Loading: files and directories → typed definitions with their source positions.
+
+The pipeline for each file is read → parse (positions kept) → tell its kind → check its
+structure against the kind's JSON Schema → build the pydantic definitions. A file that fails a
+step is reported and left out of later steps, so one broken file never hides the problems of
+the others and never produces a cascade of follow-on errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+from pydantic import ValidationError
+
+from engine.diagnostics import Diagnostic, Severity, Span
+from engine.model import CalendarDef, EstateDef, ProcessDef, TimeLimitDef
+from engine.model.common import keyed
+from engine.schemas import SCHEMA_CODE, FileKind, detect_kind, validate_structure
+from engine.yamlsource import JsonPath, SourceDocument, SourceMap, load_document
+
+YAML_SUFFIXES = (".yaml", ".yml")
+
+T = TypeVar("T")
+
+
+class UsageError(Exception):
+    """A mistake in how the command was called (a path that does not exist): exit code 2."""
+
+
+@dataclass(frozen=True)
+class Located(Generic[T]):
+    """A definition with the source map of the file it came from and its path inside it."""
+
+    definition: T
+    source_map: SourceMap
+    base: JsonPath = ()
+
+    def at(self, *path: str | int, key: bool = False) -> Span:
+        """The span of ``path`` below this definition (its key if ``key``)."""
+        return self.source_map.locate((*self.base, *path), key=key)
+
+
+@dataclass
+class Library:
+    """Every definition loaded from a set of files, in load order, duplicates included.
+
+    Duplicates are kept (and reported by a check) rather than dropped, so the report can
+    name both places; lookups by id return the first definition.
+    """
+
+    processes: list[Located[ProcessDef]] = field(default_factory=list)
+    calendars: list[Located[CalendarDef]] = field(default_factory=list)
+    time_limits: list[Located[TimeLimitDef]] = field(default_factory=list)
+    estates: list[Located[EstateDef]] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+
+    def process(self, process_id: str) -> ProcessDef | None:
+        """The first process with this id, if any."""
+        for located in self.processes:
+            if located.definition.id == process_id:
+                return located.definition
+        return None
+
+    @property
+    def process_ids(self) -> list[str]:
+        """Ids of all loaded processes, in load order."""
+        return [p.definition.id for p in self.processes]
+
+    @property
+    def calendar_ids(self) -> list[str]:
+        """Ids of all loaded calendars, in load order."""
+        return [c.definition.id for c in self.calendars]
+
+
+@dataclass
+class LoadResult:
+    """A library and every diagnostic found while loading it."""
+
+    library: Library
+    diagnostics: list[Diagnostic]
+
+
+def discover(paths: Iterable[Path]) -> tuple[list[Path], list[Diagnostic]]:
+    """The YAML files named by ``paths``: files as given, directories searched recursively.
+
+    Hidden directories (``.git``) are skipped. A path that does not exist is a usage error; a
+    directory without YAML is a diagnostic, since it is usually a wrong path in a CI job.
+    """
+    files: list[Path] = []
+    diagnostics: list[Diagnostic] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(
+                p
+                for p in path.rglob("*")
+                if p.suffix in YAML_SUFFIXES
+                and (p.is_file() or p.is_symlink())
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+            if not found:
+                diagnostics.append(
+                    Diagnostic(
+                        "PF009",
+                        Severity.ERROR,
+                        "no YAML files (*.yaml, *.yml) in this directory",
+                        Span(str(path), 1, 1),
+                    )
+                )
+            files.extend(found)
+        elif path.exists() or path.is_symlink():
+            files.append(path)
+        else:
+            raise UsageError(f"no such file or directory: {path}")
+    unique = list(dict.fromkeys(files))
+    return unique, diagnostics
+
+
+def load_library(paths: Iterable[Path]) -> LoadResult:
+    """Load every PropFlow file under ``paths`` into one :class:`Library`."""
+    files, diagnostics = discover(paths)
+    library = Library()
+    for path in files:
+        diagnostics.extend(load_file(path, library))
+    return LoadResult(library, diagnostics)
+
+
+def load_file(path: Path, library: Library) -> list[Diagnostic]:
+    """Load one file into ``library``; return what was wrong with it."""
+    document, diagnostics = load_document(path)
+    library.files.append(str(path))
+    if document is None:
+        return diagnostics
+    kind = detect_kind(document.data)
+    if kind is None:
+        keys = ", ".join(f"'{k}'" for k in list(document.data)[:3]) or "nothing"
+        diagnostics.append(
+            Diagnostic(
+                "PF008",
+                Severity.ERROR,
+                f"cannot tell what kind of PropFlow file this is (it starts with {keys}); "
+                "expected 'process:', 'estate:', 'calendars:' or 'time_limits:'",
+                document.source_map.locate(()),
+            )
+        )
+        return diagnostics
+    structural = validate_structure(document, kind)
+    diagnostics.extend(structural)
+    if structural:
+        return diagnostics
+    diagnostics.extend(_build(document, kind, library))
+    return diagnostics
+
+
+def _build(document: SourceDocument, kind: FileKind, library: Library) -> list[Diagnostic]:
+    """Build definitions from a structurally valid document."""
+    data, source_map = document.data, document.source_map
+    try:
+        if kind is FileKind.PROCESS:
+            library.processes.append(Located(ProcessDef.model_validate(data), source_map))
+        elif kind is FileKind.ESTATE:
+            library.estates.append(Located(EstateDef.model_validate(data), source_map))
+        else:
+            for base, item in _items(data, "calendars"):
+                library.calendars.append(
+                    Located(CalendarDef.model_validate(item), source_map, base)
+                )
+            for base, item in _items(data, "time_limits"):
+                library.time_limits.append(
+                    Located(TimeLimitDef.model_validate(item), source_map, base)
+                )
+    except ValidationError as exc:
+        return [_model_error(document, error) for error in exc.errors()]
+    return []
+
+
+def _items(data: dict[str, Any], collection: str) -> Iterator[tuple[JsonPath, Any]]:
+    for item_id, item in keyed(data.get(collection) or {}).items():
+        yield (collection, item_id), item
+
+
+def _model_error(document: SourceDocument, error: Any) -> Diagnostic:
+    """A pydantic error, for the rare shape the schema let through; still positioned."""
+    path = tuple(part for part in error.get("loc", ()) if isinstance(part, (str, int)))
+    where = ".".join(str(p) for p in path) or "the top level"
+    return Diagnostic(
+        SCHEMA_CODE,
+        Severity.ERROR,
+        f"{where}: {error.get('msg', 'invalid value')}",
+        document.source_map.locate(path),
+    )

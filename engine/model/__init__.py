@@ -1,0 +1,33 @@
+"""The typed, immutable definitions that YAML files load into.
+
+Data flows one way — files, then these definitions, then the runtime — so nothing after the
+loader ever looks at raw YAML again.
+"""
+
+from engine.model.actions import Action, Assign, Escalate, Fire, Notify, SetFields
+from engine.model.common import Label, localized
+from engine.model.estate import EstateDef
+from engine.model.process import EventDef, FieldDef, ProcessDef, RoleDef, StateDef
+from engine.model.rules import CalendarDef, Extension, Tier, TimeLimitDef, Trigger
+
+__all__ = [
+    "Action",
+    "Assign",
+    "CalendarDef",
+    "Escalate",
+    "EstateDef",
+    "EventDef",
+    "Extension",
+    "FieldDef",
+    "Fire",
+    "Label",
+    "Notify",
+    "ProcessDef",
+    "RoleDef",
+    "SetFields",
+    "StateDef",
+    "Tier",
+    "TimeLimitDef",
+    "Trigger",
+    "localized",
+]

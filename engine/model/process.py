@@ -1,0 +1,154 @@
+"""Process definitions: the state machine of one procedure and the form it fills in."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from engine.conditions import Condition, ConditionSyntaxError, parse_condition
+from engine.model.actions import ActionList, parse_actions
+from engine.model.common import Definition, Label, as_tuple, keyed
+
+FieldType = Literal["text", "enum", "bool", "int", "money", "date", "datetime", "phone", "list"]
+
+#: The engine's own role: timers, breach actions and linked cases act as it.
+SYSTEM_ROLE = "system"
+
+
+class RoleDef(Definition):
+    """A role that people act in (接待员, 维修主管 ...), with its duties for the manual."""
+
+    id: str
+    label: Label | None = None
+    duties: Label | None = None
+    description: Label | None = None
+
+
+class FieldDef(Definition):
+    """A field of the case's form (《报修单》 ...), typed so payloads can be checked."""
+
+    id: str
+    type: FieldType
+    label: Label | None = None
+    description: Label | None = None
+    required: bool = False
+    default: Any = None
+    values: tuple[str, ...] = ()
+    value_labels: Mapping[str, Label] | None = None
+    min: float | None = None
+    max: float | None = None
+    items: FieldType = "text"
+
+
+class StateDef(Definition):
+    """A state of the procedure, with the actions run on entering and leaving it."""
+
+    id: str
+    label: Label | None = None
+    description: Label | None = None
+    initial: bool = False
+    final: bool = False
+    on_enter: ActionList = ()
+    on_exit: ActionList = ()
+
+    @field_validator("on_enter", "on_exit", mode="before")
+    @classmethod
+    def _actions(cls, raw: Any) -> Any:
+        return parse_actions(raw)
+
+
+def parse_guard(text: Any) -> Condition | None:
+    """Parse a condition, or ``None`` when it is absent or broken.
+
+    A broken condition is reported by the condition checks with its position; the
+    definition must still load so that every other problem is reported in the same run.
+    """
+    if not isinstance(text, str):
+        return None
+    try:
+        return parse_condition(text)
+    except ConditionSyntaxError:
+        return None
+
+
+class EventDef(Definition):
+    """An event: a transition from some states to one, guarded by roles and a condition."""
+
+    id: str
+    label: Label | None = None
+    description: Label | None = None
+    sources: tuple[str, ...] = Field(alias="from")
+    target: str | None = Field(default=None, alias="to")
+    roles: tuple[str, ...]
+    condition: str | None = Field(default=None, alias="if")
+    guard: Condition | None = None
+    requires: tuple[str, ...] = ()
+    assigns: Mapping[str, Any] = Field(default_factory=dict, alias="set")
+    actions: ActionList = ()
+
+    model_config = Definition.model_config | {"populate_by_name": True}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _prepare(cls, raw: Any) -> Any:
+        if isinstance(raw, Mapping):
+            raw = dict(raw)
+            raw["from"] = as_tuple(raw.get("from"))
+            raw["roles"] = as_tuple(raw.get("roles"))
+            raw["actions"] = parse_actions(raw.get("actions"))
+            raw["guard"] = parse_guard(raw.get("if"))
+        return raw
+
+    @property
+    def internal(self) -> bool:
+        """An event without ``to`` records something without leaving the state."""
+        return self.target is None
+
+
+class ProcessDef(Definition):
+    """One procedure: roles, form fields, states and events.
+
+    ``version`` is a content hash of the definition; a case records it when opened and keeps
+    running on that version even after the YAML changes.
+    """
+
+    id: str = Field(alias="process")
+    title: Label
+    description: Label | None = None
+    scope: Label | None = None
+    source: str | None = None
+    record: Label | None = None
+    roles: Mapping[str, RoleDef]
+    fields: Mapping[str, FieldDef]
+    states: Mapping[str, StateDef]
+    events: Mapping[str, EventDef]
+    version: str = ""
+
+    model_config = Definition.model_config | {"populate_by_name": True}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _prepare(cls, raw: Any) -> Any:
+        if isinstance(raw, Mapping):
+            raw = dict(raw)
+            version = hashlib.sha256(
+                json.dumps(raw, sort_keys=True, default=str, ensure_ascii=False).encode()
+            ).hexdigest()[:16]
+            for key in ("roles", "fields", "states", "events"):
+                raw[key] = keyed(raw.get(key) or {})
+            raw.setdefault("version", version)
+        return raw
+
+    @property
+    def initial_states(self) -> list[str]:
+        """Ids of states marked initial (a valid process has exactly one)."""
+        return [sid for sid, state in self.states.items() if state.initial]
+
+    @property
+    def role_ids(self) -> frozenset[str]:
+        """Declared roles plus the built-in ``system`` role."""
+        return frozenset(self.roles) | {SYSTEM_ROLE}

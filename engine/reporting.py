@@ -1,0 +1,111 @@
+"""Rendering diagnostics for people (with the source line and a caret), JSON and GitHub.
+
+The human form is ``path:line:col: error CODE message`` followed by the offending line and a
+caret, the shape compilers use and editors can jump to. Colour is added only on a terminal
+and never when ``NO_COLOR`` is set.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from engine.diagnostics import Diagnostic, Severity
+
+
+class SourceLines:
+    """Reads source lines for carets, each file once."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, list[str]] = {}
+
+    def line(self, file: str, number: int) -> str | None:
+        if file not in self._cache:
+            try:
+                text = Path(file).read_bytes().decode("utf-8", errors="replace")
+                self._cache[file] = text.splitlines() if "\x00" not in text else []
+            except OSError:
+                self._cache[file] = []
+        lines = self._cache[file]
+        return lines[number - 1] if 0 < number <= len(lines) else None
+
+
+_COLOURS = {Severity.ERROR: "\x1b[31m", Severity.WARNING: "\x1b[33m"}
+_BOLD, _RESET = "\x1b[1m", "\x1b[0m"
+
+
+def _caret_line(source: str, column: int) -> str:
+    """Spaces up to ``column`` (keeping tabs, and two cells per wide CJK character)."""
+    import unicodedata
+
+    pad = []
+    for char in source[: column - 1]:
+        if char == "\t":
+            pad.append("\t")
+        elif unicodedata.east_asian_width(char) in ("W", "F"):
+            pad.append("  ")
+        else:
+            pad.append(" ")
+    return "".join(pad) + "^"
+
+
+def human(diagnostics: Sequence[Diagnostic], colour: bool) -> str:
+    """Compiler-style text, one block per diagnostic."""
+    lines = SourceLines()
+    out: list[str] = []
+    for d in diagnostics:
+        severity = d.severity.value
+        head = f"{d.span.file}:{d.span.line}:{d.span.column}: "
+        if colour:
+            severity = f"{_COLOURS[d.severity]}{_BOLD}{severity}{_RESET}"
+            head = f"{_BOLD}{head}{_RESET}"
+        out.append(f"{head}{severity} {d.code} {d.message}")
+        source = lines.line(d.span.file, d.span.line)
+        if source is not None:
+            out.append(f"  {source}")
+            out.append(f"  {_caret_line(source, d.span.column)}")
+        for note, span in d.also:
+            out.append(f"  note: {note} at {span.file}:{span.line}:{span.column}")
+    return "\n".join(out)
+
+
+def as_json(diagnostics: Sequence[Diagnostic], summary: dict[str, object]) -> str:
+    """A JSON document: the diagnostics and the summary, for tools."""
+    items = [
+        {
+            "file": d.span.file,
+            "line": d.span.line,
+            "column": d.span.column,
+            "severity": d.severity.value,
+            "code": d.code,
+            "message": d.message,
+            "related": [
+                {"note": note, "file": s.file, "line": s.line, "column": s.column}
+                for note, s in d.also
+            ],
+        }
+        for d in diagnostics
+    ]
+    return json.dumps({"diagnostics": items, "summary": summary}, ensure_ascii=False, indent=2)
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def github(diagnostics: Sequence[Diagnostic]) -> str:
+    """GitHub Actions workflow commands, which become annotations on the pull request."""
+    out = []
+    for d in diagnostics:
+        command = "error" if d.severity is Severity.ERROR else "warning"
+        props = (
+            f"file={_escape_property(d.span.file)},line={d.span.line},"
+            f"col={d.span.column},title={_escape_property(d.code)}"
+        )
+        out.append(f"::{command} {props}::{_escape_data(f'{d.code} {d.message}')}")
+    return "\n".join(out)
