@@ -498,7 +498,9 @@ class _Checker:
                 suggestion = value
         elif name.family == "text" and other.family == "number" and other.literal is not None:
             hint = "; put text in quotes"
-            suggestion = f"'{literal_text(other.literal.value)}'"
+            quoted = literal_text(other.literal.value)
+            if name.domain is None or quoted in name.domain.values:
+                suggestion = f"'{quoted}'"
         self.report(
             "type-mismatch",
             f"{name.text} is compared with {other.text}, which can never match{hint}",

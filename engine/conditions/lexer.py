@@ -56,11 +56,12 @@ _FULL_WIDTH = {
 }
 
 
-class ConditionSyntaxError(Exception):
+class ConditionSyntaxError(ValueError):
     """A condition that cannot be parsed.
 
     `offset` is the 0-based character offset into the condition text, so that callers can
-    report a precise line and column; `message` is one line of plain English.
+    report a precise line and column; `message` is one line of plain English. A ValueError, so
+    that validators built on pydantic report it as an ordinary validation error.
     """
 
     def __init__(self, message: str, offset: int) -> None:

@@ -35,6 +35,7 @@ from .ast import (
     Not,
 )
 from .lexer import ConditionSyntaxError, Token, tokenize
+from .render import literal_text
 
 MAX_DEPTH = 50
 """Deepest nesting of parentheses, `not` and lists accepted."""
@@ -60,8 +61,8 @@ def parse_condition(text: str) -> Condition:
 def _describe(token: Token) -> str:
     if token.kind == "eof":
         return "the end of the condition"
-    if token.kind == "string":
-        return "a text value"
+    if token.kind == "string" and isinstance(token.value, str):
+        return f"the text {literal_text(token.value)}"
     if token.kind == "number":
         return f"the number {token.value}"
     if token.kind == "name":
@@ -114,7 +115,8 @@ class _Parser:
         if token.kind == "name" and token.value == ("is",):
             return ConditionSyntaxError("use '==' or '!=' instead of 'is' / 'is not'", token.offset)
         return ConditionSyntaxError(
-            f"unexpected {_describe(token)} {where} (is an 'and', 'or' or an operator missing?)",
+            f"{_describe(token)} is not expected {where} "
+            "(is an 'and', 'or' or an operator missing?)",
             token.offset,
         )
 

@@ -1,4 +1,4 @@
-"""The ``propflow`` command line: validate files, print schemas, explain codes.
+"""``propflow validate``, ``schema`` and ``codes``: the commands consultants and CI run.
 
 Exit codes are stable for CI: 0 clean, 1 problems found, 2 a usage error (bad option, a path
 that does not exist).
@@ -19,18 +19,14 @@ from engine.model import localized
 from engine.schemas import FileKind, load_schema
 from engine.validation import ValidationReport, validate_paths
 
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="propflow")
-def main() -> None:
-    """PropFlow: property-management procedures as YAML state machines and time limits."""
+# Commands are registered on the ``propflow`` group in engine.cli.
 
 
 def _use_colour(stream: object) -> bool:
     return "NO_COLOR" not in os.environ and bool(getattr(stream, "isatty", lambda: False)())
 
 
-@main.command()
+@click.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
     "--format",
@@ -88,14 +84,14 @@ def _library_summary(report: ValidationReport) -> str:
     return "\n".join(lines)
 
 
-@main.command()
+@click.command()
 @click.argument("kind", type=click.Choice([k.value for k in FileKind]))
 def schema(kind: str) -> None:
     """Print the JSON Schema of a file KIND (process, rules or estate)."""
     click.echo(json.dumps(load_schema(FileKind(kind)), ensure_ascii=False, indent=2))
 
 
-@main.command(name="codes")
+@click.command(name="codes")
 @click.option(
     "--format",
     "output_format",

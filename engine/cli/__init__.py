@@ -1,0 +1,21 @@
+"""The ``propflow`` command line: one module per group of commands, registered here.
+
+Exit codes are stable for CI and scripts: 0 success, 1 a problem with the input (validation
+errors, a refused event), 2 a usage error (bad option, a path that does not exist).
+"""
+
+from __future__ import annotations
+
+import click
+
+from engine.cli.validate import codes_command, schema, validate
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="propflow")
+def main() -> None:
+    """PropFlow: property-management procedures as YAML state machines and time limits."""
+
+
+for _command in (validate, schema, codes_command):
+    main.add_command(_command)
