@@ -127,6 +127,9 @@ class ProcessDef(Definition):
     states: Mapping[str, StateDef]
     events: Mapping[str, EventDef]
     version: str = ""
+    #: The definition as written (JSON-compatible), kept so the store can rebuild exactly this
+    #: version for the cases opened on it.
+    source_data: Mapping[str, Any] = Field(default_factory=dict, repr=False)
 
     model_config = Definition.model_config | {"populate_by_name": True}
 
@@ -134,13 +137,15 @@ class ProcessDef(Definition):
     @classmethod
     def _prepare(cls, raw: Any) -> Any:
         if isinstance(raw, Mapping):
-            raw = dict(raw)
+            source = {k: v for k, v in raw.items() if k not in ("version", "source_data")}
             version = hashlib.sha256(
-                json.dumps(raw, sort_keys=True, default=str, ensure_ascii=False).encode()
+                json.dumps(source, sort_keys=True, default=str, ensure_ascii=False).encode()
             ).hexdigest()[:16]
+            raw = dict(source)
             for key in ("roles", "fields", "states", "events"):
                 raw[key] = keyed(raw.get(key) or {})
-            raw.setdefault("version", version)
+            raw["version"] = version
+            raw["source_data"] = source
         return raw
 
     @property

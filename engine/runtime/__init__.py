@@ -1,0 +1,47 @@
+"""The case runtime: an embeddable engine that runs process definitions against a store.
+
+from engine.runtime import Actor, Engine
+engine = Engine(store="sqlite:///cases.db")
+case = engine.open_case("repair", {...}, Actor("li", {"receptionist"}))
+"""
+
+from engine.runtime.actor import SYSTEM_ACTOR, Actor
+from engine.runtime.case import Case, EventOption, replay
+from engine.runtime.clock import Clock, ManualClock, SystemClock
+from engine.runtime.engine import Engine
+from engine.runtime.errors import (
+    ConflictError,
+    EventNotAllowed,
+    EventRefused,
+    FieldError,
+    GuardRefused,
+    LibraryError,
+    PropflowError,
+    RoleRefused,
+    UnknownCase,
+    UnknownEvent,
+    UnknownProcess,
+)
+
+__all__ = [
+    "SYSTEM_ACTOR",
+    "Actor",
+    "Case",
+    "Clock",
+    "ConflictError",
+    "Engine",
+    "EventNotAllowed",
+    "EventOption",
+    "EventRefused",
+    "FieldError",
+    "GuardRefused",
+    "LibraryError",
+    "ManualClock",
+    "PropflowError",
+    "RoleRefused",
+    "SystemClock",
+    "UnknownCase",
+    "UnknownEvent",
+    "UnknownProcess",
+    "replay",
+]

@@ -1,0 +1,75 @@
+"""Typed refusals: every way an application or a user can be told "no".
+
+Each error names the case, its state, the event and the reason, so the message alone is
+enough for a log line or a UI toast, and the attributes are there for code that reacts.
+Nothing is written when one is raised.
+"""
+
+from __future__ import annotations
+
+
+class PropflowError(Exception):
+    """Base of every error the engine raises for a caller's mistake."""
+
+
+class LibraryError(PropflowError):
+    """The process library has validation errors, so the engine will not run it."""
+
+    def __init__(self, message: str, diagnostics: list[object]) -> None:
+        super().__init__(message)
+        self.diagnostics = diagnostics
+
+
+class UnknownProcess(PropflowError):
+    """No process with this id in the engine's library."""
+
+    def __init__(self, process: str, suggestion: str = "") -> None:
+        super().__init__(f"process '{process}' is not defined{suggestion}")
+        self.process = process
+
+
+class UnknownCase(PropflowError):
+    """No case with this id in the store."""
+
+    def __init__(self, case_id: str) -> None:
+        super().__init__(f"case '{case_id}' does not exist")
+        self.case_id = case_id
+
+
+class EventRefused(PropflowError):
+    """An event was not accepted; ``reason`` says why in one line."""
+
+    def __init__(self, case_id: str, state: str, event: str, reason: str) -> None:
+        super().__init__(f"case {case_id} (state '{state}'): event '{event}' refused: {reason}")
+        self.case_id = case_id
+        self.state = state
+        self.event = event
+        self.reason = reason
+
+
+class UnknownEvent(EventRefused):
+    """The case's process has no such event."""
+
+
+class EventNotAllowed(EventRefused):
+    """The event exists but cannot be fired in the case's current state."""
+
+
+class RoleRefused(EventRefused):
+    """The actor holds none of the roles the event (or opening the case) needs."""
+
+
+class GuardRefused(EventRefused):
+    """The event's ``if:`` condition is false."""
+
+
+class FieldError(EventRefused):
+    """A payload field is unknown, ill-typed, or a required field is missing."""
+
+    def __init__(self, case_id: str, state: str, event: str, problems: list[str]) -> None:
+        super().__init__(case_id, state, event, "; ".join(problems))
+        self.problems = problems
+
+
+class ConflictError(EventRefused):
+    """The case changed since the caller read it (optimistic locking): re-read and retry."""

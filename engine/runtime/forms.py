@@ -1,0 +1,133 @@
+"""The case's form: payload values checked against the declared field types with pydantic.
+
+Values are stored in JSON form (money as a two-place decimal string, dates as ISO text) so
+both databases hold them exactly; conditions see them typed again (``Decimal``, ``date``) so
+that ``fee > 100`` compares numbers, not text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AwareDatetime,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+)
+
+from engine.diagnostics import suggest
+from engine.model import FieldDef, ProcessDef
+
+PHONE = Annotated[str, StringConstraints(pattern=r"^\+?[0-9][0-9 \-]{4,19}$")]
+_CENT = Decimal("0.01")
+
+
+def _scalar_type(kind: str, field: FieldDef) -> Any:
+    bounds: dict[str, Any] = {}
+    if field.min is not None:
+        bounds["ge"] = field.min
+    if field.max is not None:
+        bounds["le"] = field.max
+    if kind == "enum":
+        return Literal[tuple(field.values)]
+    if kind == "bool":
+        return StrictBool
+    if kind == "int":
+        return Annotated[StrictInt, Field(**bounds)]
+    if kind == "money":
+        return Annotated[Decimal, Field(decimal_places=2, allow_inf_nan=False, **bounds)]
+    if kind == "date":
+        return date
+    if kind == "datetime":
+        return AwareDatetime
+    if kind == "phone":
+        return PHONE
+    return StrictStr
+
+
+def _field_type(field: FieldDef) -> Any:
+    if field.type == "list":
+        return list[_scalar_type(field.items, field)]  # type: ignore[misc]
+    return _scalar_type(field.type, field)
+
+
+def _to_json(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value.quantize(_CENT))
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [_to_json(item) for item in value]
+    return value
+
+
+class Form:
+    """The fields of one process definition, ready to validate payloads."""
+
+    def __init__(self, process: ProcessDef) -> None:
+        self.process = process
+        self._adapters: dict[str, TypeAdapter[Any]] = {
+            fid: TypeAdapter(_field_type(field)) for fid, field in process.fields.items()
+        }
+
+    def validate(self, payload: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+        """Payload values in JSON form, and one problem line per bad field."""
+        values: dict[str, Any] = {}
+        problems: list[str] = []
+        for name, raw in payload.items():
+            adapter = self._adapters.get(name)
+            if adapter is None:
+                problems.append(
+                    f"field '{name}' is not on the form of process '{self.process.id}'"
+                    f"{suggest(name, list(self._adapters))}"
+                )
+                continue
+            if raw is None:
+                values[name] = None
+                continue
+            try:
+                values[name] = _to_json(adapter.validate_python(raw))
+            except ValidationError as exc:
+                kind = self.process.fields[name].type
+                reason = (
+                    f"{raw!r} is not a phone number "
+                    "(digits, spaces or '-', optionally a leading '+')"
+                    if kind == "phone"
+                    else exc.errors()[0]["msg"]
+                )
+                problems.append(f"field '{name}' ({kind}): {reason}")
+        return values, problems
+
+    def defaults(self) -> dict[str, Any]:
+        """Declared default values, in JSON form."""
+        return {
+            fid: field.default
+            for fid, field in self.process.fields.items()
+            if field.default is not None
+        }
+
+    def missing(self, data: Mapping[str, Any], names: tuple[str, ...] | list[str]) -> list[str]:
+        """Which of ``names`` have no value (``None``, empty text or empty list) in ``data``."""
+        return [name for name in names if data.get(name) in (None, "", [])]
+
+    def typed(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        """``data`` with stored JSON values turned back into Python types for conditions."""
+        result: dict[str, Any] = {}
+        for name, value in data.items():
+            adapter = self._adapters.get(name)
+            if adapter is None or value is None:
+                result[name] = value
+                continue
+            try:
+                result[name] = adapter.validate_python(value)
+            except ValidationError:
+                result[name] = value
+        return result

@@ -1,0 +1,146 @@
+"""The store's tables, in one place, for SQLite and PostgreSQL alike.
+
+SQLAlchemy Core with one code path: every query in :mod:`engine.store.store` is written once
+against these tables. Times are stored in UTC by :class:`UTCDateTime`, because SQLite has no
+timezone-aware type and a case's deadlines must mean the same instant on both databases.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware datetime stored as UTC and read back as aware UTC on every dialect."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; the engine's clock must be aware")
+        utc = value.astimezone(UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+#: An auto-incrementing key: BIGINT on PostgreSQL, INTEGER (the rowid alias) on SQLite.
+AutoKey = BigInteger().with_variant(Integer(), "sqlite")
+
+metadata = MetaData()
+
+#: Process definitions by content hash, so a running case keeps the version it opened on.
+definitions = Table(
+    "definitions",
+    metadata,
+    Column("version", String(64), primary_key=True),
+    Column("process", String(128), nullable=False),
+    Column("content", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+#: One row per case: its current state and data; ``version`` is the optimistic lock.
+cases = Table(
+    "cases",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("estate", String(128), nullable=False),
+    Column("process", String(128), nullable=False),
+    Column("definition_version", String(64), ForeignKey("definitions.version"), nullable=False),
+    Column("state", String(128), nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("assignee", String(128)),
+    Column("version", Integer, nullable=False),
+    Column("opened_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("closed_at", UTCDateTime),
+    Index("ix_cases_lookup", "estate", "process", "state"),
+    Index("ix_cases_assignee", "assignee"),
+    Index("ix_cases_opened", "opened_at"),
+)
+
+#: The append-only audit trail: one row per accepted event, never updated or deleted.
+case_log = Table(
+    "case_log",
+    metadata,
+    Column("seq", AutoKey, primary_key=True, autoincrement=True),
+    Column("case_id", String(36), ForeignKey("cases.id"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("event", String(128), nullable=False),
+    Column("actor_id", String(128), nullable=False),
+    Column("role", String(128), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("from_state", String(128)),
+    Column("to_state", String(128), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("changes", JSON, nullable=False),
+    Column("assignee", String(128)),
+    Column("actions", JSON, nullable=False),
+    Column("idempotency_key", String(200)),
+    # Two writers can never both append the same version of a case: the second fails.
+    UniqueConstraint("case_id", "version", name="uq_case_log_version"),
+    UniqueConstraint("case_id", "idempotency_key", name="uq_case_log_idempotency"),
+)
+
+#: Durable timers: deadlines, warnings and recurring reminders, fired by a worker or tick.
+timers = Table(
+    "timers",
+    metadata,
+    Column("id", AutoKey, primary_key=True, autoincrement=True),
+    Column("case_id", String(36), ForeignKey("cases.id"), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("fired_at", UTCDateTime),
+    Index(
+        "ix_timers_due",
+        "due_at",
+        sqlite_where=Column("fired_at").is_(None),
+        postgresql_where=Column("fired_at").is_(None),
+    ),
+    Index("ix_timers_case", "case_id"),
+)
+
+#: Notifications and other side effects, written in the event's transaction and delivered
+#: afterwards, so none is lost when the process dies between the two.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", AutoKey, primary_key=True, autoincrement=True),
+    Column("case_id", String(36), ForeignKey("cases.id"), nullable=False),
+    Column("log_seq", BigInteger().with_variant(Integer(), "sqlite")),
+    Column("kind", String(32), nullable=False),
+    Column("role", String(128)),
+    Column("message", Text),
+    Column("payload", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("delivered_at", UTCDateTime),
+    Index("ix_outbox_case", "case_id"),
+)
