@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import click
 
+from engine.cli.case import case, demo
+from engine.cli.deadline import deadline
 from engine.cli.validate import codes_command, schema, validate
 
 
@@ -17,5 +19,5 @@ def main() -> None:
     """PropFlow: property-management procedures as YAML state machines and time limits."""
 
 
-for _command in (validate, schema, codes_command):
+for _command in (validate, schema, codes_command, deadline, case, demo):
     main.add_command(_command)

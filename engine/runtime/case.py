@@ -73,6 +73,7 @@ class EventOption:
     allowed: bool
     reason: str | None
     target: str | None
+    needs: tuple[str, ...] = ()
 
 
 def history_json(entry: LogEntry) -> dict[str, Any]:

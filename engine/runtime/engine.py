@@ -332,8 +332,14 @@ class Engine:
         event: str,
         actor: Actor,
         payload: Mapping[str, Any],
+        *,
+        check_required: bool = True,
     ) -> tuple[str, dict[str, Any]]:
-        """Every reason to refuse, in order; return the acting role and the payload in JSON form."""
+        """Every reason to refuse, in order; return the acting role and the payload in JSON form.
+
+        ``check_required=False`` skips the required-fields step, for listing the events a
+        form could still fire once its fields are filled in.
+        """
         process = compiled.process
         event_def = process.events.get(event)
         if event_def is None:
@@ -377,7 +383,7 @@ class Engine:
                     case_id, state, event, f"condition not met: {event_def.condition}"
                 )
         missing = compiled.form.missing(merged, list(event_def.requires))
-        if missing:
+        if missing and check_required:
             raise FieldError(
                 case_id, state, event, [f"required field '{name}' has no value" for name in missing]
             )
@@ -453,7 +459,8 @@ class Engine:
         """Every event of the case's process, whether ``actor`` may fire it now, and why not.
 
         The guard is evaluated on the case's current data; an event whose guard depends on
-        the payload may still be accepted with the right payload.
+        the payload may still be accepted with the right payload. ``needs`` lists the
+        required fields the payload must still fill in.
         """
         record = self._record(case_id)
         compiled = self._compiled_for(record)
@@ -461,9 +468,19 @@ class Engine:
         for eid, event_def in compiled.process.events.items():
             reason: str | None = None
             try:
-                self._check(compiled, case_id, record.state, record.data, eid, actor, {})
+                self._check(
+                    compiled,
+                    case_id,
+                    record.state,
+                    record.data,
+                    eid,
+                    actor,
+                    {},
+                    check_required=False,
+                )
             except (EventNotAllowed, RoleRefused, GuardRefused, FieldError) as refusal:
                 reason = refusal.reason
+            merged = {**record.data, **dict(event_def.assigns)}
             options.append(
                 EventOption(
                     event=eid,
@@ -471,6 +488,7 @@ class Engine:
                     allowed=reason is None,
                     reason=reason,
                     target=event_def.target,
+                    needs=tuple(compiled.form.missing(merged, list(event_def.requires))),
                 )
             )
         return options

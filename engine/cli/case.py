@@ -1,0 +1,313 @@
+"""``propflow case ...`` and ``propflow demo``: walk processes by hand, or watch a demo.
+
+Every command takes ``--db`` (a SQLite file or a database URL) and ``--json``. A refused
+event prints its reason and exits 1; nothing is written.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from engine.demo import DEMO_START, run_demo
+from engine.model import localized
+from engine.runtime import Actor, Case, Engine, LibraryError, ManualClock, PropflowError
+from engine.runtime.case import history_json
+from engine.store import StoreError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DB_HELP = "SQLite file or database URL (postgresql://...); env PROPFLOW_DB."
+
+
+def store_options(function: F) -> F:
+    """``--db``, ``--library`` and ``--json``, shared by every case command."""
+    function = click.option("--json", "as_json", is_flag=True, help="Print JSON.")(function)
+    function = click.option(
+        "--library",
+        "libraries",
+        multiple=True,
+        type=click.Path(exists=True, path_type=Path),
+        help="Process/rules directory (repeatable); default: the shipped library.",
+    )(function)
+    return click.option(
+        "--db", default="cases.db", show_default=True, envvar="PROPFLOW_DB", help=DB_HELP
+    )(function)
+
+
+def actor_options(function: F) -> F:
+    """``--actor`` and ``--role`` (repeatable): who is acting."""
+    function = click.option(
+        "--role", "roles", multiple=True, required=True, help="A role the actor holds (repeatable)."
+    )(function)
+    return click.option("--actor", "actor_id", default="cli", show_default=True, help="Actor id.")(
+        function
+    )
+
+
+def payload_options(function: F) -> F:
+    """``--data JSON`` and ``--set FIELD=VALUE`` (repeatable) for form values."""
+    function = click.option(
+        "--set",
+        "assignments",
+        multiple=True,
+        metavar="FIELD=VALUE",
+        help="One field value; VALUE is read as JSON if it parses, else as text.",
+    )(function)
+    return click.option("--data", "data_json", help="Field values as a JSON object.")(function)
+
+
+def _payload(data_json: str | None, assignments: Sequence[str]) -> dict[str, Any]:
+    payload: dict[str, Any] = {}
+    if data_json:
+        try:
+            loaded = json.loads(data_json)
+        except json.JSONDecodeError as exc:
+            raise click.BadParameter(f"not JSON: {exc}", param_hint="--data") from exc
+        if not isinstance(loaded, dict):
+            raise click.BadParameter("must be a JSON object", param_hint="--data")
+        payload.update(loaded)
+    for item in assignments:
+        name, sep, text = item.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"'{item}' is not FIELD=VALUE", param_hint="--set")
+        try:
+            payload[name] = json.loads(text)
+        except json.JSONDecodeError:
+            payload[name] = text
+    return payload
+
+
+def _actor(actor_id: str, roles: Sequence[str]) -> Actor:
+    return Actor(actor_id, set(roles))
+
+
+@contextmanager
+def _engine(
+    db: str, libraries: Sequence[Path], clock: ManualClock | None = None
+) -> Iterator[Engine]:
+    """An engine for one command; user errors become a message and exit code 1."""
+    engine: Engine | None = None
+    try:
+        engine = Engine(library=list(libraries) or None, store=db, clock=clock)
+        yield engine
+    except LibraryError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except (PropflowError, StoreError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    finally:
+        if engine is not None:
+            engine.close()
+
+
+def _show(engine: Engine, case: Case, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(case.to_json(), ensure_ascii=False, indent=2))
+        return
+    process = engine.definition(case.process) if case.process in engine.processes else None
+    title = localized(process.title, case.process) if process else case.process
+    state = case.state
+    if process and state in process.states:
+        state = f"{localized(process.states[state].label, state)} ({state})"
+    click.echo(f"case {case.id}")
+    click.echo(f"  process   {title} ({case.process}, definition {case.definition_version})")
+    click.echo(f"  state     {state}")
+    click.echo(f"  assignee  {case.assignee or '-'}")
+    click.echo(f"  version   {case.version}")
+    click.echo(f"  opened    {case.opened_at.isoformat()}")
+    for name, value in case.data.items():
+        label = (
+            localized(process.fields[name].label, name)
+            if process and name in process.fields
+            else name
+        )
+        click.echo(f"  {label:<10} {value}")
+
+
+@click.group()
+def case() -> None:
+    """Open cases, fire events and read their history."""
+
+
+@case.command(name="open")
+@click.argument("process")
+@store_options
+@actor_options
+@payload_options
+def open_command(
+    process: str,
+    db: str,
+    libraries: tuple[Path, ...],
+    as_json: bool,
+    actor_id: str,
+    roles: tuple[str, ...],
+    data_json: str | None,
+    assignments: tuple[str, ...],
+) -> None:
+    """Open a case of PROCESS with its form's initial values."""
+    with _engine(db, libraries) as engine:
+        opened = engine.open_case(
+            process, _payload(data_json, assignments), _actor(actor_id, roles)
+        )
+        _show(engine, opened, as_json)
+
+
+@case.command()
+@click.argument("case_id")
+@click.argument("event")
+@store_options
+@actor_options
+@payload_options
+@click.option("--key", "idempotency_key", help="Idempotency key: a retry with it writes nothing.")
+@click.option("--expect-version", type=int, help="Refuse if the case is no longer at this version.")
+def fire(
+    case_id: str,
+    event: str,
+    db: str,
+    libraries: tuple[Path, ...],
+    as_json: bool,
+    actor_id: str,
+    roles: tuple[str, ...],
+    data_json: str | None,
+    assignments: tuple[str, ...],
+    idempotency_key: str | None,
+    expect_version: int | None,
+) -> None:
+    """Fire EVENT on case CASE_ID."""
+    with _engine(db, libraries) as engine:
+        result = engine.fire(
+            case_id,
+            event,
+            _actor(actor_id, roles),
+            _payload(data_json, assignments),
+            idempotency_key=idempotency_key,
+            expected_version=expect_version,
+        )
+        _show(engine, result, as_json)
+
+
+@case.command()
+@click.argument("case_id")
+@store_options
+def show(case_id: str, db: str, libraries: tuple[Path, ...], as_json: bool) -> None:
+    """Show a case: state, assignee, version and form values."""
+    with _engine(db, libraries) as engine:
+        _show(engine, engine.get_case(case_id), as_json)
+
+
+@case.command(name="list")
+@store_options
+@click.option("--estate")
+@click.option("--process")
+@click.option("--state")
+@click.option("--assignee")
+@click.option("--opened-from", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S%z"]))
+@click.option("--opened-to", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S%z"]))
+@click.option("--limit", type=click.IntRange(1, 10_000), default=100, show_default=True)
+def list_command(
+    db: str,
+    libraries: tuple[Path, ...],
+    as_json: bool,
+    estate: str | None,
+    process: str | None,
+    state: str | None,
+    assignee: str | None,
+    opened_from: datetime | None,
+    opened_to: datetime | None,
+    limit: int,
+) -> None:
+    """List cases, newest first (dates without a zone are taken as UTC)."""
+    with _engine(db, libraries) as engine:
+        found = engine.query_cases(
+            estate=estate,
+            process=process,
+            state=state,
+            assignee=assignee,
+            opened_from=_aware(opened_from),
+            opened_to=_aware(opened_to),
+            limit=limit,
+        )
+        if as_json:
+            click.echo(json.dumps([c.to_json() for c in found], ensure_ascii=False, indent=2))
+            return
+        for item in found:
+            click.echo(
+                f"{item.id}  {item.process:<16} {item.state:<26} {item.assignee or '-':<14} "
+                f"v{item.version:<3} {item.opened_at.isoformat(timespec='minutes')}"
+            )
+        click.echo(f"{len(found)} case(s)")
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+@case.command()
+@click.argument("case_id")
+@store_options
+def history(case_id: str, db: str, libraries: tuple[Path, ...], as_json: bool) -> None:
+    """The case's audit trail: who did what, in which role, when, from and to which state."""
+    with _engine(db, libraries) as engine:
+        entries = engine.history(case_id)
+        if as_json:
+            click.echo(json.dumps([history_json(e) for e in entries], ensure_ascii=False, indent=2))
+            return
+        for entry in entries:
+            changes = ", ".join(f"{k}={v}" for k, v in entry.payload.items())
+            click.echo(
+                f"v{entry.version:<3} {entry.at.isoformat(timespec='seconds')}  {entry.event:<20} "
+                f"{entry.actor_id} ({entry.role})  {entry.from_state or '-'} -> {entry.to_state}"
+                + (f"  [{changes}]" if changes else "")
+            )
+
+
+@case.command()
+@click.argument("case_id")
+@store_options
+@actor_options
+def events(
+    case_id: str,
+    db: str,
+    libraries: tuple[Path, ...],
+    as_json: bool,
+    actor_id: str,
+    roles: tuple[str, ...],
+) -> None:
+    """What this actor may fire now, and why each other event is unavailable."""
+    with _engine(db, libraries) as engine:
+        options = engine.available_events(case_id, _actor(actor_id, roles))
+        if as_json:
+            click.echo(json.dumps([o.__dict__ for o in options], ensure_ascii=False, indent=2))
+            return
+        for option in options:
+            mark = "yes" if option.allowed else "no "
+            if option.allowed:
+                reason = f"  (fill in: {', '.join(option.needs)})" if option.needs else ""
+            else:
+                reason = f"  ({option.reason})"
+            click.echo(f"{mark} {option.event:<24} {option.label}{reason}")
+
+
+@click.command()
+@click.option("--db", default="demo.db", show_default=True, envvar="PROPFLOW_DB", help=DB_HELP)
+def demo(db: str) -> None:
+    """Open a few cases of every shipped process and walk them on a simulated clock."""
+    clock = ManualClock(DEMO_START)
+    with _engine(db, (), clock) as engine:
+        click.echo(f"PropFlow demo: {len(engine.processes)} processes, store {engine.store.url}")
+        opened = list(run_demo(engine, clock, click.echo))
+        click.echo("")
+        click.echo(
+            f"{len(opened)} cases walked. Look at one: propflow case history --db {db} {opened[0]}"
+        )
