@@ -215,11 +215,11 @@ def parse_anchored(text: str) -> Anchored:
         )
     if position < len(words) - 2:
         extra, extra_at = words[position + 2]
-        raise DurationError(f"unexpected '{extra}' after the field name", extra_at)
+        raise DurationError(f"unexpected {_quoted(extra)} after the field name", extra_at)
     field, field_at = words[-1]
     if not _is_field_id(field) or field in ("before", "after"):
         raise DurationError(
-            f"'{field}' is not a field name; field names are lower-case, like meeting_at",
+            f"{_quoted(field)} is not a field name; field names are lower-case, like meeting_at",
             field_at,
         )
     first_at = words[0][1]
@@ -227,8 +227,8 @@ def parse_anchored(text: str) -> Anchored:
     if duration_text.startswith("-"):
         other = "after" if keyword == "before" else "before"
         raise DurationError(
-            f"a duration cannot be negative; write '{duration_text[1:].strip()} {other} "
-            f"{field}' instead",
+            "a duration cannot be negative; write "
+            f"{_quoted(duration_text[1:].strip() + ' ' + other + ' ' + field)} instead",
             first_at,
         )
     offset = _duration(duration_text, first_at, allow_zero=True)
@@ -345,17 +345,25 @@ def _unit(word: str, at: int) -> tuple[DurationUnit, int]:
     if lowered in _VARYING_UNITS:
         raise DurationError(_VARYING_MESSAGE, at)
     if lowered in _UNIT_HINTS:
-        raise DurationError(f"unknown unit '{word}' (did you mean '{_UNIT_HINTS[lowered]}'?)", at)
+        raise DurationError(
+            f"unknown unit {_quoted(word)} (did you mean '{_UNIT_HINTS[lowered]}'?)", at
+        )
     head_end = 0
     while head_end < len(lowered) and "a" <= lowered[head_end] <= "z":
         head_end += 1
-    if 0 < head_end < len(lowered) and lowered[:head_end] in _UNIT_WORDS:
+    rest = lowered[head_end:]
+    if (
+        head_end > 0
+        and lowered[:head_end] in _UNIT_WORDS
+        and rest
+        and (rest[0].isspace() or "0" <= rest[0] <= "9")
+    ):
         # `1d12h`, `1d 12h`: one number and one unit only; ISO 8601 covers combinations.
         raise DurationError(
             "write one number and one unit, like 36h, or use ISO 8601, like P1DT12H",
             at + head_end,
         )
-    raise DurationError(f"unknown unit '{word}'{_unit_suggestion(lowered)}", at)
+    raise DurationError(f"unknown unit {_quoted(word)}{_unit_suggestion(lowered)}", at)
 
 
 def _unit_suggestion(word: str) -> str:
@@ -458,3 +466,9 @@ def _iso(text: str, start: int, *, allow_zero: bool) -> Duration:
 
 def _show(ch: str) -> str:
     return f"'{ch}'" if ch.isprintable() else f"U+{ord(ch):04X}"
+
+
+def _quoted(text: str) -> str:
+    """Text from the input, quoted for a one-line message: invisible characters are shown as
+    escapes so that a stray newline or control character cannot break the message."""
+    return "'" + "".join(ch if ch.isprintable() else f"\\u{ord(ch):04x}" for ch in text) + "'"

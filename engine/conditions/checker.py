@@ -107,7 +107,10 @@ class _Domain:
             return None
         return ConditionProblem(
             kind="impossible-value",
-            message=f"'{value}' is not {self.what} ({self.listing}: {', '.join(self.values)})",
+            message=(
+                f"{literal_text(value)} is not {self.what} "
+                f"({self.listing}: {', '.join(self.values)})"
+            ),
             offset=literal.offset,
             suggestion=_closest(value, self.values),
         )

@@ -54,7 +54,7 @@ def resolve_name(path: tuple[str, ...], ctx: EvalContext) -> object:
     """The value a name reads; unknown names read as None (the checker reports them)."""
     if path == ("state",):
         return ctx.state
-    if len(path) == 1:
+    if len(path) == 1 and path[0] not in ("actor", "payload"):
         return ctx.data.get(path[0])
     if path == ("actor", "id"):
         return ctx.actor_id

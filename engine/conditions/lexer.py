@@ -36,6 +36,10 @@ _PUNCTUATION: dict[str, TokenKind] = {"(": "(", ")": ")", "[": "[", "]": "]", ",
 
 _ESCAPES = {"\\": "\\", "'": "'", '"': '"', "n": "\n", "t": "\t", "r": "\r"}
 
+_HEX_ESCAPES = {"u": 4, "U": 8}
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+_MAX_CODE_POINT = 0x10FFFF
+
 _FULL_WIDTH = {
     "（": "(",
     "）": ")",
@@ -171,18 +175,38 @@ class _Lexer:
                 self.pos += 1
                 return Token("string", "".join(parts), start, self.pos)
             if ch == "\\":
-                escaped = self.peek(1)
-                if escaped not in _ESCAPES:
-                    shown = "\\" + escaped if escaped else "\\"
-                    raise ConditionSyntaxError(
-                        f"unknown escape '{shown}' in text; write '\\\\' for a backslash",
-                        self.pos,
-                    )
-                parts.append(_ESCAPES[escaped])
-                self.pos += 2
+                parts.append(self.escape())
                 continue
             parts.append(ch)
             self.pos += 1
+
+    def escape(self) -> str:
+        r"""Decode the escape at the current backslash: \\ \' \" \n \t \r, or \uXXXX and
+        \UXXXXXXXX for characters that cannot be typed or seen (the canonical rendering writes
+        invisible characters that way so that a label stays one visible line)."""
+        start = self.pos
+        escaped = self.peek(1)
+        if escaped in _ESCAPES:
+            self.pos += 2
+            return _ESCAPES[escaped]
+        if escaped in _HEX_ESCAPES:
+            width = _HEX_ESCAPES[escaped]
+            digits = self.text[start + 2 : start + 2 + width]
+            if len(digits) != width or not all(c in _HEX_DIGITS for c in digits):
+                raise ConditionSyntaxError(
+                    f"'\\{escaped}' must be followed by {width} hexadecimal digits", start
+                )
+            code = int(digits, 16)
+            if code > _MAX_CODE_POINT:
+                raise ConditionSyntaxError(f"'\\{escaped}{digits}' is not a character", start)
+            self.pos += 2 + width
+            return chr(code)
+        shown = _show(escaped) if escaped else "the end of the condition"
+        raise ConditionSyntaxError(
+            f"a backslash in text must be followed by \\, ', \", n, t, r or u, not {shown}; "
+            "write \\\\ for a backslash",
+            start,
+        )
 
     def number(self) -> Token:
         start = self.pos

@@ -63,8 +63,8 @@ def _describe(token: Token) -> str:
         return "the end of the condition"
     if token.kind == "string" and isinstance(token.value, str):
         return f"the text {literal_text(token.value)}"
-    if token.kind == "number":
-        return f"the number {token.value}"
+    if token.kind == "number" and isinstance(token.value, (int, Decimal)):
+        return f"the number {literal_text(token.value)}"
     if token.kind == "name":
         assert isinstance(token.value, tuple)
         return f"the name '{'.'.join(token.value)}'"
@@ -168,7 +168,7 @@ class _Parser:
             op = "not in"
         else:
             return left
-        right = self.operand(after=token)
+        right = self.operand(after=op)
         follower = self.current
         if follower.kind == "op" or (
             follower.kind == "keyword" and follower.value in ("in", "not")
@@ -179,7 +179,7 @@ class _Parser:
             )
         return Compare(op, left, right, offset=token.offset)
 
-    def operand(self, after: Token | None = None) -> Expr:
+    def operand(self, after: str | None = None) -> Expr:
         token = self.current
         if token.kind in ("string", "number") or (
             token.kind == "keyword" and token.value in _LITERAL_KEYWORDS
@@ -204,9 +204,9 @@ class _Parser:
             return self.list_literal()
         raise self.expected_value(token, after)
 
-    def expected_value(self, token: Token, after: Token | None) -> ConditionSyntaxError:
+    def expected_value(self, token: Token, after: str | None) -> ConditionSyntaxError:
         if token.kind == "eof":
-            where = f" after '{after.value}'" if after is not None else ""
+            where = f" after '{after}'" if after is not None else ""
             return ConditionSyntaxError(
                 f"the condition ends too early: a value is missing{where}", token.offset
             )

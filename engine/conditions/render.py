@@ -32,12 +32,23 @@ def literal_text(value: LiteralValue) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return "'" + "".join(_STRING_ESCAPES.get(ch, ch) for ch in value) + "'"
+        return "'" + "".join(_escaped(ch) for ch in value) + "'"
     if isinstance(value, Decimal):
         # 'f' keeps plain notation: str(Decimal('0.0000001')) would give '1E-7', which the
         # lexer does not accept.
         return format(value, "f")
     return str(value)
+
+
+def _escaped(ch: str) -> str:
+    """One character of a quoted text: invisible characters (controls, line separators,
+    formatting marks) are escaped so the rendering is one visible line."""
+    if ch in _STRING_ESCAPES:
+        return _STRING_ESCAPES[ch]
+    if ch.isprintable():
+        return ch
+    code = ord(ch)
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
 def _strength(expr: Expr) -> int:
