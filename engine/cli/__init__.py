@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from engine.cli.case import case, demo
+from engine.cli.case import case, demo, worker
 from engine.cli.deadline import deadline
 from engine.cli.validate import codes_command, schema, validate
 
@@ -19,5 +19,5 @@ def main() -> None:
     """PropFlow: property-management procedures as YAML state machines and time limits."""
 
 
-for _command in (validate, schema, codes_command, deadline, case, demo):
+for _command in (validate, schema, codes_command, deadline, case, demo, worker):
     main.add_command(_command)

@@ -10,17 +10,19 @@ import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from engine.demo import DEMO_START, run_demo
-from engine.model import localized
+from engine.model import ProcessDef, localized
 from engine.runtime import Actor, Case, Engine, LibraryError, ManualClock, PropflowError
 from engine.runtime.case import history_json
+from engine.sla import ClockStatus
 from engine.store import StoreError
+from engine.worker import Worker
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -59,12 +61,15 @@ def payload_options(function: F) -> F:
         "assignments",
         multiple=True,
         metavar="FIELD=VALUE",
-        help="One field value; VALUE is read as JSON if it parses, else as text.",
+        help="One field value, read by the field's type (a list: comma-separated or JSON).",
     )(function)
     return click.option("--data", "data_json", help="Field values as a JSON object.")(function)
 
 
-def _payload(data_json: str | None, assignments: Sequence[str]) -> dict[str, Any]:
+def _payload(
+    data_json: str | None, assignments: Sequence[str], process: ProcessDef | None
+) -> dict[str, Any]:
+    """The payload from ``--data`` (JSON) and ``--set`` (text read by each field's type)."""
     payload: dict[str, Any] = {}
     if data_json:
         try:
@@ -78,11 +83,29 @@ def _payload(data_json: str | None, assignments: Sequence[str]) -> dict[str, Any
         name, sep, text = item.partition("=")
         if not sep or not name:
             raise click.BadParameter(f"'{item}' is not FIELD=VALUE", param_hint="--set")
-        try:
-            payload[name] = json.loads(text)
-        except json.JSONDecodeError:
-            payload[name] = text
+        field = process.fields.get(name) if process is not None else None
+        payload[name] = _read_value(text, field.type if field else "text")
     return payload
+
+
+def _read_value(text: str, kind: str) -> Any:
+    """Text from the command line as a value of a field type; the form then validates it."""
+    if kind == "int":
+        try:
+            return int(text)
+        except ValueError:
+            return text
+    if kind == "bool":
+        lowered = text.lower()
+        return {"true": True, "false": False, "yes": True, "no": False}.get(lowered, text)
+    if kind == "list":
+        if text.startswith("["):
+            try:
+                return json.loads(text)
+            except json.JSONDecodeError:
+                return text
+        return [part.strip() for part in text.split(",") if part.strip()]
+    return text
 
 
 def _actor(actor_id: str, roles: Sequence[str]) -> Actor:
@@ -109,9 +132,41 @@ def _engine(
             engine.close()
 
 
+def _span(delta: timedelta) -> str:
+    """``1d 2h 5m`` (negative: ``-3h``), for working time left or used."""
+    sign, seconds = ("-" if delta < timedelta(0) else ""), abs(int(delta.total_seconds()))
+    days, rest = divmod(seconds, 86_400)
+    hours, rest = divmod(rest, 3600)
+    parts = [f"{days}d" if days else "", f"{hours}h" if hours else "", f"{rest // 60}m"]
+    return sign + " ".join(p for p in parts if p)
+
+
+def _clock_line(status: ClockStatus) -> str:
+    deadline = status.deadline.strftime("%Y-%m-%d %H:%M %Z") if status.deadline else "no deadline"
+    flags = [status.status]
+    if status.breached:
+        flags.append("BREACHED")
+    if status.remaining is not None and status.status != "stopped":
+        flags.append(f"left {_span(status.remaining)}")
+    flags.append(f"used {_span(status.elapsed)}")
+    if status.warnings_sent:
+        flags.append(f"{len(status.warnings_sent)} warning(s) sent")
+    line = f"{status.limit:<26} {deadline:<22} {', '.join(flags)}  [{status.label}]"
+    for extension in status.extensions:
+        line += (
+            f"\n      extended to {extension['new_deadline']} by {extension['approved_by']} "
+            f"({extension['role']}): {extension['reason']}"
+        )
+    for note in status.notes:
+        line += f"\n      note: {note}"
+    return line
+
+
 def _show(engine: Engine, case: Case, as_json: bool) -> None:
     if as_json:
-        click.echo(json.dumps(case.to_json(), ensure_ascii=False, indent=2))
+        document = case.to_json()
+        document["time_limits"] = [s.to_json() for s in engine.sla_status(case.id)]
+        click.echo(json.dumps(document, ensure_ascii=False, indent=2))
         return
     process = engine.definition(case.process) if case.process in engine.processes else None
     title = localized(process.title, case.process) if process else case.process
@@ -131,6 +186,11 @@ def _show(engine: Engine, case: Case, as_json: bool) -> None:
             else name
         )
         click.echo(f"  {label:<10} {value}")
+    clocks = engine.sla_status(case.id)
+    if clocks:
+        click.echo("  time limits")
+    for status in clocks:
+        click.echo(f"    {_clock_line(status)}")
 
 
 @click.group()
@@ -155,8 +215,9 @@ def open_command(
 ) -> None:
     """Open a case of PROCESS with its form's initial values."""
     with _engine(db, libraries) as engine:
+        definition = engine.definition(process)
         opened = engine.open_case(
-            process, _payload(data_json, assignments), _actor(actor_id, roles)
+            process, _payload(data_json, assignments, definition), _actor(actor_id, roles)
         )
         _show(engine, opened, as_json)
 
@@ -184,11 +245,12 @@ def fire(
 ) -> None:
     """Fire EVENT on case CASE_ID."""
     with _engine(db, libraries) as engine:
+        payload = _payload(data_json, assignments, engine.case_definition(case_id))
         result = engine.fire(
             case_id,
             event,
             _actor(actor_id, roles),
-            _payload(data_json, assignments),
+            payload,
             idempotency_key=idempotency_key,
             expected_version=expect_version,
         )
@@ -297,6 +359,86 @@ def events(
             else:
                 reason = f"  ({option.reason})"
             click.echo(f"{mark} {option.event:<24} {option.label}{reason}")
+
+
+@case.command()
+@click.argument("case_id")
+@click.argument("limit_id")
+@store_options
+@actor_options
+@click.option("--by", "by", help="Move the deadline later by this duration (e.g. 12h, 2 workdays).")
+@click.option(
+    "--until",
+    "until",
+    type=click.DateTime(["%Y-%m-%dT%H:%M%z", "%Y-%m-%dT%H:%M:%S%z"]),
+    help="Move the deadline to this moment (with its UTC offset).",
+)
+@click.option("--reason", required=True, help="Why the extension is approved (recorded).")
+@click.option(
+    "--consent", "consents", multiple=True, help="A consent given (repeatable), e.g. owner_consent."
+)
+def extend(
+    case_id: str,
+    limit_id: str,
+    db: str,
+    libraries: tuple[Path, ...],
+    as_json: bool,
+    actor_id: str,
+    roles: tuple[str, ...],
+    by: str | None,
+    until: datetime | None,
+    reason: str,
+    consents: tuple[str, ...],
+) -> None:
+    """Approve an extension of time limit LIMIT_ID on case CASE_ID."""
+    with _engine(db, libraries) as engine:
+        status = engine.extend(
+            case_id,
+            limit_id,
+            _actor(actor_id, roles),
+            reason=reason,
+            by=by,
+            until=until,
+            consents=consents,
+        )
+        if as_json:
+            click.echo(json.dumps(status.to_json(), ensure_ascii=False, indent=2))
+        else:
+            click.echo(_clock_line(status))
+
+
+@click.command()
+@click.option("--db", default="cases.db", show_default=True, envvar="PROPFLOW_DB", help=DB_HELP)
+@click.option("--library", "libraries", multiple=True, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--interval",
+    type=click.FloatRange(0.01),
+    default=1.0,
+    show_default=True,
+    help="Seconds between ticks when nothing is due.",
+)
+@click.option(
+    "--batch",
+    type=click.IntRange(1),
+    default=1000,
+    show_default=True,
+    help="Timers fired per tick at most.",
+)
+@click.option("--once", is_flag=True, help="Tick once and exit (for cron).")
+def worker(db: str, libraries: tuple[Path, ...], interval: float, batch: int, once: bool) -> None:
+    """Fire due timers (breaches, warnings, reminders) until SIGTERM or Ctrl-C."""
+    with _engine(db, libraries) as engine:
+        if once:
+            result = engine.tick(limit=batch)
+            click.echo(f"fired {result.fired}, left for later {result.skipped}")
+            return
+        runner = Worker(engine, interval=interval, batch=batch)
+        runner.install_signal_handlers()
+        click.echo(f"worker started on {engine.store.url}; SIGTERM or Ctrl-C stops it", err=True)
+        total = runner.run(
+            lambda r: click.echo(f"fired {r.fired}, left for later {r.skipped}", err=True)
+        )
+        click.echo(f"worker stopped; {total} timer(s) fired", err=True)
 
 
 @click.command()

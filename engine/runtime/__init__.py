@@ -8,11 +8,12 @@ case = engine.open_case("repair", {...}, Actor("li", {"receptionist"}))
 from engine.runtime.actor import SYSTEM_ACTOR, Actor
 from engine.runtime.case import Case, EventOption, replay
 from engine.runtime.clock import Clock, ManualClock, SystemClock
-from engine.runtime.engine import Engine
+from engine.runtime.engine import Engine, TickResult
 from engine.runtime.errors import (
     ConflictError,
     EventNotAllowed,
     EventRefused,
+    ExtensionRefused,
     FieldError,
     GuardRefused,
     LibraryError,
@@ -33,6 +34,7 @@ __all__ = [
     "EventNotAllowed",
     "EventOption",
     "EventRefused",
+    "ExtensionRefused",
     "FieldError",
     "GuardRefused",
     "LibraryError",
@@ -40,6 +42,7 @@ __all__ = [
     "PropflowError",
     "RoleRefused",
     "SystemClock",
+    "TickResult",
     "UnknownCase",
     "UnknownEvent",
     "UnknownProcess",

@@ -11,59 +11,65 @@ before anything is written.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from engine.conditions import EvalContext, evaluate
 from engine.diagnostics import suggest
-from engine.model import Action, Assign, Escalate, Fire, Notify, ProcessDef, SetFields, localized
+from engine.durations import DurationError, parse_duration
+from engine.loading import Library
+from engine.model import CalendarDef, ProcessDef, TimeLimitDef, localized
 from engine.model.process import SYSTEM_ROLE
 from engine.resources import standard_library_dirs
 from engine.runtime.actor import SYSTEM_ACTOR, Actor
 from engine.runtime.case import Case, EventOption, replay
+from engine.runtime.change import CaseChange, Effects, acting_role, apply_actions, check_event
 from engine.runtime.clock import Clock, SystemClock
 from engine.runtime.errors import (
     ConflictError,
     EventNotAllowed,
+    EventRefused,
+    ExtensionRefused,
     FieldError,
     GuardRefused,
     LibraryError,
     RoleRefused,
     UnknownCase,
-    UnknownEvent,
     UnknownProcess,
 )
 from engine.runtime.machine import CompiledProcess
+from engine.sla import RUNNING, STOPPED, ClockStatus, LimitPlanner, SlaPlanner, clock_status
 from engine.store import (
     CaseQuery,
     CaseRecord,
+    ClockChange,
     DuplicateRequest,
     LogEntry,
     OutboxItem,
     Store,
+    TimerRecord,
+    TimerTaken,
     VersionConflict,
 )
+from engine.time import CalendarError, WorkingCalendar
 from engine.validation import validate_paths
-
-#: Events fired by ``fire`` actions may fire further events; a chain longer than this is a
-#: loop in the definition, stopped with a clear error instead of running for ever.
-MAX_CHAINED_EVENTS = 20
 
 DEFAULT_ESTATE = "standard"
 
+#: The calendar of time limits that name none: plain elapsed time.
+ALWAYS = CalendarDef(id="24x7", hours="always", holidays="none")
 
-@dataclass
-class _Effects:
-    """What one event does beyond moving the state: field changes, assignee, outbox, log."""
 
-    changes: dict[str, Any] = field(default_factory=dict)
-    assignee: str | None = None
-    outbox: list[OutboxItem] = field(default_factory=list)
-    records: list[dict[str, Any]] = field(default_factory=list)
-    follow_ups: list[str] = field(default_factory=list)
+@dataclass(frozen=True)
+class TickResult:
+    """What one :meth:`Engine.tick` did: timers fired, and timers left for a later tick."""
+
+    fired: int
+    skipped: int
 
 
 class Engine:
@@ -94,6 +100,8 @@ class Engine:
         self._processes: dict[str, ProcessDef] = {
             located.definition.id: located.definition for located in report.library.processes
         }
+        self._limits: dict[str, list[TimeLimitDef]] = defaultdict(list)
+        self._sla = _build_sla(report.library, self._limits)
         self._compiled: dict[str, CompiledProcess] = {}
         self._saved_versions: set[str] = set()
         self.store = Store(store) if isinstance(store, str) else store
@@ -116,6 +124,10 @@ class Engine:
         except KeyError:
             raise UnknownProcess(process, suggest(process, self._processes)) from None
 
+    def case_definition(self, case_id: str) -> ProcessDef:
+        """The definition version a case runs on (the one it was opened on)."""
+        return self._compiled_for(self._record(case_id)).process
+
     # Opening -------------------------------------------------------------------------------
 
     def open_case(self, process: str, data: Mapping[str, Any] | None, actor: Actor) -> Case:
@@ -124,7 +136,7 @@ class Engine:
         compiled = self._compile(definition)
         now = self.clock.now()
         case_id = str(uuid.uuid4())
-        role = _acting_role(actor, [r for r in definition.roles if r != SYSTEM_ROLE])
+        role = acting_role(actor, [r for r in definition.roles if r != SYSTEM_ROLE])
         if role is None:
             raise RoleRefused(
                 "(new)",
@@ -142,36 +154,27 @@ class Engine:
         ]
         if problems:
             raise FieldError("(new)", compiled.initial, "open", problems)
-        effects = self._apply(compiled, case_id, compiled.enter_initial(), initial, None, now)
-        data_after = {**initial, **effects.changes}
-        entry = LogEntry(
-            case_id=case_id,
-            version=1,
-            event="open",
-            actor_id=actor.id,
-            role=role,
-            at=now,
-            from_state=None,
-            to_state=compiled.initial,
-            payload=values,
-            changes=data_after,
-            assignee=effects.assignee,
-            actions=effects.records,
-        )
-        record = CaseRecord(
+        blank = CaseRecord(
             id=case_id,
             estate=self.estate,
             process=process,
             definition_version=definition.version,
             state=compiled.initial,
-            data=data_after,
-            assignee=effects.assignee,
-            version=1,
+            data={},
+            assignee=None,
+            version=0,
             opened_at=now,
             updated_at=now,
         )
+        change = self._change(compiled, blank, {}, now)
+        effects = apply_actions(compiled, case_id, compiled.enter_initial(), None, now)
+        changes = {**initial, **effects.changes}
+        change.record_entry(
+            "open", actor.id, role, compiled.initial, values, changes, effects, opening=True
+        )
+        record = change.result()
         self._save_definition(definition, now)
-        self.store.create_case(record, [entry], effects.outbox)
+        self.store.create_case(record, change.entries, change.outbox, change.clock_changes)
         return Case.from_record(record)
 
     # Firing --------------------------------------------------------------------------------
@@ -192,23 +195,11 @@ class Engine:
         nothing. With ``expected_version`` the event is refused (:class:`ConflictError`) if
         the case moved on since the caller read it.
         """
+        record = self._record(case_id)
         if SYSTEM_ROLE in actor.roles and actor is not SYSTEM_ACTOR:
-            record = self._record(case_id)
             raise RoleRefused(
                 case_id, record.state, event, "the 'system' role is reserved for the engine itself"
             )
-        return self._fire(case_id, event, actor, payload or {}, idempotency_key, expected_version)
-
-    def _fire(
-        self,
-        case_id: str,
-        event: str,
-        actor: Actor,
-        payload: Mapping[str, Any],
-        idempotency_key: str | None,
-        expected_version: int | None,
-    ) -> Case:
-        record = self._record(case_id)
         if idempotency_key is not None:
             earlier = self.store.find_entry(case_id, idempotency_key)
             if earlier is not None:
@@ -221,27 +212,13 @@ class Engine:
                 f"the case is at version {record.version}, not {expected_version}; "
                 "someone changed it since you read it",
             )
-        compiled = self._compiled_for(record)
-        entries, effects_all, state, data, assignee = self._advance(
-            compiled, record, event, actor, payload, idempotency_key
+        change = self._change(
+            self._compiled_for(record), record, self._clocks(record), self.clock.now()
         )
-        now = entries[-1].at
-        final = compiled.process.states[state].final
-        updated = CaseRecord(
-            id=record.id,
-            estate=record.estate,
-            process=record.process,
-            definition_version=record.definition_version,
-            state=state,
-            data=data,
-            assignee=assignee,
-            version=record.version + len(entries),
-            opened_at=record.opened_at,
-            updated_at=now,
-            closed_at=now if final and record.closed_at is None else record.closed_at,
-        )
+        change.fire(event, actor, payload or {})
+        change.keyed(idempotency_key)
         try:
-            self.store.commit_event(updated, record.version, entries, effects_all)
+            self._commit(record, change)
         except DuplicateRequest:
             assert idempotency_key is not None
             earlier = self.store.find_entry(case_id, idempotency_key)
@@ -254,176 +231,236 @@ class Engine:
                 event,
                 "another event changed the case at the same moment; re-read it and retry",
             ) from None
-        return Case.from_record(updated)
+        return Case.from_record(change.result())
 
-    def _advance(
+    # Time limits ---------------------------------------------------------------------------
+
+    def tick(self, now: datetime | None = None, limit: int = 1000) -> TickResult:
+        """Fire every timer due by ``now`` (default: the clock's now), at most ``limit``.
+
+        Each timer fires in its own transaction together with its effects, and only if no
+        other worker fired it first, so a timer fires exactly once even across crashes and
+        concurrent workers. A timer whose case changed at the same moment is left for the
+        next tick.
+        """
+        moment = now or self.clock.now()
+        fired = skipped = 0
+        for timer in self.store.due_timers(moment, limit):
+            try:
+                self._fire_timer(timer, moment)
+                fired += 1
+            except (VersionConflict, TimerTaken, DuplicateRequest):
+                skipped += 1
+        return TickResult(fired, skipped)
+
+    def _fire_timer(self, timer: TimerRecord, now: datetime) -> None:
+        record = self._record(timer.case_id)
+        compiled = self._compiled_for(record)
+        clocks = self._clocks(record)
+        clock = clocks.get(timer.name)
+        planner = self._sla[record.process].limits.get(timer.name)
+        change = self._change(compiled, record, clocks, now)
+        assert timer.id is not None
+        if planner is None or clock is None or clock.status != RUNNING:
+            # The rules changed or the clock stopped without withdrawing this timer: retire
+            # it with a note in the log rather than act on a clock that no longer runs.
+            change.record_entry(
+                f"{timer.kind}:{timer.name}",
+                SYSTEM_ACTOR.id,
+                SYSTEM_ROLE,
+                change.state,
+                {},
+                {},
+                Effects(
+                    assignee=change.assignee, records=[{"retired": "the clock no longer runs"}]
+                ),
+            )
+            self._commit(record, change, fired_timer=timer.id)
+            return
+        index = int(timer.payload.get("index", 0))
+        limit = planner.limit
+        actions = {
+            "breach": limit.on_breach,
+            "due": limit.on_due,
+            "tier": limit.tiers[index].actions if index < len(limit.tiers) else (),
+            "warning": (),
+        }.get(timer.kind, ())
+        effects = apply_actions(
+            compiled, record.id, [(timer.kind, a) for a in actions], change.assignee, now
+        )
+        if timer.kind == "warning":
+            deadline = clock.deadline.astimezone(planner.calendar.tz) if clock.deadline else None
+            effects.outbox.append(_warning(record.id, limit, deadline, change.assignee, now))
+        updated = planner.fired(clock, timer.kind, index, now)
+        timers = planner.timers(updated) if timer.kind == "due" else None
+        change.change_clocks([ClockChange(record.id, timer.name, updated, timers)])
+        change.record_entry(
+            f"{timer.kind}:{timer.name}",
+            SYSTEM_ACTOR.id,
+            SYSTEM_ROLE,
+            change.state,
+            {},
+            dict(effects.changes),
+            effects,
+        )
+        for follow in effects.follow_ups:
+            try:
+                change.fire(follow, SYSTEM_ACTOR, {})
+            except EventRefused as refusal:
+                change.entries[-1].actions.append({"fire": follow, "skipped": refusal.reason})
+        self._commit(record, change, fired_timer=timer.id)
+
+    def extend(
+        self,
+        case_id: str,
+        limit_id: str,
+        actor: Actor,
+        *,
+        reason: str,
+        by: str | None = None,
+        until: datetime | None = None,
+        consents: Iterable[str] = (),
+    ) -> ClockStatus:
+        """Move a running clock's deadline: ``by`` a duration (on its calendar) or ``until``.
+
+        Only the roles the rule names may approve (after a tier, the tier's ``extend_by``);
+        a reason is required, and so is every consent the rule ``needs`` (the owner's, for
+        the 24-hour repair limit). The extension is written to the audit log.
+        """
+        record = self._record(case_id)
+        event = f"extend:{limit_id}"
+        planner = self._sla[record.process].limits.get(limit_id)
+        clocks = self._clocks(record)
+        clock = clocks.get(limit_id)
+
+        def refuse(why: str) -> ExtensionRefused:
+            return ExtensionRefused(case_id, record.state, event, why)
+
+        if planner is None:
+            raise refuse(
+                f"process '{record.process}' has no time limit '{limit_id}'"
+                f"{suggest(limit_id, self._sla[record.process].limits)}"
+            )
+        if clock is None or clock.status == STOPPED or clock.deadline is None:
+            raise refuse(f"time limit '{limit_id}' is not running on this case")
+        rule = planner.limit
+        if rule.extend is None:
+            raise refuse(f"time limit '{limit_id}' cannot be extended")
+        allowed = rule.extend.by
+        if clock.tier > 0 and rule.tiers[clock.tier - 1].extend_by:
+            allowed = rule.tiers[clock.tier - 1].extend_by
+        role = acting_role(actor, allowed)
+        if role is None:
+            raise refuse(f"only {', '.join(allowed)} may approve an extension now")
+        if not reason.strip():
+            raise refuse("an extension needs a reason")
+        given = set(consents)
+        missing = [need for need in rule.extend.needs if need not in given]
+        if missing:
+            raise refuse(f"missing consent: {', '.join(missing)}")
+        if (by is None) == (until is None):
+            raise refuse("give either 'by' (a duration) or 'until' (a moment)")
+        if by is not None:
+            try:
+                new_deadline = planner.calendar.add(clock.deadline, parse_duration(by)).at
+            except DurationError as error:
+                raise refuse(f"bad duration '{by}': {error.message}") from None
+        else:
+            assert until is not None
+            if until.tzinfo is None:
+                raise refuse("'until' needs a timezone")
+            new_deadline = until
+        if new_deadline <= clock.deadline:
+            raise refuse("the new deadline must be later than the current one")
+        now = self.clock.now()
+        details = {
+            "limit": limit_id,
+            "by": by,
+            "until": until.isoformat() if until else None,
+            "reason": reason,
+            "consents": sorted(given),
+            "approved_by": actor.id,
+            "role": role,
+            "at": now.isoformat(),
+            "old_deadline": clock.deadline.isoformat(),
+            "new_deadline": new_deadline.isoformat(),
+        }
+        updated = planner.extended(clock, new_deadline, details, now)
+        timers = planner.timers(updated) if updated.status == RUNNING else ()
+        change = self._change(self._compiled_for(record), record, clocks, now)
+        change.change_clocks([ClockChange(case_id, limit_id, updated, timers)])
+        change.record_entry(
+            event, actor.id, role, change.state, details, {}, Effects(assignee=change.assignee)
+        )
+        try:
+            self._commit(record, change)
+        except VersionConflict:
+            raise ConflictError(
+                case_id, record.state, event, "the case changed at the same moment; retry"
+            ) from None
+        return clock_status(updated, rule, planner.calendar, now)
+
+    def sla_status(self, case_id: str, now: datetime | None = None) -> list[ClockStatus]:
+        """Every clock of the case: deadline, working time used and left, warnings, breaches."""
+        record = self._record(case_id)
+        moment = now or self.clock.now()
+        planners = self._sla[record.process].limits
+        return [
+            clock_status(
+                clock, planners[clock.limit_id].limit, planners[clock.limit_id].calendar, moment
+            )
+            for clock in self.store.clocks(case_id)
+            if clock.limit_id in planners
+        ]
+
+    def time_limits(self, process: str) -> list[TimeLimitDef]:
+        """The time limits that apply to a process's cases."""
+        return list(self._limits.get(process, ()))
+
+    def _change(
         self,
         compiled: CompiledProcess,
         record: CaseRecord,
-        event: str,
-        actor: Actor,
-        payload: Mapping[str, Any],
-        idempotency_key: str | None,
-    ) -> tuple[list[LogEntry], list[OutboxItem], str, dict[str, Any], str | None]:
-        """Check and apply ``event`` and any events its actions fire, in memory."""
-        state, data, assignee = record.state, dict(record.data), record.assignee
-        now = self.clock.now()
-        entries: list[LogEntry] = []
-        outbox: list[OutboxItem] = []
-        queue: list[tuple[str, Actor, Mapping[str, Any]]] = [(event, actor, payload)]
-        while queue:
-            if len(entries) >= MAX_CHAINED_EVENTS:
-                raise EventNotAllowed(
-                    record.id,
-                    state,
-                    queue[0][0],
-                    f"more than {MAX_CHAINED_EVENTS} events fired each other in a chain; "
-                    "the process definition has a loop of 'fire' actions",
-                )
-            name, who, values_in = queue.pop(0)
-            chained = bool(entries)
-            try:
-                role, values = self._check(compiled, record.id, state, data, name, who, values_in)
-            except (EventNotAllowed, GuardRefused) as refusal:
-                if not chained:
-                    raise
-                entries[-1].actions.append({"fire": name, "skipped": refusal.reason})
-                continue
-            event_def = compiled.process.events[name]
-            changes = {**values, **dict(event_def.assigns)}
-            merged = {**data, **changes}
-            moved = compiled.step(state, name)
-            actions: list[tuple[str, Action]] = [("event", a) for a in event_def.actions]
-            actions += moved.actions
-            effects = self._apply(compiled, record.id, actions, merged, assignee, now)
-            changes.update(effects.changes)
-            data = {**data, **changes}
-            assignee = effects.assignee
-            entries.append(
-                LogEntry(
-                    case_id=record.id,
-                    version=record.version + len(entries) + 1,
-                    event=name,
-                    actor_id=who.id,
-                    role=role,
-                    at=now,
-                    from_state=state,
-                    to_state=moved.state,
-                    payload=values,
-                    changes=changes,
-                    assignee=assignee,
-                    actions=effects.records,
-                )
-            )
-            state = moved.state
-            outbox.extend(effects.outbox)
-            queue.extend((follow, SYSTEM_ACTOR, {}) for follow in effects.follow_ups)
-        # The key goes on the request's last entry, so that replaying the log up to it gives
-        # exactly the result the first request returned (chained events included).
-        entries[-1] = replace(entries[-1], idempotency_key=idempotency_key)
-        return entries, outbox, state, data, assignee
-
-    def _check(
-        self,
-        compiled: CompiledProcess,
-        case_id: str,
-        state: str,
-        data: Mapping[str, Any],
-        event: str,
-        actor: Actor,
-        payload: Mapping[str, Any],
-        *,
-        check_required: bool = True,
-    ) -> tuple[str, dict[str, Any]]:
-        """Every reason to refuse, in order; return the acting role and the payload in JSON form.
-
-        ``check_required=False`` skips the required-fields step, for listing the events a
-        form could still fire once its fields are filled in.
-        """
-        process = compiled.process
-        event_def = process.events.get(event)
-        if event_def is None:
-            raise UnknownEvent(
-                case_id,
-                state,
-                event,
-                f"process '{process.id}' has no such event{suggest(event, process.events)}",
-            )
-        if state not in event_def.sources:
-            raise EventNotAllowed(
-                case_id,
-                state,
-                event,
-                f"not allowed in state '{state}' (allowed in: {', '.join(event_def.sources)})",
-            )
-        role = _acting_role(actor, event_def.roles)
-        if role is None:
-            raise RoleRefused(
-                case_id,
-                state,
-                event,
-                f"actor '{actor.id}' has roles ({', '.join(sorted(actor.roles)) or 'none'}) "
-                f"but the event needs one of: {', '.join(event_def.roles)}",
-            )
-        values, problems = compiled.form.validate(payload)
-        if problems:
-            raise FieldError(case_id, state, event, problems)
-        merged = {**data, **values, **dict(event_def.assigns)}
-        if event_def.guard is not None:
-            context = EvalContext(
-                data=compiled.form.typed(merged),
-                actor_id=actor.id,
-                actor_role=role,
-                actor_roles=actor.roles,
-                payload=compiled.form.typed(values),
-                state=state,
-            )
-            if not evaluate(event_def.guard, context):
-                raise GuardRefused(
-                    case_id, state, event, f"condition not met: {event_def.condition}"
-                )
-        missing = compiled.form.missing(merged, list(event_def.requires))
-        if missing and check_required:
-            raise FieldError(
-                case_id, state, event, [f"required field '{name}' has no value" for name in missing]
-            )
-        return role, values
-
-    def _apply(
-        self,
-        compiled: CompiledProcess,
-        case_id: str,
-        actions: Iterable[tuple[str, Action]],
-        data: Mapping[str, Any],
-        assignee: str | None,
+        clocks: Mapping[str, Any],
         now: datetime,
-    ) -> _Effects:
-        """Apply actions to a copy of the case; collect the outbox rows and the log record."""
-        effects = _Effects(assignee=assignee)
-        for hook, action in actions:
-            effects.records.append(
-                {"hook": hook, **action.model_dump(mode="json", exclude_none=True)}
+    ) -> CaseChange:
+        return CaseChange(
+            compiled,
+            record,
+            clocks,
+            self._sla[record.process],
+            self._applicable(record.process),
+            now,
+        )
+
+    def _applicable(self, process: str) -> Callable[[Mapping[str, Any]], frozenset[str]]:
+        """Which of the process's time limits apply to a case with this (typed) data."""
+        limits = self._limits.get(process, [])
+
+        def applicable(data: Mapping[str, Any]) -> frozenset[str]:
+            context = EvalContext(data=data)
+            return frozenset(
+                limit.id
+                for limit in limits
+                if limit.guard is None or evaluate(limit.guard, context)
             )
-            if isinstance(action, SetFields):
-                effects.changes.update(action.values)
-            elif isinstance(action, (Assign, Escalate)):
-                effects.assignee = action.role
-            elif isinstance(action, Fire):
-                effects.follow_ups.append(action.event)
-            if isinstance(action, (Notify, Escalate)):
-                label = compiled.process.title
-                text = localized(action.message, f"{localized(label, compiled.process.id)}")
-                effects.outbox.append(
-                    OutboxItem(
-                        case_id=case_id,
-                        kind=action.kind,
-                        role=action.role,
-                        message=text,
-                        payload={"process": compiled.process.id, "hook": hook},
-                        created_at=now,
-                    )
-                )
-        return effects
+
+        return applicable
+
+    def _clocks(self, record: CaseRecord) -> dict[str, Any]:
+        return {clock.limit_id: clock for clock in self.store.clocks(record.id)}
+
+    def _commit(
+        self, record: CaseRecord, change: CaseChange, fired_timer: int | None = None
+    ) -> None:
+        self.store.commit_event(
+            change.result(),
+            record.version,
+            change.entries,
+            change.outbox,
+            change.clock_changes,
+            fired_timer=fired_timer,
+        )
 
     # Reading -------------------------------------------------------------------------------
 
@@ -468,7 +505,7 @@ class Engine:
         for eid, event_def in compiled.process.events.items():
             reason: str | None = None
             try:
-                self._check(
+                check_event(
                     compiled,
                     case_id,
                     record.state,
@@ -561,9 +598,43 @@ def _library_paths(library: str | Path | Sequence[str | Path] | None) -> list[Pa
     return [Path(p) for p in library]
 
 
-def _acting_role(actor: Actor, allowed: Iterable[str]) -> str | None:
-    """The first of ``allowed`` that the actor holds: the role the event is recorded under."""
-    for role in allowed:
-        if role in actor.roles:
-            return role
-    return None
+def _build_sla(
+    library: Library, limits: dict[str, list[TimeLimitDef]]
+) -> defaultdict[str, SlaPlanner]:
+    """One planner per process, each time limit on its calendar (elapsed time by default)."""
+    try:
+        calendars = {
+            located.definition.id: WorkingCalendar.from_definition(located.definition)
+            for located in library.calendars
+        }
+        fallback = calendars.get(ALWAYS.id) or WorkingCalendar.from_definition(ALWAYS)
+    except CalendarError as error:
+        raise LibraryError(f"a calendar cannot be used: {error}", []) from None
+    planners: dict[str, list[LimitPlanner]] = defaultdict(list)
+    for located in library.time_limits:
+        limit = located.definition
+        limits[limit.process].append(limit)
+        calendar = calendars.get(limit.calendar, fallback) if limit.calendar else fallback
+        planners[limit.process].append(LimitPlanner(limit, calendar))
+    result: defaultdict[str, SlaPlanner] = defaultdict(lambda: SlaPlanner([]))
+    result.update({process: SlaPlanner(items) for process, items in planners.items()})
+    return result
+
+
+def _warning(
+    case_id: str,
+    limit: TimeLimitDef,
+    deadline: datetime | None,
+    assignee: str | None,
+    now: datetime,
+) -> OutboxItem:
+    """The outbox row of a warning before a deadline, for whoever the case is assigned to."""
+    due = deadline.isoformat(timespec="minutes") if deadline else "?"
+    return OutboxItem(
+        case_id=case_id,
+        kind="warning",
+        role=assignee,
+        message=f"{localized(limit.label, limit.id)}: due {due}",
+        payload={"limit": limit.id, "deadline": due},
+        created_at=now,
+    )

@@ -71,5 +71,9 @@ class FieldError(EventRefused):
         self.problems = problems
 
 
+class ExtensionRefused(EventRefused):
+    """An extension of a time limit was refused (wrong role, no reason, missing consent ...)."""
+
+
 class ConflictError(EventRefused):
     """The case changed since the caller read it (optimistic locking): re-read and retry."""

@@ -128,6 +128,25 @@ timers = Table(
     Index("ix_timers_case", "case_id"),
 )
 
+#: One SLA clock per case and time limit: where it stands, so timers can be recomputed.
+sla_clocks = Table(
+    "sla_clocks",
+    metadata,
+    Column("case_id", String(36), ForeignKey("cases.id"), primary_key=True),
+    Column("limit_id", String(128), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("deadline", UTCDateTime),
+    Column("paused_at", UTCDateTime),
+    Column("breached_at", UTCDateTime),
+    Column("stopped_at", UTCDateTime),
+    Column("tier", Integer, nullable=False),
+    Column("warnings_sent", JSON, nullable=False),
+    Column("extensions", JSON, nullable=False),
+    Column("notes", JSON, nullable=False),
+    Column("plan", JSON, nullable=False),
+)
+
 #: Notifications and other side effects, written in the event's transaction and delivered
 #: afterwards, so none is lost when the process dies between the two.
 outbox = Table(

@@ -14,13 +14,30 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    create_engine,
+    delete,
+    event,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
 
-from engine.store.records import CaseQuery, CaseRecord, LogEntry, OutboxItem
-from engine.store.schema import case_log, cases, definitions, metadata, outbox
+from engine.store.records import (
+    CaseQuery,
+    CaseRecord,
+    ClockChange,
+    ClockRecord,
+    LogEntry,
+    OutboxItem,
+    TimerRecord,
+)
+from engine.store.schema import case_log, cases, definitions, metadata, outbox, sla_clocks, timers
 
 
 class StoreError(Exception):
@@ -29,6 +46,10 @@ class StoreError(Exception):
 
 class VersionConflict(Exception):
     """Another writer changed the case first; the caller re-reads and decides."""
+
+
+class TimerTaken(Exception):
+    """Another worker fired (or the case's change cancelled) this timer first."""
 
 
 class DuplicateRequest(Exception):
@@ -132,12 +153,17 @@ class Store:
     # Cases and events --------------------------------------------------------------------
 
     def create_case(
-        self, case: CaseRecord, entries: Sequence[LogEntry], items: Sequence[OutboxItem]
+        self,
+        case: CaseRecord,
+        entries: Sequence[LogEntry],
+        items: Sequence[OutboxItem],
+        clocks: Sequence[ClockChange] = (),
     ) -> None:
-        """Insert a new case with its opening log entries and outbox rows, atomically."""
+        """Insert a new case with its opening log entries, outbox rows and clocks, atomically."""
         with self.transaction() as tx:
             tx.execute(insert(cases).values(**_case_values(case)))
             self._append(tx, entries, items)
+            self._apply_clocks(tx, clocks, case.opened_at)
 
     def commit_event(
         self,
@@ -145,8 +171,14 @@ class Store:
         expected_version: int,
         entries: Sequence[LogEntry],
         items: Sequence[OutboxItem],
+        clocks: Sequence[ClockChange] = (),
+        fired_timer: int | None = None,
     ) -> None:
-        """Write a case's new state, log entries and outbox rows, if nobody wrote first.
+        """Write a case's new state, log entries, outbox rows and clocks, if nobody wrote first.
+
+        With ``fired_timer`` the timer is marked fired in the same transaction, and only if
+        no other worker fired it first (then :class:`TimerTaken`): the effects of a timer and
+        its being fired commit together, which is what makes firing exactly-once.
 
         Raises :class:`VersionConflict` when the case is no longer at ``expected_version``,
         and :class:`DuplicateRequest` when a concurrent request with the same idempotency
@@ -154,6 +186,8 @@ class Store:
         """
         try:
             with self.transaction() as tx:
+                if fired_timer is not None:
+                    self._claim(tx, fired_timer, case.updated_at)
                 values = _case_values(case)
                 del values["id"]
                 result = tx.execute(
@@ -164,6 +198,7 @@ class Store:
                 if result.rowcount != 1:
                     raise VersionConflict(case.id)
                 self._append(tx, entries, items)
+                self._apply_clocks(tx, clocks, case.updated_at)
         except IntegrityError as exc:
             if "idempotency" in str(exc.orig) or "idempotency_key" in str(exc.orig):
                 raise DuplicateRequest(case.id) from exc
@@ -178,6 +213,80 @@ class Store:
             last_seq = result.inserted_primary_key[0] if result.inserted_primary_key else None
         for item in items:
             tx.execute(insert(outbox).values(**_outbox_values(item, last_seq)))
+
+    def _claim(self, tx: Connection, timer_id: int, at: datetime) -> None:
+        """Mark a timer fired, or raise :class:`TimerTaken` if it no longer waits."""
+        query = select(timers.c.id).where(timers.c.id == timer_id, timers.c.fired_at.is_(None))
+        if self.dialect == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        if tx.execute(query).first() is None:
+            raise TimerTaken(timer_id)
+        tx.execute(update(timers).where(timers.c.id == timer_id).values(fired_at=at))
+
+    def _apply_clocks(self, tx: Connection, changes: Sequence[ClockChange], at: datetime) -> None:
+        for change in changes:
+            if change.clock is not None:
+                tx.execute(
+                    delete(sla_clocks).where(
+                        sla_clocks.c.case_id == change.case_id,
+                        sla_clocks.c.limit_id == change.limit_id,
+                    )
+                )
+                tx.execute(insert(sla_clocks).values(**_clock_values(change.clock)))
+            if change.timers is not None:
+                tx.execute(
+                    delete(timers).where(
+                        timers.c.case_id == change.case_id,
+                        timers.c.name == change.limit_id,
+                        timers.c.fired_at.is_(None),
+                    )
+                )
+                for timer in change.timers:
+                    tx.execute(
+                        insert(timers).values(
+                            case_id=timer.case_id,
+                            kind=timer.kind,
+                            name=timer.name,
+                            due_at=timer.due_at,
+                            payload=timer.payload,
+                            created_at=at,
+                        )
+                    )
+
+    def clocks(self, case_id: str) -> list[ClockRecord]:
+        """A case's SLA clocks, in time-limit id order."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(sla_clocks)
+                .where(sla_clocks.c.case_id == case_id)
+                .order_by(sla_clocks.c.limit_id)
+            ).all()
+        return [_clock_record(row._mapping) for row in rows]
+
+    def pending_timers(self, case_id: str) -> list[TimerRecord]:
+        """A case's timers that have not fired, soonest first."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(timers)
+                .where(timers.c.case_id == case_id, timers.c.fired_at.is_(None))
+                .order_by(timers.c.due_at, timers.c.id)
+            ).all()
+        return [_timer_record(row._mapping) for row in rows]
+
+    def due_timers(self, now: datetime, limit: int) -> list[TimerRecord]:
+        """Timers due by ``now`` that have not fired, soonest first.
+
+        The partial index on unfired timers' ``due_at`` makes this cost depend on how many
+        are due, not on how many cases or timers the store holds.
+        """
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(timers)
+                .where(timers.c.fired_at.is_(None), timers.c.due_at <= now)
+                .order_by(timers.c.due_at, timers.c.id)
+                .limit(limit)
+            ).all()
+        return [_timer_record(row._mapping) for row in rows]
 
     def get_case(self, case_id: str) -> CaseRecord | None:
         """A case by id, or ``None``."""
@@ -331,4 +440,52 @@ def _outbox_item(row: Any) -> OutboxItem:
         payload=dict(row["payload"]),
         created_at=row["created_at"],
         delivered_at=row["delivered_at"],
+    )
+
+
+def _clock_values(clock: ClockRecord) -> dict[str, Any]:
+    return {
+        "case_id": clock.case_id,
+        "limit_id": clock.limit_id,
+        "status": clock.status,
+        "started_at": clock.started_at,
+        "deadline": clock.deadline,
+        "paused_at": clock.paused_at,
+        "breached_at": clock.breached_at,
+        "stopped_at": clock.stopped_at,
+        "tier": clock.tier,
+        "warnings_sent": list(clock.warnings_sent),
+        "extensions": list(clock.extensions),
+        "notes": list(clock.notes),
+        "plan": list(clock.plan),
+    }
+
+
+def _clock_record(row: Any) -> ClockRecord:
+    return ClockRecord(
+        case_id=row["case_id"],
+        limit_id=row["limit_id"],
+        status=row["status"],
+        started_at=row["started_at"],
+        deadline=row["deadline"],
+        paused_at=row["paused_at"],
+        breached_at=row["breached_at"],
+        stopped_at=row["stopped_at"],
+        tier=row["tier"],
+        warnings_sent=tuple(row["warnings_sent"]),
+        extensions=tuple(row["extensions"]),
+        notes=tuple(row["notes"]),
+        plan=tuple(row["plan"]),
+    )
+
+
+def _timer_record(row: Any) -> TimerRecord:
+    return TimerRecord(
+        id=row["id"],
+        case_id=row["case_id"],
+        kind=row["kind"],
+        name=row["name"],
+        due_at=row["due_at"],
+        payload=dict(row["payload"]),
+        fired_at=row["fired_at"],
     )

@@ -249,6 +249,19 @@ class WorkingCalendar:
             counted = self._collect(begin, at, uncovered)
         return Deadline(at.astimezone(self.tz), self._local(counted), self._warnings(uncovered))
 
+    def add_working_time(self, start: datetime, working: timedelta) -> Deadline:
+        """When ``working`` time on this calendar has passed after ``start``.
+
+        The SLA clocks use it to resume a paused clock: what was left of the limit is
+        working time, which must be counted again from the moment work resumes.
+        """
+        begin = _utc(start, "start")
+        if working <= timedelta(0):
+            return Deadline(begin.astimezone(self.tz))
+        uncovered: set[int] = set()
+        at, counted = self._count_forward(begin, working, uncovered)
+        return Deadline(at.astimezone(self.tz), self._local(counted), self._warnings(uncovered))
+
     def subtract(self, end: datetime, duration: Duration) -> Deadline:
         """The moment ``duration`` before ``end``: addition mirrored (see the module docstring)."""
         finish = _utc(end, "end")

@@ -1,0 +1,295 @@
+"""One change to a case, built in memory and then committed in a single transaction.
+
+An accepted event, a fired timer and an approved extension all change a case the same way:
+checks first (nothing is written if any fails), then the state machine, the actions, the
+SLA clocks, and log entries for the audit trail. :class:`CaseChange` accumulates all of it;
+the engine hands the result to the store, which writes it atomically or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from engine.conditions import EvalContext, evaluate
+from engine.diagnostics import suggest
+from engine.model import Action, Assign, Escalate, Fire, Notify, SetFields, localized
+from engine.runtime.actor import SYSTEM_ACTOR, Actor
+from engine.runtime.errors import (
+    EventNotAllowed,
+    FieldError,
+    GuardRefused,
+    RoleRefused,
+    UnknownEvent,
+)
+from engine.runtime.machine import CompiledProcess
+from engine.sla import Moment, SlaPlanner
+from engine.store import CaseRecord, ClockChange, ClockRecord, LogEntry, OutboxItem
+
+#: Events fired by ``fire`` actions may fire further events; a chain longer than this is a
+#: loop in the definition, stopped with a clear error instead of running for ever.
+MAX_CHAINED_EVENTS = 20
+
+
+@dataclass
+class Effects:
+    """What actions do beyond moving the state: field changes, assignee, outbox, follow-ups."""
+
+    changes: dict[str, Any] = field(default_factory=dict)
+    assignee: str | None = None
+    outbox: list[OutboxItem] = field(default_factory=list)
+    records: list[dict[str, Any]] = field(default_factory=list)
+    follow_ups: list[str] = field(default_factory=list)
+
+
+def acting_role(actor: Actor, allowed: Iterable[str]) -> str | None:
+    """The first of ``allowed`` that the actor holds: the role the event is recorded under."""
+    for role in allowed:
+        if role in actor.roles:
+            return role
+    return None
+
+
+def apply_actions(
+    compiled: CompiledProcess,
+    case_id: str,
+    actions: Iterable[tuple[str, Action]],
+    assignee: str | None,
+    now: datetime,
+) -> Effects:
+    """Apply actions to a copy of the case; collect the outbox rows and the log record."""
+    effects = Effects(assignee=assignee)
+    title = localized(compiled.process.title, compiled.process.id)
+    for hook, action in actions:
+        effects.records.append({"hook": hook, **action.model_dump(mode="json", exclude_none=True)})
+        if isinstance(action, SetFields):
+            effects.changes.update(action.values)
+        elif isinstance(action, (Assign, Escalate)):
+            effects.assignee = action.role
+        elif isinstance(action, Fire):
+            effects.follow_ups.append(action.event)
+        if isinstance(action, (Notify, Escalate)):
+            effects.outbox.append(
+                OutboxItem(
+                    case_id=case_id,
+                    kind=action.kind,
+                    role=action.role,
+                    message=localized(action.message, title),
+                    payload={"process": compiled.process.id, "hook": hook},
+                    created_at=now,
+                )
+            )
+    return effects
+
+
+def check_event(
+    compiled: CompiledProcess,
+    case_id: str,
+    state: str,
+    data: Mapping[str, Any],
+    event: str,
+    actor: Actor,
+    payload: Mapping[str, Any],
+    *,
+    check_required: bool = True,
+) -> tuple[str, dict[str, Any]]:
+    """Every reason to refuse, in order; return the acting role and the payload in JSON form.
+
+    The order is the one a person would ask in: does the event exist, is it possible now,
+    may this person do it, is the form right, does the condition hold, is anything missing.
+    ``check_required=False`` skips the last step, for listing what a form could still fire.
+    """
+    process = compiled.process
+    event_def = process.events.get(event)
+    if event_def is None:
+        raise UnknownEvent(
+            case_id,
+            state,
+            event,
+            f"process '{process.id}' has no such event{suggest(event, process.events)}",
+        )
+    if state not in event_def.sources:
+        raise EventNotAllowed(
+            case_id,
+            state,
+            event,
+            f"not allowed in state '{state}' (allowed in: {', '.join(event_def.sources)})",
+        )
+    role = acting_role(actor, event_def.roles)
+    if role is None:
+        raise RoleRefused(
+            case_id,
+            state,
+            event,
+            f"actor '{actor.id}' has roles ({', '.join(sorted(actor.roles)) or 'none'}) "
+            f"but the event needs one of: {', '.join(event_def.roles)}",
+        )
+    values, problems = compiled.form.validate(payload)
+    if problems:
+        raise FieldError(case_id, state, event, problems)
+    merged = {**data, **values, **dict(event_def.assigns)}
+    if event_def.guard is not None:
+        context = EvalContext(
+            data=compiled.form.typed(merged),
+            actor_id=actor.id,
+            actor_role=role,
+            actor_roles=actor.roles,
+            payload=compiled.form.typed(values),
+            state=state,
+        )
+        if not evaluate(event_def.guard, context):
+            raise GuardRefused(case_id, state, event, f"condition not met: {event_def.condition}")
+    missing = compiled.form.missing(merged, list(event_def.requires))
+    if missing and check_required:
+        raise FieldError(
+            case_id, state, event, [f"required field '{name}' has no value" for name in missing]
+        )
+    return role, values
+
+
+class CaseChange:
+    """A case being changed: its evolving state, and everything to write when done."""
+
+    def __init__(
+        self,
+        compiled: CompiledProcess,
+        record: CaseRecord,
+        clocks: Mapping[str, ClockRecord],
+        sla: SlaPlanner,
+        applicable: Any,
+        now: datetime,
+    ) -> None:
+        self.compiled = compiled
+        self.record = record
+        self.state = record.state
+        self.data = dict(record.data)
+        self.assignee = record.assignee
+        self.clocks = dict(clocks)
+        self.sla = sla
+        self.applicable = applicable
+        self.now = now
+        self.entries: list[LogEntry] = []
+        self.outbox: list[OutboxItem] = []
+        self.clock_changes: list[ClockChange] = []
+
+    @property
+    def version(self) -> int:
+        """The case version after the entries so far."""
+        return self.record.version + len(self.entries)
+
+    def react(self, moment: Moment) -> None:
+        """Let the SLA clocks react to a moment of this case."""
+        changes = self.sla.react(self.record.id, self.clocks, moment, self.applicable(self.data))
+        self.change_clocks(changes)
+
+    def change_clocks(self, changes: Iterable[ClockChange]) -> None:
+        """Record clock changes (later ones for the same clock win, as the store applies them)."""
+        for change in changes:
+            if change.clock is not None:
+                self.clocks[change.limit_id] = change.clock
+            self.clock_changes.append(change)
+
+    def fire(self, event: str, actor: Actor, payload: Mapping[str, Any]) -> None:
+        """Apply ``event`` and every event its actions fire; refusals of the first propagate."""
+        queue: list[tuple[str, Actor, Mapping[str, Any]]] = [(event, actor, payload)]
+        first = True
+        while queue:
+            name, who, values_in = queue.pop(0)
+            if len(self.entries) >= MAX_CHAINED_EVENTS:
+                raise EventNotAllowed(
+                    self.record.id,
+                    self.state,
+                    name,
+                    f"more than {MAX_CHAINED_EVENTS} events fired each other in a chain; "
+                    "the process definition has a loop of 'fire' actions",
+                )
+            try:
+                role, values = check_event(
+                    self.compiled, self.record.id, self.state, self.data, name, who, values_in
+                )
+            except (EventNotAllowed, GuardRefused) as refusal:
+                if first:
+                    raise
+                self.entries[-1].actions.append({"fire": name, "skipped": refusal.reason})
+                continue
+            first = False
+            queue.extend(
+                (follow, SYSTEM_ACTOR, {}) for follow in self._step(name, who, role, values)
+            )
+
+    def _step(self, event: str, actor: Actor, role: str, values: dict[str, Any]) -> list[str]:
+        event_def = self.compiled.process.events[event]
+        changes = {**values, **dict(event_def.assigns)}
+        moved = self.compiled.step(self.state, event)
+        actions: list[tuple[str, Action]] = [("event", a) for a in event_def.actions]
+        actions += moved.actions
+        effects = apply_actions(self.compiled, self.record.id, actions, self.assignee, self.now)
+        changes.update(effects.changes)
+        self.record_entry(event, actor.id, role, moved.state, values, changes, effects)
+        return effects.follow_ups
+
+    def record_entry(
+        self,
+        event: str,
+        actor_id: str,
+        role: str,
+        to_state: str,
+        payload: dict[str, Any],
+        changes: dict[str, Any],
+        effects: Effects,
+        *,
+        opening: bool = False,
+    ) -> None:
+        """Append a log entry, move the case, and let the clocks react.
+
+        ``opening`` records the case's first entry, which comes from no state.
+        """
+        from_state = None if opening else self.state
+        self.data.update(changes)
+        self.assignee = effects.assignee
+        self.entries.append(
+            LogEntry(
+                case_id=self.record.id,
+                version=self.version + 1,
+                event=event,
+                actor_id=actor_id,
+                role=role,
+                at=self.now,
+                from_state=from_state,
+                to_state=to_state,
+                payload=payload,
+                changes=changes,
+                assignee=self.assignee,
+                actions=effects.records,
+            )
+        )
+        self.state = to_state
+        self.outbox.extend(effects.outbox)
+        final = self.compiled.process.states[to_state].final
+        typed = self.compiled.form.typed(self.data)
+        self.react(Moment(event, from_state, to_state, self.now, typed, final))
+
+    def keyed(self, idempotency_key: str | None) -> None:
+        """Put the idempotency key on the last entry: replaying up to it gives this result."""
+        if self.entries:
+            self.entries[-1] = replace(self.entries[-1], idempotency_key=idempotency_key)
+
+    def result(self) -> CaseRecord:
+        """The case row after the change."""
+        record = self.record
+        final = self.compiled.process.states[self.state].final
+        return CaseRecord(
+            id=record.id,
+            estate=record.estate,
+            process=record.process,
+            definition_version=record.definition_version,
+            state=self.state,
+            data=self.data,
+            assignee=self.assignee,
+            version=self.version,
+            opened_at=record.opened_at,
+            updated_at=self.now,
+            closed_at=self.now if final and record.closed_at is None else record.closed_at,
+        )
