@@ -1,18 +1,22 @@
-"""Validation: load files, run every check, and summarise what was found.
+"""Validation: load files and estates, run every check, and summarise what was found.
 
-The one entry point shared by ``propflow validate``, the pre-commit hook and the tests, so
-all three see exactly the same diagnostics.
+The one entry point shared by ``propflow validate``, the pre-commit hook, the engine and the
+tests, so all of them see exactly the same diagnostics. A directory holding ``estate.yaml`` is
+an estate: it is merged over the standard library (see :mod:`engine.estates`) and the merged
+result is checked; a directory holding several estates is checked estate by estate.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+import dataclasses
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.checks import run_checks
 from engine.diagnostics import Diagnostic, Severity
-from engine.loading import Library, load_library
+from engine.estates import ESTATE_FILE, EstateLoad, is_estate_dir, load_estate
+from engine.loading import YAML_SUFFIXES, Library, UsageError, load_library
 
 
 @dataclass(frozen=True)
@@ -21,6 +25,7 @@ class ValidationReport:
 
     library: Library
     diagnostics: list[Diagnostic]
+    estates: list[EstateLoad] = field(default_factory=list)
 
     @property
     def errors(self) -> int:
@@ -36,22 +41,84 @@ class ValidationReport:
 
     def summary(self) -> dict[str, object]:
         """Counts for the closing line and the JSON output."""
-        lib = self.library
+        libraries = [self.library, *(estate.library for estate in self.estates)]
         return {
-            "files": len(lib.files),
-            "processes": len(lib.processes),
-            "calendars": len(lib.calendars),
-            "time_limits": len(lib.time_limits),
-            "estates": len(lib.estates),
+            "files": sum(len(lib.files) for lib in libraries),
+            "processes": sum(len(lib.processes) for lib in libraries),
+            "calendars": sum(len(lib.calendars) for lib in libraries),
+            "time_limits": sum(len(lib.time_limits) for lib in libraries),
+            "estates": sum(len(lib.estates) for lib in libraries),
             "errors": self.errors,
             "warnings": self.warnings,
         }
 
 
+def check_library(library: Library, found: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """Loader diagnostics plus every check's, sorted; patched values also name what they met."""
+    diagnostics = [*found, *run_checks(library)]
+    for index, diagnostic in enumerate(diagnostics):
+        met = library.shadowed.get(diagnostic.span)
+        if met is not None and not diagnostic.also:
+            diagnostics[index] = dataclasses.replace(
+                diagnostic, also=(("the library value it replaced", met),)
+            )
+    return sorted(diagnostics, key=Diagnostic.sort_key)
+
+
+def validate_estate(directory: Path, standard: Sequence[Path] | None = None) -> EstateLoad:
+    """Merge and check one estate; its diagnostics include the checks on the merged library."""
+    load = load_estate(directory, standard)
+    load.diagnostics = check_library(load.library, load.diagnostics)
+    return load
+
+
+def _split(paths: Iterable[Path]) -> tuple[list[Path], list[Path]]:
+    """Plain files and directories, and estate directories, from the paths given."""
+    plain: list[Path] = []
+    estates: list[Path] = []
+    for path in paths:
+        if path.is_file() and path.name == ESTATE_FILE:
+            estates.append(path.parent)
+        elif is_estate_dir(path):
+            estates.append(path)
+        elif path.is_dir():
+            nested = sorted(
+                marker.parent
+                for marker in path.rglob(ESTATE_FILE)
+                if not any(part.startswith(".") for part in marker.relative_to(path).parts)
+            )
+            if not nested:
+                plain.append(path)
+                continue
+            estates.extend(nested)
+            plain.extend(
+                candidate
+                for candidate in sorted(path.rglob("*"))
+                if candidate.suffix in YAML_SUFFIXES
+                and candidate.is_file()
+                and not any(part.startswith(".") for part in candidate.relative_to(path).parts)
+                and not any(estate in candidate.parents for estate in nested)
+            )
+        elif path.exists() or path.is_symlink():
+            plain.append(path)
+        else:
+            raise UsageError(f"no such file or directory: {path}")
+    return plain, list(dict.fromkeys(estates))
+
+
 def validate_paths(paths: Iterable[Path]) -> ValidationReport:
-    """Validate the files under ``paths``; raises :class:`engine.loading.UsageError` only for
-    paths that do not exist."""
-    result = load_library(paths)
-    diagnostics = result.diagnostics + run_checks(result.library)
-    diagnostics.sort(key=Diagnostic.sort_key)
-    return ValidationReport(result.library, diagnostics)
+    """Validate the files and estates under ``paths``.
+
+    Raises :class:`engine.loading.UsageError` only for paths that do not exist.
+    """
+    plain, estate_dirs = _split(paths)
+    library = Library()
+    diagnostics: list[Diagnostic] = []
+    if plain or not estate_dirs:
+        result = load_library(plain)
+        library = result.library
+        diagnostics = check_library(library, result.diagnostics)
+    estates = [validate_estate(directory) for directory in estate_dirs]
+    for estate in estates:
+        diagnostics.extend(estate.diagnostics)
+    return ValidationReport(library, diagnostics, estates)

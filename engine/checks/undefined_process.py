@@ -3,7 +3,7 @@
 A time limit applies to the cases of one process. If that process is not among the files
 being validated (a typo, or the process file was left out of the command), the limit would
 never run. Validate the rules together with their processes (``propflow validate processes
-rules``).
+rules``). A process whose file has errors of its own is not reported again here.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ def check(library: Library) -> Iterator[Finding]:
     known = library.process_ids
     for located in library.time_limits:
         name = located.definition.process
-        if name not in known:
+        if name not in known and name not in library.broken_processes:
             yield Finding(
                 located.at("process"),
                 f"process '{name}' is not defined in the files being checked{suggest(name, known)}",
