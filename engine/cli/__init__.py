@@ -10,6 +10,7 @@ import click
 
 from engine.cli.case import case, demo, worker
 from engine.cli.deadline import deadline
+from engine.cli.estate import diff_command, init, show_command
 from engine.cli.validate import codes_command, schema, validate
 
 
@@ -19,5 +20,16 @@ def main() -> None:
     """PropFlow: property-management procedures as YAML state machines and time limits."""
 
 
-for _command in (validate, schema, codes_command, deadline, case, demo, worker):
+for _command in (
+    validate,
+    schema,
+    codes_command,
+    deadline,
+    case,
+    demo,
+    worker,
+    init,
+    show_command,
+    diff_command,
+):
     main.add_command(_command)

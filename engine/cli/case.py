@@ -29,9 +29,18 @@ F = TypeVar("F", bound=Callable[..., Any])
 DB_HELP = "SQLite file or database URL (postgresql://...); env PROPFLOW_DB."
 
 
+ESTATE_OPTION = click.option(
+    "--estate",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    envvar="PROPFLOW_ESTATE",
+    help="Estate directory customising the library (its cases, calendar and rules).",
+)
+
+
 def store_options(function: F) -> F:
-    """``--db``, ``--library`` and ``--json``, shared by every case command."""
+    """``--db``, ``--library``, ``--estate`` and ``--json``, shared by every case command."""
     function = click.option("--json", "as_json", is_flag=True, help="Print JSON.")(function)
+    function = ESTATE_OPTION(function)
     function = click.option(
         "--library",
         "libraries",
@@ -114,12 +123,15 @@ def _actor(actor_id: str, roles: Sequence[str]) -> Actor:
 
 @contextmanager
 def _engine(
-    db: str, libraries: Sequence[Path], clock: ManualClock | None = None
+    db: str,
+    libraries: Sequence[Path],
+    clock: ManualClock | None = None,
+    estate: Path | None = None,
 ) -> Iterator[Engine]:
     """An engine for one command; user errors become a message and exit code 1."""
     engine: Engine | None = None
     try:
-        engine = Engine(library=list(libraries) or None, store=db, clock=clock)
+        engine = Engine(library=list(libraries) or None, store=db, clock=clock, estate=estate)
         yield engine
     except LibraryError as exc:
         click.echo(f"error: {exc}", err=True)
@@ -207,6 +219,7 @@ def open_command(
     process: str,
     db: str,
     libraries: tuple[Path, ...],
+    estate: Path | None,
     as_json: bool,
     actor_id: str,
     roles: tuple[str, ...],
@@ -214,7 +227,7 @@ def open_command(
     assignments: tuple[str, ...],
 ) -> None:
     """Open a case of PROCESS with its form's initial values."""
-    with _engine(db, libraries) as engine:
+    with _engine(db, libraries, estate=estate) as engine:
         definition = engine.definition(process)
         opened = engine.open_case(
             process, _payload(data_json, assignments, definition), _actor(actor_id, roles)
@@ -235,6 +248,7 @@ def fire(
     event: str,
     db: str,
     libraries: tuple[Path, ...],
+    estate: Path | None,
     as_json: bool,
     actor_id: str,
     roles: tuple[str, ...],
@@ -244,7 +258,7 @@ def fire(
     expect_version: int | None,
 ) -> None:
     """Fire EVENT on case CASE_ID."""
-    with _engine(db, libraries) as engine:
+    with _engine(db, libraries, estate=estate) as engine:
         payload = _payload(data_json, assignments, engine.case_definition(case_id))
         result = engine.fire(
             case_id,
@@ -260,15 +274,16 @@ def fire(
 @case.command()
 @click.argument("case_id")
 @store_options
-def show(case_id: str, db: str, libraries: tuple[Path, ...], as_json: bool) -> None:
+def show(
+    case_id: str, db: str, libraries: tuple[Path, ...], estate: Path | None, as_json: bool
+) -> None:
     """Show a case: state, assignee, version and form values."""
-    with _engine(db, libraries) as engine:
+    with _engine(db, libraries, estate=estate) as engine:
         _show(engine, engine.get_case(case_id), as_json)
 
 
 @case.command(name="list")
 @store_options
-@click.option("--estate")
 @click.option("--process")
 @click.option("--state")
 @click.option("--assignee")
@@ -278,8 +293,8 @@ def show(case_id: str, db: str, libraries: tuple[Path, ...], as_json: bool) -> N
 def list_command(
     db: str,
     libraries: tuple[Path, ...],
+    estate: Path | None,
     as_json: bool,
-    estate: str | None,
     process: str | None,
     state: str | None,
     assignee: str | None,
@@ -287,10 +302,10 @@ def list_command(
     opened_to: datetime | None,
     limit: int,
 ) -> None:
-    """List cases, newest first (dates without a zone are taken as UTC)."""
-    with _engine(db, libraries) as engine:
+    """List the estate's cases, newest first (dates without a zone are taken as UTC)."""
+    with _engine(db, libraries, estate=estate) as engine:
         found = engine.query_cases(
-            estate=estate,
+            estate=engine.estate,
             process=process,
             state=state,
             assignee=assignee,
@@ -318,9 +333,11 @@ def _aware(moment: datetime | None) -> datetime | None:
 @case.command()
 @click.argument("case_id")
 @store_options
-def history(case_id: str, db: str, libraries: tuple[Path, ...], as_json: bool) -> None:
+def history(
+    case_id: str, db: str, libraries: tuple[Path, ...], estate: Path | None, as_json: bool
+) -> None:
     """The case's audit trail: who did what, in which role, when, from and to which state."""
-    with _engine(db, libraries) as engine:
+    with _engine(db, libraries, estate=estate) as engine:
         entries = engine.history(case_id)
         if as_json:
             click.echo(json.dumps([history_json(e) for e in entries], ensure_ascii=False, indent=2))
@@ -342,12 +359,13 @@ def events(
     case_id: str,
     db: str,
     libraries: tuple[Path, ...],
+    estate: Path | None,
     as_json: bool,
     actor_id: str,
     roles: tuple[str, ...],
 ) -> None:
     """What this actor may fire now, and why each other event is unavailable."""
-    with _engine(db, libraries) as engine:
+    with _engine(db, libraries, estate=estate) as engine:
         options = engine.available_events(case_id, _actor(actor_id, roles))
         if as_json:
             click.echo(json.dumps([o.__dict__ for o in options], ensure_ascii=False, indent=2))
@@ -382,6 +400,7 @@ def extend(
     limit_id: str,
     db: str,
     libraries: tuple[Path, ...],
+    estate: Path | None,
     as_json: bool,
     actor_id: str,
     roles: tuple[str, ...],
@@ -391,7 +410,7 @@ def extend(
     consents: tuple[str, ...],
 ) -> None:
     """Approve an extension of time limit LIMIT_ID on case CASE_ID."""
-    with _engine(db, libraries) as engine:
+    with _engine(db, libraries, estate=estate) as engine:
         status = engine.extend(
             case_id,
             limit_id,
@@ -425,9 +444,17 @@ def extend(
     help="Timers fired per tick at most.",
 )
 @click.option("--once", is_flag=True, help="Tick once and exit (for cron).")
-def worker(db: str, libraries: tuple[Path, ...], interval: float, batch: int, once: bool) -> None:
+@ESTATE_OPTION
+def worker(
+    db: str,
+    libraries: tuple[Path, ...],
+    estate: Path | None,
+    interval: float,
+    batch: int,
+    once: bool,
+) -> None:
     """Fire due timers (breaches, warnings, reminders) until SIGTERM or Ctrl-C."""
-    with _engine(db, libraries) as engine:
+    with _engine(db, libraries, estate=estate) as engine:
         if once:
             result = engine.tick(limit=batch)
             click.echo(f"fired {result.fired}, left for later {result.skipped}")

@@ -180,8 +180,12 @@ class CaseChange:
         return self.record.version + len(self.entries)
 
     def react(self, moment: Moment) -> None:
-        """Let the SLA clocks react to a moment of this case."""
-        changes = self.sla.react(self.record.id, self.clocks, moment, self.applicable(self.data))
+        """Let the SLA clocks react to a moment of this case.
+
+        The limits' ``if:`` conditions see the moment's typed data (``Decimal``, ``date``), as
+        event guards do, so that ``fee > 100`` compares numbers, not the stored text.
+        """
+        changes = self.sla.react(self.record.id, self.clocks, moment, self.applicable(moment.data))
         self.change_clocks(changes)
 
     def change_clocks(self, changes: Iterable[ClockChange]) -> None:

@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from engine.conditions import EvalContext, evaluate
-from engine.diagnostics import suggest
+from engine.diagnostics import Severity, suggest
 from engine.durations import DurationError, parse_duration
 from engine.loading import Library
-from engine.model import CalendarDef, ProcessDef, TimeLimitDef, localized
+from engine.model import CalendarDef, EstateDef, ProcessDef, TimeLimitDef, localized
 from engine.model.process import SYSTEM_ROLE
 from engine.resources import standard_library_dirs
 from engine.runtime.actor import SYSTEM_ACTOR, Actor
@@ -56,9 +56,12 @@ from engine.store import (
     VersionConflict,
 )
 from engine.time import CalendarError, WorkingCalendar
-from engine.validation import validate_paths
+from engine.validation import validate_estate, validate_paths
 
 DEFAULT_ESTATE = "standard"
+
+#: The longest idempotency key the store keeps (``case_log.idempotency_key``).
+MAX_IDEMPOTENCY_KEY = 200
 
 #: The calendar of time limits that name none: plain elapsed time.
 ALWAYS = CalendarDef(id="24x7", hours="always", holidays="none")
@@ -76,8 +79,10 @@ class Engine:
     """Runs the processes of a library against a store.
 
     ``library`` is a directory (or several) of process and rules files; by default the
-    shipped standard library. ``store`` is a database URL or a SQLite file path. ``clock``
-    gives "now" (inject a :class:`~engine.runtime.clock.ManualClock` in tests).
+    shipped standard library. ``estate`` is an estate directory customising that library; the
+    cases then record the estate's id and its calendar and own days apply. ``store`` is a
+    database URL or a SQLite file path. ``clock`` gives "now" (inject a
+    :class:`~engine.runtime.clock.ManualClock` in tests).
     """
 
     def __init__(
@@ -85,28 +90,38 @@ class Engine:
         library: str | Path | Sequence[str | Path] | None = None,
         store: str | Store = "sqlite:///cases.db",
         clock: Clock | None = None,
-        estate: str = DEFAULT_ESTATE,
+        estate: str | Path | None = None,
     ) -> None:
         paths = _library_paths(library)
-        report = validate_paths(paths)
-        if report.errors:
-            first = report.diagnostics[0]
+        estate_def: EstateDef | None = None
+        if estate is None:
+            report = validate_paths(paths)
+            loaded, diagnostics = report.library, report.diagnostics
+        else:
+            load = validate_estate(Path(estate), paths if library is not None else None)
+            loaded, diagnostics, estate_def = load.library, load.diagnostics, load.estate
+        errors = [d for d in diagnostics if d.severity is Severity.ERROR]
+        if errors or (estate is not None and estate_def is None):
+            first = errors[0] if errors else diagnostics[0]
             raise LibraryError(
-                f"the library has {report.errors} validation error(s); first: "
+                f"the library has {len(errors)} validation error(s); first: "
                 f"{first.span.file}:{first.span.line}:{first.span.column}: {first.code} "
                 f"{first.message}",
-                list(report.diagnostics),
+                list(diagnostics),
             )
         self._processes: dict[str, ProcessDef] = {
-            located.definition.id: located.definition for located in report.library.processes
+            located.definition.id: located.definition for located in loaded.processes
         }
         self._limits: dict[str, list[TimeLimitDef]] = defaultdict(list)
-        self._sla = _build_sla(report.library, self._limits)
+        self._sla = _build_sla(loaded, self._limits, estate_def)
         self._compiled: dict[str, CompiledProcess] = {}
         self._saved_versions: set[str] = set()
         self.store = Store(store) if isinstance(store, str) else store
         self.clock: Clock = clock or SystemClock()
-        self.estate = estate
+        #: The estate's definition, when the engine runs one.
+        self.estate_definition = estate_def
+        #: The id recorded on every case this engine opens.
+        self.estate = estate_def.id if estate_def is not None else DEFAULT_ESTATE
 
     def close(self) -> None:
         """Release the store's connections."""
@@ -136,6 +151,10 @@ class Engine:
         compiled = self._compile(definition)
         now = self.clock.now()
         case_id = str(uuid.uuid4())
+        if SYSTEM_ROLE in actor.roles:
+            raise RoleRefused(
+                "(new)", "-", "open", "the 'system' role is reserved for the engine itself"
+            )
         role = acting_role(actor, [r for r in definition.roles if r != SYSTEM_ROLE])
         if role is None:
             raise RoleRefused(
@@ -196,10 +215,13 @@ class Engine:
         the case moved on since the caller read it.
         """
         record = self._record(case_id)
-        if SYSTEM_ROLE in actor.roles and actor is not SYSTEM_ACTOR:
+        # The engine's own events (timers, 'fire' actions) never come through here, so no
+        # caller may act as the system, not even with SYSTEM_ACTOR itself.
+        if SYSTEM_ROLE in actor.roles:
             raise RoleRefused(
                 case_id, record.state, event, "the 'system' role is reserved for the engine itself"
             )
+        _check_key(idempotency_key)
         if idempotency_key is not None:
             earlier = self.store.find_entry(case_id, idempotency_key)
             if earlier is not None:
@@ -225,6 +247,10 @@ class Engine:
             assert earlier is not None
             return self._result_of(self._record(case_id), earlier, event)
         except VersionConflict:
+            # A concurrent retry of this very request may have won: then its result is ours.
+            earlier = self.store.find_entry(case_id, idempotency_key) if idempotency_key else None
+            if earlier is not None:
+                return self._result_of(self._record(case_id), earlier, event)
             raise ConflictError(
                 case_id,
                 record.state,
@@ -245,7 +271,7 @@ class Engine:
         """
         moment = now or self.clock.now()
         fired = skipped = 0
-        for timer in self.store.due_timers(moment, limit):
+        for timer in self.store.due_timers(moment, limit, self.estate):
             try:
                 self._fire_timer(timer, moment)
                 fired += 1
@@ -479,7 +505,10 @@ class Engine:
         opened_to: datetime | None = None,
         limit: int = 100,
     ) -> list[Case]:
-        """Cases matching every given filter, newest first."""
+        """Cases matching every given filter, newest first (``opened_to`` excluded)."""
+        for bound in (opened_from, opened_to):
+            if bound is not None and bound.tzinfo is None:
+                raise ValueError(f"opened_from/opened_to need a timezone, not {bound!r}")
         query = CaseQuery(estate, process, state, assignee, opened_from, opened_to, limit)
         return [Case.from_record(r) for r in self.store.query_cases(query)]
 
@@ -533,23 +562,33 @@ class Engine:
     # Internals -----------------------------------------------------------------------------
 
     def _record(self, case_id: str) -> CaseRecord:
+        """A case of this engine's estate: another estate's cases run on its own rules."""
         record = self.store.get_case(case_id)
         if record is None:
             raise UnknownCase(case_id)
+        if record.estate != self.estate:
+            raise UnknownCase(
+                case_id, f"it belongs to estate '{record.estate}', not '{self.estate}'"
+            )
         return record
 
     def _result_of(self, record: CaseRecord, entry: LogEntry, event: str) -> Case:
         """The case as the first request with this idempotency key left it."""
-        if entry.event != event:
+        history = self.store.history(record.id, up_to_version=entry.version)
+        requested = _requested_event(history)
+        if requested != event:
             raise ConflictError(
                 record.id,
                 record.state,
                 event,
                 f"idempotency key '{entry.idempotency_key}' was already used for "
-                f"event '{entry.event}'",
+                f"event '{requested}'",
             )
-        history = self.store.history(record.id, up_to_version=entry.version)
         state, data, assignee = replay(history)
+        states = self._compiled_for(record).process.states
+        closed_at = next(
+            (e.at for e in history if e.to_state in states and states[e.to_state].final), None
+        )
         return Case(
             id=record.id,
             estate=record.estate,
@@ -561,7 +600,7 @@ class Engine:
             version=history[-1].version,
             opened_at=record.opened_at,
             updated_at=history[-1].at,
-            closed_at=None,
+            closed_at=closed_at,
         )
 
     def _compile(self, definition: ProcessDef) -> CompiledProcess:
@@ -590,6 +629,44 @@ class Engine:
             self._saved_versions.add(definition.version)
 
 
+def _check_key(idempotency_key: str | None) -> None:
+    """Refuse a key the store cannot keep, the same way on every database."""
+    if idempotency_key is not None and (
+        not isinstance(idempotency_key, str)
+        or not idempotency_key
+        or len(idempotency_key) > MAX_IDEMPOTENCY_KEY
+        or "\x00" in idempotency_key
+    ):
+        raise ValueError(
+            f"an idempotency key is 1 to {MAX_IDEMPOTENCY_KEY} characters of text without "
+            f"NUL, not {idempotency_key!r:.60}"
+        )
+
+
+def _requested_event(history: Sequence[LogEntry]) -> str:
+    """The event a request asked for, given the log up to the entry holding its key.
+
+    The key is on the request's last entry, which is the requested event itself unless its
+    actions fired others: those follow it in the same transaction, at the same moment, as
+    the system, each named by a ``fire`` action of an entry before it. Walk back over them.
+    """
+    last = len(history) - 1
+    first = last
+    while first > 0 and history[first - 1].at == history[last].at:
+        first -= 1
+    index = last
+    while index > first and history[index].role == SYSTEM_ROLE:
+        fired = any(
+            action.get("kind") == "fire" and action.get("event") == history[index].event
+            for earlier in history[first:index]
+            for action in earlier.actions
+        )
+        if not fired:
+            break
+        index -= 1
+    return history[index].event
+
+
 def _library_paths(library: str | Path | Sequence[str | Path] | None) -> list[Path]:
     if library is None:
         return standard_library_dirs()
@@ -599,15 +676,28 @@ def _library_paths(library: str | Path | Sequence[str | Path] | None) -> list[Pa
 
 
 def _build_sla(
-    library: Library, limits: dict[str, list[TimeLimitDef]]
+    library: Library, limits: dict[str, list[TimeLimitDef]], estate: EstateDef | None
 ) -> defaultdict[str, SlaPlanner]:
-    """One planner per process, each time limit on its calendar (elapsed time by default)."""
+    """One planner per process, each time limit on its calendar.
+
+    A limit that names no calendar uses the estate's default calendar, else elapsed time.
+    The estate's own closed and working days apply to every calendar that follows the
+    statutory holidays (not to round-the-clock ones, which never close).
+    """
+    closed = estate.closed if estate is not None else ()
+    opened = estate.open if estate is not None else ()
     try:
         calendars = {
-            located.definition.id: WorkingCalendar.from_definition(located.definition)
+            located.definition.id: WorkingCalendar.from_definition(
+                located.definition,
+                closed if located.definition.holidays != "none" else (),
+                opened if located.definition.holidays != "none" else (),
+            )
             for located in library.calendars
         }
         fallback = calendars.get(ALWAYS.id) or WorkingCalendar.from_definition(ALWAYS)
+        if estate is not None and estate.calendar is not None:
+            fallback = calendars.get(estate.calendar, fallback)
     except CalendarError as error:
         raise LibraryError(f"a calendar cannot be used: {error}", []) from None
     planners: dict[str, list[LimitPlanner]] = defaultdict(list)

@@ -31,8 +31,8 @@ class UnknownProcess(PropflowError):
 class UnknownCase(PropflowError):
     """No case with this id in the store."""
 
-    def __init__(self, case_id: str) -> None:
-        super().__init__(f"case '{case_id}' does not exist")
+    def __init__(self, case_id: str, why: str = "") -> None:
+        super().__init__(f"case '{case_id}' does not exist" + (f" here: {why}" if why else ""))
         self.case_id = case_id
 
 

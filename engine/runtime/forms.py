@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AwareDatetime,
+    BeforeValidator,
     Field,
     StrictBool,
     StrictInt,
@@ -27,7 +28,20 @@ from engine.diagnostics import suggest
 from engine.model import FieldDef, ProcessDef
 
 PHONE = Annotated[str, StringConstraints(pattern=r"^\+?[0-9][0-9 \-]{4,19}$")]
-_CENT = Decimal("0.01")
+
+
+def _iso_only(value: Any) -> Any:
+    """pydantic reads numbers and numeric text as Unix timestamps (in UTC); a form takes a
+    date or datetime only as such, or as ISO 8601 text."""
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or value.strip().lstrip("+-").replace(".", "", 1).isdigit():
+        raise ValueError(f"{value!r} is not ISO 8601 text (2026-03-31, 2026-03-31T09:00+08:00)")
+    return value
+
+
+DATE = Annotated[date, BeforeValidator(_iso_only)]
+DATETIME = Annotated[AwareDatetime, BeforeValidator(_iso_only)]
 
 
 def _scalar_type(kind: str, field: FieldDef) -> Any:
@@ -45,9 +59,9 @@ def _scalar_type(kind: str, field: FieldDef) -> Any:
     if kind == "money":
         return Annotated[Decimal, Field(decimal_places=2, allow_inf_nan=False, **bounds)]
     if kind == "date":
-        return date
+        return DATE
     if kind == "datetime":
-        return AwareDatetime
+        return DATETIME
     if kind == "phone":
         return PHONE
     return StrictStr
@@ -61,7 +75,9 @@ def _field_type(field: FieldDef) -> Any:
 
 def _to_json(value: Any) -> Any:
     if isinstance(value, Decimal):
-        return str(value.quantize(_CENT))
+        # Not quantize(): it fails beyond the context's 28 digits; validation already
+        # allowed at most two places, so this only pads.
+        return f"{value:.2f}"
     if isinstance(value, (date, datetime)):
         return value.isoformat()
     if isinstance(value, list):

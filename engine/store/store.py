@@ -20,6 +20,7 @@ from sqlalchemy import (
     create_engine,
     delete,
     event,
+    func,
     insert,
     select,
     update,
@@ -56,12 +57,21 @@ class DuplicateRequest(Exception):
     """An entry with this idempotency key was committed by a concurrent request."""
 
 
+#: Execution option marking a connection that will write (see :func:`_sqlite_engine`).
+_WRITE = "propflow_write"
+
+#: Key of the PostgreSQL advisory lock that serialises creating the tables.
+_SCHEMA_LOCK = 0x70726F70666C6F77  # "propflow"
+
+
 def _sqlite_engine(url: str) -> Engine:
     """SQLite tuned for durability: WAL, synchronous FULL, and writers that wait their turn.
 
     pysqlite's own transaction handling begins lazily, so a transaction that reads and then
     writes can fail at once with "database is locked" instead of waiting. Taking the write
     lock up front (``BEGIN IMMEDIATE``) makes concurrent writers queue on the busy timeout.
+    Only writes do (:meth:`Store.transaction` marks them): reads begin a plain deferred
+    transaction, so in WAL mode they never wait for a writer nor hold one up.
     """
     memory = make_url(url).database in (None, "", ":memory:")
     engine = create_engine(
@@ -83,7 +93,8 @@ def _sqlite_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        writing = connection.get_execution_options().get(_WRITE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
 
     return engine
 
@@ -105,7 +116,7 @@ class Store:
                 if backend == "sqlite"
                 else create_engine(url, pool_pre_ping=True)
             )
-            metadata.create_all(self.engine)
+            self._create_tables()
         except Exception as exc:  # the driver's errors vary; the user needs the URL and why
             raise StoreError(f"cannot open the store at {url!r}: {exc}") from exc
         self.url = url
@@ -121,9 +132,20 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        """One transaction: committed on success, rolled back on any exception."""
-        with self.engine.begin() as connection:
-            yield connection
+        """One writing transaction: committed on success, rolled back on any exception."""
+        with self.engine.connect() as connection:
+            connection.execution_options(**{_WRITE: True})
+            with connection.begin():
+                yield connection
+
+    def _create_tables(self) -> None:
+        """Create missing tables. Processes opening a new database at once take turns:
+        SQLite by its write lock, PostgreSQL by an advisory lock (else both would create
+        the same table and one would fail on the catalog's unique index)."""
+        with self.transaction() as tx:
+            if tx.dialect.name == "postgresql":
+                tx.execute(select(func.pg_advisory_xact_lock(_SCHEMA_LOCK)))
+            metadata.create_all(tx)
 
     # Definitions -------------------------------------------------------------------------
 
@@ -131,16 +153,21 @@ class Store:
         self, version: str, process: str, content: dict[str, Any], at: datetime
     ) -> None:
         """Keep a definition's source by version (once; versions are content hashes)."""
-        with self.transaction() as tx:
-            exists = tx.execute(
-                select(definitions.c.version).where(definitions.c.version == version)
-            ).first()
-            if exists is None:
-                tx.execute(
-                    insert(definitions).values(
-                        version=version, process=process, content=content, created_at=at
+        try:
+            with self.transaction() as tx:
+                exists = tx.execute(
+                    select(definitions.c.version).where(definitions.c.version == version)
+                ).first()
+                if exists is None:
+                    tx.execute(
+                        insert(definitions).values(
+                            version=version, process=process, content=content, created_at=at
+                        )
                     )
-                )
+        except IntegrityError:
+            # Another process stored the same version between our check and our insert.
+            if self.load_definition(version) is None:
+                raise
 
     def load_definition(self, version: str) -> dict[str, Any] | None:
         """The source of a definition version, if stored."""
@@ -273,18 +300,20 @@ class Store:
             ).all()
         return [_timer_record(row._mapping) for row in rows]
 
-    def due_timers(self, now: datetime, limit: int) -> list[TimerRecord]:
-        """Timers due by ``now`` that have not fired, soonest first.
+    def due_timers(self, now: datetime, limit: int, estate: str | None = None) -> list[TimerRecord]:
+        """Timers due by ``now`` that have not fired, soonest first (of one estate's cases).
 
         The partial index on unfired timers' ``due_at`` makes this cost depend on how many
         are due, not on how many cases or timers the store holds.
         """
+        query = select(timers).where(timers.c.fired_at.is_(None), timers.c.due_at <= now)
+        if estate is not None:
+            query = query.join(cases, cases.c.id == timers.c.case_id).where(
+                cases.c.estate == estate
+            )
         with self.engine.connect() as connection:
             rows = connection.execute(
-                select(timers)
-                .where(timers.c.fired_at.is_(None), timers.c.due_at <= now)
-                .order_by(timers.c.due_at, timers.c.id)
-                .limit(limit)
+                query.order_by(timers.c.due_at, timers.c.id).limit(limit)
             ).all()
         return [_timer_record(row._mapping) for row in rows]
 
