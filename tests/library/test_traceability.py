@@ -1,0 +1,129 @@
+"""docs/traceability.md is generated from the library and the figure mapping, and stays true:
+the file equals the generator's output, every reference in the mapping names something in
+the library, and every time limit in rules/ is in the table and traced to a source figure."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from engine.loading import Library
+from engine.traceability import (
+    FIGURES,
+    GENERATE_COMMAND,
+    SECTIONS,
+    Figure,
+    event,
+    field,
+    load_library,
+    markdown,
+    rule,
+    state,
+    unknown_references,
+    untraced_time_limits,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+DOC = ROOT / "docs" / "traceability.md"
+
+
+@pytest.fixture(scope="module")
+def library() -> Library:
+    return load_library()
+
+
+@pytest.fixture(scope="module")
+def generated(library: Library) -> str:
+    return markdown(library)
+
+
+def rules_in_files() -> list[str]:
+    """Time-limit ids as written in rules/*.yaml, read without the engine's loader."""
+    ids: list[str] = []
+    for path in sorted((ROOT / "rules").glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        ids += list((data.get("time_limits") or {}).keys())
+    return ids
+
+
+def test_the_document_is_the_generated_text(generated: str) -> None:
+    assert DOC.read_text(encoding="utf-8") == generated, (
+        f"docs/traceability.md is stale: regenerate it with `{GENERATE_COMMAND}`"
+    )
+
+
+def test_every_rule_id_in_the_mapping_exists(library: Library) -> None:
+    defined = {located.definition.id for located in library.time_limits}
+    named = {ref.id for f in FIGURES for ref in f.encoded_by if ref.kind == "rule"}
+    assert named, "the mapping names no time limit at all"
+    assert named - defined == set()
+
+
+def test_every_process_element_in_the_mapping_exists(library: Library) -> None:
+    assert unknown_references(library) == []
+
+
+def test_every_time_limit_in_rules_is_in_the_table(generated: str) -> None:
+    ids = rules_in_files()
+    assert len(ids) >= 28
+    rows = [line for line in generated.splitlines() if line.startswith("| `")]
+    for rule_id in ids:
+        assert sum(1 for line in rows if line.startswith(f"| `{rule_id}` |")) == 1, rule_id
+
+
+def test_every_time_limit_traces_to_a_source_figure(library: Library) -> None:
+    assert untraced_time_limits(library) == []
+
+
+def test_every_figure_is_encoded_or_says_why_not() -> None:
+    keys = [f.key for f in FIGURES]
+    assert len(keys) == len(set(keys)), "figure keys must be unique"
+    for figure in FIGURES:
+        assert figure.key.split(".")[0] in SECTIONS, figure.key
+        assert figure.item and figure.figure and figure.source, figure.key
+        if not figure.encoded:
+            assert figure.note, f"{figure.key}: a figure that is not encoded needs a reason"
+
+
+def test_every_section_of_the_catalogue_is_covered(generated: str) -> None:
+    for key, title in SECTIONS.items():
+        assert any(f.key.startswith(f"{key}.") for f in FIGURES), key
+        assert f"## {title}" in generated
+
+
+def test_schedule_items_are_marked_not_encoded(generated: str) -> None:
+    weekly = next(f for f in FIGURES if f.item == "repair forms")
+    monthly = next(f for f in FIGURES if f.item == "monthly report")
+    assert not weekly.encoded and not monthly.encoded
+    assert "| 1.15 | repair forms |" in generated
+    assert "| not encoded: a calendar schedule" in generated
+
+
+def test_the_checker_reports_wrong_references(library: Library) -> None:
+    bad = [
+        Figure(
+            "9.1",
+            "x",
+            "y",
+            "z",
+            (
+                rule("repair-urgnet"),
+                event("repair", "dispach"),
+                field("repair", "urgency"),
+                state("nowhere", "closed"),
+            ),
+        )
+    ]
+    assert unknown_references(library, bad) == [
+        "9.1: no time limit 'repair-urgnet'",
+        "9.1: process 'repair' has no event 'dispach'",
+        "9.1: no process 'nowhere'",
+    ]
+    assert set(untraced_time_limits(library, bad)) == set(rules_in_files())
+
+
+def test_no_machine_paths_in_the_document(generated: str) -> None:
+    assert str(ROOT) not in generated
+    assert str(Path.home()) not in generated
