@@ -35,6 +35,11 @@ def check(library: Library) -> Iterator[Finding]:
     for located in library.processes:
         process = located.definition
         for eid, event in process.events.items():
+            for index, name in enumerate(event.accepts):
+                if name not in process.fields:
+                    yield Finding(
+                        located.at("events", eid, "accepts", index), _message(name, process)
+                    )
             for index, name in enumerate(event.requires):
                 if name not in process.fields:
                     yield Finding(

@@ -87,6 +87,7 @@ class EventDef(Definition):
     condition: str | None = Field(default=None, alias="if")
     guard: Condition | None = None
     requires: tuple[str, ...] = ()
+    accepts: tuple[str, ...] = ()
     assigns: Mapping[str, Any] = Field(default_factory=dict, alias="set")
     actions: ActionList = ()
 
@@ -102,6 +103,11 @@ class EventDef(Definition):
             raw["actions"] = parse_actions(raw.get("actions"))
             raw["guard"] = parse_guard(raw.get("if"))
         return raw
+
+    @property
+    def writable(self) -> frozenset[str]:
+        """The fields this event's payload may fill in: what it requires or accepts."""
+        return frozenset(self.requires) | frozenset(self.accepts)
 
     @property
     def internal(self) -> bool:

@@ -127,6 +127,13 @@ def check_event(
             f"but the event needs one of: {', '.join(event_def.roles)}",
         )
     values, problems = compiled.form.validate(payload)
+    writable = event_def.writable
+    problems += [
+        f"field '{name}' cannot be filled in by event '{event}' "
+        f"(it takes: {', '.join(sorted(writable)) or 'no fields'})"
+        for name in values
+        if name not in writable
+    ]
     if problems:
         raise FieldError(case_id, state, event, problems)
     merged = {**data, **values, **dict(event_def.assigns)}
@@ -251,6 +258,7 @@ class CaseChange:
         ``opening`` records the case's first entry, which comes from no state.
         """
         from_state = None if opening else self.state
+        changed = frozenset(key for key, value in changes.items() if self.data.get(key) != value)
         self.data.update(changes)
         self.assignee = effects.assignee
         self.entries.append(
@@ -273,7 +281,7 @@ class CaseChange:
         self.outbox.extend(effects.outbox)
         final = self.compiled.process.states[to_state].final
         typed = self.compiled.form.typed(self.data)
-        self.react(Moment(event, from_state, to_state, self.now, typed, final))
+        self.react(Moment(event, from_state, to_state, self.now, typed, final, changed))
 
     def keyed(self, idempotency_key: str | None) -> None:
         """Put the idempotency key on the last entry: replaying up to it gives this result."""

@@ -272,11 +272,17 @@ def test_second_visit_after_reopening_needs_a_new_signature(open_case: Any) -> N
     walk.step("handle", "supervisor", to="handling")
     walk.step("finish_handling", "supervisor", {"handling_result": "已处理"}, to="replying")
     reply(walk)
-    # The visit found a different story; the owner signed the visit record.
+    # The visit found a different story; reopening cannot carry a signature over.
+    walk.refused(
+        "reopen",
+        "receptionist",
+        FieldError,
+        {"discrepancy": "业主称问题依旧", "visit_method": "visit", "owner_signed": True},
+    )
     walk.step(
         "reopen",
         "receptionist",
-        {"discrepancy": "业主称问题依旧", "visit_method": "visit", "owner_signed": True},
+        {"discrepancy": "业主称问题依旧", "visit_method": "visit"},
         to="investigating",
     )
     assert walk.data["owner_signed"] is False

@@ -542,16 +542,11 @@ def test_cs_supervisor_may_send_work_back_after_a_sample_visit(open_case: Any) -
     walk.step("rework", "cs_supervisor", {"visit_result": "抽样回访未修好"}, to="dispatched")
 
 
-# --- known runtime gap ------------------------------------------------------------------------
+# --- fields an event may fill in ------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="runtime/format gap: any event's payload may write any form field, so the desk "
-    "can record paid=true with the form and dispatch chargeable work unpaid; events need a "
-    "list of the fields they accept",
-)
 def test_payment_flags_cannot_be_written_by_an_unrelated_event(open_case: Any, people: Any) -> None:
+    """An event may fill in only the fields it requires or accepts: the desk cannot mark paid."""
     walk = open_case("repair", IN_UNIT, "receptionist")
     with pytest.raises(EventRefused):
         walk.engine.fire(
