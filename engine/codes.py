@@ -91,8 +91,9 @@ LOADER_CODES: tuple[CodeDoc, ...] = (
         Severity.ERROR,
         "The kind of file cannot be told.",
         "A process file has a `process:` key, an estate file an `estate:` key, a rules "
-        "file `calendars:` and/or `time_limits:`. A file with none of these is not a "
-        "PropFlow file; move it out of the validated directories.",
+        "file one or more of `calendars:`, `time_limits:`, `schedules:` and `quotas:`. A "
+        "file with none of these is not a PropFlow file; move it out of the validated "
+        "directories.",
     ),
     CodeDoc(
         "PF009",
@@ -123,9 +124,110 @@ LOADER_CODES: tuple[CodeDoc, ...] = (
 )
 
 
+#: Codes of estates (engine/estates.py): merging an estate's patches over the library it extends.
+ESTATE_CODES: tuple[CodeDoc, ...] = (
+    CodeDoc(
+        "PF401",
+        "patch-deletes-nothing",
+        Severity.ERROR,
+        "A patch deletes (with null) something the library being customised does not have.",
+        "In an estate patch, `key: null` removes that key from the library's definition. "
+        "Deleting a key, time limit or calendar that does not exist does nothing, so it is "
+        "almost always a misspelt name: check it against `propflow show --estate DIR PROCESS`.",
+    ),
+    CodeDoc(
+        "PF402",
+        "patch-changes-type",
+        Severity.ERROR,
+        "A patch replaces a value by one of another kind (a mapping by text, a list by a number).",
+        "A patch may override a value, but with one of the same kind: a mapping stays a "
+        "mapping, a list a list, text text. Replacing a state's definition by a word, or a "
+        "list of roles by one role, is refused; the note points at the library value it met.",
+    ),
+    CodeDoc(
+        "PF403",
+        "estate-escape",
+        Severity.ERROR,
+        "An estate reaches outside its directory.",
+        "An estate may extend `standard` or a sibling estate in the same directory of "
+        "estates, and may only load its own files. An `extends` that leaves the directory of "
+        "estates, one that names no estate, or a symbolic link to a file outside the estate "
+        "is refused, so an estate can be reviewed by reading its own directory.",
+    ),
+    CodeDoc(
+        "PF404",
+        "circular-extends",
+        Severity.ERROR,
+        "Estates extend each other in a circle.",
+        "Following `extends` from estate to estate comes back to one already seen, so there "
+        "is no base to start from. The message lists the circle; one of them must extend "
+        "`standard` or another estate.",
+    ),
+)
+
+#: Codes of scenario files (engine/scenarios): found before a scenario runs.
+SCENARIO_CODES: tuple[CodeDoc, ...] = (
+    CodeDoc(
+        "PF601",
+        "scenario-estate",
+        Severity.ERROR,
+        "A scenario's estate cannot be found.",
+        "A scenario's `estate:` is the estate directory relative to the scenario file (or "
+        "`standard`). Without it, the scenario runs on the estate whose `scenarios/` holds "
+        "it, else on `propflow test --estate`, else on the shipped library.",
+    ),
+    CodeDoc(
+        "PF602",
+        "scenario-time",
+        Severity.ERROR,
+        "A step's time cannot be read, or goes back in time.",
+        "`start`, `at` and `until` are moments with their offset "
+        "(`2026-02-13T10:00+08:00`); `after` is wall-clock time since the previous step "
+        "(`30m`, `2h`, `3d`; working time depends on a calendar, so use `at`). Steps go "
+        "forward: an `at` before the previous step is refused.",
+    ),
+    CodeDoc(
+        "PF603",
+        "undefined-actor",
+        Severity.ERROR,
+        "A step names an actor that is not declared under `actors:`.",
+        "Every person who acts in a scenario is declared once under `actors:` with the "
+        "roles they hold; steps name them by that name.",
+    ),
+    CodeDoc(
+        "PF604",
+        "undefined-case",
+        Severity.ERROR,
+        "A step names a case that no earlier step opened.",
+        "An `open` step names its case (`as: leak`); later steps refer to it with `case: "
+        "leak`, or leave `case` out to mean the case the previous step acted on. A case whose "
+        "opening is expected to be refused never exists, and each name is opened once.",
+    ),
+    CodeDoc(
+        "PF605",
+        "scenario-reference",
+        Severity.ERROR,
+        "A scenario names a process, event, state, field, role or time limit the estate lacks.",
+        "Scenarios are checked against the definitions they run on (the estate's, patches "
+        "included) before anything runs, so a misspelt event fails at its line instead of "
+        "halfway through the story. The message suggests the nearest existing name.",
+    ),
+    CodeDoc(
+        "PF606",
+        "scenario-value",
+        Severity.ERROR,
+        "A value in a scenario does not fit its field's type.",
+        "Form values in `data` and `payload`, and expected field values, are checked against "
+        "the field's type as the engine will check them (a date as `2026-03-01`, money as a "
+        "number, an enum as one of its values). A step that expects a refusal may send a bad "
+        "value on purpose and is not checked.",
+    ),
+)
+
+
 def all_codes() -> list[CodeDoc]:
     """Every code the validator can emit, in code order."""
-    docs = list(LOADER_CODES)
+    docs = [*LOADER_CODES, *ESTATE_CODES, *SCENARIO_CODES]
     for module in CHECKS:
         text = inspect.cleandoc(module.__doc__ or "")
         summary, _, explanation = text.partition("\n\n")

@@ -37,9 +37,16 @@ from engine.yamlsource import JsonPath, SourceDocument, SourceMap, load_document
 
 ESTATE_FILE = "estate.yaml"
 STANDARD = "standard"
+#: The estate's scenario files (``propflow test``): not patches, so never merged.
+SCENARIOS_DIR = "scenarios"
 
 #: Item kinds an estate can customise, with the top-level key of their collection.
-COLLECTIONS = {"calendar": "calendars", "time_limit": "time_limits"}
+COLLECTIONS = {
+    "calendar": "calendars",
+    "time_limit": "time_limits",
+    "schedule": "schedules",
+    "quota": "quotas",
+}
 
 
 @dataclass
@@ -106,7 +113,9 @@ def _chain(estate_dir: Path, diagnostics: list[Diagnostic]) -> list[_Layer]:
     root = estate_dir.resolve().parent
     while True:
         file = current / ESTATE_FILE
-        document, problems = load_document(file)
+        document, problems = load_document(
+            file, display_path(file) if file.is_absolute() else str(file)
+        )
         diagnostics.extend(problems)
         if document is None:
             return []
@@ -150,12 +159,15 @@ def _chain(estate_dir: Path, diagnostics: list[Diagnostic]) -> list[_Layer]:
 
 
 def _patch_files(layer: _Layer, diagnostics: list[Diagnostic]) -> list[Path]:
-    """The layer's YAML files other than ``estate.yaml``, refusing any that lead outside."""
+    """The layer's YAML files other than ``estate.yaml`` and its scenarios, refusing any that
+    lead outside."""
     files = []
     for path in sorted(layer.directory.rglob("*")):
         if path.suffix not in YAML_SUFFIXES or path.name == ESTATE_FILE:
             continue
         relative = path.relative_to(layer.directory)
+        if relative.parts[0] == SCENARIOS_DIR:
+            continue
         if any(part.startswith(".") for part in relative.parts):
             continue
         if not _inside(path, layer.directory):

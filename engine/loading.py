@@ -18,7 +18,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import ValidationError
 
 from engine.diagnostics import Diagnostic, Severity, Span
-from engine.model import CalendarDef, EstateDef, ProcessDef, TimeLimitDef
+from engine.model import CalendarDef, EstateDef, ProcessDef, QuotaDef, ScheduleDef, TimeLimitDef
 from engine.model.common import keyed
 from engine.schemas import SCHEMA_CODE, FileKind, detect_kind, validate_structure
 from engine.yamlsource import JsonPath, SourceDocument, SourceMap, load_document
@@ -59,6 +59,8 @@ class Library:
     calendars: list[Located[CalendarDef]] = field(default_factory=list)
     time_limits: list[Located[TimeLimitDef]] = field(default_factory=list)
     estates: list[Located[EstateDef]] = field(default_factory=list)
+    schedules: list[Located[ScheduleDef]] = field(default_factory=list)
+    quotas: list[Located[QuotaDef]] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     #: For values an estate patch overrode: the patch's span → the library span it replaced.
     shadowed: dict[Span, Span] = field(default_factory=dict)
@@ -163,7 +165,7 @@ def display_path(path: Path) -> str:
 
 def load_file(path: Path, library: Library) -> list[Diagnostic]:
     """Load one file into ``library``; return what was wrong with it."""
-    display = str(path) if not path.is_absolute() else display_path(path)
+    display = str(path)
     document, diagnostics = load_document(path, display)
     library.files.append(display)
     if document is None:
@@ -185,7 +187,8 @@ def classify(document: SourceDocument) -> tuple[FileKind | None, Diagnostic | No
         "PF008",
         Severity.ERROR,
         f"cannot tell what kind of PropFlow file this is (it starts with {keys}); "
-        "expected 'process:', 'estate:', 'calendars:' or 'time_limits:'",
+        "expected 'process:', 'estate:', 'calendars:', 'time_limits:', 'schedules:' or "
+        "'quotas:'",
         document.source_map.locate(()),
     )
 
@@ -216,6 +219,14 @@ def _build(document: SourceDocument, kind: FileKind, library: Library) -> list[D
             for base, item in _items(data, "time_limits"):
                 library.time_limits.append(
                     Located(TimeLimitDef.model_validate(item), source_map, base, _raw(data, base))
+                )
+            for base, item in _items(data, "schedules"):
+                library.schedules.append(
+                    Located(ScheduleDef.model_validate(item), source_map, base, _raw(data, base))
+                )
+            for base, item in _items(data, "quotas"):
+                library.quotas.append(
+                    Located(QuotaDef.model_validate(item), source_map, base, _raw(data, base))
                 )
     except ValidationError as exc:
         return [_model_error(document, error) for error in exc.errors()]

@@ -26,6 +26,17 @@ def schemas_dir() -> Path:
 
 
 def standard_library_dirs() -> list[Path]:
-    """The shipped process and rules directories, in load order."""
+    """The shipped process and rules directories, in load order.
+
+    Named relative to the current directory when they are inside it (a source checkout), so
+    diagnostics and provenance say ``processes/repair.yaml:14`` rather than a long path.
+    """
     root = library_root()
-    return [root / "processes", root / "rules"]
+    return [_short(root / "processes"), _short(root / "rules")]
+
+
+def _short(path: Path) -> Path:
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path

@@ -21,15 +21,37 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from engine.loading import Library
-from engine.model import Action, Escalate, Fire, Notify, SetFields, TimeLimitDef, localized
+from engine.model import (
+    Action,
+    Escalate,
+    Fire,
+    Notify,
+    Open,
+    SetFields,
+    Signal,
+    TimeLimitDef,
+    localized,
+)
 from engine.resources import standard_library_dirs
 from engine.validation import validate_paths
 
 #: Processes in the order the domain catalogue describes them; any other process follows.
-PROCESS_ORDER = ("repair", "complaint", "handover", "meeting", "meeting_service")
+PROCESS_ORDER = (
+    "repair",
+    "complaint",
+    "handover_project",
+    "handover",
+    "meeting",
+    "meeting_service",
+    "monthly_report",
+    "home_visit",
+)
 
 #: The kinds of process element a figure can be encoded by (besides a time limit).
 ELEMENT_KINDS = ("state", "event", "field")
+
+#: Rules-file items other than time limits that can encode a figure.
+RULE_ITEM_KINDS = ("schedule", "quota")
 
 GENERATE_COMMAND = "python -m engine.traceability > docs/traceability.md"
 
@@ -45,6 +67,8 @@ class Ref:
     def __str__(self) -> str:
         if self.kind == "rule":
             return f"`{self.id}`"
+        if self.kind in RULE_ITEM_KINDS:
+            return f"{self.kind} `{self.id}`"
         return f"{self.process} {self.kind} `{self.id}`"
 
 
@@ -62,6 +86,14 @@ def event(process: str, event_id: str) -> Ref:
 
 def field(process: str, field_id: str) -> Ref:
     return Ref("field", field_id, process)
+
+
+def schedule(schedule_id: str) -> Ref:
+    return Ref("schedule", schedule_id)
+
+
+def quota(quota_id: str) -> Ref:
+    return Ref("quota", quota_id)
 
 
 @dataclass(frozen=True)
@@ -90,20 +122,17 @@ SECTIONS: dict[str, str] = {
     "2": "§2 Complaint 投诉 — figures",
     "3": "§3 Handover 交楼 — figures",
     "4": "§4 Meetings 例会 and meeting service 会议接待 — figures",
+    "5": "§5 Other procedures — return visits by the director and the area managers",
 }
 
 # Reasons shared by several rows that the library does not encode yet.
 _SCHEDULE = (
-    "a calendar schedule (a recurring date: daily, weekly, monthly, quarterly), not a clock on "
-    "one case; to be encoded with the scheduled timers of the time-limit clocks work"
+    "a calendar schedule (a recurring date), which a rules file's `schedules:` can now express "
+    "(docs/format.md, Schedules), but the library has no process for it to open yet"
 )
 _KPI = (
     "a rate over many cases, not a rule on one case; to be computed by the reporting work "
     "from the audit log"
-)
-_HANDOVER_PROJECT = (
-    "belongs to the handover project (one per handover date, DOMAIN §9), which is not a "
-    "process of the library yet; the per-unit case keeps the data"
 )
 
 FIGURES: tuple[Figure, ...] = (
@@ -192,7 +221,8 @@ FIGURES: tuple[Figure, ...] = (
         "forms returned 2 days before month end",
         "001 第5篇 §5.3.2",
         (),
-        _SCHEDULE,
+        "the date can be written as a schedule (`every: monthly, day: last_workday, minus: 2`), "
+        "but the library has no by-agreement work process for it to open yet",
     ),
     Figure(
         "1.12",
@@ -230,15 +260,18 @@ FIGURES: tuple[Figure, ...] = (
         "collected, summarised and analysed weekly, sent to the estate manager",
         "004",
         (),
-        _SCHEDULE,
+        "a weekly schedule can open it (as `monthly-service-report` does monthly), but the "
+        "library has no weekly repair-summary process yet; the figures are a report over the "
+        "audit log (reporting work)",
     ),
     Figure(
         "1.16",
         "monthly report",
         "the desk compiles last month's service figures at the start of each month",
         "001 §6.3",
-        (),
-        _SCHEDULE,
+        (schedule("monthly-service-report"), field("monthly_report", "month")),
+        "opened on the first working day of each month at 09:00, for the month before; missed "
+        "months are all opened (catch_up: all)",
     ),
     Figure("1.17", "target: repair timeliness", "98% (000), 95% (002)", "000; 002", (), _KPI),
     Figure("1.18", "target: repair pass rate", "98%", "002", (), _KPI),
@@ -307,7 +340,13 @@ FIGURES: tuple[Figure, ...] = (
         "emergency: go to the site first, collect the form after",
         "—",
         "000 §6",
-        (state("repair", "working_paperwork_pending"), event("repair", "complete_paperwork")),
+        (
+            state("repair", "working_paperwork_pending"),
+            event("repair", "complete_paperwork"),
+            rule("repair-emergency-paperwork"),
+        ),
+        "no source gives a figure for the paperwork (also seed 001 §5.1.3 先作业后补单); the "
+        "library's default is 1 workday on the office calendar",
     ),
     Figure(
         "6.9",
@@ -337,8 +376,8 @@ FIGURES: tuple[Figure, ...] = (
         "same day",
         "000 §6",
         (),
-        "needs an end-of-business-day clock and a link from the case to the meeting process "
-        "(linked cases); to be encoded with the time-limit clocks work",
+        "needs an end-of-business-day clock; a linked case (an `open` of a meeting item) could "
+        "carry it to the managers' meeting, but no such rule is in the library yet",
     ),
     Figure(
         "6.13",
@@ -435,22 +474,37 @@ FIGURES: tuple[Figure, ...] = (
         "takeover inspection early intervention (接管验收前期介入)",
         "starts 1 month before handover",
         "001 第4篇 第十条",
-        (rule("handover-early-intervention"), event("handover", "takeover_inspection")),
-        "one month counted as 30 days",
+        (
+            rule("handover-project-early-intervention"),
+            event("handover_project", "takeover_inspection"),
+            rule("handover-early-intervention"),
+        ),
+        "one month counted as 30 days; timed on the project, or on a unit handed over on its "
+        "own (without a project)",
     ),
     Figure(
         "3.2",
         "handover plan issued",
         "20 days before the handover date",
         "001 第4篇 第八条",
-        (rule("handover-plan"), event("handover", "issue_plan")),
+        (
+            rule("handover-project-plan"),
+            event("handover_project", "issue_plan"),
+            rule("handover-plan"),
+        ),
+        "timed on the project, or on a unit handed over on its own",
     ),
     Figure(
         "3.3",
         "keys from the contractor to the service centre",
         "3 days before",
         "001 第4篇 第十一条",
-        (rule("handover-keys"), event("handover", "receive_keys")),
+        (
+            rule("handover-project-keys"),
+            event("handover_project", "receive_keys"),
+            rule("handover-keys"),
+        ),
+        "timed on the project, or on a unit handed over on its own",
     ),
     Figure(
         "3.4",
@@ -465,16 +519,17 @@ FIGURES: tuple[Figure, ...] = (
         "handover daily report",
         "the next day",
         "001 第4篇 第二十条",
-        (),
-        _HANDOVER_PROJECT,
+        (rule("handover-daily-report"), event("handover_project", "file_daily_report")),
+        "a daily reminder while the project is handing over",
     ),
     Figure(
         "3.6",
         "warranty-key list handed to engineering",
         "daily",
         "001 第4篇 第二十一条",
-        (),
-        _HANDOVER_PROJECT + " (field `warranty_key_left`)",
+        (rule("handover-warranty-key-list"), event("handover_project", "hand_warranty_keys")),
+        "a daily reminder while the project is handing over; each unit records "
+        "`warranty_key_left`",
     ),
     # --- §4 meetings --------------------------------------------------------------------------
     Figure(
@@ -482,9 +537,9 @@ FIGURES: tuple[Figure, ...] = (
         "management meeting",
         "weekly",
         "001 第2篇 §4.1.1",
-        (field("meeting", "period"),),
-        "the cadence is recorded on each meeting; opening the next one on that schedule is "
-        "not encoded yet: " + _SCHEDULE,
+        (schedule("weekly-meeting"), field("meeting", "period")),
+        "opened every Monday at 09:00 (the first working day of the week when Monday is not "
+        "one); only the latest missed meeting is opened after downtime",
     ),
     Figure(
         "4.2",
@@ -492,7 +547,9 @@ FIGURES: tuple[Figure, ...] = (
         "daily",
         "001 第2篇 §4.1.1",
         (field("meeting", "period"),),
-        "as 4.1",
+        "busy periods are an estate's own dates: an estate adds a daily schedule with "
+        "`between: [FIRST, LAST]` (docs/format.md, Schedules); the standard library cannot "
+        "know them",
     ),
     Figure(
         "4.3",
@@ -547,6 +604,31 @@ FIGURES: tuple[Figure, ...] = (
         (rule("meeting-ashtrays"),),
         "a standard for the attendant, stated in the rule's description; no counter is kept",
     ),
+    # --- §5 other procedures ------------------------------------------------------------------
+    Figure(
+        "5.1",
+        "return visits by the director (主任)",
+        "10 homes a month",
+        "001 第5篇 §8（二）2.1",
+        (quota("director-visits"), event("home_visit", "record_visit")),
+        "counted from the audit log; warned 5 days before the month ends, reported when missed",
+    ),
+    Figure(
+        "5.2",
+        "return visits by each area manager (管理员)",
+        "15 homes a month",
+        "001 第5篇 §8（二）2.2",
+        (quota("area-manager-visits"), event("home_visit", "record_visit")),
+        "each area manager counted alone; the director is told of a month that ends short",
+    ),
+    Figure(
+        "5.3",
+        "return-visit handling rate",
+        "100%",
+        "001 第5篇 §8（二）1.4",
+        (),
+        _KPI + "; problems raised become repairs (home_visit event `refer_issues`)",
+    ),
 )
 
 
@@ -572,12 +654,20 @@ def time_limits(library: Library) -> list[TimeLimitDef]:
 def unknown_references(library: Library, figures: Iterable[Figure] = FIGURES) -> list[str]:
     """Every reference in ``figures`` that names nothing in ``library``, as a message."""
     rule_ids = {located.definition.id for located in library.time_limits}
+    items = {
+        "schedule": {located.definition.id for located in library.schedules},
+        "quota": {located.definition.id for located in library.quotas},
+    }
     problems: list[str] = []
     for figure in figures:
         for ref in figure.encoded_by:
             if ref.kind == "rule":
                 if ref.id not in rule_ids:
                     problems.append(f"{figure.key}: no time limit '{ref.id}'")
+                continue
+            if ref.kind in items:
+                if ref.id not in items[ref.kind]:
+                    problems.append(f"{figure.key}: no {ref.kind} '{ref.id}'")
                 continue
             process = library.process(ref.process or "")
             if process is None:
@@ -615,6 +705,10 @@ def _actions(actions: Sequence[Action]) -> str:
             parts.append("set " + ", ".join(f"{k}={v}" for k, v in action.values.items()))
         elif isinstance(action, Fire):
             parts.append(f"fire {action.event}")
+        elif isinstance(action, Open):
+            parts.append(f"open {action.process}")
+        elif isinstance(action, Signal):
+            parts.append(f"signal {action.event} to {action.to}")
         else:
             parts.append(f"assign {action.role}")
     return ", ".join(parts)
@@ -683,6 +777,41 @@ def _limits_table(library: Library, figures: Sequence[Figure]) -> list[str]:
     return lines
 
 
+def _calendar_table(library: Library, figures: Sequence[Figure]) -> list[str]:
+    traced: dict[tuple[str, str], list[str]] = {}
+    for figure in figures:
+        for ref in figure.encoded_by:
+            traced.setdefault((ref.kind, ref.id), []).append(figure.key)
+    lines = [
+        "| kind | id | process | label | figure | source | traces |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for located in library.schedules:
+        item = located.definition
+        when = {"weekly": f"weekly on {', '.join(item.on)}", "daily": "daily"}.get(
+            item.every, f"{item.every} on day {item.day}"
+        )
+        if item.minus:
+            when += f" minus {item.minus} working days"
+        timing = f"{when} at {item.at}, catch up: {item.catch_up}"
+        cells = ["schedule", f"`{item.id}`", item.process, localized(item.label, item.id),
+                 timing, item.source or "—",
+                 ", ".join(traced.get(("schedule", item.id), [])) or "—"]  # fmt: skip
+        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    for located_quota in library.quotas:
+        quota_def = located_quota.definition
+        target = (
+            f"{quota_def.count} {', '.join(quota_def.counts.event)} per {quota_def.period} "
+            f"by {quota_def.role} (per {quota_def.per})"
+            + (f", warn {quota_def.warn} before the end" if quota_def.warn else "")
+        )
+        cells = ["quota", f"`{quota_def.id}`", quota_def.process or "any",
+                 localized(quota_def.label, quota_def.id), target, quota_def.source or "—",
+                 ", ".join(traced.get(("quota", quota_def.id), [])) or "—"]  # fmt: skip
+        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    return lines
+
+
 def _figures_table(rows: Sequence[Figure]) -> list[str]:
     lines = [
         "| # | item | figure | source | encoded by | note |",
@@ -710,8 +839,8 @@ def markdown(library: Library | None = None, figures: Sequence[Figure] = FIGURES
         "",
         "Every time limit of the standard library (`rules/`) with the figure it enforces, and "
         "every figure of the source manuals' time-limit tables (the domain catalogue, "
-        "`DOMAIN.md` §1–§4 and §6) with the rule or process element that encodes it. The "
-        "first table is built from the YAML; the second from the mapping in "
+        "`DOMAIN.md` §1–§6) with the rule, schedule, quota or process element that encodes it. "
+        "The first tables are built from the YAML; the others from the mapping in "
         "`engine/traceability.py`. `tests/library/test_traceability.py` fails when this file "
         "is stale, when the mapping names something the library lacks, or when a time limit "
         "traces to no figure.",
@@ -725,6 +854,12 @@ def markdown(library: Library | None = None, figures: Sequence[Figure] = FIGURES
         "field) or the recurrence; *traces* names the figure rows below.",
         "",
         *_limits_table(library, figures),
+        "",
+        "## Schedules and quotas in the library",
+        "",
+        "Schedules open cases on a calendar; quotas count a role's events per period.",
+        "",
+        *_calendar_table(library, figures),
     ]
     for key, title in SECTIONS.items():
         rows = [f for f in figures if f.key.split(".")[0] == key]

@@ -6,12 +6,18 @@ with PyYAML's safe composer only, resolves scalars by the YAML 1.2 core schema (
 ``on`` and ``08:30`` stay text instead of becoming ``False`` or a sexagesimal number), turns
 duplicate keys into errors instead of silent overwrites, and bounds what a hostile file can
 cost: its size, its nesting and the expansion of aliases ("billion laughs").
+
+PyYAML's pure-Python parser is the reference. libyaml (PyYAML's C parser, in PyYAML's wheels)
+parses first where the two agree, and its result is kept for files that parse cleanly; any
+file with something to report is parsed again by the Python parser, so every diagnostic and
+position is the same with or without libyaml (see :func:`parse_text`).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +33,9 @@ MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_NODES = 200_000
 #: Nesting depth of collections; PyYAML's composer is recursive.
 MAX_DEPTH = 64
+#: Characters of an integer literal. Python refuses to print integers of more than 4,300
+#: digits, and no PropFlow value comes near this.
+MAX_NUMBER_CHARS = 1000
 
 _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
@@ -35,6 +44,11 @@ _BOOL = "tag:yaml.org,2002:bool"
 _NULL = "tag:yaml.org,2002:null"
 _SEQ = "tag:yaml.org,2002:seq"
 _MAP = "tag:yaml.org,2002:map"
+_MERGE = "tag:yaml.org,2002:merge"
+#: Scalar styles that keep the text on the line as written: plain (None from the Python
+#: parser, "" from libyaml) and single- or double-quoted.
+_INLINE_STYLES = frozenset({None, "", "'", '"'})
+_QUOTES = frozenset({"'", '"'})
 
 
 class _CoreSchemaLoader(yaml.SafeLoader):
@@ -55,39 +69,139 @@ for _tag, _pattern, _first in (
 ):
     _CoreSchemaLoader.add_implicit_resolver(_tag, re.compile(_pattern), list(_first))
 
+_FastLoader: type[yaml.CSafeLoader] | None = None
+if getattr(yaml, "__with_libyaml__", False):
+    #: The core-schema resolvers by the first character of a plain scalar ("" for empty).
+    _RESOLVERS: dict[str, tuple[tuple[str, re.Pattern[str]], ...]] = {
+        first: tuple(resolvers)
+        for first, resolvers in _CoreSchemaLoader.yaml_implicit_resolvers.items()
+    }
 
-@dataclass(frozen=True)
+    class _CoreSchemaCLoader(yaml.CSafeLoader):
+        """libyaml's parser with the same core-schema scalar resolution: the fast path.
+
+        libyaml calls the resolver for every node; these overrides do what PyYAML's
+        ``Resolver`` does with the core-schema table and no path resolvers, without its
+        general machinery.
+        """
+
+        def resolve(self, kind: type[yaml.Node], value: str, implicit: tuple[bool, bool]) -> str:
+            if kind is yaml.ScalarNode:
+                if implicit[0]:
+                    for tag, pattern in _RESOLVERS.get(value[:1], ()):
+                        if pattern.match(value):
+                            return tag
+                return _STR
+            return _SEQ if kind is yaml.SequenceNode else _MAP
+
+        def descend_resolver(self, current_node: yaml.Node | None, current_index: Any) -> None:
+            return None
+
+        def ascend_resolver(self) -> None:
+            return None
+
+    _CoreSchemaCLoader.yaml_implicit_resolvers = _CoreSchemaLoader.yaml_implicit_resolvers
+    _FastLoader = _CoreSchemaCLoader
+
+#: Where a key or value is: file, 1-based line and 1-based column. Kept as a plain tuple
+#: (one per node of a file) and turned into a :class:`Span` only when reported.
+Location = tuple[str, int, int]
+Tables = tuple[dict[JsonPath, Location], dict[JsonPath, Location], dict[JsonPath, Location]]
+
+
 class SourceMap:
     """Where each key and value of a document came from, by JSON path.
 
-    A merged estate definition combines several files, so each entry is a full :class:`Span`
-    (file included) rather than a bare line and column.
+    A merged estate definition combines several files, so each entry is a full
+    :data:`Location` (file included) rather than a bare line and column.
+
+    The map of a loaded file is built on first use: most files of a library have nothing to
+    report, and recording a position for every node of every file cost more than parsing.
+    The file is then composed again from the text it was read from, so the positions are
+    exactly those of the data.
     """
 
-    values: dict[JsonPath, Span] = field(default_factory=dict)
-    keys: dict[JsonPath, Span] = field(default_factory=dict)
-    #: Where the text of single-line scalars begins (after an opening quote), so that an
-    #: error at a character offset inside a condition can point at that character.
-    text_starts: dict[JsonPath, Span] = field(default_factory=dict)
+    __slots__ = ("_build", "_tables")
+
+    def __init__(
+        self,
+        values: dict[JsonPath, Location] | None = None,
+        keys: dict[JsonPath, Location] | None = None,
+        text_starts: dict[JsonPath, Location] | None = None,
+    ) -> None:
+        self._tables: Tables | None = (
+            values if values is not None else {},
+            keys if keys is not None else {},
+            text_starts if text_starts is not None else {},
+        )
+        self._build: Callable[[], Tables] | None = None
+
+    @classmethod
+    def deferred(cls, build: Callable[[], Tables]) -> SourceMap:
+        """A map whose tables ``build`` makes when they are first needed."""
+        source_map = cls()
+        source_map._tables, source_map._build = None, build
+        return source_map
+
+    def _load(self) -> Tables:
+        tables = self._tables
+        if tables is None:
+            assert self._build is not None
+            tables = self._tables = self._build()
+            self._build = None
+        return tables
+
+    @property
+    def values(self) -> dict[JsonPath, Location]:
+        """Where each value starts."""
+        return self._load()[0]
+
+    @property
+    def keys(self) -> dict[JsonPath, Location]:
+        """Where the key of each mapping member is."""
+        return self._load()[1]
+
+    @property
+    def text_starts(self) -> dict[JsonPath, Location]:
+        """Where the text of single-line scalars begins (after an opening quote), so that an
+        error at a character offset inside a condition can point at that character."""
+        return self._load()[2]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, SourceMap):
+            return NotImplemented
+        return self._load() == other._load()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like the dictionaries it holds
+
+    def __repr__(self) -> str:
+        state = f"{len(self.values)} values" if self._tables is not None else "not built yet"
+        return f"SourceMap({state})"
 
     def locate_in_text(self, path: JsonPath, offset: int) -> Span:
         """The span of character ``offset`` of the scalar at ``path`` (its start if unknown)."""
         start = self.text_starts.get(path)
         if start is None:
             return self.locate(path)
-        return Span(start.file, start.line, start.column + offset)
+        file, line, column = start
+        return Span(file, line, column + offset)
 
     def locate(self, path: JsonPath, *, key: bool = False) -> Span:
         """The span of ``path`` (its key if ``key``), else of its nearest recorded ancestor."""
-        table = self.keys if key else self.values
-        if path in table:
-            return table[path]
+        values, keys, _ = self._load()
+        found = (keys if key else values).get(path)
+        if found is None:
+            found = self._ancestor(path)
+        return Span(*found)
+
+    def _ancestor(self, path: JsonPath) -> Location:
+        values, keys, _ = self._load()
         for depth in range(len(path) - 1, -1, -1):
             parent = path[:depth]
-            for candidate in (self.values, self.keys):
+            for candidate in (values, keys):
                 if parent in candidate:
                     return candidate[parent]
-        return next(iter(self.values.values()))
+        return next(iter(values.values()))
 
 
 @dataclass(frozen=True)
@@ -125,6 +239,13 @@ def _scalar(node: yaml.ScalarNode) -> Any:
     if tag == _BOOL:
         return text.lower() == "true"
     if tag == _INT:
+        if len(text) > MAX_NUMBER_CHARS:
+            raise _Refused(
+                "PF005",
+                f"a number of {len(text):,} digits; numbers longer than "
+                f"{MAX_NUMBER_CHARS:,} characters are refused",
+                node.start_mark,
+            )
         return int(text, 0) if text[:2] in ("0o", "0x") else int(text)
     if tag == _FLOAT:
         lowered = text.lower()
@@ -139,15 +260,20 @@ def _scalar(node: yaml.ScalarNode) -> Any:
 
 
 class _Converter:
-    """Turns a composed node graph into plain data and a source map, within the limits."""
+    """Turns a composed node graph into plain data, within the limits.
+
+    :meth:`data` makes the data only; :meth:`convert` also records every position in a
+    :class:`SourceMap`. Both visit the nodes in the same order and refuse the same things.
+    """
 
     def __init__(self, file: str) -> None:
         self.file = file
         self.source_map = SourceMap()
+        self.values, self.keys, self.text_starts = self.source_map._load()
         self.diagnostics: list[Diagnostic] = []
         self.nodes = 0
 
-    def convert(self, node: yaml.Node, path: JsonPath, depth: int) -> Any:
+    def _count(self, node: yaml.Node, depth: int) -> None:
         self.nodes += 1
         if self.nodes > MAX_NODES:
             raise _Refused(
@@ -158,60 +284,94 @@ class _Converter:
             )
         if depth > MAX_DEPTH:
             raise _Refused("PF005", f"nesting deeper than {MAX_DEPTH} levels", node.start_mark)
-        self.source_map.values.setdefault(path, _span(self.file, node.start_mark))
+
+    def data(self, node: yaml.Node, depth: int) -> Any:
+        """The plain value of ``node``; the fast path, visiting every node of every file."""
+        self._count(node, depth)
         if isinstance(node, yaml.ScalarNode):
-            if node.start_mark.line == node.end_mark.line and node.style in (None, "'", '"'):
-                quoted = 1 if node.style else 0
-                start = _span(self.file, node.start_mark)
-                self.source_map.text_starts[path] = Span(
-                    start.file, start.line, start.column + quoted
-                )
             return _scalar(node)
         if isinstance(node, yaml.SequenceNode):
-            if node.tag != _SEQ:
-                raise _Refused("PF010", f"the tag '{node.tag}' is not allowed", node.start_mark)
-            return [self.convert(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+            _check_tag(node, _SEQ)
+            return [self.data(item, depth + 1) for item in node.value]
         if isinstance(node, yaml.MappingNode):
-            if node.tag != _MAP:
-                raise _Refused("PF010", f"the tag '{node.tag}' is not allowed", node.start_mark)
-            return self._mapping(node, path, depth)
+            _check_tag(node, _MAP)
+            result: dict[str, Any] = {}
+            for key_node, value_node in node.value:
+                key = _key(key_node)
+                if key in result:
+                    self._duplicate(node, key_node)
+                    continue
+                result[key] = self.data(value_node, depth + 1)
+            return result
         raise _Refused("PF010", "unsupported YAML node", node.start_mark)  # pragma: no cover
 
-    def _mapping(self, node: yaml.MappingNode, path: JsonPath, depth: int) -> dict[str, Any]:
-        result: dict[str, Any] = {}
-        first_seen: dict[str, Span] = {}
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode):
-                raise _Refused(
-                    "PF010", "a key must be plain text, not a list or mapping", key_node.start_mark
-                )
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                raise _Refused(
-                    "PF010",
-                    "merge keys ('<<') are not supported; repeat the values, "
-                    "or customise with an estate patch",
-                    key_node.start_mark,
-                )
-            key = key_node.value
-            key_span = _span(self.file, key_node.start_mark)
-            if key in first_seen:
-                earlier = first_seen[key]
-                self.diagnostics.append(
-                    Diagnostic(
-                        "PF004",
-                        Severity.ERROR,
-                        f"key '{key}' appears twice in this mapping "
-                        f"(first at line {earlier.line}); the second would silently win",
-                        key_span,
-                        also=(("first defined here", earlier),),
-                    )
-                )
-                continue
-            first_seen[key] = key_span
-            child = (*path, key)
-            self.source_map.keys[child] = key_span
-            result[key] = self.convert(value_node, child, depth + 1)
-        return result
+    def convert(self, node: yaml.Node, path: JsonPath, depth: int) -> Any:
+        """The plain value of ``node``, recording where it and everything in it is."""
+        self._count(node, depth)
+        mark = node.start_mark
+        line = mark.line + 1
+        self.values.setdefault(path, (self.file, line, mark.column + 1))
+        if isinstance(node, yaml.ScalarNode):
+            style = node.style
+            if style in _INLINE_STYLES and mark.line == node.end_mark.line:
+                quoted = 2 if style in _QUOTES else 1
+                self.text_starts[path] = (self.file, line, mark.column + quoted)
+            return _scalar(node)
+        if isinstance(node, yaml.SequenceNode):
+            _check_tag(node, _SEQ)
+            return [self.convert(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+        if isinstance(node, yaml.MappingNode):
+            _check_tag(node, _MAP)
+            result: dict[str, Any] = {}
+            for key_node, value_node in node.value:
+                key = _key(key_node)
+                if key in result:
+                    self._duplicate(node, key_node)
+                    continue
+                child = (*path, key)
+                self.keys[child] = _location(self.file, key_node.start_mark)
+                result[key] = self.convert(value_node, child, depth + 1)
+            return result
+        raise _Refused("PF010", "unsupported YAML node", node.start_mark)  # pragma: no cover
+
+    def _duplicate(self, mapping: yaml.MappingNode, again: yaml.ScalarNode) -> None:
+        """Report a key seen before in ``mapping``, pointing at its first occurrence."""
+        first = next(k for k, _ in mapping.value if k.value == again.value)
+        earlier = Span(*_location(self.file, first.start_mark))
+        self.diagnostics.append(
+            Diagnostic(
+                "PF004",
+                Severity.ERROR,
+                f"key '{again.value}' appears twice in this mapping "
+                f"(first at line {earlier.line}); the second would silently win",
+                Span(*_location(self.file, again.start_mark)),
+                also=(("first defined here", earlier),),
+            )
+        )
+
+
+def _location(file: str, mark: yaml.Mark) -> Location:
+    return (file, mark.line + 1, mark.column + 1)
+
+
+def _check_tag(node: yaml.Node, tag: str) -> None:
+    if node.tag != tag:
+        raise _Refused("PF010", f"the tag '{node.tag}' is not allowed", node.start_mark)
+
+
+def _key(node: yaml.Node) -> str:
+    """The text of a mapping key, which must be a plain scalar."""
+    if not isinstance(node, yaml.ScalarNode):
+        raise _Refused("PF010", "a key must be plain text, not a list or mapping", node.start_mark)
+    if node.tag == _MERGE:
+        raise _Refused(
+            "PF010",
+            "merge keys ('<<') are not supported; repeat the values, "
+            "or customise with an estate patch",
+            node.start_mark,
+        )
+    value: str = node.value
+    return value
 
 
 def _decode(file: str, raw: bytes) -> tuple[str | None, Diagnostic | None]:
@@ -289,8 +449,34 @@ def load_document(
     return parse_text(text, file)
 
 
-def parse_text(text: str, file: str) -> tuple[SourceDocument | None, list[Diagnostic]]:
-    """Parse YAML text already in memory; see :func:`load_document`."""
+#: Text where libyaml and PyYAML's parser are known to disagree (found by differential
+#: fuzzing, see tests/test_validator_fuzz.py): libyaml takes tabs as separators and a BOM
+#: inside the text, lets '?' into plain text in flow collections and '#' straight after a
+#: block scalar header, and counts NEL, LS and PS as line breaks differently. Such text is
+#: rare in a process file and is parsed by the Python parser alone.
+_DISAGREEMENT = re.compile("[\t\ufeff?\x85\u2028\u2029]|[|>][-+0-9]*#")
+
+
+def parse_text(
+    text: str, file: str, *, libyaml: bool = True
+) -> tuple[SourceDocument | None, list[Diagnostic]]:
+    """Parse YAML text already in memory; see :func:`load_document`.
+
+    PyYAML's pure-Python parser is the reference: every diagnostic and every position
+    comes from it. libyaml, many times faster, parses a file first when it is installed and
+    the text has none of the constructs on which the two disagree; its result is used when
+    the file parses cleanly, which is the usual case. ``libyaml=False`` uses the Python
+    parser only (the tests compare the two).
+    """
+    if libyaml and _FastLoader is not None and not _DISAGREEMENT.search(text):
+        try:
+            root = yaml.compose(text, Loader=_FastLoader)
+        except (yaml.YAMLError, RecursionError):
+            root = None
+        if root is not None:
+            document, diagnostics = _convert(root, file, lambda: _compose_positions(text))
+            if document is not None and not diagnostics:
+                return document, diagnostics
     try:
         root = yaml.compose(text, Loader=_CoreSchemaLoader)
     except yaml.MarkedYAMLError as exc:
@@ -307,6 +493,27 @@ def parse_text(text: str, file: str) -> tuple[SourceDocument | None, list[Diagno
                 "PF005", Severity.ERROR, "the document is nested too deeply", Span(file, 1, 1)
             )
         ]
+    return _convert(root, file, lambda: yaml.compose(text, Loader=_CoreSchemaLoader))
+
+
+def _compose_positions(text: str) -> yaml.Node | None:
+    """The node graph of text libyaml parsed, composed again by the reference parser for its
+    positions (libyaml places empty values differently)."""
+    try:
+        return yaml.compose(text, Loader=_CoreSchemaLoader)
+    except (yaml.YAMLError, RecursionError):  # pragma: no cover - a disagreement not yet known
+        assert _FastLoader is not None
+        return yaml.compose(text, Loader=_FastLoader)
+
+
+def _convert(
+    root: yaml.Node | None, file: str, compose_again: Callable[[], yaml.Node | None]
+) -> tuple[SourceDocument | None, list[Diagnostic]]:
+    """Turn a composed document into a :class:`SourceDocument`, within the limits.
+
+    The source map is deferred: ``compose_again`` gives the same node graph when it is
+    first needed.
+    """
     if root is None:
         return None, [
             Diagnostic(
@@ -315,7 +522,7 @@ def parse_text(text: str, file: str) -> tuple[SourceDocument | None, list[Diagno
         ]
     converter = _Converter(file)
     try:
-        data = converter.convert(root, (), 0)
+        data = converter.data(root, 0)
     except _Refused as refused:
         return None, [
             Diagnostic(refused.code, Severity.ERROR, refused.message, _span(file, refused.mark))
@@ -331,4 +538,12 @@ def parse_text(text: str, file: str) -> tuple[SourceDocument | None, list[Diagno
                 _span(file, root.start_mark),
             )
         ]
-    return SourceDocument(file, data, converter.source_map), converter.diagnostics
+
+    def positions() -> Tables:
+        again = compose_again()
+        assert again is not None
+        recorder = _Converter(file)
+        recorder.convert(again, (), 0)
+        return recorder.source_map._load()
+
+    return SourceDocument(file, data, SourceMap.deferred(positions)), converter.diagnostics

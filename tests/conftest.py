@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from engine.cli import main
+from tests.postgres import PostgresServer, start_server
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,3 +30,57 @@ def run_cli(args: Sequence[str], env: dict[str, str] | None = None) -> CliResult
 @pytest.fixture
 def cli() -> object:
     return run_cli
+
+
+# Stores: SQLite and a real, throwaway PostgreSQL server ------------------------------------
+
+STORE_BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A private PostgreSQL server for the whole session (skipped, or failed under CI, when
+    the server binaries are not installed)."""
+    server = start_server()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=STORE_BACKENDS)
+def store_backend(request: pytest.FixtureRequest) -> str:
+    """Which database the test runs on; the PostgreSQL server starts only when needed."""
+    backend: str = request.param
+    return backend
+
+
+@pytest.fixture
+def make_store_url(
+    store_backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[Callable[[], str]]:
+    """A factory of fresh, empty databases of the test's backend (one per call)."""
+    made: list[str] = []
+    server: PostgresServer | None = (
+        request.getfixturevalue("postgres_server") if store_backend == "postgresql" else None
+    )
+    names = iter(range(1, 1_000))
+
+    def make() -> str:
+        if server is None:
+            url = f"sqlite:///{tmp_path / f'cases-{next(names)}.db'}"
+        else:
+            url = server.create_database()
+        made.append(url)
+        return url
+
+    yield make
+    if server is not None:
+        for url in made:
+            server.drop_database(url)
+
+
+@pytest.fixture
+def store_url(make_store_url: Callable[[], str]) -> str:
+    """A fresh, empty database for one test: a SQLite file, or a new PostgreSQL database."""
+    return make_store_url()

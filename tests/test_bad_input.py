@@ -108,3 +108,19 @@ def test_duplicate_key(tmp_path: Path) -> None:
     (tmp_path / "d.yaml").write_text("process: x\nprocess: y\n")
     codes = _codes(tmp_path / "d.yaml")
     assert ("PF004", 2, 1) in codes
+
+
+@pytest.mark.parametrize(
+    "number", ["9" * 5000, "0x" + "f" * 5000, "-" + "1" * 1001], ids=["decimal", "hex", "negative"]
+)
+def test_huge_integer(tmp_path: Path, number: str) -> None:
+    """Found by the fuzz: Python refuses to convert integers of more than 4,300 digits, which
+    crashed the loader with a ValueError; such a number is now refused at its position."""
+    (tmp_path / "n.yaml").write_text(f"process: x\ntitle: {{en: {number}}}\n")
+    assert _codes(tmp_path / "n.yaml") == [("PF005", 2, 13)]
+
+
+def test_long_integer_below_the_limit_is_a_value(tmp_path: Path) -> None:
+    (tmp_path / "n.yaml").write_text(f"process: x\ntitle: {{en: {'9' * 1000}}}\n")
+    codes = _codes(tmp_path / "n.yaml")
+    assert "PF005" not in [code for code, _, _ in codes]

@@ -16,6 +16,8 @@ from jsonschema import Draft202012Validator
 ROOT = Path(__file__).parent.parent
 SCHEMAS = ROOT / "schemas"
 KINDS = ("process", "rules", "estate")
+# Every schema in schemas/: the library file kinds and scenario files (propflow test).
+SCHEMA_KINDS = (*KINDS, "scenario")
 
 # Keywords a schema object may use. An unknown key (a typo such as `additionalProperty`)
 # would be silently ignored by validators, so it is an error here.
@@ -46,7 +48,7 @@ def load_schema(kind: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def schemas() -> dict[str, dict[str, Any]]:
-    return {kind: load_schema(kind) for kind in KINDS}
+    return {kind: load_schema(kind) for kind in SCHEMA_KINDS}
 
 
 def validator(kind: str) -> Draft202012Validator:
@@ -104,7 +106,7 @@ def errors_of(kind: str, document: Any) -> list[tuple[tuple[Any, ...], str]]:
 # --------------------------------------------------------------------------- schema shape
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", SCHEMA_KINDS)
 def test_schema_is_valid_draft_2020_12(kind: str, schemas: dict[str, Any]) -> None:
     schema = schemas[kind]
     Draft202012Validator.check_schema(schema)
@@ -113,12 +115,12 @@ def test_schema_is_valid_draft_2020_12(kind: str, schemas: dict[str, Any]) -> No
     assert schema["title"].strip() and schema["description"].strip()
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", SCHEMA_KINDS)
 def test_every_property_has_title_and_description(kind: str, schemas: dict[str, Any]) -> None:
     assert undocumented(schemas[kind]) == []
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", SCHEMA_KINDS)
 def test_walker_notices_any_single_missing_title_or_description(
     kind: str, schemas: dict[str, Any]
 ) -> None:
@@ -137,7 +139,7 @@ def test_walker_notices_any_single_missing_title_or_description(
     assert undocumented(schema) == []
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", SCHEMA_KINDS)
 def test_no_unknown_keywords(kind: str, schemas: dict[str, Any]) -> None:
     unknown = [
         f"{pointer}: {key}"
@@ -149,7 +151,7 @@ def test_no_unknown_keywords(kind: str, schemas: dict[str, Any]) -> None:
     assert unknown == []
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", SCHEMA_KINDS)
 def test_refs_resolve_and_every_def_is_used(kind: str, schemas: dict[str, Any]) -> None:
     schema = schemas[kind]
     defs = schema["$defs"]
@@ -164,7 +166,7 @@ def test_refs_resolve_and_every_def_is_used(kind: str, schemas: dict[str, Any]) 
 
 def test_shared_defs_are_identical_across_files(schemas: dict[str, Any]) -> None:
     seen: dict[str, tuple[str, Any]] = {}
-    for kind in KINDS:
+    for kind in SCHEMA_KINDS:
         for name, sub in schemas[kind]["$defs"].items():
             if name in seen:
                 assert sub == seen[name][1], f"$defs/{name} differs in {kind} and {seen[name][0]}"
@@ -172,7 +174,7 @@ def test_shared_defs_are_identical_across_files(schemas: dict[str, Any]) -> None
                 seen[name] = (kind, sub)
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", SCHEMA_KINDS)
 def test_every_pattern_compiles(kind: str, schemas: dict[str, Any]) -> None:
     for _, _, sub in walk(schemas[kind]):
         if isinstance(sub, dict) and "pattern" in sub:
@@ -196,10 +198,21 @@ MIN_RULES: dict[str, Any] = {
     }
 }
 MIN_ESTATE: dict[str, Any] = {"estate": "tingtao"}
-MINIMAL = {"process": MIN_PROCESS, "rules": MIN_RULES, "estate": MIN_ESTATE}
+MIN_SCENARIO: dict[str, Any] = {
+    "scenario": "leak",
+    "start": "2026-02-13T10:00+08:00",
+    "actors": {"li": ["receptionist"]},
+    "steps": [{"open": {"process": "repair", "as": "leak", "actor": "li"}}],
+}
+MINIMAL = {
+    "process": MIN_PROCESS,
+    "rules": MIN_RULES,
+    "estate": MIN_ESTATE,
+    "scenario": MIN_SCENARIO,
+}
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", SCHEMA_KINDS)
 def test_minimal_document_is_valid(kind: str) -> None:
     assert errors_of(kind, MINIMAL[kind]) == []
 
@@ -343,10 +356,87 @@ FULL_ESTATE: dict[str, Any] = {
     "closed": ["2026-12-31"],
     "open": [],
 }
-FULL = {"process": FULL_PROCESS, "rules": FULL_RULES, "estate": FULL_ESTATE}
+FULL_SCENARIO: dict[str, Any] = {
+    "scenario": "urgent_leak",
+    "title": {"zh-CN": "急修", "en": "Urgent repair"},
+    "description": {"zh-CN": "说明"},
+    "estate": "..",
+    "start": "2026-02-13T22:00+08:00",
+    "actors": {"li": ["receptionist"], "王主管": ["supervisor", "head"]},
+    "steps": [
+        {
+            "note": "来电",
+            "open": {
+                "process": "repair",
+                "as": "leak",
+                "actor": "li",
+                "data": {"scope": "in_unit", "unit": "3-1201"},
+            },
+        },
+        {
+            "after": "30s",
+            "fire": {
+                "case": "leak",
+                "event": "record",
+                "actor": "li",
+                "payload": {"urgency": "urgent"},
+            },
+        },
+        {
+            "after": "1m",
+            "fire": {"event": "dispatch", "actor": "li"},
+            "expect_refusal": {"error": "GuardRefused", "reason": "condition not met"},
+        },
+        {
+            "at": "2026-02-14T08:00:00+08:00",
+            "extend": {
+                "case": "leak",
+                "limit": "repair-urgent",
+                "actor": "王主管",
+                "by": "12h",
+                "reason": "等待配件",
+                "consents": ["owner_consent"],
+            },
+        },
+        {
+            "extend": {
+                "limit": "repair-urgent",
+                "actor": "王主管",
+                "until": "2026-02-15T10:00Z",
+                "reason": "再延期",
+            },
+            "expect_refusal": {},
+        },
+        {
+            "at": "2026-02-16T10:00+0800",
+            "expect": {
+                "case": "leak",
+                "state": "dispatched",
+                "data": {"technician": None},
+                "assignee": None,
+                "sla": {
+                    "repair-urgent": {
+                        "status": "running",
+                        "deadline": "2026-02-15T10:00+08:00",
+                        "breached": True,
+                        "paused": False,
+                        "warnings": 1,
+                        "tier": 0,
+                        "extensions": 2,
+                    },
+                    "repair-general": {"status": "not_started"},
+                },
+                "outbox": [{"kind": "escalate", "role": "head", "message": "24"}],
+                "history": ["open", "record", "breach:repair-urgent", "extend:repair-urgent"],
+            },
+        },
+    ],
+}
+FULL = {"process": FULL_PROCESS, "rules": FULL_RULES, "estate": FULL_ESTATE,
+        "scenario": FULL_SCENARIO}  # fmt: skip
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", SCHEMA_KINDS)
 def test_full_document_using_every_key_is_valid(kind: str) -> None:
     assert errors_of(kind, FULL[kind]) == []
 
@@ -523,6 +613,27 @@ BROKEN: list[tuple[str, str, Mutation, tuple[Any, ...], str]] = [
      lambda d: d.update(extends="/srv/estates/tingtao"), ("extends",), "pattern"),
     ("bad timezone", "estate",
      lambda d: d.update(timezone="shanghai"), ("timezone",), "pattern"),
+    ("scenario without steps", "scenario", lambda d: d.pop("steps"), (), "required"),
+    ("unknown scenario key", "scenario",
+     lambda d: d.update(actor={}), (), "additionalProperties"),
+    ("start without offset", "scenario",
+     lambda d: d.update(start="2026-02-13T10:00"), ("start",), "pattern"),
+    ("step with two actions", "scenario",
+     lambda d: d["steps"][0].update(expect={}), ("steps", 0), "oneOf"),
+    ("step with no action", "scenario",
+     lambda d: d["steps"][0].pop("open"), ("steps", 0), "oneOf"),
+    ("unknown step key", "scenario",
+     lambda d: d["steps"][0].update(wait="2h"), ("steps", 0), "additionalProperties"),
+    ("open without alias", "scenario",
+     lambda d: d["steps"][0]["open"].pop("as"), ("steps", 0, "open"), "required"),
+    ("actor with no roles", "scenario",
+     lambda d: d["actors"].update(li=[]), ("actors", "li"), "minItems"),
+    ("unknown refusal", "scenario",
+     lambda d: d["steps"][0].update(expect_refusal={"error": "Refused"}),
+     ("steps", 0, "expect_refusal", "error"), "enum"),
+    ("unknown clock status", "scenario",
+     lambda d: d["steps"].append({"expect": {"sla": {"x": {"status": "late"}}}}),
+     ("steps", 1, "expect", "sla", "x", "status"), "enum"),
 ]  # fmt: skip
 
 
@@ -547,16 +658,27 @@ def test_broken_document_fails_at_expected_path(
 
 
 class StringDateLoader(yaml.SafeLoader):
-    """SafeLoader that keeps `2026-12-31` a string, as PropFlow's loader does."""
+    """SafeLoader that keeps `2026-12-31` a string and `on`/`no`/`yes` text (only `true` and
+    `false` are booleans, as in YAML 1.2), as PropFlow's loader does."""
 
 
 StringDateLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    first: [
+        (tag, rx)
+        for tag, rx in resolvers
+        if tag not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool")
+    ]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+for _first in "tTfF":
+    StringDateLoader.add_implicit_resolver(
+        "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), [_first]
+    )
 
 
 def kind_of(document: dict[str, Any]) -> str:
+    if "scenario" in document:  # before "estate", which a scenario may name
+        return "scenario"
     if "process" in document:
         return "process"
     if "estate" in document:
@@ -589,7 +711,8 @@ def test_format_md_has_an_example_of_each_kind() -> None:
 
 def shipped_files() -> list[Any]:
     paths = [*ROOT.glob("processes/*.yaml"), *ROOT.glob("rules/*.yaml"),
-             *ROOT.glob("estates/*/estate.yaml")]  # fmt: skip
+             *ROOT.glob("estates/*/estate.yaml"),
+             *ROOT.glob("estates/*/scenarios/*.yaml")]  # fmt: skip
     return [pytest.param(p, id=str(p.relative_to(ROOT))) for p in sorted(paths)]
 
 

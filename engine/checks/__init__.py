@@ -22,7 +22,16 @@ from engine.checks import (
     final_state_exit,
     holiday_coverage,
     initial_state,
+    link_cycle,
+    link_data,
+    link_each,
+    link_process,
     missing_label,
+    quota_figures,
+    quota_reference,
+    schedule_reference,
+    schedule_timing,
+    signal_target,
     undefined_calendar,
     undefined_event,
     undefined_field,
@@ -32,7 +41,7 @@ from engine.checks import (
     unreachable_state,
 )
 from engine.diagnostics import Diagnostic
-from engine.loading import Library
+from engine.loading import Library, gc_paused
 
 CHECKS: tuple[ModuleType, ...] = (
     initial_state,
@@ -54,17 +63,27 @@ CHECKS: tuple[ModuleType, ...] = (
     undefined_process,
     duplicate_id,
     missing_label,
+    link_process,
+    link_data,
+    link_each,
+    link_cycle,
+    signal_target,
+    schedule_reference,
+    schedule_timing,
+    quota_reference,
+    quota_figures,
 )
 
 
 def run_checks(library: Library) -> list[Diagnostic]:
     """Every finding of every check on ``library``, as diagnostics."""
     diagnostics: list[Diagnostic] = []
-    for module in CHECKS:
-        for finding in module.check(library):
-            diagnostics.append(
-                Diagnostic(
-                    module.CODE, module.SEVERITY, finding.message, finding.span, finding.also
+    with gc_paused():
+        for module in CHECKS:
+            for finding in module.check(library):
+                diagnostics.append(
+                    Diagnostic(
+                        module.CODE, module.SEVERITY, finding.message, finding.span, finding.also
+                    )
                 )
-            )
     return diagnostics

@@ -25,12 +25,25 @@ class Finding:
     also: tuple[tuple[str, Span], ...] = ()
 
 
+def processes_by_id(library: Library) -> dict[str, ProcessDef]:
+    """Each process id with its first definition, as :meth:`Library.process` finds it.
+
+    Checks look up the process of every time limit; one dictionary per check keeps that
+    linear in the size of the library.
+    """
+    found: dict[str, ProcessDef] = {}
+    for located in library.processes:
+        found.setdefault(located.definition.id, located.definition)
+    return found
+
+
 def time_limits_with_process(
     library: Library,
 ) -> Iterator[tuple[Located[TimeLimitDef], ProcessDef]]:
     """Each time limit whose process exists, with that process (PF202 reports the others)."""
+    processes = processes_by_id(library)
     for located in library.time_limits:
-        process = library.process(located.definition.process)
+        process = processes.get(located.definition.process)
         if process is not None:
             yield located, process
 

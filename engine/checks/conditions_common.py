@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from engine.conditions import ConditionScope, FieldInfo
+from engine.checks.base import processes_by_id
+from engine.checks.links_common import children_scope, link_graph
+from engine.conditions import Condition, ConditionScope, FieldInfo
 from engine.loading import Library, Located
 from engine.model import ProcessDef
 from engine.yamlsource import JsonPath
@@ -14,9 +16,14 @@ from engine.yamlsource import JsonPath
 
 @dataclass(frozen=True)
 class ConditionSite:
-    """One ``if:`` in the library: its text, where it is, and the names it may use."""
+    """One ``if:`` in the library: its text, where it is, and the names it may use.
+
+    ``guard`` is the condition as parsed when the definition was built, ``None`` if its
+    text does not parse (PF110 parses it again for the error).
+    """
 
     text: str
+    guard: Condition | None
     located: Located[Any]
     path: JsonPath
     scope: ConditionScope
@@ -34,15 +41,28 @@ def scope_of(process: ProcessDef) -> ConditionScope:
 
 
 def condition_sites(library: Library) -> Iterator[ConditionSite]:
-    """Every condition of every event and time limit whose process is known."""
+    """Every condition of every event and time limit whose process is known.
+
+    An event's condition may also read the child cases (``children.*``, ``all(...)``) of the
+    processes its process opens as children; a time limit's may not.
+    """
+    graph = link_graph(library)
+    processes = processes_by_id(library)
     for located in library.processes:
         process = located.definition
-        scope = scope_of(process)
+        scope = replace(scope_of(process), children=children_scope(process, graph, processes))
         for eid, event in process.events.items():
             if event.condition is not None:
-                yield ConditionSite(event.condition, located, ("events", eid, "if"), scope)
+                yield ConditionSite(
+                    event.condition, event.guard, located, ("events", eid, "if"), scope
+                )
+    scopes: dict[str, ConditionScope] = {}
     for located_limit in library.time_limits:
         limit = located_limit.definition
-        limit_process = library.process(limit.process)
+        limit_process = processes.get(limit.process)
         if limit.condition is not None and limit_process is not None:
-            yield ConditionSite(limit.condition, located_limit, ("if",), scope_of(limit_process))
+            if limit.process not in scopes:
+                scopes[limit.process] = scope_of(limit_process)
+            yield ConditionSite(
+                limit.condition, limit.guard, located_limit, ("if",), scopes[limit.process]
+            )

@@ -1,5 +1,5 @@
-"""Duplicate id (PF301): two files define a process, calendar, time limit or estate with
-the same id.
+"""Duplicate id (PF301): two files define a process, calendar, time limit, schedule, quota
+or estate with the same id.
 
 Ids are global within a library: a case names its process by id, a time limit names its
 calendar. Two definitions with one id would make the second silently replace the first (or be
@@ -43,3 +43,5 @@ def check(library: Library) -> Iterator[Finding]:
     yield from _duplicates("estate", library.estates, ("estate",))
     yield from _duplicates("calendar", library.calendars, ())
     yield from _duplicates("time limit", library.time_limits, ())
+    yield from _duplicates("schedule", library.schedules, ())
+    yield from _duplicates("quota", library.quotas, ())

@@ -1,9 +1,11 @@
-"""Missing Chinese label (PF302, warning): a process, role, field, state or event has no
-``zh-CN`` label.
+"""Missing Chinese label (PF302, warning): a process, role, field, state, event or time limit
+has no ``zh-CN`` label.
 
 Diagrams and the procedure manual are read by Chinese estate staff; without a ``zh-CN``
-label they fall back to English and then to the bare id. This is a warning, so it fails
-validation only with ``--strict``.
+label they fall back to English and then to the bare id. The manual also shows each time
+limit's label, the label of the calendar it counts on and the process's form (``record``),
+so those are checked too (a calendar only when a time limit uses it). This is a warning, so it
+fails validation only with ``--strict``.
 """
 
 from __future__ import annotations
@@ -39,6 +41,25 @@ def check(library: Library) -> Iterator[Finding]:
                         f"{collection[:-1]} '{item_id}' of process '{process.id}' "
                         "has no zh-CN label",
                     )
+        if process.record is not None and not _has_zh(process.record):
+            yield Finding(
+                located.at("record"),
+                f"the record (form) of process '{process.id}' has no zh-CN name",
+            )
+    used_calendars = {e.definition.calendar for e in library.estates if e.definition.calendar}
+    for located_limit in library.time_limits:
+        limit = located_limit.definition
+        if limit.calendar:
+            used_calendars.add(limit.calendar)
+        if not _has_zh(limit.label):
+            yield Finding(located_limit.at(key=True), f"time limit '{limit.id}' has no zh-CN label")
+    for located_calendar in library.calendars:
+        calendar = located_calendar.definition
+        if calendar.id in used_calendars and not _has_zh(calendar.label):
+            yield Finding(
+                located_calendar.at(key=True),
+                f"calendar '{calendar.id}' (used by a time limit) has no zh-CN label",
+            )
 
 
 def _has_zh(label: Label | None) -> bool:

@@ -11,6 +11,8 @@ import click
 from engine.cli.case import case, demo, worker
 from engine.cli.deadline import deadline
 from engine.cli.estate import diff_command, init, show_command
+from engine.cli.render import diagram, manual
+from engine.cli.scenario import simulate_command, test_command
 from engine.cli.validate import codes_command, schema, validate
 
 
@@ -31,5 +33,9 @@ for _command in (
     init,
     show_command,
     diff_command,
+    test_command,
+    simulate_command,
+    diagram,
+    manual,
 ):
     main.add_command(_command)

@@ -178,6 +178,7 @@ def _show(engine: Engine, case: Case, as_json: bool) -> None:
     if as_json:
         document = case.to_json()
         document["time_limits"] = [s.to_json() for s in engine.sla_status(case.id)]
+        document["links"] = [link.to_json() for link in engine.links(case.id)]
         click.echo(json.dumps(document, ensure_ascii=False, indent=2))
         return
     process = engine.definition(case.process) if case.process in engine.processes else None
@@ -203,6 +204,11 @@ def _show(engine: Engine, case: Case, as_json: bool) -> None:
         click.echo("  time limits")
     for status in clocks:
         click.echo(f"    {_clock_line(status)}")
+    links = engine.links(case.id)
+    if links:
+        click.echo("  linked cases")
+    for link in links:
+        click.echo(f"    {link.kind:<8} {link.case_id}  {link.process} ({link.state})")
 
 
 @click.group()

@@ -87,7 +87,7 @@ def _library_summary(report: ValidationReport) -> str:
 @click.command()
 @click.argument("kind", type=click.Choice([k.value for k in FileKind]))
 def schema(kind: str) -> None:
-    """Print the JSON Schema of a file KIND (process, rules or estate)."""
+    """Print the JSON Schema of a file KIND (process, rules, estate or scenario)."""
     click.echo(json.dumps(load_schema(FileKind(kind)), ensure_ascii=False, indent=2))
 
 

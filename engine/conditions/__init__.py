@@ -10,6 +10,7 @@ tree, never passed to `eval`: `urgency == 'urgent' or actor.role == 'supervisor'
 """
 
 from .ast import (
+    CHILDREN,
     BoolOp,
     Compare,
     Condition,
@@ -19,7 +20,9 @@ from .ast import (
     LiteralValue,
     Name,
     Not,
+    Quantified,
     referenced_names,
+    uses_linked_cases,
 )
 from .checker import (
     SYSTEM_ROLE,
@@ -33,10 +36,11 @@ from .lexer import KEYWORDS, MAX_LENGTH, ConditionSyntaxError
 from .parser import MAX_DEPTH, parse_condition
 from .render import to_text
 
-RESERVED_NAMES = KEYWORDS | {"state", "actor", "payload"}
+RESERVED_NAMES = KEYWORDS | {"state", "actor", "payload", CHILDREN}
 """Words a field id must not be: the condition language would read them as something else."""
 
 __all__ = [
+    "CHILDREN",
     "KEYWORDS",
     "MAX_DEPTH",
     "MAX_LENGTH",
@@ -56,9 +60,11 @@ __all__ = [
     "LiteralValue",
     "Name",
     "Not",
+    "Quantified",
     "check_condition",
     "evaluate",
     "parse_condition",
     "referenced_names",
     "to_text",
+    "uses_linked_cases",
 ]

@@ -22,6 +22,10 @@ LiteralValue: TypeAlias = str | int | Decimal | bool | None
 CompareOp: TypeAlias = TypingLiteral["==", "!=", "<", "<=", ">", ">=", "in", "not in"]
 BoolOpKind: TypeAlias = TypingLiteral["and", "or"]
 
+#: The name under which a condition reads the case's child cases: `children.count`,
+#: `children.open`, and inside `all(...)`/`any(...)` `children.state` and `children.FIELD`.
+CHILDREN = "children"
+
 ORDERING_OPS: frozenset[str] = frozenset({"<", "<=", ">", ">="})
 MEMBERSHIP_OPS: frozenset[str] = frozenset({"in", "not in"})
 
@@ -86,7 +90,22 @@ class Not:
     offset: int = field(default=0, compare=False)
 
 
-Expr: TypeAlias = Literal | ListLiteral | Name | Compare | BoolOp | Not
+QuantifierKind: TypeAlias = TypingLiteral["all", "any"]
+
+
+@dataclass(frozen=True)
+class Quantified:
+    """`all(body)` or `any(body)`: the body tested for each of the case's child cases (the
+    cases it opened with `link: child`), which it reads as `children.state` and
+    `children.FIELD`. `all` over no children is true, `any` over none false (test
+    `children.count > 0` for "at least one"). Quantifiers do not nest."""
+
+    quantifier: QuantifierKind
+    body: Expr
+    offset: int = field(default=0, compare=False)
+
+
+Expr: TypeAlias = Literal | ListLiteral | Name | Compare | BoolOp | Not | Quantified
 
 
 @dataclass(frozen=True)
@@ -115,10 +134,21 @@ def iter_nodes(expr: Expr) -> list[Expr]:
             children = (node.operand,)
         elif isinstance(node, ListLiteral):
             children = node.items
+        elif isinstance(node, Quantified):
+            children = (node.body,)
         else:
             children = ()
         stack.extend(reversed(children))
     return out
+
+
+def uses_linked_cases(cond: Condition) -> bool:
+    """Whether the condition reads the case's child cases (`children.*`, `all(...)`,
+    `any(...)`), so that the engine loads them only for the conditions that need them."""
+    return any(
+        isinstance(node, Quantified) or (isinstance(node, Name) and node.path[0] == CHILDREN)
+        for node in iter_nodes(cond.expr)
+    )
 
 
 def referenced_names(cond: Condition) -> frozenset[tuple[str, ...]]:

@@ -11,6 +11,10 @@ offending name or value and, where one is close, a "did you mean" suggestion:
   that is not one of its values, roles or states, so the comparison can never be true;
 - type-mismatch: comparisons that can never be true or make no sense for the types involved,
   such as ordering text, comparing a yes/no field with text, or `in` without a list.
+
+Names about child cases are checked against the processes the case opens as children
+(`ConditionScope.children`): `children.count` and `children.open` anywhere, and
+`children.state` / `children.FIELD` only inside `all(...)` or `any(...)`.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from datetime import date, datetime
 from typing import Literal as TypingLiteral
 
 from .ast import (
+    CHILDREN,
     MEMBERSHIP_OPS,
     ORDERING_OPS,
     BoolOp,
@@ -32,6 +37,7 @@ from .ast import (
     Literal,
     Name,
     Not,
+    Quantified,
     iter_nodes,
 )
 from .render import literal_text
@@ -77,6 +83,9 @@ class ConditionScope:
     fields: Mapping[str, FieldInfo]
     roles: frozenset[str]
     states: frozenset[str]
+    #: The names of the child cases (the processes this one opens with ``link: child``), or
+    #: ``None`` when it opens none; their ``roles`` are not used.
+    children: ConditionScope | None = None
 
 
 @dataclass(frozen=True)
@@ -163,11 +172,19 @@ class _Checker:
     def __init__(self, scope: ConditionScope) -> None:
         self.scope = scope
         self.problems: list[ConditionProblem] = []
+        #: Ids of the nodes inside all(...)/any(...) bodies, where a child is being tested.
+        self.inside: set[int] = set()
         roles = tuple(sorted(scope.roles | {SYSTEM_ROLE}))
         self.roles = _Domain(roles, "a role of this process", "roles")
         self.states = _Domain(tuple(sorted(scope.states)), "a state of this process", "states")
 
     def run(self, root: Expr) -> list[ConditionProblem]:
+        self.inside = {
+            id(inner)
+            for node in iter_nodes(root)
+            if isinstance(node, Quantified)
+            for inner in iter_nodes(node.body)
+        }
         kinds: dict[int, _Kind] = {}
         for node in iter_nodes(root):
             if isinstance(node, Name):
@@ -183,6 +200,9 @@ class _Checker:
                     self.check_truth_value(operand)
             elif isinstance(node, Not):
                 self.check_truth_value(node.operand)
+            elif isinstance(node, Quantified):
+                self.check_truth_value(node.body)
+                self.check_quantified(node)
         return sorted(self.problems, key=lambda problem: problem.offset)
 
     def report(
@@ -211,11 +231,70 @@ class _Checker:
             item_domain=item_domain,
         )
 
+    def check_quantified(self, node: Quantified) -> None:
+        if self.scope.children is None:
+            self.report(
+                "unknown-name",
+                f"'{node.quantifier}(...)' tests the child cases, but this process opens none "
+                "(an 'open' action with link: child makes them)",
+                node.offset,
+            )
+
+    def resolve_child(self, name: Name) -> _Kind:
+        """``children.count``/``children.open``, or inside a quantifier a child's state or
+        field, checked against the processes opened as children."""
+        path = name.path
+        children = self.scope.children
+        if children is None:
+            self.report(
+                "unknown-name",
+                f"'{name.dotted}' reads the child cases, but this process opens none "
+                "(an 'open' action with link: child makes them)",
+                name.offset,
+            )
+            return _UNKNOWN
+        if len(path) != 2:
+            self.report(
+                "unknown-name",
+                f"'{name.dotted}' is not allowed: write children.count, children.open, or "
+                "inside all(...)/any(...) children.state or children.FIELD",
+                name.offset,
+            )
+            return _UNKNOWN
+        part = path[1]
+        if part in ("count", "open"):
+            what = "number of child cases" if part == "count" else "number of open child cases"
+            return _Kind("number", f"children.{part} (the {what})", name=name)
+        if id(name) not in self.inside:
+            self.report(
+                "unknown-name",
+                f"'{name.dotted}' differs from child to child: test it inside all(...) or "
+                f"any(...), like all({name.dotted} == ...)",
+                name.offset,
+            )
+            return _UNKNOWN
+        if part == "state":
+            states = _Domain(tuple(sorted(children.states)), "a state of the child cases", "states")
+            return _Kind("text", "children.state", name=name, domain=states)
+        if part in children.fields:
+            return _Checker(children).field_kind(name, part)
+        suggestion = _closest(part, [*children.fields, "state", "count", "open"])
+        self.report(
+            "unknown-name",
+            f"the child cases have no field '{part}'"
+            f"{_did_you_mean(f'children.{suggestion}' if suggestion else None)}",
+            name.offset,
+            f"children.{suggestion}" if suggestion else None,
+        )
+        return _UNKNOWN
+
     def resolve(self, name: Name) -> _Kind:
         """The kind of a name, reporting it when it does not exist."""
         path = name.path
         fields = self.scope.fields
         head = path[0]
+        if head == CHILDREN and len(path) > 1:
+            return self.resolve_child(name)
         if path == ("state",):
             return _Kind("text", "state", name=name, domain=self.states)
         if len(path) == 1 and head in fields:

@@ -14,19 +14,23 @@ a date stored as text). A guard must answer yes or no, never crash the event, so
 - `in` / `not in` need a value on the left and a list on the right; a missing value is neither
   in nor not in a list (test `x == null` for that), and a non-list on the right is false;
 - `and` / `or` short-circuit and give booleans; a bare value used as a condition (`chargeable`)
-  counts by Python truthiness.
+  counts by Python truthiness;
+- `children.count` is the number of child cases and `children.open` the number not in a final
+  state; `all(...)` is true when its body holds for every child (so for none), `any(...)`
+  when it holds for at least one; inside them `children.state` and `children.FIELD` read the
+  child being tested (null elsewhere).
 """
 
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from .ast import BoolOp, Condition, Expr, ListLiteral, Literal, Name, Not
+from .ast import CHILDREN, BoolOp, Condition, Expr, ListLiteral, Literal, Name, Not, Quantified
 
 # What comparing two values can raise on odd data (signalling Decimal NaN, naive vs aware
 # datetimes, a foreign object's __eq__); any of them means "false", never a failed event.
@@ -43,6 +47,10 @@ class EvalContext:
     actor_roles: frozenset[str] = frozenset()
     payload: Mapping[str, object] = field(default_factory=dict)
     state: str | None = None
+    #: The case's child cases, each ``{"state": str, "final": bool, "data": Mapping}``.
+    children: Sequence[Mapping[str, object]] = ()
+    #: The child an ``all(...)``/``any(...)`` body is being tested on.
+    child: Mapping[str, object] | None = None
 
 
 def evaluate(cond: Condition, ctx: EvalContext) -> bool:
@@ -64,7 +72,23 @@ def resolve_name(path: tuple[str, ...], ctx: EvalContext) -> object:
         return ctx.actor_roles
     if len(path) == 2 and path[0] == "payload":
         return ctx.payload.get(path[1])
+    if len(path) == 2 and path[0] == CHILDREN:
+        return _child_name(path[1], ctx)
     return None
+
+
+def _child_name(part: str, ctx: EvalContext) -> object:
+    """``children.count``, ``children.open``, or the tested child's ``state`` or field."""
+    if part == "count":
+        return len(ctx.children)
+    if part == "open":
+        return sum(1 for child in ctx.children if not child.get("final"))
+    if ctx.child is None:
+        return None
+    if part == "state":
+        return ctx.child.get("state")
+    data = ctx.child.get("data")
+    return data.get(part) if isinstance(data, Mapping) else None
 
 
 def _eval(expr: Expr, ctx: EvalContext) -> object:
@@ -76,6 +100,9 @@ def _eval(expr: Expr, ctx: EvalContext) -> object:
         return resolve_name(expr.path, ctx)
     if isinstance(expr, Not):
         return not _truthy(_eval(expr.operand, ctx))
+    if isinstance(expr, Quantified):
+        tests = (_truthy(_eval(expr.body, replace(ctx, child=child))) for child in ctx.children)
+        return all(tests) if expr.quantifier == "all" else any(tests)
     if isinstance(expr, BoolOp):
         if expr.op == "and":
             return all(_truthy(_eval(operand, ctx)) for operand in expr.operands)

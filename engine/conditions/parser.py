@@ -8,7 +8,8 @@ Grammar, loosest binding first (the same order as Python, so conditions read as 
     not_expr   := "not" not_expr | comparison
     comparison := operand [compare_op operand]      -- no chaining
     compare_op := "==" | "!=" | "<" | "<=" | ">" | ">=" | "in" | "not" "in"
-    operand    := literal | NAME | list | "(" or_expr ")"
+    operand    := literal | NAME | list | "(" or_expr ")" | quantified
+    quantified := ("all" | "any") "(" or_expr ")"   -- over the child cases; no nesting
     list       := "[" [literal ("," literal)*] "]"
     literal    := STRING | NUMBER | "true" | "false" | "null"
 
@@ -33,6 +34,7 @@ from .ast import (
     LiteralValue,
     Name,
     Not,
+    Quantified,
 )
 from .lexer import ConditionSyntaxError, Token, tokenize
 from .render import literal_text
@@ -76,6 +78,7 @@ class _Parser:
         self.tokens = tokens
         self.index = 0
         self.depth = 0
+        self.in_quantifier = False
 
     @property
     def current(self) -> Token:
@@ -188,6 +191,8 @@ class _Parser:
         if token.kind == "name":
             self.advance()
             assert isinstance(token.value, tuple)
+            if token.value in (("all",), ("any",)) and self.current.kind == "(":
+                return self.quantified(token)
             return Name(token.value, offset=token.offset)
         if token.kind == "(":
             self.advance()
@@ -203,6 +208,34 @@ class _Parser:
         if token.kind == "[":
             return self.list_literal()
         raise self.expected_value(token, after)
+
+    def quantified(self, name: Token) -> Quantified:
+        """`all(...)` / `any(...)`: the name was read, the current token is the '('."""
+        assert isinstance(name.value, tuple)
+        word = name.value[0]
+        if self.in_quantifier:
+            raise ConditionSyntaxError(
+                f"'{word}(...)' cannot be used inside another all(...) or any(...)", name.offset
+            )
+        opening = self.advance()
+        self.enter(opening)
+        self.in_quantifier = True
+        if self.current.kind == ")":
+            raise ConditionSyntaxError(
+                f"'{word}()' needs a condition about each child case inside, like "
+                f"{word}(children.state == 'closed')",
+                self.current.offset,
+            )
+        body = self.or_expr()
+        self.in_quantifier = False
+        self.leave()
+        closing = self.tokens[self.index]
+        if closing.kind != ")":
+            if closing.kind == "eof":
+                raise ConditionSyntaxError("this '(' is never closed", opening.offset)
+            raise self.unexpected(closing, f"inside {word}(...)")
+        self.advance()
+        return Quantified("all" if word == "all" else "any", body, offset=name.offset)
 
     def expected_value(self, token: Token, after: str | None) -> ConditionSyntaxError:
         if token.kind == "eof":

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from .ast import BoolOp, Compare, Expr, ListLiteral, Literal, LiteralValue, Name, Not
+from .ast import BoolOp, Compare, Expr, ListLiteral, Literal, LiteralValue, Name, Not, Quantified
 
 # Binding strength, loosest first; an operand binding less tightly than its context needs
 # parentheses.
@@ -73,6 +73,8 @@ def _render(expr: Expr) -> str:
         return "[" + ", ".join(literal_text(item.value) for item in expr.items) + "]"
     if isinstance(expr, Name):
         return expr.dotted
+    if isinstance(expr, Quantified):
+        return f"{expr.quantifier}({_render(expr.body)})"
     if isinstance(expr, Not):
         return "not " + _wrapped(expr.operand, _strength(expr.operand) < _NOT)
     if isinstance(expr, Compare):

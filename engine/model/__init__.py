@@ -4,11 +4,23 @@ Data flows one way — files, then these definitions, then the runtime — so no
 loader ever looks at raw YAML again.
 """
 
-from engine.model.actions import Action, Assign, Escalate, Fire, Notify, SetFields
+from engine.model.actions import (
+    Action,
+    Assign,
+    Escalate,
+    Fire,
+    Notify,
+    Open,
+    SetFields,
+    Signal,
+    reference,
+)
 from engine.model.common import Label, localized
 from engine.model.estate import EstateDef
 from engine.model.process import EventDef, FieldDef, ProcessDef, RoleDef, StateDef
+from engine.model.quotas import QuotaDef
 from engine.model.rules import CalendarDef, Extension, Tier, TimeLimitDef, Trigger
+from engine.model.schedules import ScheduleDef
 
 __all__ = [
     "Action",
@@ -22,12 +34,17 @@ __all__ = [
     "Fire",
     "Label",
     "Notify",
+    "Open",
     "ProcessDef",
+    "QuotaDef",
     "RoleDef",
+    "ScheduleDef",
     "SetFields",
+    "Signal",
     "StateDef",
     "Tier",
     "TimeLimitDef",
     "Trigger",
     "localized",
+    "reference",
 ]

@@ -51,7 +51,34 @@ class Fire(Definition):
     event: str
 
 
-Action = Annotated[Notify | Assign | Escalate | SetFields | Fire, Field(discriminator="kind")]
+class Open(Definition):
+    """Open a case of another process as the built-in ``system`` role, linked to this one.
+
+    ``data`` maps the new case's fields to literals or ``=name`` references to this case's
+    fields; with ``each`` (a list field of this case) one case is opened per item, and
+    ``=item`` is the item. ``link`` is ``child`` (this case is the new one's parent) or
+    ``related``.
+    """
+
+    kind: Literal["open"] = "open"
+    process: str
+    data: Mapping[str, Any] = Field(default_factory=dict)
+    each: str | None = None
+    link: Literal["child", "related"] = "child"
+
+
+class Signal(Definition):
+    """Fire an event on linked cases (``parent``, ``children`` or ``related``) as ``system``."""
+
+    kind: Literal["signal"] = "signal"
+    event: str
+    to: Literal["parent", "children", "related"] = "parent"
+    data: Mapping[str, Any] = Field(default_factory=dict)
+
+
+Action = Annotated[
+    Notify | Assign | Escalate | SetFields | Fire | Open | Signal, Field(discriminator="kind")
+]
 
 ActionList = tuple[Action, ...]
 
@@ -70,7 +97,21 @@ def parse_action(raw: Any) -> Any:
         return {"kind": "set", "values": raw["set"]}
     if "fire" in raw:
         return {"kind": "fire", "event": raw["fire"]}
+    for kind in ("open", "signal"):
+        if kind in raw and isinstance(raw[kind], Mapping):
+            return {"kind": kind, **raw[kind]}
     return raw
+
+
+def reference(value: Any) -> str | None:
+    """The field name a data value refers to (``=unit`` → ``unit``), or ``None`` for a literal."""
+    if isinstance(value, str) and len(value) > 1 and value[0] == "=":
+        name = value[1:]
+        if name[0].isascii() and name[0].islower() and all(
+            ch.isascii() and (ch.islower() or ch.isdigit() or ch == "_") for ch in name
+        ):
+            return name
+    return None
 
 
 def parse_actions(raw: Any) -> Any:

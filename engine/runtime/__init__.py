@@ -17,12 +17,14 @@ from engine.runtime.errors import (
     FieldError,
     GuardRefused,
     LibraryError,
+    LinkRefused,
     PropflowError,
     RoleRefused,
     UnknownCase,
     UnknownEvent,
     UnknownProcess,
 )
+from engine.runtime.links import Link
 
 __all__ = [
     "SYSTEM_ACTOR",
@@ -38,6 +40,8 @@ __all__ = [
     "FieldError",
     "GuardRefused",
     "LibraryError",
+    "Link",
+    "LinkRefused",
     "ManualClock",
     "PropflowError",
     "RoleRefused",

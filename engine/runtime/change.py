@@ -8,14 +8,24 @@ the engine hands the result to the store, which writes it atomically or not at a
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from engine.conditions import EvalContext, evaluate
+from engine.conditions import EvalContext, evaluate, uses_linked_cases
 from engine.diagnostics import suggest
-from engine.model import Action, Assign, Escalate, Fire, Notify, SetFields, localized
+from engine.model import (
+    Action,
+    Assign,
+    Escalate,
+    Fire,
+    Notify,
+    Open,
+    SetFields,
+    Signal,
+    localized,
+)
 from engine.runtime.actor import SYSTEM_ACTOR, Actor
 from engine.runtime.errors import (
     EventNotAllowed,
@@ -42,6 +52,23 @@ class Effects:
     outbox: list[OutboxItem] = field(default_factory=list)
     records: list[dict[str, Any]] = field(default_factory=list)
     follow_ups: list[str] = field(default_factory=list)
+    #: ``open`` and ``signal`` actions: carried out on other cases, in the same transaction.
+    links: list[Open | Signal] = field(default_factory=list)
+
+
+#: The case's child cases as conditions read them (``{"state", "final", "data"}`` each),
+#: loaded only when a guard reads them.
+Children = Callable[[], Sequence[Mapping[str, object]]]
+
+
+@dataclass(frozen=True)
+class PendingLink:
+    """An ``open`` or ``signal`` action still to carry out: the log entry whose actions it
+    belongs to (by index in the change) and the case's data when it ran."""
+
+    entry: int
+    action: Open | Signal
+    data: Mapping[str, Any]
 
 
 def acting_role(actor: Actor, allowed: Iterable[str]) -> str | None:
@@ -70,6 +97,8 @@ def apply_actions(
             effects.assignee = action.role
         elif isinstance(action, Fire):
             effects.follow_ups.append(action.event)
+        elif isinstance(action, (Open, Signal)):
+            effects.links.append(action)
         if isinstance(action, (Notify, Escalate)):
             effects.outbox.append(
                 OutboxItem(
@@ -94,12 +123,14 @@ def check_event(
     payload: Mapping[str, Any],
     *,
     check_required: bool = True,
+    children: Children | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """Every reason to refuse, in order; return the acting role and the payload in JSON form.
 
     The order is the one a person would ask in: does the event exist, is it possible now,
     may this person do it, is the form right, does the condition hold, is anything missing.
     ``check_required=False`` skips the last step, for listing what a form could still fire.
+    ``children`` gives the case's child cases to a guard that reads them.
     """
     process = compiled.process
     event_def = process.events.get(event)
@@ -138,6 +169,7 @@ def check_event(
         raise FieldError(case_id, state, event, problems)
     merged = {**data, **values, **dict(event_def.assigns)}
     if event_def.guard is not None:
+        linked = children is not None and uses_linked_cases(event_def.guard)
         context = EvalContext(
             data=compiled.form.typed(merged),
             actor_id=actor.id,
@@ -145,6 +177,7 @@ def check_event(
             actor_roles=actor.roles,
             payload=compiled.form.typed(values),
             state=state,
+            children=children() if linked and children is not None else (),
         )
         if not evaluate(event_def.guard, context):
             raise GuardRefused(case_id, state, event, f"condition not met: {event_def.condition}")
@@ -165,7 +198,6 @@ class CaseChange:
         record: CaseRecord,
         clocks: Mapping[str, ClockRecord],
         sla: SlaPlanner,
-        applicable: Any,
         now: datetime,
     ) -> None:
         self.compiled = compiled
@@ -175,11 +207,14 @@ class CaseChange:
         self.assignee = record.assignee
         self.clocks = dict(clocks)
         self.sla = sla
-        self.applicable = applicable
         self.now = now
         self.entries: list[LogEntry] = []
         self.outbox: list[OutboxItem] = []
         self.clock_changes: list[ClockChange] = []
+        #: ``open``/``signal`` actions not carried out yet (see :mod:`engine.runtime.links`).
+        self.pending: list[PendingLink] = []
+        #: Where guards get the case's child cases from (set by the engine).
+        self.children: Children | None = None
 
     @property
     def version(self) -> int:
@@ -192,8 +227,7 @@ class CaseChange:
         The limits' ``if:`` conditions see the moment's typed data (``Decimal``, ``date``), as
         event guards do, so that ``fee > 100`` compares numbers, not the stored text.
         """
-        changes = self.sla.react(self.record.id, self.clocks, moment, self.applicable(moment.data))
-        self.change_clocks(changes)
+        self.change_clocks(self.sla.react(self.record.id, self.clocks, moment))
 
     def change_clocks(self, changes: Iterable[ClockChange]) -> None:
         """Record clock changes (later ones for the same clock win, as the store applies them)."""
@@ -218,7 +252,14 @@ class CaseChange:
                 )
             try:
                 role, values = check_event(
-                    self.compiled, self.record.id, self.state, self.data, name, who, values_in
+                    self.compiled,
+                    self.record.id,
+                    self.state,
+                    self.data,
+                    name,
+                    who,
+                    values_in,
+                    children=self.children,
                 )
             except (EventNotAllowed, GuardRefused) as refusal:
                 if first:
@@ -278,7 +319,11 @@ class CaseChange:
             )
         )
         self.state = to_state
-        self.outbox.extend(effects.outbox)
+        version = self.entries[-1].version
+        self.outbox.extend(replace(item, log_version=version) for item in effects.outbox)
+        self.pending.extend(
+            PendingLink(len(self.entries) - 1, action, dict(self.data)) for action in effects.links
+        )
         final = self.compiled.process.states[to_state].final
         typed = self.compiled.form.typed(self.data)
         self.react(Moment(event, from_state, to_state, self.now, typed, final, changed))

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from engine.conditions import EvalContext, evaluate
+from sqlalchemy import Connection
+
 from engine.diagnostics import Severity, suggest
 from engine.durations import DurationError, parse_duration
 from engine.loading import Library
@@ -26,6 +27,7 @@ from engine.model import CalendarDef, EstateDef, ProcessDef, TimeLimitDef, local
 from engine.model.process import SYSTEM_ROLE
 from engine.resources import standard_library_dirs
 from engine.runtime.actor import SYSTEM_ACTOR, Actor
+from engine.runtime.calendar_jobs import CalendarJobs
 from engine.runtime.case import Case, EventOption, replay
 from engine.runtime.change import CaseChange, Effects, acting_role, apply_actions, check_event
 from engine.runtime.clock import Clock, SystemClock
@@ -41,12 +43,14 @@ from engine.runtime.errors import (
     UnknownCase,
     UnknownProcess,
 )
+from engine.runtime.links import Link, children_view, commit_linked, links, remembered
 from engine.runtime.machine import CompiledProcess
 from engine.sla import RUNNING, STOPPED, ClockStatus, LimitPlanner, SlaPlanner, clock_status
 from engine.store import (
     CaseQuery,
     CaseRecord,
     ClockChange,
+    ClockRecord,
     DuplicateRequest,
     LogEntry,
     OutboxItem,
@@ -55,10 +59,16 @@ from engine.store import (
     TimerTaken,
     VersionConflict,
 )
+from engine.store.linked import save_definition_in
 from engine.time import CalendarError, WorkingCalendar
 from engine.validation import validate_estate, validate_paths
 
 DEFAULT_ESTATE = "standard"
+
+#: Timers fired per transaction by :meth:`Engine.tick`: one commit (one fsync) per batch
+#: instead of per timer, while a batch holds the write lock (SQLite) or its cases' rows
+#: (PostgreSQL) for a short while only.
+TICK_BATCH = 200
 
 #: The longest idempotency key the store keeps (``case_log.idempotency_key``).
 MAX_IDEMPOTENCY_KEY = 200
@@ -73,6 +83,10 @@ class TickResult:
 
     fired: int
     skipped: int
+    #: Cases opened by schedules (see :mod:`engine.runtime.calendar_jobs`).
+    opened: int = 0
+    #: Quota warnings and breaches written to the outbox.
+    quota_notices: int = 0
 
 
 class Engine:
@@ -122,9 +136,13 @@ class Engine:
         self.estate_definition = estate_def
         #: The id recorded on every case this engine opens.
         self.estate = estate_def.id if estate_def is not None else DEFAULT_ESTATE
+        #: Schedules and quotas of the library, fired by :meth:`tick`.
+        self.calendar_jobs = CalendarJobs(self, loaded, estate_def)
 
     def close(self) -> None:
-        """Release the store's connections."""
+        """Release the store's connections and the compiled rulesets."""
+        for planner in self._sla.values():
+            planner.close()
         self.store.close()
 
     @property
@@ -191,9 +209,17 @@ class Engine:
         change.record_entry(
             "open", actor.id, role, compiled.initial, values, changes, effects, opening=True
         )
+        for follow in effects.follow_ups:  # 'fire' actions on entering the initial state
+            try:
+                change.fire(follow, SYSTEM_ACTOR, {})
+            except EventRefused as refusal:
+                change.entries[-1].actions.append({"fire": follow, "skipped": refusal.reason})
         record = change.result()
         self._save_definition(definition, now)
-        self.store.create_case(record, change.entries, change.outbox, change.clock_changes)
+        if change.pending:  # 'open'/'signal' actions on entering the initial state
+            commit_linked(self, change, None)
+        else:
+            self.store.create_case(record, change.entries, change.outbox, change.clock_changes)
         return Case.from_record(record)
 
     # Firing --------------------------------------------------------------------------------
@@ -264,28 +290,72 @@ class Engine:
     def tick(self, now: datetime | None = None, limit: int = 1000) -> TickResult:
         """Fire every timer due by ``now`` (default: the clock's now), at most ``limit``.
 
-        Each timer fires in its own transaction together with its effects, and only if no
-        other worker fired it first, so a timer fires exactly once even across crashes and
-        concurrent workers. A timer whose case changed at the same moment is left for the
-        next tick.
+        A timer's effects and its being marked fired commit together, and only if no other
+        worker fired it first, so a timer fires exactly once even across crashes and
+        concurrent workers. Timers are fired in batches of :data:`TICK_BATCH`, one
+        transaction per batch and a savepoint per timer: a timer whose case changed at the
+        same moment (or that another worker took) is undone alone and left for the next
+        tick; a crash before the commit leaves the whole batch unfired, to fire again.
         """
         moment = now or self.clock.now()
+        due = self.store.due_timers(moment, limit, self.estate)
         fired = skipped = 0
-        for timer in self.store.due_timers(moment, limit, self.estate):
-            try:
-                self._fire_timer(timer, moment)
-                fired += 1
-            except (VersionConflict, TimerTaken, DuplicateRequest):
-                skipped += 1
-        return TickResult(fired, skipped)
+        for start in range(0, len(due), TICK_BATCH):
+            batch_fired, batch_skipped = self._fire_batch(due[start : start + TICK_BATCH], moment)
+            fired += batch_fired
+            skipped += batch_skipped
+        # Schedules open their due periods' cases; quotas warn and report breaches.
+        opened, notices = self.calendar_jobs.tick(moment, limit)
+        return TickResult(fired, skipped, opened, notices)
 
-    def _fire_timer(self, timer: TimerRecord, now: datetime) -> None:
-        record = self._record(timer.case_id)
-        compiled = self._compiled_for(record)
-        clocks = self._clocks(record)
+    def _fire_batch(self, batch: Sequence[TimerRecord], now: datetime) -> tuple[int, int]:
+        """Fire a batch of timers in one transaction; how many fired and how many skipped.
+
+        The batch's cases and clocks are read in one query each, inside the transaction;
+        a case a timer changed is kept up to date for its next timer in the batch.
+        """
+        fired = skipped = 0
+        failure: Exception | None = None
+        with self.store.transaction() as tx:
+            ids = {timer.case_id for timer in batch}
+            records = self.store.cases_by_id(ids, tx)
+            clocks = self.store.clocks_by_case(ids, tx)
+            for timer in batch:
+                record = records.get(timer.case_id)
+                if record is None:  # a conflict earlier in the batch: read it next tick
+                    skipped += 1
+                    continue
+                try:
+                    change = self._fire_timer(timer, record, clocks[record.id], now, tx)
+                except TimerTaken:
+                    skipped += 1
+                    continue
+                except (VersionConflict, DuplicateRequest):
+                    skipped += 1
+                    del records[record.id]
+                    continue
+                except Exception as error:  # commit what fired before it, then raise
+                    failure = error
+                    break
+                records[record.id] = change.result()
+                clocks[record.id] = dict(change.clocks)
+                fired += 1
+        if failure is not None:
+            raise failure
+        return fired, skipped
+
+    def _fire_timer(
+        self,
+        timer: TimerRecord,
+        record: CaseRecord,
+        clocks: Mapping[str, ClockRecord],
+        now: datetime,
+        tx: Connection,
+    ) -> CaseChange:
+        compiled = self._compiled_for(record, tx)
         clock = clocks.get(timer.name)
         planner = self._sla[record.process].limits.get(timer.name)
-        change = self._change(compiled, record, clocks, now)
+        change = self._change(compiled, record, clocks, now, tx)
         assert timer.id is not None
         if planner is None or clock is None or clock.status != RUNNING:
             # The rules changed or the clock stopped without withdrawing this timer: retire
@@ -301,8 +371,8 @@ class Engine:
                     assignee=change.assignee, records=[{"retired": "the clock no longer runs"}]
                 ),
             )
-            self._commit(record, change, fired_timer=timer.id)
-            return
+            self._commit(record, change, fired_timer=timer.id, tx=tx)
+            return change
         index = int(timer.payload.get("index", 0))
         limit = planner.limit
         actions = {
@@ -334,7 +404,8 @@ class Engine:
                 change.fire(follow, SYSTEM_ACTOR, {})
             except EventRefused as refusal:
                 change.entries[-1].actions.append({"fire": follow, "skipped": refusal.reason})
-        self._commit(record, change, fired_timer=timer.id)
+        self._commit(record, change, fired_timer=timer.id, tx=tx)
+        return change
 
     def extend(
         self,
@@ -372,9 +443,11 @@ class Engine:
         rule = planner.limit
         if rule.extend is None:
             raise refuse(f"time limit '{limit_id}' cannot be extended")
-        allowed = rule.extend.by
-        if clock.tier > 0 and rule.tiers[clock.tier - 1].extend_by:
-            allowed = rule.tiers[clock.tier - 1].extend_by
+        # The authority moves with the tiers: the latest tier reached that names one.
+        allowed = next(
+            (tier.extend_by for tier in reversed(rule.tiers[: clock.tier]) if tier.extend_by),
+            rule.extend.by,
+        )
         role = acting_role(actor, allowed)
         if role is None:
             raise refuse(f"only {', '.join(allowed)} may approve an extension now")
@@ -408,8 +481,9 @@ class Engine:
             "approved_by": actor.id,
             "role": role,
             "at": now.isoformat(),
-            "old_deadline": clock.deadline.isoformat(),
-            "new_deadline": new_deadline.isoformat(),
+            # Both in the calendar's timezone (the stored deadline reads back in UTC).
+            "old_deadline": clock.deadline.astimezone(planner.calendar.tz).isoformat(),
+            "new_deadline": new_deadline.astimezone(planner.calendar.tz).isoformat(),
         }
         updated = planner.extended(clock, new_deadline, details, now)
         timers = planner.timers(updated) if updated.status == RUNNING else ()
@@ -449,36 +523,32 @@ class Engine:
         record: CaseRecord,
         clocks: Mapping[str, Any],
         now: datetime,
+        tx: Connection | None = None,
     ) -> CaseChange:
-        return CaseChange(
+        change = CaseChange(
             compiled,
             record,
             clocks,
             self._sla[record.process],
-            self._applicable(record.process),
             now,
         )
-
-    def _applicable(self, process: str) -> Callable[[Mapping[str, Any]], frozenset[str]]:
-        """Which of the process's time limits apply to a case with this (typed) data."""
-        limits = self._limits.get(process, [])
-
-        def applicable(data: Mapping[str, Any]) -> frozenset[str]:
-            context = EvalContext(data=data)
-            return frozenset(
-                limit.id
-                for limit in limits
-                if limit.guard is None or evaluate(limit.guard, context)
-            )
-
-        return applicable
+        # Guards that read the case's child cases load them from the store when evaluated.
+        change.children = children_view(self, record.id, tx)
+        return change
 
     def _clocks(self, record: CaseRecord) -> dict[str, Any]:
         return {clock.limit_id: clock for clock in self.store.clocks(record.id)}
 
     def _commit(
-        self, record: CaseRecord, change: CaseChange, fired_timer: int | None = None
+        self,
+        record: CaseRecord,
+        change: CaseChange,
+        fired_timer: int | None = None,
+        tx: Connection | None = None,
     ) -> None:
+        if change.pending:  # 'open'/'signal' actions: several cases in one transaction
+            commit_linked(self, change, record.version, fired_timer=fired_timer, tx=tx)
+            return
         self.store.commit_event(
             change.result(),
             record.version,
@@ -486,9 +556,16 @@ class Engine:
             change.outbox,
             change.clock_changes,
             fired_timer=fired_timer,
+            tx=tx,
         )
 
     # Reading -------------------------------------------------------------------------------
+
+    def links(self, case_id: str) -> list[Link]:
+        """The case's parent, child and related cases (opened by ``open`` actions), with
+        their process and current state: parent first, then children, then related."""
+        self._record(case_id)
+        return links(self, case_id)
 
     def get_case(self, case_id: str) -> Case:
         """A case by id (:class:`UnknownCase` if there is none)."""
@@ -531,6 +608,7 @@ class Engine:
         record = self._record(case_id)
         compiled = self._compiled_for(record)
         options = []
+        children = remembered(children_view(self, case_id))
         for eid, event_def in compiled.process.events.items():
             reason: str | None = None
             try:
@@ -543,6 +621,7 @@ class Engine:
                     actor,
                     {},
                     check_required=False,
+                    children=children,
                 )
             except (EventNotAllowed, RoleRefused, GuardRefused, FieldError) as refusal:
                 reason = refusal.reason
@@ -609,24 +688,30 @@ class Engine:
             compiled = self._compiled[definition.version] = CompiledProcess(definition)
         return compiled
 
-    def _compiled_for(self, record: CaseRecord) -> CompiledProcess:
+    def _compiled_for(self, record: CaseRecord, tx: Connection | None = None) -> CompiledProcess:
         """The definition version the case was opened on, even if the library changed since."""
         if record.definition_version in self._compiled:
             return self._compiled[record.definition_version]
         current = self._processes.get(record.process)
         if current is not None and current.version == record.definition_version:
             return self._compile(current)
-        source = self.store.load_definition(record.definition_version)
+        source = self.store.load_definition(record.definition_version, tx)
         if source is None:
             raise UnknownProcess(f"{record.process}@{record.definition_version}")
         return self._compile(ProcessDef.model_validate(source))
 
-    def _save_definition(self, definition: ProcessDef, now: datetime) -> None:
-        if definition.version not in self._saved_versions:
-            self.store.save_definition(
-                definition.version, definition.id, dict(definition.source_data), now
-            )
-            self._saved_versions.add(definition.version)
+    def _save_definition(
+        self, definition: ProcessDef, now: datetime, tx: Connection | None = None
+    ) -> None:
+        if definition.version in self._saved_versions:
+            return
+        if tx is not None:  # inside the caller's transaction: remembered once it commits
+            save_definition_in(tx, definition.version, definition.id, definition.source_data, now)
+            return
+        self.store.save_definition(
+            definition.version, definition.id, dict(definition.source_data), now
+        )
+        self._saved_versions.add(definition.version)
 
 
 def _check_key(idempotency_key: str | None) -> None:

@@ -77,3 +77,8 @@ class ExtensionRefused(EventRefused):
 
 class ConflictError(EventRefused):
     """The case changed since the caller read it (optimistic locking): re-read and retry."""
+
+
+class LinkRefused(EventRefused):
+    """A linked case could not be opened (the data its ``open`` action maps does not fit its
+    form), or the event's links went deeper than the engine allows: nothing is written."""

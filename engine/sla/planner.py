@@ -10,29 +10,48 @@ Semantics (DESIGN.md, "Time-limit semantics"):
 - A clock **starts** on its ``start`` trigger (entering or leaving a state, or an event; a
   ``deadline`` limit without ``start`` starts when the case is opened), if the limit's ``if``
   condition holds at that moment. A stopped clock starts afresh on a later start trigger.
-- It **stops** on its ``stop`` trigger, and **resets** (starts again from zero) on ``reset``.
+  A clock never starts on entering a final state.
+- It **stops** on its ``stop`` trigger, and **resets** (starts again from zero) on ``reset``
+  if the ``if`` condition still holds (else it stops). Reaching a final state stops it.
 - It is **paused** while the case is in a ``pause`` state: its timers are withdrawn, and on
-  resuming each pending item moves later by the working time it stood still.
+  resuming each pending item moves later by the time it stood still. The pauses are kept
+  (``ClockRecord.pauses``) so the time the clock ran excludes them.
+- What a limit **measures**: working time on its calendar when its duration is working time
+  (``3 workdays``, ``24 workhours``, ``1 workday before next_meeting_at``), else elapsed time
+  (``24h``, ``3d``), whatever the calendar (see :mod:`engine.time.calendar`). Pauses and
+  percentages are counted in what the limit measures.
 - Its **plan** is the breach at the deadline, the warnings before it (a percentage of the
-  span from start to deadline, or a duration before the deadline) and the later tiers
-  (measured from the start). Each item becomes a durable timer.
+  limit's time — ``80%`` warns when 80% of the time from start to deadline, less the pauses,
+  has run — or a duration before the deadline) and the later tiers (measured from the start,
+  moved by the pauses). Each item becomes a durable timer.
+- An **anchored** deadline (``20d before handover_date``) follows its field: when the field
+  gets a value or a new one while the clock runs, the deadline and its warnings are planned
+  again.
 - A **recurring** limit (``every``) runs while the case is in one of its ``while`` states,
-  with one timer at a time for the next reminder.
+  with one timer at a time for the next reminder. Reminders keep their rhythm (each is due
+  one period after the previous one was due, not after it fired); reminders missed while no
+  worker ran are skipped, not fired in a burst.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from engine.conditions import EvalContext, evaluate
 from engine.durations import Duration, Percent
+from engine.matching import RuleMatcher
 from engine.model import TimeLimitDef, Trigger
 from engine.store import ClockChange, ClockRecord, TimerRecord
 from engine.time import WorkingCalendar
+from engine.time.hours import ALWAYS
 
 RUNNING, PAUSED, STOPPED = "running", "paused", "stopped"
+
+#: Elapsed time: what a limit in wall-clock units (``24h``, ``3d``) measures.
+ELAPSED = WorkingCalendar("elapsed", UTC, ALWAYS)
 
 
 @dataclass(frozen=True)
@@ -46,6 +65,11 @@ class Moment:
     data: Mapping[str, Any]
     #: The case reached a final state: every clock stops, whatever its triggers say.
     final: bool = False
+    #: The fields whose values this moment changed (an anchored deadline follows its field).
+    changed: frozenset[str] = field(default_factory=frozenset)
+    #: The time limits whose ``if:`` holds at this moment, as durable-rules matched them;
+    #: ``None`` until :class:`SlaPlanner` has matched (a lone limit then evaluates its own).
+    applicable: frozenset[str] | None = None
 
     @property
     def entered(self) -> str | None:
@@ -73,25 +97,41 @@ class LimitPlanner:
     def __init__(self, limit: TimeLimitDef, calendar: WorkingCalendar) -> None:
         self.limit = limit
         self.calendar = calendar
+        #: What the limit counts: working time on its calendar, or elapsed time.
+        self.measure = calendar if _counts_working_time(limit) else ELAPSED
 
     # -- reacting to a case's events ---------------------------------------------------------
 
-    def react(
-        self, case_id: str, clock: ClockRecord | None, moment: Moment, applies: bool
-    ) -> ClockChange | None:
+    def applies(self, moment: Moment) -> bool:
+        """Whether the limit's ``if:`` condition holds for the moment's (typed) case data."""
+        guard = self.limit.guard
+        if guard is None:
+            return True
+        if moment.applicable is not None:
+            return self.limit.id in moment.applicable
+        return evaluate(guard, EvalContext(data=moment.data))
+
+    def react(self, case_id: str, clock: ClockRecord | None, moment: Moment) -> ClockChange | None:
         """The change a moment makes to this limit's clock, or ``None`` for none."""
         limit = self.limit
         active = clock is not None and clock.status != STOPPED
         if limit.every is not None:
-            return self._recurring(case_id, clock, moment, applies, active)
+            return self._recurring(case_id, clock, moment, active)
         if clock is not None and active:
             if hits(limit.stop, moment) or moment.final:
                 return self._stop(clock, moment.at)
             if hits(limit.reset, moment):
-                return self.start(case_id, moment)
-            return self._pause_or_resume(clock, moment)
+                if self.applies(moment):
+                    return self.start(case_id, moment)
+                return self._stop(clock, moment.at)
+            anchored = self._reanchored(clock, moment)
+            change = self._pause_or_resume(anchored or clock, moment)
+            if change is None and anchored is not None:
+                timers = self.timers(anchored) if anchored.status == RUNNING else ()
+                change = ClockChange(case_id, limit.id, anchored, timers)
+            return change
         starts = hits(limit.start, moment) or (limit.start is None and moment.event == "open")
-        if starts and applies:
+        if starts and not moment.final and self.applies(moment):
             return self.start(case_id, moment)
         return None
 
@@ -113,7 +153,12 @@ class LimitPlanner:
         return ClockChange(case_id, self.limit.id, clock, () if paused else self.timers(clock))
 
     def _stop(self, clock: ClockRecord, at: datetime) -> ClockChange:
-        stopped = replace(clock, status=STOPPED, stopped_at=at, paused_at=None, plan=())
+        pauses = clock.pauses
+        if clock.status == PAUSED and clock.paused_at is not None:
+            pauses = (*pauses, (clock.paused_at, at))
+        stopped = replace(
+            clock, status=STOPPED, stopped_at=at, paused_at=None, pauses=pauses, plan=()
+        )
         return ClockChange(clock.case_id, clock.limit_id, stopped, ())
 
     def _pause_or_resume(self, clock: ClockRecord, moment: Moment) -> ClockChange | None:
@@ -130,29 +175,54 @@ class LimitPlanner:
         return None
 
     def _shift(self, clock: ClockRecord, since: datetime, now: datetime) -> ClockRecord:
-        """Resume: each pending item moves later by the working time it stood still."""
+        """Resume: each pending item moves later by the time (of the limit's measure) it
+        stood still: what was left of it at the pause is counted again from ``now``."""
 
         def moved(due: datetime) -> datetime:
-            remaining = (
-                self.calendar.working_time_between(since, due) if due > since else timedelta(0)
-            )
-            return self.calendar.add_working_time(now, remaining).at
+            remaining = self.measure.working_time_between(since, due)
+            return self.measure.add_working_time(now, remaining).at.astimezone(self.calendar.tz)
 
         plan = tuple({**item, "due": moved(_due(item)).isoformat()} for item in clock.plan)
         deadline = moved(clock.deadline) if clock.deadline is not None else None
-        return replace(clock, status=RUNNING, paused_at=None, deadline=deadline, plan=plan)
+        return replace(
+            clock,
+            status=RUNNING,
+            paused_at=None,
+            pauses=(*clock.pauses, (since, now)),
+            deadline=deadline,
+            plan=plan,
+        )
+
+    def _reanchored(self, clock: ClockRecord, moment: Moment) -> ClockRecord | None:
+        """The clock re-planned on a new value of its anchor field, or ``None``."""
+        anchor = self.limit.deadline_anchor
+        if anchor is None or anchor.field not in moment.changed:
+            return None
+        deadline, notes = self._deadline(moment)
+        return replace(self._replanned(clock, deadline, moment.at), notes=notes)
+
+    def _replanned(
+        self, clock: ClockRecord, deadline: datetime | None, now: datetime
+    ) -> ClockRecord:
+        """The clock with a new deadline: its breach and warnings planned again (warnings
+        sent for the old deadline may be sent again before the new one), its tiers kept."""
+        moved = replace(clock, deadline=deadline, breached_at=None, warnings_sent=())
+        kept = tuple(item for item in clock.plan if item["kind"] == "tier")
+        fresh = tuple(
+            item for item in self._plan(moved, clock.paused_at or now) if item["kind"] != "tier"
+        )
+        return replace(moved, plan=fresh + kept)
 
     def _recurring(
         self,
         case_id: str,
         clock: ClockRecord | None,
         moment: Moment,
-        applies: bool,
         active: bool,
     ) -> ClockChange | None:
         states = self.limit.while_in.states if self.limit.while_in is not None else ()
         inside = moment.to_state in states
-        if inside and not active and applies:
+        if inside and not active and not moment.final and self.applies(moment):
             fresh = ClockRecord(
                 case_id=case_id,
                 limit_id=self.limit.id,
@@ -188,14 +258,18 @@ class LimitPlanner:
         return None, ()
 
     def _plan(self, clock: ClockRecord, now: datetime) -> tuple[dict[str, Any], ...]:
-        """Breach, warnings and tiers still ahead of ``now``."""
+        """Breach, warnings and tiers still ahead of ``now`` (the clock runs at ``now``)."""
         items: list[dict[str, Any]] = []
         deadline = clock.deadline
         if deadline is not None:
             items.append({"kind": "breach", "index": 0, "due": deadline.isoformat()})
+            used = self.ran(clock, now)
+            left = self.measure.working_time_between(now, deadline)
             for index, warning in enumerate(self.limit.warnings):
-                due = self._warning_due(clock.started_at, deadline, warning)
-                if due > now and f"warning:{index}" not in clock.warnings_sent:
+                if f"warning:{index}" in clock.warnings_sent:
+                    continue
+                due = self._warning_due(now, deadline, used, left, warning)
+                if due is not None and due > now:
                     items.append({"kind": "warning", "index": index, "due": due.isoformat()})
         for index, tier in enumerate(self.limit.tiers):
             if index < clock.tier or tier.after_duration is None:
@@ -204,11 +278,28 @@ class LimitPlanner:
             items.append({"kind": "tier", "index": index, "due": due.isoformat()})
         return tuple(items)
 
+    def ran(self, clock: ClockRecord, until: datetime) -> timedelta:
+        """The time (of the limit's measure) the clock ran from its start to ``until``, less
+        its pauses."""
+        total = self.measure.working_time_between(clock.started_at, until)
+        for since, to in clock.pauses:
+            total -= self.measure.working_time_between(since, min(to, until))
+        return max(total, timedelta(0))
+
     def _warning_due(
-        self, start: datetime, deadline: datetime, warning: Percent | Duration
-    ) -> datetime:
+        self,
+        now: datetime,
+        deadline: datetime,
+        used: timedelta,
+        left: timedelta,
+        warning: Percent | Duration,
+    ) -> datetime | None:
+        """When a warning is due, given the time the clock has ``used`` and has ``left``."""
         if isinstance(warning, Percent):
-            return start + (deadline - start) * warning.value / 100
+            ahead = (used + left) * warning.value / 100 - used
+            if ahead < timedelta(0):
+                return None
+            return self.measure.add_working_time(now, ahead).at.astimezone(self.calendar.tz)
         return self.calendar.subtract(deadline, warning).at
 
     def timers(self, clock: ClockRecord) -> tuple[TimerRecord, ...]:
@@ -228,6 +319,7 @@ class LimitPlanner:
 
     def fired(self, clock: ClockRecord, kind: str, index: int, now: datetime) -> ClockRecord:
         """The clock after its ``kind`` timer ``index`` fired (the plan item is done)."""
+        done = [item for item in clock.plan if (item["kind"], item["index"]) == (kind, index)]
         plan = tuple(item for item in clock.plan if (item["kind"], item["index"]) != (kind, index))
         if kind == "breach":
             return replace(clock, breached_at=now, plan=plan)
@@ -237,26 +329,41 @@ class LimitPlanner:
             )
         if kind == "tier":
             return replace(clock, tier=max(clock.tier, index + 1), plan=plan)
-        return replace(clock, plan=(*plan, self._next_due(now, index + 1)))
+        return replace(clock, plan=(*plan, self._following(done, index + 1, now)))
+
+    def _following(
+        self, done: Sequence[Mapping[str, Any]], index: int, now: datetime
+    ) -> dict[str, Any]:
+        """The reminder after the one that was due: one period later, and after ``now``."""
+        every = self.limit.every_duration
+        assert every is not None
+        due = self.calendar.add(_due(done[0]) if done else now, every).at
+        if due <= now and not every.working:
+            step = every.as_timedelta()
+            due += step * ((now - due) // step + 1)
+        while due <= now:  # working-time periods differ in length: step one by one
+            due = self.calendar.add(due, every).at
+        return {"kind": "due", "index": index, "due": due.isoformat()}
 
     def extended(
         self, clock: ClockRecord, new_deadline: datetime, record: dict[str, Any], now: datetime
     ) -> ClockRecord:
         """The clock with its deadline moved by an approved extension."""
-        moved = replace(
-            clock,
-            deadline=new_deadline,
-            breached_at=None,
-            extensions=(*clock.extensions, record),
-            warnings_sent=(),
-        )
-        kept = tuple(item for item in clock.plan if item["kind"] == "tier")
-        fresh = tuple(item for item in self._plan(moved, now) if item["kind"] != "tier")
-        return replace(moved, plan=fresh + kept)
+        moved = self._replanned(clock, new_deadline, now)
+        return replace(moved, extensions=(*clock.extensions, record))
 
 
 def _due(item: Mapping[str, Any]) -> datetime:
     return datetime.fromisoformat(str(item["due"]))
+
+
+def _counts_working_time(limit: TimeLimitDef) -> bool:
+    """Whether the limit is in working time (else it measures elapsed time)."""
+    if limit.limit_duration is not None:
+        return limit.limit_duration.working
+    if limit.deadline_anchor is not None:
+        return limit.deadline_anchor.offset.working
+    return limit.every_duration is not None and limit.every_duration.working
 
 
 class SlaPlanner:
@@ -264,18 +371,32 @@ class SlaPlanner:
 
     def __init__(self, limits: Sequence[LimitPlanner]) -> None:
         self.limits = {planner.limit.id: planner for planner in limits}
+        guarded = {p.limit.id: p.limit.guard for p in limits if p.limit.guard is not None}
+        #: The limits' conditions compiled into one durable-rules ruleset, matched statelessly
+        #: (one fact per event, its session deleted after: see engine.matching).
+        self.matcher = RuleMatcher(guarded) if guarded else None
+
+    def close(self) -> None:
+        """Free the durable-rules ruleset."""
+        if self.matcher is not None:
+            self.matcher.close()
 
     def react(
         self,
         case_id: str,
         clocks: Mapping[str, ClockRecord],
         moment: Moment,
-        applicable: frozenset[str],
     ) -> list[ClockChange]:
-        """Every clock change ``moment`` makes, in time-limit order."""
+        """Every clock change ``moment`` makes, in time-limit order.
+
+        The conditions of all the process's limits are matched once per event, through
+        durable-rules; each limit then only looks its id up.
+        """
+        if self.matcher is not None and moment.applicable is None:
+            moment = replace(moment, applicable=self.matcher.matching(moment.data))
         changes = []
         for limit_id, planner in self.limits.items():
-            change = planner.react(case_id, clocks.get(limit_id), moment, limit_id in applicable)
+            change = planner.react(case_id, clocks.get(limit_id), moment)
             if change is not None:
                 changes.append(change)
         return changes

@@ -62,11 +62,16 @@ def clock_status(
 ) -> ClockStatus:
     """The status of ``clock`` at ``now``; times are working time on the limit's calendar.
 
-    Elapsed time runs from the start to now (or to the stop, or to the pause); remaining is
-    the working time from then to the deadline, negative when the deadline has passed.
+    Elapsed time runs from the start to now (or to the stop, or to the pause), less the
+    stretches the clock stood still; remaining is the working time from then to the deadline,
+    negative when the deadline has passed.
     """
     until = clock.stopped_at or clock.paused_at or now
     span = calendar.working_periods_between(clock.started_at, until)
+    elapsed = span.total - sum(
+        (calendar.working_time_between(since, min(to, until)) for since, to in clock.pauses),
+        timedelta(0),
+    )
     notes = tuple(dict.fromkeys((*clock.notes, *span.warnings)))
     remaining: timedelta | None = None
     if clock.deadline is not None:
@@ -86,7 +91,7 @@ def clock_status(
         status=clock.status,
         started_at=clock.started_at.astimezone(calendar.tz),
         deadline=clock.deadline.astimezone(calendar.tz) if clock.deadline else None,
-        elapsed=span.total,
+        elapsed=max(elapsed, timedelta(0)),
         remaining=remaining,
         paused=clock.status == PAUSED,
         breached=breached,

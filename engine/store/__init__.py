@@ -1,12 +1,17 @@
 """Durable storage of cases, their audit log, timers and outbox (SQLAlchemy Core)."""
 
+from engine.store.linked import QuotaTaken, ScheduleTaken
 from engine.store.records import (
     CaseQuery,
     CaseRecord,
+    CaseWrite,
     ClockChange,
     ClockRecord,
+    LinkRecord,
     LogEntry,
     OutboxItem,
+    QuotaRow,
+    ScheduleRow,
     TimerRecord,
 )
 from engine.store.store import (
@@ -21,11 +26,17 @@ from engine.store.store import (
 __all__ = [
     "CaseQuery",
     "CaseRecord",
+    "CaseWrite",
     "ClockChange",
     "ClockRecord",
     "DuplicateRequest",
+    "LinkRecord",
     "LogEntry",
     "OutboxItem",
+    "QuotaRow",
+    "QuotaTaken",
+    "ScheduleRow",
+    "ScheduleTaken",
     "Store",
     "StoreError",
     "TimerRecord",

@@ -46,9 +46,12 @@ class LogEntry:
 
 @dataclass(frozen=True)
 class OutboxItem:
-    """An ``outbox`` row: a notification (or other side effect) waiting for delivery."""
+    """An ``outbox`` row: a notification (or other side effect) waiting for delivery.
 
-    case_id: str
+    ``case_id`` is ``None`` for a row that belongs to no case (a quota's warning or breach).
+    """
+
+    case_id: str | None
     kind: str
     role: str | None
     message: str | None
@@ -57,6 +60,9 @@ class OutboxItem:
     id: int | None = None
     log_seq: int | None = None
     delivered_at: datetime | None = None
+    #: The version of the log entry (of the same commit) whose action wrote the row; the
+    #: store turns it into ``log_seq``. ``None``: the commit's last entry.
+    log_version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +98,9 @@ class ClockRecord:
     warnings_sent: tuple[str, ...] = ()
     extensions: tuple[dict[str, Any], ...] = ()
     notes: tuple[str, ...] = ()
+    #: The stretches the clock stood still, ``(paused, resumed)``: the time it ran excludes
+    #: them.
+    pauses: tuple[tuple[datetime, datetime], ...] = ()
     #: What the clock has yet to do — ``{"kind", "index", "due"}`` items — kept while it is
     #: paused (when it has no timers) so resuming can shift each by the time it stood still.
     plan: tuple[dict[str, Any], ...] = ()
@@ -121,3 +130,51 @@ class ClockChange:
     limit_id: str
     clock: ClockRecord | None
     timers: tuple[TimerRecord, ...] | None
+
+
+@dataclass(frozen=True)
+class LinkRecord:
+    """A ``case_links`` row: ``kind`` is ``child`` (parent → child) or ``related``."""
+
+    parent_id: str
+    child_id: str
+    kind: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class CaseWrite:
+    """One case's part of a transaction touching several cases (linked cases).
+
+    ``expected_version`` is the version the case had when read (optimistic lock), or
+    ``None`` for a case the transaction creates.
+    """
+
+    case: CaseRecord
+    expected_version: int | None
+    entries: tuple[LogEntry, ...]
+    items: tuple[OutboxItem, ...]
+    clocks: tuple[ClockChange, ...]
+
+
+@dataclass(frozen=True)
+class ScheduleRow:
+    """A ``schedules`` row: ``next_due`` is ``None`` once the schedule has ended."""
+
+    estate: str
+    id: str
+    next_due: datetime | None
+    last_period: str | None
+    spec: str
+
+
+@dataclass(frozen=True)
+class QuotaRow:
+    """A ``quota_periods`` row."""
+
+    estate: str
+    id: str
+    period: str
+    stage: str
+    next_due: datetime
+    spec: str

@@ -145,6 +145,8 @@ sla_clocks = Table(
     Column("extensions", JSON, nullable=False),
     Column("notes", JSON, nullable=False),
     Column("plan", JSON, nullable=False),
+    # [[paused, resumed], ...] in ISO 8601: the stretches the clock stood still.
+    Column("pauses", JSON, nullable=False),
 )
 
 #: Notifications and other side effects, written in the event's transaction and delivered
@@ -153,7 +155,8 @@ outbox = Table(
     "outbox",
     metadata,
     Column("id", AutoKey, primary_key=True, autoincrement=True),
-    Column("case_id", String(36), ForeignKey("cases.id"), nullable=False),
+    # Null for a row that belongs to no case (a quota's warning or breach).
+    Column("case_id", String(36), ForeignKey("cases.id"), nullable=True),
     Column("log_seq", BigInteger().with_variant(Integer(), "sqlite")),
     Column("kind", String(32), nullable=False),
     Column("role", String(128)),
@@ -162,4 +165,51 @@ outbox = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("delivered_at", UTCDateTime),
     Index("ix_outbox_case", "case_id"),
+)
+
+#: Links between cases, written in the transaction of the event that opened the second case:
+#: ``kind='child'`` from a parent to the case it opened as its child, ``kind='related'`` from
+#: the case whose action opened the other (related links are read in both directions).
+case_links = Table(
+    "case_links",
+    metadata,
+    Column("parent_id", String(36), ForeignKey("cases.id"), primary_key=True),
+    Column("child_id", String(36), ForeignKey("cases.id"), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    # The link's place among those its transaction wrote (the order of an 'each' list).
+    Column("seq", Integer, nullable=False),
+    Index("ix_case_links_child", "child_id"),
+)
+
+#: Schedules (rules files' ``schedules:``): when each one's next case is due, and the last
+#: period it opened cases for. Updated with an optimistic check on ``last_period`` in the
+#: transaction that opens the cases, so each period is opened exactly once. ``spec`` is a
+#: hash of the definition the row was planned on (a changed schedule is planned again).
+schedules = Table(
+    "schedules",
+    metadata,
+    Column("estate", String(128), primary_key=True),
+    Column("id", String(128), primary_key=True),
+    Column("next_due", UTCDateTime),
+    Column("last_period", String(32)),
+    Column("spec", String(64), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_schedules_due", "estate", "next_due"),
+)
+
+#: Quotas (rules files' ``quotas:``): the period being counted, what is due next in it
+#: (``stage``: ``warn`` or ``end``) and when; advanced with an optimistic check on
+#: ``(period, stage)`` in the transaction that writes the warnings or breaches to the outbox.
+quota_periods = Table(
+    "quota_periods",
+    metadata,
+    Column("estate", String(128), primary_key=True),
+    Column("id", String(128), primary_key=True),
+    Column("period", String(32), nullable=False),
+    Column("stage", String(8), nullable=False),
+    Column("next_due", UTCDateTime, nullable=False),
+    Column("spec", String(64), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_quota_periods_due", "estate", "next_due"),
 )

@@ -9,7 +9,7 @@ line of defence.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Engine,
+    bindparam,
     create_engine,
     delete,
     event,
@@ -38,7 +39,16 @@ from engine.store.records import (
     OutboxItem,
     TimerRecord,
 )
-from engine.store.schema import case_log, cases, definitions, metadata, outbox, sla_clocks, timers
+from engine.store.schema import (
+    UTCDateTime,
+    case_log,
+    cases,
+    definitions,
+    metadata,
+    outbox,
+    sla_clocks,
+    timers,
+)
 
 
 class StoreError(Exception):
@@ -169,12 +179,14 @@ class Store:
             if self.load_definition(version) is None:
                 raise
 
-    def load_definition(self, version: str) -> dict[str, Any] | None:
-        """The source of a definition version, if stored."""
-        with self.engine.connect() as connection:
-            row = connection.execute(
-                select(definitions.c.content).where(definitions.c.version == version)
-            ).first()
+    def load_definition(self, version: str, tx: Connection | None = None) -> dict[str, Any] | None:
+        """The source of a definition version, if stored (read in ``tx`` if given)."""
+        query = select(definitions.c.content).where(definitions.c.version == version)
+        if tx is not None:
+            row = tx.execute(query).first()
+        else:
+            with self.engine.connect() as connection:
+                row = connection.execute(query).first()
         return None if row is None else dict(row.content)
 
     # Cases and events --------------------------------------------------------------------
@@ -200,6 +212,7 @@ class Store:
         items: Sequence[OutboxItem],
         clocks: Sequence[ClockChange] = (),
         fired_timer: int | None = None,
+        tx: Connection | None = None,
     ) -> None:
         """Write a case's new state, log entries, outbox rows and clocks, if nobody wrote first.
 
@@ -207,78 +220,132 @@ class Store:
         no other worker fired it first (then :class:`TimerTaken`): the effects of a timer and
         its being fired commit together, which is what makes firing exactly-once.
 
+        With ``tx`` (a :meth:`transaction` the caller holds) the writes go into it, inside a
+        savepoint of their own: a refusal undoes this event's writes only, and nothing is
+        durable before the caller's transaction commits. The engine fires a batch of timers
+        per transaction this way.
+
         Raises :class:`VersionConflict` when the case is no longer at ``expected_version``,
         and :class:`DuplicateRequest` when a concurrent request with the same idempotency
         key won the race.
         """
         try:
-            with self.transaction() as tx:
-                if fired_timer is not None:
-                    self._claim(tx, fired_timer, case.updated_at)
-                values = _case_values(case)
-                del values["id"]
-                result = tx.execute(
-                    update(cases)
-                    .where(cases.c.id == case.id, cases.c.version == expected_version)
-                    .values(**values)
-                )
-                if result.rowcount != 1:
-                    raise VersionConflict(case.id)
-                self._append(tx, entries, items)
-                self._apply_clocks(tx, clocks, case.updated_at)
+            if tx is None:
+                with self.transaction() as connection:
+                    self._write_event(
+                        connection, case, expected_version, entries, items, clocks, fired_timer
+                    )
+            else:
+                with tx.begin_nested():
+                    self._write_event(
+                        tx, case, expected_version, entries, items, clocks, fired_timer
+                    )
         except IntegrityError as exc:
             if "idempotency" in str(exc.orig) or "idempotency_key" in str(exc.orig):
                 raise DuplicateRequest(case.id) from exc
             raise VersionConflict(case.id) from exc
 
+    def _write_event(
+        self,
+        tx: Connection,
+        case: CaseRecord,
+        expected_version: int,
+        entries: Sequence[LogEntry],
+        items: Sequence[OutboxItem],
+        clocks: Sequence[ClockChange],
+        fired_timer: int | None,
+    ) -> None:
+        if fired_timer is not None:
+            self._claim(tx, case.id, expected_version, fired_timer, case.updated_at)
+        values = _case_values(case)
+        del values["id"]
+        result = tx.execute(
+            _UPDATE_CASE, {"b_id": case.id, "b_expected": expected_version, **values}
+        )
+        if result.rowcount != 1:
+            raise VersionConflict(case.id)
+        self._append(tx, entries, items)
+        self._apply_clocks(tx, clocks, case.updated_at)
+
     def _append(
         self, tx: Connection, entries: Sequence[LogEntry], items: Sequence[OutboxItem]
     ) -> None:
+        # Constant statements with parameters: compiled once and cached by SQLAlchemy.
         last_seq: int | None = None
+        seqs: dict[int | None, int | None] = {}
         for entry in entries:
-            result = tx.execute(insert(case_log).values(**_entry_values(entry)))
+            result = tx.execute(insert(case_log), _entry_values(entry))
             last_seq = result.inserted_primary_key[0] if result.inserted_primary_key else None
-        for item in items:
-            tx.execute(insert(outbox).values(**_outbox_values(item, last_seq)))
+            seqs[entry.version] = last_seq
+        if items:
+            tx.execute(
+                insert(outbox),
+                [_outbox_values(item, seqs.get(item.log_version, last_seq)) for item in items],
+            )
 
-    def _claim(self, tx: Connection, timer_id: int, at: datetime) -> None:
-        """Mark a timer fired, or raise :class:`TimerTaken` if it no longer waits."""
-        query = select(timers.c.id).where(timers.c.id == timer_id, timers.c.fired_at.is_(None))
+    def _claim(
+        self, tx: Connection, case_id: str, version: int, timer_id: int, at: datetime
+    ) -> None:
+        """Mark a timer fired, or raise :class:`TimerTaken` if it no longer waits.
+
+        On PostgreSQL a worker never waits for a lock, so it can never deadlock: it locks
+        the case row first and then the timer's, as every writer of a case does (the case
+        row first), skipping a case another transaction holds (:class:`VersionConflict`:
+        the timer fires on a later tick) and a timer another worker is firing. A worker's
+        transaction holds a whole batch of cases; waiting there for another worker's batch
+        could wait in a circle. SQLite has one writer at a time: nothing to skip.
+        """
         if self.dialect == "postgresql":
-            query = query.with_for_update(skip_locked=True)
-        if tx.execute(query).first() is None:
+            if tx.execute(_LOCK_CASE, {"b_id": case_id, "b_expected": version}).first() is None:
+                raise VersionConflict(case_id)
+            if tx.execute(_CLAIM_LOCKED, {"b_id": timer_id}).first() is None:
+                raise TimerTaken(timer_id)
+        if tx.execute(_MARK_FIRED, {"b_id": timer_id, "fired_at": at}).rowcount != 1:
             raise TimerTaken(timer_id)
-        tx.execute(update(timers).where(timers.c.id == timer_id).values(fired_at=at))
 
     def _apply_clocks(self, tx: Connection, changes: Sequence[ClockChange], at: datetime) -> None:
         for change in changes:
+            keys = {"b_case": change.case_id, "b_limit": change.limit_id}
             if change.clock is not None:
-                tx.execute(
-                    delete(sla_clocks).where(
-                        sla_clocks.c.case_id == change.case_id,
-                        sla_clocks.c.limit_id == change.limit_id,
-                    )
-                )
-                tx.execute(insert(sla_clocks).values(**_clock_values(change.clock)))
+                values = _clock_values(change.clock)
+                if tx.execute(_UPDATE_CLOCK, {**keys, **values}).rowcount != 1:
+                    tx.execute(insert(sla_clocks), values)
             if change.timers is not None:
-                tx.execute(
-                    delete(timers).where(
-                        timers.c.case_id == change.case_id,
-                        timers.c.name == change.limit_id,
-                        timers.c.fired_at.is_(None),
-                    )
-                )
-                for timer in change.timers:
+                tx.execute(_DELETE_PENDING_TIMERS, keys)
+                if change.timers:
                     tx.execute(
-                        insert(timers).values(
-                            case_id=timer.case_id,
-                            kind=timer.kind,
-                            name=timer.name,
-                            due_at=timer.due_at,
-                            payload=timer.payload,
-                            created_at=at,
-                        )
+                        insert(timers),
+                        [
+                            {
+                                "case_id": timer.case_id,
+                                "kind": timer.kind,
+                                "name": timer.name,
+                                "due_at": timer.due_at,
+                                "payload": timer.payload,
+                                "created_at": at,
+                            }
+                            for timer in change.timers
+                        ],
                     )
+
+    def cases_by_id(self, case_ids: Collection[str], tx: Connection) -> dict[str, CaseRecord]:
+        """The cases with these ids, read in ``tx`` (one query for a batch of timers)."""
+        rows = tx.execute(select(cases).where(cases.c.id.in_(list(case_ids)))).all()
+        return {row.id: _case_record(row._mapping) for row in rows}
+
+    def clocks_by_case(
+        self, case_ids: Collection[str], tx: Connection
+    ) -> dict[str, dict[str, ClockRecord]]:
+        """The SLA clocks of these cases by case and time limit, read in ``tx``."""
+        found: dict[str, dict[str, ClockRecord]] = {case_id: {} for case_id in case_ids}
+        rows = tx.execute(
+            select(sla_clocks)
+            .where(sla_clocks.c.case_id.in_(list(case_ids)))
+            .order_by(sla_clocks.c.case_id, sla_clocks.c.limit_id)
+        ).all()
+        for row in rows:
+            found.setdefault(row.case_id, {})[row.limit_id] = _clock_record(row._mapping)
+        return found
 
     def clocks(self, case_id: str) -> list[ClockRecord]:
         """A case's SLA clocks, in time-limit id order."""
@@ -306,15 +373,11 @@ class Store:
         The partial index on unfired timers' ``due_at`` makes this cost depend on how many
         are due, not on how many cases or timers the store holds.
         """
-        query = select(timers).where(timers.c.fired_at.is_(None), timers.c.due_at <= now)
+        query, keys = _DUE, {"b_now": now, "b_limit": limit}
         if estate is not None:
-            query = query.join(cases, cases.c.id == timers.c.case_id).where(
-                cases.c.estate == estate
-            )
+            query, keys = _DUE_OF_ESTATE, {**keys, "b_estate": estate}
         with self.engine.connect() as connection:
-            rows = connection.execute(
-                query.order_by(timers.c.due_at, timers.c.id).limit(limit)
-            ).all()
+            rows = connection.execute(query, keys).all()
         return [_timer_record(row._mapping) for row in rows]
 
     def get_case(self, case_id: str) -> CaseRecord | None:
@@ -375,6 +438,41 @@ class Store:
         with self.engine.connect() as connection:
             rows = connection.execute(statement.order_by(outbox.c.id)).all()
         return [_outbox_item(row._mapping) for row in rows]
+
+
+# Statements of the hot paths (an event, a timer firing), built once. Parameter names start
+# with ``b_`` where a column of the same name is also set.
+_UPDATE_CASE = update(cases).where(
+    cases.c.id == bindparam("b_id"), cases.c.version == bindparam("b_expected")
+)
+_LOCK_CASE = (
+    select(cases.c.id)
+    .where(cases.c.id == bindparam("b_id"), cases.c.version == bindparam("b_expected"))
+    .with_for_update(skip_locked=True)
+)
+_CLAIM_LOCKED = (
+    select(timers.c.id)
+    .where(timers.c.id == bindparam("b_id"), timers.c.fired_at.is_(None))
+    .with_for_update(skip_locked=True)
+)
+_MARK_FIRED = update(timers).where(timers.c.id == bindparam("b_id"), timers.c.fired_at.is_(None))
+_DUE = (
+    select(timers)
+    .where(timers.c.fired_at.is_(None), timers.c.due_at <= bindparam("b_now", type_=UTCDateTime))
+    .order_by(timers.c.due_at, timers.c.id)
+    .limit(bindparam("b_limit"))
+)
+_DUE_OF_ESTATE = _DUE.join_from(timers, cases, cases.c.id == timers.c.case_id).where(
+    cases.c.estate == bindparam("b_estate")
+)
+_UPDATE_CLOCK = update(sla_clocks).where(
+    sla_clocks.c.case_id == bindparam("b_case"), sla_clocks.c.limit_id == bindparam("b_limit")
+)
+_DELETE_PENDING_TIMERS = delete(timers).where(
+    timers.c.case_id == bindparam("b_case"),
+    timers.c.name == bindparam("b_limit"),
+    timers.c.fired_at.is_(None),
+)
 
 
 def _case_values(case: CaseRecord) -> dict[str, Any]:
@@ -487,6 +585,7 @@ def _clock_values(clock: ClockRecord) -> dict[str, Any]:
         "extensions": list(clock.extensions),
         "notes": list(clock.notes),
         "plan": list(clock.plan),
+        "pauses": [[since.isoformat(), to.isoformat()] for since, to in clock.pauses],
     }
 
 
@@ -505,6 +604,10 @@ def _clock_record(row: Any) -> ClockRecord:
         extensions=tuple(row["extensions"]),
         notes=tuple(row["notes"]),
         plan=tuple(row["plan"]),
+        pauses=tuple(
+            (datetime.fromisoformat(since), datetime.fromisoformat(to))
+            for since, to in row["pauses"]
+        ),
     )
 
 

@@ -1,0 +1,1 @@
+"""Speed benchmarks; figures in docs/benchmarks.md."""

@@ -1,0 +1,186 @@
+"""``propflow test`` and ``propflow simulate``: run an estate's scenarios in simulated time.
+
+``test`` is for consultants and CI: one line per scenario, the first difference of each
+failure at its file:line, a closing ``N passed, M failed`` line, and ``--junit-xml`` for the
+CI server. ``simulate`` tells one scenario's story: every step, every timer that fired in
+between, every state change and notification. Exit codes: 0 all passed, 1 any failed (or a
+scenario or its estate has errors), 2 a usage error.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import click
+
+from engine import reporting
+from engine.estates import is_estate_dir
+from engine.loading import UsageError
+from engine.model import localized
+from engine.scenarios import (
+    EstateCache,
+    ScenarioResult,
+    enclosing_estate,
+    find_scenarios,
+    run_file,
+    show_time,
+)
+from engine.scenarios.junit import write_junit
+
+
+def _use_colour(stream: object) -> bool:
+    return "NO_COLOR" not in os.environ and bool(getattr(stream, "isatty", lambda: False)())
+
+
+def _check_estate(estate: Path | None) -> None:
+    if estate is not None and not is_estate_dir(estate):
+        raise click.BadParameter(f"{estate} holds no estate.yaml", param_hint="--estate")
+
+
+def _default_estate(path: Path, option: Path | None) -> Path | None:
+    """Scenarios name their estate; else ``--estate``; else the estate they are in."""
+    return option if option is not None else enclosing_estate(path)
+
+
+def failure_lines(
+    result: ScenarioResult, colour: bool = False, *, estate_shown: bool = False
+) -> list[str]:
+    """Why a scenario failed: its problems with carets, or its first difference.
+
+    An estate's own errors are listed in full unless ``estate_shown`` (for an earlier
+    scenario of the same estate).
+    """
+    lines: list[str] = []
+    if result.diagnostics:
+        lines += reporting.human(result.diagnostics, colour).splitlines()
+    if result.estate_errors:
+        count = len(result.estate_errors)
+        if estate_shown:
+            lines.append(f"the estate {result.estate} does not validate: {count} error(s), above")
+        else:
+            lines.append(f"the estate {result.estate} does not validate: {count} error(s)")
+            lines += reporting.human(result.estate_errors, colour).splitlines()
+    if result.difference is not None and result.scenario is not None:
+        lines += result.difference.lines(result.scenario.start)
+    if result.crash is not None:
+        lines.append(f"internal error (please report it): {result.crash}")
+    return lines
+
+
+def _length(span: timedelta) -> str:
+    """``2d 3h 5m`` (``0m`` for nothing)."""
+    seconds = int(span.total_seconds())
+    days, rest = divmod(seconds, 86_400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    parts = [
+        f"{days}d" if days else "",
+        f"{hours}h" if hours else "",
+        f"{minutes}m" if minutes else "",
+    ]
+    parts.append(f"{seconds}s" if seconds else "")
+    return " ".join(part for part in parts if part) or "0m"
+
+
+def _run(paths: Sequence[Path], estate: Path | None) -> list[ScenarioResult]:
+    try:
+        files = find_scenarios(paths)
+    except UsageError as exc:
+        raise click.UsageError(str(exc)) from exc
+    if not files:
+        where = ", ".join(str(p) for p in paths)
+        raise click.UsageError(
+            f"no scenario files in {where} (scenarios are the YAML files in a scenarios/ "
+            "directory, or files named on the command line)"
+        )
+    cache = EstateCache()
+    return [run_file(path, _default_estate(path, estate), cache) for path in files]
+
+
+@click.command(name="test")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--estate",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Estate directory for scenarios that name none and lie outside an estate.",
+)
+@click.option(
+    "--junit-xml",
+    "junit_xml",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the results as JUnit XML to this file, for CI.",
+)
+def test_command(paths: tuple[Path, ...], estate: Path | None, junit_xml: Path | None) -> None:
+    """Run scenario files (PATHS: files, or directories searched for scenarios/; default '.')."""
+    _check_estate(estate)
+    results = _run(paths or (Path("."),), estate)
+    colour = _use_colour(sys.stdout)
+    details: dict[int, str] = {}
+    shown: set[str] = set()
+    for index, result in enumerate(results):
+        verdict = "PASSED" if result.passed else "FAILED"
+        if colour:
+            verdict = click.style(verdict, fg="green" if result.passed else "red", bold=True)
+        click.echo(f"{result.name} {verdict}")
+        if not result.passed:
+            lines = failure_lines(result, colour, estate_shown=result.estate in shown)
+            details[index] = "\n".join(failure_lines(result))
+            if result.estate_errors:
+                shown.add(result.estate)
+            for line in lines:
+                click.echo(f"    {line}")
+    passed = sum(1 for result in results if result.passed)
+    failed = len(results) - passed
+    click.echo(f"{passed} passed, {failed} failed")
+    if junit_xml is not None:
+        try:
+            write_junit(results, details, junit_xml)
+        except OSError as exc:
+            click.echo(f"error: cannot write {junit_xml}: {exc.strerror or exc}", err=True)
+            sys.exit(2)
+    sys.exit(1 if failed else 0)
+
+
+@click.command(name="simulate")
+@click.argument("scenario", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--estate",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Estate directory, if the scenario names none and lies outside an estate.",
+)
+def simulate_command(scenario: Path, estate: Path | None) -> None:
+    """Run one SCENARIO and print its timeline: steps, timers, state changes, notifications."""
+    _check_estate(estate)
+    result = run_file(scenario, _default_estate(scenario, estate))
+    loaded = result.scenario
+    if loaded is None:
+        for line in failure_lines(result, _use_colour(sys.stdout)):
+            click.echo(line)
+        click.echo("FAILED")
+        sys.exit(1)
+    title = localized(loaded.title, "")
+    click.echo(f"scenario {loaded.id}" + (f": {title}" if title else ""))
+    click.echo(f"  file    {loaded.file}")
+    click.echo(f"  estate  {result.estate}")
+    click.echo(f"  start   {show_time(loaded.start, loaded.start)}")
+    click.echo("")
+    previous: datetime | None = None
+    for happening in result.timeline:
+        stamp = show_time(happening.at, loaded.start) if happening.at != previous else ""
+        previous = happening.at
+        click.echo(f"{stamp:<26} {happening.kind:<9} {happening.text}".rstrip())
+    click.echo("")
+    if not result.passed:
+        for line in failure_lines(result, _use_colour(sys.stdout)):
+            click.echo(line)
+    span = (loaded.steps[-1].at - loaded.start) if loaded.steps else timedelta(0)
+    story = (
+        f"{result.steps_run} of {len(loaded.steps)} steps, {result.timers_fired} timers fired, "
+        f"{_length(span)} of simulated time"
+    )
+    click.echo(f"{'PASSED' if result.passed else 'FAILED'}: {story}")
+    sys.exit(0 if result.passed else 1)

@@ -1,0 +1,626 @@
+"""Running a scenario: an engine on an in-memory store, a manual clock, and the steps in time.
+
+Each scenario gets its own :class:`~engine.runtime.Engine` on ``sqlite://`` (nothing is
+shared, nothing is left behind) with a :class:`~engine.runtime.ManualClock` at the scenario's
+start. Before each step the clock moves forward timer by timer: every timer due before the
+step fires at its own due time (``engine.tick``), so a breach at 22:00 is recorded at 22:00
+even when the next step is the following morning. Then the step's action runs, or its
+expectations are compared with the case; the first difference ends the run and is reported
+at the line that expected otherwise.
+
+Everything that happens is kept as a timeline (steps, timers, state changes, outbox rows)
+for ``propflow simulate``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from engine.diagnostics import Diagnostic, Severity, Span
+from engine.estates import STANDARD
+from engine.loading import display_path, load_library
+from engine.model.process import SYSTEM_ROLE
+from engine.resources import standard_library_dirs
+from engine.runtime import Actor, Case, Engine, LibraryError, ManualClock, PropflowError
+from engine.runtime.errors import EventRefused
+from engine.runtime.forms import Form
+from engine.scenarios.checker import check_scenario
+from engine.scenarios.loader import ESTATE, load_scenario
+from engine.scenarios.model import (
+    NOT_STARTED,
+    ClockExpectation,
+    Expect,
+    ExtendLimit,
+    FireEvent,
+    OpenCase,
+    Scenario,
+    Step,
+)
+from engine.sla import ClockStatus
+from engine.store import LogEntry, OutboxItem
+from engine.validation import check_library, validate_estate
+from engine.yamlsource import JsonPath
+
+#: Timers one scenario may fire before it is stopped: a recurring limit that never ends
+#: would otherwise keep a long jump in time busy for ever.
+MAX_TIMERS = 50_000
+
+
+@dataclass(frozen=True)
+class Difference:
+    """The first thing that did not go as the scenario says, and where it says so."""
+
+    step: Step
+    span: Span
+    subject: str
+    expected: str
+    actual: str
+
+    def lines(self, start: datetime) -> list[str]:
+        """``file:line:col: step N (verb at time): subject``, then expected and actual."""
+        return [
+            f"{self.span.file}:{self.span.line}:{self.span.column}: step {self.step.index} "
+            f"({self.step.verb} at {show_time(self.step.at, start)}): {self.subject}",
+            f"  expected: {self.expected}",
+            f"  actual:   {self.actual}",
+        ]
+
+
+@dataclass(frozen=True)
+class Happening:
+    """One line of the timeline: a step, a timer, a state change, an outbox row ..."""
+
+    at: datetime
+    kind: str
+    text: str
+
+
+@dataclass
+class ScenarioResult:
+    """What running (or trying to run) one scenario file gave."""
+
+    path: Path
+    file: str
+    scenario: Scenario | None = None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    difference: Difference | None = None
+    #: The estate's own validation errors, when they stopped the scenario.
+    estate_errors: list[Diagnostic] = field(default_factory=list)
+    timeline: list[Happening] = field(default_factory=list)
+    seconds: float = 0.0
+    steps_run: int = 0
+    timers_fired: int = 0
+    #: An error of the engine itself (a bug, not the scenario's): its type and message.
+    crash: str | None = None
+
+    @property
+    def name(self) -> str:
+        """``file::scenario-id`` (the file alone when it could not be read)."""
+        return self.scenario.name if self.scenario is not None else self.file
+
+    @property
+    def passed(self) -> bool:
+        errors = [d for d in self.diagnostics if d.severity is Severity.ERROR]
+        return (
+            self.scenario is not None
+            and not errors
+            and not self.estate_errors
+            and self.difference is None
+            and self.crash is None
+        )
+
+    @property
+    def estate(self) -> str:
+        """The estate directory the scenario ran on, or ``standard``."""
+        if self.scenario is None or self.scenario.estate is None:
+            return STANDARD
+        return display_path(self.scenario.estate)
+
+    def summary(self) -> str:
+        """One line saying why the scenario failed (empty when it passed)."""
+        if self.crash is not None:
+            return f"internal error: {self.crash}"
+        errors = [d for d in self.diagnostics if d.severity is Severity.ERROR]
+        if errors:
+            first = errors[0]
+            return (
+                f"{first.span.file}:{first.span.line}:{first.span.column}: {first.code} "
+                f"{first.message}"
+            )
+        if self.estate_errors:
+            first = self.estate_errors[0]
+            return (
+                f"the estate does not validate ({len(self.estate_errors)} error(s); first: "
+                f"{first.span.file}:{first.span.line}:{first.span.column}: {first.code} "
+                f"{first.message})"
+            )
+        if self.difference is not None and self.scenario is not None:
+            return " / ".join(self.difference.lines(self.scenario.start)[:1])
+        return ""
+
+
+def show_time(moment: datetime, start: datetime) -> str:
+    """A moment in the scenario's own offset, to the minute (to the second if it has any)."""
+    local = moment.astimezone(start.tzinfo)
+    spec = "seconds" if local.second or local.microsecond else "minutes"
+    return local.isoformat(sep=" ", timespec=spec)
+
+
+def show(value: Any) -> str:
+    """A value as the scenario would write it: text quoted, ``null``, ``true``."""
+    if isinstance(value, str):
+        return f"'{value}'"
+    return json.dumps(value, ensure_ascii=False)
+
+
+class EstateCache:
+    """Each estate's validation errors, found once per run however many scenarios use it."""
+
+    def __init__(self) -> None:
+        self._errors: dict[Path | None, list[Diagnostic]] = {}
+
+    def errors(self, estate: Path | None) -> list[Diagnostic]:
+        key = estate.resolve() if estate is not None else None
+        if key not in self._errors:
+            if estate is None:
+                loaded = load_library(standard_library_dirs())
+                found = check_library(loaded.library, loaded.diagnostics)
+            else:
+                found = validate_estate(estate).diagnostics
+            self._errors[key] = [d for d in found if d.severity is Severity.ERROR]
+        return self._errors[key]
+
+
+def run_file(
+    path: Path,
+    default_estate: Path | None = None,
+    estates: EstateCache | None = None,
+) -> ScenarioResult:
+    """Load, check and run one scenario file; never raises for the scenario's own mistakes."""
+    began = time.perf_counter()
+    display = path.as_posix()
+    scenario, diagnostics = load_scenario(path, default_estate)
+    result = ScenarioResult(path, scenario.file if scenario else display, scenario, diagnostics)
+    if scenario is None:
+        if diagnostics:
+            result.file = diagnostics[0].span.file
+        return result
+    errors = (estates or EstateCache()).errors(scenario.estate)
+    if errors:
+        result.estate_errors = errors
+        return result
+    clock = ManualClock(scenario.start)
+    try:
+        engine = Engine(store="sqlite://", clock=clock, estate=scenario.estate)
+    except LibraryError as error:  # an estate that validates but cannot run (a calendar)
+        result.estate_errors = [d for d in error.diagnostics if isinstance(d, Diagnostic)] or [
+            Diagnostic(ESTATE, Severity.ERROR, str(error), scenario.span(("estate",)))
+        ]
+        return result
+    try:
+        result.diagnostics += check_scenario(scenario, engine)
+        result.diagnostics.sort(key=Diagnostic.sort_key)
+        if not any(d.severity is Severity.ERROR for d in result.diagnostics):
+            _Run(scenario, engine, clock, result).run()
+    except Exception as error:  # an engine bug must not hide the other scenarios' results
+        result.crash = f"{type(error).__name__}: {error}"
+    finally:
+        engine.close()
+        result.seconds = time.perf_counter() - began
+    return result
+
+
+class _Run:
+    """One scenario being run on its engine."""
+
+    def __init__(
+        self, scenario: Scenario, engine: Engine, clock: ManualClock, result: ScenarioResult
+    ) -> None:
+        self.scenario = scenario
+        self.engine = engine
+        self.clock = clock
+        self.result = result
+        self.cases: dict[str, str] = {}
+        self.aliases: dict[str, str] = {}
+        self.seen_entries: dict[str, int] = {}
+        self.seen_outbox = 0
+        self.current: Step | None = None
+        self.forms: dict[str, Form] = {}
+
+    def note(self, at: datetime, kind: str, text: str) -> None:
+        self.result.timeline.append(Happening(at, kind, text))
+
+    def run(self) -> None:
+        for step in self.scenario.steps:
+            self.current = step
+            self.advance(step.at)
+            self.note(step.at, "step", self.describe(step))
+            difference = self.perform(step)
+            self.result.steps_run += 1
+            self.collect(step.at)
+            if difference is not None:
+                self.result.difference = difference
+                self.note(step.at, "failed", difference.subject)
+                return
+
+    # -- time --------------------------------------------------------------------------------
+
+    def advance(self, target: datetime) -> None:
+        """Fire every timer due by ``target``, each at its own due time; then tick at it."""
+        while True:
+            due = self.engine.store.due_timers(target, 1, self.engine.estate)
+            if not due:
+                break
+            moment = max(due[0].due_at, self.clock.now())
+            self.clock.set(moment)
+            fired = self.engine.tick(moment).fired
+            if not fired:  # nothing else writes to this store: a timer that will not fire
+                raise RuntimeError(f"a timer due at {moment.isoformat()} did not fire")
+            self.result.timers_fired += fired
+            self.collect(moment)
+            if self.result.timers_fired > MAX_TIMERS:
+                raise RuntimeError(
+                    f"more than {MAX_TIMERS} timers fired before step "
+                    f"{self.current.index if self.current else '?'}; does a recurring time "
+                    "limit run without end?"
+                )
+        self.clock.set(max(target, self.clock.now()))
+        self.result.timers_fired += self.engine.tick(target).fired
+        self.collect(target)
+
+    # -- actions -----------------------------------------------------------------------------
+
+    def actor(self, name: str) -> Actor:
+        return Actor(name, set(self.scenario.actors[name]))
+
+    def perform(self, step: Step) -> Difference | None:
+        action = step.action
+        if isinstance(action, Expect):
+            return self.expect(step, action)
+        try:
+            outcome = self.act(step)
+        except PropflowError as refusal:
+            return self.refused(step, refusal)
+        if step.refusal is not None:
+            wanted = step.refusal.error or "a refusal"
+            return Difference(
+                step,
+                self.scenario.span((*step.path, "expect_refusal"), key=True),
+                f"{self.describe(step, short=True)} should be refused",
+                f"{wanted}" + (f" with '{step.refusal.reason}'" if step.refusal.reason else ""),
+                f"accepted ({outcome})",
+            )
+        return None
+
+    def act(self, step: Step) -> str:
+        """Run the step's action; say what it did."""
+        action = step.action
+        if isinstance(action, OpenCase):
+            case = self.engine.open_case(action.process, action.data, self.actor(action.actor))
+            self.cases[action.alias] = case.id
+            self.aliases[case.id] = action.alias
+            return f"opened in state '{case.state}'"
+        if isinstance(action, FireEvent):
+            before = self.engine.get_case(self.cases[action.alias]).state
+            case = self.engine.fire(
+                self.cases[action.alias], action.event, self.actor(action.actor), action.payload
+            )
+            return f"'{before}' → '{case.state}'"
+        assert isinstance(action, ExtendLimit)
+        status = self.engine.extend(
+            self.cases[action.alias],
+            action.limit,
+            self.actor(action.actor),
+            reason=action.reason,
+            by=action.by,
+            until=action.until,
+            consents=action.consents,
+        )
+        deadline = show_time(status.deadline, self.scenario.start) if status.deadline else "-"
+        return f"new deadline {deadline}"
+
+    def refused(self, step: Step, refusal: PropflowError) -> Difference | None:
+        kind = type(refusal).__name__
+        reason = refusal.reason if isinstance(refusal, EventRefused) else str(refusal)
+        wanted = step.refusal
+        if wanted is None:
+            return Difference(
+                step,
+                self.scenario.span((*step.path, step.verb), key=True),
+                f"{self.describe(step, short=True)} was refused",
+                "accepted",
+                f"{kind}: {reason}",
+            )
+        names = {cls.__name__ for cls in type(refusal).__mro__}
+        if wanted.error is not None and wanted.error not in names:
+            return Difference(
+                step,
+                self.scenario.span((*wanted.path, "error")),
+                f"{self.describe(step, short=True)} was refused another way",
+                wanted.error,
+                f"{kind}: {reason}",
+            )
+        if wanted.reason is not None and wanted.reason not in reason:
+            return Difference(
+                step,
+                self.scenario.span((*wanted.path, "reason")),
+                f"the reason {self.describe(step, short=True)} was refused",
+                f"a reason containing '{wanted.reason}'",
+                f"{kind}: {reason}",
+            )
+        self.note(step.at, "refused", f"refused as expected ({kind}): {reason}")
+        return None
+
+    # -- expectations ------------------------------------------------------------------------
+
+    def expect(self, step: Step, expect: Expect) -> Difference | None:
+        alias = expect.alias or ""
+        case = self.engine.get_case(self.cases[alias])
+        where: JsonPath = (*step.path, "expect")
+        difference = (
+            self.compare(
+                step,
+                (*where, "state"),
+                f"state of case '{alias}'",
+                expect.state,
+                case.state,
+                checked=expect.state is not None,
+            )
+            or self.data(step, case, expect, where)
+            or self.compare(
+                step,
+                (*where, "assignee"),
+                f"assignee of case '{alias}'",
+                expect.assignee,
+                case.assignee,
+                checked=expect.checks_assignee,
+            )
+            or self.clocks(step, case, expect, alias)
+            or self.outbox(step, case, expect, alias, where)
+            or self.history(step, case, expect, alias, where)
+        )
+        if difference is None:
+            self.note(step.at, "checked", f"as expected: {self.checked(expect)}")
+        return difference
+
+    def compare(
+        self,
+        step: Step,
+        path: JsonPath,
+        subject: str,
+        expected: Any,
+        actual: Any,
+        *,
+        checked: bool,
+    ) -> Difference | None:
+        if not checked or expected == actual:
+            return None
+        return Difference(step, self.scenario.span(path), subject, show(expected), show(actual))
+
+    def data(self, step: Step, case: Case, expect: Expect, where: JsonPath) -> Difference | None:
+        process = self.engine.case_definition(case.id)
+        form = self.forms.get(process.version) or self.forms.setdefault(
+            process.version, Form(process)
+        )
+        for name, wanted in expect.data.items():
+            values, _ = form.validate({name: wanted})
+            expected = values.get(name, wanted)
+            actual = case.data.get(name)
+            kind = process.fields[name].type
+            if kind == "datetime" and isinstance(expected, str) and isinstance(actual, str):
+                same = datetime.fromisoformat(expected) == datetime.fromisoformat(actual)
+            else:
+                same = expected == actual
+            if not same:
+                return Difference(
+                    step,
+                    self.scenario.span((*where, "data", name)),
+                    f"field '{name}' of case '{expect.alias}'",
+                    show(expected),
+                    show(actual),
+                )
+        return None
+
+    def clocks(self, step: Step, case: Case, expect: Expect, alias: str) -> Difference | None:
+        statuses = {status.limit: status for status in self.engine.sla_status(case.id)}
+        for wanted in expect.clocks:
+            status = statuses.get(wanted.limit)
+            subject = f"time limit '{wanted.limit}' of case '{alias}'"
+            if status is None:
+                if wanted.status == NOT_STARTED:
+                    continue
+                return Difference(
+                    step,
+                    self.scenario.span(wanted.path, key=True),
+                    subject,
+                    "a clock" + (f" that is {wanted.status}" if wanted.status else ""),
+                    "no clock: it never started on this case (or does not apply to it)",
+                )
+            difference = self.one_clock(step, wanted, status, subject)
+            if difference is not None:
+                return difference
+        return None
+
+    def one_clock(
+        self, step: Step, wanted: ClockExpectation, status: ClockStatus, subject: str
+    ) -> Difference | None:
+        start = self.scenario.start
+        actual: dict[str, Any] = {
+            "status": status.status,
+            "deadline": status.deadline,
+            "breached": status.breached,
+            "paused": status.paused,
+            "warnings": len(status.warnings_sent),
+            "tier": status.tier,
+            "extensions": len(status.extensions),
+        }
+        for key, value in actual.items():
+            expected = getattr(wanted, key)
+            if expected is None or expected == value:
+                continue
+            if key == "deadline":
+                expected_text = show_time(expected, start)
+                actual_text = show_time(value, start) if value is not None else "no deadline"
+            else:
+                expected_text, actual_text = show(expected), show(value)
+            if key not in ("status", "deadline"):
+                deadline = show_time(status.deadline, start) if status.deadline else "none"
+                actual_text += f" (status {status.status}, deadline {deadline})"
+            return Difference(
+                step,
+                self.scenario.span((*wanted.path, key)),
+                f"{key} of {subject}",
+                expected_text,
+                actual_text,
+            )
+        return None
+
+    def outbox(
+        self, step: Step, case: Case, expect: Expect, alias: str, where: JsonPath
+    ) -> Difference | None:
+        if expect.outbox is None:
+            return None
+        items = self.engine.outbox(case.id)
+        if not expect.outbox and items:
+            return Difference(
+                step,
+                self.scenario.span((*where, "outbox")),
+                f"outbox of case '{alias}'",
+                "no rows",
+                "; ".join(_outbox_text(item) for item in items),
+            )
+        for wanted in expect.outbox:
+            if any(_matches(item, wanted.kind, wanted.role, wanted.message) for item in items):
+                continue
+            described = ", ".join(
+                f"{key}: {value}"
+                for key, value in (
+                    ("kind", wanted.kind),
+                    ("role", wanted.role),
+                    ("message", wanted.message),
+                )
+                if value is not None
+            )
+            return Difference(
+                step,
+                self.scenario.span(wanted.path),
+                f"outbox of case '{alias}'",
+                f"a row with {{{described}}}",
+                "; ".join(_outbox_text(item) for item in items) or "no rows",
+            )
+        return None
+
+    def history(
+        self, step: Step, case: Case, expect: Expect, alias: str, where: JsonPath
+    ) -> Difference | None:
+        if expect.history is None:
+            return None
+        events = [entry.event for entry in self.engine.history(case.id)]
+        position = 0
+        for index, wanted in enumerate(expect.history):
+            try:
+                position = events.index(wanted, position) + 1
+            except ValueError:
+                after = f" after '{expect.history[index - 1]}'" if index else ""
+                return Difference(
+                    step,
+                    self.scenario.span((*where, "history", index)),
+                    f"history of case '{alias}'",
+                    f"'{wanted}'{after}",
+                    ", ".join(events),
+                )
+        return None
+
+    # -- the timeline ------------------------------------------------------------------------
+
+    def collect(self, at: datetime) -> None:
+        """Note what the last engine call wrote: log entries and outbox rows."""
+        for case_id, alias in self.aliases.items():
+            entries = self.engine.history(case_id)
+            seen = self.seen_entries.get(case_id, 0)
+            for entry in entries[seen:]:
+                self.note(
+                    entry.at, "timer" if _is_timer(entry) else "event", _entry_text(alias, entry)
+                )
+            self.seen_entries[case_id] = len(entries)
+        items = self.engine.outbox()
+        for item in items[self.seen_outbox :]:
+            owner = item.case_id or ""
+            alias = self.aliases.get(owner, f"case {owner}" if owner else "the estate")
+            self.note(item.created_at, "outbox", f"{alias}: {_outbox_text(item)}")
+        self.seen_outbox = len(items)
+
+    def describe(self, step: Step, *, short: bool = False) -> str:
+        """What a step does, in words."""
+        action = step.action
+        if isinstance(action, OpenCase):
+            text = f"{action.actor} opens {action.process} as '{action.alias}'"
+        elif isinstance(action, FireEvent):
+            text = f"{action.actor} fires '{action.event}' on '{action.alias}'"
+        elif isinstance(action, ExtendLimit):
+            amount = f"by {action.by}" if action.by else f"until {action.until}"
+            text = f"{action.actor} extends '{action.limit}' on '{action.alias}' {amount}"
+        else:
+            text = f"expect on '{action.alias}'"
+        if short:
+            return text
+        line = self.scenario.span(step.path).line
+        note = f" — {step.note}" if step.note else ""
+        return f"#{step.index} (line {line}) {text}{note}"
+
+    @staticmethod
+    def checked(expect: Expect) -> str:
+        parts = []
+        if expect.state is not None:
+            parts.append(f"state {expect.state}")
+        parts += [f"{name} = {show(value)}" for name, value in expect.data.items()]
+        if expect.checks_assignee:
+            parts.append(f"assignee {expect.assignee or 'none'}")
+        parts += [f"time limit {clock.limit}" for clock in expect.clocks]
+        if expect.outbox is not None:
+            parts.append(f"{len(expect.outbox)} outbox row(s)" if expect.outbox else "empty outbox")
+        if expect.history is not None:
+            parts.append("history")
+        return ", ".join(parts) or "nothing (time passes)"
+
+
+def _is_timer(entry: LogEntry) -> bool:
+    return entry.role == SYSTEM_ROLE and ":" in entry.event
+
+
+def _entry_text(alias: str, entry: LogEntry) -> str:
+    assignee = f"; assignee {entry.assignee}" if entry.assignee else ""
+    if _is_timer(entry):
+        kind, _, limit = entry.event.partition(":")
+        what = {"due": "reminder", "tier": "escalation tier"}.get(kind, kind)
+        return f"{alias}: {what} of {limit}{assignee}"
+    who = "the engine" if entry.role == SYSTEM_ROLE else f"{entry.actor_id} ({entry.role})"
+    if entry.event.startswith("extend:"):
+        limit = entry.event.partition(":")[2]
+        until = entry.payload.get("new_deadline", "?")
+        return f"{alias}: {limit} extended by {who} to {until}"
+    if entry.from_state is None:
+        move = f"opened in {entry.to_state}"
+    elif entry.from_state != entry.to_state:
+        move = f"{entry.from_state} → {entry.to_state}"
+    else:
+        move = f"in {entry.to_state}"
+    return f"{alias}: {entry.event} by {who}: {move}{assignee}"
+
+
+def _outbox_text(item: OutboxItem) -> str:
+    message = f": {item.message}" if item.message else ""
+    return f"{item.kind} → {item.role or 'assignee'}{message}"
+
+
+def _matches(item: OutboxItem, kind: str | None, role: str | None, message: str | None) -> bool:
+    return (
+        (kind is None or item.kind == kind)
+        and (role is None or item.role == role)
+        and (message is None or message in (item.message or ""))
+    )

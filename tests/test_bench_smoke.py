@@ -1,0 +1,37 @@
+"""The validation benchmark's input stays valid: five generated processes validate clean.
+
+benchmarks/bench_validate.py times ``validate_paths`` on generated libraries; if the
+generator drifted from the file formats, the benchmark would time error reporting instead
+of validation. This runs the generator small and checks its output, without timing anything.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from benchmarks.bench_validate import generate
+from engine.validation import validate_paths
+
+
+def test_generated_library_validates_with_no_diagnostics(tmp_path: Path) -> None:
+    files = generate(tmp_path, 5)
+    report = validate_paths([tmp_path / "processes", tmp_path / "rules"])
+    assert report.diagnostics == []
+    summary = report.summary()
+    assert summary["files"] == files == 11
+    assert summary["processes"] == 5
+    assert 10 <= len(report.library.time_limits) <= 15  # two or three per process
+    for located in report.library.processes:
+        process = located.definition
+        assert len(process.states) == 10
+        assert len(process.events) == 12
+        assert len(process.fields) >= 8
+        assert sum(event.condition is not None for event in process.events.values()) >= 3
+
+
+def test_generated_library_is_deterministic(tmp_path: Path) -> None:
+    generate(tmp_path / "a", 3)
+    generate(tmp_path / "b", 3)
+    for path in sorted((tmp_path / "a").rglob("*.yaml")):
+        twin = tmp_path / "b" / path.relative_to(tmp_path / "a")
+        assert path.read_text(encoding="utf-8") == twin.read_text(encoding="utf-8")
