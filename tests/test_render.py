@@ -696,3 +696,19 @@ def test_html_manual_renders_in_chromium(library: Library, tmp_path: Path) -> No
     body = dom.split("</head>", 1)[1]
     for bad in ('class="diagram-missing"', 'class="mermaid-source"', "parsererror", "Error"):
         assert bad not in body, bad
+
+
+def test_diagram_and_manual_of_an_estates_customised_processes(tmp_path: Path) -> None:
+    """--estate renders the estate's merged procedures, including its own new ones."""
+    estate = ROOT / "estates" / "lakeside"
+    diagram_result = run_cli(["diagram", "renovation", "--estate", str(estate)])
+    assert diagram_result.exit_code == 0, diagram_result.output
+    assert "stateDiagram-v2" in diagram_result.output
+    assert run_cli(["diagram", "renovation"]).exit_code == 1  # not in the standard library
+    target = tmp_path / "manual.md"
+    manual_result = run_cli(
+        ["manual", "--estate", str(estate), "--lang", "zh-CN", "-o", str(target)]
+    )
+    assert manual_result.exit_code == 0, manual_result.output
+    text = target.read_text(encoding="utf-8")
+    assert "二次装修" in text and "报修处理" in text

@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 import click
 
 from engine import reporting
-from engine.diagnostics import suggest
+from engine.diagnostics import Severity, suggest
 from engine.loading import Library, UsageError
 from engine.model import ProcessDef
 from engine.render import (
@@ -41,7 +41,7 @@ from engine.render import (
 )
 from engine.render.svg import find_dot
 from engine.resources import standard_library_dirs
-from engine.validation import validate_paths
+from engine.validation import validate_estate, validate_paths
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -56,7 +56,12 @@ MANUAL_SUFFIXES = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "htm
 
 
 def library_options(function: F) -> F:
-    """``--library DIR`` (repeatable): where the definitions come from."""
+    """``--library DIR`` (repeatable) and ``--estate DIR``: where the definitions come from."""
+    function = click.option(
+        "--estate",
+        type=click.Path(exists=True, file_okay=False, path_type=Path),
+        help="Estate directory: render its customised procedures.",
+    )(function)
     return click.option(
         "--library",
         "libraries",
@@ -85,27 +90,34 @@ def output_option(function: F) -> F:
     )(function)
 
 
-def load_for_rendering(libraries: Sequence[Path]) -> Library:
-    """Load and validate the definitions; print the diagnostics and exit 1 on errors.
+def load_for_rendering(libraries: Sequence[Path], estate: Path | None = None) -> Library:
+    """Load and validate the definitions (an estate's, merged, if given); print the
+    diagnostics and exit 1 on errors.
 
     Warnings (a missing zh-CN label, say) are printed to standard error and do not stop the
     rendering.
     """
     paths = list(libraries) or standard_library_dirs()
     try:
-        report = validate_paths(paths)
+        if estate is not None:
+            load = validate_estate(estate, list(libraries) or None)
+            library, diagnostics = load.library, load.diagnostics
+        else:
+            report = validate_paths(paths)
+            library, diagnostics = report.library, report.diagnostics
     except UsageError as exc:
         raise click.UsageError(str(exc)) from exc
-    if report.diagnostics:
-        click.echo(reporting.human(report.diagnostics, colour=False), err=True)
-    if report.errors:
+    errors = sum(1 for d in diagnostics if d.severity is Severity.ERROR)
+    if diagnostics:
+        click.echo(reporting.human(diagnostics, colour=False), err=True)
+    if errors:
         click.echo(
-            f"cannot render: the library has {report.errors} error"
-            f"{'' if report.errors == 1 else 's'} (see above; propflow validate explains them)",
+            f"cannot render: the library has {errors} error"
+            f"{'' if errors == 1 else 's'} (see above; propflow validate explains them)",
             err=True,
         )
         sys.exit(1)
-    return report.library
+    return library
 
 
 def _format(given: str | None, output: Path | None, suffixes: dict[str, str], default: str) -> str:
@@ -157,13 +169,14 @@ def _find_process(library: Library, process_id: str) -> ProcessDef:
 def diagram(
     process_id: str,
     libraries: tuple[Path, ...],
+    estate: Path | None,
     output_format: str | None,
     lang: Lang,
     limits: bool,
     output: Path | None,
 ) -> None:
     """Draw the state diagram of PROCESS: states, transitions, roles, conditions, time limits."""
-    library = load_for_rendering(libraries)
+    library = load_for_rendering(libraries, estate)
     process = _find_process(library, process_id)
     model = build_diagram(process, [t.definition for t in library.time_limits], lang, limits)
     chosen = _format(output_format, output, DIAGRAM_SUFFIXES, "mermaid")
@@ -191,11 +204,15 @@ def diagram(
 )
 @output_option
 def manual(
-    libraries: tuple[Path, ...], lang: Lang, output_format: str | None, output: Path | None
+    libraries: tuple[Path, ...],
+    estate: Path | None,
+    lang: Lang,
+    output_format: str | None,
+    output: Path | None,
 ) -> None:
     """Write the procedure manual of every process (目的, 适用范围, 职责, 操作规程, 时限,
     相关记录)."""
-    library = load_for_rendering(libraries)
+    library = load_for_rendering(libraries, estate)
     document = build_manual(library, lang)
     chosen = _format(output_format, output, MANUAL_SUFFIXES, "md")
     if chosen == "md":
