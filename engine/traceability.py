@@ -220,9 +220,8 @@ FIGURES: tuple[Figure, ...] = (
         "contract (by-agreement) work",
         "forms returned 2 days before month end",
         "001 第5篇 §5.3.2",
-        (),
-        "the date can be written as a schedule (`every: monthly, day: last_workday, minus: 2`), "
-        "but the library has no by-agreement work process for it to open yet",
+        (schedule("agreement-forms-month-end"), event("agreement_forms", "return_forms")),
+        "opened two working days before the last working day of each month at 09:00",
     ),
     Figure(
         "1.12",
@@ -259,10 +258,9 @@ FIGURES: tuple[Figure, ...] = (
         "repair forms",
         "collected, summarised and analysed weekly, sent to the estate manager",
         "004",
-        (),
-        "a weekly schedule can open it (as `monthly-service-report` does monthly), but the "
-        "library has no weekly repair-summary process yet; the figures are a report over the "
-        "audit log (reporting work)",
+        (schedule("weekly-repair-summary"), event("repair_summary", "submit")),
+        "opened every Monday at 09:00 for the week before; the receptionist summarises and "
+        "analyses, the estate manager reviews",
     ),
     Figure(
         "1.16",

@@ -398,10 +398,18 @@ def test_schedule_mistakes_are_reported_at_their_place(tmp_path: Path) -> None:
 
 def test_the_shipped_schedules_validate_and_plan(shipped: tuple[Engine, ManualClock]) -> None:
     engine, _ = shipped
-    assert set(engine.calendar_jobs.timetables) == {"weekly-meeting", "monthly-service-report"}
+    assert set(engine.calendar_jobs.timetables) == {
+        "weekly-meeting",
+        "monthly-service-report",
+        "weekly-repair-summary",
+        "agreement-forms-month-end",
+    }
     engine.tick()
     from engine.store.linked import schedule_rows
 
     rows: Mapping[str, Any] = schedule_rows(engine.store, "standard")
     assert rows["weekly-meeting"].next_due == at(2025, 12, 15, 9)
     assert rows["monthly-service-report"].next_due == at(2026, 1, 4, 9)
+    assert rows["weekly-repair-summary"].next_due == at(2025, 12, 15, 9)
+    # The last working day of December 2025 is Wednesday the 31st; two before it: Monday 29th.
+    assert rows["agreement-forms-month-end"].next_due == at(2025, 12, 29, 9)

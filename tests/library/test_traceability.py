@@ -96,10 +96,12 @@ def test_every_section_of_the_catalogue_is_covered(generated: str) -> None:
 def test_schedules_and_quotas_are_traced(generated: str) -> None:
     weekly = next(f for f in FIGURES if f.item == "repair forms")
     monthly = next(f for f in FIGURES if f.item == "monthly report")
-    assert not weekly.encoded and monthly.encoded
+    assert weekly.encoded and monthly.encoded
     assert "| 1.15 | repair forms |" in generated
     assert "| 1.16 | monthly report |" in generated
     assert "schedule `monthly-service-report`" in generated
+    assert "schedule `weekly-repair-summary`" in generated
+    assert "schedule `agreement-forms-month-end`" in generated
     assert "| quota | `director-visits` | home_visit |" in generated
     assert "| not encoded: a calendar schedule" in generated
 
