@@ -12,7 +12,8 @@ Three figures, each measured in one run on this machine:
 3. **Memory with the number of cases**: RSS after opening and closing 10,000 and then
    100,000 cases in one store (default sizes; ``--cases`` changes them). Target: flat.
 
-Run: ``python -m benchmarks.bench_runtime`` (``--quick`` for a smoke run); figures in docs/benchmarks.md.
+Run: ``python -m benchmarks.bench_runtime`` (``--quick`` for a smoke run); the figures are in
+docs/benchmarks.md.
 """
 
 from __future__ import annotations
