@@ -374,6 +374,18 @@ def _key(node: yaml.Node) -> str:
     return value
 
 
+def _within(text: str, span: Span) -> Span:
+    """``span``, moved back onto the last line when it points past the end of the text.
+
+    PyYAML reports "unexpected end of stream" after the final newline, on a line the file
+    does not have; an editor (and the caret) needs a real line.
+    """
+    lines = text.splitlines() or [""]
+    if span.line <= len(lines):
+        return span
+    return Span(span.file, len(lines), len(lines[-1]) + 1)
+
+
 def _decode(file: str, raw: bytes) -> tuple[str | None, Diagnostic | None]:
     """Decode UTF-8 text, refusing binary content with the position of the first bad byte."""
     nul = raw.find(b"\x00")
@@ -484,7 +496,8 @@ def parse_text(
         problem = exc.problem or "invalid YAML"
         if "\t" in problem or "found character '\\t'" in problem:
             problem += " (YAML does not allow tabs for indentation; use spaces)"
-        return None, [Diagnostic("PF003", Severity.ERROR, problem, _span(file, mark))]
+        span = _within(text, _span(file, mark))
+        return None, [Diagnostic("PF003", Severity.ERROR, problem, span)]
     except yaml.YAMLError as exc:
         return None, [Diagnostic("PF003", Severity.ERROR, str(exc), Span(file, 1, 1))]
     except RecursionError:

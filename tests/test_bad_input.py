@@ -124,3 +124,10 @@ def test_long_integer_below_the_limit_is_a_value(tmp_path: Path) -> None:
     (tmp_path / "n.yaml").write_text(f"process: x\ntitle: {{en: {'9' * 1000}}}\n")
     codes = _codes(tmp_path / "n.yaml")
     assert "PF005" not in [code for code, _, _ in codes]
+
+
+def test_unclosed_quote_at_the_end_points_at_a_real_line(tmp_path: Path) -> None:
+    """PyYAML reports the end of the stream after the final newline; the diagnostic must
+    point at the last line the file has (found by the fuzz test)."""
+    (tmp_path / "q.yaml").write_text('process: x\ntitle: "unfinished\nstates: {}\n')
+    assert _codes(tmp_path / "q.yaml") == [("PF003", 3, 11)]
