@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import random
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -355,6 +356,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if any(size < args.due for size in sizes) or args.due < 1 or args.repeat < 1:
         parser.error("every --open size must be at least --due; --due and --repeat positive")
 
+    # SIGTERM unwinds like Ctrl-C, so the databases and the PostgreSQL server are cleaned up.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(143))
     workdir = Path(tempfile.mkdtemp(prefix="propflow-bench-tick-"))
     backends: list[Databases] = []
     server = None

@@ -5,11 +5,11 @@ cases are opened here, in the test process, on a manual clock set a day in the p
 one holds due breach timers; the workers are separate processes — ``propflow worker`` itself,
 or a few lines of Python around ``engine.tick()`` — that fire them on the real clock.
 
-A timer's effects are a log entry ``breach:<limit>`` with its actions, an outbox row
-(``notify head``) and a field set on the case; all of it commits in one transaction with
-the timer's ``fired_at``. So after any crash, for every timer: fired exactly when its log
-entry and outbox row exist, and each exists at most once. After a restart: all fired, each
-effect exactly once.
+A timer's effects are a log entry ``breach:<limit>`` and an outbox row (``notify head``),
+and they commit in one transaction with the timer's ``fired_at`` (the engine fires a batch
+of timers per transaction, a savepoint each). So after any crash, for every timer: fired
+exactly when its log entry and outbox row exist, and each exists at most once. After a
+restart: all fired, each effect exactly once.
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -46,7 +47,6 @@ roles:
   head: {label: {zh-CN: 负责人, en: Head}}
 fields:
   unit: {type: text, label: {zh-CN: 房号, en: Unit}}
-  overdue: {type: list, items: text, label: {zh-CN: 已超时, en: Overdue limits}}
 states:
   new: {initial: true, label: {zh-CN: 新建, en: New}}
   working: {label: {zh-CN: 处理中, en: Working}}
@@ -99,20 +99,30 @@ class Setup:
 
 
 def make_cases(url: str, directory: Path, cases: int) -> Setup:
+    """The job library in ``directory`` and ``cases`` cases whose timers are all due."""
+    setup = Setup(url, write_library(directory), [])
+    open_cases(setup, cases)
+    return setup
+
+
+def write_library(directory: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "job.yaml").write_text(JOB, encoding="utf-8")
     (directory / "rules.yaml").write_text(rules(LIMITS), encoding="utf-8")
+    return directory
+
+
+def open_cases(setup: Setup, cases: int) -> None:
+    """Open and begin ``cases`` jobs a day ago (on a manual clock): their timers are due."""
     clock = ManualClock(datetime.now(UTC) - timedelta(days=1))
-    engine = Engine(directory, store=url, clock=clock)
+    engine = Engine(setup.library, store=setup.url, clock=clock)
     try:
-        ids = []
         for n in range(cases):
             case = engine.open_case("job", {"unit": f"{n}"}, CLERK)
             engine.fire(case.id, "begin", CLERK)
-            ids.append(case.id)
+            setup.case_ids.append(case.id)
     finally:
         engine.close()
-    return Setup(url, directory, ids)
 
 
 def fired_count(store: Store) -> int:
@@ -178,9 +188,8 @@ def assert_consistent(setup: Setup, *, complete: bool) -> int:
     return count
 
 
-def wait_until(condition: object, timeout: float, what: str) -> None:
+def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
-    assert callable(condition)
     while not condition():
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
@@ -253,6 +262,18 @@ def run_dying_worker(setup: Setup, die_at: int) -> subprocess.CompletedProcess[s
     )
 
 
+def wait_started(worker: subprocess.Popen[str], timeout: float = 120) -> None:
+    """Wait for the worker's first line, ``worker started on ...`` (its signal handlers are
+    installed by then)."""
+    assert worker.stderr is not None
+    stream = worker.stderr
+    lines: list[str] = []
+    reading = threading.Thread(target=lambda: lines.append(stream.readline()), daemon=True)
+    reading.start()
+    reading.join(timeout)
+    assert lines and lines[0].startswith("worker started on"), (lines, worker.poll())
+
+
 def stop(worker: subprocess.Popen[str], timeout: float = 120) -> tuple[int, str]:
     """SIGTERM the worker; its exit code and stderr."""
     worker.send_signal(signal.SIGTERM)
@@ -295,7 +316,7 @@ def test_a_worker_killed_between_firing_and_committing_fires_nothing_twice(
 def test_propflow_worker_killed_mid_batch_then_restarted_fires_each_timer_once(
     store_url: str, tmp_path: Path, reader: Store
 ) -> None:
-    setup = make_cases(store_url, tmp_path / "library", cases=120)
+    setup = make_cases(store_url, tmp_path / "library", cases=400)  # 2,000 timers
     worker = propflow_worker(setup, "--batch", "1000", "--interval", "0.05")
     try:
         wait_until(lambda: fired_count(reader) >= setup.timers // 5, 120, "a fifth fired")
@@ -318,10 +339,14 @@ def test_propflow_worker_killed_mid_batch_then_restarted_fires_each_timer_once(
 def test_two_workers_at_once_fire_every_timer_exactly_once(
     store_url: str, tmp_path: Path, reader: Store
 ) -> None:
-    setup = make_cases(store_url, tmp_path / "library", cases=160)
+    setup = Setup(store_url, write_library(tmp_path / "library"), [])
     workers = [propflow_worker(setup, "--batch", "400", "--interval", "0.05") for _ in range(2)]
     results = []
     try:
+        for worker in workers:
+            wait_started(worker)
+        # Both run before anything is due; the timers fall due as the cases are opened.
+        open_cases(setup, 160)
         wait_until(lambda: fired_count(reader) == setup.timers, 180, "every timer fired")
     finally:
         results = [stop(worker) for worker in workers]

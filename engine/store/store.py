@@ -257,8 +257,9 @@ class Store:
     ) -> None:
         if fired_timer is not None:
             self._claim(tx, case.id, expected_version, fired_timer, case.updated_at)
-        values = _case_values(case)
-        del values["id"]
+        # Only the columns an event can change: setting the others (even to the same value)
+        # would rewrite their index entries too (estate, process, opened_at) on every event.
+        values = {key: value for key, value in _case_values(case).items() if key in _MUTABLE}
         result = tx.execute(
             _UPDATE_CASE, {"b_id": case.id, "b_expected": expected_version, **values}
         )
@@ -274,12 +275,12 @@ class Store:
         last_seq: int | None = None
         seqs: dict[int | None, int | None] = {}
         for entry in entries:
-            result = tx.execute(insert(case_log), _entry_values(entry))
+            result = tx.execute(_INSERT_LOG, _entry_values(entry))
             last_seq = result.inserted_primary_key[0] if result.inserted_primary_key else None
             seqs[entry.version] = last_seq
         if items:
             tx.execute(
-                insert(outbox),
+                _INSERT_OUTBOX,
                 [_outbox_values(item, seqs.get(item.log_version, last_seq)) for item in items],
             )
 
@@ -309,12 +310,12 @@ class Store:
             if change.clock is not None:
                 values = _clock_values(change.clock)
                 if tx.execute(_UPDATE_CLOCK, {**keys, **values}).rowcount != 1:
-                    tx.execute(insert(sla_clocks), values)
+                    tx.execute(_INSERT_CLOCK, values)
             if change.timers is not None:
                 tx.execute(_DELETE_PENDING_TIMERS, keys)
                 if change.timers:
                     tx.execute(
-                        insert(timers),
+                        _INSERT_TIMER,
                         [
                             {
                                 "case_id": timer.case_id,
@@ -371,7 +372,10 @@ class Store:
         """Timers due by ``now`` that have not fired, soonest first (of one estate's cases).
 
         The partial index on unfired timers' ``due_at`` makes this cost depend on how many
-        are due, not on how many cases or timers the store holds.
+        are due, not on how many cases or timers the store holds. The estate is checked
+        per due timer (``EXISTS`` on the case's primary key), never by a join that would
+        let the database start from the estate's cases: that scanned all of an estate's
+        million open cases to find its ten thousand due timers.
         """
         query, keys = _DUE, {"b_now": now, "b_limit": limit}
         if estate is not None:
@@ -442,6 +446,11 @@ class Store:
 
 # Statements of the hot paths (an event, a timer firing), built once. Parameter names start
 # with ``b_`` where a column of the same name is also set.
+_INSERT_LOG = insert(case_log)
+_INSERT_OUTBOX = insert(outbox)
+_INSERT_CLOCK = insert(sla_clocks)
+_INSERT_TIMER = insert(timers)
+_MUTABLE = frozenset(("state", "data", "assignee", "version", "updated_at", "closed_at"))
 _UPDATE_CASE = update(cases).where(
     cases.c.id == bindparam("b_id"), cases.c.version == bindparam("b_expected")
 )
@@ -462,8 +471,10 @@ _DUE = (
     .order_by(timers.c.due_at, timers.c.id)
     .limit(bindparam("b_limit"))
 )
-_DUE_OF_ESTATE = _DUE.join_from(timers, cases, cases.c.id == timers.c.case_id).where(
-    cases.c.estate == bindparam("b_estate")
+_DUE_OF_ESTATE = _DUE.where(
+    select(cases.c.id)
+    .where(cases.c.id == timers.c.case_id, cases.c.estate == bindparam("b_estate"))
+    .exists()
 )
 _UPDATE_CLOCK = update(sla_clocks).where(
     sla_clocks.c.case_id == bindparam("b_case"), sla_clocks.c.limit_id == bindparam("b_limit")

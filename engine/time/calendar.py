@@ -66,7 +66,7 @@ from engine.durations import Anchored, Duration
 from engine.model.rules import CalendarDef
 from engine.time.errors import CalendarError
 from engine.time.holidays import HOLIDAY_SOURCES, HolidayData, holiday_data
-from engine.time.hours import WEEKDAYS, Period, WeeklyHours, parse_hours
+from engine.time.hours import MINUTES_PER_DAY, WEEKDAYS, Period, WeeklyHours, parse_hours
 
 MAX_IDLE_DAYS = 20 * 366
 """The longest run of days without working time searched before giving up (20 years)."""
@@ -75,6 +75,9 @@ Interval = tuple[datetime, datetime]
 """A stretch of time: (start, end), aware datetimes, start < end."""
 
 _ONE_DAY = timedelta(days=1)
+
+#: How many days' periods a calendar keeps (see ``WorkingCalendar._day``): some 27 years.
+_DAYS_KEPT = 10_000
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,13 @@ class WorkingCalendar:
         self.holidays = holidays
         self.closed = frozenset(closed)
         self.open = frozenset(open_days)
+        self._days_seen: dict[date, tuple[tuple[Interval, ...], bool]] = {}
+        #: Every moment is working time (``hours: always``, no holidays, no closed days).
+        self.continuous = (
+            holidays is None
+            and not self.closed
+            and all(periods == ((0, MINUTES_PER_DAY),) for periods in weekly)
+        )
         both = self.closed & self.open
         if both:
             raise CalendarError(
@@ -229,6 +239,8 @@ class WorkingCalendar:
 
         For elapsed and remaining SLA figures. It carries no warnings: call
         :meth:`working_periods_between` when the coverage warnings are wanted too."""
+        if self.continuous:  # every moment is working time: no need to walk the days
+            return max(_utc(end, "end") - _utc(start, "start"), timedelta(0))
         return self.working_periods_between(start, end).total
 
     # -- deadlines ----------------------------------------------------------------------------
@@ -258,6 +270,9 @@ class WorkingCalendar:
         begin = _utc(start, "start")
         if working <= timedelta(0):
             return Deadline(begin.astimezone(self.tz))
+        if self.continuous:
+            at = _shift(begin, working)
+            return Deadline(at.astimezone(self.tz), self._local([(begin, at)]))
         uncovered: set[int] = set()
         at, counted = self._count_forward(begin, working, uncovered)
         return Deadline(at.astimezone(self.tz), self._local(counted), self._warnings(uncovered))
@@ -305,15 +320,26 @@ class WorkingCalendar:
                 return ()
         return self.weekly[day.weekday()]
 
-    def _day(self, day: date, uncovered: set[int]) -> list[Interval]:
-        """The periods of ``day`` as UTC datetimes (empty ones, from a DST gap, dropped)."""
-        result: list[Interval] = []
-        for start, end in self._hours(day, uncovered):
-            begin = self._at(day, timedelta(minutes=start))
-            finish = self._at(day, timedelta(minutes=end))
-            if begin < finish:
-                result.append((begin, finish))
-        return result
+    def _day(self, day: date, uncovered: set[int]) -> tuple[Interval, ...]:
+        """The periods of ``day`` as UTC datetimes (empty ones, from a DST gap, dropped).
+
+        Kept per day (a calendar never changes once built): deadline arithmetic walks the
+        same few days again and again, and building timezone-aware moments is its cost."""
+        known = self._days_seen.get(day)
+        if known is None:
+            guessed: set[int] = set()
+            result: list[Interval] = []
+            for start, end in self._hours(day, guessed):
+                begin = self._at(day, timedelta(minutes=start))
+                finish = self._at(day, timedelta(minutes=end))
+                if begin < finish:
+                    result.append((begin, finish))
+            if len(self._days_seen) >= _DAYS_KEPT:
+                self._days_seen.clear()
+            known = self._days_seen[day] = (tuple(result), bool(guessed))
+        if known[1]:
+            uncovered.add(day.year)
+        return known[0]
 
     def _at(self, day: date, clock: timedelta) -> datetime:
         """The UTC moment of local clock time ``clock`` (may be 24:00) on ``day``."""
