@@ -544,10 +544,11 @@ FIGURES: tuple[Figure, ...] = (
         "management meeting in busy periods (move-in, renovation)",
         "daily",
         "001 第2篇 §4.1.1",
-        (field("meeting", "period"),),
-        "busy periods are an estate's own dates: an estate adds a daily schedule with "
-        "`between: [FIRST, LAST]` (docs/format.md, Schedules); the standard library cannot "
-        "know them",
+        (schedule("move-in-daily-meeting"), field("meeting", "period")),
+        "the move-in peak is a handover project's handing-over state: a meeting each day "
+        "(Tuesday to Sunday; Monday has the weekly one) `while` one is in it; an estate adds "
+        "its renovation peak the same way (estates/lakeside: ten units under works) or by "
+        "dates with `between`",
     ),
     Figure(
         "4.3",

@@ -62,3 +62,64 @@ def test_two_estates_share_a_store_but_not_their_rules(tmp_path: Path) -> None:
     finally:
         lakeside.close()
         tingtao.close()
+
+
+PLAN = {
+    "phone": "13611112222",
+    "contractor": "美居装饰工程有限公司",
+    "contractor_licence": "D233100158",
+    "plan_summary": "厨房、卫生间翻新",
+    "works": ["厨房翻新"],
+    "utilities_change": False,
+    "planned_start": "2026-03-09",
+    "planned_end": "2026-04-10",
+}
+
+
+def test_lakeside_meets_daily_while_ten_units_are_under_works(tmp_path: Path) -> None:
+    clock = ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=SHANGHAI))  # Monday 2 March
+    engine = _engine("lakeside", tmp_path / "cases.db", clock)
+    roles = ("receptionist", "engineer", "manager", "finance", "security")
+    desk, engineer, manager, finance, security = (Actor(role, {role}) for role in roles)
+
+    def under_works(unit: int) -> str:
+        owner = Actor(f"owner-{unit}", {"owner"})
+        case = engine.open_case("renovation", {"unit": f"5-1-{unit}", "owner_name": "吴先生"}, desk)
+        for event, actor, payload in [
+            ("submit", desk, PLAN),
+            ("pass_review", engineer, {"review_opinion": "符合要求"}),
+            ("approve", manager, {"approval_opinion": "同意"}),
+            ("sign_agreement", owner, {}),
+            ("pay_deposit", finance, {"deposit": 2000, "deposit_receipt": f"SJ-{unit}"}),
+            ("issue_permit", desk, {"permit_no": f"ZX-{unit}"}),
+        ]:
+            case = engine.fire(case.id, event, actor, payload)
+        assert case.state == "in_works"
+        return case.id
+
+    def daily_meetings() -> list[int]:
+        return sorted(datetime.fromisoformat(c.data["meeting_at"]).day
+                      for c in engine.query_cases(process="meeting", limit=100)
+                      if c.data["period"] == "daily")  # fmt: skip
+
+    def run_until(moment: datetime) -> None:
+        while clock.now() < moment:
+            clock.advance(timedelta(hours=1))
+            engine.tick()
+
+    try:
+        engine.tick()
+        units = [under_works(1201 + n) for n in range(9)]
+        run_until(datetime(2026, 3, 4, 10, tzinfo=SHANGHAI))
+        assert daily_meetings() == []  # nine units: not a peak
+        units.append(under_works(1210))
+        run_until(datetime(2026, 3, 10, 10, tzinfo=SHANGHAI))
+        # Thursday 5, Friday 6, Tuesday 10 (weekends are not working days; Monday has the
+        # weekly meeting).
+        assert daily_meetings() == [5, 6, 10]
+        engine.fire(units[0], "record_violation", security, {"violation": "楼道堆放垃圾"})
+        run_until(datetime(2026, 3, 12, 10, tzinfo=SHANGHAI))
+        assert daily_meetings() == [5, 6, 10]  # one suspended: nine under works again
+        assert {c.estate for c in engine.query_cases(process="meeting", limit=100)} == {"lakeside"}
+    finally:
+        engine.close()

@@ -21,7 +21,7 @@ import pytest
 
 import engine.runtime.calendar_jobs as jobs_module
 from engine.model import CalendarDef, ScheduleDef
-from engine.runtime import Engine, ManualClock
+from engine.runtime import Actor, Engine, ManualClock
 from engine.schedules import Timetable, key_start, period_key
 from engine.time import WorkingCalendar
 from engine.validation import validate_paths
@@ -333,6 +333,134 @@ schedules:
 """
 
 
+# While the estate is busy ------------------------------------------------------------------------
+
+BUSY_LIBRARY = {
+    "project.yaml": """\
+process: project
+title: {zh-CN: 项目}
+roles: {manager: {label: {zh-CN: 经理}}}
+fields:
+  units: {type: int, label: {zh-CN: 户数}}
+states:
+  preparing: {initial: true, label: {zh-CN: 筹备中}}
+  busy: {label: {zh-CN: 进行中}}
+  done: {final: true, label: {zh-CN: 已结束}}
+events:
+  start: {from: preparing, to: busy, roles: [manager], label: {zh-CN: 开始}}
+  finish: {from: busy, to: done, roles: [manager], label: {zh-CN: 结束}}
+""",
+    "meet.yaml": MEET,
+    "rules.yaml": """\
+calendars:
+  24x7: {hours: always, timezone: Asia/Shanghai}
+schedules:
+  while-busy:
+    process: meet
+    every: daily
+    at: "08:00"
+    while: {process: project, if: "state == 'busy' and units >= 100"}
+    catch_up: once
+    data: {meeting_at: =due, week: busy}
+  while-two-open:
+    process: meet
+    every: daily
+    at: "08:00"
+    while: {process: project, at_least: 2}
+    catch_up: all
+    data: {meeting_at: =due, week: two}
+""",
+}
+
+
+def busy_library(tmp_path: Path) -> Path:
+    directory = tmp_path / "busy"
+    directory.mkdir()
+    for name, text in BUSY_LIBRARY.items():
+        (directory / name).write_text(text, encoding="utf-8")
+    assert validate_paths([directory]).errors == 0
+    return directory
+
+
+def test_a_daily_schedule_opens_cases_only_while_its_condition_holds(tmp_path: Path) -> None:
+    clock = ManualClock(at(2026, 3, 1))
+    engine = Engine(library=busy_library(tmp_path), store="sqlite://", clock=clock)
+    manager = Actor(id="zhou", roles=frozenset({"manager"}))
+    # Day by day in March, ticking every two hours, the worker down from 14 March 06:00 to
+    # 16 March 10:00. Project A (120 units) is busy from 10 March 12:00 to 20 March 12:00;
+    # project B (80 units: too few for the first schedule) is open from 18 to 25 March.
+    plan = {
+        at(2026, 3, 5, 12): lambda: engine.open_case("project", {"units": 120}, manager).id,
+        at(2026, 3, 10, 12): lambda: engine.fire(ids["A"], "start", manager),
+        at(2026, 3, 18, 12): lambda: engine.open_case("project", {"units": 80}, manager).id,
+        at(2026, 3, 19, 12): lambda: engine.fire(ids["B"], "start", manager),
+        at(2026, 3, 20, 12): lambda: engine.fire(ids["A"], "finish", manager),
+        at(2026, 3, 25, 12): lambda: engine.fire(ids["B"], "finish", manager),
+    }
+    names = iter("A_B___")
+    ids: dict[str, str] = {}
+    down = (at(2026, 3, 14, 6), at(2026, 3, 16, 10))
+    while clock.now() < at(2026, 4, 1):
+        if clock.now() in plan:
+            result = plan[clock.now()]()
+            name = next(names)
+            if name != "_":
+                assert isinstance(result, str)
+                ids[name] = result
+        if not down[0] <= clock.now() < down[1]:
+            engine.tick()
+        clock.advance(timedelta(hours=2))
+    meetings = engine.query_cases(process="meet", limit=100)
+    by_kind = {
+        kind: sorted(datetime.fromisoformat(c.data["meeting_at"]).day for c in meetings
+                     if c.data["week"] == kind)
+        for kind in ("busy", "two")
+    }  # fmt: skip
+    # 10 March 08:00 came before the start; 14 and 15 March fell in the downtime and only
+    # the latest due period (16 March) is opened then; 20 March 08:00 is before the finish.
+    assert by_kind["busy"] == [11, 12, 13, 16, 17, 18, 19, 20]
+    # Two projects are open (whatever their state) on 19 and 20 March at 08:00 only.
+    assert by_kind["two"] == [19, 20]
+    assert all(c.estate == engine.estate for c in meetings)
+    engine.close()
+
+
+def test_the_move_in_peak_opens_a_meeting_every_day_but_monday(
+    shipped: tuple[Engine, ManualClock],
+) -> None:
+    engine, clock = shipped
+    clock.set(at(2026, 3, 2, 9, 30))  # Monday 2 March: the schedules start after 09:00
+    engine.tick()
+    manager, clerk, engineering = (
+        Actor(id=role, roles=frozenset({role})) for role in ("manager", "clerk", "engineering")
+    )
+    project = engine.open_case(
+        "handover_project", {"project_name": "金碧花园3栋", "handover_date": "2026-04-20"}, manager
+    )
+    engine.fire(project.id, "takeover_inspection", engineering, {"takeover_issues": ["防水"]})
+    engine.fire(project.id, "issue_plan", clerk)
+    engine.fire(project.id, "receive_keys", engineering, {"keys_received_count": 2})
+
+    def daily_meetings() -> list[int]:
+        return sorted(datetime.fromisoformat(c.data["meeting_at"]).day
+                      for c in engine.query_cases(process="meeting", limit=100)
+                      if c.data["period"] == "daily")  # fmt: skip
+
+    clock.set(at(2026, 3, 4, 10))  # Tuesday and Wednesday pass while still preparing
+    engine.tick()
+    assert daily_meetings() == []
+    engine.fire(project.id, "start_handover", manager, {"units": ["3-101", "3-102"]})
+    while clock.now() < at(2026, 3, 10, 10):
+        clock.advance(timedelta(hours=1))
+        engine.tick()
+    # Thursday 5 to Sunday 8, then Tuesday 10; Monday 9 has the weekly meeting.
+    assert daily_meetings() == [5, 6, 7, 8, 10]
+    weekly = [c for c in engine.query_cases(process="meeting", limit=100)
+              if c.data["period"] == "weekly"]  # fmt: skip
+    assert [datetime.fromisoformat(c.data["meeting_at"]).day for c in weekly] == [9]
+    assert {c.assignee for c in engine.query_cases(process="meeting", limit=100)} == {"assistant"}
+
+
 # Mistakes ----------------------------------------------------------------------------------------
 
 BAD = """\
@@ -362,6 +490,21 @@ schedules:
     every: weekly
     day: 3
     data: {meeting_at: =due}
+  s5:
+    process: meeting
+    every: daily
+    while: {process: handover_projct}
+    data: {meeting_at: =due}
+  s6:
+    process: meeting
+    every: daily
+    while: {process: handover_project, if: "state == 'handingover' or actor.role == 'head'"}
+    data: {meeting_at: =due}
+  s7:
+    process: meeting
+    every: daily
+    while: {process: handover_project, if: "state =="}
+    data: {meeting_at: =due}
 """
 
 
@@ -389,6 +532,12 @@ def test_schedule_mistakes_are_reported_at_their_place(tmp_path: Path) -> None:
         (16, 14, "PF510", "a 'meeting' case needs its required field 'meeting_at'"),
         (25, 5, "PF511", "'day' does not apply to a weekly schedule: use 'on' for the weekday"),
         (24, 12, "PF511", "a weekly schedule needs exactly one weekday in 'on'"),
+        (30, 22, "PF510", "process 'handover_projct' is not defined in the files being checked "
+         "(did you mean 'handover_project'?)"),
+        (35, 54, "PF112", "'handingover' is not a state of this process (states: closed, "
+         "handing_over, preparing)"),
+        (35, 85, "PF112", "'head' is not a role of this process"),  # no one acts: no role
+        (40, 53, "PF110", "bad condition: the condition ends too early"),
     ]  # fmt: skip
     for line, column, code, text in expected:
         assert any((ln, col, c) == (line, column, code) and text in message
@@ -403,6 +552,7 @@ def test_the_shipped_schedules_validate_and_plan(shipped: tuple[Engine, ManualCl
         "monthly-service-report",
         "weekly-repair-summary",
         "agreement-forms-month-end",
+        "move-in-daily-meeting",
     }
     engine.tick()
     from engine.store.linked import schedule_rows

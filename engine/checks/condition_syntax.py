@@ -43,7 +43,14 @@ def _any_unparsed(library: Library) -> bool:
         for event in located.definition.events.values():
             if event.condition is not None and event.guard is None:
                 return True
-    return any(
+    if any(
         located.definition.condition is not None and located.definition.guard is None
         for located in library.time_limits
+    ):
+        return True
+    return any(
+        (watched := located.definition.while_in_estate) is not None
+        and watched.condition is not None
+        and watched.guard is None
+        for located in library.schedules
     )

@@ -41,7 +41,7 @@ def scope_of(process: ProcessDef) -> ConditionScope:
 
 
 def condition_sites(library: Library) -> Iterator[ConditionSite]:
-    """Every condition of every event and time limit whose process is known.
+    """Every condition of every event, time limit and schedule whose process is known.
 
     An event's condition may also read the child cases (``children.*``, ``all(...)``) of the
     processes its process opens as children; a time limit's may not.
@@ -65,4 +65,13 @@ def condition_sites(library: Library) -> Iterator[ConditionSite]:
                 scopes[limit.process] = scope_of(limit_process)
             yield ConditionSite(
                 limit.condition, limit.guard, located_limit, ("if",), scopes[limit.process]
+            )
+    for located_schedule in library.schedules:
+        watched = located_schedule.definition.while_in_estate
+        watched_process = processes.get(watched.process) if watched is not None else None
+        if watched is not None and watched.condition is not None and watched_process:
+            # Judged on each open case with no one acting: no actor role can match.
+            scope = replace(scope_of(watched_process), roles=frozenset())
+            yield ConditionSite(
+                watched.condition, watched.guard, located_schedule, ("while", "if"), scope
             )

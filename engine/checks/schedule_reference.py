@@ -1,6 +1,9 @@
 """Schedule reference (PF510): a schedule names a process, calendar or role that does not
 exist, or its ``data`` does not fit the process's form.
 
+A ``while`` names the process whose open cases it counts; its ``if`` is checked against that
+process's fields and states by the condition checks (PF110–PF112).
+
 A schedule opens a case of its ``process`` each period, on its ``calendar``, for its
 ``actor_role`` (a role of that process, which is assigned the case and notified). Its
 ``data`` fills in the new case's form: keys are fields of the process, values literals
@@ -11,12 +14,13 @@ required field of the process without a default must be given, or no case could 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from engine.checks.base import Finding, processes_by_id
 from engine.checks.links_common import data_problems, missing_required
 from engine.diagnostics import Severity, suggest
 from engine.loading import Library
+from engine.model import ProcessDef
 
 CODE = "PF510"
 NAME = "schedule-reference"
@@ -42,14 +46,13 @@ def check(library: Library) -> Iterator[Finding]:
                 f"calendar '{schedule.calendar}' is not defined"
                 f"{suggest(schedule.calendar, calendars)}",
             )
+        watched = schedule.while_in_estate
+        if watched is not None and (problem := _undefined(watched.process, processes, library)):
+            yield Finding(located.at("while", "process"), problem)
         process = processes.get(schedule.process)
         if process is None:
-            if schedule.process not in library.broken_processes:
-                yield Finding(
-                    located.at("process"),
-                    f"process '{schedule.process}' is not defined in the files being checked"
-                    f"{suggest(schedule.process, list(processes))}",
-                )
+            if problem := _undefined(schedule.process, processes, library):
+                yield Finding(located.at("process"), problem)
             continue
         if schedule.actor_role is not None and schedule.actor_role not in process.roles:
             yield Finding(
@@ -65,3 +68,14 @@ def check(library: Library) -> Iterator[Finding]:
                 f"a '{process.id}' case needs its required field '{name}', which the "
                 "schedule's 'data' does not give",
             )
+
+
+def _undefined(process: str, processes: Mapping[str, ProcessDef], library: Library) -> str | None:
+    """Why ``process`` cannot be opened or watched, ``None`` if it is defined (or defined
+    in a file too broken to load, whose own errors are reported)."""
+    if process in processes or process in library.broken_processes:
+        return None
+    return (
+        f"process '{process}' is not defined in the files being checked"
+        f"{suggest(process, list(processes))}"
+    )

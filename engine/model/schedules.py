@@ -15,8 +15,10 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
+from engine.conditions import Condition
 from engine.durations import Duration, parse_duration
 from engine.model.common import Definition, Label, as_tuple
+from engine.model.process import parse_guard
 from engine.model.rules import try_parse
 
 #: Weekday names as schedules write them, Monday first (``date.weekday()`` order).
@@ -59,6 +61,31 @@ def parse_grace(text: Any) -> Duration | None:
     return parsed
 
 
+class ScheduleWhile(Definition):
+    """What must hold in the estate for a schedule's period to open a case.
+
+    At least ``at_least`` open cases of ``process`` in the estate for which ``if`` holds
+    (any open case when there is no ``if``): the daily meeting of the move-in peak runs
+    while a handover project is in ``handing_over``; the renovation peak's, while ten units
+    are being renovated. The condition reads each case's fields and ``state``, as a time
+    limit's would; it is judged when a tick opens the period.
+    """
+
+    process: str
+    condition: str | None = Field(default=None, alias="if")
+    guard: Condition | None = None
+    at_least: int = 1
+
+    model_config = Definition.model_config | {"populate_by_name": True}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _prepare(cls, raw: Any) -> Any:
+        if not isinstance(raw, Mapping):
+            return raw
+        return {**raw, "guard": parse_guard(raw.get("if"))}
+
+
 class ScheduleDef(Definition):
     """A schedule that opens a case of ``process`` once per period.
 
@@ -90,12 +117,15 @@ class ScheduleDef(Definition):
     grace: str = "1h"
     data: Mapping[str, Any] = Field(default_factory=dict)
     actor_role: str | None = None
+    while_in_estate: ScheduleWhile | None = Field(default=None, alias="while")
     #: Parsed forms (``None`` or left out when the text is wrong; PF511 says why).
     weekdays: tuple[int, ...] = ()
     time_of_day: time | None = None
     first_date: date | None = None
     last_date: date | None = None
     grace_duration: Duration | None = None
+
+    model_config = Definition.model_config | {"populate_by_name": True}
 
     @model_validator(mode="before")
     @classmethod

@@ -11,6 +11,11 @@ period, and opens cases by the schedule's ``catch_up``:
 - ``once``: one case, for the latest due period;
 - ``skip``: one case for each due period less than ``grace`` late, none for the others.
 
+A schedule with a ``while`` (the move-in peak's daily meeting) opens them only if its
+condition holds among the estate's open cases when the tick runs; otherwise the periods pass
+with nothing opened (the tick cannot know how busy the estate was while no worker ran, so
+missed periods are judged by the estate as it is now).
+
 The cases (opened by the engine, ``system``; assigned to ``actor_role`` and notified) and
 the schedule row's new last period commit in one transaction, with an optimistic check on
 the last period the tick read: two workers ticking together never open a period twice, and
@@ -32,10 +37,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from engine.conditions import EvalContext, evaluate
 from engine.loading import Library
 from engine.model import (
     CalendarDef,
@@ -47,6 +54,8 @@ from engine.model import (
     reference,
 )
 from engine.model.rules import DEFAULT_TIMEZONE
+from engine.model.schedules import ScheduleWhile
+from engine.runtime.forms import Form
 from engine.runtime.links import LinkedTransaction, new_case
 from engine.schedules import (
     Occurrence,
@@ -64,6 +73,7 @@ from engine.store.linked import (
     commit_outbox,
     count_events,
     due_schedules,
+    open_cases,
     plan_quota,
     plan_schedule,
     quota_rows,
@@ -184,6 +194,8 @@ class CalendarJobs:
             quota = located_quota.definition
             self.quotas[quota.id] = QuotaClock(quota, calendars.get(quota.calendar or "", fallback))
         self._planned = False
+        #: The forms of the processes schedules' ``while`` conditions read, built on demand.
+        self._forms: dict[str, Form] = {}
 
     # -- the tick ------------------------------------------------------------------------------
 
@@ -275,6 +287,8 @@ class CalendarJobs:
         for row in rows:
             timetable = self.timetables[row.id]
             chosen, last, following = self._periods(row, timetable, now)
+            if chosen and not self.busy(timetable.schedule.while_in_estate):
+                chosen = []  # a quiet period: it passes with nothing opened
             claims.append(
                 ScheduleClaim(
                     row.estate,
@@ -303,6 +317,24 @@ class CalendarJobs:
         else:
             self._claim_only(claims, failures, now)
         return opened
+
+    def busy(self, watched: ScheduleWhile | None) -> bool:
+        """Whether a schedule's ``while`` holds in the estate now: at least ``at_least`` of
+        its open cases of the process meet the condition (true for a schedule without one)."""
+        if watched is None:
+            return True
+        form = self._forms.get(watched.process)
+        if form is None:
+            form = self._forms[watched.process] = Form(self.engine.definition(watched.process))
+        store, estate, seen = self.engine.store, self.engine.estate, 0
+        with closing(open_cases(store, estate, watched.process)) as found:
+            for record in found:
+                context = EvalContext(data=form.typed(record.data), state=record.state)
+                if watched.guard is None or evaluate(watched.guard, context):
+                    seen += 1
+                    if seen >= watched.at_least:
+                        return True
+        return False
 
     def _claim_only(
         self, claims: Sequence[ScheduleClaim], items: Sequence[OutboxItem], now: datetime

@@ -15,7 +15,7 @@ timers), reads must go through it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -297,6 +297,24 @@ def schedule_rows(store: Store, estate: str) -> dict[str, ScheduleRow]:
     """Every schedule row of an estate, by schedule id."""
     found = _rows(store, None, select(schedules).where(schedules.c.estate == estate))
     return {row.id: _schedule_row(row) for row in found}
+
+
+#: Rows :func:`open_cases` fetches at a time.
+_OPEN_CASES_CHUNK = 200
+
+
+def open_cases(store: Store, estate: str, process: str) -> Generator[CaseRecord, None, None]:
+    """The estate's open cases of ``process``, read in chunks (a schedule's ``while`` stops
+    as soon as it has seen enough, so a busy estate's cases are not all loaded)."""
+    query = (
+        select(cases)
+        .where(cases.c.estate == estate, cases.c.process == process, cases.c.closed_at.is_(None))
+        .order_by(cases.c.opened_at, cases.c.id)
+        .execution_options(yield_per=_OPEN_CASES_CHUNK)
+    )
+    with store.engine.connect() as connection:
+        for row in connection.execute(query):
+            yield _case_record(row._mapping)
 
 
 def due_schedules(store: Store, estate: str, now: datetime, limit: int) -> list[ScheduleRow]:
