@@ -414,8 +414,10 @@ FIGURES: tuple[Figure, ...] = (
         "public management report",
         "quarterly, one week after publication for owners' questions",
         "000",
-        (),
-        _SCHEDULE,
+        (schedule("public-report-quarterly"), rule("public-report-questions")),
+        "opened on the first working day of each quarter for the previous one; the week of "
+        "questions starts at publication and files the report when it ends (not while a "
+        "question is unanswered)",
     ),
     Figure(
         "6.18",

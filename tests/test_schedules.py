@@ -553,6 +553,7 @@ def test_the_shipped_schedules_validate_and_plan(shipped: tuple[Engine, ManualCl
         "weekly-repair-summary",
         "agreement-forms-month-end",
         "move-in-daily-meeting",
+        "public-report-quarterly",
     }
     engine.tick()
     from engine.store.linked import schedule_rows
@@ -560,6 +561,8 @@ def test_the_shipped_schedules_validate_and_plan(shipped: tuple[Engine, ManualCl
     rows: Mapping[str, Any] = schedule_rows(engine.store, "standard")
     assert rows["weekly-meeting"].next_due == at(2025, 12, 15, 9)
     assert rows["monthly-service-report"].next_due == at(2026, 1, 4, 9)
+    # 1 January is a holiday; Sunday 4 January a make-up working day: the quarter's first.
+    assert rows["public-report-quarterly"].next_due == at(2026, 1, 4, 9)
     assert rows["weekly-repair-summary"].next_due == at(2025, 12, 15, 9)
     # The last working day of December 2025 is Wednesday the 31st; two before it: Monday 29th.
     assert rows["agreement-forms-month-end"].next_due == at(2025, 12, 29, 9)
