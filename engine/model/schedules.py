@@ -76,8 +76,6 @@ class ScheduleWhile(Definition):
     guard: Condition | None = None
     at_least: int = 1
 
-    model_config = Definition.model_config | {"populate_by_name": True}
-
     @model_validator(mode="before")
     @classmethod
     def _prepare(cls, raw: Any) -> Any:
@@ -124,8 +122,6 @@ class ScheduleDef(Definition):
     first_date: date | None = None
     last_date: date | None = None
     grace_duration: Duration | None = None
-
-    model_config = Definition.model_config | {"populate_by_name": True}
 
     @model_validator(mode="before")
     @classmethod
