@@ -28,6 +28,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
 
 from engine.checks.graph import reachable
 from engine.conditions import Compare, ListLiteral, Literal, Name, referenced_names
@@ -42,6 +44,9 @@ from engine.runtime import (
     ManualClock,
     replay,
 )
+from engine.store import DuplicateRequest, StoreError, VersionConflict
+from engine.store.schema import case_log
+from engine.store.store import write_refused
 from tests.conftest import ROOT
 from tests.runtime_workers import (
     FORM,
@@ -276,6 +281,39 @@ def test_a_retried_request_racing_itself_is_applied_once(store_url: str) -> None
     finally:
         racers.close()
         engine.close()
+
+
+def test_only_a_racing_writer_is_a_conflict_other_refused_writes_are_store_errors(
+    store_url: str,
+) -> None:
+    """The database's refusals, each from the real database: the same log version is a
+    concurrent writer (a conflict), the same idempotency key a duplicate request, and a
+    row the schema forbids (no event name) an error of the store that retrying cannot cure."""
+    engine = Engine(store=store_url)
+    case = engine.open_case("repair", OPENING, RECEPTIONIST)
+    engine.fire(case.id, "record", RECEPTIONIST, FORM, idempotency_key="desk-1")
+    (opening, recorded) = engine.history(case.id)
+    row = {
+        "case_id": case.id, "version": 3, "event": "note", "actor_id": "x", "role": "system",
+        "at": datetime.now(UTC), "from_state": None, "to_state": "recorded", "payload": {},
+        "changes": {}, "assignee": None, "actions": [], "idempotency_key": None,
+    }  # fmt: skip
+    refusals = {
+        "same version": {**row, "version": recorded.version},
+        "same key": {**row, "idempotency_key": "desk-1"},
+        "no event": {**row, "event": None},
+    }
+    found: dict[str, Exception] = {}
+    for name, values in refusals.items():
+        with pytest.raises(IntegrityError) as caught, engine.store.transaction() as tx:
+            tx.execute(insert(case_log), values)
+        found[name] = write_refused(caught.value, case.id)
+    assert type(found["same version"]) is VersionConflict
+    assert type(found["same key"]) is DuplicateRequest
+    assert type(found["no event"]) is StoreError
+    assert case.id in str(found["no event"]) and "event" in str(found["no event"]).lower()
+    assert [e.version for e in engine.history(case.id)] == [opening.version, recorded.version]
+    engine.close()
 
 
 def test_processes_opening_a_new_database_at_once_all_succeed(

@@ -42,12 +42,12 @@ from engine.store.schema import (
     sla_clocks,
 )
 from engine.store.store import (
-    DuplicateRequest,
     Store,
     VersionConflict,
     _case_record,
     _case_values,
     _clock_record,
+    write_refused,
 )
 
 
@@ -100,10 +100,7 @@ def commit_cases(
             with tx.begin_nested():
                 _write(store, tx, writes, links, at, fired_timer, claims)
     except IntegrityError as exc:
-        first = writes[0].case.id if writes else "?"
-        if "idempotency" in str(exc.orig):
-            raise DuplicateRequest(first) from exc
-        raise VersionConflict(first) from exc
+        raise write_refused(exc, writes[0].case.id if writes else "?") from exc
 
 
 def _write(

@@ -9,6 +9,8 @@ line of defence.
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -67,6 +69,27 @@ class DuplicateRequest(Exception):
     """An entry with this idempotency key was committed by a concurrent request."""
 
 
+def write_refused(error: IntegrityError, case_id: str) -> Exception:
+    """The typed error for writes of ``case_id`` that the database refused.
+
+    Two constraints stand for a concurrent writer: a log entry with the same idempotency
+    key (:class:`DuplicateRequest`) and one with the same version (:class:`VersionConflict`:
+    another writer appended that version first). Any other refusal (a missing row, a value
+    the schema forbids) is not a race, and retrying would not help: :class:`StoreError`
+    with the database's own words.
+    """
+    text = str(error.orig)
+    if "idempotency" in text:
+        return DuplicateRequest(case_id)
+    # PostgreSQL names the constraint; SQLite names its columns.
+    if "uq_case_log_version" in text or "case_log.case_id, case_log.version" in text:
+        return VersionConflict(case_id)
+    return StoreError(f"the database refused the writes of case {case_id}: {text}")
+
+
+#: How long a SQLite writer waits for another's lock before "database is locked", in seconds.
+_BUSY_TIMEOUT_S = 30
+
 #: Execution option marking a connection that will write (see :func:`_sqlite_engine`).
 _WRITE = "propflow_write"
 
@@ -86,7 +109,7 @@ def _sqlite_engine(url: str) -> Engine:
     memory = make_url(url).database in (None, "", ":memory:")
     engine = create_engine(
         url,
-        connect_args={"timeout": 30, "check_same_thread": False},
+        connect_args={"timeout": _BUSY_TIMEOUT_S, "check_same_thread": False},
         poolclass=StaticPool if memory else None,
     )
 
@@ -95,10 +118,10 @@ def _sqlite_engine(url: str) -> Engine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         if not memory:
-            cursor.execute("PRAGMA journal_mode=WAL")
+            _use_wal(cursor)
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_S * 1000}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -107,6 +130,27 @@ def _sqlite_engine(url: str) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
 
     return engine
+
+
+def _use_wal(cursor: Any) -> None:
+    """Switch the database to WAL, waiting while another connection holds it.
+
+    Switching needs the database to itself, and SQLite answers "database is locked" at once
+    (the busy timeout does not apply) when another process is opening or converting the same
+    new file: workers started together on a new database would fail. So: retry, backing
+    off, for as long as the busy timeout would have waited.
+    """
+    deadline = time.monotonic() + _BUSY_TIMEOUT_S
+    delay = 0.005
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.25)
 
 
 def normalise_url(target: str) -> str:
@@ -241,9 +285,7 @@ class Store:
                         tx, case, expected_version, entries, items, clocks, fired_timer
                     )
         except IntegrityError as exc:
-            if "idempotency" in str(exc.orig) or "idempotency_key" in str(exc.orig):
-                raise DuplicateRequest(case.id) from exc
-            raise VersionConflict(case.id) from exc
+            raise write_refused(exc, case.id) from exc
 
     def _write_event(
         self,
