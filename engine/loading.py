@@ -9,9 +9,17 @@ the others and never produces a cascade of follow-on errors.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable, Iterator
+import marshal
+import multiprocessing
+import os
+import sys
+import threading
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -73,6 +81,15 @@ class Library:
             if located.definition.id == process_id:
                 return located.definition
         return None
+
+    def extend(self, other: Library) -> None:
+        """Add ``other``'s definitions after this library's, as if its files came next."""
+        for item in fields(self):
+            mine, theirs = getattr(self, item.name), getattr(other, item.name)
+            if isinstance(mine, list):
+                mine.extend(theirs)
+            else:  # the mapping of shadowed spans, the set of broken processes
+                mine.update(theirs)
 
     @property
     def process_ids(self) -> list[str]:
@@ -146,12 +163,18 @@ def gc_paused() -> Iterator[None]:
 
 
 def load_library(paths: Iterable[Path]) -> LoadResult:
-    """Load every PropFlow file under ``paths`` into one :class:`Library`."""
+    """Load every PropFlow file under ``paths`` into one :class:`Library`.
+
+    A large set of files is loaded on every core, in parts (see :func:`_load_parts`)
+    joined in the order of the files, so the library and the diagnostics are the same
+    however the files were loaded.
+    """
     files, diagnostics = discover(paths)
     library = Library()
     with gc_paused():
-        for path in files:
-            diagnostics.extend(load_file(path, library))
+        for part in _load_parts(files):
+            library.extend(part.library)
+            diagnostics.extend(part.diagnostics)
     return LoadResult(library, diagnostics)
 
 
@@ -163,18 +186,173 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-def load_file(path: Path, library: Library) -> list[Diagnostic]:
-    """Load one file into ``library``; return what was wrong with it."""
+@dataclass(frozen=True)
+class PreparedFile:
+    """One file read, parsed, told its kind and checked against its schema.
+
+    This is the part of loading that needs nothing but the file itself, and the costly
+    part; it pickles, so a worker process can do it (see :func:`_load_parts`).
+    ``document`` and ``kind`` are ``None`` when the file got no further than
+    ``diagnostics``; ``structural`` are its schema problems, which keep it out of the
+    library.
+    """
+
+    display: str
+    document: SourceDocument | None
+    kind: FileKind | None
+    diagnostics: list[Diagnostic]
+    structural: list[Diagnostic] = field(default_factory=list)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled with the document's data marshalled: the loader makes it of plain
+        dictionaries, lists, text, numbers, booleans and nulls only, which :mod:`marshal`
+        writes many times faster than pickle, and a worker sends back every file it read."""
+        document = self.document
+        packed = (
+            None
+            if document is None
+            else (document.file, marshal.dumps(document.data), document.source_map)
+        )
+        return (
+            _unpickle_prepared,
+            (self.display, packed, self.kind, self.diagnostics, self.structural),
+        )
+
+
+def _unpickle_prepared(
+    display: str,
+    packed: tuple[str, bytes, SourceMap] | None,
+    kind: FileKind | None,
+    diagnostics: list[Diagnostic],
+    structural: list[Diagnostic],
+) -> PreparedFile:
+    """A :class:`PreparedFile` pickled by its ``__reduce__``."""
+    document = None
+    if packed is not None:
+        file, data, source_map = packed
+        document = SourceDocument(file, marshal.loads(data), source_map)
+    return PreparedFile(display, document, kind, diagnostics, structural)
+
+
+def prepare_file(path: Path) -> PreparedFile:
+    """Read, parse, classify and structure-check one file, touching no library."""
     display = str(path)
     document, diagnostics = load_document(path, display)
-    library.files.append(display)
     if document is None:
-        return diagnostics
+        return PreparedFile(display, None, None, diagnostics)
     kind, problem = classify(document)
     if kind is None:
         assert problem is not None
-        return [*diagnostics, problem]
-    return diagnostics + add_document(document, kind, library)
+        return PreparedFile(display, None, None, [*diagnostics, problem])
+    return PreparedFile(display, document, kind, diagnostics, validate_structure(document, kind))
+
+
+def add_prepared(prepared: PreparedFile, library: Library) -> list[Diagnostic]:
+    """Add a prepared file's definitions to ``library``; return what was wrong with it."""
+    library.files.append(prepared.display)
+    if prepared.document is None or prepared.kind is None:
+        return prepared.diagnostics
+    return prepared.diagnostics + _add_checked(
+        prepared.document, prepared.kind, prepared.structural, library
+    )
+
+
+def load_file(path: Path, library: Library) -> list[Diagnostic]:
+    """Load one file into ``library``; return what was wrong with it."""
+    return add_prepared(prepare_file(path), library)
+
+
+#: Fewer files than this are loaded in this process alone: starting a worker would cost
+#: more than it saves.
+PARALLEL_MIN_FILES = 64
+#: Files per part: few enough that the workers and this process finish close together,
+#: enough that handing parts out costs little.
+CHUNK_FILES = 16
+
+
+def _load_parts(files: Sequence[Path]) -> list[LoadResult]:
+    """``files`` loaded in parts, in order: on several cores when there are many.
+
+    With :data:`PARALLEL_MIN_FILES` files or more and more than one core, worker processes
+    prepare parts from the front of the list (:class:`PreparedFile` needs nothing else) and
+    this process builds the definitions of each part as it comes back; while none has come
+    back, it prepares a part from the back of the list itself. A part is handed to a worker
+    only when one is about to be free, so the two ends meet wherever the cores' speeds (and
+    the other work on the machine) put them. Whoever prepared a file, its definitions and
+    diagnostics are the same. Where workers cannot be used (see :func:`_workers`), or if
+    one dies, the files are prepared here.
+    """
+    workers = _workers() if len(files) >= PARALLEL_MIN_FILES else 0
+    pool = _pool(workers) if workers else None
+    if pool is None:
+        return [_load_prepared(map(prepare_file, files))]
+    chunks = [files[start : start + CHUNK_FILES] for start in range(0, len(files), CHUNK_FILES)]
+    parts: dict[int, LoadResult] = {}
+    handed: deque[tuple[int, Future[list[PreparedFile]]]] = deque()
+    front, back = 0, len(chunks)  # chunks[front:back] are neither handed out nor done
+    usable = True
+    try:
+        while handed or front < back:
+            while usable and front < back and len(handed) < 2 * workers:
+                try:
+                    handed.append((front, pool.submit(_prepare_chunk, chunks[front])))
+                except (BrokenProcessPool, OSError):  # a worker died, or fork failed
+                    usable = False
+                    break
+                front += 1
+            if handed and (handed[0][1].done() or front == back):
+                index, future = handed.popleft()
+                try:
+                    prepared = future.result()
+                except BrokenProcessPool:  # a worker died (killed, out of memory)
+                    prepared, usable = _prepare_chunk(chunks[index]), False
+                parts[index] = _load_prepared(prepared)
+            else:
+                back -= 1
+                parts[back] = _load_prepared(_prepare_chunk(chunks[back]))
+        return [parts[index] for index in range(len(chunks))]
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
+def _load_prepared(prepared: Iterable[PreparedFile]) -> LoadResult:
+    """The definitions and diagnostics of some prepared files, as a library of their own."""
+    library = Library()
+    diagnostics: list[Diagnostic] = []
+    for item in prepared:
+        diagnostics.extend(add_prepared(item, library))
+    return LoadResult(library, diagnostics)
+
+
+def _prepare_chunk(files: Sequence[Path]) -> list[PreparedFile]:
+    """A worker's task: prepare some files (a module-level function, so that it pickles)."""
+    return [prepare_file(path) for path in files]
+
+
+def _workers() -> int:
+    """How many worker processes to load files with: one per core beyond this process's,
+    and none where they cannot be used.
+
+    Workers are forked, which starts them in milliseconds with everything already imported.
+    That is unsafe or impossible on systems other than Linux (macOS has ``fork``, but its
+    system libraries do not survive it), in a daemon process (which may not have children)
+    and in a process running other threads, whose locks a child could inherit held.
+    """
+    if (
+        not sys.platform.startswith("linux")
+        or multiprocessing.current_process().daemon
+        or threading.active_count() > 1
+    ):
+        return 0
+    return max(len(os.sched_getaffinity(0)) - 1, 0)
+
+
+def _pool(workers: int) -> ProcessPoolExecutor | None:
+    """A pool of ``workers`` forked processes, or ``None`` where one cannot be made."""
+    try:
+        return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    except (OSError, NotImplementedError):  # no working semaphores here
+        return None
 
 
 def classify(document: SourceDocument) -> tuple[FileKind | None, Diagnostic | None]:
@@ -195,7 +373,13 @@ def classify(document: SourceDocument) -> tuple[FileKind | None, Diagnostic | No
 
 def add_document(document: SourceDocument, kind: FileKind, library: Library) -> list[Diagnostic]:
     """Check a parsed document's structure and add its definitions to ``library``."""
-    structural = validate_structure(document, kind)
+    return _add_checked(document, kind, validate_structure(document, kind), library)
+
+
+def _add_checked(
+    document: SourceDocument, kind: FileKind, structural: list[Diagnostic], library: Library
+) -> list[Diagnostic]:
+    """Add a document whose structure was checked (``structural``: the problems found)."""
     if structural:
         if kind is FileKind.PROCESS and isinstance(document.data.get("process"), str):
             library.broken_processes.add(document.data["process"])

@@ -215,6 +215,8 @@ class _Compiler:
                 checks.append(build(schema, types == [json_type]))
         if types is not None and types not in (["object"], ["array"], ["string"]):
             checks.append(self._type(types))
+        if keywords & _NUMBER_KEYWORDS:
+            checks.append(self._number(schema))
         if "enum" in schema:
             checks.append(self._enum(schema["enum"]))
         if "const" in schema:
@@ -316,6 +318,28 @@ class _Compiler:
 
         return check
 
+    def _number(self, schema: Mapping[str, Any]) -> Check:
+        """The bounds on a number; like jsonschema, a value that is not a number passes them,
+        and each bound is tested the way jsonschema words it (so NaN passes every one)."""
+        limits = {keyword: schema.get(keyword) for keyword in _NUMBER_KEYWORDS}
+        for limit in limits.values():
+            if limit is not None and not _is_number(limit):
+                raise _Unsupported(f"a number limit of {limit!r}")
+        low, high = limits["minimum"], limits["maximum"]
+        above, below = limits["exclusiveMinimum"], limits["exclusiveMaximum"]
+
+        def check(value: Any) -> bool:
+            if not _is_number(value):
+                return True
+            return not (
+                (low is not None and value < low)
+                or (high is not None and value > high)
+                or (above is not None and value <= above)
+                or (below is not None and value >= below)
+            )
+
+        return check
+
     def _combinator(self, keyword: str, schemas: Any) -> Check:
         if keyword == "not":
             negated = self.compile(schemas)
@@ -366,10 +390,11 @@ _OBJECT_KEYWORDS = frozenset(
 )  # fmt: skip
 _ARRAY_KEYWORDS = frozenset({"items", "minItems", "maxItems", "uniqueItems"})
 _STRING_KEYWORDS = frozenset({"pattern", "minLength", "maxLength"})
+_NUMBER_KEYWORDS = frozenset({"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"})
 _COMBINATORS = ("allOf", "anyOf", "oneOf", "not")
 _KEYWORDS = frozenset(
     {"type", "enum", "const", "if", "then", "else", "$ref", *_COMBINATORS, *_OBJECT_KEYWORDS,
-     *_ARRAY_KEYWORDS, *_STRING_KEYWORDS}
+     *_ARRAY_KEYWORDS, *_STRING_KEYWORDS, *_NUMBER_KEYWORDS}
 )  # fmt: skip
 
 

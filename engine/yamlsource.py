@@ -70,6 +70,7 @@ for _tag, _pattern, _first in (
     _CoreSchemaLoader.add_implicit_resolver(_tag, re.compile(_pattern), list(_first))
 
 _FastLoader: type[yaml.CSafeLoader] | None = None
+_ScalarNode, _SequenceNode = yaml.ScalarNode, yaml.SequenceNode
 if getattr(yaml, "__with_libyaml__", False):
     #: The core-schema resolvers by the first character of a plain scalar ("" for empty).
     _RESOLVERS: dict[str, tuple[tuple[str, re.Pattern[str]], ...]] = {
@@ -86,13 +87,16 @@ if getattr(yaml, "__with_libyaml__", False):
         """
 
         def resolve(self, kind: type[yaml.Node], value: str, implicit: tuple[bool, bool]) -> str:
-            if kind is yaml.ScalarNode:
+            # Called for every node of every file: no attribute lookups, no empty loops.
+            if kind is _ScalarNode:
                 if implicit[0]:
-                    for tag, pattern in _RESOLVERS.get(value[:1], ()):
-                        if pattern.match(value):
-                            return tag
+                    resolvers = _RESOLVERS.get(value[:1])
+                    if resolvers is not None:
+                        for tag, pattern in resolvers:
+                            if pattern.match(value):
+                                return tag
                 return _STR
-            return _SEQ if kind is yaml.SequenceNode else _MAP
+            return _SEQ if kind is _SequenceNode else _MAP
 
         def descend_resolver(self, current_node: yaml.Node | None, current_index: Any) -> None:
             return None
@@ -466,7 +470,10 @@ def load_document(
 #: inside the text, lets '?' into plain text in flow collections and '#' straight after a
 #: block scalar header, and counts NEL, LS and PS as line breaks differently. Such text is
 #: rare in a process file and is parsed by the Python parser alone.
-_DISAGREEMENT = re.compile("[\t\ufeff?\x85\u2028\u2029]|[|>][-+0-9]*#")
+_DISAGREEMENT = (
+    re.compile("[\t\ufeff?\x85\u2028\u2029]"),
+    re.compile("[|>][-+0-9]*#"),  # apart: one pattern of the two alternatives is slower
+)
 
 
 def parse_text(
@@ -480,13 +487,17 @@ def parse_text(
     the file parses cleanly, which is the usual case. ``libyaml=False`` uses the Python
     parser only (the tests compare the two).
     """
-    if libyaml and _FastLoader is not None and not _DISAGREEMENT.search(text):
+    if (
+        libyaml
+        and _FastLoader is not None
+        and not any(pattern.search(text) for pattern in _DISAGREEMENT)
+    ):
         try:
             root = yaml.compose(text, Loader=_FastLoader)
         except (yaml.YAMLError, RecursionError):
             root = None
         if root is not None:
-            document, diagnostics = _convert(root, file, lambda: _compose_positions(text))
+            document, diagnostics = _convert(root, _Positions(text, file, reference=False))
             if document is not None and not diagnostics:
                 return document, diagnostics
     try:
@@ -506,27 +517,48 @@ def parse_text(
                 "PF005", Severity.ERROR, "the document is nested too deeply", Span(file, 1, 1)
             )
         ]
-    return _convert(root, file, lambda: yaml.compose(text, Loader=_CoreSchemaLoader))
+    return _convert(root, _Positions(text, file, reference=True))
 
 
-def _compose_positions(text: str) -> yaml.Node | None:
-    """The node graph of text libyaml parsed, composed again by the reference parser for its
-    positions (libyaml places empty values differently)."""
-    try:
-        return yaml.compose(text, Loader=_CoreSchemaLoader)
-    except (yaml.YAMLError, RecursionError):  # pragma: no cover - a disagreement not yet known
-        assert _FastLoader is not None
-        return yaml.compose(text, Loader=_FastLoader)
+@dataclass(frozen=True)
+class _Positions:
+    """Builds the deferred source map of a parsed text by composing it again.
+
+    A plain object rather than a closure so that a document, its source map still
+    unbuilt, can be pickled: :mod:`engine.loading` loads large libraries in worker
+    processes.
+    """
+
+    text: str
+    file: str
+    #: Whether the Python parser produced the document; else libyaml did, and the Python
+    #: parser still gives the positions (libyaml places empty values differently).
+    reference: bool
+
+    def __call__(self) -> Tables:
+        recorder = _Converter(self.file)
+        root = self._compose()
+        assert root is not None
+        recorder.convert(root, (), 0)
+        return recorder.source_map._load()
+
+    def _compose(self) -> yaml.Node | None:
+        try:
+            return yaml.compose(self.text, Loader=_CoreSchemaLoader)
+        except (yaml.YAMLError, RecursionError):  # pragma: no cover - a disagreement not yet known
+            if self.reference or _FastLoader is None:
+                raise
+            return yaml.compose(self.text, Loader=_FastLoader)
 
 
 def _convert(
-    root: yaml.Node | None, file: str, compose_again: Callable[[], yaml.Node | None]
+    root: yaml.Node | None, positions: _Positions
 ) -> tuple[SourceDocument | None, list[Diagnostic]]:
     """Turn a composed document into a :class:`SourceDocument`, within the limits.
 
-    The source map is deferred: ``compose_again`` gives the same node graph when it is
-    first needed.
+    The source map is deferred: ``positions`` builds it when it is first needed.
     """
+    file = positions.file
     if root is None:
         return None, [
             Diagnostic(
@@ -551,12 +583,5 @@ def _convert(
                 _span(file, root.start_mark),
             )
         ]
-
-    def positions() -> Tables:
-        again = compose_again()
-        assert again is not None
-        recorder = _Converter(file)
-        recorder.convert(again, (), 0)
-        return recorder.source_map._load()
 
     return SourceDocument(file, data, SourceMap.deferred(positions)), converter.diagnostics

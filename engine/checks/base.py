@@ -7,13 +7,20 @@ code and severity on, so a module cannot report under another module's code.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+import itertools
+import operator
+import weakref
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from engine.diagnostics import Span
 from engine.loading import Library, Located
 from engine.model import Action, ProcessDef, TimeLimitDef
 from engine.yamlsource import JsonPath
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -23,6 +30,44 @@ class Finding:
     span: Span
     message: str
     also: tuple[tuple[str, Span], ...] = ()
+
+
+def once_per_library(survey: Callable[[Library], T]) -> Callable[[Library], T]:
+    """``survey`` of a library, run once for all the checks that need it.
+
+    Several checks walk the same part of a library (every link action, every condition with
+    its problems); this keeps the last result while the library holds the very same
+    definitions, which are immutable. The result is shared: the checks must not change it.
+    """
+    last: list[tuple[weakref.ref[Library], tuple[Located[Any], ...], T]] = []
+
+    @functools.wraps(survey)
+    def remembered(library: Library) -> T:
+        definitions = tuple(_definitions(library))
+        if last:
+            known, checked, result = last[0]
+            if (
+                known() is library
+                and len(checked) == len(definitions)
+                and all(map(operator.is_, checked, definitions))
+            ):
+                return result
+        result = survey(library)
+        last[:] = [(weakref.ref(library), definitions, result)]
+        return result
+
+    return remembered
+
+
+def _definitions(library: Library) -> Iterator[Located[Any]]:
+    return itertools.chain(
+        library.processes,
+        library.calendars,
+        library.time_limits,
+        library.estates,
+        library.schedules,
+        library.quotas,
+    )
 
 
 def processes_by_id(library: Library) -> dict[str, ProcessDef]:

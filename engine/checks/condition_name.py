@@ -7,10 +7,9 @@ typo or a field that was never declared, and the guard would never behave as int
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Iterator
 
-from engine.checks.base import Finding
+from engine.checks.base import Finding, once_per_library
 from engine.checks.conditions_common import ConditionSite, condition_sites
 from engine.conditions import ConditionProblem as Problem
 from engine.conditions import check_condition
@@ -39,27 +38,13 @@ def problems(library: Library, kinds: frozenset[str]) -> Iterator[Finding]:
             yield Finding(span, problem.message)
 
 
-#: The last library checked, by weak reference, with what identifies its definitions and
-#: the checker's problems: PF111 and PF112 run the checker over the same conditions one
-#: after the other, and this lets them share one run.
-_last: tuple[weakref.ref[Library], tuple[int, ...], list[tuple[ConditionSite, Problem]]] | None
-_last = None
-
-
+@once_per_library
 def _checked(library: Library) -> list[tuple[ConditionSite, Problem]]:
-    """Every problem of every parsed condition of ``library``, with its site."""
-    global _last
-    # The definitions are immutable, and alive while the library is, so their identities
-    # tell whether the library still holds the ones checked last.
-    identity = (*map(id, library.processes), *map(id, library.time_limits))
-    last = _last
-    if last is not None and last[0]() is library and last[1] == identity:
-        return last[2]
-    found = [
+    """Every problem of every parsed condition of ``library``, with its site (PF111 and
+    PF112 report different kinds of them, from one run of the checker)."""
+    return [
         (site, problem)
         for site in condition_sites(library)
         if site.guard is not None  # PF110 reports the others
         for problem in check_condition(site.guard, site.scope)
     ]
-    _last = (weakref.ref(library), identity, found)
-    return found

@@ -10,6 +10,7 @@ from typing import Any
 
 from engine.checks.base import (
     Finding,
+    once_per_library,
     process_actions,
     processes_by_id,
     time_limit_actions,
@@ -44,8 +45,14 @@ class LinkSite:
         return self.located.at(*self.path, *more, key=key)
 
 
-def link_sites(library: Library) -> Iterator[LinkSite]:
-    """Every ``open`` and ``signal`` action of the processes and of their time limits."""
+@once_per_library
+def link_sites(library: Library) -> list[LinkSite]:
+    """Every ``open`` and ``signal`` action of the processes and of their time limits (the
+    link checks and the condition checks all need them: found once per library)."""
+    return list(_link_sites(library))
+
+
+def _link_sites(library: Library) -> Iterator[LinkSite]:
     for located in library.processes:
         process = located.definition
         initial = set(process.initial_states)

@@ -35,33 +35,29 @@ def _message(name: str, process: ProcessDef) -> str:
 def check(library: Library) -> Iterator[Finding]:
     for located in library.processes:
         process = located.definition
+        roles = process.role_ids  # built anew at each use: once per process here
         for eid, event in process.events.items():
             for index, role in enumerate(event.roles):
-                if role not in process.role_ids:
+                if role not in roles:
                     yield Finding(
                         located.at("events", eid, "roles", index), _message(role, process)
                     )
         for path, action in process_actions(process):
-            if (
-                isinstance(action, (Notify, Assign, Escalate))
-                and action.role not in process.role_ids
-            ):
+            if isinstance(action, (Notify, Assign, Escalate)) and action.role not in roles:
                 yield Finding(located.at(*path, action.kind), _message(action.role, process))
     for rule, process in time_limits_with_process(library):
+        roles = process.role_ids
         limit = rule.definition
         for path, action in time_limit_actions(limit):
-            if (
-                isinstance(action, (Notify, Assign, Escalate))
-                and action.role not in process.role_ids
-            ):
+            if isinstance(action, (Notify, Assign, Escalate)) and action.role not in roles:
                 yield Finding(rule.at(*path, action.kind), _message(action.role, process))
         if limit.extend is not None:
             for index, role in enumerate(limit.extend.by):
-                if role not in process.role_ids:
+                if role not in roles:
                     yield Finding(rule.at("extend", "by", index), _message(role, process))
         for tier_index, tier in enumerate(limit.tiers):
             for index, role in enumerate(tier.extend_by):
-                if role not in process.role_ids:
+                if role not in roles:
                     yield Finding(
                         rule.at("tiers", tier_index, "extend_by", index),
                         _message(role, process),

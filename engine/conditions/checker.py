@@ -179,18 +179,19 @@ class _Checker:
         self.states = _Domain(tuple(sorted(scope.states)), "a state of this process", "states")
 
     def run(self, root: Expr) -> list[ConditionProblem]:
+        nodes = iter_nodes(root)  # walked once: the checker runs on every condition of a library
         self.inside = {
             id(inner)
-            for node in iter_nodes(root)
+            for node in nodes
             if isinstance(node, Quantified)
             for inner in iter_nodes(node.body)
         }
         kinds: dict[int, _Kind] = {}
-        for node in iter_nodes(root):
+        for node in nodes:
             if isinstance(node, Name):
                 kinds[id(node)] = self.resolve(node)
         self.check_truth_value(root)
-        for node in iter_nodes(root):
+        for node in nodes:
             if isinstance(node, Compare):
                 self.check_compare(
                     node, self.kind_of(node.left, kinds), self.kind_of(node.right, kinds)

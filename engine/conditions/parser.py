@@ -21,6 +21,7 @@ RecursionError nor unbounded time.
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 
 from .ast import (
     BoolOp,
@@ -45,12 +46,27 @@ MAX_DEPTH = 50
 _LITERAL_KEYWORDS: dict[str, LiteralValue] = {"true": True, "false": False, "null": None}
 
 
+#: Parsed conditions kept by text. A library repeats the same few conditions in many places
+#: (``urgency == 'urgent'`` in most processes and their time limits), and a parsed condition
+#: is immutable, so one tree serves them all.
+CACHED_CONDITIONS = 4096
+
+
 def parse_condition(text: str) -> Condition:
-    """Parse condition text into a Condition. Raises ConditionSyntaxError (and nothing else)."""
+    """Parse condition text into a Condition. Raises ConditionSyntaxError (and nothing else).
+
+    Equal texts give the same (immutable) :class:`Condition`; a text that does not parse is
+    parsed again each time, so every caller gets its own error.
+    """
     if not isinstance(text, str):
         raise ConditionSyntaxError(
             f"a condition must be text in quotes, not {type(text).__name__}", 0
         )
+    return _parse_text(text)
+
+
+@lru_cache(maxsize=CACHED_CONDITIONS)
+def _parse_text(text: str) -> Condition:
     tokens = tokenize(text)
     if tokens[0].kind == "eof":
         raise ConditionSyntaxError("the condition is empty", 0)
