@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import sqlalchemy
 
 from engine.runtime import (
     SYSTEM_ACTOR,
@@ -33,6 +34,7 @@ from engine.runtime import (
     UnknownProcess,
     replay,
 )
+from engine.store import StoreError
 from tests.conftest import ROOT
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -809,6 +811,17 @@ def test_two_engines_on_one_store_share_its_cases(store_url: str, clock: ManualC
     finally:
         first.close()
         second.close()
+
+
+def test_a_database_from_another_schema_is_refused_when_the_store_opens(store_url: str) -> None:
+    """An older database whose ``cases`` table lacks columns: a StoreError naming them
+    when the store opens, not a database error on some later event."""
+    older = sqlalchemy.create_engine(store_url)
+    with older.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE cases (id VARCHAR(36) PRIMARY KEY, estate TEXT)")
+    older.dispose()
+    with pytest.raises(StoreError, match=r"table 'cases' has no column 'process', .*'closed_at'"):
+        Engine(store=store_url)
 
 
 # Payload types ----------------------------------------------------------------------------

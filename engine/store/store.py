@@ -25,6 +25,7 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    inspect,
     select,
     update,
 )
@@ -153,6 +154,25 @@ def _use_wal(cursor: Any) -> None:
         delay = min(delay * 2, 0.25)
 
 
+def _check_columns(tx: Connection) -> None:
+    """Refuse a database whose tables lack columns this version of the schema has.
+
+    ``create_all`` creates missing tables but never alters existing ones, so a database
+    written by an older PropFlow would fail later, on some event, with the database's own
+    error. Saying so when the store opens names the problem instead.
+    """
+    inspector = inspect(tx)
+    for table in metadata.sorted_tables:
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        missing = [column.name for column in table.columns if column.name not in present]
+        if missing:
+            raise StoreError(
+                f"table '{table.name}' has no column {', '.join(map(repr, missing))}: the "
+                "database was made by another version of PropFlow, and there is no "
+                "migration yet; use a new database, or add the columns by hand"
+            )
+
+
 def normalise_url(target: str) -> str:
     """Accept a database URL or a plain SQLite file path (``cases.db``)."""
     return target if "://" in target else f"sqlite:///{target}"
@@ -200,6 +220,7 @@ class Store:
             if tx.dialect.name == "postgresql":
                 tx.execute(select(func.pg_advisory_xact_lock(_SCHEMA_LOCK)))
             metadata.create_all(tx)
+            _check_columns(tx)
 
     # Definitions -------------------------------------------------------------------------
 
