@@ -65,9 +65,15 @@ def rate(count: int, seconds: float) -> float:
     return count / seconds if seconds > 0 else float("inf")
 
 
-def best_of(runs: int, work: Callable[[], float]) -> float:
-    """The best of ``runs`` timings (seconds) of ``work``, which times itself."""
-    return min(work() for _ in range(runs))
+def side_by_side(rounds: int, *works: Callable[[], float]) -> list[float]:
+    """The best timing (seconds) of each of ``works``, which time themselves, over ``rounds``
+    rounds in which they take turns: each sees the same load from other processes on a
+    shared machine, where timing one after the other would compare different moments."""
+    best = [float("inf")] * len(works)
+    for _ in range(rounds):
+        for index, work in enumerate(works):
+            best[index] = min(best[index], work())
+    return best
 
 
 def persisted_fire(cases_count: int, directory: Path) -> tuple[float, float]:
@@ -153,10 +159,9 @@ def in_memory(cases_count: int) -> tuple[float, float]:
         return time.perf_counter() - began
 
     events = cases_count * len(WALK)
-    engine_rate = rate(events, best_of(3, engine_walks))
-    raw_rate = rate(events, best_of(3, raw_walks))
+    engine_best, raw_best = side_by_side(5, engine_walks, raw_walks)
     engine.close()
-    return engine_rate, raw_rate
+    return rate(events, engine_best), rate(events, raw_best)
 
 
 def memory(sizes: list[int], directory: Path) -> list[tuple[int, float]]:

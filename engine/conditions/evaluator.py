@@ -30,7 +30,18 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from .ast import CHILDREN, BoolOp, Condition, Expr, ListLiteral, Literal, Name, Not, Quantified
+from .ast import (
+    CHILDREN,
+    BoolOp,
+    Compare,
+    Condition,
+    Expr,
+    ListLiteral,
+    Literal,
+    Name,
+    Not,
+    Quantified,
+)
 
 # What comparing two values can raise on odd data (signalling Decimal NaN, naive vs aware
 # datetimes, a foreign object's __eq__); any of them means "false", never a failed event.
@@ -92,32 +103,35 @@ def _child_name(part: str, ctx: EvalContext) -> object:
 
 
 def _eval(expr: Expr, ctx: EvalContext) -> object:
-    if isinstance(expr, Literal):
-        return expr.value
-    if isinstance(expr, ListLiteral):
-        return tuple(item.value for item in expr.items)
+    # The most frequent nodes are tested first: every guard is mostly comparisons of a name
+    # with a literal, and it runs on every event.
+    if isinstance(expr, Compare):
+        left = _eval(expr.left, ctx)
+        right = _eval(expr.right, ctx)
+        if expr.op == "==":
+            return values_equal(left, right)
+        if expr.op == "!=":
+            return not values_equal(left, right)
+        if expr.op == "in":
+            return _is_collection(right) and left is not None and _contains(right, left)
+        if expr.op == "not in":
+            return _is_collection(right) and left is not None and not _contains(right, left)
+        return _ordered(expr.op, left, right)
     if isinstance(expr, Name):
         return resolve_name(expr.path, ctx)
-    if isinstance(expr, Not):
-        return not _truthy(_eval(expr.operand, ctx))
-    if isinstance(expr, Quantified):
-        tests = (_truthy(_eval(expr.body, replace(ctx, child=child))) for child in ctx.children)
-        return all(tests) if expr.quantifier == "all" else any(tests)
+    if isinstance(expr, Literal):
+        return expr.value
     if isinstance(expr, BoolOp):
         if expr.op == "and":
             return all(_truthy(_eval(operand, ctx)) for operand in expr.operands)
         return any(_truthy(_eval(operand, ctx)) for operand in expr.operands)
-    left = _eval(expr.left, ctx)
-    right = _eval(expr.right, ctx)
-    if expr.op == "==":
-        return values_equal(left, right)
-    if expr.op == "!=":
-        return not values_equal(left, right)
-    if expr.op == "in":
-        return _is_collection(right) and left is not None and _contains(right, left)
-    if expr.op == "not in":
-        return _is_collection(right) and left is not None and not _contains(right, left)
-    return _ordered(expr.op, left, right)
+    if isinstance(expr, ListLiteral):
+        return tuple(item.value for item in expr.items)
+    if isinstance(expr, Not):
+        return not _truthy(_eval(expr.operand, ctx))
+    assert isinstance(expr, Quantified)
+    tests = (_truthy(_eval(expr.body, replace(ctx, child=child))) for child in ctx.children)
+    return all(tests) if expr.quantifier == "all" else any(tests)
 
 
 def _truthy(value: object) -> bool:

@@ -10,7 +10,10 @@ One RuleMatcher per process definition compiles the `if:` conditions of its time
 ONE durable-rules ruleset (one rule per condition) and answers each case event by asserting
 ONE fact in a fresh session, collecting the rules that fire and deleting the session. The
 result always equals engine.conditions.evaluate's; tests/test_rules_engine.py proves it with
-a property test over random conditions and data.
+a property test over random conditions and data. A fresh session makes the answer a function
+of the fact alone, so the rules fired by the last 1,024 distinct facts are kept and a fact
+seen again is not posted (conditions read a few fields of few values: urgency, category,
+flags), which takes most of durable-rules' time out of an event.
 
 Why stateless: durable-rules 2.0.28 keeps at most 1,024 live sessions per ruleset (the 1,025th
 raises MemoryError and the next call segfaulted) and fills up near 100,000 asserted facts, so

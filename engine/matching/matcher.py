@@ -41,6 +41,10 @@ MAX_FACT_PROPERTIES = 240
 """durable-rules refuses a fact of more than about 250 properties (error 302); sid, id and the
 marker take three, each name two to five (see NameTable.fact_size)."""
 
+MAX_RECENT_FACTS = 1_024
+"""How many facts' results a matcher keeps (see RuleMatcher._fired); then it starts afresh,
+so memory stays bounded however many distinct facts a process sees."""
+
 _CATCH_ALL = "all"
 _MARKER = "pf"
 _DATE_KINDS = frozenset("dut")
@@ -165,6 +169,8 @@ class RuleMatcher:
         self._guards = tuple(guards)
         self._guarded = frozenset(n for g in guards for n in (g.pair.left, g.pair.right))
         self._sessions = itertools.count(1)
+        #: durable rule names fired per recent fact (its properties in order, as a tuple).
+        self._recent: dict[tuple[object, ...], frozenset[str]] = {}
 
     # Introspection -------------------------------------------------------------------
 
@@ -227,7 +233,10 @@ class RuleMatcher:
                 if name.number in self._guarded:
                     kinds[name.number] = (kind, value)
                 for suffix, prop_value in props:
-                    fact[name.props[suffix]] = prop_value
+                    # Item arrays as tuples (the same JSON), so the fact can key _recent.
+                    fact[name.props[suffix]] = (
+                        tuple(prop_value) if isinstance(prop_value, list) else prop_value
+                    )
                 if name.keyed:
                     primary = props[0][1]
                     # str + str keeps a str subclass's own text (f-strings may not).
@@ -242,7 +251,7 @@ class RuleMatcher:
                 if _needs_evaluator(guard.pair, kinds):
                     evaluate_here |= guard.rules
             if not self._matched <= evaluate_here:
-                fired = self._post(fact)
+                fired = self._fired(fact)
                 if fired is None:
                     evaluate_here |= self._matched
                 else:
@@ -256,6 +265,26 @@ class RuleMatcher:
             if evaluate(cond, ctx):
                 result.add(rid)
         return frozenset(result)
+
+    def _fired(self, fact: dict[str, object]) -> frozenset[str] | None:
+        """The durable rule names that fire for ``fact`` (None: refused, see _post).
+
+        Each fact is matched in a fresh session, so equal facts always fire the same rules:
+        a fact seen recently is answered from ``_recent`` without durable-rules. The
+        properties hold ints, texts and tuples of texts only, so equal keys mean the same
+        JSON. Conditions mostly read a few fields with few values (urgency, category, flags),
+        so most events of a process post a fact already seen.
+        """
+        key = tuple(itertools.chain.from_iterable(fact.items()))
+        fired = self._recent.get(key)
+        if fired is None:
+            posted = self._post(fact)
+            if posted is None:
+                return None
+            if len(self._recent) >= MAX_RECENT_FACTS:
+                self._recent.clear()
+            fired = self._recent[key] = frozenset(posted)
+        return fired
 
     def _post(self, fact: dict[str, object]) -> set[str] | None:
         """Assert the fact in a fresh session, collect the rules that fire, delete the

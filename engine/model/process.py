@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from functools import cached_property
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -104,9 +105,10 @@ class EventDef(Definition):
             raw["guard"] = parse_guard(raw.get("if"))
         return raw
 
-    @property
+    @cached_property
     def writable(self) -> frozenset[str]:
-        """The fields this event's payload may fill in: what it requires or accepts."""
+        """The fields this event's payload may fill in: what it requires or accepts (kept:
+        every event checks its payload against it)."""
         return frozenset(self.requires) | frozenset(self.accepts)
 
     @property

@@ -73,6 +73,15 @@ def _field_type(field: FieldDef) -> Any:
     return _scalar_type(field.type, field)
 
 
+#: Field kinds whose strict types give any stored value back as it is, or fail (and
+#: ``Form.typed`` keeps the value): typing them is skipped.
+_KEPT = frozenset({"text", "bool", "int"})
+
+#: Field kinds whose stored text is already typed: validating a ``str`` gives it back or
+#: fails, so only other values are validated.
+_TEXT = frozenset({"enum", "phone"})
+
+
 def _to_json(value: Any) -> Any:
     if isinstance(value, Decimal):
         # Not quantize(): it fails beyond the context's 28 digits; validation already
@@ -92,6 +101,12 @@ class Form:
         self.process = process
         self._adapters: dict[str, TypeAdapter[Any]] = {
             fid: TypeAdapter(_field_type(field)) for fid, field in process.fields.items()
+        }
+        #: The fields :meth:`typed` converts, with whether their text is kept (see _TEXT).
+        self._typing: dict[str, tuple[TypeAdapter[Any], bool]] = {
+            fid: (self._adapters[fid], field.type in _TEXT)
+            for fid, field in process.fields.items()
+            if field.type not in _KEPT
         }
 
     def validate(self, payload: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
@@ -135,15 +150,19 @@ class Form:
         return [name for name in names if data.get(name) in (None, "", [])]
 
     def typed(self, data: Mapping[str, Any]) -> dict[str, Any]:
-        """``data`` with stored JSON values turned back into Python types for conditions."""
-        result: dict[str, Any] = {}
-        for name, value in data.items():
-            adapter = self._adapters.get(name)
-            if adapter is None or value is None:
-                result[name] = value
+        """``data`` with stored JSON values turned back into Python types for conditions.
+
+        Text, choices, flags and integers are stored as they are typed: those values are kept
+        without asking pydantic (most of a form, and this runs for every event)."""
+        result = dict(data)
+        for name in self._typing.keys() & result.keys():
+            adapter, text_kept = self._typing[name]
+            value = result[name]
+            if value is None or (text_kept and type(value) is str):
                 continue
             try:
-                result[name] = adapter.validate_python(value)
+                converted = adapter.validate_python(value)
             except ValidationError:
-                result[name] = value
+                continue  # not of the field's type: conditions see it as stored
+            result[name] = converted
         return result

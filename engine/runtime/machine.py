@@ -33,11 +33,13 @@ class CompiledProcess:
         self.process = process
         self.form = Form(process)
         initial = process.initial_states[0]
+        # A state without actions gets no callback: transitions resolves and calls each one on
+        # every transition, and most states have none.
         states = [
             {
                 "name": sid,
-                "on_enter": [self._collector("enter", state.on_enter)],
-                "on_exit": [self._collector("exit", state.on_exit)],
+                "on_enter": [self._collector("enter", state.on_enter)] if state.on_enter else [],
+                "on_exit": [self._collector("exit", state.on_exit)] if state.on_exit else [],
             }
             for sid, state in process.states.items()
         ]

@@ -35,8 +35,8 @@ Semantics (DESIGN.md, "Time-limit semantics"):
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Container, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -54,6 +54,10 @@ RUNNING, PAUSED, STOPPED = "running", "paused", "stopped"
 ELAPSED = WorkingCalendar("elapsed", UTC, ALWAYS)
 
 
+#: A kind of moment: the event, the state it left (``None`` on opening) and the one it reached.
+MomentKind = tuple[str, str | None, str]
+
+
 @dataclass(frozen=True)
 class Moment:
     """What just happened to a case: an event moved it (maybe) to another state."""
@@ -67,9 +71,11 @@ class Moment:
     final: bool = False
     #: The fields whose values this moment changed (an anchored deadline follows its field).
     changed: frozenset[str] = field(default_factory=frozenset)
-    #: The time limits whose ``if:`` holds at this moment, as durable-rules matched them;
-    #: ``None`` until :class:`SlaPlanner` has matched (a lone limit then evaluates its own).
-    applicable: frozenset[str] | None = None
+
+    @property
+    def kind(self) -> MomentKind:
+        """What triggers can tell of the moment: the event, the state before and after."""
+        return self.event, self.from_state, self.to_state
 
     @property
     def entered(self) -> str | None:
@@ -99,29 +105,76 @@ class LimitPlanner:
         self.calendar = calendar
         #: What the limit counts: working time on its calendar, or elapsed time.
         self.measure = calendar if _counts_working_time(limit) else ELAPSED
+        #: :meth:`triggered` per kind of moment, kept as moments come (a process has few).
+        self._triggered: dict[MomentKind, tuple[bool, bool, bool]] = {}
 
     # -- reacting to a case's events ---------------------------------------------------------
 
-    def applies(self, moment: Moment) -> bool:
-        """Whether the limit's ``if:`` condition holds for the moment's (typed) case data."""
+    def triggered(self, moment: Moment) -> tuple[bool, bool, bool]:
+        """Whether ``moment`` may start the limit's idle clock, and whether it is its stop and
+        its reset trigger.
+
+        It may start a clock on its start trigger (``open`` for a deadline without one), a
+        recurring limit's on entering or staying in a ``while`` state. Every event asks this
+        of each running clock, and it depends only on the event and the two states: kept.
+        """
+        kind = moment.kind
+        found = self._triggered.get(kind)
+        if found is None:
+            limit = self.limit
+            if limit.every is not None:
+                starts = limit.while_in is not None and moment.to_state in limit.while_in.states
+            else:
+                starts = hits(limit.start, moment) or (
+                    limit.start is None and moment.event == "open"
+                )
+            found = (starts, hits(limit.stop, moment), hits(limit.reset, moment))
+            self._triggered[kind] = found
+        return found
+
+    def leaves_running(self, moment: Moment) -> bool:
+        """Whether a running clock of this limit stays as it is on this kind of moment,
+        unless the case ends: it neither stops, resets nor pauses, and it follows no field
+        (an anchored deadline) and no stretch of states (a recurring limit)."""
+        limit = self.limit
+        if limit.every is not None or limit.deadline_anchor is not None:
+            return False
+        _, stops, resets = self.triggered(moment)
+        pauses = limit.pause is not None and moment.to_state in limit.pause.states
+        return not (stops or resets or pauses)
+
+    def applies(self, moment: Moment, applicable: Container[str] | None = None) -> bool:
+        """Whether the limit's ``if:`` condition holds for the moment's (typed) case data.
+
+        ``applicable``: the process's limits whose conditions hold, as durable-rules matches
+        them (see :class:`Applicable`); without it, the limit evaluates its own condition.
+        """
         guard = self.limit.guard
         if guard is None:
             return True
-        if moment.applicable is not None:
-            return self.limit.id in moment.applicable
+        if applicable is not None:
+            return self.limit.id in applicable
         return evaluate(guard, EvalContext(data=moment.data))
 
-    def react(self, case_id: str, clock: ClockRecord | None, moment: Moment) -> ClockChange | None:
-        """The change a moment makes to this limit's clock, or ``None`` for none."""
+    def react(
+        self,
+        case_id: str,
+        clock: ClockRecord | None,
+        moment: Moment,
+        applicable: Container[str] | None = None,
+    ) -> ClockChange | None:
+        """The change a moment makes to this limit's clock, or ``None`` for none
+        (``applicable`` as for :meth:`applies`)."""
         limit = self.limit
         active = clock is not None and clock.status != STOPPED
         if limit.every is not None:
-            return self._recurring(case_id, clock, moment, active)
+            return self._recurring(case_id, clock, moment, active, applicable)
+        starts, stops, resets = self.triggered(moment)
         if clock is not None and active:
-            if hits(limit.stop, moment) or moment.final:
+            if stops or moment.final:
                 return self._stop(clock, moment.at)
-            if hits(limit.reset, moment):
-                if self.applies(moment):
+            if resets:
+                if self.applies(moment, applicable):
                     return self.start(case_id, moment)
                 return self._stop(clock, moment.at)
             anchored = self._reanchored(clock, moment)
@@ -130,33 +183,34 @@ class LimitPlanner:
                 timers = self.timers(anchored) if anchored.status == RUNNING else ()
                 change = ClockChange(case_id, limit.id, anchored, timers)
             return change
-        starts = hits(limit.start, moment) or (limit.start is None and moment.event == "open")
-        if starts and not moment.final and self.applies(moment):
+        if starts and not moment.final and self.applies(moment, applicable):
             return self.start(case_id, moment)
         return None
 
     def start(self, case_id: str, moment: Moment) -> ClockChange:
         """A fresh clock from ``moment``, with its plan and timers."""
         deadline, notes = self._deadline(moment)
-        clock = ClockRecord(
-            case_id=case_id,
-            limit_id=self.limit.id,
-            status=RUNNING,
-            started_at=moment.at,
-            deadline=deadline,
-            notes=notes,
-        )
-        clock = replace(clock, plan=self._plan(clock, moment.at))
+        fresh = ClockRecord(case_id, self.limit.id, RUNNING, moment.at, deadline, notes=notes)
         paused = self.limit.pause is not None and moment.to_state in self.limit.pause.states
-        if paused:
-            clock = replace(clock, status=PAUSED, paused_at=moment.at)
+        # Built again rather than evolved: a construction costs less, and most events start
+        # some clock.
+        clock = ClockRecord(
+            case_id,
+            self.limit.id,
+            PAUSED if paused else RUNNING,
+            moment.at,
+            deadline,
+            paused_at=moment.at if paused else None,
+            notes=notes,
+            plan=self._plan(fresh, moment.at),
+        )
         return ClockChange(case_id, self.limit.id, clock, () if paused else self.timers(clock))
 
     def _stop(self, clock: ClockRecord, at: datetime) -> ClockChange:
         pauses = clock.pauses
         if clock.status == PAUSED and clock.paused_at is not None:
             pauses = (*pauses, (clock.paused_at, at))
-        stopped = replace(
+        stopped = _evolve(
             clock, status=STOPPED, stopped_at=at, paused_at=None, pauses=pauses, plan=()
         )
         return ClockChange(clock.case_id, clock.limit_id, stopped, ())
@@ -167,7 +221,7 @@ class LimitPlanner:
             return None
         in_pause = moment.to_state in pause.states
         if clock.status == RUNNING and in_pause:
-            paused = replace(clock, status=PAUSED, paused_at=moment.at)
+            paused = _evolve(clock, status=PAUSED, paused_at=moment.at)
             return ClockChange(clock.case_id, clock.limit_id, paused, ())
         if clock.status == PAUSED and not in_pause and clock.paused_at is not None:
             resumed = self._shift(clock, clock.paused_at, moment.at)
@@ -184,7 +238,7 @@ class LimitPlanner:
 
         plan = tuple({**item, "due": moved(_due(item)).isoformat()} for item in clock.plan)
         deadline = moved(clock.deadline) if clock.deadline is not None else None
-        return replace(
+        return _evolve(
             clock,
             status=RUNNING,
             paused_at=None,
@@ -199,19 +253,19 @@ class LimitPlanner:
         if anchor is None or anchor.field not in moment.changed:
             return None
         deadline, notes = self._deadline(moment)
-        return replace(self._replanned(clock, deadline, moment.at), notes=notes)
+        return _evolve(self._replanned(clock, deadline, moment.at), notes=notes)
 
     def _replanned(
         self, clock: ClockRecord, deadline: datetime | None, now: datetime
     ) -> ClockRecord:
         """The clock with a new deadline: its breach and warnings planned again (warnings
         sent for the old deadline may be sent again before the new one), its tiers kept."""
-        moved = replace(clock, deadline=deadline, breached_at=None, warnings_sent=())
+        moved = _evolve(clock, deadline=deadline, breached_at=None, warnings_sent=())
         kept = tuple(item for item in clock.plan if item["kind"] == "tier")
         fresh = tuple(
             item for item in self._plan(moved, clock.paused_at or now) if item["kind"] != "tier"
         )
-        return replace(moved, plan=fresh + kept)
+        return _evolve(moved, plan=fresh + kept)
 
     def _recurring(
         self,
@@ -219,10 +273,10 @@ class LimitPlanner:
         clock: ClockRecord | None,
         moment: Moment,
         active: bool,
+        applicable: Container[str] | None,
     ) -> ClockChange | None:
-        states = self.limit.while_in.states if self.limit.while_in is not None else ()
-        inside = moment.to_state in states
-        if inside and not active and not moment.final and self.applies(moment):
+        inside = self.triggered(moment)[0]
+        if inside and not active and not moment.final and self.applies(moment, applicable):
             fresh = ClockRecord(
                 case_id=case_id,
                 limit_id=self.limit.id,
@@ -230,7 +284,7 @@ class LimitPlanner:
                 started_at=moment.at,
                 deadline=None,
             )
-            fresh = replace(fresh, plan=(self._next_due(moment.at, 1),))
+            fresh = _evolve(fresh, plan=(self._next_due(moment.at, 1),))
             return ClockChange(case_id, self.limit.id, fresh, self.timers(fresh))
         if clock is not None and active and (not inside or moment.final):
             return self._stop(clock, moment.at)
@@ -263,12 +317,15 @@ class LimitPlanner:
         deadline = clock.deadline
         if deadline is not None:
             items.append({"kind": "breach", "index": 0, "due": deadline.isoformat()})
-            used = self.ran(clock, now)
-            left = self.measure.working_time_between(now, deadline)
+            # The time used and left (walks over the calendar's days) only when a percentage
+            # warning needs them.
+            spent: tuple[timedelta, timedelta] | None = None
             for index, warning in enumerate(self.limit.warnings):
                 if f"warning:{index}" in clock.warnings_sent:
                     continue
-                due = self._warning_due(now, deadline, used, left, warning)
+                if spent is None and isinstance(warning, Percent):
+                    spent = self.ran(clock, now), self.measure.working_time_between(now, deadline)
+                due = self._warning_due(now, deadline, spent, warning)
                 if due is not None and due > now:
                     items.append({"kind": "warning", "index": index, "due": due.isoformat()})
         for index, tier in enumerate(self.limit.tiers):
@@ -290,12 +347,14 @@ class LimitPlanner:
         self,
         now: datetime,
         deadline: datetime,
-        used: timedelta,
-        left: timedelta,
+        spent: tuple[timedelta, timedelta] | None,
         warning: Percent | Duration,
     ) -> datetime | None:
-        """When a warning is due, given the time the clock has ``used`` and has ``left``."""
+        """When a warning is due, given the time the clock has used and has left (``spent``,
+        given for a percentage)."""
         if isinstance(warning, Percent):
+            assert spent is not None
+            used, left = spent
             ahead = (used + left) * warning.value / 100 - used
             if ahead < timedelta(0):
                 return None
@@ -322,14 +381,14 @@ class LimitPlanner:
         done = [item for item in clock.plan if (item["kind"], item["index"]) == (kind, index)]
         plan = tuple(item for item in clock.plan if (item["kind"], item["index"]) != (kind, index))
         if kind == "breach":
-            return replace(clock, breached_at=now, plan=plan)
+            return _evolve(clock, breached_at=now, plan=plan)
         if kind == "warning":
-            return replace(
+            return _evolve(
                 clock, warnings_sent=(*clock.warnings_sent, f"warning:{index}"), plan=plan
             )
         if kind == "tier":
-            return replace(clock, tier=max(clock.tier, index + 1), plan=plan)
-        return replace(clock, plan=(*plan, self._following(done, index + 1, now)))
+            return _evolve(clock, tier=max(clock.tier, index + 1), plan=plan)
+        return _evolve(clock, plan=(*plan, self._following(done, index + 1, now)))
 
     def _following(
         self, done: Sequence[Mapping[str, Any]], index: int, now: datetime
@@ -350,7 +409,13 @@ class LimitPlanner:
     ) -> ClockRecord:
         """The clock with its deadline moved by an approved extension."""
         moved = self._replanned(clock, new_deadline, now)
-        return replace(moved, extensions=(*clock.extensions, record))
+        return _evolve(moved, extensions=(*clock.extensions, record))
+
+
+def _evolve(clock: ClockRecord, **changes: Any) -> ClockRecord:
+    """``dataclasses.replace`` for a clock at about half its cost (events stop and pause
+    clocks all the time); every field of ClockRecord is an ``__init__`` argument."""
+    return ClockRecord(**{**clock.__dict__, **changes})
 
 
 def _due(item: Mapping[str, Any]) -> datetime:
@@ -366,6 +431,26 @@ def _counts_working_time(limit: TimeLimitDef) -> bool:
     return limit.every_duration is not None and limit.every_duration.working
 
 
+class Applicable:
+    """The guarded time limits that apply at one moment, matched by durable-rules once, when
+    a limit first asks.
+
+    Most events start no guarded clock (they stop, pause or leave clocks alone), and matching
+    (building the fact, a durable-rules session) would cost them more than all their other
+    SLA work.
+    """
+
+    def __init__(self, matcher: RuleMatcher, data: Mapping[str, Any]) -> None:
+        self._matcher = matcher
+        self._data = data
+        self._ids: frozenset[str] | None = None
+
+    def __contains__(self, limit_id: object) -> bool:
+        if self._ids is None:
+            self._ids = self._matcher.matching(self._data)
+        return limit_id in self._ids
+
+
 class SlaPlanner:
     """The time limits of one process, each on its calendar."""
 
@@ -375,6 +460,10 @@ class SlaPlanner:
         #: The limits' conditions compiled into one durable-rules ruleset, matched statelessly
         #: (one fact per event, its session deleted after: see engine.matching).
         self.matcher = RuleMatcher(guarded) if guarded else None
+        #: Per kind of moment, kept as moments come: the limits it may start, and those whose
+        #: running clock it leaves alone (see LimitPlanner.triggered and .leaves_running). A
+        #: clock that is idle, or running and left alone, is not even asked.
+        self._asked: dict[MomentKind, tuple[frozenset[str], frozenset[str]]] = {}
 
     def close(self) -> None:
         """Free the durable-rules ruleset."""
@@ -389,14 +478,35 @@ class SlaPlanner:
     ) -> list[ClockChange]:
         """Every clock change ``moment`` makes, in time-limit order.
 
-        The conditions of all the process's limits are matched once per event, through
-        durable-rules; each limit then only looks its id up.
+        Only the limits this moment may start, and those whose clock it may change, are
+        asked. The conditions of all the process's limits are matched at most once per event,
+        through durable-rules, when the first limit needs its own; each then looks its id up.
         """
-        if self.matcher is not None and moment.applicable is None:
-            moment = replace(moment, applicable=self.matcher.matching(moment.data))
+        applicable = Applicable(self.matcher, moment.data) if self.matcher is not None else None
+        starting, left_alone = self._asked_at(moment)
         changes = []
         for limit_id, planner in self.limits.items():
-            change = planner.react(case_id, clocks.get(limit_id), moment)
+            clock = clocks.get(limit_id)
+            if clock is None or clock.status == STOPPED:
+                if limit_id not in starting:
+                    continue
+            elif clock.status == RUNNING and limit_id in left_alone and not moment.final:
+                continue
+            change = planner.react(case_id, clock, moment, applicable)
             if change is not None:
                 changes.append(change)
         return changes
+
+    def _asked_at(self, moment: Moment) -> tuple[frozenset[str], frozenset[str]]:
+        """The limits ``moment`` may start (their conditions still to be checked), and those
+        whose running clock it leaves alone unless the case ends."""
+        kind = moment.kind
+        found = self._asked.get(kind)
+        if found is None:
+            planners = self.limits.items()
+            found = (
+                frozenset(lid for lid, planner in planners if planner.triggered(moment)[0]),
+                frozenset(lid for lid, planner in planners if planner.leaves_running(moment)),
+            )
+            self._asked[kind] = found
+        return found

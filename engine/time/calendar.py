@@ -84,18 +84,27 @@ _DAYS_KEPT = 10_000
 class Deadline:
     """When a duration from a start runs out, and what it counted to get there.
 
-    ``counted`` are the working periods counted, clipped to the start and the deadline (for a
-    wall-clock duration, the one stretch from start to deadline); ``warnings`` say which
-    dates were counted without statutory holiday data."""
+    ``spans`` are the working periods counted, in UTC, clipped to the start and the deadline
+    (for a wall-clock duration, the one stretch from start to deadline); ``warnings`` say
+    which dates were counted without statutory holiday data."""
 
     at: datetime
-    counted: tuple[Interval, ...] = ()
+    spans: tuple[Interval, ...] = ()
     warnings: tuple[str, ...] = ()
+
+    @property
+    def counted(self) -> tuple[Interval, ...]:
+        """``spans`` in the timezone of ``at`` (the calendar's).
+
+        Converted only when asked: the SLA clocks plan every deadline and need only ``at``,
+        and converting a few days' periods cost as much as finding them."""
+        zone = self.at.tzinfo
+        return tuple((start.astimezone(zone), end.astimezone(zone)) for start, end in self.spans)
 
     @property
     def working_time(self) -> timedelta:
         """The total length of ``counted``."""
-        return _total(self.counted)
+        return _total(self.spans)
 
 
 @dataclass(frozen=True)
@@ -241,7 +250,7 @@ class WorkingCalendar:
         :meth:`working_periods_between` when the coverage warnings are wanted too."""
         if self.continuous:  # every moment is working time: no need to walk the days
             return max(_utc(end, "end") - _utc(start, "start"), timedelta(0))
-        return self.working_periods_between(start, end).total
+        return _total(self._collect(_utc(start, "start"), _utc(end, "end"), set()))
 
     # -- deadlines ----------------------------------------------------------------------------
 
@@ -253,13 +262,13 @@ class WorkingCalendar:
             return Deadline(begin.astimezone(self.tz))
         if duration.unit == "seconds":
             at = _shift(begin, duration.as_timedelta())
-            return Deadline(at.astimezone(self.tz), self._local([(begin, at)]))
+            return Deadline(at.astimezone(self.tz), ((begin, at),))
         if duration.unit == "workhours":
             at, counted = self._count_forward(begin, timedelta(hours=duration.amount), uncovered)
         else:
             at = self._workdays_forward(begin, duration.amount, uncovered)
             counted = self._collect(begin, at, uncovered)
-        return Deadline(at.astimezone(self.tz), self._local(counted), self._warnings(uncovered))
+        return Deadline(at.astimezone(self.tz), tuple(counted), self._warnings(uncovered))
 
     def add_working_time(self, start: datetime, working: timedelta) -> Deadline:
         """When ``working`` time on this calendar has passed after ``start``.
@@ -272,10 +281,10 @@ class WorkingCalendar:
             return Deadline(begin.astimezone(self.tz))
         if self.continuous:
             at = _shift(begin, working)
-            return Deadline(at.astimezone(self.tz), self._local([(begin, at)]))
+            return Deadline(at.astimezone(self.tz), ((begin, at),))
         uncovered: set[int] = set()
         at, counted = self._count_forward(begin, working, uncovered)
-        return Deadline(at.astimezone(self.tz), self._local(counted), self._warnings(uncovered))
+        return Deadline(at.astimezone(self.tz), tuple(counted), self._warnings(uncovered))
 
     def subtract(self, end: datetime, duration: Duration) -> Deadline:
         """The moment ``duration`` before ``end``: addition mirrored (see the module docstring)."""
@@ -285,13 +294,13 @@ class WorkingCalendar:
             return Deadline(finish.astimezone(self.tz))
         if duration.unit == "seconds":
             at = _shift(finish, -duration.as_timedelta())
-            return Deadline(at.astimezone(self.tz), self._local([(at, finish)]))
+            return Deadline(at.astimezone(self.tz), ((at, finish),))
         if duration.unit == "workhours":
             at, counted = self._count_backward(finish, timedelta(hours=duration.amount), uncovered)
         else:
             at = self._workdays_backward(finish, duration.amount, uncovered)
             counted = self._collect(at, finish, uncovered)
-        return Deadline(at.astimezone(self.tz), self._local(counted), self._warnings(uncovered))
+        return Deadline(at.astimezone(self.tz), tuple(counted), self._warnings(uncovered))
 
     def anchored(self, anchor_value: date | datetime, anchored: Anchored) -> Deadline:
         """The moment of ``8h before meeting_at`` given the field's value.
@@ -491,6 +500,8 @@ def _aware(value: datetime, what: str) -> datetime:
 
 
 def _utc(value: datetime, what: str) -> datetime:
+    if value.tzinfo is UTC:  # the engine's own moments: already what astimezone would give
+        return value
     return _aware(value, what).astimezone(UTC)
 
 
