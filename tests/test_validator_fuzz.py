@@ -59,6 +59,12 @@ def _references(data: dict[str, Any]) -> tuple[set[str], set[str], set[str]]:
         for item in (data.get(key) or {}).values()
     ]
     referred = {item.get("process") for item in items if isinstance(item, dict)}
+    # A schedule's 'while' names the process whose cases it counts.
+    referred |= {
+        item["while"].get("process")
+        for item in items
+        if isinstance(item, dict) and isinstance(item.get("while"), dict)
+    }
     # Linked cases: a process's 'open' actions name the processes they open.
     stack: list[Any] = [data]
     while stack:
