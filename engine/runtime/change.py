@@ -167,11 +167,13 @@ def check_event(
     ]
     if problems:
         raise FieldError(case_id, state, event, problems)
-    merged = {**data, **values, **dict(event_def.assigns)}
     if event_def.guard is not None:
+        # The guard judges the case as it is plus what the actor submits, never the event's
+        # own `set:` values: `if: questions_open == true` with `set: {questions_open: false}`
+        # asks about the case before the event, as a reader of the YAML expects.
         linked = children is not None and uses_linked_cases(event_def.guard)
         context = EvalContext(
-            data=compiled.form.typed(merged),
+            data=compiled.form.typed({**data, **values}),
             actor_id=actor.id,
             actor_role=role,
             actor_roles=actor.roles,
@@ -181,6 +183,8 @@ def check_event(
         )
         if not evaluate(event_def.guard, context):
             raise GuardRefused(case_id, state, event, f"condition not met: {event_def.condition}")
+    # A field the event assigns itself counts as given.
+    merged = {**data, **values, **dict(event_def.assigns)}
     missing = compiled.form.missing(merged, list(event_def.requires))
     if missing and check_required:
         raise FieldError(

@@ -77,6 +77,8 @@ def test_public_report_week_without_questions_files_itself(open_case: Any) -> No
 def test_public_report_questions_answered_before_it_is_filed(open_case: Any) -> None:
     walk = open_case("public_report", {"quarter": "2026-Q1"}, "manager")
     walk.step("publish", "manager", REPORT, to="questions")
+    # Nothing to answer yet. (The guard reads the case before the event's own `set:`.)
+    walk.refused("answer_question", "manager", GuardRefused, {"answer": "无质询"})
     walk.step(
         "raise_question",
         "owner",
