@@ -1,0 +1,29 @@
+"""A process's ``version`` is a content hash that stored cases refer to: its value must
+never change for the same definition, however (or wherever) it is computed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine.loading import load_library
+from engine.model import ProcessDef
+from engine.yamlsource import load_document
+
+PROCESSES = Path(__file__).resolve().parent.parent / "processes"
+
+#: The versions of shipped processes when this test was written.
+PINNED = {
+    "complaint.yaml": "7e8d60e80cb7a2a9",
+    "public_report.yaml": "710364f33c7cbe01",
+}
+
+
+@pytest.mark.parametrize("name", sorted(PINNED))
+def test_version_of_a_shipped_process_is_pinned(name: str) -> None:
+    document, diagnostics = load_document(PROCESSES / name)
+    assert document is not None and not diagnostics
+    assert ProcessDef.model_validate(document.data).version == PINNED[name]
+    (loaded,) = load_library([PROCESSES / name]).library.processes
+    assert loaded.definition.version == PINNED[name]
