@@ -8,26 +8,27 @@ the others and never produces a cascade of follow-on errors.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import marshal
 import multiprocessing
 import os
 import sys
 import threading
-from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from pydantic import ValidationError
 
 from engine.diagnostics import Diagnostic, Severity, Span
 from engine.model import CalendarDef, EstateDef, ProcessDef, QuotaDef, ScheduleDef, TimeLimitDef
 from engine.model.common import keyed
+from engine.model.process import VERSION, process_version
 from engine.schemas import SCHEMA_CODE, FileKind, detect_kind, validate_structure
 from engine.yamlsource import JsonPath, SourceDocument, SourceMap, load_document
 
@@ -202,6 +203,9 @@ class PreparedFile:
     kind: FileKind | None
     diagnostics: list[Diagnostic]
     structural: list[Diagnostic] = field(default_factory=list)
+    #: A sound process file's ``version`` (:func:`~engine.model.process.process_version`),
+    #: hashed here so that a worker does it.
+    version: str | None = None
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickled with the document's data marshalled: the loader makes it of plain
@@ -215,7 +219,7 @@ class PreparedFile:
         )
         return (
             _unpickle_prepared,
-            (self.display, packed, self.kind, self.diagnostics, self.structural),
+            (self.display, packed, self.kind, self.diagnostics, self.structural, self.version),
         )
 
 
@@ -225,13 +229,14 @@ def _unpickle_prepared(
     kind: FileKind | None,
     diagnostics: list[Diagnostic],
     structural: list[Diagnostic],
+    version: str | None,
 ) -> PreparedFile:
     """A :class:`PreparedFile` pickled by its ``__reduce__``."""
     document = None
     if packed is not None:
         file, data, source_map = packed
         document = SourceDocument(file, marshal.loads(data), source_map)
-    return PreparedFile(display, document, kind, diagnostics, structural)
+    return PreparedFile(display, document, kind, diagnostics, structural, version)
 
 
 def prepare_file(path: Path) -> PreparedFile:
@@ -244,7 +249,11 @@ def prepare_file(path: Path) -> PreparedFile:
     if kind is None:
         assert problem is not None
         return PreparedFile(display, None, None, [*diagnostics, problem])
-    return PreparedFile(display, document, kind, diagnostics, validate_structure(document, kind))
+    structural = validate_structure(document, kind)
+    version = (
+        process_version(document.data) if kind is FileKind.PROCESS and not structural else None
+    )
+    return PreparedFile(display, document, kind, diagnostics, structural, version)
 
 
 def add_prepared(prepared: PreparedFile, library: Library) -> list[Diagnostic]:
@@ -253,7 +262,7 @@ def add_prepared(prepared: PreparedFile, library: Library) -> list[Diagnostic]:
     if prepared.document is None or prepared.kind is None:
         return prepared.diagnostics
     return prepared.diagnostics + _add_checked(
-        prepared.document, prepared.kind, prepared.structural, library
+        prepared.document, prepared.kind, prepared.structural, library, prepared.version
     )
 
 
@@ -273,46 +282,82 @@ CHUNK_FILES = 16
 def _load_parts(files: Sequence[Path]) -> list[LoadResult]:
     """``files`` loaded in parts, in order: on several cores when there are many.
 
-    With :data:`PARALLEL_MIN_FILES` files or more and more than one core, worker processes
-    prepare parts from the front of the list (:class:`PreparedFile` needs nothing else) and
-    this process builds the definitions of each part as it comes back; while none has come
-    back, it prepares a part from the back of the list itself. A part is handed to a worker
-    only when one is about to be free, so the two ends meet wherever the cores' speeds (and
-    the other work on the machine) put them. Whoever prepared a file, its definitions and
-    diagnostics are the same. Where workers cannot be used (see :func:`_workers`), or if
-    one dies, the files are prepared here.
+    With :data:`PARALLEL_MIN_FILES` files or more and more than one core, forked worker
+    processes prepare parts from the front of the list (:class:`PreparedFile` needs nothing
+    else) and send each back as soon as it is done; this process builds the definitions of
+    each part that has come back and, while none has, prepares a part from the back of the
+    list itself. Each side claims its next part from two indexes in shared memory, so the
+    two ends meet wherever the cores' speeds (and the other work on the machine) put them,
+    and no thread of this process has to take the interpreter's lock to hand out work.
+    Whoever prepared a file, its definitions and diagnostics are the same. Where workers
+    cannot be used (see :func:`_workers`), or if one dies, the files are prepared here.
     """
     workers = _workers() if len(files) >= PARALLEL_MIN_FILES else 0
-    pool = _pool(workers) if workers else None
-    if pool is None:
+    if not workers:
         return [_load_prepared(map(prepare_file, files))]
     chunks = [files[start : start + CHUNK_FILES] for start in range(0, len(files), CHUNK_FILES)]
+    #: [front, back]: chunks[front:back] are not claimed yet.
+    bounds = multiprocessing.get_context("fork").Array("l", [0, len(chunks)])
+    started = [_fork(_prepare_front, chunks, bounds) for _ in range(workers)]
+    children = [child for child in started if child is not None]
     parts: dict[int, LoadResult] = {}
-    handed: deque[tuple[int, Future[list[PreparedFile]]]] = deque()
-    front, back = 0, len(chunks)  # chunks[front:back] are neither handed out nor done
-    usable = True
+    receiving = [receiver for _, receiver in children]
     try:
-        while handed or front < back:
-            while usable and front < back and len(handed) < 2 * workers:
+        while receiving:
+            ready = _ready(receiving, 0)
+            if not ready:
+                index = _claim(bounds, front=False)
+                if index is None:  # nothing left to prepare: wait for the workers' parts
+                    ready = _ready(receiving, None)
+                else:
+                    parts[index] = _load_prepared(_prepare_chunk(chunks[index]))
+            for receiver in ready:
                 try:
-                    handed.append((front, pool.submit(_prepare_chunk, chunks[front])))
-                except (BrokenProcessPool, OSError):  # a worker died, or fork failed
-                    usable = False
-                    break
-                front += 1
-            if handed and (handed[0][1].done() or front == back):
-                index, future = handed.popleft()
-                try:
-                    prepared = future.result()
-                except BrokenProcessPool:  # a worker died (killed, out of memory)
-                    prepared, usable = _prepare_chunk(chunks[index]), False
-                parts[index] = _load_prepared(prepared)
-            else:
-                back -= 1
-                parts[back] = _load_prepared(_prepare_chunk(chunks[back]))
-        return [parts[index] for index in range(len(chunks))]
+                    index, prepared = receiver.recv()
+                except EOFError:  # the worker is done, or died
+                    receiving.remove(receiver)
+                else:
+                    parts[index] = _load_prepared(prepared)
     finally:
-        pool.shutdown(cancel_futures=True)
+        for process, receiver in children:
+            receiver.close()
+            process.join()
+    # The parts a dead worker claimed but never sent, and all of them if none started.
+    return [
+        parts[index] if index in parts else _load_prepared(_prepare_chunk(chunk))
+        for index, chunk in enumerate(chunks)
+    ]
+
+
+def _ready(receivers: list[Connection], timeout: float | None) -> list[Connection]:
+    """Those of ``receivers`` with something to receive (or closed), waiting at most
+    ``timeout`` seconds (``None``: until one has)."""
+    return cast(list[Connection], wait(receivers, timeout))
+
+
+def _claim(bounds: Any, *, front: bool) -> int | None:
+    """Claim the next unclaimed chunk from the front or the back, if any is left."""
+    with bounds.get_lock():
+        first, end = bounds[0], bounds[1]
+        if first >= end:
+            return None
+        if front:
+            bounds[0] = first + 1
+            return int(first)
+        bounds[1] = end - 1
+        return int(end - 1)
+
+
+def _prepare_front(chunks: Sequence[Sequence[Path]], bounds: Any, sender: Connection) -> None:
+    """A worker's task: prepare chunks from the front and send each back with its index.
+
+    A chunk that raises is not sent: the worker stops, and the validating process prepares
+    the chunk again itself and gets the exception (see :func:`_load_parts`).
+    """
+    with contextlib.suppress(Exception):
+        while (index := _claim(bounds, front=True)) is not None:
+            sender.send((index, _prepare_chunk(chunks[index])))
+    sender.close()
 
 
 def _load_prepared(prepared: Iterable[PreparedFile]) -> LoadResult:
@@ -347,12 +392,60 @@ def _workers() -> int:
     return max(len(os.sched_getaffinity(0)) - 1, 0)
 
 
-def _pool(workers: int) -> ProcessPoolExecutor | None:
-    """A pool of ``workers`` forked processes, or ``None`` where one cannot be made."""
+def forked(work: Callable[[], T]) -> Callable[[], T]:
+    """Start ``work`` in a forked process; return what waits for its result.
+
+    For work on a large library already in memory (the checks, see
+    :func:`engine.checks.run_checks`): a forked child has it without copying, and sends
+    back only the (pickled) result. Where workers cannot be used (see :func:`_workers`),
+    or if the child fails or dies, ``work`` runs in this process when its result is asked
+    for, so the result (or the exception) is the same either way.
+    """
+    child = _fork(_send_result, work) if _workers() else None
+    if child is None:
+        return work
+    process, receiver = child
+
+    def result() -> T:
+        try:
+            ok, value = receiver.recv()
+        except EOFError:  # the child died before sending anything
+            ok, value = False, None
+        finally:
+            receiver.close()
+            process.join()
+        return value if ok else work()
+
+    return result
+
+
+def _send_result(work: Callable[[], T], sender: Connection) -> None:
+    """A forked child's task: send ``(True, work())``, or ``(False, None)`` if it raised, so
+    that the parent runs it again and gets the exception itself."""
     try:
-        return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
-    except (OSError, NotImplementedError):  # no working semaphores here
+        outcome: tuple[bool, T | None] = (True, work())
+    except Exception:
+        outcome = (False, None)
+    sender.send(outcome)
+    sender.close()
+
+
+def _fork(target: Callable[..., None], *args: Any) -> tuple[BaseProcess, Connection] | None:
+    """Run ``target(*args, sender)`` in a forked child; return it and the end of the pipe
+    it sends on, or ``None`` if it could not be started.
+
+    Forked, the child starts in milliseconds with everything this process holds, and the
+    arguments are not pickled. ``_workers`` says where forking is safe.
+    """
+    context = multiprocessing.get_context("fork")
+    try:
+        receiver, sender = context.Pipe(duplex=False)
+        process = context.Process(target=target, args=(*args, sender), daemon=True)
+        process.start()
+    except OSError:  # fork failed: no memory, too many processes
         return None
+    sender.close()
+    return process, receiver
 
 
 def classify(document: SourceDocument) -> tuple[FileKind | None, Diagnostic | None]:
@@ -377,22 +470,31 @@ def add_document(document: SourceDocument, kind: FileKind, library: Library) -> 
 
 
 def _add_checked(
-    document: SourceDocument, kind: FileKind, structural: list[Diagnostic], library: Library
+    document: SourceDocument,
+    kind: FileKind,
+    structural: list[Diagnostic],
+    library: Library,
+    version: str | None = None,
 ) -> list[Diagnostic]:
-    """Add a document whose structure was checked (``structural``: the problems found)."""
+    """Add a document whose structure was checked (``structural``: the problems found);
+    ``version`` is a process's, if already computed."""
     if structural:
         if kind is FileKind.PROCESS and isinstance(document.data.get("process"), str):
             library.broken_processes.add(document.data["process"])
         return structural
-    return _build(document, kind, library)
+    return _build(document, kind, library, version)
 
 
-def _build(document: SourceDocument, kind: FileKind, library: Library) -> list[Diagnostic]:
+def _build(
+    document: SourceDocument, kind: FileKind, library: Library, version: str | None
+) -> list[Diagnostic]:
     """Build definitions from a structurally valid document."""
     data, source_map = document.data, document.source_map
     try:
         if kind is FileKind.PROCESS:
-            library.processes.append(Located(ProcessDef.model_validate(data), source_map, (), data))
+            context = None if version is None else {VERSION: version}
+            process = ProcessDef.model_validate(data, context=context)
+            library.processes.append(Located(process, source_map, (), data))
         elif kind is FileKind.ESTATE:
             library.estates.append(Located(EstateDef.model_validate(data), source_map, (), data))
         else:

@@ -259,6 +259,25 @@ class _Compiler:
         )
         key_check = self.compile(schema["propertyNames"]) if "propertyNames" in schema else None
 
+        def named(value: Any) -> bool:
+            """``check`` for an object with neither ``patternProperties`` nor
+            ``propertyNames``, the usual kind, whose members need one lookup each."""
+            if not isinstance(value, dict):
+                return not must
+            if not low <= len(value) <= high:
+                return False
+            for name in required:
+                if name not in value:
+                    return False
+            for key, item in value.items():
+                sub = properties.get(key)
+                if sub is None:
+                    if additional is not None and not additional(item):
+                        return False
+                elif not sub(item):
+                    return False
+            return True
+
         def check(value: Any) -> bool:
             if not isinstance(value, dict):
                 return not must
@@ -283,7 +302,7 @@ class _Compiler:
                     return False
             return True
 
-        return check
+        return check if patterns or key_check is not None else named
 
     def _array(self, schema: Mapping[str, Any], must: bool) -> Check:
         if isinstance(schema.get("items"), list):

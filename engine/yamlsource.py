@@ -70,7 +70,7 @@ for _tag, _pattern, _first in (
     _CoreSchemaLoader.add_implicit_resolver(_tag, re.compile(_pattern), list(_first))
 
 _FastLoader: type[yaml.CSafeLoader] | None = None
-_ScalarNode, _SequenceNode = yaml.ScalarNode, yaml.SequenceNode
+_ScalarNode, _SequenceNode, _MappingNode = yaml.ScalarNode, yaml.SequenceNode, yaml.MappingNode
 if getattr(yaml, "__with_libyaml__", False):
     #: The core-schema resolvers by the first character of a plain scalar ("" for empty).
     _RESOLVERS: dict[str, tuple[tuple[str, re.Pattern[str]], ...]] = {
@@ -279,6 +279,11 @@ class _Converter:
 
     def _count(self, node: yaml.Node, depth: int) -> None:
         self.nodes += 1
+        if self.nodes > MAX_NODES or depth > MAX_DEPTH:
+            self._refuse(node, depth)
+
+    def _refuse(self, node: yaml.Node, depth: int) -> None:
+        """Refuse a node beyond the limits (the node count already includes it)."""
         if self.nodes > MAX_NODES:
             raise _Refused(
                 "PF005",
@@ -286,26 +291,34 @@ class _Converter:
                 "(an alias bomb, or far too large for a process file)",
                 node.start_mark,
             )
-        if depth > MAX_DEPTH:
-            raise _Refused("PF005", f"nesting deeper than {MAX_DEPTH} levels", node.start_mark)
+        raise _Refused("PF005", f"nesting deeper than {MAX_DEPTH} levels", node.start_mark)
 
     def data(self, node: yaml.Node, depth: int) -> Any:
-        """The plain value of ``node``; the fast path, visiting every node of every file."""
-        self._count(node, depth)
-        if isinstance(node, yaml.ScalarNode):
-            return _scalar(node)
-        if isinstance(node, yaml.SequenceNode):
+        """The plain value of ``node``; the fast path, visiting every node of every file, so
+        the usual cases (text, a plain key) are tested first and inline."""
+        self.nodes += 1
+        if self.nodes > MAX_NODES or depth > MAX_DEPTH:
+            self._refuse(node, depth)
+        if isinstance(node, _ScalarNode):
+            return node.value if node.tag == _STR else _scalar(node)
+        if isinstance(node, _SequenceNode):
             _check_tag(node, _SEQ)
-            return [self.data(item, depth + 1) for item in node.value]
-        if isinstance(node, yaml.MappingNode):
+            deeper, data = depth + 1, self.data
+            return [data(item, deeper) for item in node.value]
+        if isinstance(node, _MappingNode):
             _check_tag(node, _MAP)
             result: dict[str, Any] = {}
+            deeper, data = depth + 1, self.data
             for key_node, value_node in node.value:
-                key = _key(key_node)
+                key = (
+                    key_node.value
+                    if type(key_node) is _ScalarNode and key_node.tag == _STR
+                    else _key(key_node)
+                )
                 if key in result:
                     self._duplicate(node, key_node)
                     continue
-                result[key] = self.data(value_node, depth + 1)
+                result[key] = data(value_node, deeper)
             return result
         raise _Refused("PF010", "unsupported YAML node", node.start_mark)  # pragma: no cover
 

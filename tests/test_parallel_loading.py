@@ -3,7 +3,9 @@
 ``engine.loading`` prepares the files of a large set (read, parse, schema check) in worker
 processes. These tests validate a generated set with mistakes of every kind both ways and
 compare the reports, make a worker die half-way, and check where workers are not used: small
-sets, other threads running. The last test runs the ``propflow`` console script itself.
+sets, other threads running. The checks of a large library are run on two cores too (see
+``engine.checks.run_checks``), and are compared the same way. The last test runs the
+``propflow`` console script itself.
 """
 
 from __future__ import annotations
@@ -14,14 +16,17 @@ import shutil
 import subprocess
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
 from benchmarks.bench_validate import generate
-from engine import loading
-from engine.loading import PreparedFile
+from engine import checks, loading
+from engine.diagnostics import Diagnostic
+from engine.loading import Library, PreparedFile
+from engine.model import ProcessDef
 from engine.validation import ValidationReport, validate_paths
 from tests.conftest import run_cli
 
@@ -30,6 +35,7 @@ MARKS: Path | None = None
 #: The test's own process: a worker is any other.
 PARENT = os.getpid()
 _PREPARE_CHUNK = loading._prepare_chunk
+_RUN_CHECKS = checks._run
 #: What the broken set gives: from reading (binary, empty, a list, not PropFlow), parsing
 #: (syntax, a tab, a duplicate key), the schema, and the checks that look across files.
 EXPECTED_CODES = "PF002 PF003 PF004 PF006 PF007 PF008 PF050 PF111 PF112 PF201 PF202 PF301"
@@ -47,6 +53,20 @@ def _dying_prepare(files: Sequence[Path]) -> list[PreparedFile]:
     if os.getpid() != PARENT:
         os._exit(1)
     return _PREPARE_CHUNK(files)
+
+
+def _marking_checks(modules: Iterable[ModuleType], library: Library) -> list[list[Diagnostic]]:
+    """``engine.checks._run``, noting which process ran it."""
+    assert MARKS is not None
+    (MARKS / f"checks-{os.getpid()}").touch()
+    return _RUN_CHECKS(modules, library)
+
+
+def _dying_checks(modules: Iterable[ModuleType], library: Library) -> list[list[Diagnostic]]:
+    """``engine.checks._run``, except that a forked process dies instead of running it."""
+    if os.getpid() != PARENT:
+        os._exit(1)
+    return _RUN_CHECKS(modules, library)
 
 
 def _replace(path: Path, old: str, new: str) -> None:
@@ -114,11 +134,15 @@ def test_workers_report_exactly_what_serial_loading_does(
     _two_cores(monkeypatch)
     monkeypatch.setattr(sys.modules[__name__], "MARKS", tmp_path)
     monkeypatch.setattr(loading, "_prepare_chunk", _marking_prepare)
+    monkeypatch.setattr(checks, "_run", _marking_checks)
     monkeypatch.setattr(loading, "CHUNK_FILES", 4)  # many parts: the worker gets some
     parallel = _validate(broken_set)
     _same(parallel, serial)
-    workers = {int(mark.name) for mark in tmp_path.iterdir()} - {os.getpid()}
+    marks = {mark.name for mark in tmp_path.iterdir()}
+    workers = {int(mark) for mark in marks if mark.isdigit()} - {os.getpid()}
     assert workers, "no part of the set was prepared by a worker"
+    forked = {mark for mark in marks if mark.startswith("checks-")} - {f"checks-{os.getpid()}"}
+    assert forked, "no check was run in a forked process"
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers are forked on Linux")
@@ -131,14 +155,32 @@ def test_the_parts_of_a_dead_worker_are_prepared_here(
     _same(_validate(broken_set), serial)
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers are forked on Linux")
+def test_the_checks_of_a_dead_process_are_run_here(
+    broken_set: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    serial = _serial(broken_set, monkeypatch)
+    _two_cores(monkeypatch)
+    monkeypatch.setattr(checks, "_run", _dying_checks)
+    _same(_validate(broken_set), serial)
+
+
+def test_the_version_hashed_by_the_loader_is_the_models(broken_set: Path) -> None:
+    """A worker hashes a process file's ``version`` where it parses it; the value is the one
+    ``ProcessDef`` computes from the same data (stored cases refer to it)."""
+    prepared = loading.prepare_file(broken_set / "processes" / "procedure_0002.yaml")
+    assert prepared.document is not None and prepared.version is not None
+    assert prepared.version == ProcessDef.model_validate(prepared.document.data).version
+
+
 def test_small_sets_and_threaded_processes_load_here(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def no_pool(*args: object, **kwargs: object) -> None:
-        raise AssertionError("a worker pool was started")
+    def no_fork(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a worker was started")
 
     _two_cores(monkeypatch)
-    monkeypatch.setattr(loading, "ProcessPoolExecutor", no_pool)
+    monkeypatch.setattr(loading, "_fork", no_fork)
     generate(tmp_path, (loading.PARALLEL_MIN_FILES - 1) // 2)  # one file short of workers
     assert _validate(tmp_path).diagnostics == []
 
