@@ -239,34 +239,38 @@ class Engine:
         With an ``idempotency_key`` a retried request returns the first result and writes
         nothing. With ``expected_version`` the event is refused (:class:`ConflictError`) if
         the case moved on since the caller read it.
+
+        The case and its clocks are read in the transaction that writes the event: one
+        connection and one commit per event, and on SQLite (which then holds the write lock
+        from the read on) nobody can change the case in between. The version check stays:
+        PostgreSQL reads without locking. An event whose actions open or signal other cases
+        is written with them by :func:`commit_linked`, in a transaction of its own after
+        this one ends, the version check of each case deciding there.
         """
-        record = self._record(case_id)
-        # The engine's own events (timers, 'fire' actions) never come through here, so no
-        # caller may act as the system, not even with SYSTEM_ACTOR itself.
-        if SYSTEM_ROLE in actor.roles:
-            raise RoleRefused(
-                case_id, record.state, event, "the 'system' role is reserved for the engine itself"
-            )
-        _check_key(idempotency_key)
-        if idempotency_key is not None:
-            earlier = self.store.find_entry(case_id, idempotency_key)
-            if earlier is not None:
-                return self._result_of(record, earlier, event)
-        if expected_version is not None and expected_version != record.version:
-            raise ConflictError(
-                case_id,
-                record.state,
-                event,
-                f"the case is at version {record.version}, not {expected_version}; "
-                "someone changed it since you read it",
-            )
-        change = self._change(
-            self._compiled_for(record), record, self._clocks(record), self.clock.now()
-        )
-        change.fire(event, actor, payload or {})
-        change.keyed(idempotency_key)
+        earlier: LogEntry | None = None
         try:
-            self._commit(record, change)
+            with self.store.transaction() as tx:
+                record = self._record(case_id, tx)
+                # The engine's own events (timers, 'fire' actions) never come through here,
+                # so no caller may act as the system, not even with SYSTEM_ACTOR itself.
+                if SYSTEM_ROLE in actor.roles:
+                    raise RoleRefused(
+                        case_id,
+                        record.state,
+                        event,
+                        "the 'system' role is reserved for the engine itself",
+                    )
+                _check_key(idempotency_key)
+                if idempotency_key is not None:
+                    earlier = self.store.find_entry(case_id, idempotency_key, tx)
+                if earlier is None:
+                    change = self._fired(
+                        tx, record, event, actor, payload, idempotency_key, expected_version
+                    )
+            if earlier is not None:  # replayed outside the transaction: it reads the log
+                return self._result_of(record, earlier, event)
+            if change.pending:
+                commit_linked(self, change, record.version)
         except DuplicateRequest:
             assert idempotency_key is not None
             earlier = self.store.find_entry(case_id, idempotency_key)
@@ -284,6 +288,42 @@ class Engine:
                 "another event changed the case at the same moment; re-read it and retry",
             ) from None
         return Case.from_record(change.result())
+
+    def _fired(
+        self,
+        tx: Connection,
+        record: CaseRecord,
+        event: str,
+        actor: Actor,
+        payload: Mapping[str, Any] | None,
+        idempotency_key: str | None,
+        expected_version: int | None,
+    ) -> CaseChange:
+        """The case changed by the event, written in ``tx`` unless its actions reach other
+        cases (then :func:`commit_linked` writes it with them)."""
+        if expected_version is not None and expected_version != record.version:
+            raise ConflictError(
+                record.id,
+                record.state,
+                event,
+                f"the case is at version {record.version}, not {expected_version}; "
+                "someone changed it since you read it",
+            )
+        clocks = self._clocks(record, tx)
+        change = self._change(self._compiled_for(record, tx), record, clocks, self.clock.now(), tx)
+        change.fire(event, actor, payload or {})
+        change.keyed(idempotency_key)
+        if not change.pending:
+            self.store.write_event(
+                tx,
+                change.result(),
+                record.version,
+                change.entries,
+                change.outbox,
+                change.clock_changes,
+                clocks,
+            )
+        return change
 
     # Time limits ---------------------------------------------------------------------------
 
@@ -536,8 +576,8 @@ class Engine:
         change.children = children_view(self, record.id, tx)
         return change
 
-    def _clocks(self, record: CaseRecord) -> dict[str, Any]:
-        return {clock.limit_id: clock for clock in self.store.clocks(record.id)}
+    def _clocks(self, record: CaseRecord, tx: Connection | None = None) -> dict[str, ClockRecord]:
+        return {clock.limit_id: clock for clock in self.store.clocks(record.id, tx)}
 
     def _commit(
         self,
@@ -640,9 +680,10 @@ class Engine:
 
     # Internals -----------------------------------------------------------------------------
 
-    def _record(self, case_id: str) -> CaseRecord:
-        """A case of this engine's estate: another estate's cases run on its own rules."""
-        record = self.store.get_case(case_id)
+    def _record(self, case_id: str, tx: Connection | None = None) -> CaseRecord:
+        """A case of this engine's estate: another estate's cases run on its own rules (read
+        in ``tx`` if given)."""
+        record = self.store.get_case(case_id, tx)
         if record is None:
             raise UnknownCase(case_id)
         if record.estate != self.estate:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, Select, String, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from engine.store.records import (
@@ -39,14 +39,12 @@ from engine.store.schema import (
     definitions,
     quota_periods,
     schedules,
-    sla_clocks,
 )
 from engine.store.store import (
     Store,
-    VersionConflict,
     _case_record,
     _case_values,
-    _clock_record,
+    _update_case,
     write_refused,
 )
 
@@ -123,17 +121,8 @@ def _write(
     if new:
         tx.execute(insert(cases), [_case_values(case) for case in new])
     for write in writes:
-        if write.expected_version is None:
-            continue
-        values = _case_values(write.case)
-        del values["id"]
-        result = tx.execute(
-            update(cases)
-            .where(cases.c.id == write.case.id, cases.c.version == write.expected_version)
-            .values(**values)
-        )
-        if result.rowcount != 1:
-            raise VersionConflict(write.case.id)
+        if write.expected_version is not None:
+            _update_case(tx, write.case, write.expected_version)
     for write in writes:
         store._append(tx, write.entries, write.items)
         store._apply_clocks(tx, write.clocks, write.case.updated_at)
@@ -226,34 +215,24 @@ def commit_outbox(
 # Reading --------------------------------------------------------------------------------------
 
 
-def _rows(store: Store, tx: Connection | None, query: Any) -> Sequence[Any]:
-    if tx is not None:
-        return tx.execute(query).all()
-    with store.engine.connect() as connection:
-        return connection.execute(query).all()
-
-
 def get_case(store: Store, case_id: str, tx: Connection | None = None) -> CaseRecord | None:
     """A case by id, or ``None`` (read in ``tx`` if given)."""
-    found = _rows(store, tx, select(cases).where(cases.c.id == case_id))
-    return _case_record(found[0]._mapping) if found else None
+    return store.get_case(case_id, tx)
 
 
 def case_clocks(store: Store, case_id: str, tx: Connection | None = None) -> dict[str, ClockRecord]:
     """A case's SLA clocks by time limit (read in ``tx`` if given)."""
-    found = _rows(store, tx, select(sla_clocks).where(sla_clocks.c.case_id == case_id))
-    return {row.limit_id: _clock_record(row._mapping) for row in found}
+    return {clock.limit_id: clock for clock in store.clocks(case_id, tx)}
 
 
 def links_of(store: Store, case_id: str, tx: Connection | None = None) -> list[LinkRecord]:
     """Every link with this case at either end, oldest first."""
     link = case_links.c
-    found = _rows(
-        store,
-        tx,
+    found = store._rows(
         select(case_links)
         .where(or_(link.parent_id == case_id, link.child_id == case_id))
         .order_by(link.created_at, link.seq),
+        tx,
     )
     return [LinkRecord(row.parent_id, row.child_id, row.kind, row.created_at) for row in found]
 
@@ -263,7 +242,14 @@ def linked_cases(
 ) -> list[CaseRecord]:
     """The case's ``parent`` (a list of at most one), ``children`` or ``related`` cases,
     oldest link first."""
+    query = _LINKED.get(to, _LINKED["related"])
+    return [_case_record(row._mapping) for row in store._rows(query, tx, {"b_case": case_id})]
+
+
+def _linked_query(to: str) -> Select[Any]:
+    """The cases linked to case ``b_case`` as ``to`` says (see :func:`linked_cases`)."""
     link = case_links.c
+    case_id = bindparam("b_case", type_=String)
     other: Any
     if to == "children":
         condition = (link.parent_id == case_id) & (link.kind == "child")
@@ -278,13 +264,16 @@ def linked_cases(
         other = func.coalesce(
             func.nullif(link.parent_id, case_id), func.nullif(link.child_id, case_id)
         )
-    query = (
+    return (
         select(cases)
         .join(case_links, cases.c.id == other)
         .where(condition)
         .order_by(link.created_at, link.seq)
     )
-    return [_case_record(row._mapping) for row in _rows(store, tx, query)]
+
+
+#: The queries of :func:`linked_cases`, built once.
+_LINKED = {to: _linked_query(to) for to in ("children", "parent", "related")}
 
 
 # Schedules ------------------------------------------------------------------------------------
@@ -292,7 +281,7 @@ def linked_cases(
 
 def schedule_rows(store: Store, estate: str) -> dict[str, ScheduleRow]:
     """Every schedule row of an estate, by schedule id."""
-    found = _rows(store, None, select(schedules).where(schedules.c.estate == estate))
+    found = store._rows(select(schedules).where(schedules.c.estate == estate))
     return {row.id: _schedule_row(row) for row in found}
 
 
@@ -323,7 +312,7 @@ def due_schedules(store: Store, estate: str, now: datetime, limit: int) -> list[
         .order_by(row.next_due, row.id)
         .limit(limit)
     )
-    return [_schedule_row(found) for found in _rows(store, None, query)]
+    return [_schedule_row(found) for found in store._rows(query)]
 
 
 def plan_schedule(
@@ -384,7 +373,7 @@ def _schedule_row(row: Any) -> ScheduleRow:
 
 def quota_rows(store: Store, estate: str) -> dict[str, QuotaRow]:
     """Every quota row of an estate, by quota id."""
-    found = _rows(store, None, select(quota_periods).where(quota_periods.c.estate == estate))
+    found = store._rows(select(quota_periods).where(quota_periods.c.estate == estate))
     return {row.id: _quota_row(row) for row in found}
 
 
@@ -439,7 +428,7 @@ def count_events(
         query = query.where(log.event.in_(list(events)))
     if process is not None:
         query = query.where(cases.c.process == process)
-    return {str(actor): int(count) for actor, count in _rows(store, None, query)}
+    return {str(actor): int(count) for actor, count in store._rows(query)}
 
 
 def _quota_row(row: Any) -> QuotaRow:

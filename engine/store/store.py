@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Engine,
+    Executable,
     bindparam,
     create_engine,
     delete,
@@ -308,6 +309,31 @@ class Store:
         except IntegrityError as exc:
             raise write_refused(exc, case.id) from exc
 
+    def write_event(
+        self,
+        tx: Connection,
+        case: CaseRecord,
+        expected_version: int,
+        entries: Sequence[LogEntry],
+        items: Sequence[OutboxItem],
+        clocks: Sequence[ClockChange],
+        stored: Mapping[str, ClockRecord],
+    ) -> None:
+        """Write an event into ``tx``, the event's own :meth:`transaction`, in which the
+        caller read the case and its clocks (``stored``, by time limit).
+
+        No savepoint: a refusal aborts the whole transaction, which holds nothing else.
+        Knowing the clocks as read saves statements (see :meth:`_apply_clocks`). They are
+        still what the database holds once the version check passes, even on PostgreSQL
+        where another writer may commit between the read and the write: every write of a
+        clock updates its case's row with a version check, the case's row first. Raises as
+        :meth:`commit_event` does.
+        """
+        try:
+            self._write_event(tx, case, expected_version, entries, items, clocks, None, stored)
+        except IntegrityError as exc:
+            raise write_refused(exc, case.id) from exc
+
     def _write_event(
         self,
         tx: Connection,
@@ -317,19 +343,13 @@ class Store:
         items: Sequence[OutboxItem],
         clocks: Sequence[ClockChange],
         fired_timer: int | None,
+        stored: Mapping[str, ClockRecord] | None = None,
     ) -> None:
         if fired_timer is not None:
             self._claim(tx, case.id, expected_version, fired_timer, case.updated_at)
-        # Only the columns an event can change: setting the others (even to the same value)
-        # would rewrite their index entries too (estate, process, opened_at) on every event.
-        values = {key: value for key, value in _case_values(case).items() if key in _MUTABLE}
-        result = tx.execute(
-            _UPDATE_CASE, {"b_id": case.id, "b_expected": expected_version, **values}
-        )
-        if result.rowcount != 1:
-            raise VersionConflict(case.id)
+        _update_case(tx, case, expected_version)
         self._append(tx, entries, items)
-        self._apply_clocks(tx, clocks, case.updated_at)
+        self._apply_clocks(tx, clocks, case.updated_at, stored)
 
     def _append(
         self, tx: Connection, entries: Sequence[LogEntry], items: Sequence[OutboxItem]
@@ -367,30 +387,63 @@ class Store:
         if tx.execute(_MARK_FIRED, {"b_id": timer_id, "fired_at": at}).rowcount != 1:
             raise TimerTaken(timer_id)
 
-    def _apply_clocks(self, tx: Connection, changes: Sequence[ClockChange], at: datetime) -> None:
+    def _apply_clocks(
+        self,
+        tx: Connection,
+        changes: Sequence[ClockChange],
+        at: datetime,
+        stored: Mapping[str, ClockRecord] | None = None,
+    ) -> None:
+        """Write clock changes: each clock's row, and its timers in place of its pending ones.
+
+        Several changes of one clock (an event, and the events its actions fire) come to
+        their last row and their last timers, which replace the pending ones: the earlier
+        ones would be written only to be overwritten or deleted in the same transaction.
+        With ``stored`` (the case's clocks as the database holds them, by time limit) a row
+        identical to the stored one is not written, a clock the case did not have is
+        inserted without trying an update first, and it has no pending timers to delete
+        (timers are only written with their clock's row). New rows and timers of all the
+        clocks go in one statement each.
+        """
+        final: dict[tuple[str, str], tuple[ClockRecord | None, tuple[TimerRecord, ...] | None]]
+        final = {}
         for change in changes:
-            keys = {"b_case": change.case_id, "b_limit": change.limit_id}
-            if change.clock is not None:
-                values = _clock_values(change.clock)
-                if tx.execute(_UPDATE_CLOCK, {**keys, **values}).rowcount != 1:
-                    tx.execute(_INSERT_CLOCK, values)
-            if change.timers is not None:
-                tx.execute(_DELETE_PENDING_TIMERS, keys)
-                if change.timers:
-                    tx.execute(
-                        _INSERT_TIMER,
-                        [
-                            {
-                                "case_id": timer.case_id,
-                                "kind": timer.kind,
-                                "name": timer.name,
-                                "due_at": timer.due_at,
-                                "payload": timer.payload,
-                                "created_at": at,
-                            }
-                            for timer in change.timers
-                        ],
-                    )
+            clock, timers = final.get((change.case_id, change.limit_id), (None, None))
+            final[change.case_id, change.limit_id] = (
+                clock if change.clock is None else change.clock,
+                timers if change.timers is None else change.timers,
+            )
+        new_clocks: list[dict[str, Any]] = []
+        new_timers: list[TimerRecord] = []
+        for (case_id, limit_id), (clock, timers) in final.items():
+            keys = {"b_case": case_id, "b_limit": limit_id}
+            before = None if stored is None else stored.get(limit_id)
+            new = stored is not None and before is None
+            if clock is not None and clock != before:
+                values = _clock_values(clock)
+                if new or tx.execute(_UPDATE_CLOCK, {**keys, **values}).rowcount != 1:
+                    new_clocks.append(values)
+            if timers is not None:
+                if not new:
+                    tx.execute(_DELETE_PENDING_TIMERS, keys)
+                new_timers.extend(timers)
+        if new_clocks:
+            tx.execute(_INSERT_CLOCK, new_clocks)
+        if new_timers:
+            tx.execute(
+                _INSERT_TIMER,
+                [
+                    {
+                        "case_id": timer.case_id,
+                        "kind": timer.kind,
+                        "name": timer.name,
+                        "due_at": timer.due_at,
+                        "payload": timer.payload,
+                        "created_at": at,
+                    }
+                    for timer in new_timers
+                ],
+            )
 
     def cases_by_id(self, case_ids: Collection[str], tx: Connection) -> dict[str, CaseRecord]:
         """The cases with these ids, read in ``tx`` (one query for a batch of timers)."""
@@ -411,14 +464,9 @@ class Store:
             found.setdefault(row.case_id, {})[row.limit_id] = _clock_record(row._mapping)
         return found
 
-    def clocks(self, case_id: str) -> list[ClockRecord]:
-        """A case's SLA clocks, in time-limit id order."""
-        with self.engine.connect() as connection:
-            rows = connection.execute(
-                select(sla_clocks)
-                .where(sla_clocks.c.case_id == case_id)
-                .order_by(sla_clocks.c.limit_id)
-            ).all()
+    def clocks(self, case_id: str, tx: Connection | None = None) -> list[ClockRecord]:
+        """A case's SLA clocks, in time-limit id order (read in ``tx`` if given)."""
+        rows = self._rows(_CLOCKS_OF_CASE, tx, {"b_case": case_id})
         return [_clock_record(row._mapping) for row in rows]
 
     def pending_timers(self, case_id: str) -> list[TimerRecord]:
@@ -447,21 +495,18 @@ class Store:
             rows = connection.execute(query, keys).all()
         return [_timer_record(row._mapping) for row in rows]
 
-    def get_case(self, case_id: str) -> CaseRecord | None:
-        """A case by id, or ``None``."""
-        with self.engine.connect() as connection:
-            row = connection.execute(select(cases).where(cases.c.id == case_id)).first()
-        return None if row is None else _case_record(row._mapping)
+    def get_case(self, case_id: str, tx: Connection | None = None) -> CaseRecord | None:
+        """A case by id, or ``None`` (read in ``tx`` if given)."""
+        rows = self._rows(_CASE, tx, {"b_id": case_id})
+        return _case_record(rows[0]._mapping) if rows else None
 
-    def find_entry(self, case_id: str, idempotency_key: str) -> LogEntry | None:
-        """The log entry a request with this idempotency key produced, if any."""
-        with self.engine.connect() as connection:
-            row = connection.execute(
-                select(case_log).where(
-                    case_log.c.case_id == case_id, case_log.c.idempotency_key == idempotency_key
-                )
-            ).first()
-        return None if row is None else _log_entry(row._mapping)
+    def find_entry(
+        self, case_id: str, idempotency_key: str, tx: Connection | None = None
+    ) -> LogEntry | None:
+        """The log entry a request with this idempotency key produced, if any (read in
+        ``tx`` if given)."""
+        rows = self._rows(_ENTRY_BY_KEY, tx, {"b_case": case_id, "b_key": idempotency_key})
+        return _log_entry(rows[0]._mapping) if rows else None
 
     def history(self, case_id: str, up_to_version: int | None = None) -> list[LogEntry]:
         """A case's log entries in order (up to a version, for replaying an earlier result)."""
@@ -506,6 +551,18 @@ class Store:
             rows = connection.execute(statement.order_by(outbox.c.id)).all()
         return [_outbox_item(row._mapping) for row in rows]
 
+    def _rows(
+        self,
+        query: Executable,
+        tx: Connection | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> Sequence[Any]:
+        """The rows of a query, read in ``tx`` if given, else on a connection of its own."""
+        if tx is not None:
+            return tx.execute(query, params).all()
+        with self.engine.connect() as connection:
+            return connection.execute(query, params).all()
+
 
 # Statements of the hot paths (an event, a timer firing), built once. Parameter names start
 # with ``b_`` where a column of the same name is also set.
@@ -528,6 +585,15 @@ _CLAIM_LOCKED = (
     .with_for_update(skip_locked=True)
 )
 _MARK_FIRED = update(timers).where(timers.c.id == bindparam("b_id"), timers.c.fired_at.is_(None))
+_CASE = select(cases).where(cases.c.id == bindparam("b_id"))
+_CLOCKS_OF_CASE = (
+    select(sla_clocks)
+    .where(sla_clocks.c.case_id == bindparam("b_case"))
+    .order_by(sla_clocks.c.limit_id)
+)
+_ENTRY_BY_KEY = select(case_log).where(
+    case_log.c.case_id == bindparam("b_case"), case_log.c.idempotency_key == bindparam("b_key")
+)
 _DUE = (
     select(timers)
     .where(timers.c.fired_at.is_(None), timers.c.due_at <= bindparam("b_now", type_=UTCDateTime))
@@ -547,6 +613,19 @@ _DELETE_PENDING_TIMERS = delete(timers).where(
     timers.c.name == bindparam("b_limit"),
     timers.c.fired_at.is_(None),
 )
+
+
+def _update_case(tx: Connection, case: CaseRecord, expected_version: int) -> None:
+    """Write a case's new row if it is still at ``expected_version``, else
+    :class:`VersionConflict`.
+
+    Only the columns an event can change: setting the others (even to the same value) would
+    rewrite their index entries too (estate, process, opened_at) on every event.
+    """
+    values = {key: value for key, value in _case_values(case).items() if key in _MUTABLE}
+    result = tx.execute(_UPDATE_CASE, {"b_id": case.id, "b_expected": expected_version, **values})
+    if result.rowcount != 1:
+        raise VersionConflict(case.id)
 
 
 def _case_values(case: CaseRecord) -> dict[str, Any]:

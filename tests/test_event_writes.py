@@ -1,0 +1,127 @@
+"""How an event reaches the store: one transaction, and no statement that changes nothing.
+
+``Engine.fire`` reads the case and its clocks in the transaction that writes the event (one
+connection, one BEGIN, one COMMIT), and the store folds several changes of one clock into
+the last of each and writes only what differs from the clocks as read. Each test runs on
+SQLite and on a real PostgreSQL server (``store_url``): the same code path serves both.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from engine.runtime import Actor, Engine, ManualClock
+from engine.store import CaseRecord, ClockChange, ClockRecord, TimerRecord
+
+START = datetime(2026, 2, 9, 1, 0, tzinfo=UTC)
+RECEPTIONIST = Actor("li", {"receptionist"})
+SUPERVISOR = Actor("wang", {"supervisor"})
+IN_UNIT = {"scope": "in_unit", "unit": "3-1201", "owner_name": "陈先生"}
+FORM = {"phone": "13800138000", "content": "漏水", "location": "厨房", "category": "leak"}
+
+
+@pytest.fixture
+def engine(store_url: str) -> Iterator[Engine]:
+    made = Engine(store=store_url, clock=ManualClock(START))
+    yield made
+    made.close()
+
+
+class Statements:
+    """The statements the store's connections run, by their first words."""
+
+    def __init__(self, made: Engine) -> None:
+        self.seen: Counter[str] = Counter()
+        self.transactions = 0
+        event.listen(made.store.engine, "before_cursor_execute", self._statement)
+        event.listen(made.store.engine, "begin", self._begin)
+
+    def _statement(self, *args: Any) -> None:
+        words = str(args[2]).split()
+        if words[0] in ("INSERT", "DELETE"):  # INSERT INTO table, DELETE FROM table
+            del words[1]
+        self.seen[" ".join(words[:2])] += 1
+
+    def _begin(self, *_args: Any) -> None:
+        self.transactions += 1
+
+
+def test_an_event_without_links_is_one_transaction(engine: Engine) -> None:
+    case = engine.open_case("repair", IN_UNIT, RECEPTIONIST)
+    statements = Statements(engine)
+    engine.fire(case.id, "record", RECEPTIONIST, FORM)
+    assert statements.transactions == 1
+    assert statements.seen["UPDATE cases"] == 1
+    assert statements.seen["INSERT case_log"] == 1
+    if engine.store.dialect == "sqlite":  # the write lock is taken before the case is read
+        assert statements.seen["BEGIN IMMEDIATE"] == 1
+        assert statements.seen["BEGIN"] == 0
+
+
+def test_a_new_clock_is_inserted_without_an_update_or_a_timers_delete(engine: Engine) -> None:
+    case = engine.open_case("repair", IN_UNIT, RECEPTIONIST)
+    before = {clock.limit_id for clock in engine.store.clocks(case.id)}
+    statements = Statements(engine)
+    engine.fire(case.id, "record", RECEPTIONIST, FORM)
+    after = engine.store.clocks(case.id)
+    started = [clock for clock in after if clock.limit_id not in before]
+    assert started, "the walk's second event starts some clock"
+    changed = statements.seen["UPDATE sla_clocks"]
+    # One multi-row insert for the new clocks; updates only for clocks the case had.
+    assert statements.seen["INSERT sla_clocks"] == 1
+    assert changed <= len(before)
+    assert statements.seen["DELETE timers"] <= len(before)
+
+
+def test_several_changes_of_one_clock_come_to_the_last_row_and_timers(engine: Engine) -> None:
+    case = engine.open_case("repair", IN_UNIT, RECEPTIONIST)
+    record = engine.store.get_case(case.id)
+    assert record is not None
+    first = ClockRecord(case.id, "probe", "running", START, START + timedelta(hours=4))
+    last = replace(first, deadline=START + timedelta(hours=8), notes=("moved",))
+
+    def timer(hours: int) -> TimerRecord:
+        return TimerRecord(case.id, "breach", "probe", START + timedelta(hours=hours))
+
+    changes = [
+        ClockChange(case.id, "probe", first, (timer(4),)),
+        ClockChange(case.id, "probe", None, (timer(5), timer(6))),
+        ClockChange(case.id, "probe", last, None),
+    ]
+    moved = replace(record, version=record.version + 1, updated_at=START)
+    engine.store.commit_event(moved, record.version, (), (), changes)
+    stored = {clock.limit_id: clock for clock in engine.store.clocks(case.id)}
+    assert stored["probe"] == last
+    pending = [(t.name, t.due_at) for t in engine.store.pending_timers(case.id)]
+    assert [due for name, due in pending if name == "probe"] == [
+        START + timedelta(hours=5),
+        START + timedelta(hours=6),
+    ]
+    # An empty set of timers from a later event deletes the pending ones.
+    again = replace(moved, version=moved.version + 1)
+    stop = [ClockChange(case.id, "probe", None, ())]
+    engine.store.commit_event(again, moved.version, (), (), stop)
+    assert [t for t in engine.store.pending_timers(case.id) if t.name == "probe"] == []
+
+
+def test_a_clock_as_stored_is_not_written_again(engine: Engine) -> None:
+    case = engine.open_case("repair", IN_UNIT, RECEPTIONIST)
+    engine.fire(case.id, "record", RECEPTIONIST, FORM)
+    record = engine.store.get_case(case.id)
+    assert record is not None
+    clocks = {clock.limit_id: clock for clock in engine.store.clocks(case.id)}
+    statements = Statements(engine)
+    same = [ClockChange(case.id, limit, clock, None) for limit, clock in clocks.items()]
+    moved: CaseRecord = replace(record, version=record.version + 1)
+    with engine.store.transaction() as tx:
+        engine.store.write_event(tx, moved, record.version, (), (), same, clocks)
+    assert statements.seen["UPDATE sla_clocks"] == 0
+    assert statements.seen["INSERT sla_clocks"] == 0
+    assert engine.store.clocks(case.id) == list(clocks.values())
