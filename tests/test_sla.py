@@ -735,9 +735,9 @@ def test_later_tiers_escalate_again_and_move_the_extension_authority(make_job: M
     with pytest.raises(ExtensionRefused, match="only head may approve"):
         job.engine.extend(case, "job-general", MANAGER, reason="parts on order", by="3d")
     status = job.engine.extend(case, "job-general", HEAD, reason="parts on order", by="5d")
-    assert status.deadline == at(3, 10, 9)
+    assert status.deadline == at(3, 11, 9)  # from now: the deadline has passed
     # Extensions do not move the tiers: they are measured from the start.
-    assert job.tick(at(3, 10, 9)) == 1  # the extended deadline breaches too
+    assert job.tick(at(3, 11, 9)) == 1  # the extended deadline breaches too
     assert job.tick(at(3, 16, 8, 59)) == 0
     assert job.tick(at(3, 16, 9)) == 1
     assert job.engine.get_case(case).assignee == "manager"
@@ -746,10 +746,10 @@ def test_later_tiers_escalate_again_and_move_the_extension_authority(make_job: M
     with pytest.raises(ExtensionRefused, match="only manager may approve"):
         job.engine.extend(case, "job-general", HEAD, reason="still waiting", by="1w")
     status = job.engine.extend(case, "job-general", MANAGER, reason="contractor booked", by="1w")
-    assert status.deadline == at(3, 17, 9)
+    assert status.deadline == at(3, 23, 9)
     assert [e["approved_by"] for e in status.extensions] == ["sun.fuzeren", "zhou.zhuren"]
     # A later tier that names no authority leaves it with the manager.
-    assert job.tick(at(3, 30, 9)) == 2  # the breach of the 17th (in the past) and the tier
+    assert job.tick(at(3, 30, 9)) == 2  # the breach of the 23rd (in the past) and the tier
     assert job.status(case).tier == 2
     with pytest.raises(ExtensionRefused, match="only manager may approve"):
         job.engine.extend(case, "job-general", HEAD, reason="again", by="1w")
@@ -779,7 +779,8 @@ def test_the_shipped_general_repair_limit_escalates_at_3_days_and_again_at_2_wee
     status = engine.extend(
         case, "repair-general", Actor("zhou", {"manager"}), reason="contractor", by="1w"
     )
-    assert status.deadline == at(3, 16, 9, 1)  # 3d + 4d + 1w from the start
+    # The head's 4 days ran out on 9 March: the manager's week counts from the signature.
+    assert status.deadline == at(3, 23, 9, 1)
     assert [e["role"] for e in status.extensions] == ["head", "manager"]
 
 
@@ -890,6 +891,28 @@ def test_an_extension_needs_the_role_a_reason_and_the_owners_consent(make_job: M
         consents=["owner_consent", "extra"],
     )
     assert (status.deadline, status.breached, len(status.extensions)) == (at(3, 4, 18), False, 2)
+
+
+def test_an_extension_signed_after_the_breach_counts_from_now(make_job: MakeJob) -> None:
+    job = make_job(URGENT)
+    case = job.open()
+    job.fire(case, "begin", at(3, 2, 9))  # due 3 March 09:00
+    assert job.tick(at(3, 3, 12)) == 2  # its warning, and the breach three hours ago
+    status = job.engine.extend(
+        case, "job-urgent", HEAD, reason="parts came late", by="4h", consents=["owner_consent"]
+    )
+    # Four hours from now (from the deadline, 13:00, would leave one).
+    assert status.deadline == at(3, 3, 16)
+    entry = job.engine.history(case)[-1]
+    assert entry.payload["counted_from"] == at(3, 3, 12).isoformat()
+    assert entry.payload["old_deadline"] == at(3, 3, 9).isoformat()
+    # Before the deadline, 'by' still counts from the deadline.
+    job.clock.set(at(3, 3, 14))
+    status = job.engine.extend(
+        case, "job-urgent", HEAD, reason="owner out", by="2h", consents=["owner_consent"]
+    )
+    assert status.deadline == at(3, 3, 18)
+    assert job.engine.history(case)[-1].payload["counted_from"] == at(3, 3, 16).isoformat()
 
 
 def test_an_extension_while_paused_moves_the_deadline_that_resumes(make_job: MakeJob) -> None:

@@ -390,7 +390,12 @@ def events(
 @click.argument("limit_id")
 @store_options
 @actor_options
-@click.option("--by", "by", help="Move the deadline later by this duration (e.g. 12h, 2 workdays).")
+@click.option(
+    "--by",
+    "by",
+    help="Move the deadline later by this duration (e.g. 12h, 2 workdays), counted from the "
+    "deadline, or from now if it has passed.",
+)
 @click.option(
     "--until",
     "until",

@@ -460,6 +460,9 @@ class Engine:
     ) -> ClockStatus:
         """Move a running clock's deadline: ``by`` a duration (on its calendar) or ``until``.
 
+        ``by`` counts from the current deadline, or from now when a running clock's deadline
+        has already passed (an extension signed after the breach).
+
         Only the roles the rule names may approve (after a tier, the tier's ``extend_by``);
         a reason is required, and so is every consent the rule ``needs`` (the owner's, for
         the 24-hour repair limit). The extension is written to the audit log.
@@ -499,9 +502,14 @@ class Engine:
             raise refuse(f"missing consent: {', '.join(missing)}")
         if (by is None) == (until is None):
             raise refuse("give either 'by' (a duration) or 'until' (a moment)")
+        now = self.clock.now()
+        # 'by' counts from the deadline, or from now once a running clock's has passed: the
+        # head who signs "3 more working days" for an overdue repair means from today, and
+        # an extension that is overdue the moment it is given would be no extension.
+        base = now if clock.status == RUNNING and clock.deadline < now else clock.deadline
         if by is not None:
             try:
-                new_deadline = planner.calendar.add(clock.deadline, parse_duration(by)).at
+                new_deadline = planner.calendar.add(base, parse_duration(by)).at
             except DurationError as error:
                 raise refuse(f"bad duration '{by}': {error.message}") from None
         else:
@@ -511,10 +519,10 @@ class Engine:
             new_deadline = until
         if new_deadline <= clock.deadline:
             raise refuse("the new deadline must be later than the current one")
-        now = self.clock.now()
         details = {
             "limit": limit_id,
             "by": by,
+            "counted_from": base.astimezone(planner.calendar.tz).isoformat() if by else None,
             "until": until.isoformat() if until else None,
             "reason": reason,
             "consents": sorted(given),
