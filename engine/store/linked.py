@@ -42,9 +42,9 @@ from engine.store.schema import (
 )
 from engine.store.store import (
     Store,
-    _case_record,
-    _case_values,
     _update_case,
+    record_of,
+    row_values,
     write_refused,
 )
 
@@ -119,7 +119,7 @@ def _write(
         _claim_schedule(tx, claim, at)
     new = [write.case for write in writes if write.expected_version is None]
     if new:
-        tx.execute(insert(cases), [_case_values(case) for case in new])
+        tx.execute(insert(cases), [row_values(case, cases) for case in new])
     for write in writes:
         if write.expected_version is not None:
             _update_case(tx, write.case, write.expected_version)
@@ -243,7 +243,8 @@ def linked_cases(
     """The case's ``parent`` (a list of at most one), ``children`` or ``related`` cases,
     oldest link first."""
     query = _LINKED.get(to, _LINKED["related"])
-    return [_case_record(row._mapping) for row in store._rows(query, tx, {"b_case": case_id})]
+    rows = store._rows(query, tx, {"b_case": case_id})
+    return [record_of(CaseRecord, row._mapping) for row in rows]
 
 
 def _linked_query(to: str) -> Select[Any]:
@@ -300,7 +301,7 @@ def open_cases(store: Store, estate: str, process: str) -> Generator[CaseRecord,
     )
     with store.engine.connect() as connection:
         for row in connection.execute(query):
-            yield _case_record(row._mapping)
+            yield record_of(CaseRecord, row._mapping)
 
 
 def due_schedules(store: Store, estate: str, now: datetime, limit: int) -> list[ScheduleRow]:

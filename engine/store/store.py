@@ -13,13 +13,15 @@ import sqlite3
 import time
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import fields
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     Connection,
     Engine,
     Executable,
+    Table,
     bindparam,
     create_engine,
     delete,
@@ -53,6 +55,8 @@ from engine.store.schema import (
     sla_clocks,
     timers,
 )
+
+_Record = TypeVar("_Record")
 
 
 class StoreError(Exception):
@@ -266,7 +270,7 @@ class Store:
     ) -> None:
         """Insert a new case with its opening log entries, outbox rows and clocks, atomically."""
         with self.transaction() as tx:
-            tx.execute(insert(cases).values(**_case_values(case)))
+            tx.execute(insert(cases).values(**row_values(case, cases)))
             self._append(tx, entries, items)
             self._apply_clocks(tx, clocks, case.opened_at)
 
@@ -358,13 +362,19 @@ class Store:
         last_seq: int | None = None
         seqs: dict[int | None, int | None] = {}
         for entry in entries:
-            result = tx.execute(_INSERT_LOG, _entry_values(entry))
+            result = tx.execute(_INSERT_LOG, row_values(entry, case_log, ("seq",)))
             last_seq = result.inserted_primary_key[0] if result.inserted_primary_key else None
             seqs[entry.version] = last_seq
         if items:
             tx.execute(
                 _INSERT_OUTBOX,
-                [_outbox_values(item, seqs.get(item.log_version, last_seq)) for item in items],
+                [
+                    {
+                        **row_values(item, outbox, _OUTBOX_SET_BY_DB),
+                        "log_seq": seqs.get(item.log_version, last_seq),
+                    }
+                    for item in items
+                ],
             )
 
     def _claim(
@@ -448,7 +458,7 @@ class Store:
     def cases_by_id(self, case_ids: Collection[str], tx: Connection) -> dict[str, CaseRecord]:
         """The cases with these ids, read in ``tx`` (one query for a batch of timers)."""
         rows = tx.execute(select(cases).where(cases.c.id.in_(list(case_ids)))).all()
-        return {row.id: _case_record(row._mapping) for row in rows}
+        return {row.id: record_of(CaseRecord, row._mapping) for row in rows}
 
     def clocks_by_case(
         self, case_ids: Collection[str], tx: Connection
@@ -477,7 +487,7 @@ class Store:
                 .where(timers.c.case_id == case_id, timers.c.fired_at.is_(None))
                 .order_by(timers.c.due_at, timers.c.id)
             ).all()
-        return [_timer_record(row._mapping) for row in rows]
+        return [record_of(TimerRecord, row._mapping) for row in rows]
 
     def due_timers(self, now: datetime, limit: int, estate: str | None = None) -> list[TimerRecord]:
         """Timers due by ``now`` that have not fired, soonest first (of one estate's cases).
@@ -493,12 +503,12 @@ class Store:
             query, keys = _DUE_OF_ESTATE, {**keys, "b_estate": estate}
         with self.engine.connect() as connection:
             rows = connection.execute(query, keys).all()
-        return [_timer_record(row._mapping) for row in rows]
+        return [record_of(TimerRecord, row._mapping) for row in rows]
 
     def get_case(self, case_id: str, tx: Connection | None = None) -> CaseRecord | None:
         """A case by id, or ``None`` (read in ``tx`` if given)."""
         rows = self._rows(_CASE, tx, {"b_id": case_id})
-        return _case_record(rows[0]._mapping) if rows else None
+        return record_of(CaseRecord, rows[0]._mapping) if rows else None
 
     def find_entry(
         self, case_id: str, idempotency_key: str, tx: Connection | None = None
@@ -506,7 +516,7 @@ class Store:
         """The log entry a request with this idempotency key produced, if any (read in
         ``tx`` if given)."""
         rows = self._rows(_ENTRY_BY_KEY, tx, {"b_case": case_id, "b_key": idempotency_key})
-        return _log_entry(rows[0]._mapping) if rows else None
+        return record_of(LogEntry, rows[0]._mapping) if rows else None
 
     def history(self, case_id: str, up_to_version: int | None = None) -> list[LogEntry]:
         """A case's log entries in order (up to a version, for replaying an earlier result)."""
@@ -515,7 +525,7 @@ class Store:
             query = query.where(case_log.c.version <= up_to_version)
         with self.engine.connect() as connection:
             rows = connection.execute(query.order_by(case_log.c.version)).all()
-        return [_log_entry(row._mapping) for row in rows]
+        return [record_of(LogEntry, row._mapping) for row in rows]
 
     def query_cases(self, query: CaseQuery) -> list[CaseRecord]:
         """Cases matching every given filter, newest first."""
@@ -536,7 +546,7 @@ class Store:
         statement = statement.order_by(cases.c.opened_at.desc(), cases.c.id).limit(query.limit)
         with self.engine.connect() as connection:
             rows = connection.execute(statement).all()
-        return [_case_record(row._mapping) for row in rows]
+        return [record_of(CaseRecord, row._mapping) for row in rows]
 
     def outbox_items(
         self, case_id: str | None = None, pending_only: bool = False
@@ -549,7 +559,7 @@ class Store:
             statement = statement.where(outbox.c.delivered_at.is_(None))
         with self.engine.connect() as connection:
             rows = connection.execute(statement.order_by(outbox.c.id)).all()
-        return [_outbox_item(row._mapping) for row in rows]
+        return [record_of(OutboxItem, row._mapping) for row in rows]
 
     def _rows(
         self,
@@ -571,6 +581,8 @@ _INSERT_OUTBOX = insert(outbox)
 _INSERT_CLOCK = insert(sla_clocks)
 _INSERT_TIMER = insert(timers)
 _MUTABLE = frozenset(("state", "data", "assignee", "version", "updated_at", "closed_at"))
+#: Outbox columns a new row leaves to the database (its key) or to delivery.
+_OUTBOX_SET_BY_DB = ("id", "delivered_at", "log_seq")
 _UPDATE_CASE = update(cases).where(
     cases.c.id == bindparam("b_id"), cases.c.version == bindparam("b_expected")
 )
@@ -622,105 +634,10 @@ def _update_case(tx: Connection, case: CaseRecord, expected_version: int) -> Non
     Only the columns an event can change: setting the others (even to the same value) would
     rewrite their index entries too (estate, process, opened_at) on every event.
     """
-    values = {key: value for key, value in _case_values(case).items() if key in _MUTABLE}
+    values = {key: value for key, value in row_values(case, cases).items() if key in _MUTABLE}
     result = tx.execute(_UPDATE_CASE, {"b_id": case.id, "b_expected": expected_version, **values})
     if result.rowcount != 1:
         raise VersionConflict(case.id)
-
-
-def _case_values(case: CaseRecord) -> dict[str, Any]:
-    return {
-        "id": case.id,
-        "estate": case.estate,
-        "process": case.process,
-        "definition_version": case.definition_version,
-        "state": case.state,
-        "data": case.data,
-        "assignee": case.assignee,
-        "version": case.version,
-        "opened_at": case.opened_at,
-        "updated_at": case.updated_at,
-        "closed_at": case.closed_at,
-    }
-
-
-def _case_record(row: Any) -> CaseRecord:
-    return CaseRecord(
-        id=row["id"],
-        estate=row["estate"],
-        process=row["process"],
-        definition_version=row["definition_version"],
-        state=row["state"],
-        data=dict(row["data"]),
-        assignee=row["assignee"],
-        version=row["version"],
-        opened_at=row["opened_at"],
-        updated_at=row["updated_at"],
-        closed_at=row["closed_at"],
-    )
-
-
-def _entry_values(entry: LogEntry) -> dict[str, Any]:
-    return {
-        "case_id": entry.case_id,
-        "version": entry.version,
-        "event": entry.event,
-        "actor_id": entry.actor_id,
-        "role": entry.role,
-        "at": entry.at,
-        "from_state": entry.from_state,
-        "to_state": entry.to_state,
-        "payload": entry.payload,
-        "changes": entry.changes,
-        "assignee": entry.assignee,
-        "actions": entry.actions,
-        "idempotency_key": entry.idempotency_key,
-    }
-
-
-def _log_entry(row: Any) -> LogEntry:
-    return LogEntry(
-        seq=row["seq"],
-        case_id=row["case_id"],
-        version=row["version"],
-        event=row["event"],
-        actor_id=row["actor_id"],
-        role=row["role"],
-        at=row["at"],
-        from_state=row["from_state"],
-        to_state=row["to_state"],
-        payload=dict(row["payload"]),
-        changes=dict(row["changes"]),
-        assignee=row["assignee"],
-        actions=list(row["actions"]),
-        idempotency_key=row["idempotency_key"],
-    )
-
-
-def _outbox_values(item: OutboxItem, log_seq: int | None) -> dict[str, Any]:
-    return {
-        "case_id": item.case_id,
-        "log_seq": log_seq,
-        "kind": item.kind,
-        "role": item.role,
-        "message": item.message,
-        "payload": item.payload,
-        "created_at": item.created_at,
-    }
-
-
-def _outbox_item(row: Any) -> OutboxItem:
-    return OutboxItem(
-        id=row["id"],
-        case_id=row["case_id"],
-        log_seq=row["log_seq"],
-        kind=row["kind"],
-        role=row["role"],
-        message=row["message"],
-        payload=dict(row["payload"]),
-        created_at=row["created_at"],
-        delivered_at=row["delivered_at"],
-    )
 
 
 def _clock_values(clock: ClockRecord) -> dict[str, Any]:
@@ -764,13 +681,34 @@ def _clock_record(row: Any) -> ClockRecord:
     )
 
 
-def _timer_record(row: Any) -> TimerRecord:
-    return TimerRecord(
-        id=row["id"],
-        case_id=row["case_id"],
-        kind=row["kind"],
-        name=row["name"],
-        due_at=row["due_at"],
-        payload=dict(row["payload"]),
-        fired_at=row["fired_at"],
-    )
+def row_values(record: object, table: Table, without: Collection[str] = ()) -> dict[str, Any]:
+    """A record's values by column of its table, for an insert or update.
+
+    The record classes (:mod:`engine.store.records`) name their fields after the columns,
+    so one mapping serves every table; fields that are not columns are left out.
+    """
+    return {
+        name: getattr(record, name) for name in _names(type(record), table) if name not in without
+    }
+
+
+def record_of(kind: type[_Record], row: Any) -> _Record:
+    """A record from a row of its table (the fields the row has columns for)."""
+    return kind(**{name: row[name] for name in _names(kind, None) if name in row})
+
+
+#: Per record class and table name, the record's fields that are columns of the table
+#: (every field with no table): worked out once, as these run for every row.
+_NAMES: dict[tuple[type, str | None], tuple[str, ...]] = {}
+
+
+def _names(kind: type, table: Table | None) -> tuple[str, ...]:
+    key = (kind, table.name if table is not None else None)
+    found = _NAMES.get(key)
+    if found is None:
+        columns = table.c if table is not None else None
+        found = tuple(
+            field.name for field in fields(kind) if columns is None or field.name in columns
+        )
+        _NAMES[key] = found
+    return found
