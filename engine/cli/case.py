@@ -6,10 +6,12 @@ event prints its reason and exits 1; nothing is written.
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,7 +20,7 @@ import click
 
 from engine.demo import DEMO_START, run_demo
 from engine.model import ProcessDef, localized
-from engine.runtime import Actor, Case, Engine, LibraryError, ManualClock, PropflowError
+from engine.runtime import Actor, Case, Engine, ManualClock, PropflowError
 from engine.runtime.case import history_json
 from engine.sla import ClockStatus
 from engine.store import StoreError
@@ -35,44 +37,127 @@ ESTATE_OPTION = click.option(
     envvar="PROPFLOW_ESTATE",
     help="Estate directory customising the library (its cases, calendar and rules).",
 )
+LIBRARY_OPTION = click.option(
+    "--library",
+    "libraries",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="Process/rules directory (repeatable); default: the shipped library.",
+)
+DB_OPTION = click.option(
+    "--db", default="cases.db", show_default=True, envvar="PROPFLOW_DB", help=DB_HELP
+)
 
 
-def store_options(function: F) -> F:
-    """``--db``, ``--library``, ``--estate`` and ``--json``, shared by every case command."""
-    function = click.option("--json", "as_json", is_flag=True, help="Print JSON.")(function)
-    function = ESTATE_OPTION(function)
-    function = click.option(
-        "--library",
-        "libraries",
-        multiple=True,
-        type=click.Path(exists=True, path_type=Path),
-        help="Process/rules directory (repeatable); default: the shipped library.",
-    )(function)
-    return click.option(
-        "--db", default="cases.db", show_default=True, envvar="PROPFLOW_DB", help=DB_HELP
-    )(function)
+@dataclass(frozen=True)
+class StoreChoice:
+    """What ``--db``, ``--library``, ``--estate`` and ``--json`` chose for one command."""
+
+    db: str
+    libraries: tuple[Path, ...]
+    estate: Path | None
+    as_json: bool = False
+
+    @contextmanager
+    def engine(self, clock: ManualClock | None = None) -> Iterator[Engine]:
+        """An engine for the command; user errors become a message and exit code 1."""
+        engine: Engine | None = None
+        try:
+            engine = Engine(
+                library=list(self.libraries) or None, store=self.db, clock=clock, estate=self.estate
+            )
+            yield engine
+        except (PropflowError, StoreError) as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+        finally:
+            if engine is not None:
+                engine.close()
 
 
-def actor_options(function: F) -> F:
-    """``--actor`` and ``--role`` (repeatable): who is acting."""
-    function = click.option(
-        "--role", "roles", multiple=True, required=True, help="A role the actor holds (repeatable)."
-    )(function)
-    return click.option("--actor", "actor_id", default="cli", show_default=True, help="Actor id.")(
-        function
+@dataclass(frozen=True)
+class FormInput:
+    """What ``--data`` and ``--set`` gave for the form."""
+
+    data_json: str | None
+    assignments: tuple[str, ...]
+
+    def payload(self, process: ProcessDef | None) -> dict[str, Any]:
+        """The payload: ``--data`` (JSON), then each ``--set`` read by its field's type."""
+        return _payload(self.data_json, self.assignments, process)
+
+
+def store_options(function: Callable[..., None]) -> Callable[..., None]:
+    """``--db``, ``--library``, ``--estate`` and ``--json``, shared by every case command,
+    handed to the command as one ``store`` argument."""
+
+    @functools.wraps(function)
+    def command(
+        *args: Any,
+        db: str,
+        libraries: tuple[Path, ...],
+        estate: Path | None,
+        as_json: bool,
+        **kwargs: Any,
+    ) -> None:
+        function(*args, store=StoreChoice(db, libraries, estate, as_json), **kwargs)
+
+    options = [DB_OPTION, LIBRARY_OPTION, ESTATE_OPTION]
+    options.append(click.option("--json", "as_json", is_flag=True, help="Print JSON."))
+    return _with(command, options)
+
+
+def actor_options(function: Callable[..., None]) -> Callable[..., None]:
+    """``--actor`` and ``--role`` (repeatable): who is acting, handed over as ``actor``."""
+
+    @functools.wraps(function)
+    def command(*args: Any, actor_id: str, roles: tuple[str, ...], **kwargs: Any) -> None:
+        function(*args, actor=Actor(actor_id, set(roles)), **kwargs)
+
+    return _with(
+        command,
+        [
+            click.option("--actor", "actor_id", default="cli", show_default=True, help="Actor id."),
+            click.option(
+                "--role",
+                "roles",
+                multiple=True,
+                required=True,
+                help="A role the actor holds (repeatable).",
+            ),
+        ],
     )
 
 
-def payload_options(function: F) -> F:
-    """``--data JSON`` and ``--set FIELD=VALUE`` (repeatable) for form values."""
-    function = click.option(
-        "--set",
-        "assignments",
-        multiple=True,
-        metavar="FIELD=VALUE",
-        help="One field value, read by the field's type (a list: comma-separated or JSON).",
-    )(function)
-    return click.option("--data", "data_json", help="Field values as a JSON object.")(function)
+def payload_options(function: Callable[..., None]) -> Callable[..., None]:
+    """``--data JSON`` and ``--set FIELD=VALUE`` (repeatable), handed over as ``form``."""
+
+    @functools.wraps(function)
+    def command(
+        *args: Any, data_json: str | None, assignments: tuple[str, ...], **kwargs: Any
+    ) -> None:
+        function(*args, form=FormInput(data_json, assignments), **kwargs)
+
+    return _with(
+        command,
+        [
+            click.option("--data", "data_json", help="Field values as a JSON object."),
+            click.option(
+                "--set",
+                "assignments",
+                multiple=True,
+                metavar="FIELD=VALUE",
+                help="One field value, read by the field's type (a list: comma-separated or JSON).",
+            ),
+        ],
+    )
+
+
+def _with(command: Callable[..., None], options: Sequence[Callable[[F], F]]) -> Callable[..., None]:
+    """``command`` with click options, listed in ``--help`` in the order given."""
+    for option in reversed(options):
+        command = option(command)
+    return command
 
 
 def _payload(
@@ -115,33 +200,6 @@ def _read_value(text: str, kind: str) -> Any:
                 return text
         return [part.strip() for part in text.split(",") if part.strip()]
     return text
-
-
-def _actor(actor_id: str, roles: Sequence[str]) -> Actor:
-    return Actor(actor_id, set(roles))
-
-
-@contextmanager
-def _engine(
-    db: str,
-    libraries: Sequence[Path],
-    clock: ManualClock | None = None,
-    estate: Path | None = None,
-) -> Iterator[Engine]:
-    """An engine for one command; user errors become a message and exit code 1."""
-    engine: Engine | None = None
-    try:
-        engine = Engine(library=list(libraries) or None, store=db, clock=clock, estate=estate)
-        yield engine
-    except LibraryError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
-    except (PropflowError, StoreError) as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
-    finally:
-        if engine is not None:
-            engine.close()
 
 
 def _span(delta: timedelta) -> str:
@@ -221,24 +279,11 @@ def case() -> None:
 @store_options
 @actor_options
 @payload_options
-def open_command(
-    process: str,
-    db: str,
-    libraries: tuple[Path, ...],
-    estate: Path | None,
-    as_json: bool,
-    actor_id: str,
-    roles: tuple[str, ...],
-    data_json: str | None,
-    assignments: tuple[str, ...],
-) -> None:
+def open_command(process: str, store: StoreChoice, actor: Actor, form: FormInput) -> None:
     """Open a case of PROCESS with its form's initial values."""
-    with _engine(db, libraries, estate=estate) as engine:
-        definition = engine.definition(process)
-        opened = engine.open_case(
-            process, _payload(data_json, assignments, definition), _actor(actor_id, roles)
-        )
-        _show(engine, opened, as_json)
+    with store.engine() as engine:
+        opened = engine.open_case(process, form.payload(engine.definition(process)), actor)
+        _show(engine, opened, store.as_json)
 
 
 @case.command()
@@ -252,40 +297,32 @@ def open_command(
 def fire(
     case_id: str,
     event: str,
-    db: str,
-    libraries: tuple[Path, ...],
-    estate: Path | None,
-    as_json: bool,
-    actor_id: str,
-    roles: tuple[str, ...],
-    data_json: str | None,
-    assignments: tuple[str, ...],
+    store: StoreChoice,
+    actor: Actor,
+    form: FormInput,
     idempotency_key: str | None,
     expect_version: int | None,
 ) -> None:
     """Fire EVENT on case CASE_ID."""
-    with _engine(db, libraries, estate=estate) as engine:
-        payload = _payload(data_json, assignments, engine.case_definition(case_id))
+    with store.engine() as engine:
         result = engine.fire(
             case_id,
             event,
-            _actor(actor_id, roles),
-            payload,
+            actor,
+            form.payload(engine.case_definition(case_id)),
             idempotency_key=idempotency_key,
             expected_version=expect_version,
         )
-        _show(engine, result, as_json)
+        _show(engine, result, store.as_json)
 
 
 @case.command()
 @click.argument("case_id")
 @store_options
-def show(
-    case_id: str, db: str, libraries: tuple[Path, ...], estate: Path | None, as_json: bool
-) -> None:
+def show(case_id: str, store: StoreChoice) -> None:
     """Show a case: state, assignee, version and form values."""
-    with _engine(db, libraries, estate=estate) as engine:
-        _show(engine, engine.get_case(case_id), as_json)
+    with store.engine() as engine:
+        _show(engine, engine.get_case(case_id), store.as_json)
 
 
 @case.command(name="list")
@@ -297,10 +334,7 @@ def show(
 @click.option("--opened-to", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S%z"]))
 @click.option("--limit", type=click.IntRange(1, 10_000), default=100, show_default=True)
 def list_command(
-    db: str,
-    libraries: tuple[Path, ...],
-    estate: Path | None,
-    as_json: bool,
+    store: StoreChoice,
     process: str | None,
     state: str | None,
     assignee: str | None,
@@ -309,7 +343,7 @@ def list_command(
     limit: int,
 ) -> None:
     """List the estate's cases, newest first (dates without a zone are taken as UTC)."""
-    with _engine(db, libraries, estate=estate) as engine:
+    with store.engine() as engine:
         found = engine.query_cases(
             estate=engine.estate,
             process=process,
@@ -319,7 +353,7 @@ def list_command(
             opened_to=_aware(opened_to),
             limit=limit,
         )
-        if as_json:
+        if store.as_json:
             click.echo(json.dumps([c.to_json() for c in found], ensure_ascii=False, indent=2))
             return
         for item in found:
@@ -339,13 +373,11 @@ def _aware(moment: datetime | None) -> datetime | None:
 @case.command()
 @click.argument("case_id")
 @store_options
-def history(
-    case_id: str, db: str, libraries: tuple[Path, ...], estate: Path | None, as_json: bool
-) -> None:
+def history(case_id: str, store: StoreChoice) -> None:
     """The case's audit trail: who did what, in which role, when, from and to which state."""
-    with _engine(db, libraries, estate=estate) as engine:
+    with store.engine() as engine:
         entries = engine.history(case_id)
-        if as_json:
+        if store.as_json:
             click.echo(json.dumps([history_json(e) for e in entries], ensure_ascii=False, indent=2))
             return
         for entry in entries:
@@ -361,19 +393,11 @@ def history(
 @click.argument("case_id")
 @store_options
 @actor_options
-def events(
-    case_id: str,
-    db: str,
-    libraries: tuple[Path, ...],
-    estate: Path | None,
-    as_json: bool,
-    actor_id: str,
-    roles: tuple[str, ...],
-) -> None:
+def events(case_id: str, store: StoreChoice, actor: Actor) -> None:
     """What this actor may fire now, and why each other event is unavailable."""
-    with _engine(db, libraries, estate=estate) as engine:
-        options = engine.available_events(case_id, _actor(actor_id, roles))
-        if as_json:
+    with store.engine() as engine:
+        options = engine.available_events(case_id, actor)
+        if store.as_json:
             click.echo(json.dumps([o.__dict__ for o in options], ensure_ascii=False, indent=2))
             return
         for option in options:
@@ -409,37 +433,33 @@ def events(
 def extend(
     case_id: str,
     limit_id: str,
-    db: str,
-    libraries: tuple[Path, ...],
-    estate: Path | None,
-    as_json: bool,
-    actor_id: str,
-    roles: tuple[str, ...],
+    store: StoreChoice,
+    actor: Actor,
     by: str | None,
     until: datetime | None,
     reason: str,
     consents: tuple[str, ...],
 ) -> None:
     """Approve an extension of time limit LIMIT_ID on case CASE_ID."""
-    with _engine(db, libraries, estate=estate) as engine:
+    with store.engine() as engine:
         status = engine.extend(
             case_id,
             limit_id,
-            _actor(actor_id, roles),
+            actor,
             reason=reason,
             by=by,
             until=until,
             consents=consents,
         )
-        if as_json:
+        if store.as_json:
             click.echo(json.dumps(status.to_json(), ensure_ascii=False, indent=2))
         else:
             click.echo(_clock_line(status))
 
 
 @click.command()
-@click.option("--db", default="cases.db", show_default=True, envvar="PROPFLOW_DB", help=DB_HELP)
-@click.option("--library", "libraries", multiple=True, type=click.Path(exists=True, path_type=Path))
+@DB_OPTION
+@LIBRARY_OPTION
 @click.option(
     "--interval",
     type=click.FloatRange(0.01),
@@ -465,7 +485,7 @@ def worker(
     once: bool,
 ) -> None:
     """Fire due timers (breaches, warnings, reminders) until SIGTERM or Ctrl-C."""
-    with _engine(db, libraries, estate=estate) as engine:
+    with StoreChoice(db, libraries, estate).engine() as engine:
         if once:
             result = engine.tick(limit=batch)
             click.echo(f"fired {result.fired}, left for later {result.skipped}")
@@ -484,7 +504,7 @@ def worker(
 def demo(db: str) -> None:
     """Open a few cases of every shipped process and walk them on a simulated clock."""
     clock = ManualClock(DEMO_START)
-    with _engine(db, (), clock) as engine:
+    with StoreChoice(db, (), None).engine(clock) as engine:
         click.echo(f"PropFlow demo: {len(engine.processes)} processes, store {engine.store.url}")
         opened = list(run_demo(engine, clock, click.echo))
         click.echo("")
