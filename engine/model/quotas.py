@@ -16,22 +16,15 @@ from pydantic import model_validator
 from engine.durations import Duration, parse_duration
 from engine.model.actions import ActionList, parse_actions
 from engine.model.common import Definition, Label, as_tuple
-from engine.model.rules import try_parse
+from engine.model.rules import IdLists, try_parse
 
 Period = Literal["week", "month", "quarter"]
 
 
-class QuotaCounts(Definition):
+class QuotaCounts(IdLists):
     """What counts towards a quota: the events (by id) fired in the quota's role."""
 
     event: tuple[str, ...]
-
-    @model_validator(mode="before")
-    @classmethod
-    def _prepare(cls, raw: Any) -> Any:
-        if isinstance(raw, Mapping):
-            return {key: as_tuple(value) for key, value in raw.items()}
-        return raw
 
 
 class QuotaDef(Definition):

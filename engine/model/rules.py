@@ -45,7 +45,22 @@ class CalendarDef(Definition):
         return raw
 
 
-class Trigger(Definition):
+class IdLists(Definition):
+    """A definition whose every key holds ids, written as one id or a list of them.
+
+    YAML authors write `enter: received` as readily as `enter: [received, recorded]`; both
+    become tuples here, so the rest of the engine sees one shape.
+    """
+
+    @model_validator(mode="before")
+    @classmethod
+    def _prepare(cls, raw: Any) -> Any:
+        if isinstance(raw, Mapping):
+            return {key: as_tuple(value) for key, value in raw.items()}
+        return raw
+
+
+class Trigger(IdLists):
     """A moment or a stretch of a case's life.
 
     ``enter``, ``exit`` and ``event`` are moments (start, stop, reset); ``in`` is a stretch
@@ -59,26 +74,12 @@ class Trigger(Definition):
 
     model_config = Definition.model_config | {"populate_by_name": True}
 
-    @model_validator(mode="before")
-    @classmethod
-    def _prepare(cls, raw: Any) -> Any:
-        if isinstance(raw, Mapping):
-            return {key: as_tuple(value) for key, value in raw.items()}
-        return raw
 
-
-class Extension(Definition):
+class Extension(IdLists):
     """Who may approve moving a deadline, and which consents the request must carry."""
 
     by: tuple[str, ...]
     needs: tuple[str, ...] = ()
-
-    @model_validator(mode="before")
-    @classmethod
-    def _prepare(cls, raw: Any) -> Any:
-        if isinstance(raw, Mapping):
-            return {key: as_tuple(value) for key, value in raw.items()}
-        return raw
 
 
 class Tier(Definition):
