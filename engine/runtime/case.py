@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -33,34 +33,16 @@ class Case:
 
     @classmethod
     def from_record(cls, record: CaseRecord) -> Case:
-        return cls(
-            id=record.id,
-            estate=record.estate,
-            process=record.process,
-            definition_version=record.definition_version,
-            state=record.state,
-            data=dict(record.data),
-            assignee=record.assignee,
-            version=record.version,
-            opened_at=record.opened_at,
-            updated_at=record.updated_at,
-            closed_at=record.closed_at,
-        )
+        """The case as its store row holds it (the row's fields are the case's)."""
+        values = {name.name: getattr(record, name.name) for name in fields(cls)}
+        return cls(**{**values, "data": dict(record.data)})
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict (for the CLI's ``--json``)."""
+        """A JSON-ready dict (for the CLI's ``--json``): moments in ISO 8601."""
+        values = {name.name: getattr(self, name.name) for name in fields(self)}
         return {
-            "id": self.id,
-            "estate": self.estate,
-            "process": self.process,
-            "definition_version": self.definition_version,
-            "state": self.state,
-            "data": self.data,
-            "assignee": self.assignee,
-            "version": self.version,
-            "opened_at": self.opened_at.isoformat(),
-            "updated_at": self.updated_at.isoformat(),
-            "closed_at": self.closed_at.isoformat() if self.closed_at else None,
+            key: value.isoformat() if isinstance(value, datetime) else value
+            for key, value in values.items()
         }
 
 

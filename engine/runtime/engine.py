@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -717,16 +717,12 @@ class Engine:
         closed_at = next(
             (e.at for e in history if e.to_state in states and states[e.to_state].final), None
         )
-        return Case(
-            id=record.id,
-            estate=record.estate,
-            process=record.process,
-            definition_version=record.definition_version,
+        return replace(
+            Case.from_record(record),
             state=state,
             data=data,
             assignee=assignee,
             version=history[-1].version,
-            opened_at=record.opened_at,
             updated_at=history[-1].at,
             closed_at=closed_at,
         )
