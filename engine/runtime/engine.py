@@ -191,17 +191,8 @@ class Engine:
         ]
         if problems:
             raise FieldError("(new)", compiled.initial, "open", problems)
-        blank = CaseRecord(
-            id=case_id,
-            estate=self.estate,
-            process=process,
-            definition_version=definition.version,
-            state=compiled.initial,
-            data={},
-            assignee=None,
-            version=0,
-            opened_at=now,
-            updated_at=now,
+        blank = CaseRecord.blank(
+            case_id, self.estate, process, definition.version, compiled.initial, now
         )
         change = self._change(compiled, blank, {}, now)
         effects = apply_actions(compiled, case_id, compiled.enter_initial(), None, now)

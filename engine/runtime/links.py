@@ -167,17 +167,8 @@ def new_case(
     ]
     if problems:
         return None, problems
-    blank = CaseRecord(
-        id=str(uuid.uuid4()),
-        estate=engine.estate,
-        process=definition.id,
-        definition_version=definition.version,
-        state=compiled.initial,
-        data={},
-        assignee=None,
-        version=0,
-        opened_at=now,
-        updated_at=now,
+    blank = CaseRecord.blank(
+        str(uuid.uuid4()), engine.estate, definition.id, definition.version, compiled.initial, now
     )
     change = engine._change(compiled, blank, {}, now)
     change.children = children_view(engine, blank.id, tx)

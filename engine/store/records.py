@@ -23,6 +23,14 @@ class CaseRecord:
     updated_at: datetime
     closed_at: datetime | None = None
 
+    @classmethod
+    def blank(
+        cls, case_id: str, estate: str, process: str, version: str, state: str, now: datetime
+    ) -> CaseRecord:
+        """A case about to be opened: in its initial ``state``, at version 0, no data yet
+        (the opening event fills the form in)."""
+        return cls(case_id, estate, process, version, state, {}, None, 0, now, now)
+
 
 @dataclass(frozen=True)
 class LogEntry:
