@@ -266,7 +266,9 @@ class _Merger:
                 document = SourceDocument(
                     item.source_map.locate(()).file, item.raw, item.source_map
                 )
-                self.diagnostics.extend(add_document(document, FileKind.PROCESS, library))
+                self.diagnostics.extend(
+                    self._unsaid(add_document(document, FileKind.PROCESS, library))
+                )
             else:
                 collection = COLLECTIONS[key[0]]
                 path: JsonPath = (collection, key[1])
@@ -275,8 +277,16 @@ class _Merger:
                     {collection: {key[1]: item.raw}},
                     rebase(item.source_map, (), path),
                 )
-                self.diagnostics.extend(add_document(document, FileKind.RULES, library))
+                self.diagnostics.extend(
+                    self._unsaid(add_document(document, FileKind.RULES, library))
+                )
         return library
+
+    def _unsaid(self, found: list[Diagnostic]) -> list[Diagnostic]:
+        """A merged item's schema errors, less those at a value a patch gave the wrong type:
+        PF402 already reports it there, and says that the patch changed the type."""
+        retyped = {d.span for d in self.diagnostics if d.code == "PF402"}
+        return [d for d in found if not (d.code == "PF050" and d.span in retyped)]
 
 
 def _problem(problem: PatchProblem) -> Diagnostic:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from engine.validation import validate_paths
 from tests.conftest import ROOT, CliResult, run_cli
 
 ESTATES = ROOT / "estates"
@@ -348,6 +349,19 @@ def test_bad_estates_are_diagnosed_at_their_place(
     assert result.exit_code == 1, result.output
     line, column = position(file, needle)
     assert f"{file}:{line}:{column}: error {code} {message}" in result.output, result.output
+
+
+def test_a_bad_estate_reports_its_own_mistake_and_nothing_it_causes_elsewhere() -> None:
+    """A patch that breaks a process (type_change makes the repair fail its schema) is
+    reported once, as PF402: not also as the schema error at the same place, nor as the
+    conditions and signals of other processes that link to the repair and now find it
+    missing."""
+    errors = {"delete_missing": 1, "type_change": 1, "unreachable": 2, "escape": 1,
+              "circular_a": 1}  # fmt: skip
+    for estate, count in errors.items():
+        report = validate_paths([BAD_ESTATES / estate])
+        found = [(d.code, d.span.file, d.span.line) for d in report.diagnostics]
+        assert report.errors == len(found) == count, (estate, found)
 
 
 def test_unreachable_state_comes_from_the_patch() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from engine.checks.base import processes_by_id
 from engine.checks.links_common import children_scope, link_graph
-from engine.conditions import Condition, ConditionScope, FieldInfo
+from engine.conditions import Condition, ConditionScope, FieldInfo, uses_linked_cases
 from engine.loading import Library, Located
 from engine.model import ProcessDef
 from engine.yamlsource import JsonPath
@@ -44,14 +44,19 @@ def condition_sites(library: Library) -> Iterator[ConditionSite]:
     """Every condition of every event, time limit and schedule whose process is known.
 
     An event's condition may also read the child cases (``children.*``, ``all(...)``) of the
-    processes its process opens as children; a time limit's may not.
+    processes its process opens as children; a time limit's may not. A condition that reads
+    child cases of a process too broken to load is left out: what it may name is unknown,
+    and the broken file's own errors are what to fix first.
     """
     graph = link_graph(library)
     processes = processes_by_id(library)
     for located in library.processes:
         process = located.definition
         scope = replace(scope_of(process), children=children_scope(process, graph, processes))
+        broken_children = bool(graph.children.get(process.id, set()) & library.broken_processes)
         for eid, event in process.events.items():
+            if broken_children and event.guard is not None and uses_linked_cases(event.guard):
+                continue
             if event.condition is not None:
                 yield ConditionSite(
                     event.condition, event.guard, located, ("events", eid, "if"), scope

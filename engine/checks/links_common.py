@@ -78,6 +78,13 @@ class LinkGraph:
     parents: dict[str, set[str]]
     related: dict[str, set[str]]
 
+    def linked(self, source: str, to: str) -> set[str]:
+        """The processes a case of ``source`` is linked to as its ``parent``, ``children``
+        or ``related`` cases."""
+        return {"parent": self.parents, "children": self.children, "related": self.related}[to].get(
+            source, set()
+        )
+
 
 def link_graph(library: Library) -> LinkGraph:
     graph = LinkGraph({}, {}, {})
@@ -101,12 +108,7 @@ def signal_targets(
     """The processes whose cases a ``signal`` action can reach, by its ``to``."""
     action = site.action
     assert isinstance(action, Signal)
-    source = site.source.id
-    linked = {
-        "parent": graph.parents,
-        "children": graph.children,
-        "related": graph.related,
-    }[action.to].get(source, set())
+    linked = graph.linked(site.source.id, action.to)
     return [processes[pid] for pid in sorted(linked) if pid in processes]
 
 

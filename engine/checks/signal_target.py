@@ -39,6 +39,10 @@ def check(library: Library) -> Iterator[Finding]:
         if not isinstance(action, Signal):
             continue
         reached = signal_targets(site, graph, processes)
+        if graph.linked(site.source.id, action.to) & library.broken_processes:
+            continue  # it reaches cases of a process too broken to load: nothing to check
+        if not reached and action.to != "children" and library.broken_processes:
+            continue  # a process too broken to load may be the one that links them
         if not reached:
             # At 'to' when it was written (else the nearest part: the signal itself).
             yield Finding(site.at("signal", "to"), _NONE[action.to].format(process=site.source.id))
