@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.checks import run_checks
-from engine.diagnostics import Diagnostic, Severity
+from engine.diagnostics import Diagnostic, Severity, Span
 from engine.estates import ESTATE_FILE, EstateLoad, is_estate_dir, load_estate
 from engine.loading import YAML_SUFFIXES, Library, UsageError, load_library
 
@@ -68,8 +68,36 @@ def check_library(library: Library, found: Iterable[Diagnostic]) -> list[Diagnos
 def validate_estate(directory: Path, standard: Sequence[Path] | None = None) -> EstateLoad:
     """Merge and check one estate; its diagnostics include the checks on the merged library."""
     load = load_estate(directory, standard)
-    load.diagnostics = check_library(load.library, load.diagnostics)
+    load.diagnostics = _point_at_patches(load, check_library(load.library, load.diagnostics))
     return load
+
+
+def _point_at_patches(load: EstateLoad, found: list[Diagnostic]) -> list[Diagnostic]:
+    """Findings at a library file of a process the estate patches, with a note at the patch.
+
+    A patch can break what it does not touch (redirect the only event into a state and
+    that state becomes unreachable, PF106 at the library's state): the consultant needs to
+    see which of their changes to look at.
+    """
+    patched: dict[str, Span] = {}
+    for change in load.changes:
+        if change.kind == "process" and change.action == "changed":
+            patched.setdefault(change.item, change.span)
+    if not patched:
+        return found
+    roots = {
+        located.source_map.locate(()).file: located.definition.id
+        for located in load.library.processes
+    }
+    noted: list[Diagnostic] = []
+    for diagnostic in found:
+        patch = patched.get(roots.get(diagnostic.span.file, ""))
+        if patch is not None and not diagnostic.also and patch.file != diagnostic.span.file:
+            diagnostic = dataclasses.replace(
+                diagnostic, also=(("the estate's change to this process", patch),)
+            )
+        noted.append(diagnostic)
+    return noted
 
 
 def _split(paths: Iterable[Path]) -> tuple[list[Path], list[Path]]:

@@ -364,6 +364,16 @@ def test_a_bad_estate_reports_its_own_mistake_and_nothing_it_causes_elsewhere() 
         assert report.errors == len(found) == count, (estate, found)
 
 
+def test_a_finding_in_a_patched_library_process_points_at_the_patch() -> None:
+    """PF106 is at the library's state, which the patch did not touch; the note names the
+    change that made it unreachable."""
+    result = run_cli(["validate", str(BAD_ESTATES / "unreachable")])
+    patch = BAD_ESTATES / "unreachable/processes/repair.yaml"
+    line, column = position(patch, "in_progress")
+    note = f"note: the estate's change to this process at {patch}:{line}:{column}"
+    assert result.output.count(note) == 2, result.output
+
+
 def test_unreachable_state_comes_from_the_patch() -> None:
     """The same state is reachable in the library the patch customises."""
     assert "PF106" not in run_cli(["validate", "processes", "rules"]).output
