@@ -284,6 +284,8 @@ PARALLEL_MIN_FILES = 64
 #: Files per part: few enough that the workers and this process finish close together,
 #: enough that handing parts out costs little.
 CHUNK_FILES = 16
+#: Seconds to wait for the lock on the shared chunk indexes before taking its holder for dead.
+CLAIM_TIMEOUT_S = 5.0
 
 
 def _load_parts(files: Sequence[Path]) -> list[LoadResult]:
@@ -343,8 +345,17 @@ def _ready(receivers: list[Connection], timeout: float | None) -> list[Connectio
 
 
 def _claim(bounds: Any, *, front: bool) -> int | None:
-    """Claim the next unclaimed chunk from the front or the back, if any is left."""
-    with bounds.get_lock():
+    """Claim the next unclaimed chunk from the front or the back, if any is left.
+
+    ``None`` too when the lock cannot be had within :data:`CLAIM_TIMEOUT_S`: it is only
+    ever held for a few instructions, so a process must have died holding it. The claimer
+    then claims nothing more, and what nobody sent back is prepared at the end (see
+    :func:`_load_parts`): a killed worker can slow validation down, never hang it.
+    """
+    lock = bounds.get_lock()
+    if not lock.acquire(timeout=CLAIM_TIMEOUT_S):
+        return None
+    try:
         first, end = bounds[0], bounds[1]
         if first >= end:
             return None
@@ -353,6 +364,8 @@ def _claim(bounds: Any, *, front: bool) -> int | None:
             return int(first)
         bounds[1] = end - 1
         return int(end - 1)
+    finally:
+        lock.release()
 
 
 def _prepare_front(chunks: Sequence[Sequence[Path]], bounds: Any, sender: Connection) -> None:

@@ -16,9 +16,11 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -152,6 +154,25 @@ def test_the_parts_of_a_dead_worker_are_prepared_here(
     serial = _serial(broken_set, monkeypatch)
     _two_cores(monkeypatch)
     monkeypatch.setattr(loading, "_prepare_chunk", _dying_prepare)
+    _same(_validate(broken_set), serial)
+
+
+def _dying_with_the_lock(chunks: object, bounds: Any, sender: object) -> None:
+    """A worker killed while it holds the lock on the shared chunk indexes (long enough
+    for the validating process to be waiting for it by then)."""
+    bounds.get_lock().acquire()
+    time.sleep(0.5)
+    os._exit(1)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers are forked on Linux")
+def test_a_worker_killed_holding_the_lock_slows_validation_but_never_hangs_it(
+    broken_set: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    serial = _serial(broken_set, monkeypatch)
+    _two_cores(monkeypatch)
+    monkeypatch.setattr(loading, "CLAIM_TIMEOUT_S", 0.2)
+    monkeypatch.setattr(loading, "_prepare_front", _dying_with_the_lock)
     _same(_validate(broken_set), serial)
 
 
