@@ -39,9 +39,7 @@ from engine.runtime.errors import EventRefused, LinkRefused
 from engine.store import CaseRecord, CaseWrite, LinkRecord
 from engine.store.linked import (
     ScheduleClaim,
-    case_clocks,
     commit_cases,
-    get_case,
     linked_cases,
     links_of,
 )
@@ -331,13 +329,11 @@ class LinkedTransaction:
 
     def _load(self, case_id: str) -> CaseChange | None:
         engine = self.engine
-        record = get_case(engine.store, case_id, self.tx)
+        record = engine.store.get_case(case_id, self.tx)
         if record is None or record.estate != engine.estate:
             return None
         compiled = engine._compiled_for(record, self.tx)
-        change = engine._change(
-            compiled, record, case_clocks(engine.store, case_id, self.tx), self.now
-        )
+        change = engine._change(compiled, record, engine._clocks(record, self.tx), self.now)
         change.children = self._children(case_id)
         return change
 

@@ -26,7 +26,6 @@ from sqlalchemy.exc import IntegrityError
 from engine.store.records import (
     CaseRecord,
     CaseWrite,
-    ClockRecord,
     LinkRecord,
     OutboxItem,
     QuotaRow,
@@ -213,16 +212,6 @@ def commit_outbox(
 
 
 # Reading --------------------------------------------------------------------------------------
-
-
-def get_case(store: Store, case_id: str, tx: Connection | None = None) -> CaseRecord | None:
-    """A case by id, or ``None`` (read in ``tx`` if given)."""
-    return store.get_case(case_id, tx)
-
-
-def case_clocks(store: Store, case_id: str, tx: Connection | None = None) -> dict[str, ClockRecord]:
-    """A case's SLA clocks by time limit (read in ``tx`` if given)."""
-    return {clock.limit_id: clock for clock in store.clocks(case_id, tx)}
 
 
 def links_of(store: Store, case_id: str, tx: Connection | None = None) -> list[LinkRecord]:
