@@ -252,12 +252,8 @@ class Store:
     def load_definition(self, version: str, tx: Connection | None = None) -> dict[str, Any] | None:
         """The source of a definition version, if stored (read in ``tx`` if given)."""
         query = select(definitions.c.content).where(definitions.c.version == version)
-        if tx is not None:
-            row = tx.execute(query).first()
-        else:
-            with self.engine.connect() as connection:
-                row = connection.execute(query).first()
-        return None if row is None else dict(row.content)
+        rows = self._rows(query, tx)
+        return dict(rows[0].content) if rows else None
 
     # Cases and events --------------------------------------------------------------------
 
@@ -481,12 +477,11 @@ class Store:
 
     def pending_timers(self, case_id: str) -> list[TimerRecord]:
         """A case's timers that have not fired, soonest first."""
-        with self.engine.connect() as connection:
-            rows = connection.execute(
-                select(timers)
-                .where(timers.c.case_id == case_id, timers.c.fired_at.is_(None))
-                .order_by(timers.c.due_at, timers.c.id)
-            ).all()
+        rows = self._rows(
+            select(timers)
+            .where(timers.c.case_id == case_id, timers.c.fired_at.is_(None))
+            .order_by(timers.c.due_at, timers.c.id)
+        )
         return [record_of(TimerRecord, row._mapping) for row in rows]
 
     def due_timers(self, now: datetime, limit: int, estate: str | None = None) -> list[TimerRecord]:
@@ -501,9 +496,7 @@ class Store:
         query, keys = _DUE, {"b_now": now, "b_limit": limit}
         if estate is not None:
             query, keys = _DUE_OF_ESTATE, {**keys, "b_estate": estate}
-        with self.engine.connect() as connection:
-            rows = connection.execute(query, keys).all()
-        return [record_of(TimerRecord, row._mapping) for row in rows]
+        return [record_of(TimerRecord, row._mapping) for row in self._rows(query, None, keys)]
 
     def get_case(self, case_id: str, tx: Connection | None = None) -> CaseRecord | None:
         """A case by id, or ``None`` (read in ``tx`` if given)."""
@@ -523,8 +516,7 @@ class Store:
         query = select(case_log).where(case_log.c.case_id == case_id)
         if up_to_version is not None:
             query = query.where(case_log.c.version <= up_to_version)
-        with self.engine.connect() as connection:
-            rows = connection.execute(query.order_by(case_log.c.version)).all()
+        rows = self._rows(query.order_by(case_log.c.version))
         return [record_of(LogEntry, row._mapping) for row in rows]
 
     def query_cases(self, query: CaseQuery) -> list[CaseRecord]:
@@ -544,9 +536,7 @@ class Store:
         if query.opened_to is not None:
             statement = statement.where(cases.c.opened_at < query.opened_to)
         statement = statement.order_by(cases.c.opened_at.desc(), cases.c.id).limit(query.limit)
-        with self.engine.connect() as connection:
-            rows = connection.execute(statement).all()
-        return [record_of(CaseRecord, row._mapping) for row in rows]
+        return [record_of(CaseRecord, row._mapping) for row in self._rows(statement)]
 
     def outbox_items(
         self, case_id: str | None = None, pending_only: bool = False
@@ -557,8 +547,7 @@ class Store:
             statement = statement.where(outbox.c.case_id == case_id)
         if pending_only:
             statement = statement.where(outbox.c.delivered_at.is_(None))
-        with self.engine.connect() as connection:
-            rows = connection.execute(statement.order_by(outbox.c.id)).all()
+        rows = self._rows(statement.order_by(outbox.c.id))
         return [record_of(OutboxItem, row._mapping) for row in rows]
 
     def _rows(
@@ -634,7 +623,7 @@ def _update_case(tx: Connection, case: CaseRecord, expected_version: int) -> Non
     Only the columns an event can change: setting the others (even to the same value) would
     rewrite their index entries too (estate, process, opened_at) on every event.
     """
-    values = {key: value for key, value in row_values(case, cases).items() if key in _MUTABLE}
+    values = {name: getattr(case, name) for name in _MUTABLE}
     result = tx.execute(_UPDATE_CASE, {"b_id": case.id, "b_expected": expected_version, **values})
     if result.rowcount != 1:
         raise VersionConflict(case.id)
