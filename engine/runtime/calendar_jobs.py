@@ -55,7 +55,6 @@ from engine.model import (
 )
 from engine.model.rules import DEFAULT_TIMEZONE
 from engine.model.schedules import ScheduleWhile
-from engine.runtime.forms import Form
 from engine.runtime.links import LinkedTransaction, new_case
 from engine.schedules import (
     Occurrence,
@@ -194,8 +193,6 @@ class CalendarJobs:
             quota = located_quota.definition
             self.quotas[quota.id] = QuotaClock(quota, calendars.get(quota.calendar or "", fallback))
         self._planned = False
-        #: The forms of the processes schedules' ``while`` conditions read, built on demand.
-        self._forms: dict[str, Form] = {}
 
     # -- the tick ------------------------------------------------------------------------------
 
@@ -323,9 +320,8 @@ class CalendarJobs:
         its open cases of the process meet the condition (true for a schedule without one)."""
         if watched is None:
             return True
-        form = self._forms.get(watched.process)
-        if form is None:
-            form = self._forms[watched.process] = Form(self.engine.definition(watched.process))
+        # The engine's compiled process (kept per definition version) types the stored data.
+        form = self.engine._compile(self.engine.definition(watched.process)).form
         store, estate, seen = self.engine.store, self.engine.estate, 0
         with closing(open_cases(store, estate, watched.process)) as found:
             for record in found:
