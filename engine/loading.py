@@ -273,11 +273,6 @@ def add_prepared(prepared: PreparedFile, library: Library) -> list[Diagnostic]:
     )
 
 
-def load_file(path: Path, library: Library) -> list[Diagnostic]:
-    """Load one file into ``library``; return what was wrong with it."""
-    return add_prepared(prepare_file(path), library)
-
-
 #: Fewer files than this are loaded in this process alone: starting a worker would cost
 #: more than it saves.
 PARALLEL_MIN_FILES = 64
@@ -390,7 +385,7 @@ def _load_prepared(prepared: Iterable[PreparedFile]) -> LoadResult:
 
 
 def _prepare_chunk(files: Sequence[Path]) -> list[PreparedFile]:
-    """A worker's task: prepare some files (a module-level function, so that it pickles)."""
+    """Prepare one part's files, in a worker or in this process."""
     return [prepare_file(path) for path in files]
 
 
