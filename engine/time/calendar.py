@@ -98,8 +98,7 @@ class Deadline:
 
         Converted only when asked: the SLA clocks plan every deadline and need only ``at``,
         and converting a few days' periods cost as much as finding them."""
-        zone = self.at.tzinfo
-        return tuple((start.astimezone(zone), end.astimezone(zone)) for start, end in self.spans)
+        return _in_zone(self.spans, self.at.tzinfo)
 
     @property
     def working_time(self) -> timedelta:
@@ -241,7 +240,7 @@ class WorkingCalendar:
         """The working periods between ``start`` and ``end``, clipped to them."""
         uncovered: set[int] = set()
         found = self._collect(_utc(start, "start"), _utc(end, "end"), uncovered)
-        return WorkingSpan(self._local(found), self._warnings(uncovered))
+        return WorkingSpan(_in_zone(found, self.tz), self._warnings(uncovered))
 
     def working_time_between(self, start: datetime, end: datetime) -> timedelta:
         """The working time between ``start`` and ``end`` (zero if ``end`` is not later).
@@ -477,13 +476,15 @@ class WorkingCalendar:
 
     # -- internals: output --------------------------------------------------------------------
 
-    def _local(self, intervals: Iterable[Interval]) -> tuple[Interval, ...]:
-        return tuple((s.astimezone(self.tz), e.astimezone(self.tz)) for s, e in intervals)
-
     def _warnings(self, uncovered: set[int]) -> tuple[str, ...]:
         if self.holidays is None:
             return ()
         return tuple(self.holidays.uncovered_message(year) for year in sorted(uncovered))
+
+
+def _in_zone(intervals: Iterable[Interval], zone: tzinfo | None) -> tuple[Interval, ...]:
+    """The intervals as local times of ``zone`` (computed in UTC, shown in the calendar's)."""
+    return tuple((start.astimezone(zone), end.astimezone(zone)) for start, end in intervals)
 
 
 def _total(intervals: Iterable[Interval]) -> timedelta:
