@@ -1,0 +1,25 @@
+"""The demo's walks are scenario files shipped in the package: each still walks as written
+(every refusal it shows is the refusal it expects)."""
+
+from __future__ import annotations
+
+import itertools
+
+from engine.demo import WALKS_DIR, walks
+from tests.conftest import run_cli
+
+
+def test_every_walk_passes_as_a_scenario() -> None:
+    files = sorted(str(path) for path in WALKS_DIR.glob("*.yaml"))
+    result = run_cli(["test", *files])
+    assert result.exit_code == 0, result.output
+    assert f"{len(files)} passed, 0 failed" in result.output
+
+
+def test_the_walks_cover_every_main_process_and_show_refusals() -> None:
+    shown = walks()
+    processes = {process for walk in shown for process in walk.cases.values()}
+    assert {"repair", "complaint", "handover", "meeting", "meeting_service"} <= processes
+    assert sum(step.refusal is not None for walk in shown for step in walk.steps) >= 4
+    for before, after in itertools.pairwise(shown):
+        assert before.steps[-1].at < after.start, f"{after.file} starts before {before.file} ends"
