@@ -1,12 +1,17 @@
 """The demo's walks are scenario files shipped in the package: each still walks as written
-(every refusal it shows is the refusal it expects)."""
+(every refusal it shows is the refusal it expects), and the wheel carries them, not the
+benchmarks."""
 
 from __future__ import annotations
 
 import itertools
+import tomllib
+from pathlib import Path
 
 from engine.demo import WALKS_DIR, walks
 from tests.conftest import run_cli
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_every_walk_passes_as_a_scenario() -> None:
@@ -23,3 +28,9 @@ def test_the_walks_cover_every_main_process_and_show_refusals() -> None:
     assert sum(step.refusal is not None for walk in shown for step in walk.steps) >= 4
     for before, after in itertools.pairwise(shown):
         assert before.steps[-1].at < after.start, f"{after.file} starts before {before.file} ends"
+
+
+def test_the_wheel_ships_the_walks_and_not_the_benchmarks() -> None:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert config["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"] == ["engine"]
+    assert WALKS_DIR.resolve().is_relative_to(ROOT / "engine")
