@@ -6,19 +6,25 @@
 
 It has two parts. The first is built from the loaded library: every time limit with its
 process, figure (limit, deadline or recurrence, and calendar), escalation and extension, and
-the manual clause it cites. The second is the hand-maintained :data:`FIGURES` below: every
-figure row of the time-limit tables in the domain catalogue (``DOMAIN.md``: repair §1,
-complaint §2, handover §3, meetings §4, call-centre steps §6), each mapped to the rule ids or
-process elements (state, event, field) that encode it, or marked "not encoded" with the reason
-and the work that will encode it. ``tests/library/test_traceability.py`` checks that the file
-equals :func:`markdown`, that every reference names something in the library, and that every
-time limit is traced to at least one figure.
+the manual clause it cites. The second is the hand-maintained mapping in ``traceability.yaml``
+beside this module: every figure row of the time-limit tables in the domain catalogue
+(``DOMAIN.md``: repair §1, complaint §2, handover §3, meetings §4, call-centre steps §6), each
+mapped to the rule ids or process elements (state, event, field) that encode it, or marked
+"not encoded" with the reason and the work that will encode it. The mapping is content, not
+code, so it is a data file, read safely and checked against :class:`Mapping` when loaded.
+``tests/library/test_traceability.py`` checks that the document equals :func:`markdown`, that
+every reference names something in the library, and that every time limit is traced to at
+least one figure.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from engine.loading import Library
 from engine.model import (
@@ -35,17 +41,8 @@ from engine.model import (
 from engine.resources import standard_library_dirs
 from engine.validation import validate_paths
 
-#: Processes in the order the domain catalogue describes them; any other process follows.
-PROCESS_ORDER = (
-    "repair",
-    "complaint",
-    "handover_project",
-    "handover",
-    "meeting",
-    "meeting_service",
-    "monthly_report",
-    "home_visit",
-)
+#: The figure mapping, shipped beside this module.
+MAPPING_FILE = Path(__file__).with_name("traceability.yaml")
 
 #: The kinds of process element a figure can be encoded by (besides a time limit).
 ELEMENT_KINDS = ("state", "event", "field")
@@ -55,14 +52,48 @@ RULE_ITEM_KINDS = ("schedule", "quota")
 
 GENERATE_COMMAND = "python -m engine.traceability > docs/traceability.md"
 
+RefKind = Literal["rule", "schedule", "quota", "state", "event", "field"]
 
-@dataclass(frozen=True)
-class Ref:
-    """What encodes a figure: a time limit (``kind='rule'``) or a process's state/event/field."""
 
-    kind: str
+class TraceabilityError(ValueError):
+    """The mapping file cannot be read, or is not a valid mapping; the message says where."""
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Ref(_Frozen):
+    """What encodes a figure: a time limit (``kind='rule'``), a schedule or quota, or a
+    process's state/event/field.
+
+    Written in the file as ``{rule: ID}`` or ``{event: ID, process: PROCESS}``.
+    """
+
+    kind: RefKind
     id: str
     process: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_file(cls, value: Any) -> Any:
+        if not isinstance(value, dict) or "kind" in value:
+            return value
+        kinds = [key for key in value if key != "process"]
+        if len(kinds) != 1:
+            raise ValueError(
+                "a reference names one of rule, schedule, quota, state, event or field, "
+                f"got {', '.join(map(str, kinds)) or 'none'}"
+            )
+        (kind,) = kinds
+        return {"kind": kind, "id": value[kind], "process": value.get("process")}
+
+    @model_validator(mode="after")
+    def _process_iff_element(self) -> Ref:
+        if (self.kind in ELEMENT_KINDS) != (self.process is not None):
+            needs = "needs" if self.kind in ELEMENT_KINDS else "takes no"
+            raise ValueError(f"{self.kind} '{self.id}' {needs} 'process'")
+        return self
 
     def __str__(self) -> str:
         if self.kind == "rule":
@@ -72,41 +103,16 @@ class Ref:
         return f"{self.process} {self.kind} `{self.id}`"
 
 
-def rule(rule_id: str) -> Ref:
-    return Ref("rule", rule_id)
-
-
-def state(process: str, state_id: str) -> Ref:
-    return Ref("state", state_id, process)
-
-
-def event(process: str, event_id: str) -> Ref:
-    return Ref("event", event_id, process)
-
-
-def field(process: str, field_id: str) -> Ref:
-    return Ref("field", field_id, process)
-
-
-def schedule(schedule_id: str) -> Ref:
-    return Ref("schedule", schedule_id)
-
-
-def quota(quota_id: str) -> Ref:
-    return Ref("quota", quota_id)
-
-
-@dataclass(frozen=True)
-class Figure:
+class Figure(_Frozen):
     """One figure row of the domain catalogue and what encodes it.
 
     ``encoded_by`` empty means not encoded; ``note`` then says why and which work will.
     """
 
-    key: str
-    item: str
-    figure: str
-    source: str
+    key: str = Field(pattern=r"^\d+\.\d+$")
+    item: str = Field(min_length=1)
+    figure: str = Field(min_length=1)
+    source: str = Field(min_length=1)
     encoded_by: tuple[Ref, ...] = ()
     note: str = ""
 
@@ -114,524 +120,76 @@ class Figure:
     def encoded(self) -> bool:
         return bool(self.encoded_by)
 
+    @model_validator(mode="after")
+    def _says_why_not(self) -> Figure:
+        if not self.encoded and not self.note:
+            raise ValueError("a figure that is not encoded needs a reason or a note")
+        return self
 
+
+class Mapping(_Frozen):
+    """The whole mapping file: catalogue order, sections and the figure rows."""
+
+    #: Processes in the order the domain catalogue describes them; any other process follows.
+    processes: tuple[str, ...]
+    #: Section key → title, in the order the tables appear.
+    sections: dict[str, str]
+    figures: tuple[Figure, ...]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _resolve_reasons(cls, value: Any) -> Any:
+        """A row's ``reason: ID`` names a shared text of ``reasons``; its note follows it."""
+        if not isinstance(value, dict) or not isinstance(value.get("figures"), list):
+            return value
+        reasons = value.get("reasons") or {}
+        rows: list[Any] = []
+        for index, row in enumerate(value["figures"]):
+            if isinstance(row, dict) and "reason" in row:
+                row = dict(row)
+                reason = row.pop("reason")
+                if reason not in reasons:
+                    known = ", ".join(map(str, reasons)) or "none"
+                    raise ValueError(
+                        f"figures.{index}: no reason '{reason}' in 'reasons' (known: {known})"
+                    )
+                row["note"] = "; ".join(filter(None, (reasons[reason], row.get("note"))))
+            rows.append(row)
+        return {key: v for key, v in value.items() if key != "reasons"} | {"figures": rows}
+
+    @model_validator(mode="after")
+    def _keys_and_sections(self) -> Mapping:
+        seen: set[str] = set()
+        for figure in self.figures:
+            if figure.key in seen:
+                raise ValueError(f"figure key '{figure.key}' is used twice")
+            seen.add(figure.key)
+            if figure.key.split(".")[0] not in self.sections:
+                raise ValueError(f"figure '{figure.key}' is in no section of 'sections'")
+        return self
+
+
+def load_mapping(path: Path = MAPPING_FILE) -> Mapping:
+    """Read and check the figure mapping; a :class:`TraceabilityError` names what is wrong."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise TraceabilityError(f"{path.name}: cannot read the figure mapping: {error}") from None
+    try:
+        return Mapping.model_validate(data)
+    except ValidationError as error:
+        problems = [
+            f"{path.name}: {'.'.join(map(str, problem['loc'])) or 'top level'}: {problem['msg']}"
+            for problem in error.errors()
+        ]
+        raise TraceabilityError("\n".join(problems)) from None
+
+
+MAPPING = load_mapping()
+#: The figure rows of :data:`MAPPING`, in file order.
+FIGURES = MAPPING.figures
 #: Section key → title, in the order the tables appear.
-SECTIONS: dict[str, str] = {
-    "1": "§1 Repair request 报修 — time limits and targets",
-    "6": "§6 First-contact call-centre steps 首接负责制 (seed 000)",
-    "2": "§2 Complaint 投诉 — figures",
-    "3": "§3 Handover 交楼 — figures",
-    "4": "§4 Meetings 例会 and meeting service 会议接待 — figures",
-    "5": "§5 Other procedures — return visits by the director and the area managers",
-}
-
-# Reasons shared by several rows that the library does not encode yet.
-_SCHEDULE = (
-    "a calendar schedule (a recurring date), which a rules file's `schedules:` can now express "
-    "(docs/format.md, Schedules), but the library has no process for it to open yet"
-)
-_KPI = (
-    "a rate over many cases, not a rule on one case; to be computed by the reporting work "
-    "from the audit log"
-)
-
-FIGURES: tuple[Figure, ...] = (
-    # --- §1 repair ----------------------------------------------------------------------------
-    Figure(
-        "1.1",
-        "urgent repair 急修",
-        "resolved within 24 hours",
-        "004",
-        (rule("repair-urgent"), field("repair", "urgency")),
-    ),
-    Figure(
-        "1.2",
-        "general repair 一般项目",
-        "resolved within 3 days",
-        "004; 002 (土建 3 days)",
-        (rule("repair-general"),),
-    ),
-    Figure(
-        "1.3",
-        "blocked drain/toilet, leaking pipe",
-        "within 24 hours",
-        "001 §5.2.5",
-        (rule("repair-drain-leak"), field("repair", "category")),
-    ),
-    Figure(
-        "1.4",
-        "tube-light replacement, broken lock",
-        "within 24 hours, on working days",
-        "001 §5.2.5",
-        (rule("repair-light-lock"), field("repair", "category")),
-        "counted on the workday_24h calendar (weekends and holidays skipped)",
-    ),
-    Figure(
-        "1.5",
-        "other engineering repairs",
-        "within 3 working days",
-        "001 §5.2.4",
-        (rule("repair-general"),),
-        "the stricter 3 days (seed 004) ships as the default; an estate may set "
-        "`3 workdays` on the office calendar",
-    ),
-    Figure(
-        "1.6",
-        "cannot finish in 24 h",
-        "service-centre head signs an extension, with the owner's consent",
-        "001 §5.2.5",
-        (rule("repair-urgent"), rule("repair-drain-leak"), rule("repair-light-lock")),
-        "extend by head, needs owner_consent",
-    ),
-    Figure(
-        "1.7",
-        "cannot finish in 3 working days",
-        "head approves an extension",
-        "001 §5.2.4",
-        (rule("repair-general"),),
-        "extend by head",
-    ),
-    Figure(
-        "1.8",
-        "cannot fix within 2 weeks",
-        "estate manager (主任) approves a further extension",
-        "001 §5.2.4",
-        (rule("repair-general"),),
-        "tier after 2w: extend by manager",
-    ),
-    Figure(
-        "1.9",
-        "pre-move-in cleaning request",
-        "same day, or the agreed time (normally ≤ 3 working days)",
-        "001 §5.3.1",
-        (),
-        "no cleaning-request process in the library; it belongs to the first-contact request "
-        "process (DOMAIN §6, category 清洁), whose agreed-time deadline is set at run time",
-    ),
-    Figure(
-        "1.10",
-        "department reports status to the desk",
-        "within 3 working days",
-        "001 §5.3.2",
-        (rule("repair-status-report"), event("repair", "report_status")),
-    ),
-    Figure(
-        "1.11",
-        "contract (by-agreement) work",
-        "forms returned 2 days before month end",
-        "001 第5篇 §5.3.2",
-        (schedule("agreement-forms-month-end"), event("agreement_forms", "return_forms")),
-        "opened two working days before the last working day of each month at 09:00",
-    ),
-    Figure(
-        "1.12",
-        "major failures",
-        "resolved within 7 days",
-        "003",
-        (rule("repair-major"), field("repair", "major")),
-    ),
-    Figure(
-        "1.13",
-        "service response",
-        "within 30 minutes",
-        "003",
-        (rule("repair-response"),),
-    ),
-    Figure(
-        "1.14",
-        "call-centre steps",
-        "record 1 min, route 2 min, first plan 3 min, on site 10 min, escalate 5 min, "
-        "answer 15 min",
-        "000",
-        (
-            rule("repair-record"),
-            rule("repair-route"),
-            rule("repair-first-plan"),
-            rule("repair-on-site"),
-            rule("repair-escalate"),
-            rule("complaint-answer"),
-        ),
-        "one row per step in §6 below",
-    ),
-    Figure(
-        "1.15",
-        "repair forms",
-        "collected, summarised and analysed weekly, sent to the estate manager",
-        "004",
-        (schedule("weekly-repair-summary"), event("repair_summary", "submit")),
-        "opened every Monday at 09:00 for the week before; the receptionist summarises and "
-        "analyses, the estate manager reviews",
-    ),
-    Figure(
-        "1.16",
-        "monthly report",
-        "the desk compiles last month's service figures at the start of each month",
-        "001 §6.3",
-        (schedule("monthly-service-report"), field("monthly_report", "month")),
-        "opened on the first working day of each month at 09:00, for the month before; missed "
-        "months are all opened (catch_up: all)",
-    ),
-    Figure("1.17", "target: repair timeliness", "98% (000), 95% (002)", "000; 002", (), _KPI),
-    Figure("1.18", "target: repair pass rate", "98%", "002", (), _KPI),
-    Figure(
-        "1.19",
-        "target: return-visit rate",
-        "100%",
-        "000; 001",
-        (),
-        _KPI + "; each visit is the repair event `return_visit`",
-    ),
-    # --- §6 call-centre steps -----------------------------------------------------------------
-    Figure(
-        "6.1",
-        "logged into the 信息记录表",
-        "1 minute",
-        "000 §6",
-        (rule("repair-record"), rule("complaint-record")),
-    ),
-    Figure(
-        "6.2",
-        "classified and routed to the specialist",
-        "2 minutes",
-        "000 §6",
-        (rule("repair-route"), rule("complaint-route")),
-    ),
-    Figure(
-        "6.3",
-        "emergencies reported to the area lead and superiors",
-        "within 90 seconds",
-        "000 §6",
-        (rule("repair-emergency-report"),),
-    ),
-    Figure(
-        "6.4",
-        "the front desk holds emergency dispatch authority",
-        "—",
-        "000 §6",
-        (event("repair", "start_emergency_work"), event("repair", "dispatch")),
-        "the receptionist starts emergency work and dispatches urgent items",
-    ),
-    Figure(
-        "6.5",
-        "on site (immediate service)",
-        "10 minutes",
-        "000 §6",
-        (rule("repair-on-site"),),
-    ),
-    Figure(
-        "6.6",
-        "appointment: call the customer before",
-        "15 minutes before",
-        "000 §6",
-        (rule("repair-appointment-call"), field("repair", "appointment_at")),
-    ),
-    Figure(
-        "6.7",
-        "appointment: arrive early",
-        "3–5 minutes early",
-        "000 §6",
-        (rule("repair-appointment-arrive"),),
-        "deadline 3 minutes before the appointment",
-    ),
-    Figure(
-        "6.8",
-        "emergency: go to the site first, collect the form after",
-        "—",
-        "000 §6",
-        (
-            state("repair", "working_paperwork_pending"),
-            event("repair", "complete_paperwork"),
-            rule("repair-emergency-paperwork"),
-        ),
-        "no source gives a figure for the paperwork (also seed 001 §5.1.3 先作业后补单); the "
-        "library's default is 1 workday on the office calendar",
-    ),
-    Figure(
-        "6.9",
-        "first plan from the work instructions",
-        "3 minutes",
-        "000 §6",
-        (rule("repair-first-plan"), event("repair", "record_plan")),
-    ),
-    Figure(
-        "6.10",
-        "plan agreed: time, disturbance, protection, cooperation, price",
-        "—",
-        "000 §6",
-        (event("repair", "record_plan"), event("repair", "quote")),
-        "a chargeable price is quoted from the public price list before the work",
-    ),
-    Figure(
-        "6.11",
-        "cannot handle → escalate",
-        "within 5 minutes",
-        "000 §6",
-        (rule("repair-escalate"),),
-    ),
-    Figure(
-        "6.12",
-        "not solved the same day → managers' meeting decides",
-        "same day",
-        "000 §6",
-        (),
-        "needs an end-of-business-day clock; a linked case (an `open` of a meeting item) could "
-        "carry it to the managers' meeting, but no such rule is in the library yet",
-    ),
-    Figure(
-        "6.13",
-        "failed acceptance loops back to handling (二次处理)",
-        "—",
-        "000 §6",
-        (event("repair", "owner_reject"),),
-    ),
-    Figure(
-        "6.14",
-        "return visit",
-        "2 minutes, 100% (likely a typo)",
-        "000 §6",
-        (rule("repair-return-visit"),),
-        "shipped as written; estates set their own figure",
-    ),
-    Figure(
-        "6.15",
-        "closed: weekly or monthly rates",
-        "weekly or monthly",
-        "000 §6",
-        (),
-        _KPI,
-    ),
-    Figure(
-        "6.16",
-        "control points",
-        "timeliness 100%, satisfaction > 98%, accuracy > 98%, pass rate 100%, "
-        "identification > 99%, return visits 100%",
-        "000",
-        (),
-        _KPI,
-    ),
-    Figure(
-        "6.17",
-        "public management report",
-        "quarterly, one week after publication for owners' questions",
-        "000",
-        (schedule("public-report-quarterly"), rule("public-report-questions")),
-        "opened on the first working day of each quarter for the previous one; the week of "
-        "questions starts at publication and files the report when it ends (not while a "
-        "question is unanswered)",
-    ),
-    Figure(
-        "6.18",
-        "inspections",
-        "daily self-check, half-monthly specialist check, monthly overall evaluation",
-        "000",
-        (),
-        _SCHEDULE,
-    ),
-    # --- §2 complaint -------------------------------------------------------------------------
-    Figure(
-        "2.1",
-        "answered or arranged",
-        "within 15 minutes",
-        "000",
-        (rule("complaint-answer"),),
-    ),
-    Figure(
-        "2.2",
-        "on-site investigation",
-        "the same day",
-        "001 第5篇 §8",
-        (rule("complaint-investigation"), field("complaint", "complaint_date")),
-        "deadline midnight of the complaint date",
-    ),
-    Figure("2.3", "handling rate", "95%", "000", (), _KPI),
-    Figure(
-        "2.4",
-        "return-visit rate",
-        "100%",
-        "001",
-        (),
-        _KPI + "; each visit is the complaint event `return_visit`",
-    ),
-    Figure(
-        "2.5",
-        "valid complaints",
-        "under 2%",
-        "001",
-        (),
-        _KPI + "; each finding is the complaint field `validity`",
-    ),
-    Figure(
-        "2.6",
-        "satisfaction",
-        "> 98% / 95% (000), ≥ 90% (003)",
-        "000; 003",
-        (),
-        _KPI + "; each answer is the complaint field `satisfaction`",
-    ),
-    # --- §3 handover --------------------------------------------------------------------------
-    Figure(
-        "3.1",
-        "takeover inspection early intervention (接管验收前期介入)",
-        "starts 1 month before handover",
-        "001 第4篇 第十条",
-        (
-            rule("handover-project-early-intervention"),
-            event("handover_project", "takeover_inspection"),
-            rule("handover-early-intervention"),
-        ),
-        "one month counted as 30 days; timed on the project, or on a unit handed over on its "
-        "own (without a project)",
-    ),
-    Figure(
-        "3.2",
-        "handover plan issued",
-        "20 days before the handover date",
-        "001 第4篇 第八条",
-        (
-            rule("handover-project-plan"),
-            event("handover_project", "issue_plan"),
-            rule("handover-plan"),
-        ),
-        "timed on the project, or on a unit handed over on its own",
-    ),
-    Figure(
-        "3.3",
-        "keys from the contractor to the service centre",
-        "3 days before",
-        "001 第4篇 第十一条",
-        (
-            rule("handover-project-keys"),
-            event("handover_project", "receive_keys"),
-            rule("handover-keys"),
-        ),
-        "timed on the project, or on a unit handed over on its own",
-    ),
-    Figure(
-        "3.4",
-        "acceptance form copies (file, maintenance, owner)",
-        "three copies",
-        "001 第4篇 第十八条",
-        (state("handover", "warranty_repair"), event("handover", "sign_with_defects")),
-        "paper copies: named in the state's description; copy 2 goes to engineering",
-    ),
-    Figure(
-        "3.5",
-        "handover daily report",
-        "the next day",
-        "001 第4篇 第二十条",
-        (rule("handover-daily-report"), event("handover_project", "file_daily_report")),
-        "a daily reminder while the project is handing over",
-    ),
-    Figure(
-        "3.6",
-        "warranty-key list handed to engineering",
-        "daily",
-        "001 第4篇 第二十一条",
-        (rule("handover-warranty-key-list"), event("handover_project", "hand_warranty_keys")),
-        "a daily reminder while the project is handing over; each unit records "
-        "`warranty_key_left`",
-    ),
-    # --- §4 meetings --------------------------------------------------------------------------
-    Figure(
-        "4.1",
-        "management meeting",
-        "weekly",
-        "001 第2篇 §4.1.1",
-        (schedule("weekly-meeting"), field("meeting", "period")),
-        "opened every Monday at 09:00 (the first working day of the week when Monday is not "
-        "one); only the latest missed meeting is opened after downtime",
-    ),
-    Figure(
-        "4.2",
-        "management meeting in busy periods (move-in, renovation)",
-        "daily",
-        "001 第2篇 §4.1.1",
-        (schedule("move-in-daily-meeting"), field("meeting", "period")),
-        "the move-in peak is a handover project's handing-over state: a meeting each day "
-        "(Tuesday to Sunday; Monday has the weekly one) `while` one is in it; an estate adds "
-        "its renovation peak the same way (estates/lakeside: ten units under works) or by "
-        "dates with `between`",
-    ),
-    Figure(
-        "4.3",
-        "minutes numbered",
-        "YYYY-NNN (2022-002 = second meeting of 2022)",
-        "001 第2篇 §4.5",
-        (field("meeting", "minutes_no"),),
-        "the format is described, not checked (the condition language has no patterns)",
-    ),
-    Figure(
-        "4.4",
-        "department head submits the week/month plan and summary",
-        "the day before the next meeting",
-        "001 第2篇 §4.4.4",
-        (rule("meeting-plan-summary"), event("meeting", "submit_plans")),
-        "the previous working day",
-    ),
-    Figure(
-        "4.5",
-        "assistant reports action-item status to the chair",
-        "the day before the next meeting",
-        "001 第2篇 §4.4.5",
-        (rule("meeting-status-report"), event("meeting", "report_status")),
-        "the previous working day",
-    ),
-    Figure(
-        "4.6",
-        "important meeting room ready",
-        "8 hours before",
-        "004 篇3 §二.5",
-        (rule("meeting-room-ready"), field("meeting_service", "important")),
-    ),
-    Figure(
-        "4.7",
-        "tea refilled",
-        "every 15 minutes",
-        "004 篇3 §二.2",
-        (rule("meeting-tea"), event("meeting_service", "refill_tea")),
-    ),
-    Figure(
-        "4.8",
-        "ashtrays and towels changed",
-        "every hour",
-        "004 篇3 §二.4",
-        (rule("meeting-ashtrays"), event("meeting_service", "change_ashtrays")),
-    ),
-    Figure(
-        "4.9",
-        "butts in an ashtray",
-        "no more than 3",
-        "004 篇3 §二.3",
-        (rule("meeting-ashtrays"),),
-        "a standard for the attendant, stated in the rule's description; no counter is kept",
-    ),
-    # --- §5 other procedures ------------------------------------------------------------------
-    Figure(
-        "5.1",
-        "return visits by the director (主任)",
-        "10 homes a month",
-        "001 第5篇 §8（二）2.1",
-        (quota("director-visits"), event("home_visit", "record_visit")),
-        "counted from the audit log; warned 5 days before the month ends, reported when missed",
-    ),
-    Figure(
-        "5.2",
-        "return visits by each area manager (管理员)",
-        "15 homes a month",
-        "001 第5篇 §8（二）2.2",
-        (quota("area-manager-visits"), event("home_visit", "record_visit")),
-        "each area manager counted alone; the director is told of a month that ends short",
-    ),
-    Figure(
-        "5.3",
-        "return-visit handling rate",
-        "100%",
-        "001 第5篇 §8（二）1.4",
-        (),
-        _KPI + "; problems raised become repairs (home_visit event `refer_issues`)",
-    ),
-)
-
+SECTIONS = MAPPING.sections
 
 # Loading and checking ----------------------------------------------------------------------------
 
@@ -643,7 +201,8 @@ def load_library() -> Library:
 
 def time_limits(library: Library) -> list[TimeLimitDef]:
     """The library's time limits, grouped by process in catalogue order, in file order within."""
-    processes = [*PROCESS_ORDER, *(p for p in library.process_ids if p not in PROCESS_ORDER)]
+    order = MAPPING.processes
+    processes = [*order, *(p for p in library.process_ids if p not in order)]
     limits = [located.definition for located in library.time_limits]
 
     def rank(limit: TimeLimitDef) -> int:

@@ -58,6 +58,9 @@ from tests.runtime_workers import (
     racer,
 )
 
+#: Processes killed or racing, and 10,000 random walks: run by .ci/run's second pass.
+pytestmark = pytest.mark.slow
+
 WORKERS = ROOT / "tests" / "runtime_workers.py"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

@@ -34,6 +34,9 @@ from engine.runtime.engine import TICK_BATCH
 from engine.store import Store
 from engine.store.schema import case_log, outbox, timers
 
+#: Workers run as subprocesses, and are killed: run by .ci/run's second pass.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 
 #: Time limits per case: each case opens with this many breach timers.

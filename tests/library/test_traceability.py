@@ -15,12 +15,10 @@ from engine.traceability import (
     GENERATE_COMMAND,
     SECTIONS,
     Figure,
-    event,
-    field,
+    TraceabilityError,
     load_library,
+    load_mapping,
     markdown,
-    rule,
-    state,
     unknown_references,
     untraced_time_limits,
 )
@@ -108,17 +106,19 @@ def test_schedules_and_quotas_are_traced(generated: str) -> None:
 
 def test_the_checker_reports_wrong_references(library: Library) -> None:
     bad = [
-        Figure(
-            "9.1",
-            "x",
-            "y",
-            "z",
-            (
-                rule("repair-urgnet"),
-                event("repair", "dispach"),
-                field("repair", "urgency"),
-                state("nowhere", "closed"),
-            ),
+        Figure.model_validate(
+            {
+                "key": "9.1",
+                "item": "x",
+                "figure": "y",
+                "source": "z",
+                "encoded_by": [
+                    {"rule": "repair-urgnet"},
+                    {"event": "dispach", "process": "repair"},
+                    {"field": "urgency", "process": "repair"},
+                    {"state": "closed", "process": "nowhere"},
+                ],
+            }
         )
     ]
     assert unknown_references(library, bad) == [
@@ -127,6 +127,48 @@ def test_the_checker_reports_wrong_references(library: Library) -> None:
         "9.1: no process 'nowhere'",
     ]
     assert set(untraced_time_limits(library, bad)) == set(rules_in_files())
+
+
+def test_a_bad_mapping_file_says_where_and_what(tmp_path: Path) -> None:
+    path = tmp_path / "traceability.yaml"
+    path.write_text(
+        """
+processes: [repair]
+sections: {"1": Repair}
+reasons: {kpi: a rate}
+figures:
+  - {key: "1.1", item: a, figure: b, source: c, encoded_by: [{event: dispatch}]}
+  - {key: "1.2", item: a, figure: b, source: c, encoded_by: [{rule: x, quota: y}]}
+  - {key: "1.3", item: a, figure: b, source: c}
+  - {key: 1.4, item: a, figure: b, source: c, reason: kpi}
+""",
+        encoding="utf-8",
+    )
+    with pytest.raises(TraceabilityError) as raised:
+        load_mapping(path)
+    message = str(raised.value)
+    assert "traceability.yaml: figures.0.encoded_by.0: " in message
+    assert "event 'dispatch' needs 'process'" in message
+    assert "figures.1.encoded_by.0: " in message and "got rule, quota" in message
+    assert "figures.2: " in message and "not encoded needs a reason or a note" in message
+    assert "figures.3.key: Input should be a valid string" in message
+
+
+def test_a_reason_must_be_one_of_the_shared_reasons(tmp_path: Path) -> None:
+    path = tmp_path / "traceability.yaml"
+    path.write_text(
+        'processes: []\nsections: {"1": A}\nreasons: {kpi: a rate}\n'
+        'figures: [{key: "1.1", item: a, figure: b, source: c, reason: kpis}]\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(TraceabilityError, match=r"no reason 'kpis' in 'reasons' \(known: kpi\)"):
+        load_mapping(path)
+
+
+def test_the_shared_reason_comes_before_the_row_note() -> None:
+    (row,) = [f for f in FIGURES if f.key == "1.19"]
+    assert row.note.startswith("a rate over many cases")
+    assert row.note.endswith("; each visit is the repair event `return_visit`")
 
 
 def test_no_machine_paths_in_the_document(generated: str) -> None:

@@ -1,0 +1,36 @@
+"""The demo's walks are scenario files shipped in the package: each still walks as written
+(every refusal it shows is the refusal it expects), and the wheel carries them, not the
+benchmarks."""
+
+from __future__ import annotations
+
+import itertools
+import tomllib
+from pathlib import Path
+
+from engine.demo import WALKS_DIR, walks
+from tests.conftest import run_cli
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_every_walk_passes_as_a_scenario() -> None:
+    files = sorted(str(path) for path in WALKS_DIR.glob("*.yaml"))
+    result = run_cli(["test", *files])
+    assert result.exit_code == 0, result.output
+    assert f"{len(files)} passed, 0 failed" in result.output
+
+
+def test_the_walks_cover_every_main_process_and_show_refusals() -> None:
+    shown = walks()
+    processes = {process for walk in shown for process in walk.cases.values()}
+    assert {"repair", "complaint", "handover", "meeting", "meeting_service"} <= processes
+    assert sum(step.refusal is not None for walk in shown for step in walk.steps) >= 4
+    for before, after in itertools.pairwise(shown):
+        assert before.steps[-1].at < after.start, f"{after.file} starts before {before.file} ends"
+
+
+def test_the_wheel_ships_the_walks_and_not_the_benchmarks() -> None:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert config["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"] == ["engine"]
+    assert WALKS_DIR.resolve().is_relative_to(ROOT / "engine")
