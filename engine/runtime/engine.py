@@ -140,9 +140,7 @@ class Engine:
         self.calendar_jobs = CalendarJobs(self, loaded, estate_def)
 
     def close(self) -> None:
-        """Release the store's connections and the compiled rulesets."""
-        for planner in self._sla.values():
-            planner.close()
+        """Release the store's connections."""
         self.store.close()
 
     @property

@@ -35,14 +35,13 @@ Semantics (DESIGN.md, "Time-limit semantics"):
 
 from __future__ import annotations
 
-from collections.abc import Container, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from engine.conditions import EvalContext, evaluate
 from engine.durations import Duration, Percent
-from engine.matching import RuleMatcher
 from engine.model import TimeLimitDef, Trigger
 from engine.store import ClockChange, ClockRecord, TimerRecord
 from engine.time import WorkingCalendar
@@ -143,38 +142,25 @@ class LimitPlanner:
         pauses = limit.pause is not None and moment.to_state in limit.pause.states
         return not (stops or resets or pauses)
 
-    def applies(self, moment: Moment, applicable: Container[str] | None = None) -> bool:
-        """Whether the limit's ``if:`` condition holds for the moment's (typed) case data.
-
-        ``applicable``: the process's limits whose conditions hold, as durable-rules matches
-        them (see :class:`Applicable`); without it, the limit evaluates its own condition.
-        """
+    def applies(self, moment: Moment) -> bool:
+        """Whether the limit's ``if:`` condition holds for the moment's (typed) case data."""
         guard = self.limit.guard
-        if guard is None:
-            return True
-        if applicable is not None:
-            return self.limit.id in applicable
-        return evaluate(guard, EvalContext(data=moment.data))
+        return guard is None or evaluate(guard, EvalContext(data=moment.data))
 
     def react(
-        self,
-        case_id: str,
-        clock: ClockRecord | None,
-        moment: Moment,
-        applicable: Container[str] | None = None,
+        self, case_id: str, clock: ClockRecord | None, moment: Moment
     ) -> ClockChange | None:
-        """The change a moment makes to this limit's clock, or ``None`` for none
-        (``applicable`` as for :meth:`applies`)."""
+        """The change a moment makes to this limit's clock, or ``None`` for none."""
         limit = self.limit
         active = clock is not None and clock.status != STOPPED
         if limit.every is not None:
-            return self._recurring(case_id, clock, moment, active, applicable)
+            return self._recurring(case_id, clock, moment, active)
         starts, stops, resets = self.triggered(moment)
         if clock is not None and active:
             if stops or moment.final:
                 return self._stop(clock, moment.at)
             if resets:
-                if self.applies(moment, applicable):
+                if self.applies(moment):
                     return self.start(case_id, moment)
                 return self._stop(clock, moment.at)
             anchored = self._reanchored(clock, moment)
@@ -183,7 +169,7 @@ class LimitPlanner:
                 timers = self.timers(anchored) if anchored.status == RUNNING else ()
                 change = ClockChange(case_id, limit.id, anchored, timers)
             return change
-        if starts and not moment.final and self.applies(moment, applicable):
+        if starts and not moment.final and self.applies(moment):
             return self.start(case_id, moment)
         return None
 
@@ -273,10 +259,9 @@ class LimitPlanner:
         clock: ClockRecord | None,
         moment: Moment,
         active: bool,
-        applicable: Container[str] | None,
     ) -> ClockChange | None:
         inside = self.triggered(moment)[0]
-        if inside and not active and not moment.final and self.applies(moment, applicable):
+        if inside and not active and not moment.final and self.applies(moment):
             fresh = ClockRecord(
                 case_id=case_id,
                 limit_id=self.limit.id,
@@ -431,44 +416,15 @@ def _counts_working_time(limit: TimeLimitDef) -> bool:
     return limit.every_duration is not None and limit.every_duration.working
 
 
-class Applicable:
-    """The guarded time limits that apply at one moment, matched by durable-rules once, when
-    a limit first asks.
-
-    Most events start no guarded clock (they stop, pause or leave clocks alone), and matching
-    (building the fact, a durable-rules session) would cost them more than all their other
-    SLA work.
-    """
-
-    def __init__(self, matcher: RuleMatcher, data: Mapping[str, Any]) -> None:
-        self._matcher = matcher
-        self._data = data
-        self._ids: frozenset[str] | None = None
-
-    def __contains__(self, limit_id: object) -> bool:
-        if self._ids is None:
-            self._ids = self._matcher.matching(self._data)
-        return limit_id in self._ids
-
-
 class SlaPlanner:
     """The time limits of one process, each on its calendar."""
 
     def __init__(self, limits: Sequence[LimitPlanner]) -> None:
         self.limits = {planner.limit.id: planner for planner in limits}
-        guarded = {p.limit.id: p.limit.guard for p in limits if p.limit.guard is not None}
-        #: The limits' conditions compiled into one durable-rules ruleset, matched statelessly
-        #: (one fact per event, its session deleted after: see engine.matching).
-        self.matcher = RuleMatcher(guarded) if guarded else None
         #: Per kind of moment, kept as moments come: the limits it may start, and those whose
         #: running clock it leaves alone (see LimitPlanner.triggered and .leaves_running). A
         #: clock that is idle, or running and left alone, is not even asked.
         self._asked: dict[MomentKind, tuple[frozenset[str], frozenset[str]]] = {}
-
-    def close(self) -> None:
-        """Free the durable-rules ruleset."""
-        if self.matcher is not None:
-            self.matcher.close()
 
     def react(
         self,
@@ -479,10 +435,8 @@ class SlaPlanner:
         """Every clock change ``moment`` makes, in time-limit order.
 
         Only the limits this moment may start, and those whose clock it may change, are
-        asked. The conditions of all the process's limits are matched at most once per event,
-        through durable-rules, when the first limit needs its own; each then looks its id up.
+        asked; a limit evaluates its ``if:`` condition only when its clock would start.
         """
-        applicable = Applicable(self.matcher, moment.data) if self.matcher is not None else None
         starting, left_alone = self._asked_at(moment)
         changes = []
         for limit_id, planner in self.limits.items():
@@ -492,7 +446,7 @@ class SlaPlanner:
                     continue
             elif clock.status == RUNNING and limit_id in left_alone and not moment.final:
                 continue
-            change = planner.react(case_id, clock, moment, applicable)
+            change = planner.react(case_id, clock, moment)
             if change is not None:
                 changes.append(change)
         return changes
