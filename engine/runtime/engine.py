@@ -45,7 +45,15 @@ from engine.runtime.errors import (
 )
 from engine.runtime.links import Link, children_view, commit_linked, links, remembered
 from engine.runtime.machine import CompiledProcess
-from engine.sla import RUNNING, STOPPED, ClockStatus, LimitPlanner, SlaPlanner, clock_status
+from engine.sla import (
+    RUNNING,
+    STOPPED,
+    ClockStatus,
+    LimitPlanner,
+    SlaPlanner,
+    TimerKind,
+    clock_status,
+)
 from engine.store import (
     CaseQuery,
     CaseRecord,
@@ -416,7 +424,7 @@ class Engine:
         if timer.kind == "warning":
             deadline = clock.deadline.astimezone(planner.calendar.tz) if clock.deadline else None
             effects.outbox.append(_warning(record.id, limit, deadline, change.assignee, now))
-        updated = planner.fired(clock, timer.kind, index, now)
+        updated = planner.fired(clock, TimerKind(timer.kind), index, now)
         timers = planner.timers(updated) if timer.kind == "due" else None
         change.change_clocks([ClockChange(record.id, timer.name, updated, timers)])
         change.record_entry(

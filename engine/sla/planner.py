@@ -43,11 +43,18 @@ from typing import Any
 from engine.conditions import EvalContext, evaluate
 from engine.durations import Duration, Percent
 from engine.model import TimeLimitDef, Trigger
-from engine.store import ClockChange, ClockRecord, TimerRecord
+from engine.sla.clocks import (
+    PAUSED,
+    RUNNING,
+    STOPPED,
+    ClockChange,
+    ClockRecord,
+    PlanItem,
+    TimerKind,
+    TimerRecord,
+)
 from engine.time import WorkingCalendar
 from engine.time.hours import ALWAYS
-
-RUNNING, PAUSED, STOPPED = "running", "paused", "stopped"
 
 #: Elapsed time: what a limit in wall-clock units (``24h``, ``3d``) measures.
 ELAPSED = WorkingCalendar("elapsed", UTC, ALWAYS)
@@ -222,7 +229,7 @@ class LimitPlanner:
             remaining = self.measure.working_time_between(since, due)
             return self.measure.add_working_time(now, remaining).at.astimezone(self.calendar.tz)
 
-        plan = tuple({**item, "due": moved(_due(item)).isoformat()} for item in clock.plan)
+        plan = tuple(PlanItem(item.kind, item.index, moved(item.due)) for item in clock.plan)
         deadline = moved(clock.deadline) if clock.deadline is not None else None
         return _evolve(
             clock,
@@ -247,9 +254,11 @@ class LimitPlanner:
         """The clock with a new deadline: its breach and warnings planned again (warnings
         sent for the old deadline may be sent again before the new one), its tiers kept."""
         moved = _evolve(clock, deadline=deadline, breached_at=None, warnings_sent=())
-        kept = tuple(item for item in clock.plan if item["kind"] == "tier")
+        kept = tuple(item for item in clock.plan if item.kind is TimerKind.TIER)
         fresh = tuple(
-            item for item in self._plan(moved, clock.paused_at or now) if item["kind"] != "tier"
+            item
+            for item in self._plan(moved, clock.paused_at or now)
+            if item.kind is not TimerKind.TIER
         )
         return _evolve(moved, plan=fresh + kept)
 
@@ -275,10 +284,10 @@ class LimitPlanner:
             return self._stop(clock, moment.at)
         return None
 
-    def _next_due(self, after: datetime, index: int) -> dict[str, Any]:
+    def _next_due(self, after: datetime, index: int) -> PlanItem:
         assert self.limit.every_duration is not None
         due = self.calendar.add(after, self.limit.every_duration).at
-        return {"kind": "due", "index": index, "due": due.isoformat()}
+        return PlanItem(TimerKind.DUE, index, due)
 
     # -- planning ----------------------------------------------------------------------------
 
@@ -296,12 +305,12 @@ class LimitPlanner:
             return result.at, result.warnings
         return None, ()
 
-    def _plan(self, clock: ClockRecord, now: datetime) -> tuple[dict[str, Any], ...]:
+    def _plan(self, clock: ClockRecord, now: datetime) -> tuple[PlanItem, ...]:
         """Breach, warnings and tiers still ahead of ``now`` (the clock runs at ``now``)."""
-        items: list[dict[str, Any]] = []
+        items: list[PlanItem] = []
         deadline = clock.deadline
         if deadline is not None:
-            items.append({"kind": "breach", "index": 0, "due": deadline.isoformat()})
+            items.append(PlanItem(TimerKind.BREACH, 0, deadline))
             # The time used and left (walks over the calendar's days) only when a percentage
             # warning needs them.
             spent: tuple[timedelta, timedelta] | None = None
@@ -312,12 +321,12 @@ class LimitPlanner:
                     spent = self.ran(clock, now), self.measure.working_time_between(now, deadline)
                 due = self._warning_due(now, deadline, spent, warning)
                 if due is not None and due > now:
-                    items.append({"kind": "warning", "index": index, "due": due.isoformat()})
+                    items.append(PlanItem(TimerKind.WARNING, index, due))
         for index, tier in enumerate(self.limit.tiers):
             if index < clock.tier or tier.after_duration is None:
                 continue
             due = self.calendar.add(clock.started_at, tier.after_duration).at
-            items.append({"kind": "tier", "index": index, "due": due.isoformat()})
+            items.append(PlanItem(TimerKind.TIER, index, due))
         return tuple(items)
 
     def ran(self, clock: ClockRecord, until: datetime) -> timedelta:
@@ -351,43 +360,43 @@ class LimitPlanner:
         return tuple(
             TimerRecord(
                 case_id=clock.case_id,
-                kind=item["kind"],
+                kind=item.kind,
                 name=clock.limit_id,
-                due_at=_due(item),
-                payload={"index": item["index"]},
+                due_at=item.due,
+                payload={"index": item.index},
             )
             for item in clock.plan
         )
 
     # -- timers firing -----------------------------------------------------------------------
 
-    def fired(self, clock: ClockRecord, kind: str, index: int, now: datetime) -> ClockRecord:
+    def fired(
+        self, clock: ClockRecord, kind: TimerKind, index: int, now: datetime
+    ) -> ClockRecord:
         """The clock after its ``kind`` timer ``index`` fired (the plan item is done)."""
-        done = [item for item in clock.plan if (item["kind"], item["index"]) == (kind, index)]
-        plan = tuple(item for item in clock.plan if (item["kind"], item["index"]) != (kind, index))
-        if kind == "breach":
+        done = [item for item in clock.plan if (item.kind, item.index) == (kind, index)]
+        plan = tuple(item for item in clock.plan if (item.kind, item.index) != (kind, index))
+        if kind is TimerKind.BREACH:
             return _evolve(clock, breached_at=now, plan=plan)
-        if kind == "warning":
+        if kind is TimerKind.WARNING:
             return _evolve(
                 clock, warnings_sent=(*clock.warnings_sent, f"warning:{index}"), plan=plan
             )
-        if kind == "tier":
+        if kind is TimerKind.TIER:
             return _evolve(clock, tier=max(clock.tier, index + 1), plan=plan)
         return _evolve(clock, plan=(*plan, self._following(done, index + 1, now)))
 
-    def _following(
-        self, done: Sequence[Mapping[str, Any]], index: int, now: datetime
-    ) -> dict[str, Any]:
+    def _following(self, done: Sequence[PlanItem], index: int, now: datetime) -> PlanItem:
         """The reminder after the one that was due: one period later, and after ``now``."""
         every = self.limit.every_duration
         assert every is not None
-        due = self.calendar.add(_due(done[0]) if done else now, every).at
+        due = self.calendar.add(done[0].due if done else now, every).at
         if due <= now and not every.working:
             step = every.as_timedelta()
             due += step * ((now - due) // step + 1)
         while due <= now:  # working-time periods differ in length: step one by one
             due = self.calendar.add(due, every).at
-        return {"kind": "due", "index": index, "due": due.isoformat()}
+        return PlanItem(TimerKind.DUE, index, due)
 
     def extended(
         self, clock: ClockRecord, new_deadline: datetime, record: dict[str, Any], now: datetime
@@ -401,10 +410,6 @@ def _evolve(clock: ClockRecord, **changes: Any) -> ClockRecord:
     """``dataclasses.replace`` for a clock at about half its cost (events stop and pause
     clocks all the time); every field of ClockRecord is an ``__init__`` argument."""
     return ClockRecord(**{**clock.__dict__, **changes})
-
-
-def _due(item: Mapping[str, Any]) -> datetime:
-    return datetime.fromisoformat(str(item["due"]))
 
 
 def _counts_working_time(limit: TimeLimitDef) -> bool:
