@@ -10,6 +10,12 @@ from engine.sla.clocks import (
     TimerKind,
     TimerRecord,
 )
+from engine.sla.extension import (
+    ExtensionDenied,
+    ExtensionRequest,
+    GrantedExtension,
+    grant_extension,
+)
 from engine.sla.planner import LimitPlanner, Moment, SlaPlanner, hits
 from engine.sla.status import ClockStatus, clock_status
 
@@ -20,6 +26,9 @@ __all__ = [
     "ClockChange",
     "ClockRecord",
     "ClockStatus",
+    "ExtensionDenied",
+    "ExtensionRequest",
+    "GrantedExtension",
     "LimitPlanner",
     "Moment",
     "PlanItem",
@@ -27,5 +36,6 @@ __all__ = [
     "TimerKind",
     "TimerRecord",
     "clock_status",
+    "grant_extension",
     "hits",
 ]
