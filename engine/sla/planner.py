@@ -407,8 +407,9 @@ class LimitPlanner:
 
 
 def _evolve(clock: ClockRecord, **changes: Any) -> ClockRecord:
-    """``dataclasses.replace`` for a clock at about half its cost (events stop and pause
-    clocks all the time); every field of ClockRecord is an ``__init__`` argument."""
+    """``dataclasses.replace`` for a clock without its per-field checks, which events pay
+    for each time they stop or pause a clock; every field of ClockRecord is an ``__init__``
+    argument."""
     return ClockRecord(**{**clock.__dict__, **changes})
 
 
