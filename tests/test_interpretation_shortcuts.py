@@ -2,10 +2,9 @@
 
 Interpreting an event skips work whose result is known (benchmarks/bench_runtime.py, the
 in-memory figure): the SLA planner asks only the time limits a moment may start or change,
-durable-rules matches a limit's condition only when a limit asks and answers a fact it has
-seen from memory, and typing a case's data for conditions skips the fields stored as they
-are typed. Each test here compares a shortcut with the plain computation it replaces, on the
-shipped library or on every kind of field value.
+and typing a case's data for conditions skips the fields stored as they are typed. Each test
+here compares a shortcut with the plain computation it replaces, on the shipped library or on
+every kind of field value.
 """
 
 from __future__ import annotations
@@ -19,9 +18,6 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from engine.conditions import parse_condition
-from engine.matching import RuleMatcher
-from engine.matching import matcher as matcher_module
 from engine.model import TimeLimitDef
 from engine.runtime import Engine, ManualClock
 from engine.runtime.forms import Form
@@ -201,48 +197,3 @@ def test_the_planner_asks_only_the_limits_a_moment_may_start_or_change(engine: E
                 ), (process_id, event_id, source, target)
                 compared += 1
     assert compared > 500
-
-
-def test_a_fact_seen_before_is_answered_from_memory(monkeypatch: pytest.MonkeyPatch) -> None:
-    conditions = {
-        "urgent": parse_condition("urgency == 'urgent'"),
-        "costly": parse_condition("fee > 100"),
-        "tagged": parse_condition("'wet' in tags"),
-    }
-    posted: list[dict[str, object]] = []
-    post = RuleMatcher._post
-
-    def counting(self: RuleMatcher, fact: dict[str, object]) -> set[str] | None:
-        posted.append(dict(fact))
-        return post(self, fact)
-
-    monkeypatch.setattr(RuleMatcher, "_post", counting)
-    facts: list[dict[str, object]] = [
-        {"urgency": "urgent", "fee": Decimal("150.00"), "tags": ["wet", "old"]},
-        {"urgency": "urgent", "fee": 150, "tags": ("wet", "old")},  # the same fact
-        {"urgency": "general", "fee": Decimal("150.00"), "tags": ["old"]},
-        {"urgency": "urgent", "fee": True, "tags": ["wet"]},  # true is not 1
-        {"urgency": "urgent", "fee": 1, "tags": ["wet"]},
-    ]
-    with RuleMatcher(conditions) as matcher:
-        first = [matcher.matching(fact) for fact in facts]
-        again = [matcher.matching(fact) for fact in facts]
-    assert (
-        first
-        == again
-        == [
-            {"urgent", "costly", "tagged"},
-            {"urgent", "costly", "tagged"},
-            {"costly"},
-            {"urgent", "tagged"},
-            {"urgent", "tagged"},
-        ]
-    )
-    assert len(posted) == 4  # each distinct fact once
-
-
-def test_the_memory_of_facts_stays_bounded() -> None:
-    with RuleMatcher({"costly": parse_condition("fee > 100")}) as matcher:
-        for fee in range(matcher_module.MAX_RECENT_FACTS * 2 + 5):
-            assert matcher.matching({"fee": fee}) == ({"costly"} if fee > 100 else set())
-        assert 0 < len(matcher._recent) <= matcher_module.MAX_RECENT_FACTS

@@ -17,16 +17,27 @@ import textwrap
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from engine.model import TimeLimitDef
 from engine.runtime import Actor, Engine, ExtensionRefused, ManualClock
-from engine.sla import ClockStatus
+from engine.sla import (
+    ClockStatus,
+    ExtensionDenied,
+    ExtensionRequest,
+    GrantedExtension,
+    LimitPlanner,
+    Moment,
+    grant_extension,
+)
 from engine.store import TimerRecord
+from engine.time import WorkingCalendar
+from engine.time.hours import ALWAYS
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -1275,3 +1286,30 @@ def _recorded_repair(engine: Engine, clock: ManualClock, form: Mapping[str, Any]
     payload = {"phone": "13800138000", "content": "墙面开裂", "location": "客厅", **form}
     engine.fire(case, "record", receptionist, payload)
     return case
+
+
+def test_the_extension_policy_decides_without_a_case_or_a_store() -> None:
+    """engine.sla.extension on a clock alone: what Engine.extend asks before writing."""
+    limit = TimeLimitDef.model_validate(
+        {"id": "fix", "process": "job", "limit": "24h", "extend": {"by": ["head"]}}
+    )
+    planner = LimitPlanner(limit, WorkingCalendar("elapsed", UTC, ALWAYS))
+    opened = datetime(2026, 3, 2, 1, tzinfo=UTC)
+    clock = planner.start("c1", Moment("open", None, "new", opened, {})).clock
+    assert clock is not None and clock.deadline == opened + timedelta(hours=24)
+
+    def ask(approver: Actor, by: str, now: datetime) -> GrantedExtension:
+        request = ExtensionRequest(approver.id, approver.roles, "parts on order", by=by)
+        return grant_extension(planner, clock, request, now)
+
+    early = ask(HEAD, "1d", opened + timedelta(hours=2))  # counted from the deadline
+    assert early.clock.deadline == opened + timedelta(hours=48)
+    assert early.role == "head"
+    assert early.entry["counted_from"] == (opened + timedelta(hours=24)).isoformat()
+    assert [(t.kind, t.due_at) for t in early.timers] == [("breach", early.clock.deadline)]
+    late = ask(HEAD, "1d", opened + timedelta(hours=30))  # signed after the breach: from now
+    assert late.clock.deadline == opened + timedelta(hours=54)
+    with pytest.raises(ExtensionDenied, match="only head may approve"):
+        ask(CLERK, "1d", opened)
+    with pytest.raises(ExtensionDenied, match="not running"):
+        grant_extension(planner, None, ExtensionRequest(HEAD.id, HEAD.roles, "x", by="1d"), opened)

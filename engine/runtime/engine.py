@@ -21,7 +21,6 @@ from typing import Any
 from sqlalchemy import Connection
 
 from engine.diagnostics import Severity, suggest
-from engine.durations import DurationError, parse_duration
 from engine.loading import Library
 from engine.model import CalendarDef, EstateDef, ProcessDef, TimeLimitDef, localized
 from engine.model.process import SYSTEM_ROLE
@@ -45,7 +44,17 @@ from engine.runtime.errors import (
 )
 from engine.runtime.links import Link, children_view, commit_linked, links, remembered
 from engine.runtime.machine import CompiledProcess
-from engine.sla import RUNNING, STOPPED, ClockStatus, LimitPlanner, SlaPlanner, clock_status
+from engine.sla import (
+    RUNNING,
+    ClockStatus,
+    ExtensionDenied,
+    ExtensionRequest,
+    LimitPlanner,
+    SlaPlanner,
+    TimerKind,
+    clock_status,
+    grant_extension,
+)
 from engine.store import (
     CaseQuery,
     CaseRecord,
@@ -140,9 +149,7 @@ class Engine:
         self.calendar_jobs = CalendarJobs(self, loaded, estate_def)
 
     def close(self) -> None:
-        """Release the store's connections and the compiled rulesets."""
-        for planner in self._sla.values():
-            planner.close()
+        """Release the store's connections."""
         self.store.close()
 
     @property
@@ -418,7 +425,7 @@ class Engine:
         if timer.kind == "warning":
             deadline = clock.deadline.astimezone(planner.calendar.tz) if clock.deadline else None
             effects.outbox.append(_warning(record.id, limit, deadline, change.assignee, now))
-        updated = planner.fired(clock, timer.kind, index, now)
+        updated = planner.fired(clock, TimerKind(timer.kind), index, now)
         timers = planner.timers(updated) if timer.kind == "due" else None
         change.change_clocks([ClockChange(record.id, timer.name, updated, timers)])
         change.record_entry(
@@ -449,87 +456,38 @@ class Engine:
         until: datetime | None = None,
         consents: Iterable[str] = (),
     ) -> ClockStatus:
-        """Move a running clock's deadline: ``by`` a duration (on its calendar) or ``until``.
-
-        ``by`` counts from the current deadline, or from now when a running clock's deadline
-        has already passed (an extension signed after the breach).
-
-        Only the roles the rule names may approve (after a tier, the tier's ``extend_by``);
-        a reason is required, and so is every consent the rule ``needs`` (the owner's, for
-        the 24-hour repair limit). The extension is written to the audit log.
+        """Move a running clock's deadline: ``by`` a duration (on its calendar) or ``until``,
+        as its rule's ``extend:`` allows (:mod:`engine.sla.extension`). The extension is
+        written to the audit log.
         """
         record = self._record(case_id)
         event = f"extend:{limit_id}"
         planner = self._sla[record.process].limits.get(limit_id)
         clocks = self._clocks(record)
-        clock = clocks.get(limit_id)
-
-        def refuse(why: str) -> ExtensionRefused:
-            return ExtensionRefused(case_id, record.state, event, why)
-
         if planner is None:
-            raise refuse(
+            raise ExtensionRefused(
+                case_id,
+                record.state,
+                event,
                 f"process '{record.process}' has no time limit '{limit_id}'"
-                f"{suggest(limit_id, self._sla[record.process].limits)}"
+                f"{suggest(limit_id, self._sla[record.process].limits)}",
             )
-        if clock is None or clock.status == STOPPED or clock.deadline is None:
-            raise refuse(f"time limit '{limit_id}' is not running on this case")
-        rule = planner.limit
-        if rule.extend is None:
-            raise refuse(f"time limit '{limit_id}' cannot be extended")
-        # The authority moves with the tiers: the latest tier reached that names one.
-        allowed = next(
-            (tier.extend_by for tier in reversed(rule.tiers[: clock.tier]) if tier.extend_by),
-            rule.extend.by,
-        )
-        role = acting_role(actor, allowed)
-        if role is None:
-            raise refuse(f"only {', '.join(allowed)} may approve an extension now")
-        if not reason.strip():
-            raise refuse("an extension needs a reason")
-        given = set(consents)
-        missing = [need for need in rule.extend.needs if need not in given]
-        if missing:
-            raise refuse(f"missing consent: {', '.join(missing)}")
-        if (by is None) == (until is None):
-            raise refuse("give either 'by' (a duration) or 'until' (a moment)")
         now = self.clock.now()
-        # 'by' counts from the deadline, or from now once a running clock's has passed: the
-        # head who signs "3 more working days" for an overdue repair means from today, and
-        # an extension that is overdue the moment it is given would be no extension.
-        base = now if clock.status == RUNNING and clock.deadline < now else clock.deadline
-        if by is not None:
-            try:
-                new_deadline = planner.calendar.add(base, parse_duration(by)).at
-            except DurationError as error:
-                raise refuse(f"bad duration '{by}': {error.message}") from None
-        else:
-            assert until is not None
-            if until.tzinfo is None:
-                raise refuse("'until' needs a timezone")
-            new_deadline = until
-        if new_deadline <= clock.deadline:
-            raise refuse("the new deadline must be later than the current one")
-        details = {
-            "limit": limit_id,
-            "by": by,
-            "counted_from": base.astimezone(planner.calendar.tz).isoformat() if by else None,
-            "until": until.isoformat() if until else None,
-            "reason": reason,
-            "consents": sorted(given),
-            "approved_by": actor.id,
-            "role": role,
-            "at": now.isoformat(),
-            # Both in the calendar's timezone (the stored deadline reads back in UTC).
-            "old_deadline": clock.deadline.astimezone(planner.calendar.tz).isoformat(),
-            "new_deadline": new_deadline.astimezone(planner.calendar.tz).isoformat(),
-        }
-        updated = planner.extended(clock, new_deadline, details, now)
-        timers = planner.timers(updated) if updated.status == RUNNING else ()
+        request = ExtensionRequest(actor.id, actor.roles, reason, by, until, tuple(consents))
+        try:
+            granted = grant_extension(planner, clocks.get(limit_id), request, now)
+        except ExtensionDenied as denied:
+            raise ExtensionRefused(case_id, record.state, event, denied.reason) from None
         change = self._change(self._compiled_for(record), record, clocks, now)
-        change.change_clocks([ClockChange(case_id, limit_id, updated, timers)])
+        change.change_clocks([ClockChange(case_id, limit_id, granted.clock, granted.timers)])
         change.record_entry(
-            event, actor.id, role, change.state, details, {}, Effects(assignee=change.assignee)
+            event,
+            actor.id,
+            granted.role,
+            change.state,
+            granted.entry,
+            {},
+            Effects(assignee=change.assignee),
         )
         try:
             self._commit(record, change)
@@ -537,7 +495,7 @@ class Engine:
             raise ConflictError(
                 case_id, record.state, event, "the case changed at the same moment; retry"
             ) from None
-        return clock_status(updated, rule, planner.calendar, now)
+        return clock_status(granted.clock, planner.limit, planner.calendar, now)
 
     def sla_status(self, case_id: str, now: datetime | None = None) -> list[ClockStatus]:
         """Every clock of the case: deadline, working time used and left, warnings, breaches."""

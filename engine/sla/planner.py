@@ -35,20 +35,26 @@ Semantics (DESIGN.md, "Time-limit semantics"):
 
 from __future__ import annotations
 
-from collections.abc import Container, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from engine.conditions import EvalContext, evaluate
 from engine.durations import Duration, Percent
-from engine.matching import RuleMatcher
 from engine.model import TimeLimitDef, Trigger
-from engine.store import ClockChange, ClockRecord, TimerRecord
+from engine.sla.clocks import (
+    PAUSED,
+    RUNNING,
+    STOPPED,
+    ClockChange,
+    ClockRecord,
+    PlanItem,
+    TimerKind,
+    TimerRecord,
+)
 from engine.time import WorkingCalendar
 from engine.time.hours import ALWAYS
-
-RUNNING, PAUSED, STOPPED = "running", "paused", "stopped"
 
 #: Elapsed time: what a limit in wall-clock units (``24h``, ``3d``) measures.
 ELAPSED = WorkingCalendar("elapsed", UTC, ALWAYS)
@@ -143,38 +149,25 @@ class LimitPlanner:
         pauses = limit.pause is not None and moment.to_state in limit.pause.states
         return not (stops or resets or pauses)
 
-    def applies(self, moment: Moment, applicable: Container[str] | None = None) -> bool:
-        """Whether the limit's ``if:`` condition holds for the moment's (typed) case data.
-
-        ``applicable``: the process's limits whose conditions hold, as durable-rules matches
-        them (see :class:`Applicable`); without it, the limit evaluates its own condition.
-        """
+    def applies(self, moment: Moment) -> bool:
+        """Whether the limit's ``if:`` condition holds for the moment's (typed) case data."""
         guard = self.limit.guard
-        if guard is None:
-            return True
-        if applicable is not None:
-            return self.limit.id in applicable
-        return evaluate(guard, EvalContext(data=moment.data))
+        return guard is None or evaluate(guard, EvalContext(data=moment.data))
 
     def react(
-        self,
-        case_id: str,
-        clock: ClockRecord | None,
-        moment: Moment,
-        applicable: Container[str] | None = None,
+        self, case_id: str, clock: ClockRecord | None, moment: Moment
     ) -> ClockChange | None:
-        """The change a moment makes to this limit's clock, or ``None`` for none
-        (``applicable`` as for :meth:`applies`)."""
+        """The change a moment makes to this limit's clock, or ``None`` for none."""
         limit = self.limit
         active = clock is not None and clock.status != STOPPED
         if limit.every is not None:
-            return self._recurring(case_id, clock, moment, active, applicable)
+            return self._recurring(case_id, clock, moment, active)
         starts, stops, resets = self.triggered(moment)
         if clock is not None and active:
             if stops or moment.final:
                 return self._stop(clock, moment.at)
             if resets:
-                if self.applies(moment, applicable):
+                if self.applies(moment):
                     return self.start(case_id, moment)
                 return self._stop(clock, moment.at)
             anchored = self._reanchored(clock, moment)
@@ -183,7 +176,7 @@ class LimitPlanner:
                 timers = self.timers(anchored) if anchored.status == RUNNING else ()
                 change = ClockChange(case_id, limit.id, anchored, timers)
             return change
-        if starts and not moment.final and self.applies(moment, applicable):
+        if starts and not moment.final and self.applies(moment):
             return self.start(case_id, moment)
         return None
 
@@ -236,7 +229,7 @@ class LimitPlanner:
             remaining = self.measure.working_time_between(since, due)
             return self.measure.add_working_time(now, remaining).at.astimezone(self.calendar.tz)
 
-        plan = tuple({**item, "due": moved(_due(item)).isoformat()} for item in clock.plan)
+        plan = tuple(PlanItem(item.kind, item.index, moved(item.due)) for item in clock.plan)
         deadline = moved(clock.deadline) if clock.deadline is not None else None
         return _evolve(
             clock,
@@ -261,9 +254,11 @@ class LimitPlanner:
         """The clock with a new deadline: its breach and warnings planned again (warnings
         sent for the old deadline may be sent again before the new one), its tiers kept."""
         moved = _evolve(clock, deadline=deadline, breached_at=None, warnings_sent=())
-        kept = tuple(item for item in clock.plan if item["kind"] == "tier")
+        kept = tuple(item for item in clock.plan if item.kind is TimerKind.TIER)
         fresh = tuple(
-            item for item in self._plan(moved, clock.paused_at or now) if item["kind"] != "tier"
+            item
+            for item in self._plan(moved, clock.paused_at or now)
+            if item.kind is not TimerKind.TIER
         )
         return _evolve(moved, plan=fresh + kept)
 
@@ -273,10 +268,9 @@ class LimitPlanner:
         clock: ClockRecord | None,
         moment: Moment,
         active: bool,
-        applicable: Container[str] | None,
     ) -> ClockChange | None:
         inside = self.triggered(moment)[0]
-        if inside and not active and not moment.final and self.applies(moment, applicable):
+        if inside and not active and not moment.final and self.applies(moment):
             fresh = ClockRecord(
                 case_id=case_id,
                 limit_id=self.limit.id,
@@ -290,10 +284,10 @@ class LimitPlanner:
             return self._stop(clock, moment.at)
         return None
 
-    def _next_due(self, after: datetime, index: int) -> dict[str, Any]:
+    def _next_due(self, after: datetime, index: int) -> PlanItem:
         assert self.limit.every_duration is not None
         due = self.calendar.add(after, self.limit.every_duration).at
-        return {"kind": "due", "index": index, "due": due.isoformat()}
+        return PlanItem(TimerKind.DUE, index, due)
 
     # -- planning ----------------------------------------------------------------------------
 
@@ -311,12 +305,12 @@ class LimitPlanner:
             return result.at, result.warnings
         return None, ()
 
-    def _plan(self, clock: ClockRecord, now: datetime) -> tuple[dict[str, Any], ...]:
+    def _plan(self, clock: ClockRecord, now: datetime) -> tuple[PlanItem, ...]:
         """Breach, warnings and tiers still ahead of ``now`` (the clock runs at ``now``)."""
-        items: list[dict[str, Any]] = []
+        items: list[PlanItem] = []
         deadline = clock.deadline
         if deadline is not None:
-            items.append({"kind": "breach", "index": 0, "due": deadline.isoformat()})
+            items.append(PlanItem(TimerKind.BREACH, 0, deadline))
             # The time used and left (walks over the calendar's days) only when a percentage
             # warning needs them.
             spent: tuple[timedelta, timedelta] | None = None
@@ -327,12 +321,12 @@ class LimitPlanner:
                     spent = self.ran(clock, now), self.measure.working_time_between(now, deadline)
                 due = self._warning_due(now, deadline, spent, warning)
                 if due is not None and due > now:
-                    items.append({"kind": "warning", "index": index, "due": due.isoformat()})
+                    items.append(PlanItem(TimerKind.WARNING, index, due))
         for index, tier in enumerate(self.limit.tiers):
             if index < clock.tier or tier.after_duration is None:
                 continue
             due = self.calendar.add(clock.started_at, tier.after_duration).at
-            items.append({"kind": "tier", "index": index, "due": due.isoformat()})
+            items.append(PlanItem(TimerKind.TIER, index, due))
         return tuple(items)
 
     def ran(self, clock: ClockRecord, until: datetime) -> timedelta:
@@ -366,43 +360,43 @@ class LimitPlanner:
         return tuple(
             TimerRecord(
                 case_id=clock.case_id,
-                kind=item["kind"],
+                kind=item.kind,
                 name=clock.limit_id,
-                due_at=_due(item),
-                payload={"index": item["index"]},
+                due_at=item.due,
+                payload={"index": item.index},
             )
             for item in clock.plan
         )
 
     # -- timers firing -----------------------------------------------------------------------
 
-    def fired(self, clock: ClockRecord, kind: str, index: int, now: datetime) -> ClockRecord:
+    def fired(
+        self, clock: ClockRecord, kind: TimerKind, index: int, now: datetime
+    ) -> ClockRecord:
         """The clock after its ``kind`` timer ``index`` fired (the plan item is done)."""
-        done = [item for item in clock.plan if (item["kind"], item["index"]) == (kind, index)]
-        plan = tuple(item for item in clock.plan if (item["kind"], item["index"]) != (kind, index))
-        if kind == "breach":
+        done = [item for item in clock.plan if (item.kind, item.index) == (kind, index)]
+        plan = tuple(item for item in clock.plan if (item.kind, item.index) != (kind, index))
+        if kind is TimerKind.BREACH:
             return _evolve(clock, breached_at=now, plan=plan)
-        if kind == "warning":
+        if kind is TimerKind.WARNING:
             return _evolve(
                 clock, warnings_sent=(*clock.warnings_sent, f"warning:{index}"), plan=plan
             )
-        if kind == "tier":
+        if kind is TimerKind.TIER:
             return _evolve(clock, tier=max(clock.tier, index + 1), plan=plan)
         return _evolve(clock, plan=(*plan, self._following(done, index + 1, now)))
 
-    def _following(
-        self, done: Sequence[Mapping[str, Any]], index: int, now: datetime
-    ) -> dict[str, Any]:
+    def _following(self, done: Sequence[PlanItem], index: int, now: datetime) -> PlanItem:
         """The reminder after the one that was due: one period later, and after ``now``."""
         every = self.limit.every_duration
         assert every is not None
-        due = self.calendar.add(_due(done[0]) if done else now, every).at
+        due = self.calendar.add(done[0].due if done else now, every).at
         if due <= now and not every.working:
             step = every.as_timedelta()
             due += step * ((now - due) // step + 1)
         while due <= now:  # working-time periods differ in length: step one by one
             due = self.calendar.add(due, every).at
-        return {"kind": "due", "index": index, "due": due.isoformat()}
+        return PlanItem(TimerKind.DUE, index, due)
 
     def extended(
         self, clock: ClockRecord, new_deadline: datetime, record: dict[str, Any], now: datetime
@@ -413,13 +407,10 @@ class LimitPlanner:
 
 
 def _evolve(clock: ClockRecord, **changes: Any) -> ClockRecord:
-    """``dataclasses.replace`` for a clock at about half its cost (events stop and pause
-    clocks all the time); every field of ClockRecord is an ``__init__`` argument."""
+    """``dataclasses.replace`` for a clock without its per-field checks, which events pay
+    for each time they stop or pause a clock; every field of ClockRecord is an ``__init__``
+    argument."""
     return ClockRecord(**{**clock.__dict__, **changes})
-
-
-def _due(item: Mapping[str, Any]) -> datetime:
-    return datetime.fromisoformat(str(item["due"]))
 
 
 def _counts_working_time(limit: TimeLimitDef) -> bool:
@@ -431,44 +422,15 @@ def _counts_working_time(limit: TimeLimitDef) -> bool:
     return limit.every_duration is not None and limit.every_duration.working
 
 
-class Applicable:
-    """The guarded time limits that apply at one moment, matched by durable-rules once, when
-    a limit first asks.
-
-    Most events start no guarded clock (they stop, pause or leave clocks alone), and matching
-    (building the fact, a durable-rules session) would cost them more than all their other
-    SLA work.
-    """
-
-    def __init__(self, matcher: RuleMatcher, data: Mapping[str, Any]) -> None:
-        self._matcher = matcher
-        self._data = data
-        self._ids: frozenset[str] | None = None
-
-    def __contains__(self, limit_id: object) -> bool:
-        if self._ids is None:
-            self._ids = self._matcher.matching(self._data)
-        return limit_id in self._ids
-
-
 class SlaPlanner:
     """The time limits of one process, each on its calendar."""
 
     def __init__(self, limits: Sequence[LimitPlanner]) -> None:
         self.limits = {planner.limit.id: planner for planner in limits}
-        guarded = {p.limit.id: p.limit.guard for p in limits if p.limit.guard is not None}
-        #: The limits' conditions compiled into one durable-rules ruleset, matched statelessly
-        #: (one fact per event, its session deleted after: see engine.matching).
-        self.matcher = RuleMatcher(guarded) if guarded else None
         #: Per kind of moment, kept as moments come: the limits it may start, and those whose
         #: running clock it leaves alone (see LimitPlanner.triggered and .leaves_running). A
         #: clock that is idle, or running and left alone, is not even asked.
         self._asked: dict[MomentKind, tuple[frozenset[str], frozenset[str]]] = {}
-
-    def close(self) -> None:
-        """Free the durable-rules ruleset."""
-        if self.matcher is not None:
-            self.matcher.close()
 
     def react(
         self,
@@ -479,10 +441,8 @@ class SlaPlanner:
         """Every clock change ``moment`` makes, in time-limit order.
 
         Only the limits this moment may start, and those whose clock it may change, are
-        asked. The conditions of all the process's limits are matched at most once per event,
-        through durable-rules, when the first limit needs its own; each then looks its id up.
+        asked; a limit evaluates its ``if:`` condition only when its clock would start.
         """
-        applicable = Applicable(self.matcher, moment.data) if self.matcher is not None else None
         starting, left_alone = self._asked_at(moment)
         changes = []
         for limit_id, planner in self.limits.items():
@@ -492,7 +452,7 @@ class SlaPlanner:
                     continue
             elif clock.status == RUNNING and limit_id in left_alone and not moment.final:
                 continue
-            change = planner.react(case_id, clock, moment, applicable)
+            change = planner.react(case_id, clock, moment)
             if change is not None:
                 changes.append(change)
         return changes

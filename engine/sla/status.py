@@ -7,8 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from engine.model import TimeLimitDef, localized
-from engine.sla.planner import PAUSED, STOPPED
-from engine.store import ClockRecord
+from engine.sla.clocks import PAUSED, STOPPED, ClockRecord
 from engine.time import WorkingCalendar
 
 

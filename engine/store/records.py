@@ -6,6 +6,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+# The clock records belong to the time limits, which compute them; the store persists them.
+from engine.sla.clocks import ClockChange as ClockChange
+from engine.sla.clocks import ClockRecord as ClockRecord
+from engine.sla.clocks import TimerRecord as TimerRecord
+
 
 @dataclass(frozen=True)
 class CaseRecord:
@@ -84,60 +89,6 @@ class CaseQuery:
     opened_from: datetime | None = None
     opened_to: datetime | None = None
     limit: int = 100
-
-
-@dataclass(frozen=True)
-class ClockRecord:
-    """An ``sla_clocks`` row: one time limit's clock on one case.
-
-    ``status`` is ``running``, ``paused`` or ``stopped``; a breach does not stop a clock
-    (``breached_at`` records it), so the eventual stop still says how late the work was.
-    """
-
-    case_id: str
-    limit_id: str
-    status: str
-    started_at: datetime
-    deadline: datetime | None
-    paused_at: datetime | None = None
-    breached_at: datetime | None = None
-    stopped_at: datetime | None = None
-    tier: int = 0
-    warnings_sent: tuple[str, ...] = ()
-    extensions: tuple[dict[str, Any], ...] = ()
-    notes: tuple[str, ...] = ()
-    #: The stretches the clock stood still, ``(paused, resumed)``: the time it ran excludes
-    #: them.
-    pauses: tuple[tuple[datetime, datetime], ...] = ()
-    #: What the clock has yet to do — ``{"kind", "index", "due"}`` items — kept while it is
-    #: paused (when it has no timers) so resuming can shift each by the time it stood still.
-    plan: tuple[dict[str, Any], ...] = ()
-
-
-@dataclass(frozen=True)
-class TimerRecord:
-    """A ``timers`` row: something due at a moment (a breach, a warning, a tier, a reminder)."""
-
-    case_id: str
-    kind: str
-    name: str
-    due_at: datetime
-    payload: dict[str, Any] = field(default_factory=dict)
-    id: int | None = None
-    fired_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class ClockChange:
-    """A clock's new row (or ``None`` to keep it) and the timers that replace its pending ones.
-
-    ``timers=None`` leaves the pending timers alone; a tuple (possibly empty) replaces them.
-    """
-
-    case_id: str
-    limit_id: str
-    clock: ClockRecord | None
-    timers: tuple[TimerRecord, ...] | None
 
 
 @dataclass(frozen=True)

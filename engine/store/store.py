@@ -36,6 +36,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
 
+from engine.sla.clocks import PlanItem
 from engine.store.records import (
     CaseQuery,
     CaseRecord,
@@ -643,7 +644,7 @@ def _clock_values(clock: ClockRecord) -> dict[str, Any]:
         "warnings_sent": list(clock.warnings_sent),
         "extensions": list(clock.extensions),
         "notes": list(clock.notes),
-        "plan": list(clock.plan),
+        "plan": [item.to_json() for item in clock.plan],
         "pauses": [[since.isoformat(), to.isoformat()] for since, to in clock.pauses],
     }
 
@@ -662,7 +663,7 @@ def _clock_record(row: Any) -> ClockRecord:
         warnings_sent=tuple(row["warnings_sent"]),
         extensions=tuple(row["extensions"]),
         notes=tuple(row["notes"]),
-        plan=tuple(row["plan"]),
+        plan=tuple(PlanItem.from_json(item) for item in row["plan"]),
         pauses=tuple(
             (datetime.fromisoformat(since), datetime.fromisoformat(to))
             for since, to in row["pauses"]
