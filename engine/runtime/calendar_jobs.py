@@ -90,7 +90,8 @@ from engine.time import WorkingCalendar
 #: Schedules whose cases share one transaction (one commit, one fsync).
 SCHEDULE_BATCH = 200
 
-#: The calendar of schedules and quotas that name none, in an estate without one.
+#: The calendar of time limits, schedules and quotas that name none, in an estate without
+#: one: plain elapsed time.
 AROUND_THE_CLOCK = CalendarDef(
     id="24x7", hours="always", holidays="none", timezone=DEFAULT_TIMEZONE
 )

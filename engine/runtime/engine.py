@@ -23,11 +23,11 @@ from sqlalchemy import Connection
 from engine.diagnostics import Severity, suggest
 from engine.durations import DurationError, parse_duration
 from engine.loading import Library
-from engine.model import CalendarDef, EstateDef, ProcessDef, TimeLimitDef, localized
+from engine.model import EstateDef, ProcessDef, TimeLimitDef, localized
 from engine.model.process import SYSTEM_ROLE
 from engine.resources import standard_library_dirs
 from engine.runtime.actor import SYSTEM_ACTOR, Actor
-from engine.runtime.calendar_jobs import CalendarJobs
+from engine.runtime.calendar_jobs import CalendarJobs, build_calendars
 from engine.runtime.case import Case, EventOption, replay
 from engine.runtime.change import CaseChange, Effects, acting_role, apply_actions, check_event
 from engine.runtime.clock import Clock, SystemClock
@@ -59,7 +59,7 @@ from engine.store import (
     TimerTaken,
     VersionConflict,
 )
-from engine.time import CalendarError, WorkingCalendar
+from engine.time import CalendarError
 from engine.validation import validate_estate, validate_paths
 
 DEFAULT_ESTATE = "standard"
@@ -71,9 +71,6 @@ TICK_BATCH = 200
 
 #: The longest idempotency key the store keeps (``case_log.idempotency_key``).
 MAX_IDEMPOTENCY_KEY = 200
-
-#: The calendar of time limits that name none: plain elapsed time.
-ALWAYS = CalendarDef(id="24x7", hours="always", holidays="none")
 
 
 @dataclass(frozen=True)
@@ -773,20 +770,8 @@ def _build_sla(
     The estate's own closed and working days apply to every calendar that follows the
     statutory holidays (not to round-the-clock ones, which never close).
     """
-    closed = estate.closed if estate is not None else ()
-    opened = estate.open if estate is not None else ()
     try:
-        calendars = {
-            located.definition.id: WorkingCalendar.from_definition(
-                located.definition,
-                closed if located.definition.holidays != "none" else (),
-                opened if located.definition.holidays != "none" else (),
-            )
-            for located in library.calendars
-        }
-        fallback = calendars.get(ALWAYS.id) or WorkingCalendar.from_definition(ALWAYS)
-        if estate is not None and estate.calendar is not None:
-            fallback = calendars.get(estate.calendar, fallback)
+        calendars, fallback = build_calendars(library, estate)
     except CalendarError as error:
         raise LibraryError(f"a calendar cannot be used: {error}", []) from None
     planners: dict[str, list[LimitPlanner]] = defaultdict(list)
