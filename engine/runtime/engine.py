@@ -43,7 +43,7 @@ from engine.runtime.errors import (
     RoleRefused,
     UnknownCase,
 )
-from engine.runtime.links import Link, LinkedTransaction, children_view, links, remembered, settle
+from engine.runtime.links import Link, LinkedTransaction, children_view, links, remembered, settled
 from engine.runtime.machine import CompiledProcess
 from engine.sla import RUNNING, STOPPED, ClockStatus, LimitPlanner, SlaPlanner, clock_status
 from engine.store import (
@@ -585,8 +585,8 @@ class Engine:
         lenient: bool = False,
         tx: Connection | None = None,
     ) -> LinkedTransaction:
-        """The change's link actions carried out (see :func:`engine.runtime.links.settle`)."""
-        return settle(
+        """The change's link actions carried out (see :func:`engine.runtime.links.settled`)."""
+        return settled(
             self._definitions, self.store, self.estate, change, expected, lenient=lenient, tx=tx
         )
 

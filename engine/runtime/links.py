@@ -417,7 +417,7 @@ class LinkedTransaction:
         )
 
 
-def settle(
+def settled(
     definitions: Definitions,
     store: Store,
     estate: str,
