@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import event
 
 from engine.runtime import Actor, Engine, ManualClock
-from engine.store import CaseRecord, ClockChange, ClockRecord, TimerRecord
+from engine.store import CaseRecord, CaseWrite, ClockChange, ClockRecord, TimerRecord
 
 START = datetime(2026, 2, 9, 1, 0, tzinfo=UTC)
 RECEPTIONIST = Actor("li", {"receptionist"})
@@ -65,6 +65,33 @@ def test_an_event_without_links_is_one_transaction(engine: Engine) -> None:
         assert statements.seen["BEGIN"] == 0
 
 
+def test_a_signal_to_a_parent_the_case_does_not_have_is_written_in_one_transaction(
+    engine: Engine,
+) -> None:
+    """Closing a repair signals its parent (the handover it came from, if any): on a repair
+    that has none, the signal reaches nothing and the event is written as any other."""
+    case = engine.open_case("repair", IN_UNIT, RECEPTIONIST)
+    walk = [
+        ("record", RECEPTIONIST, FORM),
+        ("dispatch", SUPERVISOR, {"technician": "赵师傅"}),
+        ("confirm_on_site", Actor("zhao", {"technician"}), {"actual_situation": "接头松动"}),
+        ("finish_work", Actor("zhao", {"technician"}), {"work_done": "更换接头", "hours": 1}),
+        ("owner_accept", Actor("chen", {"owner"}), {}),
+        ("supervisor_sign", SUPERVISOR, {}),
+    ]
+    for event_id, actor, payload in walk:
+        engine.fire(case.id, event_id, actor, payload)
+    statements = Statements(engine)
+    visit = {"visit_method": "phone", "visit_result": "满意"}
+    closed = engine.fire(case.id, "return_visit", RECEPTIONIST, visit)
+    assert closed.state == "closed"
+    assert statements.transactions == 1
+    assert statements.seen["UPDATE cases"] == 1
+    assert statements.seen["INSERT case_log"] == 1
+    (action,) = engine.history(case.id)[-1].actions
+    assert (action["kind"], action["event"], action["to"]) == ("signal", "repair_closed", "parent")
+
+
 def test_a_new_clock_is_inserted_without_an_update_or_a_timers_delete(engine: Engine) -> None:
     case = engine.open_case("repair", IN_UNIT, RECEPTIONIST)
     before = {clock.limit_id for clock in engine.store.clocks(case.id)}
@@ -90,13 +117,13 @@ def test_several_changes_of_one_clock_come_to_the_last_row_and_timers(engine: En
     def timer(hours: int) -> TimerRecord:
         return TimerRecord(case.id, "breach", "probe", START + timedelta(hours=hours))
 
-    changes = [
+    changes = (
         ClockChange(case.id, "probe", first, (timer(4),)),
         ClockChange(case.id, "probe", None, (timer(5), timer(6))),
         ClockChange(case.id, "probe", last, None),
-    ]
+    )
     moved = replace(record, version=record.version + 1, updated_at=START)
-    engine.store.commit_event(moved, record.version, (), (), changes)
+    engine.store.commit([CaseWrite(moved, record.version, clocks=changes)], at=START)
     stored = {clock.limit_id: clock for clock in engine.store.clocks(case.id)}
     assert stored["probe"] == last
     pending = [(t.name, t.due_at) for t in engine.store.pending_timers(case.id)]
@@ -106,8 +133,8 @@ def test_several_changes_of_one_clock_come_to_the_last_row_and_timers(engine: En
     ]
     # An empty set of timers from a later event deletes the pending ones.
     again = replace(moved, version=moved.version + 1)
-    stop = [ClockChange(case.id, "probe", None, ())]
-    engine.store.commit_event(again, moved.version, (), (), stop)
+    stop = (ClockChange(case.id, "probe", None, ()),)
+    engine.store.commit([CaseWrite(again, moved.version, clocks=stop)], at=START)
     assert [t for t in engine.store.pending_timers(case.id) if t.name == "probe"] == []
 
 
@@ -118,10 +145,11 @@ def test_a_clock_as_stored_is_not_written_again(engine: Engine) -> None:
     assert record is not None
     clocks = {clock.limit_id: clock for clock in engine.store.clocks(case.id)}
     statements = Statements(engine)
-    same = [ClockChange(case.id, limit, clock, None) for limit, clock in clocks.items()]
+    same = tuple(ClockChange(case.id, limit, clock, None) for limit, clock in clocks.items())
     moved: CaseRecord = replace(record, version=record.version + 1)
+    write = CaseWrite(moved, record.version, clocks=same, clocks_read=clocks)
     with engine.store.transaction() as tx:
-        engine.store.write_event(tx, moved, record.version, (), (), same, clocks)
+        engine.store.commit([write], at=moved.updated_at, tx=tx)
     assert statements.seen["UPDATE sla_clocks"] == 0
     assert statements.seen["INSERT sla_clocks"] == 0
     assert engine.store.clocks(case.id) == list(clocks.values())

@@ -19,7 +19,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-import engine.runtime.links as links_module
 from engine.runtime import (
     Actor,
     Case,
@@ -259,14 +258,14 @@ def test_nothing_is_written_when_the_signalled_case_changed_meanwhile(
     repair = repair_awaiting_return_visit(engine)
     visit = home_visit_found_unfixed(engine, repair)
     other = Engine(store=store_url, clock=clock)
-    real = links_module.commit_cases
+    real = engine.store.commit
 
     def concurrent(*args: Any, **kwargs: Any) -> None:
         # Someone else sends the repair back for rework between our read and our write.
         other.fire(repair, "rework", person("receptionist"), {"visit_result": "电话回访未修复"})
         real(*args, **kwargs)
 
-    monkeypatch.setattr(links_module, "commit_cases", concurrent)
+    monkeypatch.setattr(engine.store, "commit", concurrent)
     visit_before, visit_history = engine.get_case(visit), engine.history(visit)
     outbox_before = engine.outbox()
     with pytest.raises(ConflictError):
@@ -276,7 +275,7 @@ def test_nothing_is_written_when_the_signalled_case_changed_meanwhile(
     assert engine.history(visit) == visit_history
     assert [e.event for e in engine.history(repair)][-1] == "rework"
     assert len(engine.outbox()) == len(outbox_before) + 1  # the rework's own notification
-    monkeypatch.setattr(links_module, "commit_cases", real)
+    monkeypatch.setattr(engine.store, "commit", real)
     # Retried: the repair is no longer awaiting its return visit, so the signal is skipped
     # (and recorded), and the visit is closed all the same.
     assert fire(engine, visit, "report_unfixed", "area_manager").state == "closed"

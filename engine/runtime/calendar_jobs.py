@@ -40,7 +40,7 @@ from collections.abc import Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from engine.conditions import EvalContext, evaluate
 from engine.loading import Library
@@ -55,6 +55,7 @@ from engine.model import (
 )
 from engine.model.rules import DEFAULT_TIMEZONE
 from engine.model.schedules import ScheduleWhile
+from engine.runtime.definitions import Definitions
 from engine.runtime.links import LinkedTransaction, new_case
 from engine.schedules import (
     Occurrence,
@@ -64,12 +65,18 @@ from engine.schedules import (
     period_key,
     period_start,
 )
-from engine.store import OutboxItem, QuotaRow, QuotaTaken, ScheduleRow, ScheduleTaken
-from engine.store.linked import (
+from engine.store import (
+    OutboxItem,
+    QuotaClaim,
+    QuotaRow,
+    QuotaTaken,
     ScheduleClaim,
+    ScheduleRow,
+    ScheduleTaken,
+    Store,
+)
+from engine.store.linked import (
     add_schedules,
-    commit_cases,
-    commit_outbox,
     count_events,
     due_schedules,
     open_cases,
@@ -80,13 +87,11 @@ from engine.store.linked import (
 )
 from engine.time import WorkingCalendar
 
-if TYPE_CHECKING:
-    from engine.runtime.engine import Engine
-
 #: Schedules whose cases share one transaction (one commit, one fsync).
 SCHEDULE_BATCH = 200
 
-#: The calendar of schedules and quotas that name none, in an estate without one.
+#: The calendar of time limits, schedules and quotas that name none, in an estate without
+#: one: plain elapsed time.
 AROUND_THE_CLOCK = CalendarDef(
     id="24x7", hours="always", holidays="none", timezone=DEFAULT_TIMEZONE
 )
@@ -177,11 +182,24 @@ class QuotaClock:
 
 
 class CalendarJobs:
-    """The schedules and quotas of one engine's library and estate."""
+    """The schedules and quotas of one engine's library and estate.
 
-    def __init__(self, engine: Engine, library: Library, estate: EstateDef | None) -> None:
-        self.engine = engine
-        calendars, fallback = build_calendars(library, estate)
+    ``estate`` is the id the engine records on its cases; ``estate_def`` the estate's
+    definition, if it runs one (its calendar and own days apply).
+    """
+
+    def __init__(
+        self,
+        definitions: Definitions,
+        store: Store,
+        estate: str,
+        library: Library,
+        estate_def: EstateDef | None,
+    ) -> None:
+        self.definitions = definitions
+        self.store = store
+        self.estate = estate
+        calendars, fallback = build_calendars(library, estate_def)
         self.timetables: dict[str, Timetable] = {}
         for located in library.schedules:
             schedule = located.definition
@@ -208,7 +226,7 @@ class CalendarJobs:
     def plan(self, now: datetime) -> None:
         """Give each schedule and quota a row (new ones start at ``now``); re-plan changed
         ones."""
-        store, estate = self.engine.store, self.engine.estate
+        store, estate = self.store, self.estate
         rows = schedule_rows(store, estate)
         new: list[ScheduleRow] = []
         for schedule_id, timetable in self.timetables.items():
@@ -255,7 +273,7 @@ class CalendarJobs:
     # -- schedules -----------------------------------------------------------------------------
 
     def _schedules(self, now: datetime, limit: int) -> int:
-        store, estate = self.engine.store, self.engine.estate
+        store, estate = self.store, self.estate
         due = [row for row in due_schedules(store, estate, now, limit) if row.id in self.timetables]
         opened = 0
         for start in range(0, len(due), SCHEDULE_BATCH):
@@ -302,17 +320,17 @@ class CalendarJobs:
                     failures.append(self._failure(timetable, occurrence, problems, now))
                     continue
                 if linked is None:
-                    linked = LinkedTransaction(self.engine, change, None)
+                    linked = LinkedTransaction(
+                        self.definitions, self.store, self.estate, change, None
+                    )
                 else:
                     linked.add_root(change)
                 opened += 1
-        if linked is not None:
-            linked.settle()
-            if failures:
-                linked.changes[next(iter(linked.changes))].outbox.extend(failures)
-            linked.commit(claims=claims)
+        if linked is None:  # schedules that open nothing this time (skipped, filtered)
+            self.store.commit((), at=now, schedules=claims, outbox=failures)
         else:
-            self._claim_only(claims, failures, now)
+            linked.settle()
+            linked.commit(schedules=claims, outbox=failures)
         return opened
 
     def busy(self, watched: ScheduleWhile | None) -> bool:
@@ -321,9 +339,9 @@ class CalendarJobs:
         if watched is None:
             return True
         # The engine's compiled process (kept per definition version) types the stored data.
-        form = self.engine._compile(self.engine.definition(watched.process)).form
-        store, estate, seen = self.engine.store, self.engine.estate, 0
-        with closing(open_cases(store, estate, watched.process)) as found:
+        form = self.definitions.compile(self.definitions.current(watched.process)).form
+        seen = 0
+        with closing(open_cases(self.store, self.estate, watched.process)) as found:
             for record in found:
                 context = EvalContext(data=form.typed(record.data), state=record.state)
                 if watched.guard is None or evaluate(watched.guard, context):
@@ -331,15 +349,6 @@ class CalendarJobs:
                     if seen >= watched.at_least:
                         return True
         return False
-
-    def _claim_only(
-        self, claims: Sequence[ScheduleClaim], items: Sequence[OutboxItem], now: datetime
-    ) -> None:
-        """Advance schedules that open nothing this time (skipped or filtered periods)."""
-        commit_cases(self.engine.store, (), (), at=now, claims=claims)
-        if items:
-            with self.engine.store.transaction() as tx:
-                self.engine.store._append(tx, (), items)
 
     @staticmethod
     def _periods(
@@ -377,8 +386,7 @@ class CalendarJobs:
         self, timetable: Timetable, occurrence: Occurrence, now: datetime
     ) -> tuple[Any, list[str]]:
         schedule = timetable.schedule
-        engine = self.engine
-        definition = engine.definition(schedule.process)
+        definition = self.definitions.current(schedule.process)
         values = {
             "due": occurrence.due.isoformat(),
             "date": occurrence.due.date().isoformat(),
@@ -391,7 +399,13 @@ class CalendarJobs:
         }
         note = {"schedule": schedule.id, "period": occurrence.period}
         change, problems = new_case(
-            engine, definition, data, now, assignee=schedule.actor_role, note=note
+            self.definitions,
+            self.estate,
+            definition,
+            data,
+            now,
+            assignee=schedule.actor_role,
+            note=note,
         )
         if change is not None and schedule.actor_role is not None:
             label = localized(schedule.label, schedule.id)
@@ -429,7 +443,7 @@ class CalendarJobs:
     # -- quotas --------------------------------------------------------------------------------
 
     def _quotas(self, now: datetime) -> int:
-        store, estate = self.engine.store, self.engine.estate
+        store, estate = self.store, self.estate
         notices = 0
         for quota_id, row in quota_rows(store, estate).items():
             clock = self.quotas.get(quota_id)
@@ -446,7 +460,7 @@ class CalendarJobs:
                 else:
                     following = clock.row(estate, clock.after(period), now)
                 try:
-                    commit_outbox(store, items, (row, following), now)
+                    store.commit((), at=now, outbox=items, quota=QuotaClaim(row, following))
                 except QuotaTaken:
                     break
                 notices += len(items)
@@ -495,7 +509,7 @@ class CalendarJobs:
     def counts(self, quota: QuotaDef, start: datetime, end: datetime) -> dict[str, int]:
         """How many counted events each person (or the role, as ``*``) recorded from ``start``
         to ``end``; everyone held to the quota is listed, at 0 when they recorded none."""
-        store, estate = self.engine.store, self.engine.estate
+        store, estate = self.store, self.estate
         done = count_events(
             store, estate, quota.role, start, end, events=quota.counts.event, process=quota.process
         )

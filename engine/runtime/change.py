@@ -36,7 +36,7 @@ from engine.runtime.errors import (
 )
 from engine.runtime.machine import CompiledProcess
 from engine.sla import Moment, SlaPlanner
-from engine.store import CaseRecord, ClockChange, ClockRecord, LogEntry, OutboxItem
+from engine.store import CaseRecord, CaseWrite, ClockChange, ClockRecord, LogEntry, OutboxItem
 
 #: Events fired by ``fire`` actions may fire further events; a chain longer than this is a
 #: loop in the definition, stopped with a clear error instead of running for ever.
@@ -210,6 +210,8 @@ class CaseChange:
         self.data = dict(record.data)
         self.assignee = record.assignee
         self.clocks = dict(clocks)
+        #: The clocks as read with the case (the store writes only those that change).
+        self.clocks_read = clocks
         self.sla = sla
         self.now = now
         self.entries: list[LogEntry] = []
@@ -336,6 +338,18 @@ class CaseChange:
         """Put the idempotency key on the last entry: replaying up to it gives this result."""
         if self.entries:
             self.entries[-1] = replace(self.entries[-1], idempotency_key=idempotency_key)
+
+    def write(self, expected_version: int | None) -> CaseWrite:
+        """What the store writes for the change: the case at ``expected_version`` (the
+        version it was read at; ``None`` for a new case) moved on by everything recorded."""
+        return CaseWrite(
+            self.result(),
+            expected_version,
+            tuple(self.entries),
+            tuple(self.outbox),
+            tuple(self.clock_changes),
+            self.clocks_read,
+        )
 
     def result(self) -> CaseRecord:
         """The case row after the change."""

@@ -22,14 +22,15 @@ from sqlalchemy import Connection
 
 from engine.diagnostics import Severity, suggest
 from engine.loading import Library
-from engine.model import CalendarDef, EstateDef, ProcessDef, TimeLimitDef, localized
+from engine.model import EstateDef, ProcessDef, TimeLimitDef, localized
 from engine.model.process import SYSTEM_ROLE
 from engine.resources import standard_library_dirs
 from engine.runtime.actor import SYSTEM_ACTOR, Actor
-from engine.runtime.calendar_jobs import CalendarJobs
+from engine.runtime.calendar_jobs import CalendarJobs, build_calendars
 from engine.runtime.case import Case, EventOption, replay
 from engine.runtime.change import CaseChange, Effects, acting_role, apply_actions, check_event
 from engine.runtime.clock import Clock, SystemClock
+from engine.runtime.definitions import Definitions
 from engine.runtime.errors import (
     ConflictError,
     EventNotAllowed,
@@ -40,9 +41,8 @@ from engine.runtime.errors import (
     LibraryError,
     RoleRefused,
     UnknownCase,
-    UnknownProcess,
 )
-from engine.runtime.links import Link, children_view, commit_linked, links, remembered
+from engine.runtime.links import Link, LinkedTransaction, children_view, links, remembered, settled
 from engine.runtime.machine import CompiledProcess
 from engine.sla import (
     RUNNING,
@@ -68,8 +68,7 @@ from engine.store import (
     TimerTaken,
     VersionConflict,
 )
-from engine.store.linked import save_definition_in
-from engine.time import CalendarError, WorkingCalendar
+from engine.time import CalendarError
 from engine.validation import validate_estate, validate_paths
 
 DEFAULT_ESTATE = "standard"
@@ -81,9 +80,6 @@ TICK_BATCH = 200
 
 #: The longest idempotency key the store keeps (``case_log.idempotency_key``).
 MAX_IDEMPOTENCY_KEY = 200
-
-#: The calendar of time limits that name none: plain elapsed time.
-ALWAYS = CalendarDef(id="24x7", hours="always", holidays="none")
 
 
 @dataclass(frozen=True)
@@ -137,16 +133,17 @@ class Engine:
         }
         self._limits: dict[str, list[TimeLimitDef]] = defaultdict(list)
         self._sla = _build_sla(loaded, self._limits, estate_def)
-        self._compiled: dict[str, CompiledProcess] = {}
-        self._saved_versions: set[str] = set()
         self.store = Store(store) if isinstance(store, str) else store
+        self._definitions = Definitions(self._processes, self._sla, self.store)
         self.clock: Clock = clock or SystemClock()
         #: The estate's definition, when the engine runs one.
         self.estate_definition = estate_def
         #: The id recorded on every case this engine opens.
         self.estate = estate_def.id if estate_def is not None else DEFAULT_ESTATE
         #: Schedules and quotas of the library, fired by :meth:`tick`.
-        self.calendar_jobs = CalendarJobs(self, loaded, estate_def)
+        self.calendar_jobs = CalendarJobs(
+            self._definitions, self.store, self.estate, loaded, estate_def
+        )
 
     def close(self) -> None:
         """Release the store's connections."""
@@ -155,14 +152,11 @@ class Engine:
     @property
     def processes(self) -> list[str]:
         """Ids of the processes this engine can open."""
-        return list(self._processes)
+        return self._definitions.ids
 
     def definition(self, process: str) -> ProcessDef:
         """The current definition of a process."""
-        try:
-            return self._processes[process]
-        except KeyError:
-            raise UnknownProcess(process, suggest(process, self._processes)) from None
+        return self._definitions.current(process)
 
     def case_definition(self, case_id: str) -> ProcessDef:
         """The definition version a case runs on (the one it was opened on)."""
@@ -173,7 +167,7 @@ class Engine:
     def open_case(self, process: str, data: Mapping[str, Any] | None, actor: Actor) -> Case:
         """Open a case of ``process`` with the form's initial ``data``, as ``actor``."""
         definition = self.definition(process)
-        compiled = self._compile(definition)
+        compiled = self._definitions.compile(definition)
         now = self.clock.now()
         case_id = str(uuid.uuid4())
         if SYSTEM_ROLE in actor.roles:
@@ -212,13 +206,9 @@ class Engine:
                 change.fire(follow, SYSTEM_ACTOR, {})
             except EventRefused as refusal:
                 change.entries[-1].actions.append({"fire": follow, "skipped": refusal.reason})
-        record = change.result()
-        self._save_definition(definition, now)
-        if change.pending:  # 'open'/'signal' actions on entering the initial state
-            commit_linked(self, change, None)
-        else:
-            self.store.create_case(record, change.entries, change.outbox, change.clock_changes)
-        return Case.from_record(record)
+        self._definitions.save(definition, now)
+        self._commit(None, change)
+        return Case.from_record(change.result())
 
     # Firing --------------------------------------------------------------------------------
 
@@ -242,10 +232,12 @@ class Engine:
         connection and one commit per event, and on SQLite (which then holds the write lock
         from the read on) nobody can change the case in between. The version check stays:
         PostgreSQL reads without locking. An event whose actions open or signal other cases
-        is written with them by :func:`commit_linked`, in a transaction of its own after
-        this one ends, the version check of each case deciding there.
+        is written with them in a transaction of their own after this one ends, the version
+        check of each case deciding there; actions that reach no case leave the event to
+        be written in its own transaction as any other.
         """
         earlier: LogEntry | None = None
+        linked: LinkedTransaction | None = None
         try:
             with self.store.transaction() as tx:
                 record = self._record(case_id, tx)
@@ -262,13 +254,13 @@ class Engine:
                 if idempotency_key is not None:
                     earlier = self.store.find_entry(case_id, idempotency_key, tx)
                 if earlier is None:
-                    change = self._fired(
+                    change, linked = self._fired(
                         tx, record, event, actor, payload, idempotency_key, expected_version
                     )
             if earlier is not None:  # replayed outside the transaction: it reads the log
                 return self._result_of(record, earlier, event)
-            if change.pending:
-                commit_linked(self, change, record.version)
+            if linked is not None:
+                linked.commit()
         except DuplicateRequest:
             assert idempotency_key is not None
             earlier = self.store.find_entry(case_id, idempotency_key)
@@ -296,9 +288,9 @@ class Engine:
         payload: Mapping[str, Any] | None,
         idempotency_key: str | None,
         expected_version: int | None,
-    ) -> CaseChange:
+    ) -> tuple[CaseChange, LinkedTransaction | None]:
         """The case changed by the event, written in ``tx`` unless its actions reach other
-        cases (then :func:`commit_linked` writes it with them)."""
+        cases: then the cases to write with it, which ``tx`` does not hold."""
         if expected_version is not None and expected_version != record.version:
             raise ConflictError(
                 record.id,
@@ -311,17 +303,12 @@ class Engine:
         change = self._change(self._compiled_for(record, tx), record, clocks, self.clock.now(), tx)
         change.fire(event, actor, payload or {})
         change.keyed(idempotency_key)
-        if not change.pending:
-            self.store.write_event(
-                tx,
-                change.result(),
-                record.version,
-                change.entries,
-                change.outbox,
-                change.clock_changes,
-                clocks,
-            )
-        return change
+        if change.pending:
+            linked = self._settle(change, record.version, tx=tx)
+            if not linked.alone:
+                return change, linked
+        self.store.commit([change.write(record.version)], at=change.now, tx=tx)
+        return change, None
 
     # Time limits ---------------------------------------------------------------------------
 
@@ -364,7 +351,8 @@ class Engine:
                     skipped += 1
                     continue
                 try:
-                    change = self._fire_timer(timer, record, clocks[record.id], now, tx)
+                    with tx.begin_nested():  # a timer that cannot fire is undone alone
+                        change = self._fire_timer(timer, record, clocks[record.id], now, tx)
                 except TimerTaken:
                     skipped += 1
                     continue
@@ -522,15 +510,9 @@ class Engine:
         now: datetime,
         tx: Connection | None = None,
     ) -> CaseChange:
-        change = CaseChange(
-            compiled,
-            record,
-            clocks,
-            self._sla[record.process],
-            now,
-        )
+        change = CaseChange(compiled, record, clocks, self._sla[record.process], now)
         # Guards that read the case's child cases load them from the store when evaluated.
-        change.children = children_view(self, record.id, tx)
+        change.children = children_view(self.store, self._definitions, record.id, tx)
         return change
 
     def _clocks(self, record: CaseRecord, tx: Connection | None = None) -> dict[str, ClockRecord]:
@@ -538,22 +520,32 @@ class Engine:
 
     def _commit(
         self,
-        record: CaseRecord,
+        record: CaseRecord | None,
         change: CaseChange,
         fired_timer: int | None = None,
         tx: Connection | None = None,
     ) -> None:
+        """Write a change of ``record`` (``None``: of a new case), with the cases its link
+        actions reach, in one commit (in ``tx`` if given)."""
+        expected = None if record is None else record.version
         if change.pending:  # 'open'/'signal' actions: several cases in one transaction
-            commit_linked(self, change, record.version, fired_timer=fired_timer, tx=tx)
+            lenient = fired_timer is not None
+            linked = self._settle(change, expected, lenient=lenient, tx=tx)
+            linked.commit(tx=tx, fired_timer=fired_timer)
             return
-        self.store.commit_event(
-            change.result(),
-            record.version,
-            change.entries,
-            change.outbox,
-            change.clock_changes,
-            fired_timer=fired_timer,
-            tx=tx,
+        self.store.commit([change.write(expected)], at=change.now, fired_timer=fired_timer, tx=tx)
+
+    def _settle(
+        self,
+        change: CaseChange,
+        expected: int | None,
+        *,
+        lenient: bool = False,
+        tx: Connection | None = None,
+    ) -> LinkedTransaction:
+        """The change's link actions carried out (see :func:`engine.runtime.links.settled`)."""
+        return settled(
+            self._definitions, self.store, self.estate, change, expected, lenient=lenient, tx=tx
         )
 
     # Reading -------------------------------------------------------------------------------
@@ -562,7 +554,7 @@ class Engine:
         """The case's parent, child and related cases (opened by ``open`` actions), with
         their process and current state: parent first, then children, then related."""
         self._record(case_id)
-        return links(self, case_id)
+        return links(self.store, case_id)
 
     def get_case(self, case_id: str) -> Case:
         """A case by id (:class:`UnknownCase` if there is none)."""
@@ -605,7 +597,7 @@ class Engine:
         record = self._record(case_id)
         compiled = self._compiled_for(record)
         options = []
-        children = remembered(children_view(self, case_id))
+        children = remembered(children_view(self.store, self._definitions, case_id))
         for eid, event_def in compiled.process.events.items():
             reason: str | None = None
             try:
@@ -676,36 +668,9 @@ class Engine:
             closed_at=closed_at,
         )
 
-    def _compile(self, definition: ProcessDef) -> CompiledProcess:
-        compiled = self._compiled.get(definition.version)
-        if compiled is None:
-            compiled = self._compiled[definition.version] = CompiledProcess(definition)
-        return compiled
-
     def _compiled_for(self, record: CaseRecord, tx: Connection | None = None) -> CompiledProcess:
         """The definition version the case was opened on, even if the library changed since."""
-        if record.definition_version in self._compiled:
-            return self._compiled[record.definition_version]
-        current = self._processes.get(record.process)
-        if current is not None and current.version == record.definition_version:
-            return self._compile(current)
-        source = self.store.load_definition(record.definition_version, tx)
-        if source is None:
-            raise UnknownProcess(f"{record.process}@{record.definition_version}")
-        return self._compile(ProcessDef.model_validate(source))
-
-    def _save_definition(
-        self, definition: ProcessDef, now: datetime, tx: Connection | None = None
-    ) -> None:
-        if definition.version in self._saved_versions:
-            return
-        if tx is not None:  # inside the caller's transaction: remembered once it commits
-            save_definition_in(tx, definition.version, definition.id, definition.source_data, now)
-            return
-        self.store.save_definition(
-            definition.version, definition.id, dict(definition.source_data), now
-        )
-        self._saved_versions.add(definition.version)
+        return self._definitions.of_case(record, tx)
 
 
 def _check_key(idempotency_key: str | None) -> None:
@@ -763,20 +728,8 @@ def _build_sla(
     The estate's own closed and working days apply to every calendar that follows the
     statutory holidays (not to round-the-clock ones, which never close).
     """
-    closed = estate.closed if estate is not None else ()
-    opened = estate.open if estate is not None else ()
     try:
-        calendars = {
-            located.definition.id: WorkingCalendar.from_definition(
-                located.definition,
-                closed if located.definition.holidays != "none" else (),
-                opened if located.definition.holidays != "none" else (),
-            )
-            for located in library.calendars
-        }
-        fallback = calendars.get(ALWAYS.id) or WorkingCalendar.from_definition(ALWAYS)
-        if estate is not None and estate.calendar is not None:
-            fallback = calendars.get(estate.calendar, fallback)
+        calendars, fallback = build_calendars(library, estate)
     except CalendarError as error:
         raise LibraryError(f"a calendar cannot be used: {error}", []) from None
     planners: dict[str, list[LimitPlanner]] = defaultdict(list)

@@ -4,9 +4,11 @@ An event's actions may open cases of other processes (``{open: {process: repair,
 defects, data: {unit: =unit, content: =item}}}``) and fire events on linked cases
 (``{signal: {event: reopen, to: parent}}``). :class:`LinkedTransaction` starts from the change
 of the case the event was fired on, carries out its pending link actions, then those of every
-case they opened or signalled, and hands the lot to the store in one transaction
-(:func:`engine.store.linked.commit_cases`), every existing case with its own optimistic
-check: if any of them changed meanwhile, nothing is written.
+case they opened or signalled, and hands the lot to the store in one commit
+(:meth:`engine.store.Store.commit`), every existing case with its own optimistic check: if
+any of them changed meanwhile, nothing is written. Actions that reach no case (a ``signal``
+to a parent the case does not have) leave the event's case alone: the caller writes it as
+any other event.
 
 - An opened case is opened by the engine (actor ``propflow``, role ``system``) on the current
   version of its process, with the mapped data; a link row ties it to the case whose action
@@ -27,7 +29,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Connection
 
@@ -35,17 +37,10 @@ from engine.model import Open, ProcessDef, Signal, reference
 from engine.model.process import SYSTEM_ROLE
 from engine.runtime.actor import SYSTEM_ACTOR
 from engine.runtime.change import CaseChange, Children, PendingLink, apply_actions
+from engine.runtime.definitions import Definitions
 from engine.runtime.errors import EventRefused, LinkRefused
-from engine.store import CaseRecord, CaseWrite, LinkRecord
-from engine.store.linked import (
-    ScheduleClaim,
-    commit_cases,
-    linked_cases,
-    links_of,
-)
-
-if TYPE_CHECKING:
-    from engine.runtime.engine import Engine
+from engine.store import CaseRecord, CaseWrite, LinkRecord, OutboxItem, ScheduleClaim, Store
+from engine.store.linked import linked_cases, links_of
 
 #: The deepest chain of links one event may set off: a case opened by a case opened by ...,
 #: or signals passed on from case to case.
@@ -76,17 +71,17 @@ class Link:
         }
 
 
-def links(engine: Engine, case_id: str) -> list[Link]:
+def links(store: Store, case_id: str) -> list[Link]:
     """The case's parent, children and related cases, oldest link first."""
     found: list[Link] = []
-    for row in links_of(engine.store, case_id):
+    for row in links_of(store, case_id):
         if row.kind == "child":
             kind, other = (
                 ("child", row.child_id) if row.parent_id == case_id else ("parent", row.parent_id)
             )
         else:
             kind, other = "related", row.child_id if row.parent_id == case_id else row.parent_id
-        record = engine.store.get_case(other)
+        record = store.get_case(other)
         if record is not None:
             found.append(Link(kind, other, record.process, record.state, row.created_at))
     return sorted(
@@ -94,13 +89,15 @@ def links(engine: Engine, case_id: str) -> list[Link]:
     )
 
 
-def children_view(engine: Engine, case_id: str, tx: Connection | None = None) -> Children:
+def children_view(
+    store: Store, definitions: Definitions, case_id: str, tx: Connection | None = None
+) -> Children:
     """What guards read as the case's children: state, whether final, and typed data."""
 
     def load() -> list[Mapping[str, object]]:
         return [
-            _child(engine, record, tx)
-            for record in linked_cases(engine.store, case_id, "children", tx)
+            _child(definitions, record, tx)
+            for record in linked_cases(store, case_id, "children", tx)
         ]
 
     return load
@@ -118,8 +115,10 @@ def remembered(children: Children) -> Children:
     return load
 
 
-def _child(engine: Engine, record: CaseRecord, tx: Connection | None) -> Mapping[str, object]:
-    compiled = engine._compiled_for(record, tx)
+def _child(
+    definitions: Definitions, record: CaseRecord, tx: Connection | None
+) -> Mapping[str, object]:
+    compiled = definitions.of_case(record, tx)
     state = compiled.process.states.get(record.state)
     return {
         "state": record.state,
@@ -145,18 +144,19 @@ def resolve_data(
 
 
 def new_case(
-    engine: Engine,
+    definitions: Definitions,
+    estate: str,
     definition: ProcessDef,
     data: Mapping[str, Any],
     now: datetime,
     *,
     assignee: str | None = None,
     note: Mapping[str, Any] | None = None,
-    tx: Connection | None = None,
 ) -> tuple[CaseChange | None, list[str]]:
-    """A new case opened by the engine (``system``), or ``None`` and why its data does not
-    fit its form. ``note`` is added to the opening entry's actions (who opened it)."""
-    compiled = engine._compile(definition)
+    """A new case of the estate opened by the engine (``system``), or ``None`` and why its
+    data does not fit its form. ``note`` is added to the opening entry's actions (who
+    opened it). Its guards see its children once a :class:`LinkedTransaction` holds it."""
+    compiled = definitions.compile(definition)
     values, problems = compiled.form.validate(data)
     initial = {**compiled.form.defaults(), **values}
     required = [fid for fid, f in definition.fields.items() if f.required]
@@ -166,10 +166,9 @@ def new_case(
     if problems:
         return None, problems
     blank = CaseRecord.blank(
-        str(uuid.uuid4()), engine.estate, definition.id, definition.version, compiled.initial, now
+        str(uuid.uuid4()), estate, definition.id, definition.version, compiled.initial, now
     )
-    change = engine._change(compiled, blank, {}, now)
-    change.children = children_view(engine, blank.id, tx)
+    change = CaseChange(compiled, blank, {}, definitions.planner(definition.id), now)
     effects = apply_actions(compiled, blank.id, compiled.enter_initial(), assignee, now)
     if note:
         effects.records.insert(0, dict(note))
@@ -192,14 +191,19 @@ class LinkedTransaction:
 
     def __init__(
         self,
-        engine: Engine,
+        definitions: Definitions,
+        store: Store,
+        estate: str,
         first: CaseChange,
         expected: int | None,
         *,
         lenient: bool = False,
         tx: Connection | None = None,
     ) -> None:
-        self.engine = engine
+        self.definitions = definitions
+        self.store = store
+        self.estate = estate
+        #: Where the cases and links are read (the caller's transaction, if any).
         self.tx = tx
         self.lenient = lenient
         self.now = first.now
@@ -207,7 +211,8 @@ class LinkedTransaction:
         self.expected: dict[str, int | None] = {}
         self.depth: dict[str, int] = {}
         self.links: list[LinkRecord] = []
-        self.definitions: dict[str, ProcessDef] = {}
+        #: The definition versions of the new cases, to store before them.
+        self.versions: dict[str, ProcessDef] = {}
         self._add(first, expected, 0)
 
     def add_root(self, change: CaseChange) -> None:
@@ -224,7 +229,7 @@ class LinkedTransaction:
         self.expected[case_id] = expected
         if expected is None:  # a new case: its definition version must be stored
             definition = change.compiled.process
-            self.definitions[definition.version] = definition
+            self.versions[definition.version] = definition
         self.depth[case_id] = depth
         change.children = self._children(case_id)
 
@@ -261,7 +266,7 @@ class LinkedTransaction:
 
     def _open(self, source: CaseChange, pending: PendingLink, action: Open) -> None:
         depth = self._deeper(source, f"opening a '{action.process}' case")
-        definition = self.engine.definition(action.process)
+        definition = self.definitions.current(action.process)
         items: Sequence[Any] = [None]
         if action.each is not None:
             listed = pending.data.get(action.each)
@@ -271,7 +276,7 @@ class LinkedTransaction:
             data = resolve_data(action.data, pending.data, item)
             note = {"opened_by": source.record.id, "link": action.link}
             child, problems = new_case(
-                self.engine, definition, data, self.now, note=note, tx=self.tx
+                self.definitions, self.estate, definition, data, self.now, note=note
             )
             if child is None:
                 reason = f"could not open a '{action.process}' case: {'; '.join(problems)}"
@@ -309,7 +314,7 @@ class LinkedTransaction:
 
     def _targets(self, case_id: str, to: str) -> list[str]:
         """Ids of the linked cases a signal reaches: stored links and this transaction's."""
-        found = [record.id for record in linked_cases(self.engine.store, case_id, to, self.tx)]
+        found = [record.id for record in linked_cases(self.store, case_id, to, self.tx)]
         for link in self.links:
             if to == "children" and link.kind == "child" and link.parent_id == case_id:
                 found.append(link.child_id)
@@ -328,12 +333,13 @@ class LinkedTransaction:
         return list(dict.fromkeys(found))
 
     def _load(self, case_id: str) -> CaseChange | None:
-        engine = self.engine
-        record = engine.store.get_case(case_id, self.tx)
-        if record is None or record.estate != engine.estate:
+        record = self.store.get_case(case_id, self.tx)
+        if record is None or record.estate != self.estate:
             return None
-        compiled = engine._compiled_for(record, self.tx)
-        change = engine._change(compiled, record, engine._clocks(record, self.tx), self.now)
+        clocks = {clock.limit_id: clock for clock in self.store.clocks(case_id, self.tx)}
+        compiled = self.definitions.of_case(record, self.tx)
+        planner = self.definitions.planner(record.process)
+        change = CaseChange(compiled, record, clocks, planner, self.now)
         change.children = self._children(case_id)
         return change
 
@@ -344,7 +350,7 @@ class LinkedTransaction:
         def load() -> list[Mapping[str, object]]:
             stored = {
                 record.id: record
-                for record in linked_cases(self.engine.store, case_id, "children", self.tx)
+                for record in linked_cases(self.store, case_id, "children", self.tx)
             }
             ids = list(stored)
             ids += [
@@ -365,7 +371,7 @@ class LinkedTransaction:
                         }
                     )
                 elif child_id in stored:
-                    view.append(_child(self.engine, stored[child_id], self.tx))
+                    view.append(_child(self.definitions, stored[child_id], self.tx))
             return view
 
         return load
@@ -376,53 +382,60 @@ class LinkedTransaction:
 
     # -- writing -------------------------------------------------------------------------------
 
+    @property
+    def alone(self) -> bool:
+        """Whether the link actions reached no other case: only the first case is written."""
+        return len(self.changes) == 1 and not self.links
+
     def writes(self) -> list[CaseWrite]:
         return [
-            CaseWrite(
-                change.result(),
-                self.expected[case_id],
-                tuple(change.entries),
-                tuple(change.outbox),
-                tuple(change.clock_changes),
-            )
+            change.write(self.expected[case_id])
             for case_id, change in self.changes.items()
             if change.entries
         ]
 
     def commit(
-        self, *, fired_timer: int | None = None, claims: Sequence[ScheduleClaim] = ()
+        self,
+        *,
+        tx: Connection | None = None,
+        fired_timer: int | None = None,
+        schedules: Sequence[ScheduleClaim] = (),
+        outbox: Sequence[OutboxItem] = (),
     ) -> None:
-        """Write every case of the transaction (and their links) atomically."""
-        for definition in self.definitions.values():
-            self.engine._save_definition(definition, self.now, self.tx)
-        commit_cases(
-            self.engine.store,
+        """Write every case of the transaction (and their links) in one commit: in ``tx`` if
+        given, else in a transaction of its own (see :meth:`Store.commit`)."""
+        for definition in self.versions.values():
+            self.definitions.save(definition, self.now, tx)
+        self.store.commit(
             self.writes(),
-            self.links,
             at=self.now,
+            links=self.links,
+            outbox=outbox,
             fired_timer=fired_timer,
-            claims=claims,
-            tx=self.tx,
+            schedules=schedules,
+            tx=tx,
         )
 
 
-def commit_linked(
-    engine: Engine,
+def settled(
+    definitions: Definitions,
+    store: Store,
+    estate: str,
     change: CaseChange,
     expected: int | None,
     *,
-    fired_timer: int | None = None,
+    lenient: bool = False,
     tx: Connection | None = None,
-) -> None:
-    """Carry out a change's link actions and write everything in one transaction.
+) -> LinkedTransaction:
+    """Carry out a change's link actions (reading in ``tx`` if given): the cases to write.
 
-    For a timer (``fired_timer``) a link that cannot be carried out never blocks the timer:
-    a case whose data does not fit is skipped, and a chain that goes too deep is dropped
-    whole, with a note on the timer's entry, and the timer's own effects are written.
+    ``lenient`` (for a timer) means a link that cannot be carried out never blocks the
+    change: a case whose data does not fit is skipped, and a chain that goes too deep is
+    dropped whole, with a note on the change's last entry, so that its own effects are
+    written.
     """
-    lenient = fired_timer is not None
     saved = _Snapshot(change) if lenient else None
-    linked = LinkedTransaction(engine, change, expected, lenient=lenient, tx=tx)
+    linked = LinkedTransaction(definitions, store, estate, change, expected, lenient=lenient, tx=tx)
     try:
         linked.settle()
     except LinkRefused as refusal:
@@ -431,8 +444,10 @@ def commit_linked(
         saved.restore()
         change.pending.clear()
         change.entries[-1].actions.append({"links": "skipped", "reason": refusal.reason})
-        linked = LinkedTransaction(engine, change, expected, lenient=True, tx=tx)
-    linked.commit(fired_timer=fired_timer)
+        linked = LinkedTransaction(
+            definitions, store, estate, change, expected, lenient=True, tx=tx
+        )
+    return linked
 
 
 class _Snapshot:

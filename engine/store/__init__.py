@@ -1,6 +1,5 @@
 """Durable storage of cases, their audit log, timers and outbox (SQLAlchemy Core)."""
 
-from engine.store.linked import QuotaTaken, ScheduleTaken
 from engine.store.records import (
     CaseQuery,
     CaseRecord,
@@ -10,12 +9,16 @@ from engine.store.records import (
     LinkRecord,
     LogEntry,
     OutboxItem,
+    QuotaClaim,
     QuotaRow,
+    ScheduleClaim,
     ScheduleRow,
     TimerRecord,
 )
 from engine.store.store import (
     DuplicateRequest,
+    QuotaTaken,
+    ScheduleTaken,
     Store,
     StoreError,
     TimerTaken,
@@ -33,8 +36,10 @@ __all__ = [
     "LinkRecord",
     "LogEntry",
     "OutboxItem",
+    "QuotaClaim",
     "QuotaRow",
     "QuotaTaken",
+    "ScheduleClaim",
     "ScheduleRow",
     "ScheduleTaken",
     "Store",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -103,17 +104,21 @@ class LinkRecord:
 
 @dataclass(frozen=True)
 class CaseWrite:
-    """One case's part of a transaction touching several cases (linked cases).
+    """One case's part of a :meth:`~engine.store.Store.commit`.
 
     ``expected_version`` is the version the case had when read (optimistic lock), or
-    ``None`` for a case the transaction creates.
+    ``None`` for a case the commit creates. ``clocks_read`` is the case's clocks as they
+    were read with the case, by time limit (empty for a new case), or ``None`` if not known:
+    knowing them, the store writes only the clocks that changed and inserts new ones without
+    trying an update first.
     """
 
     case: CaseRecord
     expected_version: int | None
-    entries: tuple[LogEntry, ...]
-    items: tuple[OutboxItem, ...]
-    clocks: tuple[ClockChange, ...]
+    entries: tuple[LogEntry, ...] = ()
+    items: tuple[OutboxItem, ...] = ()
+    clocks: tuple[ClockChange, ...] = ()
+    clocks_read: Mapping[str, ClockRecord] | None = None
 
 
 @dataclass(frozen=True)
@@ -137,3 +142,23 @@ class QuotaRow:
     stage: str
     next_due: datetime
     spec: str
+
+
+@dataclass(frozen=True)
+class ScheduleClaim:
+    """Advance a schedule row from ``expected`` (its last period as read) to a new plan."""
+
+    estate: str
+    id: str
+    expected: str | None
+    spec: str
+    last_period: str | None
+    next_due: datetime | None
+
+
+@dataclass(frozen=True)
+class QuotaClaim:
+    """Advance a quota row from ``old`` (as read) to ``new``."""
+
+    old: QuotaRow
+    new: QuotaRow

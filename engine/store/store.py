@@ -1,7 +1,9 @@
 """The durable store: cases, the audit log, timers and the outbox, on SQLite or PostgreSQL.
 
-Every accepted event is one transaction that updates the case row, appends its log entries
-and writes its outbox rows together, so a crash leaves either all of it or none. Concurrent
+Everything the engine writes goes through one method, :meth:`Store.commit`: an accepted
+event updates the case row, appends its log entries and writes its outbox rows and clocks
+together, so a crash leaves either all of it or none; the cases its links reach, the timer
+that fired it, the schedule or quota rows it advances go in the same commit. Concurrent
 writers are kept apart by optimistic locking: the case row is updated only if its version is
 still the one the writer read, and ``(case_id, version)`` is unique in the log as a second
 line of defence.
@@ -12,7 +14,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import fields
 from datetime import datetime
 from typing import Any, TypeVar
@@ -32,7 +34,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import RowMapping, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
 
@@ -40,19 +42,26 @@ from engine.sla.clocks import PlanItem
 from engine.store.records import (
     CaseQuery,
     CaseRecord,
+    CaseWrite,
     ClockChange,
     ClockRecord,
+    LinkRecord,
     LogEntry,
     OutboxItem,
+    QuotaClaim,
+    ScheduleClaim,
     TimerRecord,
 )
 from engine.store.schema import (
     UTCDateTime,
+    case_links,
     case_log,
     cases,
     definitions,
     metadata,
     outbox,
+    quota_periods,
+    schedules,
     sla_clocks,
     timers,
 )
@@ -74,6 +83,14 @@ class TimerTaken(Exception):
 
 class DuplicateRequest(Exception):
     """An entry with this idempotency key was committed by a concurrent request."""
+
+
+class ScheduleTaken(Exception):
+    """Another worker opened this schedule's period first (or the schedule was re-planned)."""
+
+
+class QuotaTaken(Exception):
+    """Another worker handled this quota's period first."""
 
 
 def write_refused(error: IntegrityError, case_id: str) -> Exception:
@@ -231,20 +248,21 @@ class Store:
     # Definitions -------------------------------------------------------------------------
 
     def save_definition(
-        self, version: str, process: str, content: dict[str, Any], at: datetime
+        self,
+        version: str,
+        process: str,
+        content: Mapping[str, Any],
+        at: datetime,
+        tx: Connection | None = None,
     ) -> None:
-        """Keep a definition's source by version (once; versions are content hashes)."""
+        """Keep a definition's source by version (once; versions are content hashes), in
+        ``tx`` if given."""
+        if tx is not None:
+            _insert_definition(tx, version, process, content, at)
+            return
         try:
-            with self.transaction() as tx:
-                exists = tx.execute(
-                    select(definitions.c.version).where(definitions.c.version == version)
-                ).first()
-                if exists is None:
-                    tx.execute(
-                        insert(definitions).values(
-                            version=version, process=process, content=content, created_at=at
-                        )
-                    )
+            with self.transaction() as connection:
+                _insert_definition(connection, version, process, content, at)
         except IntegrityError:
             # Another process stored the same version between our check and our insert.
             if self.load_definition(version) is None:
@@ -253,104 +271,97 @@ class Store:
     def load_definition(self, version: str, tx: Connection | None = None) -> dict[str, Any] | None:
         """The source of a definition version, if stored (read in ``tx`` if given)."""
         query = select(definitions.c.content).where(definitions.c.version == version)
-        rows = self._rows(query, tx)
-        return dict(rows[0].content) if rows else None
+        rows = self.rows(query, tx=tx)
+        return dict(rows[0]["content"]) if rows else None
 
     # Cases and events --------------------------------------------------------------------
 
-    def create_case(
+    def commit(
         self,
-        case: CaseRecord,
-        entries: Sequence[LogEntry],
-        items: Sequence[OutboxItem],
-        clocks: Sequence[ClockChange] = (),
-    ) -> None:
-        """Insert a new case with its opening log entries, outbox rows and clocks, atomically."""
-        with self.transaction() as tx:
-            tx.execute(insert(cases).values(**row_values(case, cases)))
-            self._append(tx, entries, items)
-            self._apply_clocks(tx, clocks, case.opened_at)
-
-    def commit_event(
-        self,
-        case: CaseRecord,
-        expected_version: int,
-        entries: Sequence[LogEntry],
-        items: Sequence[OutboxItem],
-        clocks: Sequence[ClockChange] = (),
+        writes: Sequence[CaseWrite],
+        *,
+        at: datetime,
+        links: Sequence[LinkRecord] = (),
+        outbox: Sequence[OutboxItem] = (),
         fired_timer: int | None = None,
+        schedules: Sequence[ScheduleClaim] = (),
+        quota: QuotaClaim | None = None,
         tx: Connection | None = None,
     ) -> None:
-        """Write a case's new state, log entries, outbox rows and clocks, if nobody wrote first.
+        """Write cases (new ones and changed ones) with their log entries, outbox rows and
+        clocks, the links between them and outbox rows of no case, all or nothing.
 
-        With ``fired_timer`` the timer is marked fired in the same transaction, and only if
-        no other worker fired it first (then :class:`TimerTaken`): the effects of a timer and
-        its being fired commit together, which is what makes firing exactly-once.
+        Each existing case is written only if it is still at the version it was read at.
+        With ``fired_timer`` the timer that caused the writes (its case is the first write)
+        is marked fired in the same commit, and only if no other worker fired it first: the
+        effects of a timer and its being fired commit together, which is what makes firing
+        exactly-once. ``schedules`` and ``quota`` advance the rows of the schedules whose
+        cases are opened, or of the quota whose notices are written, each only from the
+        period the caller read, so two workers never handle a period twice.
 
-        With ``tx`` (a :meth:`transaction` the caller holds) the writes go into it, inside a
-        savepoint of their own: a refusal undoes this event's writes only, and nothing is
-        durable before the caller's transaction commits. The engine fires a batch of timers
-        per transaction this way.
+        Without ``tx`` the commit is a :meth:`transaction` of its own. With ``tx`` (one the
+        caller holds) the writes go into it, and nothing is durable before it commits; a
+        refusal leaves ``tx`` to the caller, who rolls it back or, to undo this commit's
+        writes alone, wraps the call in a savepoint (the engine fires a batch of timers per
+        transaction that way).
 
-        Raises :class:`VersionConflict` when the case is no longer at ``expected_version``,
-        and :class:`DuplicateRequest` when a concurrent request with the same idempotency
-        key won the race.
+        Raises :class:`VersionConflict` when a case moved on since it was read,
+        :class:`TimerTaken`, :class:`ScheduleTaken` or :class:`QuotaTaken` when another
+        worker was first, and :class:`DuplicateRequest` when a concurrent request with the
+        same idempotency key won the race.
         """
         try:
-            if tx is None:
-                with self.transaction() as connection:
-                    self._write_event(
-                        connection, case, expected_version, entries, items, clocks, fired_timer
-                    )
-            else:
-                with tx.begin_nested():
-                    self._write_event(
-                        tx, case, expected_version, entries, items, clocks, fired_timer
-                    )
+            with self.transaction() if tx is None else nullcontext(tx) as connection:
+                self._write(connection, writes, at, links, outbox, fired_timer, schedules, quota)
         except IntegrityError as exc:
-            raise write_refused(exc, case.id) from exc
+            raise write_refused(exc, writes[0].case.id if writes else "?") from exc
 
-    def write_event(
+    def _write(
         self,
         tx: Connection,
-        case: CaseRecord,
-        expected_version: int,
-        entries: Sequence[LogEntry],
-        items: Sequence[OutboxItem],
-        clocks: Sequence[ClockChange],
-        stored: Mapping[str, ClockRecord],
-    ) -> None:
-        """Write an event into ``tx``, the event's own :meth:`transaction`, in which the
-        caller read the case and its clocks (``stored``, by time limit).
-
-        No savepoint: a refusal aborts the whole transaction, which holds nothing else.
-        Knowing the clocks as read saves statements (see :meth:`_apply_clocks`). They are
-        still what the database holds once the version check passes, even on PostgreSQL
-        where another writer may commit between the read and the write: every write of a
-        clock updates its case's row with a version check, the case's row first. Raises as
-        :meth:`commit_event` does.
-        """
-        try:
-            self._write_event(tx, case, expected_version, entries, items, clocks, None, stored)
-        except IntegrityError as exc:
-            raise write_refused(exc, case.id) from exc
-
-    def _write_event(
-        self,
-        tx: Connection,
-        case: CaseRecord,
-        expected_version: int,
-        entries: Sequence[LogEntry],
-        items: Sequence[OutboxItem],
-        clocks: Sequence[ClockChange],
+        writes: Sequence[CaseWrite],
+        at: datetime,
+        links: Sequence[LinkRecord],
+        outbox: Sequence[OutboxItem],
         fired_timer: int | None,
-        stored: Mapping[str, ClockRecord] | None = None,
+        schedules: Sequence[ScheduleClaim],
+        quota: QuotaClaim | None,
     ) -> None:
+        # Rows are locked in one order by every writer: the timer's case, the timer, then the
+        # cases (see :meth:`_claim`).
         if fired_timer is not None:
-            self._claim(tx, case.id, expected_version, fired_timer, case.updated_at)
-        _update_case(tx, case, expected_version)
-        self._append(tx, entries, items)
-        self._apply_clocks(tx, clocks, case.updated_at, stored)
+            first = writes[0]
+            assert first.expected_version is not None, "a timer fires on an existing case"
+            self._claim(tx, first.case.id, first.expected_version, fired_timer, at)
+        for claim in schedules:
+            _advance(tx, _CLAIM_FIRST if claim.expected is None else _CLAIM_NEXT, claim, at)
+        if quota is not None:
+            _advance_quota(tx, quota, at)
+        new = [row_values(write.case, cases) for write in writes if write.expected_version is None]
+        if new:
+            tx.execute(_INSERT_CASE, new if len(new) > 1 else new[0])
+        for write in writes:
+            if write.expected_version is not None:
+                _update_case(tx, write.case, write.expected_version)
+        for write in writes:
+            self._append(tx, write.entries, write.items)
+            self._apply_clocks(tx, write.clocks, write.case.updated_at, write.clocks_read)
+        if outbox:
+            self._append(tx, (), outbox)
+        if links:
+            tx.execute(
+                _INSERT_LINK,
+                [
+                    {
+                        "parent_id": link.parent_id,
+                        "child_id": link.child_id,
+                        "kind": link.kind,
+                        "created_at": link.created_at,
+                        "seq": seq,
+                    }
+                    for seq, link in enumerate(links)
+                ],
+            )
 
     def _append(
         self, tx: Connection, entries: Sequence[LogEntry], items: Sequence[OutboxItem]
@@ -399,18 +410,23 @@ class Store:
         tx: Connection,
         changes: Sequence[ClockChange],
         at: datetime,
-        stored: Mapping[str, ClockRecord] | None = None,
+        stored: Mapping[str, ClockRecord] | None,
     ) -> None:
         """Write clock changes: each clock's row, and its timers in place of its pending ones.
 
         Several changes of one clock (an event, and the events its actions fire) come to
         their last row and their last timers, which replace the pending ones: the earlier
         ones would be written only to be overwritten or deleted in the same transaction.
-        With ``stored`` (the case's clocks as the database holds them, by time limit) a row
-        identical to the stored one is not written, a clock the case did not have is
-        inserted without trying an update first, and it has no pending timers to delete
-        (timers are only written with their clock's row). New rows and timers of all the
-        clocks go in one statement each.
+        With ``stored`` (the case's clocks as read with it, by time limit) a row identical
+        to the stored one is not written, a clock the case did not have is inserted without
+        trying an update first, and it has no pending timers to delete (timers are only
+        written with their clock's row). New rows and timers of all the clocks go in one
+        statement each.
+
+        The clocks as read are still what the database holds once the case's version check
+        has passed, even on PostgreSQL where another writer may commit between the read and
+        the write, and even when the read was in an earlier transaction: every write of a
+        clock updates its case's row with a version check, the case's row first.
         """
         final: dict[tuple[str, str], tuple[ClockRecord | None, tuple[TimerRecord, ...] | None]]
         final = {}
@@ -454,36 +470,37 @@ class Store:
 
     def cases_by_id(self, case_ids: Collection[str], tx: Connection) -> dict[str, CaseRecord]:
         """The cases with these ids, read in ``tx`` (one query for a batch of timers)."""
-        rows = tx.execute(select(cases).where(cases.c.id.in_(list(case_ids)))).all()
-        return {row.id: record_of(CaseRecord, row._mapping) for row in rows}
+        rows = self.rows(select(cases).where(cases.c.id.in_(list(case_ids))), tx=tx)
+        return {row["id"]: record_of(CaseRecord, row) for row in rows}
 
     def clocks_by_case(
         self, case_ids: Collection[str], tx: Connection
     ) -> dict[str, dict[str, ClockRecord]]:
         """The SLA clocks of these cases by case and time limit, read in ``tx``."""
         found: dict[str, dict[str, ClockRecord]] = {case_id: {} for case_id in case_ids}
-        rows = tx.execute(
+        rows = self.rows(
             select(sla_clocks)
             .where(sla_clocks.c.case_id.in_(list(case_ids)))
-            .order_by(sla_clocks.c.case_id, sla_clocks.c.limit_id)
-        ).all()
+            .order_by(sla_clocks.c.case_id, sla_clocks.c.limit_id),
+            tx=tx,
+        )
         for row in rows:
-            found.setdefault(row.case_id, {})[row.limit_id] = _clock_record(row._mapping)
+            found.setdefault(row["case_id"], {})[row["limit_id"]] = _clock_record(row)
         return found
 
     def clocks(self, case_id: str, tx: Connection | None = None) -> list[ClockRecord]:
         """A case's SLA clocks, in time-limit id order (read in ``tx`` if given)."""
-        rows = self._rows(_CLOCKS_OF_CASE, tx, {"b_case": case_id})
-        return [_clock_record(row._mapping) for row in rows]
+        rows = self.rows(_CLOCKS_OF_CASE, {"b_case": case_id}, tx=tx)
+        return [_clock_record(row) for row in rows]
 
     def pending_timers(self, case_id: str) -> list[TimerRecord]:
         """A case's timers that have not fired, soonest first."""
-        rows = self._rows(
+        rows = self.rows(
             select(timers)
             .where(timers.c.case_id == case_id, timers.c.fired_at.is_(None))
             .order_by(timers.c.due_at, timers.c.id)
         )
-        return [record_of(TimerRecord, row._mapping) for row in rows]
+        return [record_of(TimerRecord, row) for row in rows]
 
     def due_timers(self, now: datetime, limit: int, estate: str | None = None) -> list[TimerRecord]:
         """Timers due by ``now`` that have not fired, soonest first (of one estate's cases).
@@ -497,28 +514,28 @@ class Store:
         query, keys = _DUE, {"b_now": now, "b_limit": limit}
         if estate is not None:
             query, keys = _DUE_OF_ESTATE, {**keys, "b_estate": estate}
-        return [record_of(TimerRecord, row._mapping) for row in self._rows(query, None, keys)]
+        return [record_of(TimerRecord, row) for row in self.rows(query, keys)]
 
     def get_case(self, case_id: str, tx: Connection | None = None) -> CaseRecord | None:
         """A case by id, or ``None`` (read in ``tx`` if given)."""
-        rows = self._rows(_CASE, tx, {"b_id": case_id})
-        return record_of(CaseRecord, rows[0]._mapping) if rows else None
+        rows = self.rows(_CASE, {"b_id": case_id}, tx=tx)
+        return record_of(CaseRecord, rows[0]) if rows else None
 
     def find_entry(
         self, case_id: str, idempotency_key: str, tx: Connection | None = None
     ) -> LogEntry | None:
         """The log entry a request with this idempotency key produced, if any (read in
         ``tx`` if given)."""
-        rows = self._rows(_ENTRY_BY_KEY, tx, {"b_case": case_id, "b_key": idempotency_key})
-        return record_of(LogEntry, rows[0]._mapping) if rows else None
+        rows = self.rows(_ENTRY_BY_KEY, {"b_case": case_id, "b_key": idempotency_key}, tx=tx)
+        return record_of(LogEntry, rows[0]) if rows else None
 
     def history(self, case_id: str, up_to_version: int | None = None) -> list[LogEntry]:
         """A case's log entries in order (up to a version, for replaying an earlier result)."""
         query = select(case_log).where(case_log.c.case_id == case_id)
         if up_to_version is not None:
             query = query.where(case_log.c.version <= up_to_version)
-        rows = self._rows(query.order_by(case_log.c.version))
-        return [record_of(LogEntry, row._mapping) for row in rows]
+        rows = self.rows(query.order_by(case_log.c.version))
+        return [record_of(LogEntry, row) for row in rows]
 
     def query_cases(self, query: CaseQuery) -> list[CaseRecord]:
         """Cases matching every given filter, newest first."""
@@ -537,7 +554,7 @@ class Store:
         if query.opened_to is not None:
             statement = statement.where(cases.c.opened_at < query.opened_to)
         statement = statement.order_by(cases.c.opened_at.desc(), cases.c.id).limit(query.limit)
-        return [record_of(CaseRecord, row._mapping) for row in self._rows(statement)]
+        return [record_of(CaseRecord, row) for row in self.rows(statement)]
 
     def outbox_items(
         self, case_id: str | None = None, pending_only: bool = False
@@ -548,25 +565,30 @@ class Store:
             statement = statement.where(outbox.c.case_id == case_id)
         if pending_only:
             statement = statement.where(outbox.c.delivered_at.is_(None))
-        rows = self._rows(statement.order_by(outbox.c.id))
-        return [record_of(OutboxItem, row._mapping) for row in rows]
+        rows = self.rows(statement.order_by(outbox.c.id))
+        return [record_of(OutboxItem, row) for row in rows]
 
-    def _rows(
+    def rows(
         self,
         query: Executable,
-        tx: Connection | None = None,
         params: Mapping[str, Any] | None = None,
-    ) -> Sequence[Any]:
-        """The rows of a query, read in ``tx`` if given, else on a connection of its own."""
+        *,
+        tx: Connection | None = None,
+    ) -> Sequence[RowMapping]:
+        """The rows of a query of the store's tables, by column name: read in ``tx`` if
+        given (inside a transaction the caller holds, reads must go through it), else on a
+        connection of its own."""
         if tx is not None:
-            return tx.execute(query, params).all()
+            return tx.execute(query, params).mappings().all()
         with self.engine.connect() as connection:
-            return connection.execute(query, params).all()
+            return connection.execute(query, params).mappings().all()
 
 
 # Statements of the hot paths (an event, a timer firing), built once. Parameter names start
 # with ``b_`` where a column of the same name is also set.
+_INSERT_CASE = insert(cases)
 _INSERT_LOG = insert(case_log)
+_INSERT_LINK = insert(case_links)
 _INSERT_OUTBOX = insert(outbox)
 _INSERT_CLOCK = insert(sla_clocks)
 _INSERT_TIMER = insert(timers)
@@ -615,6 +637,77 @@ _DELETE_PENDING_TIMERS = delete(timers).where(
     timers.c.name == bindparam("b_limit"),
     timers.c.fired_at.is_(None),
 )
+
+
+_SCHEDULE_ROW = (
+    (schedules.c.estate == bindparam("b_estate"))
+    & (schedules.c.id == bindparam("b_id"))
+    & (schedules.c.spec == bindparam("b_spec"))
+)
+_CLAIM_FIRST = update(schedules).where(_SCHEDULE_ROW, schedules.c.last_period.is_(None))
+_CLAIM_NEXT = update(schedules).where(
+    _SCHEDULE_ROW, schedules.c.last_period == bindparam("b_expected")
+)
+_ADVANCE_QUOTA = update(quota_periods).where(
+    quota_periods.c.estate == bindparam("b_estate"),
+    quota_periods.c.id == bindparam("b_id"),
+    quota_periods.c.period == bindparam("b_period"),
+    quota_periods.c.stage == bindparam("b_stage"),
+    quota_periods.c.spec == bindparam("b_spec"),
+)
+
+
+def _insert_definition(
+    tx: Connection, version: str, process: str, content: Mapping[str, Any], at: datetime
+) -> None:
+    found = tx.execute(select(definitions.c.version).where(definitions.c.version == version))
+    if found.first() is None:
+        tx.execute(
+            insert(definitions).values(
+                version=version, process=process, content=dict(content), created_at=at
+            )
+        )
+
+
+def _advance(tx: Connection, statement: Executable, claim: ScheduleClaim, at: datetime) -> None:
+    """Move a schedule row on from the last period the caller read, else
+    :class:`ScheduleTaken`."""
+    result = tx.execute(
+        statement,
+        {
+            "b_estate": claim.estate,
+            "b_id": claim.id,
+            "b_spec": claim.spec,
+            "b_expected": claim.expected,
+            "next_due": claim.next_due,
+            "last_period": claim.last_period,
+            "updated_at": at,
+        },
+    )
+    if result.rowcount != 1:
+        raise ScheduleTaken(claim.id)
+
+
+def _advance_quota(tx: Connection, claim: QuotaClaim, at: datetime) -> None:
+    """Move a quota row on from the period and stage the caller read, else
+    :class:`QuotaTaken`."""
+    old, new = claim.old, claim.new
+    result = tx.execute(
+        _ADVANCE_QUOTA,
+        {
+            "b_estate": old.estate,
+            "b_id": old.id,
+            "b_period": old.period,
+            "b_stage": old.stage,
+            "b_spec": old.spec,
+            "period": new.period,
+            "stage": new.stage,
+            "next_due": new.next_due,
+            "updated_at": at,
+        },
+    )
+    if result.rowcount != 1:
+        raise QuotaTaken(old.id)
 
 
 def _update_case(tx: Connection, case: CaseRecord, expected_version: int) -> None:
