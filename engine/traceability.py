@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from engine.loading import Library
+from engine.library import Library
 from engine.model import (
     Action,
     Escalate,

@@ -22,7 +22,7 @@ from sqlalchemy import Connection
 
 from engine.diagnostics import Severity, suggest
 from engine.durations import DurationError, parse_duration
-from engine.loading import Library
+from engine.library import Library
 from engine.model import CalendarDef, EstateDef, ProcessDef, TimeLimitDef, localized
 from engine.model.process import SYSTEM_ROLE
 from engine.resources import standard_library_dirs
