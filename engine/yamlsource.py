@@ -169,11 +169,10 @@ class _Converter:
     def __init__(self, file: str) -> None:
         self.file = file
         self.source_map = SourceMap()
-        self.values, self.keys, self.text_starts = (
-            self.source_map.values,
-            self.source_map.keys,
-            self.source_map.text_starts,
-        )
+        # The tables, held directly: they are written once per node.
+        self.values = self.source_map.values
+        self.keys = self.source_map.keys
+        self.text_starts = self.source_map.text_starts
         self.diagnostics: list[Diagnostic] = []
         self.nodes = 0
 
