@@ -18,6 +18,7 @@ from engine.diagnostics import Diagnostic, Severity, Span
 from engine.estates import ESTATE_FILE, EstateLoad, is_estate_dir, load_estate
 from engine.library import Library, ValidatedLibrary
 from engine.loading import check_exists, load_library, yaml_files
+from engine.resources import standard_library_dirs
 
 
 @dataclass(frozen=True)
@@ -149,3 +150,13 @@ def validate_paths(paths: Iterable[Path]) -> ValidationReport:
     for estate in estates:
         diagnostics.extend(estate.diagnostics)
     return ValidationReport(library, diagnostics, estates)
+
+
+def validate_library(
+    paths: Sequence[Path] | None = None, estate: Path | None = None
+) -> ValidatedLibrary:
+    """The library of ``paths`` (the shipped standard library by default), merged for the
+    estate directory ``estate`` if one is given, validated: what an engine runs."""
+    if estate is not None:
+        return validate_estate(estate, paths).validated
+    return validate_paths(paths if paths is not None else standard_library_dirs()).validated

@@ -13,8 +13,7 @@ from click.testing import CliRunner
 
 from engine.cli import main
 from engine.library import ValidatedLibrary
-from engine.resources import standard_library_dirs
-from engine.validation import validate_estate, validate_paths
+from engine.validation import validate_library
 from tests.postgres import PostgresServer, start_server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,9 +44,7 @@ def validated_library(estate: str | None = None) -> ValidatedLibrary:
     """The shipped library, or the example estate ``estate`` merged over it, validated once
     per session: the engines of every test are built from the one value (the files never
     change during a run, and engines only read their library)."""
-    if estate is None:
-        return validate_paths(standard_library_dirs()).validated
-    return validate_estate(ROOT / "estates" / estate).validated
+    return validate_library(estate=ROOT / "estates" / estate if estate is not None else None)
 
 
 # Stores: SQLite and a real, throwaway PostgreSQL server ------------------------------------

@@ -25,7 +25,6 @@ from engine.durations import DurationError, parse_duration
 from engine.library import Library, ValidatedLibrary
 from engine.model import CalendarDef, EstateDef, ProcessDef, TimeLimitDef, localized
 from engine.model.process import SYSTEM_ROLE
-from engine.resources import standard_library_dirs
 from engine.runtime.actor import SYSTEM_ACTOR, Actor
 from engine.runtime.calendar_jobs import CalendarJobs
 from engine.runtime.case import Case, EventOption, replay
@@ -61,7 +60,7 @@ from engine.store import (
 )
 from engine.store.linked import save_definition_in
 from engine.time import CalendarError, WorkingCalendar
-from engine.validation import validate_estate, validate_paths
+from engine.validation import validate_library
 
 DEFAULT_ESTATE = "standard"
 
@@ -796,14 +795,12 @@ def _validate(
     """The library at ``library`` (the standard library if ``None``), merged for ``estate``
     if one is given, validated."""
     if library is None:
-        paths = standard_library_dirs()
+        paths = None
     elif isinstance(library, (str, Path)):
         paths = [Path(library)]
     else:
         paths = [Path(p) for p in library]
-    if estate is None:
-        return validate_paths(paths).validated
-    return validate_estate(Path(estate), paths if library is not None else None).validated
+    return validate_library(paths, Path(estate) if estate is not None else None)
 
 
 def _build_sla(

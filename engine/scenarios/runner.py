@@ -26,7 +26,6 @@ from engine.estates import STANDARD
 from engine.library import ValidatedLibrary
 from engine.loading import display_path
 from engine.model.process import SYSTEM_ROLE
-from engine.resources import standard_library_dirs
 from engine.runtime import Actor, Case, Engine, LibraryError, ManualClock, PropflowError
 from engine.runtime.errors import EventRefused
 from engine.runtime.forms import Form
@@ -44,7 +43,7 @@ from engine.scenarios.model import (
 )
 from engine.sla import ClockStatus
 from engine.store import LogEntry, OutboxItem
-from engine.validation import validate_estate, validate_paths
+from engine.validation import validate_library
 from engine.yamlsource import JsonPath
 
 #: Timers one scenario may fire before it is stopped: a recurring limit that never ends
@@ -170,11 +169,7 @@ class EstateCache:
         """The estate's validated library (the shipped library's for ``None``)."""
         key = estate.resolve() if estate is not None else None
         if key not in self._validated:
-            self._validated[key] = (
-                validate_paths(standard_library_dirs()).validated
-                if estate is None
-                else validate_estate(estate).validated
-            )
+            self._validated[key] = validate_library(estate=estate)
         return self._validated[key]
 
 
