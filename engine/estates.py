@@ -20,15 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from engine.diagnostics import Diagnostic, Severity, Span
-from engine.loading import (
-    YAML_SUFFIXES,
-    Library,
-    Located,
-    add_document,
-    classify,
-    display_path,
-    load_library,
-)
+from engine.library import Library, Located, ValidatedLibrary
+from engine.loading import add_document, classify, display_path, load_library, yaml_files
 from engine.merge import PatchProblem, merge_patch, rebase
 from engine.model import EstateDef
 from engine.resources import standard_library_dirs
@@ -79,6 +72,12 @@ class EstateLoad:
     estate: EstateDef | None = None
     directory: Path | None = None
     changes: list[Change] = field(default_factory=list)
+
+    @property
+    def validated(self) -> ValidatedLibrary:
+        """The merged library, what was found in it and the estate, to run an engine on
+        once :func:`engine.validation.validate_estate` has checked it."""
+        return ValidatedLibrary(self.library, self.diagnostics, self.estate)
 
 
 def is_estate_dir(path: Path) -> bool:
@@ -162,13 +161,9 @@ def _patch_files(layer: _Layer, diagnostics: list[Diagnostic]) -> list[Path]:
     """The layer's YAML files other than ``estate.yaml`` and its scenarios, refusing any that
     lead outside."""
     files = []
-    for path in sorted(layer.directory.rglob("*")):
-        if path.suffix not in YAML_SUFFIXES or path.name == ESTATE_FILE:
-            continue
+    for path in yaml_files(layer.directory):
         relative = path.relative_to(layer.directory)
-        if relative.parts[0] == SCENARIOS_DIR:
-            continue
-        if any(part.startswith(".") for part in relative.parts):
+        if path.name == ESTATE_FILE or relative.parts[0] == SCENARIOS_DIR:
             continue
         if not _inside(path, layer.directory):
             diagnostics.append(

@@ -26,7 +26,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from engine.loading import Library
+from engine.library import Library
 from engine.model import (
     Action,
     Escalate,

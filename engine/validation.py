@@ -16,7 +16,9 @@ from pathlib import Path
 from engine.checks import run_checks
 from engine.diagnostics import Diagnostic, Severity, Span
 from engine.estates import ESTATE_FILE, EstateLoad, is_estate_dir, load_estate
-from engine.loading import YAML_SUFFIXES, Library, UsageError, load_library
+from engine.library import Library, ValidatedLibrary
+from engine.loading import check_exists, load_library, yaml_files
+from engine.resources import standard_library_dirs
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,11 @@ class ValidationReport:
     def failed(self, strict: bool) -> bool:
         """Errors fail; warnings fail too under ``--strict``."""
         return self.errors > 0 or (strict and self.warnings > 0)
+
+    @property
+    def validated(self) -> ValidatedLibrary:
+        """The library of the plain files with every diagnostic found, to run an engine on."""
+        return ValidatedLibrary(self.library, self.diagnostics)
 
     def summary(self) -> dict[str, object]:
         """Counts for the closing line and the JSON output."""
@@ -110,27 +117,20 @@ def _split(paths: Iterable[Path]) -> tuple[list[Path], list[Path]]:
         elif is_estate_dir(path):
             estates.append(path)
         elif path.is_dir():
-            nested = sorted(
-                marker.parent
-                for marker in path.rglob(ESTATE_FILE)
-                if not any(part.startswith(".") for part in marker.relative_to(path).parts)
-            )
+            found = yaml_files(path)
+            nested = sorted(marker.parent for marker in found if marker.name == ESTATE_FILE)
             if not nested:
                 plain.append(path)
                 continue
             estates.extend(nested)
             plain.extend(
                 candidate
-                for candidate in sorted(path.rglob("*"))
-                if candidate.suffix in YAML_SUFFIXES
-                and candidate.is_file()
-                and not any(part.startswith(".") for part in candidate.relative_to(path).parts)
-                and not any(estate in candidate.parents for estate in nested)
+                for candidate in found
+                if candidate.is_file() and not any(estate in candidate.parents for estate in nested)
             )
-        elif path.exists() or path.is_symlink():
-            plain.append(path)
         else:
-            raise UsageError(f"no such file or directory: {path}")
+            check_exists(path)
+            plain.append(path)
     return plain, list(dict.fromkeys(estates))
 
 
@@ -150,3 +150,13 @@ def validate_paths(paths: Iterable[Path]) -> ValidationReport:
     for estate in estates:
         diagnostics.extend(estate.diagnostics)
     return ValidationReport(library, diagnostics, estates)
+
+
+def validate_library(
+    paths: Sequence[Path] | None = None, estate: Path | None = None
+) -> ValidatedLibrary:
+    """The library of ``paths`` (the shipped standard library by default), merged for the
+    estate directory ``estate`` if one is given, validated: what an engine runs."""
+    if estate is not None:
+        return validate_estate(estate, paths).validated
+    return validate_paths(paths if paths is not None else standard_library_dirs()).validated

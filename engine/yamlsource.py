@@ -6,18 +6,12 @@ with PyYAML's safe composer only, resolves scalars by the YAML 1.2 core schema (
 ``on`` and ``08:30`` stay text instead of becoming ``False`` or a sexagesimal number), turns
 duplicate keys into errors instead of silent overwrites, and bounds what a hostile file can
 cost: its size, its nesting and the expansion of aliases ("billion laughs").
-
-PyYAML's pure-Python parser is the reference. libyaml (PyYAML's C parser, in PyYAML's wheels)
-parses first where the two agree, and its result is kept for files that parse cleanly; any
-file with something to report is parsed again by the Python parser, so every diagnostic and
-position is the same with or without libyaml (see :func:`parse_text`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -45,9 +39,8 @@ _NULL = "tag:yaml.org,2002:null"
 _SEQ = "tag:yaml.org,2002:seq"
 _MAP = "tag:yaml.org,2002:map"
 _MERGE = "tag:yaml.org,2002:merge"
-#: Scalar styles that keep the text on the line as written: plain (None from the Python
-#: parser, "" from libyaml) and single- or double-quoted.
-_INLINE_STYLES = frozenset({None, "", "'", '"'})
+#: Scalar styles that keep the text on the line as written: plain and single- or double-quoted.
+_INLINE_STYLES = frozenset({None, "'", '"'})
 _QUOTES = frozenset({"'", '"'})
 
 
@@ -69,118 +62,26 @@ for _tag, _pattern, _first in (
 ):
     _CoreSchemaLoader.add_implicit_resolver(_tag, re.compile(_pattern), list(_first))
 
-_FastLoader: type[yaml.CSafeLoader] | None = None
-_ScalarNode, _SequenceNode, _MappingNode = yaml.ScalarNode, yaml.SequenceNode, yaml.MappingNode
-if getattr(yaml, "__with_libyaml__", False):
-    #: The core-schema resolvers by the first character of a plain scalar ("" for empty).
-    _RESOLVERS: dict[str, tuple[tuple[str, re.Pattern[str]], ...]] = {
-        first: tuple(resolvers)
-        for first, resolvers in _CoreSchemaLoader.yaml_implicit_resolvers.items()
-    }
-
-    class _CoreSchemaCLoader(yaml.CSafeLoader):
-        """libyaml's parser with the same core-schema scalar resolution: the fast path.
-
-        libyaml calls the resolver for every node; these overrides do what PyYAML's
-        ``Resolver`` does with the core-schema table and no path resolvers, without its
-        general machinery.
-        """
-
-        def resolve(self, kind: type[yaml.Node], value: str, implicit: tuple[bool, bool]) -> str:
-            # Called for every node of every file: no attribute lookups, no empty loops.
-            if kind is _ScalarNode:
-                if implicit[0]:
-                    resolvers = _RESOLVERS.get(value[:1])
-                    if resolvers is not None:
-                        for tag, pattern in resolvers:
-                            if pattern.match(value):
-                                return tag
-                return _STR
-            return _SEQ if kind is _SequenceNode else _MAP
-
-        def descend_resolver(self, current_node: yaml.Node | None, current_index: Any) -> None:
-            return None
-
-        def ascend_resolver(self) -> None:
-            return None
-
-    _CoreSchemaCLoader.yaml_implicit_resolvers = _CoreSchemaLoader.yaml_implicit_resolvers
-    _FastLoader = _CoreSchemaCLoader
-
 #: Where a key or value is: file, 1-based line and 1-based column. Kept as a plain tuple
 #: (one per node of a file) and turned into a :class:`Span` only when reported.
 Location = tuple[str, int, int]
-Tables = tuple[dict[JsonPath, Location], dict[JsonPath, Location], dict[JsonPath, Location]]
 
 
+@dataclass
 class SourceMap:
     """Where each key and value of a document came from, by JSON path.
 
     A merged estate definition combines several files, so each entry is a full
     :data:`Location` (file included) rather than a bare line and column.
-
-    The map of a loaded file is built on first use: most files of a library have nothing to
-    report, and recording a position for every node of every file cost more than parsing.
-    The file is then composed again from the text it was read from, so the positions are
-    exactly those of the data.
     """
 
-    __slots__ = ("_build", "_tables")
-
-    def __init__(
-        self,
-        values: dict[JsonPath, Location] | None = None,
-        keys: dict[JsonPath, Location] | None = None,
-        text_starts: dict[JsonPath, Location] | None = None,
-    ) -> None:
-        self._tables: Tables | None = (
-            values if values is not None else {},
-            keys if keys is not None else {},
-            text_starts if text_starts is not None else {},
-        )
-        self._build: Callable[[], Tables] | None = None
-
-    @classmethod
-    def deferred(cls, build: Callable[[], Tables]) -> SourceMap:
-        """A map whose tables ``build`` makes when they are first needed."""
-        source_map = cls()
-        source_map._tables, source_map._build = None, build
-        return source_map
-
-    def _load(self) -> Tables:
-        tables = self._tables
-        if tables is None:
-            assert self._build is not None
-            tables = self._tables = self._build()
-            self._build = None
-        return tables
-
-    @property
-    def values(self) -> dict[JsonPath, Location]:
-        """Where each value starts."""
-        return self._load()[0]
-
-    @property
-    def keys(self) -> dict[JsonPath, Location]:
-        """Where the key of each mapping member is."""
-        return self._load()[1]
-
-    @property
-    def text_starts(self) -> dict[JsonPath, Location]:
-        """Where the text of single-line scalars begins (after an opening quote), so that an
-        error at a character offset inside a condition can point at that character."""
-        return self._load()[2]
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, SourceMap):
-            return NotImplemented
-        return self._load() == other._load()
-
-    __hash__ = None  # type: ignore[assignment]  # mutable, like the dictionaries it holds
-
-    def __repr__(self) -> str:
-        state = f"{len(self.values)} values" if self._tables is not None else "not built yet"
-        return f"SourceMap({state})"
+    #: Where each value starts.
+    values: dict[JsonPath, Location] = field(default_factory=dict)
+    #: Where the key of each mapping member is.
+    keys: dict[JsonPath, Location] = field(default_factory=dict)
+    #: Where the text of single-line scalars begins (after an opening quote), so that an
+    #: error at a character offset inside a condition can point at that character.
+    text_starts: dict[JsonPath, Location] = field(default_factory=dict)
 
     def locate_in_text(self, path: JsonPath, offset: int) -> Span:
         """The span of character ``offset`` of the scalar at ``path`` (its start if unknown)."""
@@ -192,20 +93,18 @@ class SourceMap:
 
     def locate(self, path: JsonPath, *, key: bool = False) -> Span:
         """The span of ``path`` (its key if ``key``), else of its nearest recorded ancestor."""
-        values, keys, _ = self._load()
-        found = (keys if key else values).get(path)
+        found = (self.keys if key else self.values).get(path)
         if found is None:
             found = self._ancestor(path)
         return Span(*found)
 
     def _ancestor(self, path: JsonPath) -> Location:
-        values, keys, _ = self._load()
         for depth in range(len(path) - 1, -1, -1):
             parent = path[:depth]
-            for candidate in (values, keys):
+            for candidate in (self.values, self.keys):
                 if parent in candidate:
                     return candidate[parent]
-        return next(iter(values.values()))
+        return next(iter(self.values.values()))
 
 
 @dataclass(frozen=True)
@@ -264,26 +163,21 @@ def _scalar(node: yaml.ScalarNode) -> Any:
 
 
 class _Converter:
-    """Turns a composed node graph into plain data, within the limits.
-
-    :meth:`data` makes the data only; :meth:`convert` also records every position in a
-    :class:`SourceMap`. Both visit the nodes in the same order and refuse the same things.
-    """
+    """Turns a composed node graph into plain data within the limits, recording where every
+    key and value is in a :class:`SourceMap`."""
 
     def __init__(self, file: str) -> None:
         self.file = file
         self.source_map = SourceMap()
-        self.values, self.keys, self.text_starts = self.source_map._load()
+        # The tables, held directly: they are written once per node.
+        self.values = self.source_map.values
+        self.keys = self.source_map.keys
+        self.text_starts = self.source_map.text_starts
         self.diagnostics: list[Diagnostic] = []
         self.nodes = 0
 
     def _count(self, node: yaml.Node, depth: int) -> None:
         self.nodes += 1
-        if self.nodes > MAX_NODES or depth > MAX_DEPTH:
-            self._refuse(node, depth)
-
-    def _refuse(self, node: yaml.Node, depth: int) -> None:
-        """Refuse a node beyond the limits (the node count already includes it)."""
         if self.nodes > MAX_NODES:
             raise _Refused(
                 "PF005",
@@ -291,36 +185,8 @@ class _Converter:
                 "(an alias bomb, or far too large for a process file)",
                 node.start_mark,
             )
-        raise _Refused("PF005", f"nesting deeper than {MAX_DEPTH} levels", node.start_mark)
-
-    def data(self, node: yaml.Node, depth: int) -> Any:
-        """The plain value of ``node``; the fast path, visiting every node of every file, so
-        the usual cases (text, a plain key) are tested first and inline."""
-        self.nodes += 1
-        if self.nodes > MAX_NODES or depth > MAX_DEPTH:
-            self._refuse(node, depth)
-        if isinstance(node, _ScalarNode):
-            return node.value if node.tag == _STR else _scalar(node)
-        if isinstance(node, _SequenceNode):
-            _check_tag(node, _SEQ)
-            deeper, data = depth + 1, self.data
-            return [data(item, deeper) for item in node.value]
-        if isinstance(node, _MappingNode):
-            _check_tag(node, _MAP)
-            result: dict[str, Any] = {}
-            deeper, data = depth + 1, self.data
-            for key_node, value_node in node.value:
-                key = (
-                    key_node.value
-                    if type(key_node) is _ScalarNode and key_node.tag == _STR
-                    else _key(key_node)
-                )
-                if key in result:
-                    self._duplicate(node, key_node)
-                    continue
-                result[key] = data(value_node, deeper)
-            return result
-        raise _Refused("PF010", "unsupported YAML node", node.start_mark)  # pragma: no cover
+        if depth > MAX_DEPTH:
+            raise _Refused("PF005", f"nesting deeper than {MAX_DEPTH} levels", node.start_mark)
 
     def convert(self, node: yaml.Node, path: JsonPath, depth: int) -> Any:
         """The plain value of ``node``, recording where it and everything in it is."""
@@ -478,41 +344,13 @@ def load_document(
     return parse_text(text, file)
 
 
-#: Text where libyaml and PyYAML's parser are known to disagree (found by differential
-#: fuzzing, see tests/test_validator_fuzz.py): libyaml takes tabs as separators and a BOM
-#: inside the text, lets '?' into plain text in flow collections and '#' straight after a
-#: block scalar header, and counts NEL, LS and PS as line breaks differently. Such text is
-#: rare in a process file and is parsed by the Python parser alone.
-_DISAGREEMENT = (
-    re.compile("[\t\ufeff?\x85\u2028\u2029]"),
-    re.compile("[|>][-+0-9]*#"),  # apart: one pattern of the two alternatives is slower
-)
-
-
-def parse_text(
-    text: str, file: str, *, libyaml: bool = True
-) -> tuple[SourceDocument | None, list[Diagnostic]]:
+def parse_text(text: str, file: str) -> tuple[SourceDocument | None, list[Diagnostic]]:
     """Parse YAML text already in memory; see :func:`load_document`.
 
-    PyYAML's pure-Python parser is the reference: every diagnostic and every position
-    comes from it. libyaml, many times faster, parses a file first when it is installed and
-    the text has none of the constructs on which the two disagree; its result is used when
-    the file parses cleanly, which is the usual case. ``libyaml=False`` uses the Python
-    parser only (the tests compare the two).
+    PyYAML's pure-Python parser alone: libyaml, faster, accepts some text that the YAML
+    specification (and this parser) refuses, such as tabs as separators, and words its
+    errors differently, so the one parser keeps every diagnostic and position the same.
     """
-    if (
-        libyaml
-        and _FastLoader is not None
-        and not any(pattern.search(text) for pattern in _DISAGREEMENT)
-    ):
-        try:
-            root = yaml.compose(text, Loader=_FastLoader)
-        except (yaml.YAMLError, RecursionError):
-            root = None
-        if root is not None:
-            document, diagnostics = _convert(root, _Positions(text, file, reference=False))
-            if document is not None and not diagnostics:
-                return document, diagnostics
     try:
         root = yaml.compose(text, Loader=_CoreSchemaLoader)
     except yaml.MarkedYAMLError as exc:
@@ -530,48 +368,11 @@ def parse_text(
                 "PF005", Severity.ERROR, "the document is nested too deeply", Span(file, 1, 1)
             )
         ]
-    return _convert(root, _Positions(text, file, reference=True))
+    return _convert(root, file)
 
 
-@dataclass(frozen=True)
-class _Positions:
-    """Builds the deferred source map of a parsed text by composing it again.
-
-    A plain object rather than a closure so that a document, its source map still
-    unbuilt, can be pickled: :mod:`engine.loading` loads large libraries in worker
-    processes.
-    """
-
-    text: str
-    file: str
-    #: Whether the Python parser produced the document; else libyaml did, and the Python
-    #: parser still gives the positions (libyaml places empty values differently).
-    reference: bool
-
-    def __call__(self) -> Tables:
-        recorder = _Converter(self.file)
-        root = self._compose()
-        assert root is not None
-        recorder.convert(root, (), 0)
-        return recorder.source_map._load()
-
-    def _compose(self) -> yaml.Node | None:
-        try:
-            return yaml.compose(self.text, Loader=_CoreSchemaLoader)
-        except (yaml.YAMLError, RecursionError):  # pragma: no cover - a disagreement not yet known
-            if self.reference or _FastLoader is None:
-                raise
-            return yaml.compose(self.text, Loader=_FastLoader)
-
-
-def _convert(
-    root: yaml.Node | None, positions: _Positions
-) -> tuple[SourceDocument | None, list[Diagnostic]]:
-    """Turn a composed document into a :class:`SourceDocument`, within the limits.
-
-    The source map is deferred: ``positions`` builds it when it is first needed.
-    """
-    file = positions.file
+def _convert(root: yaml.Node | None, file: str) -> tuple[SourceDocument | None, list[Diagnostic]]:
+    """Turn a composed document into a :class:`SourceDocument`, within the limits."""
     if root is None:
         return None, [
             Diagnostic(
@@ -580,7 +381,7 @@ def _convert(
         ]
     converter = _Converter(file)
     try:
-        data = converter.data(root, 0)
+        data = converter.convert(root, (), 0)
     except _Refused as refused:
         return None, [
             Diagnostic(refused.code, Severity.ERROR, refused.message, _span(file, refused.mark))
@@ -597,4 +398,4 @@ def _convert(
             )
         ]
 
-    return SourceDocument(file, data, SourceMap.deferred(positions)), converter.diagnostics
+    return SourceDocument(file, data, converter.source_map), converter.diagnostics

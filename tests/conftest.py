@@ -1,7 +1,9 @@
-"""Shared test helpers: run the real CLI in-process and read its exit code and output."""
+"""Shared test helpers: run the real CLI in-process and read its exit code and output, build
+engines from libraries validated once per session, and give tests a store of each backend."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from engine.cli import main
+from engine.library import ValidatedLibrary
+from engine.validation import validate_library
 from tests.postgres import PostgresServer, start_server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,6 +34,17 @@ def run_cli(args: Sequence[str], env: dict[str, str] | None = None) -> CliResult
 @pytest.fixture
 def cli() -> object:
     return run_cli
+
+
+# Libraries: validated once per session ------------------------------------------------------
+
+
+@functools.cache
+def validated_library(estate: str | None = None) -> ValidatedLibrary:
+    """The shipped library, or the example estate ``estate`` merged over it, validated once
+    per session: the engines of every test are built from the one value (the files never
+    change during a run, and engines only read their library)."""
+    return validate_library(estate=ROOT / "estates" / estate if estate is not None else None)
 
 
 # Stores: SQLite and a real, throwaway PostgreSQL server ------------------------------------

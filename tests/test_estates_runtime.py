@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from engine.runtime import Actor, Engine, ManualClock, UnknownCase
-from tests.conftest import ROOT
+from tests.conftest import validated_library
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DESK = Actor("li", {"receptionist"})
@@ -18,7 +18,7 @@ RECORD = {"phone": "13800138000", "content": "墙面开裂", "location": "客厅
 
 
 def _engine(estate: str, db: Path, clock: ManualClock) -> Engine:
-    return Engine(store=f"sqlite:///{db}", clock=clock, estate=ROOT / "estates" / estate)
+    return Engine(validated_library(estate), store=f"sqlite:///{db}", clock=clock)
 
 
 def test_two_estates_share_a_store_but_not_their_rules(tmp_path: Path) -> None:

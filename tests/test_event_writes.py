@@ -19,6 +19,7 @@ from sqlalchemy import event
 
 from engine.runtime import Actor, Engine, ManualClock
 from engine.store import CaseRecord, CaseWrite, ClockChange, ClockRecord, TimerRecord
+from tests.conftest import validated_library
 
 START = datetime(2026, 2, 9, 1, 0, tzinfo=UTC)
 RECEPTIONIST = Actor("li", {"receptionist"})
@@ -29,7 +30,7 @@ FORM = {"phone": "13800138000", "content": "漏水", "location": "厨房", "cate
 
 @pytest.fixture
 def engine(store_url: str) -> Iterator[Engine]:
-    made = Engine(store=store_url, clock=ManualClock(START))
+    made = Engine(validated_library(), store=store_url, clock=ManualClock(START))
     yield made
     made.close()
 

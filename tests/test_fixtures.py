@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
 
+from benchmarks.bench_validate import generate
+from engine.validation import validate_paths
 from tests.conftest import run_cli
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -80,3 +83,34 @@ def test_warnings_fail_only_with_strict() -> None:
     path = FIXTURES / "broken" / "pf302_missing_label.yaml"
     assert run_cli(["validate", str(path)]).exit_code == 0
     assert run_cli(["validate", "--strict", str(path)]).exit_code == 1
+
+
+def _replace(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, (path, old)
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_a_large_set_broken_in_every_way_reports_every_kind_of_mistake(tmp_path: Path) -> None:
+    """A generated set of 86 files, some broken in every way the loader and the checks can tell
+    (reading, parsing, the schema, the checks that look across files), plus files that are
+    not PropFlow files at all: each mistake is reported, none hides another."""
+    generate(tmp_path, 40)
+    processes, rules = tmp_path / "processes", tmp_path / "rules"
+    _replace(processes / "procedure_0001.yaml", "urgency == 'urgent'", "urgncy == 'urgent'")
+    _replace(processes / "procedure_0003.yaml", "title:", "titel:")
+    _replace(processes / "procedure_0005.yaml", "states:", "states: [unclosed\n  oops:")
+    _replace(processes / "procedure_0007.yaml", "source: benchmark", "source: benchmark\nsource: x")
+    _replace(processes / "procedure_0009.yaml", "fields:", "fields:\n\t\n")
+    _replace(processes / "procedure_0011.yaml", "'urgent'", "'urgnet'")
+    _replace(rules / "procedure_0013.yaml", "calendar: office", "calendar: offfice")
+    _replace(rules / "procedure_0015.yaml", "process: procedure_0015", "process: procedure_9999")
+    shutil.copy(processes / "procedure_0002.yaml", processes / "procedure_0002_copy.yaml")
+    (processes / "empty.yaml").write_text("", encoding="utf-8")
+    (processes / "binary.yaml").write_bytes(b"process: x\n\x00\x01")
+    (rules / "list.yaml").write_text("- a\n- b\n", encoding="utf-8")
+    (rules / "unknown.yaml").write_text("flows: {}\n", encoding="utf-8")
+    report = validate_paths([processes, rules])
+    codes = "PF002 PF003 PF004 PF006 PF007 PF008 PF050 PF111 PF112 PF201 PF202 PF301"
+    assert {diagnostic.code for diagnostic in report.diagnostics} == set(codes.split())
+    assert report.summary()["files"] == 86

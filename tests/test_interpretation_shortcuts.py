@@ -23,6 +23,7 @@ from engine.runtime import Engine, ManualClock
 from engine.runtime.forms import Form
 from engine.sla import Moment, SlaPlanner, hits
 from engine.store import ClockChange, ClockRecord
+from tests.conftest import validated_library
 
 START = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 
@@ -56,7 +57,7 @@ ODD_VALUES: list[Any] = [
 
 @pytest.fixture(scope="module")
 def engine() -> Engine:
-    return Engine(store="sqlite://", clock=ManualClock(START))
+    return Engine(validated_library(), store="sqlite://", clock=ManualClock(START))
 
 
 def typed_field_by_field(form: Form, data: Mapping[str, Any]) -> dict[str, Any]:

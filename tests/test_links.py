@@ -29,6 +29,7 @@ from engine.runtime import (
     ManualClock,
 )
 from engine.validation import validate_paths
+from tests.conftest import validated_library
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 START = datetime(2026, 3, 2, 9, 0, tzinfo=SHANGHAI)
@@ -47,7 +48,7 @@ def clock() -> ManualClock:
 @pytest.fixture
 def engine(clock: ManualClock, store_url: str) -> Iterator[Engine]:
     """The shipped library on a fresh store (SQLite and PostgreSQL)."""
-    eng = Engine(store=store_url, clock=clock)
+    eng = Engine(validated_library(), store=store_url, clock=clock)
     yield eng
     eng.close()
 
@@ -257,7 +258,7 @@ def test_nothing_is_written_when_the_signalled_case_changed_meanwhile(
 ) -> None:
     repair = repair_awaiting_return_visit(engine)
     visit = home_visit_found_unfixed(engine, repair)
-    other = Engine(store=store_url, clock=clock)
+    other = Engine(validated_library(), store=store_url, clock=clock)
     real = engine.store.commit
 
     def concurrent(*args: Any, **kwargs: Any) -> None:
@@ -413,7 +414,7 @@ def test_a_breach_opens_a_linked_case_and_a_bad_one_is_skipped(
 
 def test_case_show_lists_the_links(tmp_path: Path, cli: Callable[..., Any]) -> None:
     db = tmp_path / "cases.db"
-    engine = Engine(store=f"sqlite:///{db}", clock=ManualClock(START))
+    engine = Engine(validated_library(), store=f"sqlite:///{db}", clock=ManualClock(START))
     visit = engine.open_case("home_visit", {"unit": "2-0301"}, person("manager"))
     fire(engine, visit.id, "record_visit", "manager", visit_result="走访", issues=["门禁失灵"])
     fire(engine, visit.id, "refer_issues", "receptionist")

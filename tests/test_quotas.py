@@ -17,6 +17,7 @@ import pytest
 from engine.runtime import Actor, Engine, ManualClock
 from engine.store import OutboxItem
 from engine.validation import validate_paths
+from tests.conftest import validated_library
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,7 +39,7 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 def engine(clock: ManualClock, store_url: str) -> Iterator[Engine]:
-    eng = Engine(store=store_url, clock=clock)
+    eng = Engine(validated_library(), store=store_url, clock=clock)
     eng.tick()  # plans the quotas' first period
     yield eng
     eng.close()
@@ -140,7 +141,7 @@ def test_after_downtime_each_period_ends_once(
     # Down from 10 March to 15 May: March's and April's warnings are too late to send;
     # each month's end is reported once, at the first tick back.
     clock.set(at(2026, 5, 15, 9))
-    other = Engine(store=store_url, clock=clock)
+    other = Engine(validated_library(), store=store_url, clock=clock)
     assert engine.tick().quota_notices + other.tick().quota_notices == 2
     assert engine.tick().quota_notices == other.tick().quota_notices == 0
     assert [(n.kind, n.payload["period"], n.payload["done"]) for n in notices(engine)] == [

@@ -37,7 +37,8 @@ from click.testing import CliRunner
 
 from engine.cli import main
 from engine.conditions import parse_condition
-from engine.loading import Library, load_library
+from engine.library import Library
+from engine.loading import load_library
 from engine.model import ProcessDef
 from engine.render import (
     MISSING,

@@ -35,7 +35,7 @@ from engine.runtime import (
     replay,
 )
 from engine.store import StoreError
-from tests.conftest import ROOT
+from tests.conftest import ROOT, validated_library
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 #: Monday 2 March 2026, 09:00 in Shanghai.
@@ -64,7 +64,7 @@ def clock() -> ManualClock:
 @pytest.fixture
 def engine(store_url: str, clock: ManualClock) -> Iterator[Engine]:
     """The shipped library on a fresh database of the test's backend."""
-    built = Engine(store=store_url, clock=clock)
+    built = Engine(validated_library(), store=store_url, clock=clock)
     yield built
     built.close()
 
@@ -781,8 +781,8 @@ def test_a_definition_change_never_breaks_a_running_case(
 def test_two_engines_with_two_stores_never_see_each_others_cases(
     make_store_url: Callable[[], str], clock: ManualClock
 ) -> None:
-    first = Engine(store=make_store_url(), clock=clock)
-    second = Engine(store=make_store_url(), clock=clock)
+    first = Engine(validated_library(), store=make_store_url(), clock=clock)
+    second = Engine(validated_library(), store=make_store_url(), clock=clock)
     try:
         one = first.open_case("repair", IN_UNIT, RECEPTIONIST)
         two = second.open_case("repair", IN_UNIT, RECEPTIONIST)
@@ -801,8 +801,8 @@ def test_two_engines_with_two_stores_never_see_each_others_cases(
 
 
 def test_two_engines_on_one_store_share_its_cases(store_url: str, clock: ManualClock) -> None:
-    first = Engine(store=store_url, clock=clock)
-    second = Engine(store=store_url, clock=clock)
+    first = Engine(validated_library(), store=store_url, clock=clock)
+    second = Engine(validated_library(), store=store_url, clock=clock)
     try:
         case = first.open_case("repair", IN_UNIT, RECEPTIONIST)
         assert second.fire(case.id, "record", RECEPTIONIST, FORM).version == 2
@@ -821,7 +821,7 @@ def test_a_database_from_another_schema_is_refused_when_the_store_opens(store_ur
         connection.exec_driver_sql("CREATE TABLE cases (id VARCHAR(36) PRIMARY KEY, estate TEXT)")
     older.dispose()
     with pytest.raises(StoreError, match=r"table 'cases' has no column 'process', .*'closed_at'"):
-        Engine(store=store_url)
+        Engine(validated_library(), store=store_url)
 
 
 # Payload types ----------------------------------------------------------------------------

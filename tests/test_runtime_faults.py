@@ -47,7 +47,7 @@ from engine.runtime import (
 from engine.store import DuplicateRequest, StoreError, VersionConflict
 from engine.store.schema import case_log
 from engine.store.store import write_refused
-from tests.conftest import ROOT
+from tests.conftest import ROOT, validated_library
 from tests.runtime_workers import (
     FORM,
     OPENING,
@@ -137,7 +137,7 @@ def test_a_killed_writer_loses_no_acknowledged_event_and_half_writes_nothing(
     for round_, after in enumerate((150, 97, 233)):
         acks += run_writer_and_kill(store_url, after)
         # The next writer (a restart) carries on with the cases the last one left.
-        engine = Engine(store=store_url)
+        engine = Engine(validated_library(), store=store_url)
         try:
             cases = {case.id: case for case in check_store(engine)}
             for case_id, version in acks:
@@ -148,7 +148,7 @@ def test_a_killed_writer_loses_no_acknowledged_event_and_half_writes_nothing(
         finally:
             engine.close()
     # The store is still usable: every case moves on, and a new one opens.
-    engine = Engine(store=store_url)
+    engine = Engine(validated_library(), store=store_url)
     try:
         for case in engine.query_cases(limit=100_000):
             if case.closed_at is None:
@@ -199,7 +199,7 @@ class Racers:
 def test_two_processes_with_the_same_expected_version_one_wins_one_conflicts(
     store_url: str,
 ) -> None:
-    engine = Engine(store=store_url)
+    engine = Engine(validated_library(), store=store_url)
     case = engine.open_case("repair", OPENING, RECEPTIONIST)
     engine.fire(case.id, "record", RECEPTIONIST, FORM)
     engine.fire(case.id, "dispatch", SUPERVISOR, {"technician": "liu"})
@@ -230,7 +230,7 @@ def test_two_processes_with_the_same_expected_version_one_wins_one_conflicts(
 
 
 def test_racing_without_expected_version_never_loses_an_update(store_url: str) -> None:
-    engine = Engine(store=store_url)
+    engine = Engine(validated_library(), store=store_url)
     case = engine.open_case("repair", OPENING, RECEPTIONIST)
     engine.fire(case.id, "record", RECEPTIONIST, FORM)
     engine.fire(case.id, "dispatch", SUPERVISOR, {"technician": "liu"})
@@ -261,7 +261,7 @@ def test_racing_without_expected_version_never_loses_an_update(store_url: str) -
 def test_a_retried_request_racing_itself_is_applied_once(store_url: str) -> None:
     """The same request (same idempotency key) sent twice at once: one log row, and both
     senders get the same result, never a conflict."""
-    engine = Engine(store=store_url)
+    engine = Engine(validated_library(), store=store_url)
     case = engine.open_case("repair", OPENING, RECEPTIONIST)
     engine.fire(case.id, "record", RECEPTIONIST, FORM)
     engine.fire(case.id, "dispatch", SUPERVISOR, {"technician": "liu"})
@@ -292,7 +292,7 @@ def test_only_a_racing_writer_is_a_conflict_other_refused_writes_are_store_error
     """The database's refusals, each from the real database: the same log version is a
     concurrent writer (a conflict), the same idempotency key a duplicate request, and a
     row the schema forbids (no event name) an error of the store that retrying cannot cure."""
-    engine = Engine(store=store_url)
+    engine = Engine(validated_library(), store=store_url)
     case = engine.open_case("repair", OPENING, RECEPTIONIST)
     engine.fire(case.id, "record", RECEPTIONIST, FORM, idempotency_key="desk-1")
     (opening, recorded) = engine.history(case.id)
@@ -334,7 +334,7 @@ def test_processes_opening_a_new_database_at_once_all_succeed(
         for process in processes:
             process.join(timeout=60)
         assert [o[0] for o in outcomes] == ["ok"] * 4, outcomes
-        engine = Engine(store=url)
+        engine = Engine(validated_library(), store=url)
         try:
             assert len(check_store(engine)) == 4
         finally:
@@ -406,7 +406,8 @@ VISITED: dict[str, set[str]] = {process: set() for process in PROCESSES}
 def fuzz_engine() -> Engine:
     """One engine on an in-memory store for the whole run (building one validates the
     library, which costs far more than a sequence)."""
-    return Engine(store="sqlite://", clock=ManualClock(datetime(2026, 3, 2, 9, tzinfo=SHANGHAI)))
+    clock = ManualClock(datetime(2026, 3, 2, 9, tzinfo=SHANGHAI))
+    return Engine(validated_library(), store="sqlite://", clock=clock)
 
 
 @functools.cache

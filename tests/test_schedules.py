@@ -25,6 +25,7 @@ from engine.runtime import Actor, Engine, ManualClock
 from engine.schedules import Timetable, key_start, period_key
 from engine.time import WorkingCalendar
 from engine.validation import validate_paths
+from tests.conftest import validated_library
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 ROOT = Path(__file__).resolve().parent.parent
@@ -253,7 +254,7 @@ def test_two_workers_never_open_a_period_twice(
 @pytest.fixture
 def shipped() -> Iterator[tuple[Engine, ManualClock]]:
     clock = ManualClock(at(2025, 12, 15))
-    engine = Engine(store="sqlite://", clock=clock)
+    engine = Engine(validated_library(), store="sqlite://", clock=clock)
     yield engine, clock
     engine.close()
 

@@ -13,6 +13,11 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
+from engine.library import Library
+from engine.loading import add_definitions
+from engine.schemas import detect_kind, validate_structure
+from engine.yamlsource import load_document
+
 ROOT = Path(__file__).parent.parent
 SCHEMAS = ROOT / "schemas"
 KINDS = ("process", "rules", "estate")
@@ -720,3 +725,34 @@ def shipped_files() -> list[Any]:
 def test_shipped_yaml_matches_its_schema(path: Path) -> None:
     document = yaml.load(path.read_text(encoding="utf-8"), Loader=StringDateLoader)
     assert errors_of(kind_of(document), document) == []
+
+
+def agreement_files() -> list[Any]:
+    """Every shipped library and estate file and every library fixture: not scenarios, which
+    have a schema but no pydantic model."""
+    paths = [
+        path
+        for folder in ("processes", "rules", "estates", "tests/fixtures")
+        for path in (ROOT / folder).rglob("*.yaml")
+        if "scenarios" not in path.relative_to(ROOT).parts
+    ]
+    return [pytest.param(p, id=str(p.relative_to(ROOT))) for p in sorted(paths)]
+
+
+@pytest.mark.parametrize("path", agreement_files())
+def test_the_schema_and_the_models_agree(path: Path) -> None:
+    """A file that passes its JSON Schema builds its pydantic definitions, and a shipped or
+    valid one does both: the shapes are written twice (editors use the schemas, the engine
+    the models) and must not disagree on any file there is."""
+    document, _ = load_document(path)
+    if document is None:
+        return  # a fixture that is not YAML at all
+    kind = detect_kind(document.data)
+    if kind is None:
+        return
+    schema_errors = validate_structure(document, kind)
+    if not schema_errors:
+        assert add_definitions(document, kind, Library()) == []
+    relative = path.relative_to(ROOT).as_posix()
+    if relative.startswith(("processes/", "rules/", "tests/fixtures/valid/")):
+        assert schema_errors == []

@@ -38,6 +38,7 @@ from engine.sla import (
 from engine.store import TimerRecord
 from engine.time import WorkingCalendar
 from engine.time.hours import ALWAYS
+from tests.conftest import validated_library
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -1073,7 +1074,9 @@ def test_an_anchored_deadline_follows_its_field(make_job: MakeJob) -> None:
 def test_emergency_work_first_then_the_paperwork_within_its_time_limit(
     shipped: Callable[[datetime], tuple[Engine, ManualClock]],
 ) -> None:
-    limits = {limit.id: limit for limit in Engine(store="sqlite://").time_limits("repair")}
+    engine = Engine(validated_library(), store="sqlite://")
+    limits = {limit.id: limit for limit in engine.time_limits("repair")}
+    engine.close()
     paperwork = limits["repair-emergency-paperwork"]
     assert "seed 001" in (paperwork.source or "") and "5.1.3" in (paperwork.source or "")
     engine, clock = shipped(at(3, 7, 2))  # Saturday 02:00: a pipe bursts
@@ -1269,7 +1272,7 @@ def shipped() -> Iterator[Callable[[datetime], tuple[Engine, ManualClock]]]:
 
     def make(start: datetime) -> tuple[Engine, ManualClock]:
         clock = ManualClock(start)
-        engine = Engine(store="sqlite://", clock=clock)
+        engine = Engine(validated_library(), store="sqlite://", clock=clock)
         engines.append(engine)
         return engine, clock
 

@@ -8,9 +8,6 @@ order of output, and the set of codes, never depends on the file system.
 
 from __future__ import annotations
 
-import functools
-import itertools
-from collections.abc import Iterable
 from types import ModuleType
 
 from engine.checks import (
@@ -44,7 +41,7 @@ from engine.checks import (
     unreachable_state,
 )
 from engine.diagnostics import Diagnostic
-from engine.loading import PARALLEL_MIN_FILES, Library, forked, gc_paused
+from engine.library import Library
 
 CHECKS: tuple[ModuleType, ...] = (
     initial_state,
@@ -78,36 +75,11 @@ CHECKS: tuple[ModuleType, ...] = (
 )
 
 
-#: Checks run in a forked process beside the others on a large library (see
-#: :func:`run_checks`): the condition checks, which share one survey of every condition, and
-#: two more, so that the two halves cost about the same (measured on the benchmark set).
-FORKED: frozenset[ModuleType] = frozenset(
-    {condition_syntax, condition_name, condition_value, field_value, missing_label}
-)
-
-
 def run_checks(library: Library) -> list[Diagnostic]:
     """Every finding of every check on ``library``, as diagnostics, in the order of
-    :data:`CHECKS`.
-
-    A library of :data:`~engine.loading.PARALLEL_MIN_FILES` files or more is checked on two
-    cores: a forked process runs the :data:`FORKED` checks while this one runs the others.
-    """
-    with gc_paused():
-        if len(library.files) < PARALLEL_MIN_FILES:
-            return list(itertools.chain.from_iterable(_run(CHECKS, library)))
-        aside = forked(functools.partial(_run, [m for m in CHECKS if m in FORKED], library))
-        here = iter(_run([m for m in CHECKS if m not in FORKED], library))
-        there = iter(aside())
-    return [d for module in CHECKS for d in next(there if module in FORKED else here)]
-
-
-def _run(modules: Iterable[ModuleType], library: Library) -> list[list[Diagnostic]]:
-    """The diagnostics of each of ``modules`` on ``library``, check by check."""
+    :data:`CHECKS`."""
     return [
-        [
-            Diagnostic(module.CODE, module.SEVERITY, finding.message, finding.span, finding.also)
-            for finding in module.check(library)
-        ]
-        for module in modules
+        Diagnostic(module.CODE, module.SEVERITY, finding.message, finding.span, finding.also)
+        for module in CHECKS
+        for finding in module.check(library)
     ]

@@ -15,7 +15,7 @@ from typing import Any
 from engine.checks.base import Finding
 from engine.diagnostics import Severity
 from engine.durations import DurationError, parse_anchored, parse_duration, parse_warning
-from engine.loading import Library
+from engine.library import Library
 from engine.yamlsource import JsonPath
 
 CODE = "PF120"

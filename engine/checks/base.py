@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from engine.diagnostics import Span
-from engine.loading import Library, Located
+from engine.library import Library, Located
 from engine.model import Action, ProcessDef, TimeLimitDef
 from engine.yamlsource import JsonPath
 

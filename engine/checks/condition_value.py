@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from engine.checks.base import Finding
 from engine.checks.condition_name import problems
 from engine.diagnostics import Severity
-from engine.loading import Library
+from engine.library import Library
 
 CODE = "PF112"
 NAME = "condition-value"

@@ -9,7 +9,7 @@ from typing import Any
 from engine.checks.base import processes_by_id
 from engine.checks.links_common import children_scope, link_graph
 from engine.conditions import Condition, ConditionScope, FieldInfo, uses_linked_cases
-from engine.loading import Library, Located
+from engine.library import Library, Located
 from engine.model import ProcessDef
 from engine.yamlsource import JsonPath
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from engine.checks.base import Finding
 from engine.diagnostics import Severity
-from engine.loading import Library, Located
+from engine.library import Library, Located
 
 CODE = "PF301"
 NAME = "duplicate-id"

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 from engine.checks.base import Finding
 from engine.diagnostics import Severity
-from engine.loading import Library
+from engine.library import Library
 
 CODE = "PF101"
 NAME = "initial-state"

@@ -18,7 +18,7 @@ from engine.checks.base import (
 from engine.checks.field_value import problem as value_problem
 from engine.conditions import ConditionScope, FieldInfo
 from engine.diagnostics import suggest
-from engine.loading import Library, Located
+from engine.library import Library, Located
 from engine.model import FieldDef, Open, ProcessDef, Signal, reference
 from engine.yamlsource import JsonPath
 

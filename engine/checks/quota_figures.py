@@ -14,7 +14,7 @@ from datetime import timedelta
 from engine.checks.base import Finding
 from engine.diagnostics import Severity
 from engine.durations import DurationError, parse_duration
-from engine.loading import Library
+from engine.library import Library
 
 CODE = "PF521"
 NAME = "quota-figures"

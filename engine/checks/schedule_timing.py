@@ -20,7 +20,7 @@ from typing import Any
 from engine.checks.base import Finding
 from engine.diagnostics import Severity, suggest
 from engine.durations import DurationError, parse_duration
-from engine.loading import Library, Located
+from engine.library import Library, Located
 from engine.model import ScheduleDef
 from engine.model.schedules import DAY_WORDS, WEEKDAYS, parse_date, parse_time_of_day
 

@@ -19,7 +19,8 @@ import click
 from engine import reporting
 from engine.diagnostics import Span, suggest
 from engine.estates import ESTATE_FILE, Change, EstateLoad
-from engine.loading import Library, Located, load_library
+from engine.library import Library, Located
+from engine.loading import load_library
 from engine.merge import rebase
 from engine.resources import schemas_dir, standard_library_dirs
 from engine.validation import check_library, validate_estate

@@ -25,7 +25,8 @@ import click
 
 from engine import reporting
 from engine.diagnostics import Severity, suggest
-from engine.loading import Library, UsageError
+from engine.library import Library
+from engine.loading import UsageError
 from engine.model import ProcessDef
 from engine.render import (
     LANGS,

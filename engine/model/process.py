@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import Any, Literal
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from engine.conditions import Condition, ConditionSyntaxError, parse_condition
 from engine.model.actions import ActionList, parse_actions
@@ -117,17 +117,6 @@ class EventDef(Definition):
         return self.target is None
 
 
-#: The validation context key under which a caller may pass the ``version`` of the data it
-#: validates, computed beforehand with :func:`process_version` (the loader computes it where
-#: it parsed the file, in a worker process; see :mod:`engine.loading`).
-VERSION = "version"
-
-
-def process_version(raw: Mapping[str, Any]) -> str:
-    """The ``version`` that :class:`ProcessDef` gives the definition ``raw`` (as written)."""
-    return _content_hash(_as_written(raw))
-
-
 def _as_written(raw: Mapping[str, Any]) -> dict[str, Any]:
     """The definition without what :class:`ProcessDef` derives from it."""
     return {k: v for k, v in raw.items() if k not in ("version", "source_data")}
@@ -166,11 +155,10 @@ class ProcessDef(Definition):
 
     @model_validator(mode="before")
     @classmethod
-    def _prepare(cls, raw: Any, info: ValidationInfo) -> Any:
+    def _prepare(cls, raw: Any) -> Any:
         if isinstance(raw, Mapping):
             source = _as_written(raw)
-            known = info.context.get(VERSION) if isinstance(info.context, Mapping) else None
-            version = known if isinstance(known, str) else _content_hash(source)
+            version = _content_hash(source)
             raw = dict(source)
             for key in ("roles", "fields", "states", "events"):
                 raw[key] = keyed(raw.get(key) or {})

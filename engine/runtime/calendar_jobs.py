@@ -43,7 +43,7 @@ from datetime import date, datetime
 from typing import Any
 
 from engine.conditions import EvalContext, evaluate
-from engine.loading import Library
+from engine.library import Library
 from engine.model import (
     CalendarDef,
     EstateDef,

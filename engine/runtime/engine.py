@@ -20,11 +20,10 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from engine.diagnostics import Severity, suggest
-from engine.loading import Library
+from engine.diagnostics import suggest
+from engine.library import Library, ValidatedLibrary
 from engine.model import EstateDef, ProcessDef, TimeLimitDef, localized
 from engine.model.process import SYSTEM_ROLE
-from engine.resources import standard_library_dirs
 from engine.runtime.actor import SYSTEM_ACTOR, Actor
 from engine.runtime.calendar_jobs import CalendarJobs, build_calendars
 from engine.runtime.case import Case, EventOption, replay
@@ -69,7 +68,7 @@ from engine.store import (
     VersionConflict,
 )
 from engine.time import CalendarError
-from engine.validation import validate_estate, validate_paths
+from engine.validation import validate_library
 
 DEFAULT_ESTATE = "standard"
 
@@ -95,39 +94,41 @@ class TickResult:
 
 
 class Engine:
-    """Runs the processes of a library against a store.
+    """Runs the processes of a validated library against a store.
 
-    ``library`` is a directory (or several) of process and rules files; by default the
-    shipped standard library. ``estate`` is an estate directory customising that library; the
-    cases then record the estate's id and its calendar and own days apply. ``store`` is a
-    database URL or a SQLite file path. ``clock`` gives "now" (inject a
-    :class:`~engine.runtime.clock.ManualClock` in tests).
+    ``library`` is a :class:`~engine.library.ValidatedLibrary` (from
+    :func:`~engine.validation.validate_paths` or :func:`~engine.validation.validate_estate`),
+    which several engines may share; or, for convenience, a directory (or several) of
+    process and rules files to validate here, by default the shipped standard library, with
+    ``estate`` an estate directory customising it. With an estate, the cases record the
+    estate's id and its calendar and own days apply. ``store`` is a database URL or a SQLite
+    file path. ``clock`` gives "now" (inject a :class:`~engine.runtime.clock.ManualClock` in
+    tests).
     """
 
     def __init__(
         self,
-        library: str | Path | Sequence[str | Path] | None = None,
+        library: ValidatedLibrary | str | Path | Sequence[str | Path] | None = None,
         store: str | Store = "sqlite:///cases.db",
         clock: Clock | None = None,
         estate: str | Path | None = None,
     ) -> None:
-        paths = _library_paths(library)
-        estate_def: EstateDef | None = None
-        if estate is None:
-            report = validate_paths(paths)
-            loaded, diagnostics = report.library, report.diagnostics
+        if isinstance(library, ValidatedLibrary):
+            if estate is not None:
+                raise TypeError("estate is given with library paths, not a validated library")
+            validated = library
         else:
-            load = validate_estate(Path(estate), paths if library is not None else None)
-            loaded, diagnostics, estate_def = load.library, load.diagnostics, load.estate
-        errors = [d for d in diagnostics if d.severity is Severity.ERROR]
-        if errors or (estate is not None and estate_def is None):
-            first = errors[0] if errors else diagnostics[0]
+            validated = _validate(library, estate)
+        errors = validated.errors
+        if errors:
+            first = errors[0]
             raise LibraryError(
                 f"the library has {len(errors)} validation error(s); first: "
                 f"{first.span.file}:{first.span.line}:{first.span.column}: {first.code} "
                 f"{first.message}",
-                list(diagnostics),
+                list(validated.diagnostics),
             )
+        loaded, estate_def = validated.library, validated.estate
         self._processes: dict[str, ProcessDef] = {
             located.definition.id: located.definition for located in loaded.processes
         }
@@ -711,12 +712,18 @@ def _requested_event(history: Sequence[LogEntry]) -> str:
     return history[index].event
 
 
-def _library_paths(library: str | Path | Sequence[str | Path] | None) -> list[Path]:
+def _validate(
+    library: str | Path | Sequence[str | Path] | None, estate: str | Path | None
+) -> ValidatedLibrary:
+    """The library at ``library`` (the standard library if ``None``), merged for ``estate``
+    if one is given, validated."""
     if library is None:
-        return standard_library_dirs()
-    if isinstance(library, (str, Path)):
-        return [Path(library)]
-    return [Path(p) for p in library]
+        paths = None
+    elif isinstance(library, (str, Path)):
+        paths = [Path(library)]
+    else:
+        paths = [Path(p) for p in library]
+    return validate_library(paths, Path(estate) if estate is not None else None)
 
 
 def _build_sla(

@@ -19,7 +19,7 @@ from typing import Any
 from engine.diagnostics import Diagnostic, Severity, Span, suggest
 from engine.durations import DurationError, parse_duration
 from engine.estates import ESTATE_FILE, SCENARIOS_DIR, STANDARD, is_estate_dir
-from engine.loading import YAML_SUFFIXES, UsageError, display_path
+from engine.loading import UsageError, display_path, yaml_files
 from engine.scenarios.model import (
     Action,
     ClockExpectation,
@@ -52,14 +52,12 @@ def find_scenarios(paths: Iterable[Path]) -> list[Path]:
     for path in paths:
         if path.is_dir():
             itself = path.resolve().name == SCENARIOS_DIR
-            for candidate in sorted(path.rglob("*")):
-                if candidate.suffix not in YAML_SUFFIXES or not candidate.is_file():
-                    continue
-                parts = candidate.relative_to(path).parts
-                if any(part.startswith(".") for part in parts):
-                    continue
-                if itself or SCENARIOS_DIR in parts[:-1]:
-                    found.append(candidate)
+            found.extend(
+                candidate
+                for candidate in yaml_files(path)
+                if candidate.is_file()
+                and (itself or SCENARIOS_DIR in candidate.relative_to(path).parts[:-1])
+            )
         elif path.exists():
             found.append(path)
         else:

@@ -23,9 +23,9 @@ from typing import Any
 
 from engine.diagnostics import Diagnostic, Severity, Span
 from engine.estates import STANDARD
-from engine.loading import display_path, load_library
+from engine.library import ValidatedLibrary
+from engine.loading import display_path
 from engine.model.process import SYSTEM_ROLE
-from engine.resources import standard_library_dirs
 from engine.runtime import Actor, Case, Engine, LibraryError, ManualClock, PropflowError
 from engine.runtime.errors import EventRefused
 from engine.runtime.forms import Form
@@ -43,7 +43,7 @@ from engine.scenarios.model import (
 )
 from engine.sla import ClockStatus
 from engine.store import LogEntry, OutboxItem
-from engine.validation import check_library, validate_estate
+from engine.validation import validate_library
 from engine.yamlsource import JsonPath
 
 #: Timers one scenario may fire before it is stopped: a recurring limit that never ends
@@ -159,21 +159,18 @@ def show(value: Any) -> str:
 
 
 class EstateCache:
-    """Each estate's validation errors, found once per run however many scenarios use it."""
+    """Each estate validated once per run, however many scenarios use it: its engines are
+    all built from the one validated library."""
 
     def __init__(self) -> None:
-        self._errors: dict[Path | None, list[Diagnostic]] = {}
+        self._validated: dict[Path | None, ValidatedLibrary] = {}
 
-    def errors(self, estate: Path | None) -> list[Diagnostic]:
+    def validated(self, estate: Path | None) -> ValidatedLibrary:
+        """The estate's validated library (the shipped library's for ``None``)."""
         key = estate.resolve() if estate is not None else None
-        if key not in self._errors:
-            if estate is None:
-                loaded = load_library(standard_library_dirs())
-                found = check_library(loaded.library, loaded.diagnostics)
-            else:
-                found = validate_estate(estate).diagnostics
-            self._errors[key] = [d for d in found if d.severity is Severity.ERROR]
-        return self._errors[key]
+        if key not in self._validated:
+            self._validated[key] = validate_library(estate=estate)
+        return self._validated[key]
 
 
 def run_file(
@@ -190,13 +187,13 @@ def run_file(
         if diagnostics:
             result.file = diagnostics[0].span.file
         return result
-    errors = (estates or EstateCache()).errors(scenario.estate)
-    if errors:
-        result.estate_errors = errors
+    validated = (estates or EstateCache()).validated(scenario.estate)
+    if not validated.ok:
+        result.estate_errors = validated.errors
         return result
     clock = ManualClock(scenario.start)
     try:
-        engine = Engine(store="sqlite://", clock=clock, estate=scenario.estate)
+        engine = Engine(validated, store="sqlite://", clock=clock)
     except LibraryError as error:  # an estate that validates but cannot run (a calendar)
         result.estate_errors = [d for d in error.diagnostics if isinstance(d, Diagnostic)] or [
             Diagnostic(ESTATE, Severity.ERROR, str(error), scenario.span(("estate",)))

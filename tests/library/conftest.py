@@ -1,6 +1,6 @@
 """Fixtures for walking the standard library's processes through the runtime.
 
-Every test opens a real case on the shipped library (``Engine(library=None)``) in an
+Every test opens a real case on the shipped library (validated once per session) in an
 in-memory SQLite store with a manual clock, fires each event as a named person holding one
 role, and checks after every step the state and the audit trail entry the engine wrote
 (event, role, from, to). ``walk.step(..., wrong=[...])`` first proves that each listed role
@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from engine.runtime import Actor, Case, Engine, EventRefused, ManualClock, RoleRefused
+from tests.conftest import validated_library
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -151,7 +152,7 @@ def clock() -> ManualClock:
 @pytest.fixture
 def engine(clock: ManualClock) -> Iterator[Engine]:
     """The shipped standard library on an in-memory store, with the manual clock."""
-    eng = Engine(library=None, store="sqlite://", clock=clock)
+    eng = Engine(validated_library(), store="sqlite://", clock=clock)
     yield eng
     eng.close()
 

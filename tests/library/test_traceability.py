@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from engine.loading import Library
+from engine.library import Library
 from engine.traceability import (
     FIGURES,
     GENERATE_COMMAND,
