@@ -33,7 +33,7 @@ import yaml
 if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine.validation import validate_paths
+from engine.checks.validation import validate_paths
 
 DEFAULT_SIZES = (250, 500, 1000)
 #: The largest allowed ratio of time per file at the largest size to that at the smallest.

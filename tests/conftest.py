@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from engine.checks.validation import validate_library
 from engine.cli import main
-from engine.library import ValidatedLibrary
-from engine.validation import validate_library
+from engine.io.library import ValidatedLibrary
 from tests.postgres import PostgresServer, start_server
 
 ROOT = Path(__file__).resolve().parent.parent

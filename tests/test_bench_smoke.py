@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from benchmarks.bench_validate import generate
-from engine.validation import validate_paths
+from engine.checks.validation import validate_paths
 
 
 def test_generated_library_validates_with_no_diagnostics(tmp_path: Path) -> None:

@@ -17,9 +17,9 @@ from zoneinfo import ZoneInfo
 import chinese_calendar
 import pytest
 
-from engine.durations import parse_anchored, parse_duration
-from engine.loading import load_library
+from engine.io.loading import load_library
 from engine.model import CalendarDef
+from engine.model.durations import parse_anchored, parse_duration
 from engine.time import CalendarError, WorkingCalendar, cn_holidays
 from engine.time.hours import ALWAYS, parse_weekdays
 from tests.conftest import ROOT, run_cli

@@ -32,7 +32,7 @@ def loaded_modules(*args: str) -> set[str]:
 
 def test_validate_does_not_import_the_runtime_or_the_store() -> None:
     modules = loaded_modules("validate", "processes", "rules")
-    assert "engine.validation" in modules, "the probe did not run the command"
+    assert "engine.checks.validation" in modules, "the probe did not run the command"
     for heavy in ("sqlalchemy", "durable", "engine.runtime", "engine.store"):
         assert heavy not in modules, f"propflow validate imported {heavy}"
 

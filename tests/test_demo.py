@@ -8,7 +8,7 @@ import itertools
 import tomllib
 from pathlib import Path
 
-from engine.demo import WALKS_DIR, walks
+from engine.scenarios.demo import WALKS_DIR, walks
 from tests.conftest import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from engine import codes
-from engine.checks import CHECKS
+from engine.checks import CHECKS, codes
 from tests.conftest import ROOT, run_cli
 
 CHECKS_MD = ROOT / "docs" / "checks.md"

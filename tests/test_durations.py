@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.durations import (
+from engine.model.durations import (
     MAX_SECONDS,
     MAX_WORKDAYS,
     MAX_WORKHOURS,

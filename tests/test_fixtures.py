@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.bench_validate import generate
-from engine.validation import validate_paths
+from engine.checks.validation import validate_paths
 from tests.conftest import run_cli
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from engine.checks.validation import validate_paths
 from engine.runtime import (
     Actor,
     Case,
@@ -28,7 +29,6 @@ from engine.runtime import (
     LinkRefused,
     ManualClock,
 )
-from engine.validation import validate_paths
 from tests.conftest import validated_library
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

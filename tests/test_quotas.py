@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from engine.checks.validation import validate_paths
 from engine.runtime import Actor, Engine, ManualClock
 from engine.store import OutboxItem
-from engine.validation import validate_paths
 from tests.conftest import validated_library
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -37,8 +37,9 @@ from click.testing import CliRunner
 
 from engine.cli import main
 from engine.conditions import parse_condition
-from engine.library import Library
-from engine.loading import load_library
+from engine.io.library import Library
+from engine.io.loading import load_library
+from engine.io.resources import standard_library_dirs
 from engine.model import ProcessDef
 from engine.render import (
     MISSING,
@@ -56,7 +57,6 @@ from engine.render.manual import Figure, Heading, prose
 from engine.render.mermaid import escape as mermaid_escape
 from engine.render.svg import inline_svg
 from engine.render.words import condition_words, duration_words, wrap
-from engine.resources import standard_library_dirs
 from tests.conftest import ROOT, run_cli
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -291,7 +291,7 @@ def test_conditions_in_plain_words(library: Library) -> None:
 
 
 def test_durations_in_words() -> None:
-    from engine.durations import parse_duration
+    from engine.model.durations import parse_duration
 
     cases = {
         "24h": ("24小时", "24 hours"),

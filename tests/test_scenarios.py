@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.validation import validate_paths
+from engine.checks.validation import validate_paths
 from tests.conftest import ROOT, CliResult, run_cli
 
 ESTATES = ROOT / "estates"

@@ -20,11 +20,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import engine.runtime.calendar_jobs as jobs_module
+from engine.checks.validation import validate_paths
 from engine.model import CalendarDef, ScheduleDef
 from engine.runtime import Actor, Engine, ManualClock
-from engine.schedules import Timetable, key_start, period_key
 from engine.time import WorkingCalendar
-from engine.validation import validate_paths
+from engine.time.schedules import Timetable, key_start, period_key
 from tests.conftest import validated_library
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

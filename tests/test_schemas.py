@@ -13,10 +13,10 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
-from engine.library import Library
-from engine.loading import add_definitions
-from engine.schemas import detect_kind, validate_structure
-from engine.yamlsource import load_document
+from engine.io.library import Library
+from engine.io.loading import add_definitions
+from engine.io.schemas import detect_kind, validate_structure
+from engine.io.yamlsource import load_document
 
 ROOT = Path(__file__).parent.parent
 SCHEMAS = ROOT / "schemas"

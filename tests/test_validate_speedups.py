@@ -15,8 +15,8 @@ from benchmarks.bench_validate import generate
 from engine.checks import run_checks
 from engine.checks.base import once_per_library
 from engine.conditions import ConditionSyntaxError, parse_condition
-from engine.library import Library
-from engine.loading import load_library
+from engine.io.library import Library
+from engine.io.loading import load_library
 
 
 def test_a_condition_is_parsed_once_and_a_broken_one_every_time() -> None:

@@ -26,12 +26,12 @@ import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from engine.checks.validation import validate_paths
 from engine.diagnostics import Diagnostic, Span
-from engine.library import Library
-from engine.loading import add_definitions
-from engine.schemas import detect_kind, validate_structure
-from engine.validation import validate_paths
-from engine.yamlsource import JsonPath, parse_text
+from engine.io.library import Library
+from engine.io.loading import add_definitions
+from engine.io.schemas import detect_kind, validate_structure
+from engine.io.yamlsource import JsonPath, parse_text
 from tests.conftest import ROOT, run_cli
 
 CODE = re.compile(r"PF\d{3}")

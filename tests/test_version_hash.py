@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.loading import load_library
+from engine.io.loading import load_library
+from engine.io.yamlsource import load_document
 from engine.model import ProcessDef
-from engine.yamlsource import load_document
 
 PROCESSES = Path(__file__).resolve().parent.parent / "processes"
 

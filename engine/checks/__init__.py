@@ -41,7 +41,7 @@ from engine.checks import (
     unreachable_state,
 )
 from engine.diagnostics import Diagnostic
-from engine.library import Library
+from engine.io.library import Library
 
 CHECKS: tuple[ModuleType, ...] = (
     initial_state,

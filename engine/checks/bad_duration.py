@@ -14,9 +14,9 @@ from typing import Any
 
 from engine.checks.base import Finding
 from engine.diagnostics import Severity
-from engine.durations import DurationError, parse_anchored, parse_duration, parse_warning
-from engine.library import Library
-from engine.yamlsource import JsonPath
+from engine.io.library import Library
+from engine.io.yamlsource import JsonPath
+from engine.model.durations import DurationError, parse_anchored, parse_duration, parse_warning
 
 CODE = "PF120"
 NAME = "bad-duration"

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from engine.diagnostics import Span
-from engine.library import Library, Located
+from engine.io.library import Library, Located
+from engine.io.yamlsource import JsonPath
 from engine.model import Action, ProcessDef, TimeLimitDef
-from engine.yamlsource import JsonPath
 
 T = TypeVar("T")
 

@@ -14,7 +14,7 @@ from engine.checks.conditions_common import ConditionSite, condition_sites
 from engine.conditions import ConditionProblem as Problem
 from engine.conditions import check_condition
 from engine.diagnostics import Severity
-from engine.library import Library
+from engine.io.library import Library
 
 CODE = "PF111"
 NAME = "condition-name"

@@ -15,7 +15,7 @@ from engine.checks.base import Finding
 from engine.checks.conditions_common import condition_sites
 from engine.conditions import ConditionSyntaxError, parse_condition
 from engine.diagnostics import Severity
-from engine.library import Library
+from engine.io.library import Library
 
 CODE = "PF110"
 NAME = "condition-syntax"

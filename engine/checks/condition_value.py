@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from engine.checks.base import Finding
 from engine.checks.condition_name import problems
 from engine.diagnostics import Severity
-from engine.library import Library
+from engine.io.library import Library
 
 CODE = "PF112"
 NAME = "condition-value"

@@ -9,9 +9,9 @@ from typing import Any
 from engine.checks.base import processes_by_id
 from engine.checks.links_common import children_scope, link_graph
 from engine.conditions import Condition, ConditionScope, FieldInfo, uses_linked_cases
-from engine.library import Library, Located
+from engine.io.library import Library, Located
+from engine.io.yamlsource import JsonPath
 from engine.model import ProcessDef
-from engine.yamlsource import JsonPath
 
 
 @dataclass(frozen=True)

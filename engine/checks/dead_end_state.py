@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from engine.checks.base import Finding
 from engine.checks.graph import exits
 from engine.diagnostics import Severity
-from engine.library import Library
+from engine.io.library import Library
 
 CODE = "PF107"
 NAME = "dead-end-state"

@@ -14,7 +14,7 @@ from typing import Any
 
 from engine.checks.base import Finding
 from engine.diagnostics import Severity
-from engine.library import Library, Located
+from engine.io.library import Library, Located
 
 CODE = "PF301"
 NAME = "duplicate-id"

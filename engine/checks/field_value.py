@@ -12,7 +12,7 @@ from typing import Any
 
 from engine.checks.base import Finding, process_actions
 from engine.diagnostics import Severity, suggest
-from engine.library import Library
+from engine.io.library import Library
 from engine.model import FieldDef, SetFields
 
 CODE = "PF113"

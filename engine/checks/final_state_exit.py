@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from engine.checks.base import Finding
 from engine.checks.graph import exits
 from engine.diagnostics import Severity
-from engine.library import Library
+from engine.io.library import Library
 
 CODE = "PF108"
 NAME = "final-state-exit"

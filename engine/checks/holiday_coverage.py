@@ -20,7 +20,7 @@ from typing import Any
 
 from engine.checks.base import Finding
 from engine.diagnostics import Severity
-from engine.library import Library, Located
+from engine.io.library import Library, Located
 from engine.time import HolidayData, cn_holidays
 
 CODE = "PF203"

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 from engine.checks.base import Finding
 from engine.diagnostics import Severity
-from engine.library import Library
+from engine.io.library import Library
 
 CODE = "PF101"
 NAME = "initial-state"

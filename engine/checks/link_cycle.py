@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from engine.checks.base import Finding
 from engine.checks.links_common import link_sites
 from engine.diagnostics import Severity
-from engine.library import Library
+from engine.io.library import Library
 from engine.model import Open
 
 CODE = "PF504"

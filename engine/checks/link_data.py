@@ -22,7 +22,7 @@ from engine.checks.links_common import (
     signal_targets,
 )
 from engine.diagnostics import Severity
-from engine.library import Library
+from engine.io.library import Library
 from engine.model import Open, ProcessDef
 
 CODE = "PF502"

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from engine.checks.base import Finding
 from engine.checks.links_common import link_sites
 from engine.diagnostics import Severity, suggest
-from engine.library import Library
+from engine.io.library import Library
 from engine.model import Open
 
 CODE = "PF501"

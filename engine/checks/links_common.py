@@ -18,9 +18,9 @@ from engine.checks.base import (
 from engine.checks.field_value import problem as value_problem
 from engine.conditions import ConditionScope, FieldInfo
 from engine.diagnostics import suggest
-from engine.library import Library, Located
+from engine.io.library import Library, Located
+from engine.io.yamlsource import JsonPath
 from engine.model import FieldDef, Open, ProcessDef, Signal, reference
-from engine.yamlsource import JsonPath
 
 #: Field types whose values are text: any of them may be copied into a ``text`` field.
 TEXT_TYPES = frozenset({"text", "enum", "phone"})

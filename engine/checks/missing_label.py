@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 
 from engine.checks.base import Finding
 from engine.diagnostics import Severity
-from engine.library import Library
+from engine.io.library import Library
 from engine.model.common import Label
 
 CODE = "PF302"

@@ -13,8 +13,8 @@ from datetime import timedelta
 
 from engine.checks.base import Finding
 from engine.diagnostics import Severity
-from engine.durations import DurationError, parse_duration
-from engine.library import Library
+from engine.io.library import Library
+from engine.model.durations import DurationError, parse_duration
 
 CODE = "PF521"
 NAME = "quota-figures"

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 from engine.checks.base import Finding, processes_by_id
 from engine.diagnostics import Severity, suggest
-from engine.library import Library
+from engine.io.library import Library
 from engine.model import Notify, ProcessDef
 
 CODE = "PF520"

@@ -19,7 +19,7 @@ from collections.abc import Iterator, Mapping
 from engine.checks.base import Finding, processes_by_id
 from engine.checks.links_common import data_problems, missing_required
 from engine.diagnostics import Severity, suggest
-from engine.library import Library
+from engine.io.library import Library
 from engine.model import ProcessDef
 
 CODE = "PF510"

@@ -19,9 +19,9 @@ from typing import Any
 
 from engine.checks.base import Finding
 from engine.diagnostics import Severity, suggest
-from engine.durations import DurationError, parse_duration
-from engine.library import Library, Located
+from engine.io.library import Library, Located
 from engine.model import ScheduleDef
+from engine.model.durations import DurationError, parse_duration
 from engine.model.schedules import DAY_WORDS, WEEKDAYS, parse_date, parse_time_of_day
 
 CODE = "PF511"

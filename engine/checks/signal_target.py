@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from engine.checks.base import Finding, processes_by_id
 from engine.checks.links_common import link_graph, link_sites, signal_targets
 from engine.diagnostics import Severity, suggest
-from engine.library import Library
+from engine.io.library import Library
 from engine.model import Signal
 from engine.model.process import SYSTEM_ROLE
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from engine.checks.base import Finding
 from engine.diagnostics import Severity, suggest
-from engine.library import Library, Located
+from engine.io.library import Library, Located
 
 CODE = "PF201"
 NAME = "undefined-calendar"

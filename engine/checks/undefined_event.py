@@ -16,7 +16,7 @@ from engine.checks.base import (
     time_limits_with_process,
 )
 from engine.diagnostics import Severity, suggest
-from engine.library import Library
+from engine.io.library import Library
 from engine.model import Fire, ProcessDef
 
 CODE = "PF103"

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from engine.checks.base import Finding
 from engine.diagnostics import Severity, suggest
-from engine.library import Library
+from engine.io.library import Library
 
 CODE = "PF202"
 NAME = "undefined-process"

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 from engine.checks.base import Finding, time_limits_with_process
 from engine.diagnostics import Severity, suggest
-from engine.library import Library
+from engine.io.library import Library
 
 CODE = "PF102"
 NAME = "undefined-state"

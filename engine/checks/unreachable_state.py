@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from engine.checks.base import Finding
 from engine.checks.graph import reachable
 from engine.diagnostics import Severity
-from engine.library import Library
+from engine.io.library import Library
 
 CODE = "PF106"
 NAME = "unreachable-state"

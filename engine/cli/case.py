@@ -18,13 +18,13 @@ from typing import Any, TypeVar
 
 import click
 
-from engine.demo import DEMO_START, run_demo
 from engine.model import ProcessDef, localized
 from engine.runtime import Actor, Case, Engine, ManualClock, PropflowError
 from engine.runtime.case import history_json
+from engine.runtime.worker import Worker
+from engine.scenarios.demo import DEMO_START, run_demo
 from engine.sla import ClockStatus
 from engine.store import StoreError
-from engine.worker import Worker
 
 F = TypeVar("F", bound=Callable[..., Any])
 

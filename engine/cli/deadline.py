@@ -18,10 +18,10 @@ from pathlib import Path
 import click
 
 from engine.diagnostics import Severity, suggest
-from engine.durations import Duration, DurationError, parse_duration
-from engine.loading import UsageError, load_library
+from engine.io.loading import UsageError, load_library
+from engine.io.resources import standard_library_dirs
 from engine.model import CalendarDef, localized
-from engine.resources import standard_library_dirs
+from engine.model.durations import Duration, DurationError, parse_duration
 from engine.time import CalendarError, Deadline, Interval, WorkingCalendar
 
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")

@@ -16,15 +16,15 @@ from typing import Any
 
 import click
 
-from engine import reporting
+from engine.checks.validation import check_library, validate_estate
 from engine.diagnostics import Span, suggest
-from engine.estates import ESTATE_FILE, Change, EstateLoad
-from engine.library import Library, Located
-from engine.loading import load_library
-from engine.merge import rebase
-from engine.resources import schemas_dir, standard_library_dirs
-from engine.validation import check_library, validate_estate
-from engine.yamlsource import JsonPath, SourceMap
+from engine.diagnostics import output as reporting
+from engine.io.estates import ESTATE_FILE, Change, EstateLoad
+from engine.io.library import Library, Located
+from engine.io.loading import load_library
+from engine.io.merge import rebase
+from engine.io.resources import schemas_dir, standard_library_dirs
+from engine.io.yamlsource import JsonPath, SourceMap
 
 ESTATE_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 

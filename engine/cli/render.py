@@ -23,10 +23,12 @@ from typing import Any, TypeVar
 
 import click
 
-from engine import reporting
+from engine.checks.validation import validate_estate, validate_paths
 from engine.diagnostics import Severity, suggest
-from engine.library import Library
-from engine.loading import UsageError
+from engine.diagnostics import output as reporting
+from engine.io.library import Library
+from engine.io.loading import UsageError
+from engine.io.resources import standard_library_dirs
 from engine.model import ProcessDef
 from engine.render import (
     LANGS,
@@ -41,8 +43,6 @@ from engine.render import (
     render_mermaid,
 )
 from engine.render.svg import find_dot
-from engine.resources import standard_library_dirs
-from engine.validation import validate_estate, validate_paths
 
 F = TypeVar("F", bound=Callable[..., Any])
 

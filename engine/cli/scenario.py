@@ -17,9 +17,9 @@ from pathlib import Path
 
 import click
 
-from engine import reporting
-from engine.estates import is_estate_dir
-from engine.loading import UsageError
+from engine.diagnostics import output as reporting
+from engine.io.estates import is_estate_dir
+from engine.io.loading import UsageError
 from engine.model import localized
 from engine.scenarios import (
     EstateCache,

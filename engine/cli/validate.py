@@ -13,11 +13,12 @@ from pathlib import Path
 
 import click
 
-from engine import codes, reporting
-from engine.loading import UsageError
+from engine.checks import codes
+from engine.checks.validation import ValidationReport, validate_paths
+from engine.diagnostics import output as reporting
+from engine.io.loading import UsageError
+from engine.io.schemas import FileKind, load_schema
 from engine.model import localized
-from engine.schemas import FileKind, load_schema
-from engine.validation import ValidationReport, validate_paths
 
 # Commands are registered on the ``propflow`` group in engine.cli.
 

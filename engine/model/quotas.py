@@ -13,9 +13,9 @@ from typing import Any, Literal
 
 from pydantic import model_validator
 
-from engine.durations import Duration, parse_duration
 from engine.model.actions import ActionList, parse_actions
 from engine.model.common import Definition, Label, as_tuple
+from engine.model.durations import Duration, parse_duration
 from engine.model.rules import IdLists, try_parse
 
 Period = Literal["week", "month", "quarter"]

@@ -8,7 +8,9 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from engine.conditions import Condition
-from engine.durations import (
+from engine.model.actions import ActionList, parse_actions
+from engine.model.common import Definition, Label, as_tuple
+from engine.model.durations import (
     Anchored,
     Duration,
     DurationError,
@@ -17,8 +19,6 @@ from engine.durations import (
     parse_duration,
     parse_warning,
 )
-from engine.model.actions import ActionList, parse_actions
-from engine.model.common import Definition, Label, as_tuple
 from engine.model.process import parse_guard
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"

@@ -16,8 +16,8 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from engine.conditions import Condition
-from engine.durations import Duration, parse_duration
 from engine.model.common import Definition, Label, as_tuple
+from engine.model.durations import Duration, parse_duration
 from engine.model.process import parse_guard
 from engine.model.rules import try_parse
 

@@ -29,7 +29,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from engine.library import Library
+from engine.io.library import Library
 from engine.model import (
     CalendarDef,
     EventDef,

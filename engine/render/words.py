@@ -17,7 +17,6 @@ from typing import Any, Literal
 
 from engine.conditions import BoolOp, Compare, Condition, Expr, ListLiteral, Name, Not, to_text
 from engine.conditions import Literal as ConditionLiteral
-from engine.durations import Anchored, Duration, Percent
 from engine.model import (
     Action,
     Assign,
@@ -31,6 +30,7 @@ from engine.model import (
     Signal,
     localized,
 )
+from engine.model.durations import Anchored, Duration, Percent
 from engine.model.process import SYSTEM_ROLE
 
 Lang = Literal["zh-CN", "en"]

@@ -43,7 +43,7 @@ from datetime import date, datetime
 from typing import Any
 
 from engine.conditions import EvalContext, evaluate
-from engine.library import Library
+from engine.io.library import Library
 from engine.model import (
     CalendarDef,
     EstateDef,
@@ -57,14 +57,6 @@ from engine.model.rules import DEFAULT_TIMEZONE
 from engine.model.schedules import ScheduleWhile
 from engine.runtime.definitions import Definitions
 from engine.runtime.links import LinkedTransaction, new_case
-from engine.schedules import (
-    Occurrence,
-    Timetable,
-    key_start,
-    next_period_start,
-    period_key,
-    period_start,
-)
 from engine.store import (
     OutboxItem,
     QuotaClaim,
@@ -86,6 +78,14 @@ from engine.store.linked import (
     schedule_rows,
 )
 from engine.time import WorkingCalendar
+from engine.time.schedules import (
+    Occurrence,
+    Timetable,
+    key_start,
+    next_period_start,
+    period_key,
+    period_start,
+)
 
 #: Schedules whose cases share one transaction (one commit, one fsync).
 SCHEDULE_BATCH = 200

@@ -20,8 +20,9 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from engine.checks.validation import validate_library
 from engine.diagnostics import suggest
-from engine.library import Library, ValidatedLibrary
+from engine.io.library import Library, ValidatedLibrary
 from engine.model import EstateDef, ProcessDef, TimeLimitDef, localized
 from engine.model.process import SYSTEM_ROLE
 from engine.runtime.actor import SYSTEM_ACTOR, Actor
@@ -68,7 +69,6 @@ from engine.store import (
     VersionConflict,
 )
 from engine.time import CalendarError
-from engine.validation import validate_library
 
 DEFAULT_ESTATE = "standard"
 
@@ -96,8 +96,9 @@ class TickResult:
 class Engine:
     """Runs the processes of a validated library against a store.
 
-    ``library`` is a :class:`~engine.library.ValidatedLibrary` (from
-    :func:`~engine.validation.validate_paths` or :func:`~engine.validation.validate_estate`),
+    ``library`` is a :class:`~engine.io.library.ValidatedLibrary` (from
+    :func:`~engine.checks.validation.validate_paths` or
+    :func:`~engine.checks.validation.validate_estate`),
     which several engines may share; or, for convenience, a directory (or several) of
     process and rules files to validate here, by default the shipped standard library, with
     ``estate`` an estate directory customising it. With an estate, the cases record the

@@ -14,12 +14,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.diagnostics import Diagnostic, Severity, suggest
+from engine.io.yamlsource import JsonPath
 from engine.model import ProcessDef
 from engine.model.process import SYSTEM_ROLE
 from engine.runtime import Engine
 from engine.runtime.forms import Form
 from engine.scenarios.model import Expect, ExtendLimit, FireEvent, OpenCase, Scenario, Step
-from engine.yamlsource import JsonPath
 
 REFERENCE = "PF605"
 VALUE = "PF606"

@@ -17,9 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from engine.diagnostics import Diagnostic, Severity, Span, suggest
-from engine.durations import DurationError, parse_duration
-from engine.estates import ESTATE_FILE, SCENARIOS_DIR, STANDARD, is_estate_dir
-from engine.loading import UsageError, display_path, yaml_files
+from engine.io.estates import ESTATE_FILE, SCENARIOS_DIR, STANDARD, is_estate_dir
+from engine.io.loading import UsageError, display_path, yaml_files
+from engine.io.schemas import FileKind, validate_structure
+from engine.io.yamlsource import JsonPath, SourceDocument, load_document
+from engine.model.durations import DurationError, parse_duration
 from engine.scenarios.model import (
     Action,
     ClockExpectation,
@@ -32,8 +34,6 @@ from engine.scenarios.model import (
     Scenario,
     Step,
 )
-from engine.schemas import FileKind, validate_structure
-from engine.yamlsource import JsonPath, SourceDocument, load_document
 
 SHAPE = "PF050"
 ESTATE = "PF601"

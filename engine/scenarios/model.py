@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from engine.diagnostics import Span
+from engine.io.yamlsource import JsonPath, SourceMap
 from engine.model import Label
-from engine.yamlsource import JsonPath, SourceMap
 
 #: The refusals a step may expect, by the name of their exception class.
 REFUSALS = (

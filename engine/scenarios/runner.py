@@ -21,10 +21,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from engine.checks.validation import validate_library
 from engine.diagnostics import Diagnostic, Severity, Span
-from engine.estates import STANDARD
-from engine.library import ValidatedLibrary
-from engine.loading import display_path
+from engine.io.estates import STANDARD
+from engine.io.library import ValidatedLibrary
+from engine.io.loading import display_path
+from engine.io.yamlsource import JsonPath
 from engine.model.process import SYSTEM_ROLE
 from engine.runtime import Actor, Case, Engine, LibraryError, ManualClock, PropflowError
 from engine.runtime.errors import EventRefused
@@ -43,8 +45,6 @@ from engine.scenarios.model import (
 )
 from engine.sla import ClockStatus
 from engine.store import LogEntry, OutboxItem
-from engine.validation import validate_library
-from engine.yamlsource import JsonPath
 
 #: Timers one scenario may fire before it is stopped: a recurring limit that never ends
 #: would otherwise keep a long jump in time busy for ever.

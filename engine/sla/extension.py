@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from engine.durations import DurationError, parse_duration
+from engine.model.durations import DurationError, parse_duration
 from engine.sla.clocks import RUNNING, STOPPED, ClockRecord, TimerRecord
 from engine.sla.planner import LimitPlanner
 

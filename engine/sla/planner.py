@@ -41,8 +41,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from engine.conditions import EvalContext, evaluate
-from engine.durations import Duration, Percent
 from engine.model import TimeLimitDef, Trigger
+from engine.model.durations import Duration, Percent
 from engine.sla.clocks import (
     PAUSED,
     RUNNING,

@@ -62,7 +62,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from engine.durations import Anchored, Duration
+from engine.model.durations import Anchored, Duration
 from engine.model.rules import CalendarDef
 from engine.time.errors import CalendarError
 from engine.time.holidays import HOLIDAY_SOURCES, HolidayData, holiday_data

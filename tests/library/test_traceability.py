@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from engine.library import Library
-from engine.traceability import (
+from engine.io.library import Library
+from engine.render.traceability import (
     FIGURES,
     GENERATE_COMMAND,
     SECTIONS,

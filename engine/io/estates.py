@@ -20,13 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from engine.diagnostics import Diagnostic, Severity, Span
-from engine.library import Library, Located, ValidatedLibrary
-from engine.loading import add_document, classify, display_path, load_library, yaml_files
-from engine.merge import PatchProblem, merge_patch, rebase
+from engine.io.library import Library, Located, ValidatedLibrary
+from engine.io.loading import add_document, classify, display_path, load_library, yaml_files
+from engine.io.merge import PatchProblem, merge_patch, rebase
+from engine.io.resources import standard_library_dirs
+from engine.io.schemas import FileKind
+from engine.io.yamlsource import JsonPath, SourceDocument, SourceMap, load_document
 from engine.model import EstateDef
-from engine.resources import standard_library_dirs
-from engine.schemas import FileKind
-from engine.yamlsource import JsonPath, SourceDocument, SourceMap, load_document
 
 ESTATE_FILE = "estate.yaml"
 STANDARD = "standard"
@@ -76,7 +76,7 @@ class EstateLoad:
     @property
     def validated(self) -> ValidatedLibrary:
         """The merged library, what was found in it and the estate, to run an engine on
-        once :func:`engine.validation.validate_estate` has checked it."""
+        once :func:`engine.checks.validation.validate_estate` has checked it."""
         return ValidatedLibrary(self.library, self.diagnostics, self.estate)
 
 

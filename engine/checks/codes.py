@@ -124,7 +124,7 @@ LOADER_CODES: tuple[CodeDoc, ...] = (
 )
 
 
-#: Codes of estates (engine/estates.py): merging an estate's patches over the library it extends.
+#: Codes of estates (engine/io/estates.py): merging an estate's patches over the library it extends.
 ESTATE_CODES: tuple[CodeDoc, ...] = (
     CodeDoc(
         "PF401",

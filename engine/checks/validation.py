@@ -2,7 +2,7 @@
 
 The one entry point shared by ``propflow validate``, the pre-commit hook, the engine and the
 tests, so all of them see exactly the same diagnostics. A directory holding ``estate.yaml`` is
-an estate: it is merged over the standard library (see :mod:`engine.estates`) and the merged
+an estate: it is merged over the standard library (see :mod:`engine.io.estates`) and the merged
 result is checked; a directory holding several estates is checked estate by estate.
 """
 
@@ -15,10 +15,10 @@ from pathlib import Path
 
 from engine.checks import run_checks
 from engine.diagnostics import Diagnostic, Severity, Span
-from engine.estates import ESTATE_FILE, EstateLoad, is_estate_dir, load_estate
-from engine.library import Library, ValidatedLibrary
-from engine.loading import check_exists, load_library, yaml_files
-from engine.resources import standard_library_dirs
+from engine.io.estates import ESTATE_FILE, EstateLoad, is_estate_dir, load_estate
+from engine.io.library import Library, ValidatedLibrary
+from engine.io.loading import check_exists, load_library, yaml_files
+from engine.io.resources import standard_library_dirs
 
 
 @dataclass(frozen=True)
@@ -137,7 +137,7 @@ def _split(paths: Iterable[Path]) -> tuple[list[Path], list[Path]]:
 def validate_paths(paths: Iterable[Path]) -> ValidationReport:
     """Validate the files and estates under ``paths``.
 
-    Raises :class:`engine.loading.UsageError` only for paths that do not exist.
+    Raises :class:`engine.io.loading.UsageError` only for paths that do not exist.
     """
     plain, estate_dirs = _split(paths)
     library = Library()

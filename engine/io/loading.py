@@ -16,11 +16,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from engine.diagnostics import Diagnostic, Severity, Span
-from engine.library import Library, Located
+from engine.io.library import Library, Located
+from engine.io.schemas import SCHEMA_CODE, FileKind, detect_kind, validate_structure
+from engine.io.yamlsource import JsonPath, SourceDocument, load_document
 from engine.model import CalendarDef, EstateDef, ProcessDef, QuotaDef, ScheduleDef, TimeLimitDef
 from engine.model.common import keyed
-from engine.schemas import SCHEMA_CODE, FileKind, detect_kind, validate_structure
-from engine.yamlsource import JsonPath, SourceDocument, load_document
 
 YAML_SUFFIXES = (".yaml", ".yml")
 

@@ -2,7 +2,7 @@
 
 An estate customises the standard library with patches: a key in the patch adds or
 overrides, ``null`` deletes. The merged definition must still be explainable — which line of
-which file gave each value — so the merge carries a :class:`~engine.yamlsource.SourceMap`
+which file gave each value — so the merge carries a :class:`~engine.io.yamlsource.SourceMap`
 along: untouched values keep the library's positions, patched values get the patch's, and
 every library position a patch overrode is remembered (``shadowed``) so an error in a patched
 value can also point at the library line it met.
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.diagnostics import Span
-from engine.yamlsource import JsonPath, SourceMap
+from engine.io.yamlsource import JsonPath, SourceMap
 
 _MISSING = object()
 

@@ -2,7 +2,7 @@
 
 ``docs/traceability.md`` is generated from this module so that it cannot go stale::
 
-    python -m engine.traceability > docs/traceability.md
+    python -m engine.render.traceability > docs/traceability.md
 
 It has two parts. The first is built from the loaded library: every time limit with its
 process, figure (limit, deadline or recurrence, and calendar), escalation and extension, and
@@ -26,7 +26,9 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from engine.library import Library
+from engine.checks.validation import validate_paths
+from engine.io.library import Library
+from engine.io.resources import standard_library_dirs
 from engine.model import (
     Action,
     Escalate,
@@ -38,8 +40,6 @@ from engine.model import (
     TimeLimitDef,
     localized,
 )
-from engine.resources import standard_library_dirs
-from engine.validation import validate_paths
 
 #: The figure mapping, shipped beside this module.
 MAPPING_FILE = Path(__file__).with_name("traceability.yaml")
@@ -50,7 +50,7 @@ ELEMENT_KINDS = ("state", "event", "field")
 #: Rules-file items other than time limits that can encode a figure.
 RULE_ITEM_KINDS = ("schedule", "quota")
 
-GENERATE_COMMAND = "python -m engine.traceability > docs/traceability.md"
+GENERATE_COMMAND = "python -m engine.render.traceability > docs/traceability.md"
 
 RefKind = Literal["rule", "schedule", "quota", "state", "event", "field"]
 
@@ -401,7 +401,8 @@ def markdown(library: Library | None = None, figures: Sequence[Figure] = FIGURES
         "every figure of the source manuals' time-limit tables (the domain catalogue, "
         "`DOMAIN.md` §1–§6) with the rule, schedule, quota or process element that encodes it. "
         "The first tables are built from the YAML; the others from the mapping in "
-        "`engine/traceability.py`. `tests/library/test_traceability.py` fails when this file "
+        "`engine/render/traceability.yaml`. `tests/library/test_traceability.py` fails when this "
+        "file "
         "is stale, when the mapping names something the library lacks, or when a time limit "
         "traces to no figure.",
         "",

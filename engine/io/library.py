@@ -12,8 +12,8 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Generic, TypeVar
 
 from engine.diagnostics import Diagnostic, Severity, Span
+from engine.io.yamlsource import JsonPath, SourceMap
 from engine.model import CalendarDef, EstateDef, ProcessDef, QuotaDef, ScheduleDef, TimeLimitDef
-from engine.yamlsource import JsonPath, SourceMap
 
 T = TypeVar("T")
 

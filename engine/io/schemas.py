@@ -19,8 +19,8 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
 from engine.diagnostics import Diagnostic, Severity, suggest
-from engine.resources import schemas_dir
-from engine.yamlsource import JsonPath, SourceDocument
+from engine.io.resources import schemas_dir
+from engine.io.yamlsource import JsonPath, SourceDocument
 
 SCHEMA_CODE = "PF050"
 

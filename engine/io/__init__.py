@@ -1,0 +1,1 @@
+"""Reading files: YAML with positions, schemas, merge patches, estates, the library."""
