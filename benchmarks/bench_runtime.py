@@ -148,8 +148,8 @@ def in_memory(cases_count: int) -> tuple[float, float]:
     case = engine.open_case("repair", FORM, DESK)
     record = engine.store.get_case(case.id)
     assert record is not None
-    compiled = engine._compiled_for(record)  # the engine's own compiled definition
-    planner = engine._sla[record.process]
+    compiled = engine.definitions.of_case(record)  # the engine's own compiled definition
+    planner = engine.definitions.planner(record.process)
 
     def engine_walks() -> float:
         began = time.perf_counter()

@@ -184,8 +184,9 @@ class QuotaClock:
 class CalendarJobs:
     """The schedules and quotas of one engine's library and estate.
 
-    ``estate`` is the id the engine records on its cases; ``estate_def`` the estate's
-    definition, if it runs one (its calendar and own days apply).
+    ``estate`` is the id the engine records on its cases; ``calendars`` are the library's
+    calendars with the estate's own days (:func:`build_calendars`, made once by the engine
+    for its time limits too) and ``fallback`` the one for what names none.
     """
 
     def __init__(
@@ -194,12 +195,12 @@ class CalendarJobs:
         store: Store,
         estate: str,
         library: Library,
-        estate_def: EstateDef | None,
+        calendars: Mapping[str, WorkingCalendar],
+        fallback: WorkingCalendar,
     ) -> None:
         self.definitions = definitions
         self.store = store
         self.estate = estate
-        calendars, fallback = build_calendars(library, estate_def)
         self.timetables: dict[str, Timetable] = {}
         for located in library.schedules:
             schedule = located.definition

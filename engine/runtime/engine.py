@@ -23,7 +23,7 @@ from sqlalchemy import Connection
 from engine.checks.validation import validate_library
 from engine.diagnostics import suggest
 from engine.io.library import Library, ValidatedLibrary
-from engine.model import EstateDef, ProcessDef, TimeLimitDef, localized
+from engine.model import ProcessDef, TimeLimitDef, localized
 from engine.model.process import SYSTEM_ROLE
 from engine.runtime.actor import SYSTEM_ACTOR, Actor
 from engine.runtime.calendar_jobs import CalendarJobs, build_calendars
@@ -68,7 +68,7 @@ from engine.store import (
     TimerTaken,
     VersionConflict,
 )
-from engine.time import CalendarError
+from engine.time import CalendarError, WorkingCalendar
 
 DEFAULT_ESTATE = "standard"
 
@@ -133,10 +133,15 @@ class Engine:
         self._processes: dict[str, ProcessDef] = {
             located.definition.id: located.definition for located in loaded.processes
         }
+        try:
+            calendars, fallback = build_calendars(loaded, estate_def)
+        except CalendarError as error:
+            raise LibraryError(f"a calendar cannot be used: {error}", []) from None
         self._limits: dict[str, list[TimeLimitDef]] = defaultdict(list)
-        self._sla = _build_sla(loaded, self._limits, estate_def)
+        planners = _build_sla(loaded, self._limits, calendars, fallback)
         self.store = Store(store) if isinstance(store, str) else store
-        self._definitions = Definitions(self._processes, self._sla, self.store)
+        #: The processes, the versions cases run on and their time-limit planners.
+        self.definitions = Definitions(self._processes, planners, self.store)
         self.clock: Clock = clock or SystemClock()
         #: The estate's definition, when the engine runs one.
         self.estate_definition = estate_def
@@ -144,7 +149,7 @@ class Engine:
         self.estate = estate_def.id if estate_def is not None else DEFAULT_ESTATE
         #: Schedules and quotas of the library, fired by :meth:`tick`.
         self.calendar_jobs = CalendarJobs(
-            self._definitions, self.store, self.estate, loaded, estate_def
+            self.definitions, self.store, self.estate, loaded, calendars, fallback
         )
 
     def close(self) -> None:
@@ -154,22 +159,22 @@ class Engine:
     @property
     def processes(self) -> list[str]:
         """Ids of the processes this engine can open."""
-        return self._definitions.ids
+        return self.definitions.ids
 
     def definition(self, process: str) -> ProcessDef:
         """The current definition of a process."""
-        return self._definitions.current(process)
+        return self.definitions.current(process)
 
     def case_definition(self, case_id: str) -> ProcessDef:
         """The definition version a case runs on (the one it was opened on)."""
-        return self._compiled_for(self._record(case_id)).process
+        return self.definitions.of_case(self._record(case_id)).process
 
     # Opening -------------------------------------------------------------------------------
 
     def open_case(self, process: str, data: Mapping[str, Any] | None, actor: Actor) -> Case:
         """Open a case of ``process`` with the form's initial ``data``, as ``actor``."""
         definition = self.definition(process)
-        compiled = self._definitions.compile(definition)
+        compiled = self.definitions.compile(definition)
         now = self.clock.now()
         case_id = str(uuid.uuid4())
         if SYSTEM_ROLE in actor.roles:
@@ -208,7 +213,7 @@ class Engine:
                 change.fire(follow, SYSTEM_ACTOR, {})
             except EventRefused as refusal:
                 change.entries[-1].actions.append({"fire": follow, "skipped": refusal.reason})
-        self._definitions.save(definition, now)
+        self.definitions.save(definition, now)
         self._commit(None, change)
         return Case.from_record(change.result())
 
@@ -302,7 +307,8 @@ class Engine:
                 "someone changed it since you read it",
             )
         clocks = self._clocks(record, tx)
-        change = self._change(self._compiled_for(record, tx), record, clocks, self.clock.now(), tx)
+        compiled = self.definitions.of_case(record, tx)
+        change = self._change(compiled, record, clocks, self.clock.now(), tx)
         change.fire(event, actor, payload or {})
         change.keyed(idempotency_key)
         if change.pending:
@@ -380,9 +386,9 @@ class Engine:
         now: datetime,
         tx: Connection,
     ) -> CaseChange:
-        compiled = self._compiled_for(record, tx)
+        compiled = self.definitions.of_case(record, tx)
         clock = clocks.get(timer.name)
-        planner = self._sla[record.process].limits.get(timer.name)
+        planner = self.definitions.planner(record.process).limits.get(timer.name)
         change = self._change(compiled, record, clocks, now, tx)
         assert timer.id is not None
         if planner is None or clock is None or clock.status != RUNNING:
@@ -452,7 +458,7 @@ class Engine:
         """
         record = self._record(case_id)
         event = f"extend:{limit_id}"
-        planner = self._sla[record.process].limits.get(limit_id)
+        planner = self.definitions.planner(record.process).limits.get(limit_id)
         clocks = self._clocks(record)
         if planner is None:
             raise ExtensionRefused(
@@ -460,7 +466,7 @@ class Engine:
                 record.state,
                 event,
                 f"process '{record.process}' has no time limit '{limit_id}'"
-                f"{suggest(limit_id, self._sla[record.process].limits)}",
+                f"{suggest(limit_id, self.definitions.planner(record.process).limits)}",
             )
         now = self.clock.now()
         request = ExtensionRequest(actor.id, actor.roles, reason, by, until, tuple(consents))
@@ -468,7 +474,7 @@ class Engine:
             granted = grant_extension(planner, clocks.get(limit_id), request, now)
         except ExtensionDenied as denied:
             raise ExtensionRefused(case_id, record.state, event, denied.reason) from None
-        change = self._change(self._compiled_for(record), record, clocks, now)
+        change = self._change(self.definitions.of_case(record), record, clocks, now)
         change.change_clocks([ClockChange(case_id, limit_id, granted.clock, granted.timers)])
         change.record_entry(
             event,
@@ -491,7 +497,7 @@ class Engine:
         """Every clock of the case: deadline, working time used and left, warnings, breaches."""
         record = self._record(case_id)
         moment = now or self.clock.now()
-        planners = self._sla[record.process].limits
+        planners = self.definitions.planner(record.process).limits
         return [
             clock_status(
                 clock, planners[clock.limit_id].limit, planners[clock.limit_id].calendar, moment
@@ -512,9 +518,9 @@ class Engine:
         now: datetime,
         tx: Connection | None = None,
     ) -> CaseChange:
-        change = CaseChange(compiled, record, clocks, self._sla[record.process], now)
+        change = CaseChange(compiled, record, clocks, self.definitions.planner(record.process), now)
         # Guards that read the case's child cases load them from the store when evaluated.
-        change.children = children_view(self.store, self._definitions, record.id, tx)
+        change.children = children_view(self.store, self.definitions, record.id, tx)
         return change
 
     def _clocks(self, record: CaseRecord, tx: Connection | None = None) -> dict[str, ClockRecord]:
@@ -547,7 +553,7 @@ class Engine:
     ) -> LinkedTransaction:
         """The change's link actions carried out (see :func:`engine.runtime.links.settled`)."""
         return settled(
-            self._definitions, self.store, self.estate, change, expected, lenient=lenient, tx=tx
+            self.definitions, self.store, self.estate, change, expected, lenient=lenient, tx=tx
         )
 
     # Reading -------------------------------------------------------------------------------
@@ -597,9 +603,9 @@ class Engine:
         required fields the payload must still fill in.
         """
         record = self._record(case_id)
-        compiled = self._compiled_for(record)
+        compiled = self.definitions.of_case(record)
         options = []
-        children = remembered(children_view(self.store, self._definitions, case_id))
+        children = remembered(children_view(self.store, self.definitions, case_id))
         for eid, event_def in compiled.process.events.items():
             reason: str | None = None
             try:
@@ -656,7 +662,7 @@ class Engine:
                 f"event '{requested}'",
             )
         state, data, assignee = replay(history)
-        states = self._compiled_for(record).process.states
+        states = self.definitions.of_case(record).process.states
         closed_at = next(
             (e.at for e in history if e.to_state in states and states[e.to_state].final), None
         )
@@ -669,10 +675,6 @@ class Engine:
             updated_at=history[-1].at,
             closed_at=closed_at,
         )
-
-    def _compiled_for(self, record: CaseRecord, tx: Connection | None = None) -> CompiledProcess:
-        """The definition version the case was opened on, even if the library changed since."""
-        return self._definitions.of_case(record, tx)
 
 
 def _check_key(idempotency_key: str | None) -> None:
@@ -728,18 +730,13 @@ def _validate(
 
 
 def _build_sla(
-    library: Library, limits: dict[str, list[TimeLimitDef]], estate: EstateDef | None
+    library: Library,
+    limits: dict[str, list[TimeLimitDef]],
+    calendars: Mapping[str, WorkingCalendar],
+    fallback: WorkingCalendar,
 ) -> defaultdict[str, SlaPlanner]:
-    """One planner per process, each time limit on its calendar.
-
-    A limit that names no calendar uses the estate's default calendar, else elapsed time.
-    The estate's own closed and working days apply to every calendar that follows the
-    statutory holidays (not to round-the-clock ones, which never close).
-    """
-    try:
-        calendars, fallback = build_calendars(library, estate)
-    except CalendarError as error:
-        raise LibraryError(f"a calendar cannot be used: {error}", []) from None
+    """One planner per process, each time limit on its calendar (``fallback``, the estate's
+    default calendar or elapsed time, for a limit that names none)."""
     planners: dict[str, list[LimitPlanner]] = defaultdict(list)
     for located in library.time_limits:
         limit = located.definition
