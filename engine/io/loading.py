@@ -11,16 +11,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from engine.diagnostics import Diagnostic, Severity, Span
 from engine.io.library import Library, Located
 from engine.io.schemas import SCHEMA_CODE, FileKind, detect_kind, validate_structure
-from engine.io.yamlsource import JsonPath, SourceDocument, load_document
+from engine.io.yamlsource import JsonPath, SourceDocument, SourceMap, load_document
 from engine.model import CalendarDef, EstateDef, ProcessDef, QuotaDef, ScheduleDef, TimeLimitDef
 from engine.model.common import keyed
+
+_Model = TypeVar("_Model", bound=BaseModel)
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -156,25 +158,26 @@ def add_definitions(document: SourceDocument, kind: FileKind, library: Library) 
         elif kind is FileKind.ESTATE:
             library.estates.append(Located(EstateDef.model_validate(data), source_map, (), data))
         else:
-            for base, item in _items(data, "calendars"):
-                library.calendars.append(
-                    Located(CalendarDef.model_validate(item), source_map, base, _raw(data, base))
-                )
-            for base, item in _items(data, "time_limits"):
-                library.time_limits.append(
-                    Located(TimeLimitDef.model_validate(item), source_map, base, _raw(data, base))
-                )
-            for base, item in _items(data, "schedules"):
-                library.schedules.append(
-                    Located(ScheduleDef.model_validate(item), source_map, base, _raw(data, base))
-                )
-            for base, item in _items(data, "quotas"):
-                library.quotas.append(
-                    Located(QuotaDef.model_validate(item), source_map, base, _raw(data, base))
-                )
+            _add_items(data, source_map, "calendars", CalendarDef, library.calendars)
+            _add_items(data, source_map, "time_limits", TimeLimitDef, library.time_limits)
+            _add_items(data, source_map, "schedules", ScheduleDef, library.schedules)
+            _add_items(data, source_map, "quotas", QuotaDef, library.quotas)
     except ValidationError as exc:
         return [_model_error(document, error) for error in exc.errors()]
     return []
+
+
+def _add_items(
+    data: dict[str, Any],
+    source_map: SourceMap,
+    collection: str,
+    model: type[_Model],
+    into: list[Located[_Model]],
+) -> None:
+    """Build the definitions of one collection of a rules file (``calendars:``...), each
+    located at its own key."""
+    for base, item in _items(data, collection):
+        into.append(Located(model.model_validate(item), source_map, base, _raw(data, base)))
 
 
 def _raw(data: dict[str, Any], base: JsonPath) -> Any:
