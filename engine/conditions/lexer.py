@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
+from engine.diagnostics import TextError
+
 MAX_LENGTH = 2000
 """Longest condition text accepted; longer text is a syntax error, never a slow parse."""
 
@@ -60,21 +62,8 @@ _FULL_WIDTH = {
 }
 
 
-class ConditionSyntaxError(ValueError):
-    """A condition that cannot be parsed.
-
-    `offset` is the 0-based character offset into the condition text, so that callers can
-    report a precise line and column; `message` is one line of plain English. A ValueError, so
-    that validators built on pydantic report it as an ordinary validation error.
-    """
-
-    def __init__(self, message: str, offset: int) -> None:
-        super().__init__(message)
-        self.message = message
-        self.offset = offset
-
-    def __str__(self) -> str:
-        return f"{self.message} (at character {self.offset + 1})"
+class ConditionSyntaxError(TextError):
+    """A condition that cannot be parsed (at ``offset`` into its text)."""
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,24 @@ class Severity(StrEnum):
     WARNING = "warning"
 
 
+class TextError(ValueError):
+    """Text of one of the small languages (a condition, a duration) that cannot be read.
+
+    `offset` is the 0-based character offset of the offending part of the text, which the
+    validator turns into file:line:column; `message` is one line of plain English. A
+    ValueError, so that validators built on pydantic report it as an ordinary validation
+    error.
+    """
+
+    def __init__(self, message: str, offset: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.offset = offset
+
+    def __str__(self) -> str:
+        return f"{self.message} (at character {self.offset + 1})"
+
+
 @dataclass(frozen=True, order=True)
 class Span:
     """A position in a source file: 1-based line and column, as editors count them."""

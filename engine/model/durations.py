@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
 
+from engine.diagnostics import TextError
+
 DurationUnit = Literal["seconds", "workdays", "workhours"]
 Direction = Literal["before", "after"]
 
@@ -90,20 +92,8 @@ _ISO_DATE_PARTS = {"W": _WEEK, "D": _DAY}
 _ISO_TIME_PARTS = {"H": _HOUR, "M": _MINUTE, "S": 1}
 
 
-class DurationError(ValueError):
-    """A duration, anchored time or percentage that cannot be read.
-
-    `offset` is the 0-based character offset of the offending part of the text; `message` is
-    one line of plain English. A ValueError, so that validators built on pydantic report it as
-    an ordinary validation error."""
-
-    def __init__(self, message: str, offset: int) -> None:
-        super().__init__(message)
-        self.message = message
-        self.offset = offset
-
-    def __str__(self) -> str:
-        return f"{self.message} (at character {self.offset + 1})"
+class DurationError(TextError):
+    """A duration, anchored time or percentage that cannot be read (at ``offset``)."""
 
 
 @dataclass(frozen=True)
