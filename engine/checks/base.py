@@ -112,8 +112,3 @@ def time_limit_actions(limit: TimeLimitDef) -> Iterator[tuple[JsonPath, Action]]
     for tier_index, tier in enumerate(limit.tiers):
         for index, action in enumerate(tier.actions):
             yield ("tiers", tier_index, "actions", index), action
-
-
-def action_key(action: Action) -> str:
-    """The YAML key an action was written with (``notify``, ``set`` ...), for positions."""
-    return action.kind

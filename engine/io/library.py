@@ -8,7 +8,7 @@ what lets several engines (or a scenario run and its checks) share one validatio
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from engine.diagnostics import Diagnostic, Severity, Span
@@ -59,15 +59,6 @@ class Library:
             if located.definition.id == process_id:
                 return located.definition
         return None
-
-    def extend(self, other: Library) -> None:
-        """Add ``other``'s definitions after this library's, as if its files came next."""
-        for item in fields(self):
-            mine, theirs = getattr(self, item.name), getattr(other, item.name)
-            if isinstance(mine, list):
-                mine.extend(theirs)
-            else:  # the mapping of shadowed spans, the set of broken processes
-                mine.update(theirs)
 
     @property
     def process_ids(self) -> list[str]:
