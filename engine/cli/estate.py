@@ -16,12 +16,11 @@ from typing import Any
 
 import click
 
-from engine.checks.validation import check_library, validate_estate
+from engine.checks.validation import validate_estate, validate_paths
 from engine.diagnostics import Span, suggest
 from engine.diagnostics import output as reporting
 from engine.io.estates import ESTATE_FILE, Change, EstateLoad
 from engine.io.library import Library, Located
-from engine.io.loading import load_library
 from engine.io.merge import rebase
 from engine.io.resources import schemas_dir, standard_library_dirs
 from engine.io.yamlsource import JsonPath, SourceMap
@@ -105,9 +104,8 @@ def init(directory: Path) -> None:
 def _load(estate: Path | None) -> tuple[Library, EstateLoad | None]:
     """The merged estate library, or the standard one; exit 1 with diagnostics on errors."""
     if estate is None:
-        result = load_library(standard_library_dirs())
-        diagnostics = check_library(result.library, result.diagnostics)
-        library, load = result.library, None
+        report = validate_paths(standard_library_dirs())
+        library, diagnostics, load = report.library, report.diagnostics, None
     else:
         load = validate_estate(estate)
         library, diagnostics = load.library, load.diagnostics
