@@ -214,7 +214,7 @@ def start_server() -> PostgresServer:
     try:
         import psycopg2  # noqa: F401
     except ImportError:
-        skip_or_fail("psycopg2 is not installed; pip install -e '.[test]'")
+        skip_or_fail("psycopg2 is not installed; pip install -e '.[test,server]'")
     server = PostgresServer(bin_dir)
     try:
         server.start()

@@ -32,7 +32,7 @@ def test_python_example_runs_as_written(
 def test_first_two_commands_are_the_setup_and_test_commands() -> None:
     commands = re.findall(r"```sh\n(.*?)\n```", README, re.S)[:2]
     assert "propflow demo" in commands[0] and "pip install" in commands[0]
-    assert "pytest" in commands[1] and ".[test]" in commands[1]
+    assert "pytest" in commands[1] and ".[test,server]" in commands[1]
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert commands[1] in ci, ".ci/run must call the README's test command verbatim"
 
