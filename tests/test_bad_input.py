@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from engine.io.yamlsource import parse_text
 from tests.conftest import run_cli
 
 
@@ -47,6 +48,21 @@ def test_tabs(tmp_path: Path) -> None:
     assert codes == [("PF003", 3, 1)]
     text = run_cli(["validate", str(tmp_path / "t.yaml")]).output
     assert "tabs" in text
+
+
+def test_a_tab_inside_a_value_is_text_as_yaml_1_2_says() -> None:
+    """A tab within a line is white space or text in YAML 1.2, only not indentation: the
+    parser keeps it, where PyYAML's Python port refused the whole file."""
+    document, diagnostics = parse_text("title: Monday to Fri\tday\nlabel: {en: x}\t\n", "t.yaml")
+    assert diagnostics == []
+    assert document is not None
+    assert document.data == {"title": "Monday to Fri\tday", "label": {"en": "x"}}
+
+
+def test_a_syntax_error_names_what_was_expected_and_found() -> None:
+    _, diagnostics = parse_text("a:\n  b: 1\n c: 2\n", "t.yaml")
+    assert [(d.code, d.span.line, d.span.column) for d in diagnostics] == [("PF003", 3, 2)]
+    assert diagnostics[0].message == "expected <block end>, but found '<block mapping start>'"
 
 
 def test_ten_megabyte_file(tmp_path: Path) -> None:

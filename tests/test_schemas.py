@@ -11,12 +11,14 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from engine.io.library import Library
 from engine.io.loading import add_definitions
-from engine.io.schemas import detect_kind, validate_structure
-from engine.io.yamlsource import load_document
+from engine.io.schemas import FileKind, detect_kind, validate_structure
+from engine.io.yamlsource import SourceDocument, SourceMap, load_document
 
 ROOT = Path(__file__).parent.parent
 SCHEMAS = ROOT / "schemas"
@@ -756,3 +758,69 @@ def test_the_schema_and_the_models_agree(path: Path) -> None:
     relative = path.relative_to(ROOT).as_posix()
     if relative.startswith(("processes/", "rules/", "tests/fixtures/valid/")):
         assert schema_errors == []
+
+
+# --- the compiled validity check agrees with jsonschema ---------------------------------------
+
+_ODD_VALUES: list[Any] = [None, True, 0, -1, 2.5, "", "x", "Bad Id", "24h", [], {}, ["x"], {"x": 1}]
+_ODD_KEYS = ["lable", "Bad Key", "x", "note", "zh-CN", "en", "new_id", "9x", "é"]
+
+
+def _member_paths(value: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    yield prefix
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _member_paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _member_paths(item, (*prefix, index))
+
+
+@st.composite
+def _mutated_documents(draw: st.DrawFn) -> tuple[str, Any]:
+    """A shipped or fixture library document with one to three values replaced, keys deleted
+    or unknown keys added: near-valid data, where two validators are most likely to differ."""
+    path = draw(st.sampled_from(_LIBRARY_FILES))
+    document = copy.deepcopy(_library_document(path))
+    for _ in range(draw(st.integers(1, 3))):
+        members = list(_member_paths(document))[1:]
+        if not members:
+            break
+        member = draw(st.sampled_from(members))
+        parent = document
+        for part in member[:-1]:
+            parent = parent[part]
+        how = draw(st.sampled_from(["replace", "delete", "add"]))
+        if how == "replace":
+            parent[member[-1]] = copy.deepcopy(draw(st.sampled_from(_ODD_VALUES)))
+        elif isinstance(parent, dict) and how == "delete":
+            del parent[member[-1]]
+        elif isinstance(parent, dict):
+            value = draw(st.sampled_from(_ODD_VALUES))
+            parent[draw(st.sampled_from(_ODD_KEYS))] = copy.deepcopy(value)
+    return kind_of(document), document
+
+
+_LIBRARY_FILES = sorted(
+    path
+    for folder in ("processes", "rules", "tests/fixtures/valid")
+    for path in (ROOT / folder).glob("*.yaml")
+)
+
+
+def _library_document(path: Path) -> Any:
+    document, _ = load_document(path)
+    assert document is not None
+    return document.data
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_mutated_documents())
+def test_the_compiled_check_and_jsonschema_agree(case: tuple[str, Any]) -> None:
+    """validate_structure lets jsonschema-rs say whether a document is valid and asks
+    jsonschema for the errors only when it is not; jsonschema alone must find errors exactly
+    when the compiled check does, or a broken file would pass, or a valid one fail empty."""
+    kind, data = case
+    document = SourceDocument("mutated.yaml", data, SourceMap({(): ("mutated.yaml", 1, 1)}))
+    reference_valid = validator(kind).is_valid(data)
+    assert (validate_structure(document, FileKind(kind)) == []) == reference_valid

@@ -13,14 +13,18 @@ import re
 from collections.abc import Iterator, Mapping
 from enum import StrEnum
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError, best_match
+import jsonschema_rs
 
 from engine.diagnostics import Diagnostic, Severity, suggest
 from engine.io.resources import schemas_dir
 from engine.io.yamlsource import JsonPath, SourceDocument
+
+if TYPE_CHECKING:
+    # Imported when a document is invalid: a valid library never needs them.
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 SCHEMA_CODE = "PF050"
 
@@ -58,13 +62,30 @@ def load_schema(kind: FileKind) -> dict[str, Any]:
 
 
 @cache
+def _gate(kind: FileKind) -> jsonschema_rs.Draft202012Validator:
+    """The kind's compiled validator, which only says whether a document is valid."""
+    return jsonschema_rs.Draft202012Validator(load_schema(kind))
+
+
+@cache
 def _validator(kind: FileKind) -> Draft202012Validator:
-    """The kind's validator, made once: building one resolves the schema's references."""
+    """The kind's validator whose errors :func:`_explain` words, made once: building one
+    resolves the schema's references."""
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(load_schema(kind))
 
 
 def validate_structure(document: SourceDocument, kind: FileKind) -> list[Diagnostic]:
-    """Every structural problem of a document, each at its own key or value."""
+    """Every structural problem of a document, each at its own key or value.
+
+    jsonschema-rs decides whether there is any; only when there is does jsonschema, whose
+    errors carry the failing keyword, schema and sub-errors that :func:`_explain` needs, find
+    them all. The two agree on every document (tests/test_schemas.py and the validator
+    fuzz check it), and the compiled check is what keeps a valid library's validation fast.
+    """
+    if _gate(kind).is_valid(document.data):
+        return []
     found: dict[tuple[JsonPath, str], Diagnostic] = {}
     for error in _validator(kind).iter_errors(document.data):
         for path, message, on_key in _explain(error):
@@ -170,6 +191,8 @@ def _explain(error: ValidationError) -> Iterator[tuple[JsonPath, str, bool]]:
             for sub in error.context or []
             if sub.relative_path or sub.validator not in ("type", "const", "enum")
         ]
+        from jsonschema.exceptions import best_match
+
         deepest = best_match(relevant or error.context or [])
         if deepest is not None and deepest is not error:
             yield from _explain(deepest)

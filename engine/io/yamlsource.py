@@ -40,12 +40,28 @@ _SEQ = "tag:yaml.org,2002:seq"
 _MAP = "tag:yaml.org,2002:map"
 _MERGE = "tag:yaml.org,2002:merge"
 #: Scalar styles that keep the text on the line as written: plain and single- or double-quoted.
-_INLINE_STYLES = frozenset({None, "'", '"'})
+#: The Python parser gives a plain scalar the style None, libyaml "".
+_INLINE_STYLES = frozenset({None, "", "'", '"'})
 _QUOTES = frozenset({"'", '"'})
 
 
-class _CoreSchemaLoader(yaml.SafeLoader):
-    """SafeLoader with the YAML 1.2 core schema's implicit types only."""
+class _CoreSchemaLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """libyaml's safe composer with the YAML 1.2 core schema's implicit types only.
+
+    libyaml (in PyYAML's wheels) reads a file many times faster than PyYAML's Python port of
+    it, and follows YAML 1.2 where the port does not: a tab inside a value or after a
+    flow mapping, a '?' inside a plain word in a flow collection. PyYAML built without libyaml
+    falls back to the port, which refuses those.
+    """
+
+
+class _WordingLoader(yaml.SafeLoader):
+    """PyYAML's Python parser, used only to word an error libyaml found.
+
+    libyaml's messages say "did not find expected key"; the Python port says what it
+    expected and what it found instead ("expected <block end>, but found '-'"), which a
+    consultant can act on. Its resolvers do not matter: it never builds a document.
+    """
 
 
 _CoreSchemaLoader.yaml_implicit_resolvers = {}
@@ -61,6 +77,9 @@ for _tag, _pattern, _first in (
     (_NULL, r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
 ):
     _CoreSchemaLoader.add_implicit_resolver(_tag, re.compile(_pattern), list(_first))
+
+#: libyaml's refusal of collections nested more than a thousand deep.
+_LIBYAML_TOO_DEEP = "exceeded maximum nesting depth"
 
 #: Where a key or value is: file, 1-based line and 1-based column. Kept as a plain tuple
 #: (one per node of a file) and turned into a :class:`Span` only when reported.
@@ -347,31 +366,59 @@ def load_document(
 def parse_text(text: str, file: str) -> tuple[SourceDocument | None, list[Diagnostic]]:
     """Parse YAML text already in memory; see :func:`load_document`.
 
-    PyYAML's pure-Python parser alone: libyaml, faster, accepts some text that the YAML
-    specification (and this parser) refuses, such as tabs as separators, and words its
-    errors differently, so the one parser keeps every diagnostic and position the same.
+    libyaml composes the document; only when it refuses the text does the Python parser
+    read it again, to word the error (see :class:`_WordingLoader`).
     """
+    too_deep = Diagnostic(
+        "PF005", Severity.ERROR, "the document is nested too deeply", Span(file, 1, 1)
+    )
     try:
         root = yaml.compose(text, Loader=_CoreSchemaLoader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or "invalid YAML"
-        if "\t" in problem or "found character '\\t'" in problem:
-            problem += " (YAML does not allow tabs for indentation; use spaces)"
-        span = _within(text, _span(file, mark))
-        return None, [Diagnostic("PF003", Severity.ERROR, problem, span)]
+        if exc.problem == _LIBYAML_TOO_DEEP:
+            return None, [too_deep]
+        return None, [_syntax_error(text, file, _worded(text, exc))]
     except yaml.YAMLError as exc:
         return None, [Diagnostic("PF003", Severity.ERROR, str(exc), Span(file, 1, 1))]
     except RecursionError:
-        return None, [
-            Diagnostic(
-                "PF005", Severity.ERROR, "the document is nested too deeply", Span(file, 1, 1)
-            )
-        ]
-    return _convert(root, file)
+        return None, [too_deep]
+    return _convert(root, text, file)
 
 
-def _convert(root: yaml.Node | None, file: str) -> tuple[SourceDocument | None, list[Diagnostic]]:
+def _worded(text: str, found: yaml.MarkedYAMLError) -> yaml.MarkedYAMLError:
+    """The Python parser's account of a syntax error libyaml ``found``.
+
+    libyaml's own account stands when the Python parser reads the text without error, or
+    stops earlier on something libyaml takes as valid YAML 1.2 (a tab inside a value).
+    """
+    try:
+        yaml.compose(text, Loader=_WordingLoader)
+    except yaml.MarkedYAMLError as exc:
+        if _offset(exc) >= _offset(found):
+            return exc
+    except (yaml.YAMLError, RecursionError):
+        pass
+    return found
+
+
+def _offset(exc: yaml.MarkedYAMLError) -> int:
+    """Where in the text (in characters, as both parsers count) an error was found."""
+    mark = exc.problem_mark or exc.context_mark
+    return mark.index if mark is not None else 0
+
+
+def _syntax_error(text: str, file: str, exc: yaml.MarkedYAMLError) -> Diagnostic:
+    """PF003 for a text that is not YAML, at the problem's position."""
+    mark = exc.problem_mark or exc.context_mark
+    problem = exc.problem or "invalid YAML"
+    if "\t" in problem or "found character '\\t'" in problem:
+        problem += " (YAML does not allow tabs for indentation; use spaces)"
+    return Diagnostic("PF003", Severity.ERROR, problem, _within(text, _span(file, mark)))
+
+
+def _convert(
+    root: yaml.Node | None, text: str, file: str
+) -> tuple[SourceDocument | None, list[Diagnostic]]:
     """Turn a composed document into a :class:`SourceDocument`, within the limits."""
     if root is None:
         return None, [
@@ -384,7 +431,12 @@ def _convert(root: yaml.Node | None, file: str) -> tuple[SourceDocument | None, 
         data = converter.convert(root, (), 0)
     except _Refused as refused:
         return None, [
-            Diagnostic(refused.code, Severity.ERROR, refused.message, _span(file, refused.mark))
+            Diagnostic(
+                refused.code,
+                Severity.ERROR,
+                refused.message,
+                _within(text, _span(file, refused.mark)),
+            )
         ]
     if not isinstance(data, dict):
         kind = "a list" if isinstance(data, list) else "a single value"
@@ -394,7 +446,7 @@ def _convert(root: yaml.Node | None, file: str) -> tuple[SourceDocument | None, 
                 Severity.ERROR,
                 f"the file holds {kind}; a PropFlow file is a mapping "
                 "(it starts with 'process:', 'estate:', 'calendars:' or 'time_limits:')",
-                _span(file, root.start_mark),
+                _within(text, _span(file, root.start_mark)),
             )
         ]
 

@@ -21,7 +21,9 @@ class Definition(BaseModel):
     is the second line, so a schema gap can never let a typo through silently.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", arbitrary_types_allowed=True, defer_build=True
+    )
 
 
 def localized(label: Label | None, fallback: str, locale: str = "zh-CN") -> str:
