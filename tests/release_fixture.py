@@ -110,7 +110,7 @@ def describe_schema(connection: Connection) -> dict[str, Any]:
                     index["name"],
                     list(index["column_names"]),
                     bool(index["unique"]),
-                    str(sorted(index.get("dialect_options", {}).items())),
+                    {key: str(value) for key, value in index.get("dialect_options", {}).items()},
                 ]
                 for index in inspector.get_indexes(name)
             ),
