@@ -225,6 +225,7 @@ def _case_rows(
             "notes": [],
             "plan": plan,
             "pauses": [],
+            "estate": "standard",
         }
         timer_rows = [
             {
@@ -235,6 +236,7 @@ def _case_rows(
                 "payload": {"index": 0},
                 "created_at": started,
                 "fired_at": warning if kind == "warning" and warned else None,
+                "estate": "standard",
             }
             for kind, due_at in (("breach", deadline), ("warning", warning), ("tier", tier))
         ]
