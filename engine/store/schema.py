@@ -129,15 +129,9 @@ timers = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("fired_at", UTCDateTime),
     _estate(),
+    # An estate's due timers, found without reading its cases or another estate's timers.
     Index(
         "ix_timers_due",
-        "due_at",
-        sqlite_where=Column("fired_at").is_(None),
-        postgresql_where=Column("fired_at").is_(None),
-    ),
-    # An estate's due timers, found without looking at its cases (or another estate's).
-    Index(
-        "ix_timers_estate_due",
         "estate",
         "due_at",
         sqlite_where=Column("fired_at").is_(None),

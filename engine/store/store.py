@@ -552,18 +552,16 @@ class Store:
         )
         return [record_of(TimerRecord, row) for row in rows]
 
-    def due_timers(self, now: datetime, limit: int, estate: str | None = None) -> list[TimerRecord]:
-        """Timers due by ``now`` that have not fired, soonest first (of one estate's cases).
+    def due_timers(self, now: datetime, limit: int, estate: str) -> list[TimerRecord]:
+        """An estate's timers due by ``now`` that have not fired, soonest first.
 
-        The partial indexes on unfired timers' ``due_at`` (and ``(estate, due_at)``) make
-        this cost depend on how many are due, not on how many cases or timers the store
-        holds, nor on other estates' timers: each timer carries its case's estate, so no
-        case row is read.
+        The partial index on unfired timers' ``(estate, due_at)`` makes this cost depend on
+        how many of the estate's timers are due, not on how many cases or timers the store
+        holds, nor on other estates: each timer carries its case's estate, so no case row
+        is read.
         """
-        query, keys = _DUE, {"b_now": now, "b_limit": limit}
-        if estate is not None:
-            query, keys = _DUE_OF_ESTATE, {**keys, "b_estate": estate}
-        return [record_of(TimerRecord, row) for row in self.rows(query, keys)]
+        rows = self.rows(_DUE, {"b_now": now, "b_limit": limit, "b_estate": estate})
+        return [record_of(TimerRecord, row) for row in rows]
 
     def get_case(self, case_id: str, tx: Connection | None = None) -> CaseRecord | None:
         """A case by id, or ``None`` (read in ``tx`` if given)."""
@@ -669,11 +667,14 @@ _ENTRY_BY_KEY = select(case_log).where(
 )
 _DUE = (
     select(timers)
-    .where(timers.c.fired_at.is_(None), timers.c.due_at <= bindparam("b_now", type_=UTCDateTime))
+    .where(
+        timers.c.estate == bindparam("b_estate"),
+        timers.c.fired_at.is_(None),
+        timers.c.due_at <= bindparam("b_now", type_=UTCDateTime),
+    )
     .order_by(timers.c.due_at, timers.c.id)
     .limit(bindparam("b_limit"))
 )
-_DUE_OF_ESTATE = _DUE.where(timers.c.estate == bindparam("b_estate"))
 _UPDATE_CLOCK = update(sla_clocks).where(
     sla_clocks.c.case_id == bindparam("b_case"), sla_clocks.c.limit_id == bindparam("b_limit")
 )

@@ -3,7 +3,8 @@
 So every query and transaction can stay inside one estate, and the tables can be distributed
 by estate on a distributed PostgreSQL. Existing rows take their case's estate (a link its
 parent's); outbox rows of no case (a quota's notices) written before this keep a null
-estate. An estate's due timers get their own partial index.
+estate. The partial index of unfired timers leads with the estate: a tick looks for one
+estate's due timers, and reads no other estate's.
 """
 
 from __future__ import annotations
@@ -37,8 +38,9 @@ def upgrade() -> None:
             with op.batch_alter_table(name) as batch:
                 batch.alter_column("estate", existing_type=sa.String(128), nullable=False)
     unfired = sa.text("fired_at IS NULL")
+    op.drop_index("ix_timers_due", "timers")
     op.create_index(
-        "ix_timers_estate_due",
+        "ix_timers_due",
         "timers",
         ["estate", "due_at"],
         sqlite_where=unfired,
