@@ -9,6 +9,7 @@ and outbox rows.
 from __future__ import annotations
 
 import json
+import shutil
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -46,6 +47,10 @@ CASE_ROWS = {
     "outbox": "case_id",
     "case_links": "parent_id",
 }
+
+#: The newest revision, and what upgrading a database of the release to it prints.
+HEAD = migrations.head()
+UPGRADED = f"upgraded from {migrations.BASELINE} to revision {HEAD}\n"
 
 
 @contextmanager
@@ -88,12 +93,16 @@ def rows(url: str) -> dict[str, list[dict[str, Any]]]:
     return found
 
 
-def without_estate(tables: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
-    return {
-        name: [{k: v for k, v in row.items() if not (name in CASE_ROWS and k == "estate")}
-               for row in table]
-        for name, table in tables.items()
-    }  # fmt: skip
+def as_released(
+    tables: dict[str, list[dict[str, Any]]], release: dict[str, list[dict[str, Any]]]
+) -> dict[str, list[dict[str, Any]]]:
+    """The rows of ``tables`` with only the columns the release's rows had (the columns
+    revisions added are left out), for comparing with the release's rows."""
+    projected: dict[str, list[dict[str, Any]]] = {}
+    for name, released in release.items():
+        columns = list(released[0]) if released else []
+        projected[name] = [{column: row[column] for column in columns} for row in tables[name]]
+    return projected
 
 
 def differences(url: str) -> list[Any]:
@@ -102,9 +111,15 @@ def differences(url: str) -> list[Any]:
         return list(compare_metadata(MigrationContext.configure(connection), metadata))
 
 
-def schema_of(url: str) -> dict[str, Any]:
+def schema_of(url: str, *, ordered: bool = False) -> dict[str, Any]:
+    """The database's tables (:func:`describe_schema`); their columns in name order unless
+    ``ordered``: a revision adds a column at the end, ``schema.py`` may have it anywhere."""
     with connected(url) as connection:
-        return describe_schema(connection)
+        tables = describe_schema(connection)
+    if not ordered:
+        for table in tables.values():
+            table["columns"].sort()
+    return tables
 
 
 def upgrade(url: str, revision: str = "head") -> None:
@@ -122,7 +137,7 @@ def upgrade(url: str, revision: str = "head") -> None:
 def test_the_first_revision_makes_the_release_tables(store_backend: str, store_url: str) -> None:
     upgrade(store_url, migrations.BASELINE)
     recorded = json.loads(SCHEMA.read_text(encoding="utf-8"))[store_backend]
-    assert schema_of(store_url) == recorded
+    assert schema_of(store_url, ordered=True) == recorded
 
 
 def test_a_new_store_is_what_the_revisions_make(make_store_url: Callable[[], str]) -> None:
@@ -157,15 +172,32 @@ def test_db_commands_report_and_upgrade(store_url: str) -> None:
     behind = run_cli(["db", "current", "--db", store_url])
     assert (behind.exit_code, behind.output) == (
         0,
-        "0001: behind 0002: run 'propflow db upgrade'\n",
+        f"0001: behind {HEAD}: run 'propflow db upgrade'\n",
     )
     done = run_cli(["db", "upgrade", "--db", store_url])
-    assert (done.exit_code, done.output) == (0, "upgraded from 0001 to revision 0002\n")
+    assert (done.exit_code, done.output) == (0, UPGRADED)
     again = run_cli(["db", "upgrade", "--db", store_url])
-    assert again.output == "already at revision 0002\n"
+    assert again.output == f"already at revision {HEAD}\n"
+    assert run_cli(["db", "current", "--db", store_url]).output == f"{HEAD}: the newest\n"
     history = run_cli(["db", "history"]).output.splitlines()
-    assert [line.split()[0] for line in history] == ["0001", "0002"]
+    assert [line.split()[0] for line in history] == [f"{n:04d}" for n in range(1, int(HEAD) + 1)]
     assert history[-1].endswith("(newest)")
+
+
+def test_a_revision_is_written_for_what_schema_py_adds(tmp_path: Path) -> None:
+    """Generating the next revision (here into a copy of the revisions): numbered after the
+    newest, upgrading from it, and empty while ``schema.py`` has nothing new."""
+    copy = tmp_path / "migrations"
+    shutil.copytree(migrations.SCRIPT_LOCATION, copy, ignore=shutil.ignore_patterns("__py*"))
+    written = migrations.write_revision("outbox delivery attempts", copy)
+    following = f"{int(HEAD) + 1:04d}"
+    assert written == copy / "versions" / f"r{following}_outbox_delivery_attempts.py"
+    text = written.read_text(encoding="utf-8")
+    assert f"revision = '{following}'" in text
+    assert f"down_revision = '{HEAD}'" in text
+    body = text.split("def upgrade() -> None:", 1)[1]
+    assert "pass" in body and "op." not in body
+    assert migrations.head() == HEAD  # the package's own revisions are untouched
 
 
 # The previous release's database ----------------------------------------------------------
@@ -185,13 +217,13 @@ def test_the_release_database_upgrades_and_its_cases_run_on(
 ) -> None:
     before = rows(release_url)
     result = run_cli(["db", "upgrade", "--db", release_url])
-    assert (result.exit_code, result.output) == (0, "upgraded from 0001 to revision 0002\n")
+    assert (result.exit_code, result.output) == (0, UPGRADED)
     assert differences(release_url) == []
     new = make_store_url()
     Store(new).close()
     assert schema_of(release_url) == schema_of(new)
     after = rows(release_url)
-    assert without_estate(after) == before  # nothing lost, nothing changed
+    assert as_released(after, before) == before  # nothing lost, nothing changed
     estates = {case["id"]: case["estate"] for case in after["cases"]}
     assert set(estates.values()) == {"east", "standard"}
     for table, key in CASE_ROWS.items():
@@ -226,7 +258,7 @@ def test_the_release_database_upgrades_and_its_cases_run_on(
             engine.close()
 
     final = rows(release_url)
-    assert without_estate(final)["definitions"] == before["definitions"]
+    assert as_released(final, before)["definitions"] == before["definitions"]
     assert all(case["state"] == "done" and case["closed_at"] for case in final["cases"])
     assert all(clock_row["status"] != "running" for clock_row in final["sla_clocks"])
     # Every timer fired exactly once: fired, and one log entry of its firing.
@@ -236,6 +268,6 @@ def test_the_release_database_upgrades_and_its_cases_run_on(
         assert firings[timer["case_id"], f"{timer['kind']}:{timer['name']}"] == 1, timer
     # What the release wrote is still there, unchanged, under the rows written since.
     for table in ("case_log", "outbox"):
-        assert without_estate(final)[table][: len(before[table])] == before[table]
+        assert as_released(final, before)[table][: len(before[table])] == before[table]
     for table, key in CASE_ROWS.items():
         assert all(row["estate"] == estates[row[key]] for row in final[table]), table

@@ -20,7 +20,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import Script, ScriptDirectory
-from sqlalchemy import Connection, inspect
+from sqlalchemy import Connection, create_engine, inspect
 
 from engine.store.schema import metadata
 
@@ -49,10 +49,14 @@ class SchemaState:
     standing: Standing
 
 
-def config(connection: Connection | None = None) -> Config:
+#: Where the revisions are (``env.py``, ``versions/``): beside this module.
+SCRIPT_LOCATION = Path(__file__).parent
+
+
+def config(connection: Connection | None = None, location: Path = SCRIPT_LOCATION) -> Config:
     """Alembic's configuration for the store's revisions, on ``connection`` if given."""
     alembic_config = Config()
-    alembic_config.set_main_option("script_location", str(Path(__file__).parent))
+    alembic_config.set_main_option("script_location", str(location))
     alembic_config.attributes["connection"] = connection
     return alembic_config
 
@@ -116,3 +120,28 @@ def upgrade(connection: Connection, revision: str = "head") -> None:
 def history() -> list[Script]:
     """The revisions, oldest first."""
     return list(reversed(list(scripts().walk_revisions())))
+
+
+def write_revision(message: str, location: Path = SCRIPT_LOCATION) -> Path:
+    """Write the next revision: what ``schema.py`` has that the newest revision does not.
+
+    For PropFlow's own development, in a source checkout: Alembic compares a scratch SQLite
+    database upgraded to the newest revision with ``schema.py`` and writes the operations
+    it finds into ``versions/r<NNNN>_<message>.py``, to be read, completed (data to fill
+    in, PostgreSQL-only details), formatted and committed with the change to ``schema.py``.
+    ``location`` is a copy of this directory to write into instead.
+    """
+    scratch = create_engine("sqlite://")
+    try:
+        with scratch.begin() as connection:
+            upgrade(connection)
+            generating = config(connection, location)
+            generating.set_main_option("file_template", "r%%(rev)s_%%(slug)s")
+            written = command.revision(
+                generating, message, autogenerate=True, rev_id=f"{int(head()) + 1:04d}"
+            )
+    finally:
+        scratch.dispose()
+    assert isinstance(written, Script), "one revision is written"
+    scripts.cache_clear()
+    return Path(written.path)
