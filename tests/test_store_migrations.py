@@ -166,8 +166,11 @@ def test_a_database_of_an_unknown_revision_is_refused(store_url: str) -> None:
     assert "newer PropFlow" in result.output
 
 
-def test_db_commands_report_and_upgrade(store_url: str) -> None:
+def test_db_commands_report_and_upgrade(store_backend: str, store_url: str) -> None:
+    if store_backend == "sqlite":  # an empty file is an empty database
+        Path(str(make_url(store_url).database)).touch()
     assert run_cli(["db", "current", "--db", store_url]).output.startswith("-: no tables yet")
+    assert run_cli(["db", "upgrade", "--db", "mysql+nosuchdriver://x/y"]).exit_code == 1
     upgrade(store_url, migrations.BASELINE)
     behind = run_cli(["db", "current", "--db", store_url])
     assert (behind.exit_code, behind.output) == (
@@ -198,6 +201,13 @@ def test_a_revision_is_written_for_what_schema_py_adds(tmp_path: Path) -> None:
     body = text.split("def upgrade() -> None:", 1)[1]
     assert "pass" in body and "op." not in body
     assert migrations.head() == HEAD  # the package's own revisions are untouched
+
+
+def test_looking_at_a_missing_file_makes_no_database(tmp_path: Path) -> None:
+    missing = tmp_path / "typo.db"
+    result = run_cli(["db", "current", "--db", str(missing)])
+    assert (result.exit_code, result.output) == (1, f"error: there is no database at {missing}\n")
+    assert not missing.exists()
 
 
 # The previous release's database ----------------------------------------------------------

@@ -9,9 +9,11 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import click
 from sqlalchemy import Connection
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from engine.cli.case import DB_OPTION
@@ -37,6 +39,18 @@ def _schema(db: str) -> Iterator[Connection]:
         sys.exit(1)
     finally:
         engine.dispose()
+
+
+def _missing_file(db: str) -> str | None:
+    """The path of the SQLite file ``db`` names, if it names one that does not exist."""
+    try:
+        url = make_url(normalise_url(db))
+    except ArgumentError:
+        return None  # not a URL: reported by :func:`_schema`
+    path = url.database
+    if url.get_backend_name() != "sqlite" or path in (None, "", ":memory:"):
+        return None
+    return None if Path(path).exists() else path
 
 
 @click.group()
@@ -68,6 +82,10 @@ def upgrade(db: str) -> None:
 @DB_OPTION
 def current(db: str) -> None:
     """Print the database's schema revision and whether it needs an upgrade."""
+    missing = _missing_file(db)
+    if missing is not None:  # looking must not leave an empty database behind
+        click.echo(f"error: there is no database at {missing}", err=True)
+        sys.exit(1)
     with _schema(db) as tx:
         found = migrations.state(tx)
     words = {
