@@ -145,7 +145,7 @@ _BUSY_TIMEOUT_S = 30
 #: Execution option marking a connection that will write (see :func:`_sqlite_engine`).
 _WRITE = "propflow_write"
 
-#: Key of the PostgreSQL advisory lock that serialises creating the tables.
+#: Key of the PostgreSQL advisory lock that serialises creating and upgrading the tables.
 _SCHEMA_LOCK = 0x70726F70666C6F77  # "propflow"
 
 
@@ -226,11 +226,18 @@ def schema_transaction(engine: Engine) -> Iterator[Connection]:
     lock, PostgreSQL by an advisory lock (else two would create the same table and one
     would fail on the catalog's unique index).
     """
+    with _writing(engine) as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(select(func.pg_advisory_xact_lock(_SCHEMA_LOCK)))
+        yield connection
+
+
+@contextmanager
+def _writing(engine: Engine) -> Iterator[Connection]:
+    """One writing transaction (on SQLite it takes the write lock as it begins)."""
     with engine.connect() as connection:
         connection.execution_options(**{_WRITE: True})
         with connection.begin():
-            if connection.dialect.name == "postgresql":
-                connection.execute(select(func.pg_advisory_xact_lock(_SCHEMA_LOCK)))
             yield connection
 
 
@@ -264,10 +271,8 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         """One writing transaction: committed on success, rolled back on any exception."""
-        with self.engine.connect() as connection:
-            connection.execution_options(**{_WRITE: True})
-            with connection.begin():
-                yield connection
+        with _writing(self.engine) as connection:
+            yield connection
 
     def _open_schema(self, url: str) -> None:
         """Make the tables of a new database, or check an existing one's revision."""
