@@ -125,7 +125,7 @@ def persisted_fire(cases_count: int, directory: Path) -> tuple[float, float]:
                             case_id=case_id, version=version + 1, event=f"e{step}",
                             actor_id="li", role="receptionist", at=START, from_state="a",
                             to_state="b", payload={}, changes={"step": step}, assignee=None,
-                            actions=[],
+                            actions=[], estate="standard",
                         )
                     )
             version += 1

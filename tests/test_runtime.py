@@ -34,7 +34,7 @@ from engine.runtime import (
     UnknownProcess,
     replay,
 )
-from engine.store import StoreError
+from engine.store import SchemaOutOfDate
 from tests.conftest import ROOT, validated_library
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -814,13 +814,14 @@ def test_two_engines_on_one_store_share_its_cases(store_url: str, clock: ManualC
 
 
 def test_a_database_from_another_schema_is_refused_when_the_store_opens(store_url: str) -> None:
-    """An older database whose ``cases`` table lacks columns: a StoreError naming them
-    when the store opens, not a database error on some later event."""
+    """A database with tables but no schema revision (as PropFlow 0.1.0 left them): refused
+    when the store opens, naming the command that upgrades it, not a database error on some
+    later event (tests/test_store_migrations.py upgrades a real one)."""
     older = sqlalchemy.create_engine(store_url)
     with older.begin() as connection:
         connection.exec_driver_sql("CREATE TABLE cases (id VARCHAR(36) PRIMARY KEY, estate TEXT)")
     older.dispose()
-    with pytest.raises(StoreError, match=r"table 'cases' has no column 'process', .*'closed_at'"):
+    with pytest.raises(SchemaOutOfDate, match=r"revision 0001; .* run 'propflow db upgrade"):
         Engine(validated_library(), store=store_url)
 
 

@@ -300,6 +300,7 @@ def test_only_a_racing_writer_is_a_conflict_other_refused_writes_are_store_error
         "case_id": case.id, "version": 3, "event": "note", "actor_id": "x", "role": "system",
         "at": datetime.now(UTC), "from_state": None, "to_state": "recorded", "payload": {},
         "changes": {}, "assignee": None, "actions": [], "idempotency_key": None,
+        "estate": case.estate,
     }  # fmt: skip
     refusals = {
         "same version": {**row, "version": recorded.version},

@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "case": "engine.cli.case:case",
     "demo": "engine.cli.case:demo",
     "worker": "engine.cli.case:worker",
+    "db": "engine.cli.db:db",
     "init": "engine.cli.estate:init",
     "show": "engine.cli.estate:show_command",
     "diff": "engine.cli.estate:diff_command",

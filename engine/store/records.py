@@ -77,6 +77,8 @@ class OutboxItem:
     #: The version of the log entry (of the same commit) whose action wrote the row; the
     #: store turns it into ``log_seq``. ``None``: the commit's last entry.
     log_version: int | None = None
+    #: The estate of a row of no case (a case's rows are in its case's estate).
+    estate: str | None = None
 
 
 @dataclass(frozen=True)

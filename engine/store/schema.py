@@ -54,6 +54,14 @@ AutoKey = BigInteger().with_variant(Integer(), "sqlite")
 
 metadata = MetaData()
 
+
+def _estate() -> Column[str]:
+    """The estate of the case a row belongs to, on every row of a case (the last column:
+    revision 0002 added it), so every query and transaction can stay inside one estate and
+    the tables can be distributed by estate."""
+    return Column("estate", String(128), nullable=False)
+
+
 #: Process definitions by content hash, so a running case keeps the version it opened on.
 definitions = Table(
     "definitions",
@@ -102,6 +110,7 @@ case_log = Table(
     Column("assignee", String(128)),
     Column("actions", JSON, nullable=False),
     Column("idempotency_key", String(200)),
+    _estate(),
     # Two writers can never both append the same version of a case: the second fails.
     UniqueConstraint("case_id", "version", name="uq_case_log_version"),
     UniqueConstraint("case_id", "idempotency_key", name="uq_case_log_idempotency"),
@@ -119,8 +128,11 @@ timers = Table(
     Column("payload", JSON, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("fired_at", UTCDateTime),
+    _estate(),
+    # An estate's due timers, found without reading its cases or another estate's timers.
     Index(
         "ix_timers_due",
+        "estate",
         "due_at",
         sqlite_where=Column("fired_at").is_(None),
         postgresql_where=Column("fired_at").is_(None),
@@ -147,6 +159,7 @@ sla_clocks = Table(
     Column("plan", JSON, nullable=False),
     # [[paused, resumed], ...] in ISO 8601: the stretches the clock stood still.
     Column("pauses", JSON, nullable=False),
+    _estate(),
 )
 
 #: Notifications and other side effects, written in the event's transaction and delivered
@@ -164,6 +177,9 @@ outbox = Table(
     Column("payload", JSON, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("delivered_at", UTCDateTime),
+    # The estate of the row's case, or of the schedule or quota of a row of no case (null
+    # only on rows of no case written before revision 0002).
+    Column("estate", String(128), nullable=True),
     Index("ix_outbox_case", "case_id"),
 )
 
@@ -179,6 +195,7 @@ case_links = Table(
     Column("created_at", UTCDateTime, nullable=False),
     # The link's place among those its transaction wrote (the order of an 'each' list).
     Column("seq", Integer, nullable=False),
+    _estate(),
     Index("ix_case_links_child", "child_id"),
 )
 

@@ -30,7 +30,6 @@ from sqlalchemy import (
     event,
     func,
     insert,
-    inspect,
     select,
     update,
 )
@@ -39,6 +38,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
 
 from engine.sla.clocks import PlanItem
+from engine.store import migrations
 from engine.store.records import (
     CaseQuery,
     CaseRecord,
@@ -58,7 +58,6 @@ from engine.store.schema import (
     case_log,
     cases,
     definitions,
-    metadata,
     outbox,
     quota_periods,
     schedules,
@@ -71,6 +70,35 @@ _Record = TypeVar("_Record")
 
 class StoreError(Exception):
     """The store cannot be opened or used (bad URL, unreachable server)."""
+
+
+class SchemaOutOfDate(StoreError):
+    """The database was made by an older PropFlow: ``propflow db upgrade`` carries it on.
+
+    Never upgraded silently when a store opens: an upgrade may take long on a big database,
+    and should be run, once, by whoever looks after it (after a backup).
+    """
+
+    def __init__(self, url: str, revision: str, head: str) -> None:
+        super().__init__(
+            f"the database at {url!r} has the schema of an older PropFlow (revision "
+            f"{revision}; this one needs {head}): run 'propflow db upgrade --db URL' on it"
+        )
+        self.revision = revision
+        self.head = head
+
+
+class SchemaTooNew(StoreError):
+    """The database was upgraded by a newer PropFlow, whose schema this one cannot know."""
+
+    def __init__(self, url: str, revision: str, head: str) -> None:
+        super().__init__(
+            f"the database at {url!r} has schema revision {revision!r}, unknown to this "
+            f"PropFlow (whose newest is {head}): it was upgraded by a newer PropFlow; run "
+            "that version"
+        )
+        self.revision = revision
+        self.head = head
 
 
 class VersionConflict(Exception):
@@ -117,7 +145,7 @@ _BUSY_TIMEOUT_S = 30
 #: Execution option marking a connection that will write (see :func:`_sqlite_engine`).
 _WRITE = "propflow_write"
 
-#: Key of the PostgreSQL advisory lock that serialises creating the tables.
+#: Key of the PostgreSQL advisory lock that serialises creating and upgrading the tables.
 _SCHEMA_LOCK = 0x70726F70666C6F77  # "propflow"
 
 
@@ -177,43 +205,56 @@ def _use_wal(cursor: Any) -> None:
         delay = min(delay * 2, 0.25)
 
 
-def _check_columns(tx: Connection) -> None:
-    """Refuse a database whose tables lack columns this version of the schema has.
-
-    ``create_all`` creates missing tables but never alters existing ones, so a database
-    written by an older PropFlow would fail later, on some event, with the database's own
-    error. Saying so when the store opens names the problem instead.
-    """
-    inspector = inspect(tx)
-    for table in metadata.sorted_tables:
-        present = {column["name"] for column in inspector.get_columns(table.name)}
-        missing = [column.name for column in table.columns if column.name not in present]
-        if missing:
-            raise StoreError(
-                f"table '{table.name}' has no column {', '.join(map(repr, missing))}: the "
-                "database was made by another version of PropFlow, and there is no "
-                "migration yet; use a new database, or add the columns by hand"
-            )
-
-
 def normalise_url(target: str) -> str:
     """Accept a database URL or a plain SQLite file path (``cases.db``)."""
     return target if "://" in target else f"sqlite:///{target}"
 
 
+def database_engine(url: str) -> Engine:
+    """The SQLAlchemy engine of a store's database (SQLite tuned as the store needs it)."""
+    url = normalise_url(url)
+    if make_url(url).get_backend_name() == "sqlite":
+        return _sqlite_engine(url)
+    return create_engine(url, pool_pre_ping=True)
+
+
+@contextmanager
+def schema_transaction(engine: Engine) -> Iterator[Connection]:
+    """A writing transaction for reading or changing the schema, one process at a time.
+
+    Processes opening (or upgrading) a database at once take turns: SQLite by its write
+    lock, PostgreSQL by an advisory lock (else two would create the same table and one
+    would fail on the catalog's unique index).
+    """
+    with _writing(engine) as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(select(func.pg_advisory_xact_lock(_SCHEMA_LOCK)))
+        yield connection
+
+
+@contextmanager
+def _writing(engine: Engine) -> Iterator[Connection]:
+    """One writing transaction (on SQLite it takes the write lock as it begins)."""
+    with engine.connect() as connection:
+        connection.execution_options(**{_WRITE: True})
+        with connection.begin():
+            yield connection
+
+
 class Store:
-    """One database of cases. Instances share nothing, so two stores never see each other."""
+    """One database of cases. Instances share nothing, so two stores never see each other.
+
+    A database without tables is made at the newest schema revision; one at an older or an
+    unknown revision is refused (:class:`SchemaOutOfDate`, :class:`SchemaTooNew`).
+    """
 
     def __init__(self, url: str = "sqlite:///cases.db") -> None:
         url = normalise_url(url)
         try:
-            backend = make_url(url).get_backend_name()
-            self.engine = (
-                _sqlite_engine(url)
-                if backend == "sqlite"
-                else create_engine(url, pool_pre_ping=True)
-            )
-            self._create_tables()
+            self.engine = database_engine(url)
+            self._open_schema(url)
+        except StoreError:
+            raise
         except Exception as exc:  # the driver's errors vary; the user needs the URL and why
             raise StoreError(f"cannot open the store at {url!r}: {exc}") from exc
         self.url = url
@@ -230,20 +271,19 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         """One writing transaction: committed on success, rolled back on any exception."""
-        with self.engine.connect() as connection:
-            connection.execution_options(**{_WRITE: True})
-            with connection.begin():
-                yield connection
+        with _writing(self.engine) as connection:
+            yield connection
 
-    def _create_tables(self) -> None:
-        """Create missing tables. Processes opening a new database at once take turns:
-        SQLite by its write lock, PostgreSQL by an advisory lock (else both would create
-        the same table and one would fail on the catalog's unique index)."""
-        with self.transaction() as tx:
-            if tx.dialect.name == "postgresql":
-                tx.execute(select(func.pg_advisory_xact_lock(_SCHEMA_LOCK)))
-            metadata.create_all(tx)
-            _check_columns(tx)
+    def _open_schema(self, url: str) -> None:
+        """Make the tables of a new database, or check an existing one's revision."""
+        with schema_transaction(self.engine) as tx:
+            found = migrations.state(tx)
+            if found.standing is migrations.Standing.EMPTY:
+                migrations.create_at_head(tx)
+            elif found.standing is migrations.Standing.BEHIND:
+                raise SchemaOutOfDate(url, str(found.revision), found.head)
+            elif found.standing is migrations.Standing.UNKNOWN:
+                raise SchemaTooNew(url, str(found.revision), found.head)
 
     # Definitions -------------------------------------------------------------------------
 
@@ -344,11 +384,14 @@ class Store:
             if write.expected_version is not None:
                 _update_case(tx, write.case, write.expected_version)
         for write in writes:
-            self._append(tx, write.entries, write.items)
-            self._apply_clocks(tx, write.clocks, write.case.updated_at, write.clocks_read)
+            estate = write.case.estate
+            self._append(tx, estate, write.entries, write.items)
+            self._apply_clocks(tx, estate, write.clocks, write.case.updated_at, write.clocks_read)
         if outbox:
-            self._append(tx, (), outbox)
+            self._append(tx, None, (), outbox)
         if links:
+            # A link is written with the case it opened, in the estate of both.
+            estates = {write.case.id: write.case.estate for write in writes}
             tx.execute(
                 _INSERT_LINK,
                 [
@@ -358,19 +401,28 @@ class Store:
                         "kind": link.kind,
                         "created_at": link.created_at,
                         "seq": seq,
+                        "estate": estates[link.child_id],
                     }
                     for seq, link in enumerate(links)
                 ],
             )
 
     def _append(
-        self, tx: Connection, entries: Sequence[LogEntry], items: Sequence[OutboxItem]
+        self,
+        tx: Connection,
+        estate: str | None,
+        entries: Sequence[LogEntry],
+        items: Sequence[OutboxItem],
     ) -> None:
+        """Append a case's log entries and outbox rows (``estate`` is the case's; ``None``
+        for rows of no case, which carry their own)."""
         # Constant statements with parameters: compiled once and cached by SQLAlchemy.
         last_seq: int | None = None
         seqs: dict[int | None, int | None] = {}
         for entry in entries:
-            result = tx.execute(_INSERT_LOG, row_values(entry, case_log, ("seq",)))
+            values = row_values(entry, case_log, ("seq",))
+            values["estate"] = estate
+            result = tx.execute(_INSERT_LOG, values)
             last_seq = result.inserted_primary_key[0] if result.inserted_primary_key else None
             seqs[entry.version] = last_seq
         if items:
@@ -379,6 +431,7 @@ class Store:
                 [
                     {
                         **row_values(item, outbox, _OUTBOX_SET_BY_DB),
+                        "estate": estate or item.estate,
                         "log_seq": seqs.get(item.log_version, last_seq),
                     }
                     for item in items
@@ -408,6 +461,7 @@ class Store:
     def _apply_clocks(
         self,
         tx: Connection,
+        estate: str,
         changes: Sequence[ClockChange],
         at: datetime,
         stored: Mapping[str, ClockRecord] | None,
@@ -451,7 +505,7 @@ class Store:
                     tx.execute(_DELETE_PENDING_TIMERS, keys)
                 new_timers.extend(timers)
         if new_clocks:
-            tx.execute(_INSERT_CLOCK, new_clocks)
+            tx.execute(_INSERT_CLOCK, [{**values, "estate": estate} for values in new_clocks])
         if new_timers:
             tx.execute(
                 _INSERT_TIMER,
@@ -463,6 +517,7 @@ class Store:
                         "due_at": timer.due_at,
                         "payload": timer.payload,
                         "created_at": at,
+                        "estate": estate,
                     }
                     for timer in new_timers
                 ],
@@ -502,19 +557,16 @@ class Store:
         )
         return [record_of(TimerRecord, row) for row in rows]
 
-    def due_timers(self, now: datetime, limit: int, estate: str | None = None) -> list[TimerRecord]:
-        """Timers due by ``now`` that have not fired, soonest first (of one estate's cases).
+    def due_timers(self, now: datetime, limit: int, estate: str) -> list[TimerRecord]:
+        """An estate's timers due by ``now`` that have not fired, soonest first.
 
-        The partial index on unfired timers' ``due_at`` makes this cost depend on how many
-        are due, not on how many cases or timers the store holds. The estate is checked
-        per due timer (``EXISTS`` on the case's primary key), never by a join that would
-        let the database start from the estate's cases: that scanned all of an estate's
-        million open cases to find its ten thousand due timers.
+        The partial index on unfired timers' ``(estate, due_at)`` makes this cost depend on
+        how many of the estate's timers are due, not on how many cases or timers the store
+        holds, nor on other estates: each timer carries its case's estate, so no case row
+        is read.
         """
-        query, keys = _DUE, {"b_now": now, "b_limit": limit}
-        if estate is not None:
-            query, keys = _DUE_OF_ESTATE, {**keys, "b_estate": estate}
-        return [record_of(TimerRecord, row) for row in self.rows(query, keys)]
+        rows = self.rows(_DUE, {"b_now": now, "b_limit": limit, "b_estate": estate})
+        return [record_of(TimerRecord, row) for row in rows]
 
     def get_case(self, case_id: str, tx: Connection | None = None) -> CaseRecord | None:
         """A case by id, or ``None`` (read in ``tx`` if given)."""
@@ -620,14 +672,13 @@ _ENTRY_BY_KEY = select(case_log).where(
 )
 _DUE = (
     select(timers)
-    .where(timers.c.fired_at.is_(None), timers.c.due_at <= bindparam("b_now", type_=UTCDateTime))
+    .where(
+        timers.c.estate == bindparam("b_estate"),
+        timers.c.fired_at.is_(None),
+        timers.c.due_at <= bindparam("b_now", type_=UTCDateTime),
+    )
     .order_by(timers.c.due_at, timers.c.id)
     .limit(bindparam("b_limit"))
-)
-_DUE_OF_ESTATE = _DUE.where(
-    select(cases.c.id)
-    .where(cases.c.id == timers.c.case_id, cases.c.estate == bindparam("b_estate"))
-    .exists()
 )
 _UPDATE_CLOCK = update(sla_clocks).where(
     sla_clocks.c.case_id == bindparam("b_case"), sla_clocks.c.limit_id == bindparam("b_limit")
