@@ -22,6 +22,8 @@ COMMANDS: dict[str, str] = {
     "case": "engine.cli.case:case",
     "demo": "engine.cli.case:demo",
     "worker": "engine.cli.case:worker",
+    "serve": "engine.cli.serve:serve",
+    "token": "engine.cli.token:token",
     "init": "engine.cli.estate:init",
     "show": "engine.cli.estate:show_command",
     "diff": "engine.cli.estate:diff_command",

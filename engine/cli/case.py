@@ -18,8 +18,9 @@ from typing import Any, TypeVar
 
 import click
 
+from engine.cli.hosting import opened, resolve
 from engine.model import ProcessDef, localized
-from engine.runtime import Actor, Case, Engine, ManualClock, PropflowError
+from engine.runtime import Actor, Case, Engine, Host, ManualClock, PropflowError
 from engine.runtime.case import history_json
 from engine.runtime.worker import Worker
 from engine.scenarios.demo import DEMO_START, run_demo
@@ -44,8 +45,9 @@ LIBRARY_OPTION = click.option(
     type=click.Path(exists=True, path_type=Path),
     help="Process/rules directory (repeatable); default: the shipped library.",
 )
+DB_DEFAULT = "cases.db"
 DB_OPTION = click.option(
-    "--db", default="cases.db", show_default=True, envvar="PROPFLOW_DB", help=DB_HELP
+    "--db", default=DB_DEFAULT, show_default=True, envvar="PROPFLOW_DB", help=DB_HELP
 )
 
 
@@ -476,6 +478,17 @@ def extend(
 )
 @click.option("--once", is_flag=True, help="Tick once and exit (for cron).")
 @ESTATE_OPTION
+@click.option(
+    "--config",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Deployment file: tick every estate it hosts, on its store (--db overrides it).",
+)
+@click.option(
+    "--estates",
+    "estates_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Tick every estate in this directory of estates, each on its own definitions.",
+)
 def worker(
     db: str,
     libraries: tuple[Path, ...],
@@ -483,20 +496,35 @@ def worker(
     interval: float,
     batch: int,
     once: bool,
+    config: Path | None,
+    estates_dir: Path | None,
 ) -> None:
     """Fire due timers (breaches, warnings, reminders) until SIGTERM or Ctrl-C."""
+    if config is not None or estates_dir is not None:
+        if estate is not None or libraries:
+            raise click.UsageError(
+                "--config/--estates host their own estates: no --estate/--library"
+            )
+        store = db if db != DB_DEFAULT or config is None else None
+        with opened(resolve(config, store, estates_dir)) as host:
+            _run_worker(host, host.store.url, interval, batch, once)
+        return
     with StoreChoice(db, libraries, estate).engine() as engine:
-        if once:
-            result = engine.tick(limit=batch)
-            click.echo(f"fired {result.fired}, left for later {result.skipped}")
-            return
-        runner = Worker(engine, interval=interval, batch=batch)
-        runner.install_signal_handlers()
-        click.echo(f"worker started on {engine.store.url}; SIGTERM or Ctrl-C stops it", err=True)
-        total = runner.run(
-            lambda r: click.echo(f"fired {r.fired}, left for later {r.skipped}", err=True)
-        )
-        click.echo(f"worker stopped; {total} timer(s) fired", err=True)
+        _run_worker(engine, engine.store.url, interval, batch, once)
+
+
+def _run_worker(ticking: Engine | Host, url: str, interval: float, batch: int, once: bool) -> None:
+    if once:
+        result = ticking.tick(limit=batch)
+        click.echo(f"fired {result.fired}, left for later {result.skipped}")
+        return
+    runner = Worker(ticking, interval=interval, batch=batch)
+    runner.install_signal_handlers()
+    click.echo(f"worker started on {url}; SIGTERM or Ctrl-C stops it", err=True)
+    total = runner.run(
+        lambda r: click.echo(f"fired {r.fired}, left for later {r.skipped}", err=True)
+    )
+    click.echo(f"worker stopped; {total} timer(s) fired", err=True)
 
 
 @click.command()
