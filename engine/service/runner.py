@@ -8,6 +8,9 @@ half (either would be rolled back anyway; draining saves the retry).
 
 from __future__ import annotations
 
+import signal
+from types import FrameType
+
 import uvicorn
 from fastapi import FastAPI
 
@@ -26,4 +29,12 @@ def serve(app: FastAPI, host: str, port: int, *, access_log: bool = False) -> No
         timeout_graceful_shutdown=GRACE_SECONDS,
         log_level="info",
     )
+    # uvicorn drains on SIGTERM/SIGINT, then restores the handlers it found and raises the
+    # signal again for them; finding these, the process then exits 0 instead of dying of it.
+    signal.signal(signal.SIGTERM, _drained)
+    signal.signal(signal.SIGINT, _drained)
     uvicorn.Server(config).run()
+
+
+def _drained(_signum: int, _frame: FrameType | None) -> None:
+    """The signal uvicorn raises again after shutting down: it was handled already."""
