@@ -151,9 +151,10 @@ def create_app(
             yield
             return
         worker = Worker(host, interval=tick_interval, batch=tick_batch)
-        thread = threading.Thread(
-            target=worker.run, args=(metrics.ticked,), name="propflow-timers", daemon=True
-        )
+        def run() -> None:
+            worker.run(metrics.ticked)
+
+        thread = threading.Thread(target=run, name="propflow-timers", daemon=True)
         thread.start()
         try:
             yield

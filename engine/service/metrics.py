@@ -1,7 +1,7 @@
 """Prometheus metrics of the service, on a registry of its own (one per app).
 
 Counted as things happen: events by estate, process, event and outcome (``accepted`` or
-the refusal's type), request latency by route, timers fired by estate. Read from the store
+the refusal's type), request latency by route, timers fired. Read from the store
 at each scrape: pending and due timers, the lag of the oldest due timer behind its due
 time, and the outbox rows not yet delivered — a worker falling behind shows there first.
 """
@@ -70,17 +70,14 @@ class Metrics:
         )
         self.timers_fired = Counter(
             "propflow_timers_fired",
-            "Timers fired by this process's timer loop, by estate.",
-            ["estate"],
+            "Timers fired by this process's timer loop (every estate).",
             registry=self.registry,
         )
         self.registry.register(_Backlog(store, clock))
 
-    def ticked(self, results: dict[str, TickResult]) -> None:
+    def ticked(self, result: TickResult) -> None:
         """Count what one tick of every estate fired."""
-        for estate, result in results.items():
-            if result.fired:
-                self.timers_fired.labels(estate).inc(result.fired)
+        self.timers_fired.inc(result.fired)
 
     def exposition(self) -> bytes:
         """The metrics in Prometheus's text format."""
