@@ -119,8 +119,9 @@ def caller_of(
 Authenticated = Annotated[Credential, Depends(caller_of)]
 
 
-def in_estate(request: Request, estate: EstateId, credential: Authenticated) -> Caller:
-    """The caller in the estate of the path: 404 for one it may not see, as for none."""
+async def in_estate(request: Request, estate: EstateId, credential: Authenticated) -> Caller:
+    """The caller in the estate of the path: 404 for one it may not see, as for none.
+    (Asynchronous because it only looks things up: no thread hop for it.)"""
     credential.check_estate(estate)
     service: Service = request.app.state.service
     return Caller(service.host.engine(estate), credential)
@@ -151,6 +152,7 @@ def create_app(
             yield
             return
         worker = Worker(host, interval=tick_interval, batch=tick_batch)
+
         def run() -> None:
             worker.run(metrics.ticked)
 
@@ -282,19 +284,16 @@ def create_app(
         process: str | None = None,
     ) -> _Result:
         """Run ``act`` on a case (``None``: a new one of ``process``), counting its outcome
-        for the events metric by the case's process."""
-        outcome = "accepted"
+        for the events metric by the case's process (read only when the result lacks it)."""
         try:
-            return act()
+            result = act()
         except PropflowError as refusal:
-            outcome = type(refusal).__name__
+            label = process or _process_of(caller.engine, case_id)
+            metrics.events.labels(caller.engine.estate, label, event, type(refusal).__name__).inc()
             raise
-        finally:
-            if process is None and case_id is not None:
-                record = caller.engine.store.get_case(case_id)
-                known = record is not None and record.estate == caller.engine.estate
-                process = record.process if record is not None and known else None
-            metrics.events.labels(caller.engine.estate, process or "-", event, outcome).inc()
+        label = process or getattr(result, "process", None) or _process_of(caller.engine, case_id)
+        metrics.events.labels(caller.engine.estate, label, event, "accepted").inc()
+        return result
 
     def readable(caller: Caller, case_id: str) -> str:
         """The case's process, if the caller holds one of its roles (else RoleRefused)."""
@@ -487,6 +486,12 @@ class Timed:
             self.metrics.latency.labels(scope["method"], template).observe(
                 time.perf_counter() - started
             )
+
+
+def _process_of(engine: Engine, case_id: str | None) -> str:
+    """The process of a case of the engine's estate, for a metric's label (``-``: none)."""
+    record = engine.store.get_case(case_id) if case_id is not None else None
+    return record.process if record is not None and record.estate == engine.estate else "-"
 
 
 def _version(if_match: str) -> int:
