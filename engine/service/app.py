@@ -11,6 +11,7 @@ details (:mod:`engine.service.problems`).
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -58,6 +59,7 @@ from engine.service.problems import BadRequest, PreconditionFailed, Unauthentica
 from engine.store.inbox import InboxCursor, InboxQuery, inbox
 
 _Result = TypeVar("_Result")
+_LOG = logging.getLogger("propflow.service")
 
 #: Case ids are UUIDs; anything longer is no case.
 CaseId = Annotated[str, Path(min_length=1, max_length=64)]
@@ -145,6 +147,8 @@ def create_app(
     """
     authenticator = Authenticator(host.store, host.clock, jwt)
     metrics = Metrics(host.store, host.clock)
+    #: The timer loop's thread while the app is up (readiness fails if it has died).
+    loops: list[threading.Thread] = []
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -154,9 +158,14 @@ def create_app(
         worker = Worker(host, interval=tick_interval, batch=tick_batch)
 
         def run() -> None:
-            worker.run(metrics.ticked)
+            try:
+                worker.run(metrics.ticked)
+            except Exception:
+                _LOG.exception("the timer loop stopped; no timer fires in this process")
+                raise
 
         thread = threading.Thread(target=run, name="propflow-timers", daemon=True)
+        loops.append(thread)
         thread.start()
         try:
             yield
@@ -189,12 +198,15 @@ def create_app(
         "/readyz", response_model=Health, tags=["operations"], responses={503: {"model": Health}}
     )
     def readyz(response: Response) -> Health:
-        """The store answers and the estates are loaded."""
+        """The store answers, the estates are loaded and the timer loop runs."""
         try:
             host.store.rows(select(1))
         except Exception as error:  # any driver error means: not ready
             response.status_code = 503
             return Health(status="unavailable", detail=f"the store does not answer: {error}")
+        if any(not loop.is_alive() for loop in loops):
+            response.status_code = 503
+            return Health(status="unavailable", detail="the timer loop has stopped")
         return Health(status="ok", estates=host.estates())
 
     @app.get("/metrics", tags=["operations"], response_class=Response)
