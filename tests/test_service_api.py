@@ -4,6 +4,9 @@ and queried over HTTP, refusals as problem details, bounds on what a request may
 from __future__ import annotations
 
 import json
+import signal
+import sqlite3
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -406,10 +409,30 @@ def test_operations_endpoints(client: httpx.Client, desk: dict[str, str]) -> Non
     } <= set(spec["paths"])  # fmt: skip
 
 
-def test_sigterm_stops_the_server_cleanly(workdir: Path) -> None:
-    with running_server(
-        ["--db", str(workdir / "other.db"), "--estates", str(ESTATES)], workdir / "stop.log"
-    ) as live:
-        code = live.stop()
-    assert code == 0, live.output()
-    assert "Application shutdown complete" in live.output()
+def test_sigterm_lets_a_request_in_flight_finish_then_exits_0(workdir: Path) -> None:
+    database = workdir / "drain.db"
+    options = ["--db", str(database), "--estates", str(ESTATES), "--no-timers"]
+    with running_server(options, workdir / "drain.log") as live:
+        store = Store(f"sqlite:///{database}")
+        desk = bearer(store, "lakeside", "li", "receptionist")
+        store.close()
+        with httpx.Client(base_url=live.url, timeout=60) as http:
+            case = open_repair(http, desk)
+            # hold SQLite's write lock, so the next event waits inside the server
+            blocker = sqlite3.connect(database, isolation_level=None)
+            blocker.execute("BEGIN IMMEDIATE")
+            with ThreadPoolExecutor(1) as pool:
+                pending = pool.submit(fire, http, desk, case["id"], "record", RECORD)
+                time.sleep(1.0)
+                assert not pending.done()
+                live.process.send_signal(signal.SIGTERM)
+                time.sleep(1.0)
+                assert live.process.poll() is None, "exited with a request in flight"
+                blocker.execute("ROLLBACK")
+                blocker.close()
+                response = pending.result(timeout=60)
+        assert response.status_code == 200, response.text
+        assert live.process.wait(60) == 0, live.output()
+    store = Store(f"sqlite:///{database}")
+    assert [e.event for e in store.history(case["id"])] == ["open", "record"]
+    store.close()
