@@ -45,9 +45,8 @@ LIBRARY_OPTION = click.option(
     type=click.Path(exists=True, path_type=Path),
     help="Process/rules directory (repeatable); default: the shipped library.",
 )
-DB_DEFAULT = "cases.db"
 DB_OPTION = click.option(
-    "--db", default=DB_DEFAULT, show_default=True, envvar="PROPFLOW_DB", help=DB_HELP
+    "--db", default="cases.db", show_default=True, envvar="PROPFLOW_DB", help=DB_HELP
 )
 
 
@@ -505,7 +504,10 @@ def worker(
             raise click.UsageError(
                 "--config/--estates host their own estates: no --estate/--library"
             )
-        store = db if db != DB_DEFAULT or config is None else None
+        # Hosting estates, the store defaults to the deployment's (or serve's): the same one
+        # `propflow serve` uses, unless --db (or PROPFLOW_DB) names another.
+        given = click.get_current_context().get_parameter_source("db")
+        store = None if given is click.core.ParameterSource.DEFAULT else db
         with opened(resolve(config, store, estates_dir)) as host:
             _run_worker(host, host.store.url, interval, batch, once)
         return
