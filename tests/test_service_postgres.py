@@ -15,7 +15,7 @@ from sqlalchemy import ColumnElement, Table, func, select, update
 
 from engine.store import Store
 from engine.store.schema import case_log, timers
-from tests.postgres import PostgresServer
+from tests.postgres import PostgresServer, start_server
 from tests.service_harness import (
     ESTATES,
     FORM,
@@ -129,3 +129,28 @@ def test_two_servers_on_one_postgresql_share_timers_exactly_once(
             assert server.stop() == 0, server.output()
     finally:
         store.close()
+
+
+@pytest.mark.slow
+def test_a_store_that_stops_answering_is_a_503_not_a_500(tmp_path: Path) -> None:
+    """Its own PostgreSQL server, stopped under a running service: readiness and requests
+    say 503 (retry later) while it is away."""
+    own = start_server()
+    try:
+        url = own.create_database()
+        store = Store(url)
+        token = bearer(store, "lakeside", "li", "receptionist")
+        store.close()
+        options = ["--db", url, "--estates", str(ESTATES), "--no-timers"]
+        with running_server(options, tmp_path / "serve.log") as live:
+            assert httpx.get(f"{live.url}/readyz").status_code == 200
+            own.stop()
+            ready = httpx.get(f"{live.url}/readyz")
+            assert ready.status_code == 503 and ready.json()["status"] == "unavailable"
+            listed = httpx.get(f"{live.url}/estates/lakeside/cases", headers=token)
+            assert listed.status_code == 503, listed.text
+            assert listed.json()["title"] == "StoreUnavailable"
+            assert listed.headers["Retry-After"] == "5"
+            assert live.stop() == 0, live.output()
+    finally:
+        own.stop()

@@ -4,17 +4,20 @@ Every refusal the engine can give is a typed exception; here each type gets its 
 status and a ``type`` URI, and the body carries the refusal's name and reason, so a client
 can react to ``RoleRefused`` rather than parse a message. Anything a client can send is
 answered with a 4xx: malformed requests 400, unknown things 404 (a case of another estate
-included: no existence leak), refusals 403/409/412/422.
+included: no existence leak), refusals 403/409/412/422; a store that does not answer is
+503, so a client knows to retry rather than to report a bug.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
 from engine.runtime import (
@@ -28,6 +31,9 @@ from engine.runtime import (
     UnknownProcess,
 )
 from engine.service.models import Problem
+from engine.store import StoreError
+
+_LOG = logging.getLogger("propflow.service")
 
 MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://propflow.dev/problems/"
@@ -132,6 +138,15 @@ def install(app: FastAPI) -> None:
             error.status_code, title, str(error.detail), dict(error.headers or {})
         )
 
+    async def unavailable(_request: Request, error: Exception) -> JSONResponse:
+        _LOG.error("the store failed a request: %s", error)
+        return problem_response(
+            503, "StoreUnavailable", "the store does not answer; retry later",
+            {"Retry-After": "5"},
+        )  # fmt: skip
+
     app.add_exception_handler(PropflowError, refused)
+    app.add_exception_handler(StoreError, unavailable)
+    app.add_exception_handler(OperationalError, unavailable)
     app.add_exception_handler(RequestValidationError, malformed)
     app.add_exception_handler(HTTPException, http_error)
