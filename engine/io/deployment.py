@@ -60,7 +60,7 @@ def simple_deployment(store: str, estates: Path) -> tuple[Deployment | None, lis
                 ESTATE_NOT_FOUND,
                 Severity.ERROR,
                 f"'{estates}' is not an estate directory and holds none (no estate.yaml)",
-                _file_span(str(estates)),
+                Span(str(estates), 1, 1),
             )
         ]
     return Deployment("default", store, dirs), []
@@ -149,7 +149,3 @@ def _problem(
     document: SourceDocument, path: tuple[str | int, ...], code: str, message: str
 ) -> Diagnostic:
     return Diagnostic(code, Severity.ERROR, message, document.source_map.locate(path))
-
-
-def _file_span(file: str) -> Span:
-    return Span(file, 1, 1)

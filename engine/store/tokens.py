@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.engine import RowMapping
 
 from engine.store.schema import api_tokens
 from engine.store.store import Store
@@ -107,8 +108,7 @@ def revoke_token(store: Store, token_id: str, now: datetime) -> bool:
     return result.rowcount == 1
 
 
-def _record(row: object) -> TokenRecord:
-    values = dict(row)  # type: ignore[call-overload]
+def _record(values: RowMapping) -> TokenRecord:
     return TokenRecord(
         id=values["id"],
         estate=values["estate"],
