@@ -173,12 +173,14 @@ def test_another_estates_credential_sees_nothing_of_this_one(
         ):
             response = client.get(url, headers=headers)
             assert response.status_code == 404 and response.json()["title"] == "UnknownCase"
+            assert "lakeside" not in response.text  # not even whose the case is
         fired = client.post(
             f"/estates/tingtao/cases/{case_id}/events",
             json={"event": "withdraw", "payload": {}},
             headers=headers,
         )
         assert fired.status_code == 404 and fired.json()["title"] == "UnknownCase"
+        assert "lakeside" not in fired.text
         listed = client.get("/estates", headers=headers).json()
         assert [estate["id"] for estate in listed] == ["tingtao"]
         inbox = client.get("/estates/tingtao/cases", headers=headers).json()["items"]

@@ -111,7 +111,12 @@ def refusal_response(error: PropflowError) -> JSONResponse:
             reason=error.reason, case_id=error.case_id, state=error.state, event=error.event
         )
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return problem_response(status, type(error).__name__, str(error), headers, **extra)
+    # The engine says whose a case of another estate is; a caller of this one must not learn
+    # even that it exists.
+    detail = (
+        f"case '{error.case_id}' does not exist" if isinstance(error, UnknownCase) else str(error)
+    )
+    return problem_response(status, type(error).__name__, detail, headers, **extra)
 
 
 def install(app: FastAPI) -> None:
