@@ -28,6 +28,7 @@ LAYERS = (
     "runtime",
     "scenarios",
     "render",
+    "service",
     "cli",
 )
 

@@ -38,5 +38,5 @@ def test_first_two_commands_are_the_setup_and_test_commands() -> None:
 
 
 def test_documented_commands_exist() -> None:
-    for command in ("validate", "schema", "codes", "case", "demo", "deadline"):
+    for command in ("validate", "schema", "codes", "case", "demo", "deadline", "serve", "token"):
         assert run_cli([command, "--help"]).exit_code == 0, command

@@ -23,8 +23,9 @@ from engine.io.yamlsource import SourceDocument, SourceMap, load_document
 ROOT = Path(__file__).parent.parent
 SCHEMAS = ROOT / "schemas"
 KINDS = ("process", "rules", "estate")
-# Every schema in schemas/: the library file kinds and scenario files (propflow test).
-SCHEMA_KINDS = (*KINDS, "scenario")
+# Every schema in schemas/: the library file kinds, scenario files (propflow test) and
+# deployment files (propflow serve).
+SCHEMA_KINDS = (*KINDS, "scenario", "deployment")
 
 # Keywords a schema object may use. An unknown key (a typo such as `additionalProperty`)
 # would be silently ignored by validators, so it is an error here.
@@ -211,11 +212,13 @@ MIN_SCENARIO: dict[str, Any] = {
     "actors": {"li": ["receptionist"]},
     "steps": [{"open": {"process": "repair", "as": "leak", "actor": "li"}}],
 }
+MIN_DEPLOYMENT: dict[str, Any] = {"deployment": "acme_property"}
 MINIMAL = {
     "process": MIN_PROCESS,
     "rules": MIN_RULES,
     "estate": MIN_ESTATE,
     "scenario": MIN_SCENARIO,
+    "deployment": MIN_DEPLOYMENT,
 }
 
 
@@ -439,8 +442,30 @@ FULL_SCENARIO: dict[str, Any] = {
         },
     ],
 }
+FULL_DEPLOYMENT: dict[str, Any] = {
+    "deployment": "acme_property",
+    "store": "postgresql://propflow@db.internal/propflow",
+    "estates": ["estates/lakeside", "estates/tingtao"],
+    "tokens": {
+        "jwt": {
+            "algorithm": "RS256",
+            "key_file": "login-public.pem",
+            "issuer": "https://login.example.com",
+            "audience": "propflow",
+            "claims": {"actor": "sub", "roles": "roles", "estates": "estates"},
+        }
+    },
+    "webhooks": [
+        {
+            "url": "https://backoffice.example.com/propflow",
+            "secret": "a-long-shared-secret",
+            "kinds": ["escalate", "warning"],
+            "estates": ["lakeside"],
+        }
+    ],
+}
 FULL = {"process": FULL_PROCESS, "rules": FULL_RULES, "estate": FULL_ESTATE,
-        "scenario": FULL_SCENARIO}  # fmt: skip
+        "scenario": FULL_SCENARIO, "deployment": FULL_DEPLOYMENT}  # fmt: skip
 
 
 @pytest.mark.parametrize("kind", SCHEMA_KINDS)
@@ -641,6 +666,17 @@ BROKEN: list[tuple[str, str, Mutation, tuple[Any, ...], str]] = [
     ("unknown clock status", "scenario",
      lambda d: d["steps"].append({"expect": {"sla": {"x": {"status": "late"}}}}),
      ("steps", 1, "expect", "sla", "x", "status"), "enum"),
+    ("unknown deployment key", "deployment",
+     lambda d: d.update(estate="lakeside"), (), "additionalProperties"),
+    ("jwt with two keys", "deployment",
+     lambda d: d.update(tokens={"jwt": {"algorithm": "HS256", "key": "s", "key_file": "k"}}),
+     ("tokens", "jwt"), "oneOf"),
+    ("unknown jwt algorithm", "deployment",
+     lambda d: d.update(tokens={"jwt": {"algorithm": "none", "key": "s"}}),
+     ("tokens", "jwt", "algorithm"), "enum"),
+    ("webhook that is not http", "deployment",
+     lambda d: d.update(webhooks=[{"url": "ftp://x", "secret": "s"}]),
+     ("webhooks", 0, "url"), "pattern"),
 ]  # fmt: skip
 
 

@@ -165,6 +165,28 @@ ESTATE_CODES: tuple[CodeDoc, ...] = (
     ),
 )
 
+#: Codes of deployment files (engine/io/deployment.py): what ``propflow serve`` hosts.
+DEPLOYMENT_CODES: tuple[CodeDoc, ...] = (
+    CodeDoc(
+        "PF450",
+        "deployment-estate-not-found",
+        Severity.ERROR,
+        "A deployment names an estate directory that does not exist or holds no estate.",
+        "`estates:` in a deployment file is a directory holding estate directories, or a "
+        "list of estate directories, relative to the deployment file. Each must hold an "
+        "`estate.yaml`; a directory with none is refused rather than served with no estate.",
+    ),
+    CodeDoc(
+        "PF451",
+        "deployment-key-unreadable",
+        Severity.ERROR,
+        "The key file of a deployment's JWT settings cannot be read.",
+        "`tokens.jwt.key_file` names the file holding the HS256 secret or the RS256 public "
+        "key, relative to the deployment file. It must exist and be readable UTF-8 text, "
+        "else no JWT could be checked and every caller would be refused.",
+    ),
+)
+
 #: Codes of scenario files (engine/scenarios): found before a scenario runs.
 SCENARIO_CODES: tuple[CodeDoc, ...] = (
     CodeDoc(
@@ -227,7 +249,7 @@ SCENARIO_CODES: tuple[CodeDoc, ...] = (
 
 def all_codes() -> list[CodeDoc]:
     """Every code the validator can emit, in code order."""
-    docs = [*LOADER_CODES, *ESTATE_CODES, *SCENARIO_CODES]
+    docs = [*LOADER_CODES, *ESTATE_CODES, *DEPLOYMENT_CODES, *SCENARIO_CODES]
     for module in CHECKS:
         text = inspect.cleandoc(module.__doc__ or "")
         summary, _, explanation = text.partition("\n\n")

@@ -23,6 +23,8 @@ COMMANDS: dict[str, str] = {
     "demo": "engine.cli.case:demo",
     "worker": "engine.cli.case:worker",
     "db": "engine.cli.db:db",
+    "serve": "engine.cli.serve:serve",
+    "token": "engine.cli.token:token",
     "init": "engine.cli.estate:init",
     "show": "engine.cli.estate:show_command",
     "diff": "engine.cli.estate:diff_command",

@@ -163,7 +163,7 @@ def add_definitions(document: SourceDocument, kind: FileKind, library: Library) 
             _add_items(data, source_map, "schedules", ScheduleDef, library.schedules)
             _add_items(data, source_map, "quotas", QuotaDef, library.quotas)
     except ValidationError as exc:
-        return [_model_error(document, error) for error in exc.errors()]
+        return [model_error(document, error) for error in exc.errors()]
     return []
 
 
@@ -190,7 +190,7 @@ def _items(data: dict[str, Any], collection: str) -> Iterator[tuple[JsonPath, An
         yield (collection, item_id), item
 
 
-def _model_error(document: SourceDocument, error: Any) -> Diagnostic:
+def model_error(document: SourceDocument, error: Any) -> Diagnostic:
     """A pydantic error, for the rare shape the schema let through; still positioned."""
     path = tuple(part for part in error.get("loc", ()) if isinstance(part, (str, int)))
     where = ".".join(str(p) for p in path) or "the top level"

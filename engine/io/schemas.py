@@ -32,14 +32,16 @@ SCHEMA_CODE = "PF050"
 class FileKind(StrEnum):
     """The kinds of PropFlow file, each with its own schema.
 
-    Scenario files (``propflow test``) are not part of a library, so :func:`detect_kind`
-    never returns ``SCENARIO``: they are read only by :mod:`engine.scenarios`.
+    Scenario files (``propflow test``) and deployment files (``propflow serve``) are not
+    part of a library, so :func:`detect_kind` never returns ``SCENARIO`` or ``DEPLOYMENT``:
+    they are read only by :mod:`engine.scenarios` and :mod:`engine.io.deployment`.
     """
 
     PROCESS = "process"
     RULES = "rules"
     ESTATE = "estate"
     SCENARIO = "scenario"
+    DEPLOYMENT = "deployment"
 
 
 def detect_kind(data: Mapping[str, Any]) -> FileKind | None:

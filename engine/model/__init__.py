@@ -16,6 +16,7 @@ from engine.model.actions import (
     reference,
 )
 from engine.model.common import Label, localized
+from engine.model.deployment import DeploymentDef, JwtSettings, WebhookDef
 from engine.model.estate import EstateDef
 from engine.model.process import EventDef, FieldDef, ProcessDef, RoleDef, StateDef
 from engine.model.quotas import QuotaDef
@@ -26,12 +27,14 @@ __all__ = [
     "Action",
     "Assign",
     "CalendarDef",
+    "DeploymentDef",
     "Escalate",
     "EstateDef",
     "EventDef",
     "Extension",
     "FieldDef",
     "Fire",
+    "JwtSettings",
     "Label",
     "Notify",
     "Open",
@@ -45,6 +48,7 @@ __all__ = [
     "Tier",
     "TimeLimitDef",
     "Trigger",
+    "WebhookDef",
     "localized",
     "reference",
 ]

@@ -21,9 +21,11 @@ from engine.runtime.errors import (
     PropflowError,
     RoleRefused,
     UnknownCase,
+    UnknownEstate,
     UnknownEvent,
     UnknownProcess,
 )
+from engine.runtime.host import Host
 from engine.runtime.links import Link
 
 __all__ = [
@@ -39,6 +41,7 @@ __all__ = [
     "ExtensionRefused",
     "FieldError",
     "GuardRefused",
+    "Host",
     "LibraryError",
     "Link",
     "LinkRefused",
@@ -48,6 +51,7 @@ __all__ = [
     "SystemClock",
     "TickResult",
     "UnknownCase",
+    "UnknownEstate",
     "UnknownEvent",
     "UnknownProcess",
     "replay",

@@ -82,3 +82,11 @@ class ConflictError(EventRefused):
 class LinkRefused(EventRefused):
     """A linked case could not be opened (the data its ``open`` action maps does not fit its
     form), or the event's links went deeper than the engine allows: nothing is written."""
+
+
+class UnknownEstate(PropflowError):
+    """No estate with this id is hosted (or the caller's credential may not see it)."""
+
+    def __init__(self, estate: str) -> None:
+        super().__init__(f"estate '{estate}' is not hosted here")
+        self.estate = estate

@@ -12,13 +12,14 @@ import threading
 from collections.abc import Callable
 from types import FrameType
 
-from engine.runtime import Engine, TickResult
+from engine.runtime import Engine, Host, TickResult
 
 
 class Worker:
-    """Ticks an engine every ``interval`` seconds until :meth:`stop` is called."""
+    """Ticks an engine (or a host of several estates) every ``interval`` seconds until
+    :meth:`stop` is called."""
 
-    def __init__(self, engine: Engine, interval: float = 1.0, batch: int = 1000) -> None:
+    def __init__(self, engine: Engine | Host, interval: float = 1.0, batch: int = 1000) -> None:
         self.engine = engine
         self.interval = interval
         self.batch = batch

@@ -230,3 +230,19 @@ quota_periods = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     Index("ix_quota_periods_due", "estate", "next_due"),
 )
+
+#: Bearer tokens of the HTTP service (``propflow token create``): who a token acts as, in
+#: which estate, until when. Only a SHA-256 hash of the token is kept, so a copy of the
+#: database gives no one a working token; ``id`` names a token for listing and revoking.
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("hash", String(64), nullable=False, unique=True),
+    Column("estate", String(128), nullable=False),
+    Column("actor_id", String(128), nullable=False),
+    Column("roles", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime),
+    Column("revoked_at", UTCDateTime),
+)

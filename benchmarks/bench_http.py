@@ -1,0 +1,188 @@
+"""HTTP throughput: concurrent clients walking repair cases through ``propflow serve``.
+
+16 clients (asyncio, one keep-alive connection each) on loopback each open repair cases
+and walk them through the seven events of a repair (record → return visit) over the
+API, against a real ``propflow serve`` subprocess. Reported: events per second, p50 and
+p99 latency of the event requests, and the ratio to in-process persisted ``Engine.fire``
+on the same kind of store, measured in the same run, on the same estate.
+
+    python -m benchmarks.bench_http                      # SQLite file, one server
+    python -m benchmarks.bench_http --db postgresql://... --servers 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+from benchmarks.bench_runtime import FORM, WALK
+from engine.checks.validation import validate_estate
+from engine.runtime import Engine
+from engine.store import Store
+from engine.store.tokens import create_token
+
+ROOT = Path(__file__).resolve().parent.parent
+ESTATE = "lakeside"
+CLIENTS = 16
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextmanager
+def served(db: str, log: Path) -> Iterator[str]:
+    """A ``propflow serve`` of the example estates on ``db`` (timers left alone: the run
+    measures events); its base URL once it answers."""
+    port = _free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [
+        sys.executable, "-c",
+        "import sys; from engine.cli import main; sys.exit(main(prog_name='propflow'))",
+        "serve", "--db", db, "--estates", str(ROOT / "estates"), "--no-timers",
+        "--port", str(port),
+    ]  # fmt: skip
+    with log.open("wb") as sink:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=sink, stderr=sink)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"the server exited:\n{log.read_text()}")
+            try:
+                if httpx.get(f"{url}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise
+            time.sleep(0.1)
+        yield url
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(60)
+
+
+def tokens(db: str) -> dict[str, dict[str, str]]:
+    """A bearer header per actor of the walk."""
+    store = Store(db)
+    now = datetime.now(UTC)
+    actors = {"li": "receptionist", **{actor.id: next(iter(actor.roles)) for _, actor, _ in WALK}}
+    headers = {
+        actor: {"Authorization": f"Bearer {create_token(store, ESTATE, actor, [role], now).bearer}"}
+        for actor, role in actors.items()
+    }
+    store.close()
+    return headers
+
+
+async def client_walk(
+    urls: Sequence[str], index: int, cases: int, headers: dict[str, dict[str, str]]
+) -> list[float]:
+    """One client: ``cases`` repairs opened and walked; the latency of each event."""
+    url = urls[index % len(urls)]
+    latencies: list[float] = []
+    async with httpx.AsyncClient(base_url=url, timeout=60) as http:
+        for _ in range(cases):
+            opened = await http.post(
+                f"/estates/{ESTATE}/cases",
+                json={"process": "repair", "data": FORM},
+                headers=headers["li"],
+            )
+            opened.raise_for_status()
+            case_id = opened.json()["id"]
+            for event, actor, payload in WALK:
+                began = time.perf_counter()
+                response = await http.post(
+                    f"/estates/{ESTATE}/cases/{case_id}/events",
+                    json={"event": event, "payload": payload},
+                    headers=headers[actor.id],
+                )
+                latencies.append(time.perf_counter() - began)
+                if response.status_code != 200:
+                    raise RuntimeError(f"{event}: {response.status_code} {response.text}")
+    return latencies
+
+
+async def over_http(
+    urls: Sequence[str], cases_per_client: int, db: str
+) -> tuple[float, list[float]]:
+    """(events/s, latencies) of :data:`CLIENTS` clients walking cases at once."""
+    headers = tokens(db)
+    began = time.perf_counter()
+    results = await asyncio.gather(
+        *(client_walk(urls, i, cases_per_client, headers) for i in range(CLIENTS))
+    )
+    seconds = time.perf_counter() - began
+    latencies = [latency for result in results for latency in result]
+    return len(latencies) / seconds, latencies
+
+
+def in_process(db: str, cases: int) -> float:
+    """Events/s of ``Engine.fire`` in this process, persisted to ``db``, one caller."""
+    engine = Engine(validate_estate(ROOT / "estates" / ESTATE).validated, db)
+    opened = [engine.open_case("repair", FORM, WALK[0][1]).id for _ in range(cases)]
+    began = time.perf_counter()
+    for case_id in opened:
+        for event, actor, payload in WALK:
+            engine.fire(case_id, event, actor, payload)
+    seconds = time.perf_counter() - began
+    engine.close()
+    return cases * len(WALK) / seconds
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", help="Database URL (default: a fresh SQLite file).")
+    parser.add_argument("--servers", type=int, default=1, help="Server processes on --db.")
+    parser.add_argument("--cases", type=int, default=6, help="Cases each client walks.")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        directory = Path(folder)
+        db = args.db or f"sqlite:///{directory / 'http.db'}"
+        reference = args.db or f"sqlite:///{directory / 'inprocess.db'}"
+        with _servers(db, args.servers, directory) as urls:
+            asyncio.run(over_http(urls, 1, db))  # warm up: connections, caches
+            rate, latencies = asyncio.run(over_http(urls, args.cases, db))
+        direct = in_process(reference, CLIENTS * args.cases)
+    p50, p99 = percentile(latencies, 0.5) * 1000, percentile(latencies, 0.99) * 1000
+    store = "PostgreSQL" if db.startswith("postgresql") else "SQLite file"
+    print(
+        f"HTTP, {CLIENTS} clients, {args.servers} server(s), {store}: {rate:,.0f} events/s, "
+        f"p50 {p50:.1f} ms, p99 {p99:.1f} ms (mean {statistics.mean(latencies) * 1000:.1f} ms); "
+        f"in-process persisted fire {direct:,.0f} events/s; ratio {rate / direct:.2f}"
+    )
+
+
+@contextmanager
+def _servers(db: str, count: int, directory: Path) -> Iterator[list[str]]:
+    """``count`` servers on one store, started one after the other (the first creates the
+    tables)."""
+    with ExitStack() as stack:
+        yield [stack.enter_context(served(db, directory / f"serve-{i}.log")) for i in range(count)]
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,513 @@
+"""The HTTP API: every estate of a host, per estate what the Python API does.
+
+``create_app(host)`` builds the FastAPI application; :mod:`engine.service.runner` serves
+it with uvicorn. Resources live under ``/estates/{estate}/``. Every endpoint but the
+health checks and metrics needs a bearer credential (:mod:`engine.service.auth`); an
+estate the credential may not see answers 404, exactly as one that does not exist. Cases
+are readable by a caller holding one of their process's roles; what a caller may do to
+them is the engine's decision (roles, guards, forms), refusals coming back as problem
+details (:mod:`engine.service.problems`).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, FastAPI, Header, Path, Query, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import AwareDatetime
+from sqlalchemy import select
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from engine.io.deployment import Jwt
+from engine.model import localized
+from engine.render.diagram import build_diagram
+from engine.render.mermaid import render_mermaid
+from engine.runtime import Actor, Case, Engine, Host, PropflowError, RoleRefused
+from engine.runtime.worker import Worker
+from engine.service import problems
+from engine.service.auth import Authenticator, Credential
+from engine.service.limits import RequestLimits
+from engine.service.metrics import CONTENT_TYPE, Metrics
+from engine.service.models import (
+    CaseDetail,
+    CaseOut,
+    ClockOut,
+    DiagramOut,
+    EntryOut,
+    EstateOut,
+    EventOptionOut,
+    ExtendLimit,
+    FireEvent,
+    Health,
+    InboxItem,
+    InboxPage,
+    LinkOut,
+    OpenCase,
+    Problem,
+    ProcessOut,
+    ProcessSummary,
+)
+from engine.service.problems import BadRequest, PreconditionFailed, Unauthenticated
+from engine.store.inbox import InboxCursor, InboxQuery, inbox
+
+_Result = TypeVar("_Result")
+_LOG = logging.getLogger("propflow.service")
+
+#: Case ids are UUIDs; anything longer is no case.
+CaseId = Annotated[str, Path(min_length=1, max_length=64)]
+EstateId = Annotated[str, Path(min_length=1, max_length=128)]
+ItemId = Annotated[str, Path(min_length=1, max_length=128)]
+Filter = Annotated[str | None, Query(min_length=1, max_length=128)]
+
+_ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
+
+#: Problem responses each kind of endpoint may give, for the OpenAPI document.
+_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    status: {"model": Problem, "content": {problems.MEDIA_TYPE: {}}, "description": text}
+    for status, text in (
+        (400, "The request is malformed."),
+        (401, "No credential, or one that is unknown, expired or revoked."),
+        (403, "The caller's roles do not allow it."),
+        (404, "No such estate, process or case (or not the caller's to see)."),
+        (409, "The case is in another state, or changed at the same moment."),
+        (412, "If-Match names a version the case is no longer at."),
+        (422, "The engine refused it: a guard, a field, an extension."),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Caller:
+    """An authenticated caller in one estate, with that estate's engine."""
+
+    engine: Engine
+    credential: Credential
+
+    @property
+    def actor(self) -> Actor:
+        return self.credential.actor
+
+
+@dataclass(frozen=True)
+class Service:
+    """What the request dependencies need: the host and the authenticator."""
+
+    host: Host
+    authenticator: Authenticator
+
+
+_BEARER = HTTPBearer(auto_error=False, description="A token of `propflow token create`, or a JWT.")
+
+
+def caller_of(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)],
+) -> Credential:
+    """The authenticated caller of a request (401 without a usable credential)."""
+    if credentials is None:
+        raise Unauthenticated("this request needs a bearer token (Authorization: Bearer ...)")
+    service: Service = request.app.state.service
+    return service.authenticator.credential(f"Bearer {credentials.credentials}")
+
+
+Authenticated = Annotated[Credential, Depends(caller_of)]
+
+
+async def in_estate(request: Request, estate: EstateId, credential: Authenticated) -> Caller:
+    """The caller in the estate of the path: 404 for one it may not see, as for none.
+    (Asynchronous because it only looks things up: no thread hop for it.)"""
+    credential.check_estate(estate)
+    service: Service = request.app.state.service
+    return Caller(service.host.engine(estate), credential)
+
+
+InEstate = Annotated[Caller, Depends(in_estate)]
+
+
+def create_app(
+    host: Host,
+    jwt: Jwt | None = None,
+    *,
+    tick_interval: float | None = 1.0,
+    tick_batch: int = 1000,
+) -> FastAPI:
+    """The API of every estate of ``host``; with a ``tick_interval``, its timer loop too.
+
+    The timer loop runs in a thread of its own while the app is up, ticking every estate
+    (:meth:`Host.tick`); on shutdown (uvicorn's SIGTERM handling, after in-flight requests
+    drained) it finishes its current tick before the app exits.
+    """
+    authenticator = Authenticator(host.store, host.clock, jwt)
+    metrics = Metrics(host.store, host.clock)
+    #: The timer loop's thread while the app is up (readiness fails if it has died).
+    loops: list[threading.Thread] = []
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if tick_interval is None:
+            yield
+            return
+        worker = Worker(host, interval=tick_interval, batch=tick_batch)
+
+        def run() -> None:
+            try:
+                worker.run(metrics.ticked)
+            except Exception:
+                _LOG.exception("the timer loop stopped; no timer fires in this process")
+                raise
+
+        thread = threading.Thread(target=run, name="propflow-timers", daemon=True)
+        loops.append(thread)
+        thread.start()
+        try:
+            yield
+        finally:
+            worker.stop()
+            thread.join()
+
+    app = FastAPI(
+        title="PropFlow",
+        version="1",
+        summary="Property-management procedures as a service: cases, events, time limits.",
+        lifespan=lifespan,
+        responses={400: _PROBLEMS[400]},
+    )
+    problems.install(app)
+    app.state.service = Service(host, authenticator)
+    guarded: dict[int | str, dict[str, Any]] = {s: _PROBLEMS[s] for s in (401, 404)}
+    acting: dict[int | str, dict[str, Any]] = {
+        s: _PROBLEMS[s] for s in (401, 403, 404, 409, 412, 422)
+    }
+
+    # Operating ---------------------------------------------------------------------------
+
+    @app.get("/healthz", response_model=Health, tags=["operations"])
+    def healthz() -> Health:
+        """The process is up."""
+        return Health(status="ok")
+
+    @app.get(
+        "/readyz", response_model=Health, tags=["operations"], responses={503: {"model": Health}}
+    )
+    def readyz(response: Response) -> Health:
+        """The store answers, the estates are loaded and the timer loop runs."""
+        try:
+            host.store.rows(select(1))
+        except Exception as error:  # any driver error means: not ready
+            response.status_code = 503
+            return Health(status="unavailable", detail=f"the store does not answer: {error}")
+        if any(not loop.is_alive() for loop in loops):
+            response.status_code = 503
+            return Health(status="unavailable", detail="the timer loop has stopped")
+        return Health(status="ok", estates=host.estates())
+
+    @app.get("/metrics", tags=["operations"], response_class=Response)
+    def metrics_endpoint() -> Response:
+        """Prometheus metrics."""
+        return Response(metrics.exposition(), media_type=CONTENT_TYPE)
+
+    # Estates and processes -----------------------------------------------------------------
+
+    def estate_out(engine: Engine) -> EstateOut:
+        definition = engine.estate_definition
+        title = localized(definition.title, engine.estate) if definition else engine.estate
+        return EstateOut(id=engine.estate, title=title, processes=engine.processes)
+
+    @app.get("/estates", response_model=list[EstateOut], tags=["estates"], responses=guarded)
+    def list_estates(credential: Authenticated) -> list[EstateOut]:
+        """The estates the caller may see."""
+        return [
+            estate_out(host.engine(estate))
+            for estate in host.estates()
+            if estate in credential.estates
+        ]
+
+    @app.get("/estates/{estate}", response_model=EstateOut, tags=["estates"], responses=guarded)
+    def get_estate(caller: InEstate) -> EstateOut:
+        """One estate and its processes."""
+        return estate_out(caller.engine)
+
+    @app.get(
+        "/estates/{estate}/processes",
+        response_model=list[ProcessSummary],
+        tags=["processes"],
+        responses=guarded,
+    )
+    def list_processes(caller: InEstate) -> list[ProcessSummary]:
+        """The processes the estate's cases may run."""
+        engine = caller.engine
+        return [
+            ProcessSummary(
+                id=pid, title=localized(engine.definition(pid).title, pid),
+                version=engine.definition(pid).version,
+            )
+            for pid in engine.processes
+        ]  # fmt: skip
+
+    @app.get(
+        "/estates/{estate}/processes/{process}",
+        response_model=ProcessOut,
+        tags=["processes"],
+        responses=guarded,
+    )
+    def get_process(caller: InEstate, process: ItemId) -> ProcessOut:
+        """A process's current definition (the estate's merged one)."""
+        definition = caller.engine.definition(process)
+        return ProcessOut(
+            id=definition.id,
+            version=definition.version,
+            definition=definition.model_dump(mode="json", by_alias=True, exclude_none=True),
+        )
+
+    @app.get(
+        "/estates/{estate}/processes/{process}/diagram",
+        response_model=DiagramOut,
+        tags=["processes"],
+        responses=guarded,
+    )
+    def get_diagram(
+        caller: InEstate,
+        process: ItemId,
+        lang: Annotated[str, Query(pattern="^(zh-CN|en)$")] = "zh-CN",
+    ) -> DiagramOut:
+        """A process's state diagram, time limits marked, as Mermaid text."""
+        engine = caller.engine
+        definition = engine.definition(process)
+        diagram = build_diagram(
+            definition, engine.time_limits(process), "en" if lang == "en" else "zh-CN"
+        )
+        return DiagramOut(process=process, mermaid=render_mermaid(diagram))
+
+    # Cases ---------------------------------------------------------------------------------
+
+    def counted(
+        caller: Caller,
+        case_id: str | None,
+        event: str,
+        act: Callable[[], _Result],
+        process: str | None = None,
+    ) -> _Result:
+        """Run ``act`` on a case (``None``: a new one of ``process``), counting its outcome
+        for the events metric by the case's process (read only when the result lacks it)."""
+        try:
+            result = act()
+        except PropflowError as refusal:
+            label = process or _process_of(caller.engine, case_id)
+            metrics.events.labels(caller.engine.estate, label, event, type(refusal).__name__).inc()
+            raise
+        label = process or getattr(result, "process", None) or _process_of(caller.engine, case_id)
+        metrics.events.labels(caller.engine.estate, label, event, "accepted").inc()
+        return result
+
+    def readable(caller: Caller, case_id: str) -> str:
+        """The case's process, if the caller holds one of its roles (else RoleRefused)."""
+        definition = caller.engine.case_definition(case_id)
+        if not caller.actor.roles & set(definition.roles):
+            raise RoleRefused(
+                case_id, "-", "read", f"actor '{caller.actor.id}' holds none of the roles of "
+                f"process '{definition.id}'",
+            )  # fmt: skip
+        return definition.id
+
+    @app.post(
+        "/estates/{estate}/cases",
+        response_model=CaseOut,
+        status_code=201,
+        tags=["cases"],
+        responses=acting,
+    )
+    def open_case(caller: InEstate, body: OpenCase, response: Response) -> CaseOut:
+        """Open a case as the caller."""
+        case = counted(
+            caller, None, "open",
+            lambda: caller.engine.open_case(body.process, body.data, caller.actor),
+            process=body.process,
+        )  # fmt: skip
+        response.headers["Location"] = f"/estates/{case.estate}/cases/{case.id}"
+        response.headers["ETag"] = f'"{case.version}"'
+        return CaseOut.of(case)
+
+    @app.get("/estates/{estate}/cases", response_model=InboxPage, tags=["cases"], responses=guarded)
+    def query_cases(
+        caller: InEstate,
+        state: Filter = None,
+        process: Filter = None,
+        assignee: Annotated[
+            str | None, Query(min_length=1, max_length=128, description="The assigned role.")
+        ] = None,
+        breached: bool | None = None,
+        warned: bool | None = None,
+        closed: bool | None = None,
+        due_before: Annotated[AwareDatetime | None, Query()] = None,
+        after: Annotated[
+            str | None, Query(max_length=512, description="The cursor of the page before.")
+        ] = None,
+        limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    ) -> InboxPage:
+        """The inbox: cases of the caller's processes matching every filter, nearest
+        deadline first."""
+        try:
+            cursor = InboxCursor.decode(after) if after is not None else None
+        except ValueError as error:
+            raise BadRequest(str(error)) from None
+        engine = caller.engine
+        mine = [p for p in engine.processes if caller.actor.roles & set(engine.definition(p).roles)]
+        if process is not None:
+            mine = [p for p in mine if p == process]
+        query = InboxQuery(
+            engine.estate, None, state, assignee, breached, warned, due_before, closed,
+            cursor, limit, processes=tuple(mine),
+        )  # fmt: skip
+        rows = inbox(engine.store, query)
+        items = [
+            InboxItem(case=CaseOut.of(Case.from_record(row.case)), next_deadline=row.next_deadline)
+            for row in rows
+        ]
+        last = rows[-1] if len(rows) == limit else None
+        return InboxPage(
+            items=items,
+            next=InboxCursor(last.next_deadline, last.case.id).encode() if last else None,
+        )
+
+    @app.get(
+        "/estates/{estate}/cases/{case_id}",
+        response_model=CaseDetail,
+        tags=["cases"],
+        responses={**guarded, 403: _PROBLEMS[403]},
+    )
+    def get_case(caller: InEstate, case_id: CaseId, response: Response) -> CaseDetail:
+        """A case with its SLA clocks, linked cases and audit trail."""
+        readable(caller, case_id)
+        engine = caller.engine
+        case = engine.get_case(case_id)
+        response.headers["ETag"] = f'"{case.version}"'
+        return CaseDetail(
+            case=CaseOut.of(case),
+            clocks=[ClockOut.of(status) for status in engine.sla_status(case_id)],
+            links=[LinkOut.of(link) for link in engine.links(case_id)],
+            history=[EntryOut.of(entry) for entry in engine.history(case_id)],
+        )
+
+    @app.get(
+        "/estates/{estate}/cases/{case_id}/events",
+        response_model=list[EventOptionOut],
+        tags=["cases"],
+        responses={**guarded, 403: _PROBLEMS[403]},
+    )
+    def available_events(caller: InEstate, case_id: CaseId) -> list[EventOptionOut]:
+        """Every event of the case's process: whether the caller may fire it now, and why not."""
+        readable(caller, case_id)
+        return [
+            EventOptionOut.of(option)
+            for option in caller.engine.available_events(case_id, caller.actor)
+        ]
+
+    @app.post(
+        "/estates/{estate}/cases/{case_id}/events",
+        response_model=CaseOut,
+        tags=["cases"],
+        responses=acting,
+    )
+    def fire(
+        caller: InEstate,
+        case_id: CaseId,
+        body: FireEvent,
+        response: Response,
+        idempotency_key: Annotated[
+            str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200)
+        ] = None,
+        if_match: Annotated[str | None, Header(alias="If-Match", max_length=64)] = None,
+    ) -> CaseOut:
+        """Fire an event as the caller. ``Idempotency-Key`` makes a retry return the first
+        result; ``If-Match`` (the case's version) refuses with 412 if the case moved on."""
+        engine = caller.engine
+        expected = _version(if_match) if if_match is not None else None
+        if expected is not None and (
+            idempotency_key is None or engine.store.find_entry(case_id, idempotency_key) is None
+        ):
+            current = engine.get_case(case_id)
+            if current.version != expected:
+                raise PreconditionFailed(case_id, expected, current.version)
+
+        def act() -> CaseOut:
+            try:
+                case = engine.fire(
+                    case_id, body.event, caller.actor, body.payload,
+                    idempotency_key=idempotency_key, expected_version=expected,
+                )  # fmt: skip
+            except ValueError as error:
+                raise BadRequest(str(error)) from None
+            response.headers["ETag"] = f'"{case.version}"'
+            return CaseOut.of(case)
+
+        return counted(caller, case_id, body.event, act)
+
+    @app.post(
+        "/estates/{estate}/cases/{case_id}/limits/{limit}/extensions",
+        response_model=ClockOut,
+        tags=["cases"],
+        responses=acting,
+    )
+    def extend(caller: InEstate, case_id: CaseId, limit: ItemId, body: ExtendLimit) -> ClockOut:
+        """Move a running time limit's deadline, as its rule's ``extend:`` allows."""
+        readable(caller, case_id)
+
+        def act() -> ClockOut:
+            try:
+                status = caller.engine.extend(
+                    case_id, limit, caller.actor, reason=body.reason, by=body.by,
+                    until=body.until, consents=body.consents,
+                )  # fmt: skip
+            except ValueError as error:
+                raise BadRequest(str(error)) from None
+            return ClockOut.of(status)
+
+        return counted(caller, case_id, f"extend:{limit}", act)
+
+    app.add_middleware(RequestLimits)
+    app.add_middleware(Timed, metrics=metrics)
+    return app
+
+
+class Timed:
+    """ASGI middleware timing each HTTP request by method and route template (the path
+    with ``{estate}`` and ``{case_id}`` left as such, so the metric has few series)."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            self.metrics.latency.labels(scope["method"], template).observe(
+                time.perf_counter() - started
+            )
+
+
+def _process_of(engine: Engine, case_id: str | None) -> str:
+    """The process of a case of the engine's estate, for a metric's label (``-``: none)."""
+    record = engine.store.get_case(case_id) if case_id is not None else None
+    return record.process if record is not None and record.estate == engine.estate else "-"
+
+
+def _version(if_match: str) -> int:
+    match = _ETAG.match(if_match)
+    if match is None:
+        raise BadRequest(f'If-Match must be a case version such as "3", not {if_match!r:.40}')
+    return int(match.group(1))

@@ -1,0 +1,264 @@
+"""The request and response bodies of the HTTP API, as pydantic models.
+
+Every endpoint takes and returns one of these, so ``/openapi.json`` describes the whole
+API and a body that does not fit is refused before the engine sees it. Free-form JSON (a
+form's ``data``, an event's ``payload``) is bounded here — depth, entries, text length —
+on top of the request-size limit of :mod:`engine.service.limits`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from engine.runtime import Case, EventOption, Link
+from engine.sla import ClockStatus
+from engine.store import LogEntry
+
+#: Limits of free-form JSON in a request: nesting, entries per object or list, text length.
+MAX_DEPTH = 6
+MAX_ENTRIES = 200
+MAX_TEXT = 4000
+
+#: An id of a process, event, state, role or time limit, as the files spell them.
+Id = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[a-z][a-z0-9_-]*$")]
+
+
+def _bounded(value: Any, depth: int = 0) -> Any:
+    if depth > MAX_DEPTH:
+        raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
+    if isinstance(value, str):
+        if len(value) > MAX_TEXT or "\x00" in value:
+            raise ValueError(f"text longer than {MAX_TEXT} characters, or holding NUL")
+    elif isinstance(value, dict):
+        if len(value) > MAX_ENTRIES:
+            raise ValueError(f"more than {MAX_ENTRIES} entries in one object")
+        for key, item in value.items():
+            _bounded(key, depth + 1)
+            _bounded(item, depth + 1)
+    elif isinstance(value, list):
+        if len(value) > MAX_ENTRIES:
+            raise ValueError(f"more than {MAX_ENTRIES} entries in one list")
+        for item in value:
+            _bounded(item, depth + 1)
+    return value
+
+
+#: A JSON object of form fields, bounded.
+JsonObject = Annotated[dict[str, Any], AfterValidator(_bounded)]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class OpenCase(_Body):
+    """Open a case of ``process`` with the form's initial ``data``."""
+
+    process: Id
+    data: JsonObject = Field(default_factory=dict)
+
+
+class FireEvent(_Body):
+    """Fire ``event`` on the case with ``payload`` (the form fields it fills in)."""
+
+    event: Id
+    payload: JsonObject = Field(default_factory=dict)
+
+
+class ExtendLimit(_Body):
+    """Move a running clock's deadline: ``by`` a duration (``2 workdays``) or ``until`` a
+    moment, with the ``reason`` written to the audit log and the ``consents`` obtained."""
+
+    reason: str = Field(min_length=1, max_length=2000)
+    by: str | None = Field(default=None, min_length=1, max_length=64)
+    until: datetime | None = None
+    consents: list[Annotated[str, Field(min_length=1, max_length=128)]] = Field(
+        default_factory=list, max_length=20
+    )
+
+
+class EstateOut(BaseModel):
+    """A hosted estate and the processes its cases may run."""
+
+    id: str
+    title: str
+    processes: list[str]
+
+
+class ProcessSummary(BaseModel):
+    """A process of an estate: id, title and the content hash of its current definition."""
+
+    id: str
+    title: str
+    version: str
+
+
+class ProcessOut(BaseModel):
+    """A process's current definition, as its (merged) file declares it."""
+
+    id: str
+    version: str
+    definition: dict[str, Any]
+
+
+class DiagramOut(BaseModel):
+    """A process's state diagram as Mermaid text (``stateDiagram-v2``)."""
+
+    process: str
+    mermaid: str
+
+
+class CaseOut(BaseModel):
+    """A case as it stands after its last event; ``version`` is what ``If-Match`` takes."""
+
+    id: str
+    estate: str
+    process: str
+    definition_version: str
+    state: str
+    data: dict[str, Any]
+    assignee: str | None
+    version: int
+    opened_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+
+    @classmethod
+    def of(cls, case: Case) -> CaseOut:
+        return cls.model_validate(case, from_attributes=True)
+
+
+class ClockOut(BaseModel):
+    """One SLA clock of a case: its deadline, working time used and left, what happened."""
+
+    limit: str
+    label: str
+    calendar: str
+    status: str
+    started_at: datetime
+    deadline: datetime | None
+    elapsed_seconds: int
+    remaining_seconds: int | None
+    paused: bool
+    breached: bool
+    breached_at: datetime | None
+    stopped_at: datetime | None
+    warnings_sent: list[str]
+    extensions: list[dict[str, Any]]
+    tier: int
+    notes: list[str]
+
+    @classmethod
+    def of(cls, status: ClockStatus) -> ClockOut:
+        return cls.model_validate(status.to_json())
+
+
+class LinkOut(BaseModel):
+    """A linked case: ``parent``, ``child`` or ``related``, with where it stands now."""
+
+    kind: str
+    case_id: str
+    process: str
+    state: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, link: Link) -> LinkOut:
+        return cls.model_validate(link, from_attributes=True)
+
+
+class EntryOut(BaseModel):
+    """One entry of a case's audit trail."""
+
+    version: int
+    event: str
+    actor: str
+    role: str
+    at: datetime
+    from_state: str | None
+    to_state: str
+    payload: dict[str, Any]
+    changes: dict[str, Any]
+    assignee: str | None
+    actions: list[dict[str, Any]]
+
+    @classmethod
+    def of(cls, entry: LogEntry) -> EntryOut:
+        return cls(
+            version=entry.version,
+            event=entry.event,
+            actor=entry.actor_id,
+            role=entry.role,
+            at=entry.at,
+            from_state=entry.from_state,
+            to_state=entry.to_state,
+            payload=entry.payload,
+            changes=entry.changes,
+            assignee=entry.assignee,
+            actions=entry.actions,
+        )
+
+
+class CaseDetail(BaseModel):
+    """A case with its SLA clocks, linked cases and audit trail."""
+
+    case: CaseOut
+    clocks: list[ClockOut]
+    links: list[LinkOut]
+    history: list[EntryOut]
+
+
+class EventOptionOut(BaseModel):
+    """An event of the case's process: whether the caller may fire it now, and if not, why."""
+
+    event: str
+    label: str
+    allowed: bool
+    reason: str | None
+    target: str | None
+    needs: list[str]
+
+    @classmethod
+    def of(cls, option: EventOption) -> EventOptionOut:
+        return cls.model_validate(option, from_attributes=True)
+
+
+class InboxItem(BaseModel):
+    """A case of the inbox and its nearest deadline (``None``: no clock is running)."""
+
+    case: CaseOut
+    next_deadline: datetime | None
+
+
+class InboxPage(BaseModel):
+    """A page of the inbox, nearest deadline first; ``next`` is the cursor of the next page
+    (``None`` on the last)."""
+
+    items: list[InboxItem]
+    next: str | None
+
+
+class Problem(BaseModel):
+    """An error as RFC 9457 problem details, with the engine's refusal when there is one."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    refusal: str | None = None
+    reason: str | None = None
+    case_id: str | None = None
+    state: str | None = None
+    event: str | None = None
+    errors: list[dict[str, Any]] | None = None
+
+
+class Health(BaseModel):
+    """Liveness or readiness, and what was checked."""
+
+    status: str
+    estates: list[str] = Field(default_factory=list)
+    detail: str | None = None

@@ -1,0 +1,438 @@
+"""The HTTP API against a real ``propflow serve`` on 127.0.0.1: cases opened, fired, read
+and queried over HTTP, refusals as problem details, bounds on what a request may send."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sqlite3
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from engine.store import Store
+from tests.service_harness import (
+    ESTATES,
+    FORM,
+    RECORD,
+    LiveServer,
+    bearer,
+    make_due,
+    running_server,
+    wait_for,
+)
+
+PROBLEM = "application/problem+json"
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("service")
+
+
+@pytest.fixture(scope="module")
+def store(workdir: Path) -> Iterator[Store]:
+    handle = Store(f"sqlite:///{workdir / 'cases.db'}")
+    yield handle
+    handle.close()
+
+
+@pytest.fixture(scope="module")
+def server(workdir: Path, store: Store) -> Iterator[LiveServer]:
+    config = workdir / "propflow.yaml"
+    config.write_text(f"deployment: test\nstore: cases.db\nestates: {ESTATES}\n", encoding="utf-8")
+    with running_server(
+        ["--config", str(config), "--interval", "0.1"], workdir / "serve.log"
+    ) as live:
+        yield live
+
+
+@pytest.fixture(scope="module")
+def client(server: LiveServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        yield http
+
+
+@pytest.fixture(scope="module")
+def desk(store: Store) -> dict[str, str]:
+    return bearer(store, "lakeside", "li", "receptionist")
+
+
+@pytest.fixture(scope="module")
+def supervisor(store: Store) -> dict[str, str]:
+    return bearer(store, "lakeside", "wang", "supervisor")
+
+
+def open_repair(client: httpx.Client, desk: dict[str, str], **data: Any) -> dict[str, Any]:
+    response = client.post(
+        "/estates/lakeside/cases",
+        json={"process": "repair", "data": {**FORM, **data}},
+        headers=desk,
+    )
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def fire(
+    client: httpx.Client,
+    headers: dict[str, str],
+    case_id: str,
+    event: str,
+    payload: Any = None,
+    **extra: str,
+) -> httpx.Response:
+    return client.post(
+        f"/estates/lakeside/cases/{case_id}/events",
+        json={"event": event, "payload": payload or {}},
+        headers={**headers, **extra},
+    )  # fmt: skip
+
+
+def problem(response: httpx.Response, status: int, refusal: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(PROBLEM)
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status and body["title"] == refusal
+    assert body["type"].startswith("https://propflow.dev/problems/")
+    return body
+
+
+def test_a_repair_is_opened_fired_and_read_over_http(
+    client: httpx.Client, desk: dict[str, str], supervisor: dict[str, str]
+) -> None:
+    case = open_repair(client, desk)
+    assert case["state"] == "received" and case["version"] == 1 and case["estate"] == "lakeside"
+    recorded = fire(client, desk, case["id"], "record", RECORD, **{"If-Match": '"1"'})
+    assert recorded.status_code == 200, recorded.text
+    assert recorded.headers["ETag"] == '"2"'
+    assert recorded.json()["state"] == "reported"
+    dispatched = fire(client, supervisor, case["id"], "dispatch", {"technician": "赵师傅"})
+    assert dispatched.json()["state"] == "dispatched"
+
+    detail = client.get(f"/estates/lakeside/cases/{case['id']}", headers=desk)
+    assert detail.status_code == 200 and detail.headers["ETag"] == '"3"'
+    body = detail.json()
+    assert [e["event"] for e in body["history"]] == ["open", "record", "dispatch"]
+    # the actor is the token's, whatever the request said
+    assert [e["actor"] for e in body["history"]] == ["li", "li", "wang"]
+    assert {c["limit"] for c in body["clocks"]} >= {"repair-response"}
+    assert all(c["deadline"] for c in body["clocks"] if c["status"] == "running")
+    assert body["links"] == []
+
+
+def test_the_events_the_caller_may_fire_and_why_not(
+    client: httpx.Client, desk: dict[str, str], supervisor: dict[str, str]
+) -> None:
+    case = open_repair(client, desk)
+    fire(client, desk, case["id"], "record", RECORD)
+    as_desk = client.get(f"/estates/lakeside/cases/{case['id']}/events", headers=desk).json()
+    as_supervisor = client.get(
+        f"/estates/lakeside/cases/{case['id']}/events", headers=supervisor
+    ).json()
+    desk_dispatch = next(o for o in as_desk if o["event"] == "dispatch")
+    assert not desk_dispatch["allowed"] and "condition not met" in desk_dispatch["reason"]
+    assert next(o for o in as_supervisor if o["event"] == "dispatch")["allowed"]
+    record = next(o for o in as_desk if o["event"] == "record")
+    assert not record["allowed"] and "not allowed in state 'reported'" in record["reason"]
+
+
+def test_refusals_are_problem_details_with_their_type_and_reason(
+    client: httpx.Client, desk: dict[str, str], store: Store
+) -> None:
+    case = open_repair(client, desk)
+    # a guard: only a supervisor dispatches a general repair
+    fire(client, desk, case["id"], "record", RECORD)
+    guard = problem(
+        fire(client, desk, case["id"], "dispatch", {"technician": "x"}), 422, "GuardRefused"
+    )
+    assert guard["refusal"] == "GuardRefused" and "condition not met" in guard["reason"]
+    assert guard["case_id"] == case["id"] and guard["state"] == "reported"
+    # a role the token does not hold
+    owner = bearer(store, "lakeside", "chen", "owner")
+    refused = problem(
+        fire(client, owner, case["id"], "dispatch", {"technician": "x"}), 403, "RoleRefused"
+    )
+    assert refused["event"] == "dispatch"
+    # a field of the wrong type
+    other = open_repair(client, desk)
+    field = problem(
+        fire(client, desk, other["id"], "record", {**RECORD, "phone": 12}), 422, "FieldError"
+    )
+    assert "phone" in field["reason"]
+    # an event of another state
+    problem(fire(client, desk, case["id"], "record", RECORD), 409, "EventNotAllowed")
+    # an unknown case, an unknown process, an unknown event
+    problem(fire(client, desk, "no-such-case", "record", RECORD), 404, "UnknownCase")
+    response = client.post(
+        "/estates/lakeside/cases", json={"process": "no_such", "data": {}}, headers=desk
+    )
+    problem(response, 404, "UnknownProcess")
+    problem(fire(client, desk, case["id"], "fly_away", {}), 422, "UnknownEvent")
+
+
+def test_if_match_refuses_a_stale_version_with_412(
+    client: httpx.Client, desk: dict[str, str]
+) -> None:
+    case = open_repair(client, desk)
+    fire(client, desk, case["id"], "record", RECORD)
+    stale = fire(client, desk, case["id"], "withdraw", {}, **{"If-Match": '"1"'})
+    body = problem(stale, 412, "PreconditionFailed")
+    assert "version 2, not 1" in body["detail"]
+    problem(
+        fire(client, desk, case["id"], "withdraw", {}, **{"If-Match": "soon"}), 400, "BadRequest"
+    )
+
+
+def test_a_race_on_one_version_lets_exactly_one_event_through(
+    client: httpx.Client, desk: dict[str, str], supervisor: dict[str, str]
+) -> None:
+    case = open_repair(client, desk)
+    fire(client, desk, case["id"], "record", RECORD)
+
+    def dispatch(technician: str) -> int:
+        response = fire(
+            client, supervisor, case["id"], "dispatch", {"technician": technician},
+            **{"If-Match": '"2"'},
+        )  # fmt: skip
+        return response.status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(dispatch, [f"t{i}" for i in range(8)]))
+    assert statuses.count(200) == 1, statuses
+    assert set(statuses) <= {200, 409, 412}, statuses
+    history = client.get(f"/estates/lakeside/cases/{case['id']}", headers=desk).json()["history"]
+    assert [e["event"] for e in history].count("dispatch") == 1
+
+
+def test_an_idempotency_key_replays_the_first_result(
+    client: httpx.Client, desk: dict[str, str]
+) -> None:
+    case = open_repair(client, desk)
+    key = {"Idempotency-Key": f"record-{case['id']}"}
+    first = fire(client, desk, case["id"], "record", RECORD, **key)
+    again = fire(client, desk, case["id"], "record", RECORD, **key, **{"If-Match": '"1"'})
+    assert first.status_code == again.status_code == 200
+    assert first.json() == again.json()
+    history = client.get(f"/estates/lakeside/cases/{case['id']}", headers=desk).json()["history"]
+    assert [e["event"] for e in history] == ["open", "record"]
+    reused = fire(client, desk, case["id"], "withdraw", {}, **key)
+    assert problem(reused, 409, "ConflictError")["reason"].startswith("idempotency key")
+
+
+def test_malformed_and_oversized_requests_are_refused_before_the_engine(
+    client: httpx.Client, desk: dict[str, str]
+) -> None:
+    case = open_repair(client, desk)
+    url = f"/estates/lakeside/cases/{case['id']}/events"
+    not_json = client.post(
+        url, content=b"{not json", headers={**desk, "content-type": "application/json"}
+    )
+    problem(not_json, 400, "MalformedRequest")
+    problem(
+        client.post(url, json={"event": "record", "actor": "boss"}, headers=desk),
+        400,
+        "MalformedRequest",
+    )
+    deep: Any = "x"
+    for _ in range(20):
+        deep = {"a": deep}
+    problem(
+        client.post(url, json={"event": "record", "payload": {"content": deep}}, headers=desk),
+        400,
+        "MalformedRequest",
+    )
+    long_text = {"event": "record", "payload": {"content": "长" * 5000}}
+    problem(client.post(url, json=long_text, headers=desk), 400, "MalformedRequest")
+    huge = json.dumps({"event": "record", "payload": {f"k{i}": "v" * 100 for i in range(1000)}})
+    too_large = client.post(
+        url, content=huge.encode(), headers={**desk, "content-type": "application/json"}
+    )
+    assert too_large.status_code == 413 and too_large.headers["content-type"].startswith(PROBLEM)
+    long_query = client.get("/estates/lakeside/cases", params={"state": "x" * 3000}, headers=desk)
+    assert long_query.status_code == 414
+    # a case id is data, never SQL
+    sql = client.get("/estates/lakeside/cases/' OR '1'='1", headers=desk)
+    problem(sql, 404, "UnknownCase")
+    # the case was never touched
+    detail = client.get(f"/estates/lakeside/cases/{case['id']}", headers=desk).json()
+    assert detail["case"]["version"] == 1
+
+
+def test_a_time_limit_is_extended_over_http(
+    client: httpx.Client, desk: dict[str, str], store: Store
+) -> None:
+    case = open_repair(client, desk)
+    fire(client, desk, case["id"], "record", {**RECORD, "category": "civil"})
+    clocks = client.get(f"/estates/lakeside/cases/{case['id']}", headers=desk).json()["clocks"]
+    general = next(c for c in clocks if c["limit"] == "repair-general")
+    head = bearer(store, "lakeside", "zhou", "head")
+    url = f"/estates/lakeside/cases/{case['id']}/limits/repair-general/extensions"
+    extended = client.post(url, json={"reason": "配件待到货", "by": "1 workday"}, headers=head)
+    assert extended.status_code == 200, extended.text
+    assert extended.json()["deadline"] > general["deadline"]
+    assert len(extended.json()["extensions"]) == 1
+    refused = client.post(url, json={"reason": "配件待到货", "by": "1 workday"}, headers=desk)
+    assert refused.status_code in (403, 422) and refused.json()["refusal"] in (
+        "RoleRefused", "ExtensionRefused",
+    )  # fmt: skip
+    problem(
+        client.post(url, json={"reason": "x", "by": "soon"}, headers=head), 422, "ExtensionRefused"
+    )
+
+
+def _inbox(client: httpx.Client, headers: dict[str, str], **params: Any) -> list[dict[str, Any]]:
+    """Every page of the inbox, following the cursor."""
+    items: list[dict[str, Any]] = []
+    after: str | None = None
+    while True:
+        query = {**params, **({"after": after} if after else {})}
+        response = client.get("/estates/lakeside/cases", params=query, headers=headers)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        items.extend(page["items"])
+        after = page["next"]
+        if after is None:
+            return items
+
+
+def test_the_inbox_pages_by_nearest_deadline_and_filters_in_the_store(
+    client: httpx.Client, desk: dict[str, str], store: Store
+) -> None:
+    unit = f"inbox-{datetime.now(UTC).timestamp()}"
+    opened = [open_repair(client, desk, unit=unit)["id"] for _ in range(5)]
+    for case_id in opened[:3]:
+        fire(client, desk, case_id, "record", RECORD)
+    late = opened[0]
+    assert make_due(store, late) > 0
+    wait_for(
+        lambda: any(
+            c["breached"]
+            for c in client.get(f"/estates/lakeside/cases/{late}", headers=desk).json()["clocks"]
+        ),
+        60,
+        "the server's timer loop to breach the case",
+    )
+    everything = _inbox(client, desk, limit=2)
+    ids = [item["case"]["id"] for item in everything]
+    assert len(ids) == len(set(ids)), "a case appeared on two pages"
+    assert set(opened) <= set(ids)
+    keys = [
+        (i["next_deadline"] is None, i["next_deadline"] or "", i["case"]["id"]) for i in everything
+    ]
+    assert keys == sorted(keys), "not nearest deadline first"
+
+    breached = {i["case"]["id"] for i in _inbox(client, desk, breached="true")}
+    assert late in breached and not breached & set(opened[1:])
+    assert late in {i["case"]["id"] for i in _inbox(client, desk, warned="true")}
+    not_breached = {i["case"]["id"] for i in _inbox(client, desk, breached="false")}
+    assert late not in not_breached and set(opened[1:]) <= not_breached
+    reported = {i["case"]["id"] for i in _inbox(client, desk, state="reported")}
+    assert set(opened[:3]) <= reported and not reported & set(opened[3:])
+    deadlines = {
+        i["case"]["id"]: datetime.fromisoformat(i["next_deadline"])
+        for i in everything
+        if i["next_deadline"] is not None
+    }
+    threshold = sorted(deadlines[case_id] for case_id in opened)[2]
+    due = {i["case"]["id"] for i in _inbox(client, desk, due_before=threshold.isoformat())}
+    assert due == {case_id for case_id, moment in deadlines.items() if moment < threshold}
+    assert len(due & set(opened)) == 2
+    assigned = {i["case"]["id"] for i in _inbox(client, desk, assignee="supervisor")}
+    assert assigned == {
+        i["case"]["id"] for i in everything if i["case"]["assignee"] == "supervisor"
+    }
+    assert set(opened[1:3]) <= assigned and not assigned & set(opened[3:])
+    repairs = _inbox(client, desk, process="repair")
+    assert set(opened) <= {i["case"]["id"] for i in repairs}
+    assert {i["case"]["process"] for i in repairs} == {"repair"}
+    complaints = {i["case"]["id"] for i in _inbox(client, desk, process="complaint")}
+    assert not complaints & set(opened)
+    problem(
+        client.get("/estates/lakeside/cases", params={"after": "garbage"}, headers=desk),
+        400,
+        "BadRequest",
+    )
+    naive = client.get(
+        "/estates/lakeside/cases", params={"due_before": "2026-01-01T00:00"}, headers=desk
+    )
+    problem(naive, 400, "MalformedRequest")
+
+
+def test_estates_processes_definitions_and_diagrams(
+    client: httpx.Client, desk: dict[str, str]
+) -> None:
+    estates = client.get("/estates", headers=desk).json()
+    assert [e["id"] for e in estates] == ["lakeside"]
+    assert "renovation" in estates[0]["processes"]  # lakeside adds its own process
+    processes = client.get("/estates/lakeside/processes", headers=desk).json()
+    repair = next(p for p in processes if p["id"] == "repair")
+    definition = client.get("/estates/lakeside/processes/repair", headers=desk).json()
+    assert definition["version"] == repair["version"]
+    assert definition["definition"]["process"] == "repair"
+    assert "received" in definition["definition"]["states"]
+    diagram = client.get(
+        "/estates/lakeside/processes/repair/diagram", params={"lang": "en"}, headers=desk
+    )
+    assert diagram.json()["mermaid"].lstrip("-\n").count("stateDiagram-v2") == 1
+    problem(client.get("/estates/lakeside/processes/nothing", headers=desk), 404, "UnknownProcess")
+
+
+def test_operations_endpoints(client: httpx.Client, desk: dict[str, str]) -> None:
+    assert client.get("/healthz").json()["status"] == "ok"
+    ready = client.get("/readyz").json()
+    assert ready == {"status": "ok", "estates": ["lakeside", "tingtao"], "detail": None}
+    open_repair(client, desk)
+    metrics = client.get("/metrics").text
+    assert (
+        'propflow_events_total{estate="lakeside",event="open",outcome="accepted",process="repair"}'
+        in metrics
+    )
+    assert "propflow_request_seconds_bucket" in metrics
+    for gauge in ("propflow_timers_pending", "propflow_timers_due", "propflow_timer_lag_seconds",
+                  "propflow_outbox_backlog"):  # fmt: skip
+        assert f"\n{gauge} " in metrics, gauge
+    spec = client.get("/openapi.json").json()
+    assert spec["openapi"].startswith("3.1")
+    assert {
+        "/estates", "/estates/{estate}", "/estates/{estate}/processes",
+        "/estates/{estate}/processes/{process}", "/estates/{estate}/processes/{process}/diagram",
+        "/estates/{estate}/cases", "/estates/{estate}/cases/{case_id}",
+        "/estates/{estate}/cases/{case_id}/events",
+        "/estates/{estate}/cases/{case_id}/limits/{limit}/extensions",
+    } <= set(spec["paths"])  # fmt: skip
+
+
+def test_sigterm_lets_a_request_in_flight_finish_then_exits_0(workdir: Path) -> None:
+    database = workdir / "drain.db"
+    options = ["--db", str(database), "--estates", str(ESTATES), "--no-timers"]
+    with running_server(options, workdir / "drain.log") as live:
+        store = Store(f"sqlite:///{database}")
+        desk = bearer(store, "lakeside", "li", "receptionist")
+        store.close()
+        with httpx.Client(base_url=live.url, timeout=60) as http:
+            case = open_repair(http, desk)
+            # hold SQLite's write lock, so the next event waits inside the server
+            blocker = sqlite3.connect(database, isolation_level=None)
+            blocker.execute("BEGIN IMMEDIATE")
+            with ThreadPoolExecutor(1) as pool:
+                pending = pool.submit(fire, http, desk, case["id"], "record", RECORD)
+                time.sleep(1.0)
+                assert not pending.done()
+                live.process.send_signal(signal.SIGTERM)
+                time.sleep(1.0)
+                assert live.process.poll() is None, "exited with a request in flight"
+                blocker.execute("ROLLBACK")
+                blocker.close()
+                response = pending.result(timeout=60)
+        assert response.status_code == 200, response.text
+        assert live.process.wait(60) == 0, live.output()
+    store = Store(f"sqlite:///{database}")
+    assert [e.event for e in store.history(case["id"])] == ["open", "record"]
+    store.close()
