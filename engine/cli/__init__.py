@@ -21,7 +21,7 @@ COMMANDS: dict[str, str] = {
     "deadline": "engine.cli.deadline:deadline",
     "case": "engine.cli.case:case",
     "demo": "engine.cli.case:demo",
-    "worker": "engine.cli.case:worker",
+    "worker": "engine.cli.worker:worker",
     "init": "engine.cli.estate:init",
     "show": "engine.cli.estate:show_command",
     "diff": "engine.cli.estate:diff_command",

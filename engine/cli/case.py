@@ -21,7 +21,6 @@ import click
 from engine.model import ProcessDef, localized
 from engine.runtime import Actor, Case, Engine, ManualClock, PropflowError
 from engine.runtime.case import history_json
-from engine.runtime.worker import Worker
 from engine.scenarios.demo import DEMO_START, run_demo
 from engine.sla import ClockStatus
 from engine.store import StoreError
@@ -455,48 +454,6 @@ def extend(
             click.echo(json.dumps(status.to_json(), ensure_ascii=False, indent=2))
         else:
             click.echo(_clock_line(status))
-
-
-@click.command()
-@DB_OPTION
-@LIBRARY_OPTION
-@click.option(
-    "--interval",
-    type=click.FloatRange(0.01),
-    default=1.0,
-    show_default=True,
-    help="Seconds between ticks when nothing is due.",
-)
-@click.option(
-    "--batch",
-    type=click.IntRange(1),
-    default=1000,
-    show_default=True,
-    help="Timers fired per tick at most.",
-)
-@click.option("--once", is_flag=True, help="Tick once and exit (for cron).")
-@ESTATE_OPTION
-def worker(
-    db: str,
-    libraries: tuple[Path, ...],
-    estate: Path | None,
-    interval: float,
-    batch: int,
-    once: bool,
-) -> None:
-    """Fire due timers (breaches, warnings, reminders) until SIGTERM or Ctrl-C."""
-    with StoreChoice(db, libraries, estate).engine() as engine:
-        if once:
-            result = engine.tick(limit=batch)
-            click.echo(f"fired {result.fired}, left for later {result.skipped}")
-            return
-        runner = Worker(engine, interval=interval, batch=batch)
-        runner.install_signal_handlers()
-        click.echo(f"worker started on {engine.store.url}; SIGTERM or Ctrl-C stops it", err=True)
-        total = runner.run(
-            lambda r: click.echo(f"fired {r.fired}, left for later {r.skipped}", err=True)
-        )
-        click.echo(f"worker stopped; {total} timer(s) fired", err=True)
 
 
 @click.command()

@@ -10,6 +10,7 @@ before anything is written.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -72,6 +73,9 @@ from engine.time import CalendarError, WorkingCalendar
 
 DEFAULT_ESTATE = "standard"
 
+#: Timers fired, retired and held back, each with its case, kind, limit and estate.
+log = logging.getLogger("propflow.timers")
+
 #: Timers fired per transaction by :meth:`Engine.tick`: one commit (one fsync) per batch
 #: instead of per timer, while a batch holds the write lock (SQLite) or its cases' rows
 #: (PostgreSQL) for a short while only.
@@ -91,6 +95,9 @@ class TickResult:
     opened: int = 0
     #: Quota warnings and breaches written to the outbox.
     quota_notices: int = 0
+    #: Due timers left pending because this engine's library has no such time limit for
+    #: their case's process (a worker on the wrong library): a worker that has fires them.
+    held: int = 0
 
 
 class Engine:
@@ -139,6 +146,12 @@ class Engine:
             raise LibraryError(f"a calendar cannot be used: {error}", []) from None
         self._limits: dict[str, list[TimeLimitDef]] = defaultdict(list)
         planners = _build_sla(loaded, self._limits, calendars, fallback)
+        #: The (process, time limit) pairs whose timers this engine can fire.
+        self._known_limits = frozenset(
+            (process, limit.id) for process, items in self._limits.items() for limit in items
+        )
+        #: Ids of the due timers held back at the last tick (each is logged once).
+        self._held: frozenset[int] = frozenset()
         self.store = Store(store) if isinstance(store, str) else store
         #: The processes, the versions cases run on and their time-limit planners.
         self.definitions = Definitions(self._processes, planners, self.store)
@@ -331,15 +344,45 @@ class Engine:
         tick; a crash before the commit leaves the whole batch unfired, to fire again.
         """
         moment = now or self.clock.now()
-        due = self.store.due_timers(moment, limit, self.estate)
+        due = self.due_timers(moment, limit)
         fired = skipped = 0
         for start in range(0, len(due), TICK_BATCH):
             batch_fired, batch_skipped = self._fire_batch(due[start : start + TICK_BATCH], moment)
             fired += batch_fired
             skipped += batch_skipped
+        held = self._hold_back(moment, limit)
         # Schedules open their due periods' cases; quotas warn and report breaches.
         opened, notices = self.calendar_jobs.tick(moment, limit)
-        return TickResult(fired, skipped, opened, notices)
+        return TickResult(fired, skipped, opened, notices, held)
+
+    def due_timers(self, now: datetime, limit: int) -> list[TimerRecord]:
+        """The timers due by ``now`` that this engine can fire, soonest first: of its
+        estate's cases, and of the time limits its library gives their processes."""
+        return self.store.due_timers(now, limit, self.estate, self._known_limits)
+
+    def _hold_back(self, now: datetime, limit: int) -> int:
+        """Count (and log once each) the due timers this engine must not fire.
+
+        A timer whose time limit this engine's library does not have for its case's process
+        (a worker started on the wrong library) is left pending, never retired: a worker
+        that knows the limit fires it later, on the case's own definition version.
+        """
+        unknown = self.store.unknown_due_timers(now, limit, self.estate, self._known_limits)
+        held = frozenset(timer.id for timer in unknown if timer.id is not None)
+        for timer in unknown:
+            if timer.id not in self._held:
+                log.warning(
+                    "held back timer %s (%s of time limit '%s') on case %s of estate %s: "
+                    "this library has no such time limit for the case's process; it stays "
+                    "pending for a worker that has",
+                    timer.id,
+                    timer.kind,
+                    timer.name,
+                    timer.case_id,
+                    self.estate,
+                )
+        self._held = held
+        return len(unknown)
 
     def _fire_batch(self, batch: Sequence[TimerRecord], now: datetime) -> tuple[int, int]:
         """Fire a batch of timers in one transaction; how many fired and how many skipped.
@@ -374,6 +417,14 @@ class Engine:
                 records[record.id] = change.result()
                 clocks[record.id] = dict(change.clocks)
                 fired += 1
+                log.info(
+                    "fired %s of time limit '%s' on case %s (%s, estate %s)",
+                    timer.kind,
+                    timer.name,
+                    record.id,
+                    record.process,
+                    self.estate,
+                )
         if failure is not None:
             raise failure
         return fired, skipped
@@ -388,12 +439,20 @@ class Engine:
     ) -> CaseChange:
         compiled = self.definitions.of_case(record, tx)
         clock = clocks.get(timer.name)
-        planner = self.definitions.planner(record.process).limits.get(timer.name)
+        # The due timers this engine reads are of time limits it knows (see due_timers).
+        planner = self.definitions.planner(record.process).limits[timer.name]
         change = self._change(compiled, record, clocks, now, tx)
         assert timer.id is not None
-        if planner is None or clock is None or clock.status != RUNNING:
-            # The rules changed or the clock stopped without withdrawing this timer: retire
-            # it with a note in the log rather than act on a clock that no longer runs.
+        if clock is None or clock.status != RUNNING:
+            # The clock stopped without withdrawing this timer: retire it with a note in
+            # the log rather than act on a clock that no longer runs.
+            log.info(
+                "retired %s of time limit '%s' on case %s (estate %s): the clock no longer runs",
+                timer.kind,
+                timer.name,
+                record.id,
+                self.estate,
+            )
             change.record_entry(
                 f"{timer.kind}:{timer.name}",
                 SYSTEM_ACTOR.id,

@@ -32,6 +32,7 @@ from sqlalchemy import (
     insert,
     inspect,
     select,
+    tuple_,
     update,
 )
 from sqlalchemy.engine import RowMapping, make_url
@@ -502,18 +503,52 @@ class Store:
         )
         return [record_of(TimerRecord, row) for row in rows]
 
-    def due_timers(self, now: datetime, limit: int, estate: str | None = None) -> list[TimerRecord]:
-        """Timers due by ``now`` that have not fired, soonest first (of one estate's cases).
+    def due_timers(
+        self,
+        now: datetime,
+        limit: int,
+        estate: str | None = None,
+        known: Collection[tuple[str, str]] | None = None,
+    ) -> list[TimerRecord]:
+        """Timers due by ``now`` that have not fired, soonest first (of one estate's cases,
+        and with ``known`` only those of these ``(process, time limit)`` pairs).
 
         The partial index on unfired timers' ``due_at`` makes this cost depend on how many
-        are due, not on how many cases or timers the store holds. The estate is checked
-        per due timer (``EXISTS`` on the case's primary key), never by a join that would
-        let the database start from the estate's cases: that scanned all of an estate's
-        million open cases to find its ten thousand due timers.
+        are due, not on how many cases or timers the store holds. The estate and the pairs
+        are checked per due timer (``EXISTS`` on the case's primary key), never by a join
+        that would let the database start from the estate's cases: that scanned all of an
+        estate's million open cases to find its ten thousand due timers.
         """
-        query, keys = _DUE, {"b_now": now, "b_limit": limit}
+        return self._due(now, limit, estate, known, unknown=False)
+
+    def unknown_due_timers(
+        self, now: datetime, limit: int, estate: str, known: Collection[tuple[str, str]]
+    ) -> list[TimerRecord]:
+        """Timers due by ``now`` of one estate's cases whose ``(process, time limit)`` is not
+        in ``known``: those a worker must leave pending for one that knows their limit."""
+        return self._due(now, limit, estate, known, unknown=True)
+
+    def _due(
+        self,
+        now: datetime,
+        limit: int,
+        estate: str | None,
+        known: Collection[tuple[str, str]] | None,
+        *,
+        unknown: bool,
+    ) -> list[TimerRecord]:
+        keys: dict[str, Any] = {"b_now": now, "b_limit": limit}
+        if estate is None and known is None:
+            return [record_of(TimerRecord, row) for row in self.rows(_DUE, keys)]
+        case = select(cases.c.id).where(cases.c.id == timers.c.case_id)
         if estate is not None:
-            query, keys = _DUE_OF_ESTATE, {**keys, "b_estate": estate}
+            case = case.where(cases.c.estate == bindparam("b_estate"))
+            keys["b_estate"] = estate
+        if known is not None:
+            pair = tuple_(cases.c.process, timers.c.name)
+            pairs = sorted(known)
+            case = case.where(pair.not_in(pairs) if unknown else pair.in_(pairs))
+        query = _DUE.where(case.exists())
         return [record_of(TimerRecord, row) for row in self.rows(query, keys)]
 
     def get_case(self, case_id: str, tx: Connection | None = None) -> CaseRecord | None:
@@ -623,11 +658,6 @@ _DUE = (
     .where(timers.c.fired_at.is_(None), timers.c.due_at <= bindparam("b_now", type_=UTCDateTime))
     .order_by(timers.c.due_at, timers.c.id)
     .limit(bindparam("b_limit"))
-)
-_DUE_OF_ESTATE = _DUE.where(
-    select(cases.c.id)
-    .where(cases.c.id == timers.c.case_id, cases.c.estate == bindparam("b_estate"))
-    .exists()
 )
 _UPDATE_CLOCK = update(sla_clocks).where(
     sla_clocks.c.case_id == bindparam("b_case"), sla_clocks.c.limit_id == bindparam("b_limit")
