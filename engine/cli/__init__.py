@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "case": "engine.cli.case:case",
     "demo": "engine.cli.case:demo",
     "worker": "engine.cli.worker:worker",
+    "outbox": "engine.cli.outbox:outbox",
     "init": "engine.cli.estate:init",
     "show": "engine.cli.estate:show_command",
     "diff": "engine.cli.estate:diff_command",

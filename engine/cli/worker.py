@@ -1,7 +1,11 @@
-"""``propflow worker``: fire due timers until stopped, saying what each one did.
+"""``propflow worker``: fire due timers, and push the outbox to a webhook, until stopped.
 
 The engine logs every timer it fires, retires or holds back (case, timer kind, time limit,
-estate) on the ``propflow`` loggers; the worker sends them to stderr, one line each.
+estate), and the deliverer every row it delivers or gives up on, on the ``propflow``
+loggers; the worker sends them to stderr, one line each. One ``--webhook`` (with its
+secret) takes the rows of the worker's estate; several estates or webhooks with their own
+secrets are configured in Python: :class:`engine.delivery.Webhook` objects handed to a
+:class:`engine.delivery.deliverer.Deliverer` given to :class:`engine.runtime.worker.Worker`.
 """
 
 from __future__ import annotations
@@ -10,13 +14,19 @@ import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from engine.cli.case import DB_OPTION, ESTATE_OPTION, LIBRARY_OPTION, StoreChoice
 from engine.runtime import TickResult
 from engine.runtime.worker import Worker
+from engine.store import Store
+
+if TYPE_CHECKING:
+    from engine.delivery.deliverer import Deliverer
 
 
 @contextmanager
@@ -60,6 +70,39 @@ def summary(result: TickResult) -> str:
 )
 @click.option("--once", is_flag=True, help="Tick once and exit (for cron).")
 @ESTATE_OPTION
+@click.option(
+    "--webhook",
+    "webhook_urls",
+    multiple=True,
+    metavar="URL",
+    help="POST each outbox row of the worker's estate here, signed (repeatable).",
+)
+@click.option(
+    "--webhook-secret",
+    envvar="PROPFLOW_WEBHOOK_SECRET",
+    help="Secret of the HMAC-SHA256 signature of webhook bodies; env PROPFLOW_WEBHOOK_SECRET.",
+)
+@click.option(
+    "--webhook-kind",
+    "webhook_kinds",
+    multiple=True,
+    metavar="KIND",
+    help="Push only outbox rows of this kind (repeatable; default: every kind).",
+)
+@click.option(
+    "--webhook-attempts",
+    type=click.IntRange(1, 100),
+    default=8,
+    show_default=True,
+    help="Failed attempts after which a row is dead-lettered.",
+)
+@click.option(
+    "--webhook-lease",
+    type=click.FloatRange(0.1),
+    default=300.0,
+    show_default=True,
+    help="Seconds a claimed row is this worker's; after that another worker may send it.",
+)
 def worker(
     db: str,
     libraries: tuple[Path, ...],
@@ -67,14 +110,71 @@ def worker(
     interval: float,
     batch: int,
     once: bool,
+    webhook_urls: tuple[str, ...],
+    webhook_secret: str | None,
+    webhook_kinds: tuple[str, ...],
+    webhook_attempts: int,
+    webhook_lease: float,
 ) -> None:
-    """Fire due timers (breaches, warnings, reminders) until SIGTERM or Ctrl-C."""
+    """Fire due timers (breaches, warnings, reminders) until SIGTERM or Ctrl-C; with
+    --webhook, also deliver the outbox to it."""
+    if webhook_urls and not webhook_secret:
+        raise click.UsageError("--webhook needs --webhook-secret (or PROPFLOW_WEBHOOK_SECRET)")
+    if not webhook_urls and (webhook_kinds or webhook_secret):
+        raise click.UsageError("--webhook-secret and --webhook-kind go with --webhook")
     with StoreChoice(db, libraries, estate).engine() as engine, logging_to_stderr():
-        if once:
-            click.echo(summary(engine.tick(limit=batch)))
-            return
-        runner = Worker(engine, interval=interval, batch=batch)
-        runner.install_signal_handlers()
-        click.echo(f"worker started on {engine.store.url}; SIGTERM or Ctrl-C stops it", err=True)
-        total = runner.run(lambda r: click.echo(summary(r), err=True))
-        click.echo(f"worker stopped; {total} timer(s) fired", err=True)
+        deliverer = None
+        if webhook_urls:
+            assert webhook_secret is not None
+            deliverer = _deliverer(
+                engine.store,
+                engine.estate,
+                webhook_urls,
+                webhook_secret,
+                frozenset(webhook_kinds) or None,
+                webhook_attempts,
+                timedelta(seconds=webhook_lease),
+            )
+        try:
+            if once:
+                click.echo(summary(engine.tick(limit=batch)))
+                if deliverer is not None:
+                    done = deliverer.deliver()
+                    click.echo(
+                        f"delivered {done.delivered}, failed {done.failed}, dead {done.dead}"
+                    )
+                return
+            runner = Worker(engine, interval=interval, batch=batch, deliverer=deliverer)
+            runner.install_signal_handlers()
+            click.echo(
+                f"worker started on {engine.store.url}; SIGTERM or Ctrl-C stops it", err=True
+            )
+            total = runner.run(lambda r: click.echo(summary(r), err=True))
+            click.echo(f"worker stopped; {total} timer(s) fired", err=True)
+        finally:
+            if deliverer is not None:
+                deliverer.close()
+
+
+def _deliverer(
+    store: Store,
+    estate: str,
+    urls: tuple[str, ...],
+    secret: str,
+    kinds: frozenset[str] | None,
+    attempts: int,
+    lease: timedelta,
+) -> Deliverer:
+    """The deliverer of the command line's webhooks (a usage error for a bad URL)."""
+    try:
+        from engine.delivery import RetryPolicy, Webhook
+        from engine.delivery.deliverer import Deliverer
+    except ImportError as exc:
+        raise click.ClickException(
+            f"webhook delivery needs the server extra (pip install 'propflow[server]'): {exc}"
+        ) from None
+    try:
+        hooks = [Webhook(url=url, secret=secret, estate=estate, kinds=kinds) for url in urls]
+    except ValueError as exc:
+        raise click.UsageError(f"--webhook: {exc}") from None
+    return Deliverer(store, hooks, policy=RetryPolicy(max_attempts=attempts), lease=lease)

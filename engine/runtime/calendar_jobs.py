@@ -426,9 +426,12 @@ class CalendarJobs:
             )
         return change, problems
 
-    @staticmethod
     def _failure(
-        timetable: Timetable, occurrence: Occurrence, problems: Sequence[str], now: datetime
+        self,
+        timetable: Timetable,
+        occurrence: Occurrence,
+        problems: Sequence[str],
+        now: datetime,
     ) -> OutboxItem:
         schedule = timetable.schedule
         return OutboxItem(
@@ -439,6 +442,7 @@ class CalendarJobs:
             + "; ".join(problems),
             payload={"schedule": schedule.id, "period": occurrence.period},
             created_at=now,
+            estate=self.estate,
         )
 
     # -- quotas --------------------------------------------------------------------------------
@@ -490,7 +494,9 @@ class CalendarJobs:
             who = actor if quota.per == "actor" else quota.role
             text = f"{label}: {who} {count}/{quota.count} ({period.key})"
             kind = "quota_warning" if row.stage == "warn" else "quota_breach"
-            items.append(OutboxItem(None, kind, quota.role, text, payload, now))
+            items.append(
+                OutboxItem(None, kind, quota.role, text, payload, now, estate=self.estate)
+            )
             if row.stage == "end":
                 for action in quota.on_breach:
                     if isinstance(action, Notify):
@@ -503,6 +509,7 @@ class CalendarJobs:
                                 message,
                                 {**payload, "hook": "breach"},
                                 now,
+                                estate=self.estate,
                             )
                         )
         return items

@@ -150,11 +150,14 @@ sla_clocks = Table(
 )
 
 #: Notifications and other side effects, written in the event's transaction and delivered
-#: afterwards, so none is lost when the process dies between the two.
+#: afterwards, so none is lost when the process dies between the two. Delivery (webhooks or
+#: apps polling) claims a row with a lease (``lease_owner`` until ``lease_until``), records
+#: each failed attempt and when to try again, and dead-letters the row after the last one.
 outbox = Table(
     "outbox",
     metadata,
     Column("id", AutoKey, primary_key=True, autoincrement=True),
+    Column("estate", String(128), nullable=False),
     # Null for a row that belongs to no case (a quota's warning or breach).
     Column("case_id", String(36), ForeignKey("cases.id"), nullable=True),
     Column("log_seq", BigInteger().with_variant(Integer(), "sqlite")),
@@ -164,7 +167,21 @@ outbox = Table(
     Column("payload", JSON, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("delivered_at", UTCDateTime),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime),
+    Column("lease_owner", String(64)),
+    Column("lease_until", UTCDateTime),
+    Column("last_error", Text),
+    Column("dead_at", UTCDateTime),
     Index("ix_outbox_case", "case_id"),
+    # What delivery reads: an estate's rows still waiting, oldest first.
+    Index(
+        "ix_outbox_waiting",
+        "estate",
+        "id",
+        sqlite_where=Column("delivered_at").is_(None) & Column("dead_at").is_(None),
+        postgresql_where=Column("delivered_at").is_(None) & Column("dead_at").is_(None),
+    ),
 )
 
 #: Links between cases, written in the transaction of the event that opened the second case:

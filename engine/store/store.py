@@ -345,10 +345,10 @@ class Store:
             if write.expected_version is not None:
                 _update_case(tx, write.case, write.expected_version)
         for write in writes:
-            self._append(tx, write.entries, write.items)
+            self._append(tx, write.entries, write.items, write.case.estate)
             self._apply_clocks(tx, write.clocks, write.case.updated_at, write.clocks_read)
         if outbox:
-            self._append(tx, (), outbox)
+            self._append(tx, (), outbox, None)
         if links:
             tx.execute(
                 _INSERT_LINK,
@@ -365,8 +365,14 @@ class Store:
             )
 
     def _append(
-        self, tx: Connection, entries: Sequence[LogEntry], items: Sequence[OutboxItem]
+        self,
+        tx: Connection,
+        entries: Sequence[LogEntry],
+        items: Sequence[OutboxItem],
+        estate: str | None,
     ) -> None:
+        """Append log entries, then outbox rows (of the estate of their case, if they have
+        one; a row of no case names its own)."""
         # Constant statements with parameters: compiled once and cached by SQLAlchemy.
         last_seq: int | None = None
         seqs: dict[int | None, int | None] = {}
@@ -381,6 +387,7 @@ class Store:
                     {
                         **row_values(item, outbox, _OUTBOX_SET_BY_DB),
                         "log_seq": seqs.get(item.log_version, last_seq),
+                        "estate": _estate_of(item, estate),
                     }
                     for item in items
                 ],
@@ -629,7 +636,16 @@ _INSERT_CLOCK = insert(sla_clocks)
 _INSERT_TIMER = insert(timers)
 _MUTABLE = frozenset(("state", "data", "assignee", "version", "updated_at", "closed_at"))
 #: Outbox columns a new row leaves to the database (its key) or to delivery.
-_OUTBOX_SET_BY_DB = ("id", "delivered_at", "log_seq")
+_OUTBOX_SET_BY_DB = (
+    "id",
+    "log_seq",
+    "estate",
+    "delivered_at",
+    "attempts",
+    "next_attempt_at",
+    "last_error",
+    "dead_at",
+)
 _UPDATE_CASE = update(cases).where(
     cases.c.id == bindparam("b_id"), cases.c.version == bindparam("b_expected")
 )
@@ -738,6 +754,14 @@ def _advance_quota(tx: Connection, claim: QuotaClaim, at: datetime) -> None:
     )
     if result.rowcount != 1:
         raise QuotaTaken(old.id)
+
+
+def _estate_of(item: OutboxItem, estate: str | None) -> str:
+    """The estate an outbox row is written for: its case's, else the one it names."""
+    found = estate if estate is not None else item.estate
+    if found is None:
+        raise StoreError(f"an outbox row of no case must name its estate: {item.kind}")
+    return found
 
 
 def _update_case(tx: Connection, case: CaseRecord, expected_version: int) -> None:
