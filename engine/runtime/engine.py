@@ -45,6 +45,7 @@ from engine.runtime.errors import (
 )
 from engine.runtime.links import Link, LinkedTransaction, children_view, links, remembered, settled
 from engine.runtime.machine import CompiledProcess
+from engine.runtime.messages import LimitMoment, warning_message
 from engine.sla import (
     RUNNING,
     ClockStatus,
@@ -474,12 +475,29 @@ class Engine:
             "tier": limit.tiers[index].actions if index < len(limit.tiers) else (),
             "warning": (),
         }.get(timer.kind, ())
+        when = timer.due_at if timer.kind == "due" else clock.deadline
+        moment = LimitMoment(
+            limit, timer.kind, when.astimezone(planner.calendar.tz) if when else None, index
+        )
         effects = apply_actions(
-            compiled, record.id, [(timer.kind, a) for a in actions], change.assignee, now
+            compiled,
+            record.id,
+            [(timer.kind, a) for a in actions],
+            change.assignee,
+            now,
+            moment,
         )
         if timer.kind == "warning":
-            deadline = clock.deadline.astimezone(planner.calendar.tz) if clock.deadline else None
-            effects.outbox.append(_warning(record.id, limit, deadline, change.assignee, now))
+            effects.outbox.append(
+                OutboxItem(
+                    case_id=record.id,
+                    kind="warning",
+                    role=change.assignee,
+                    message=warning_message(compiled.process, record.id, moment, change.assignee),
+                    payload={"limit": limit.id, "deadline": moment.deadline_iso},
+                    created_at=now,
+                )
+            )
         updated = planner.fired(clock, TimerKind(timer.kind), index, now)
         timers = planner.timers(updated) if timer.kind == "due" else None
         change.change_clocks([ClockChange(record.id, timer.name, updated, timers)])
@@ -805,22 +823,3 @@ def _build_sla(
     result: defaultdict[str, SlaPlanner] = defaultdict(lambda: SlaPlanner([]))
     result.update({process: SlaPlanner(items) for process, items in planners.items()})
     return result
-
-
-def _warning(
-    case_id: str,
-    limit: TimeLimitDef,
-    deadline: datetime | None,
-    assignee: str | None,
-    now: datetime,
-) -> OutboxItem:
-    """The outbox row of a warning before a deadline, for whoever the case is assigned to."""
-    due = deadline.isoformat(timespec="minutes") if deadline else "?"
-    return OutboxItem(
-        case_id=case_id,
-        kind="warning",
-        role=assignee,
-        message=f"{localized(limit.label, limit.id)}: due {due}",
-        payload={"limit": limit.id, "deadline": due},
-        created_at=now,
-    )
