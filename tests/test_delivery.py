@@ -218,7 +218,12 @@ def test_an_escalation_written_by_a_timer_reaches_the_webhook(store_url: str) ->
         deliverer.deliver()
         deliverer.close()
     escalations = [a.body for a in receiver.arrivals if a.kind == "escalate"]
-    assert escalations and all(body["case_id"] == case for body in escalations)
+    words = (
+        f"报修处理 {case}：一般项目3天内解决已超时，截止 2026-03-05 09:00，"
+        "升级至物业服务中心负责人"
+    )
+    assert [(body["case_id"], body["message"]) for body in escalations] == [(case, words)]
+    assert escalations[0]["payload"]["deadline"] == "2026-03-05T09:00+08:00"
     assert all(item.delivered_at is not None for item in engine.outbox(case))
     engine.close()
 
