@@ -76,9 +76,11 @@ def test_each_row_arrives_signed_with_its_delivery_id_and_is_marked_delivered(
     other = write_rows(store, "tingtao", ["notify"])
     with Receiver(SECRET) as receiver:
         deliverer = Deliverer(store, [hook(receiver)], clock=Clock(T0))
+        assert stored.backlog(store, "lakeside") == 3
         assert deliverer.deliver().delivered == 3
         assert deliverer.deliver().claimed == 0
         deliverer.close()
+    assert (stored.backlog(store, "lakeside"), stored.backlog(store)) == (0, 1)
     assert sorted(receiver.ids()) == ids
     assert all(a.signed for a in receiver.arrivals)
     first = next(a for a in receiver.arrivals if int(a.delivery_id) == ids[1])
@@ -126,6 +128,7 @@ def test_failures_back_off_exponentially_then_the_row_is_dead_and_listed(
         assert item.next_attempt_at == clock.moment + timedelta(seconds=20)
         clock.moment += timedelta(seconds=20)
         assert deliverer.deliver().dead == 1
+        assert (deliverer.total.failed, deliverer.total.dead) == (2, 1)
         clock.moment += timedelta(days=1)
         assert deliverer.deliver().claimed == 0  # dead rows are never tried again
         deliverer.close()

@@ -75,6 +75,8 @@ class Deliverer:
         self.batch = batch
         self.owner = uuid.uuid4().hex
         self.clock = clock or (lambda: datetime.now(UTC))
+        #: Everything this deliverer did so far (the metrics read it).
+        self.total = DeliveryResult()
         self._routes = [stored.Route(hook.estate, hook.kinds) for hook in self.webhooks]
         self._client = httpx.Client(timeout=timeout, follow_redirects=False)
 
@@ -135,6 +137,10 @@ class Deliverer:
                     retry_at.isoformat(timespec="seconds"),
                     error,
                 )
+        total = self.total
+        self.total = DeliveryResult(
+            total.delivered + delivered, total.failed + failed, total.dead + dead
+        )
         return DeliveryResult(delivered, failed, dead)
 
     def _send(self, notification: Notification) -> str | None:

@@ -171,6 +171,11 @@ class Engine:
         self.store.close()
 
     @property
+    def held_back(self) -> int:
+        """Due timers the last :meth:`tick` left pending for want of their time limit."""
+        return len(self._held)
+
+    @property
     def processes(self) -> list[str]:
         """Ids of the processes this engine can open."""
         return self.definitions.ids

@@ -18,7 +18,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, false, or_, select, update
+from sqlalchemy import ColumnElement, and_, false, func, or_, select, update
 
 from engine.store.records import OutboxItem
 from engine.store.schema import outbox
@@ -132,6 +132,14 @@ def waiting(
         query = query.where(outbox.c.estate == estate)
     rows = store.rows(query.order_by(outbox.c.id).limit(limit))
     return [record_of(OutboxItem, row) for row in rows]
+
+
+def backlog(store: Store, estate: str | None = None) -> int:
+    """How many rows wait for delivery (of one estate, if given)."""
+    query = select(func.count().label("waiting")).select_from(outbox).where(_WAITING)
+    if estate is not None:
+        query = query.where(outbox.c.estate == estate)
+    return int(store.rows(query)[0]["waiting"])
 
 
 def dead(
