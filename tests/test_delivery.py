@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -215,15 +216,12 @@ def test_an_escalation_written_by_a_timer_reaches_the_webhook(store_url: str) ->
     clock.advance(timedelta(days=4))
     engine.tick()
     with Receiver(SECRET) as receiver:
-        deliverer = Deliverer(
-            engine.store, [hook(receiver, estate="standard")], clock=clock.now
-        )
+        deliverer = Deliverer(engine.store, [hook(receiver, estate="standard")], clock=clock.now)
         deliverer.deliver()
         deliverer.close()
     escalations = [a.body for a in receiver.arrivals if a.kind == "escalate"]
     words = (
-        f"报修处理 {case}：一般项目3天内解决已超时，截止 2026-03-05 09:00，"
-        "升级至物业服务中心负责人"
+        f"报修处理 {case}：一般项目3天内解决已超时，截止 2026-03-05 09:00，升级至物业服务中心负责人"
     )
     assert [(body["case_id"], body["message"]) for body in escalations] == [(case, words)]
     assert escalations[0]["payload"]["deadline"] == "2026-03-05T09:00+08:00"
@@ -283,3 +281,30 @@ def test_a_deliverer_killed_mid_delivery_loses_no_row(store_url: str) -> None:
     assert all(a.signed for a in receiver.arrivals)
     assert all(i.delivered_at is not None for i in store.outbox_items())
     store.close()
+
+
+def test_propflow_worker_once_delivers_to_its_webhook(tmp_path: Path) -> None:
+    db = f"{tmp_path}/cases.db"
+    store = Store(db)
+    ids = write_rows(store, "standard", ["notify", "escalate"])
+    write_rows(store, "lakeside", ["notify"])  # not the worker's estate
+    store.close()
+    env = {"PROPFLOW_WEBHOOK_SECRET": SECRET}
+    with Receiver(SECRET) as receiver:
+        result = run_cli(["worker", "--once", "--db", db, "--webhook", receiver.url], env=env)
+    assert result.exit_code == 0, result.output
+    assert "delivered 2, failed 0, dead 0" in result.output
+    assert sorted(receiver.ids()) == ids and all(a.signed for a in receiver.arrivals)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--webhook", "http://127.0.0.1:9/h"],  # no secret
+        ["--webhook-secret", SECRET],  # a secret for no webhook
+        ["--webhook", "ftp://127.0.0.1/h", "--webhook-secret", SECRET],
+    ],
+)
+def test_propflow_worker_refuses_a_webhook_it_cannot_use(tmp_path: Path, args: list[str]) -> None:
+    result = run_cli(["worker", "--once", "--db", f"{tmp_path}/cases.db", *args])
+    assert result.exit_code == 2, result.output

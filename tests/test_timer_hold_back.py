@@ -90,7 +90,8 @@ def test_propflow_worker_on_the_wrong_library_retires_nothing(tmp_path: Path) ->
     assert f"fired breach of time limit '{LIMIT}' on case {case} (repair, estate standard)" in (
         right.output
     )
-    events = [entry["event"] for entry in json.loads(
-        run_cli(["case", "history", "--json", "--db", db, case]).output
-    )]
+    events = [
+        entry["event"]
+        for entry in json.loads(run_cli(["case", "history", "--json", "--db", db, case]).output)
+    ]
     assert events.count(f"breach:{LIMIT}") == 1

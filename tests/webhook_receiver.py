@@ -41,9 +41,9 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                expected = "sha256=" + hmac.new(
-                    receiver.secret.encode(), body, hashlib.sha256
-                ).hexdigest()
+                expected = (
+                    "sha256=" + hmac.new(receiver.secret.encode(), body, hashlib.sha256).hexdigest()
+                )
                 signature = self.headers.get("X-PropFlow-Signature", "")
                 arrival = Arrival(
                     self.headers.get("X-PropFlow-Delivery", ""),

@@ -82,8 +82,7 @@ class Worker:
                 self.faults += 1
                 delay = min(self.interval * 2 ** min(failures - 1, 16), self.max_backoff)
                 log.error(
-                    "the store failed (%s: %s); what it did not commit is tried again in "
-                    "%.2f s",
+                    "the store failed (%s: %s); what it did not commit is tried again in %.2f s",
                     type(fault).__name__,
                     str(fault).splitlines()[0] if str(fault) else "",
                     delay,
