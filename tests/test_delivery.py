@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -174,6 +175,30 @@ def test_a_row_whose_lease_ran_out_is_claimed_again(store_url: str) -> None:
         assert deliverer.deliver().delivered == 2
         deliverer.close()
     assert sorted(receiver.ids()) == ids
+    store.close()
+
+
+def test_two_deliverers_at_once_send_each_row_once(store_url: str) -> None:
+    """Claims exclude each other (SKIP LOCKED on PostgreSQL, the write lock on SQLite):
+    with no deliverer dying, no row is sent twice."""
+    store = Store(store_url)
+    ids = write_rows(store, "lakeside", ["notify"] * 60)
+    with Receiver(SECRET, delay=0.005) as receiver:
+        deliverers = [Deliverer(store, [hook(receiver)], batch=5) for _ in range(2)]
+
+        def drain(deliverer: Deliverer) -> None:
+            while stored.backlog(store, "lakeside"):
+                deliverer.deliver()
+
+        threads = [threading.Thread(target=drain, args=(d,)) for d in deliverers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        for deliverer in deliverers:
+            deliverer.close()
+    assert sorted(receiver.ids()) == ids
+    assert all(d.total.delivered > 0 for d in deliverers), "both took a share"
     store.close()
 
 
