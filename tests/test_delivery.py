@@ -255,38 +255,39 @@ def test_an_escalation_written_by_a_timer_reaches_the_webhook(store_url: str) ->
 
 
 #: A deliverer run as its own process: ``propflow worker --webhook``, killed by the test.
-def start_worker(url: str, receiver: Receiver, lease: float) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "engine.cli",
-            "worker",
-            "--db",
-            url,
-            "--interval",
-            "0.05",
-            "--webhook",
-            receiver.url,
-            "--webhook-lease",
-            str(lease),
-        ],
-        cwd=ROOT,
-        env={**os.environ, "PROPFLOW_WEBHOOK_SECRET": SECRET},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+def start_worker(url: str, receiver: Receiver, lease: float, log: Path) -> subprocess.Popen[str]:
+    with log.open("w") as stderr:  # a file, never a pipe nobody reads: the worker logs a lot
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "engine.cli",
+                "worker",
+                "--db",
+                url,
+                "--interval",
+                "0.05",
+                "--webhook",
+                receiver.url,
+                "--webhook-lease",
+                str(lease),
+            ],
+            cwd=ROOT,
+            env={**os.environ, "PROPFLOW_WEBHOOK_SECRET": SECRET},
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            text=True,
+        )
 
 
 @pytest.mark.slow
-def test_a_deliverer_killed_mid_delivery_loses_no_row(store_url: str) -> None:
+def test_a_deliverer_killed_mid_delivery_loses_no_row(store_url: str, tmp_path: Path) -> None:
     """SIGKILL ``propflow worker`` while it pushes 120 rows to a slow receiver, then start
     another: every row arrives at least once, every row ends delivered."""
     store = Store(store_url)
     ids = write_rows(store, "standard", ["notify"] * 120)
     with Receiver(SECRET, delay=0.02) as receiver:
-        first = start_worker(store_url, receiver, lease=2.0)
+        first = start_worker(store_url, receiver, 2.0, tmp_path / "first.log")
         deadline = time.monotonic() + 120
         while len(receiver.ids()) < 30 and time.monotonic() < deadline:
             time.sleep(0.01)
@@ -294,14 +295,16 @@ def test_a_deliverer_killed_mid_delivery_loses_no_row(store_url: str) -> None:
         first.wait(timeout=30)
         arrived_before = set(receiver.ids())
         assert 30 <= len(arrived_before) < len(ids), "killed mid-delivery"
-        second = start_worker(store_url, receiver, lease=2.0)
+        second = start_worker(store_url, receiver, 2.0, tmp_path / "second.log")
         try:
             while stored.waiting(store) and time.monotonic() < deadline:
                 time.sleep(0.1)
         finally:
             second.send_signal(signal.SIGTERM)
-            _, err = second.communicate(timeout=60)
-        assert second.returncode == 0, err
+            second.wait(timeout=60)
+        log = (tmp_path / "second.log").read_text(encoding="utf-8")
+        assert second.returncode == 0, log
+        assert "delivered notify" in log
     assert set(receiver.ids()) == set(ids), "every row arrived"
     assert all(a.signed for a in receiver.arrivals)
     assert all(i.delivered_at is not None for i in store.outbox_items())

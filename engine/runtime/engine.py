@@ -396,7 +396,9 @@ class Engine:
         The batch's cases and clocks are read in one query each, inside the transaction;
         a case a timer changed is kept up to date for its next timer in the batch.
         """
-        fired = skipped = 0
+        skipped = 0
+        # The timers fired, with their case's process and whether they were only retired.
+        done: list[tuple[TimerRecord, str, bool]] = []
         failure: Exception | None = None
         with self.store.transaction() as tx:
             ids = {timer.case_id for timer in batch}
@@ -409,7 +411,9 @@ class Engine:
                     continue
                 try:
                     with tx.begin_nested():  # a timer that cannot fire is undone alone
-                        change = self._fire_timer(timer, record, clocks[record.id], now, tx)
+                        change, retired = self._fire_timer(
+                            timer, record, clocks[record.id], now, tx
+                        )
                 except TimerTaken:
                     skipped += 1
                     continue
@@ -422,18 +426,22 @@ class Engine:
                     break
                 records[record.id] = change.result()
                 clocks[record.id] = dict(change.clocks)
-                fired += 1
-                log.info(
-                    "fired %s of time limit '%s' on case %s (%s, estate %s)",
-                    timer.kind,
-                    timer.name,
-                    record.id,
-                    record.process,
-                    self.estate,
-                )
+                done.append((timer, record.process, retired))
+        # Said once committed, and outside the transaction: a slow log never holds the lock.
+        for timer, process, retired in done:
+            log.info(
+                "%s %s of time limit '%s' on case %s (%s, estate %s)%s",
+                "retired" if retired else "fired",
+                timer.kind,
+                timer.name,
+                timer.case_id,
+                process,
+                self.estate,
+                ": the clock no longer runs" if retired else "",
+            )
         if failure is not None:
             raise failure
-        return fired, skipped
+        return len(done), skipped
 
     def _fire_timer(
         self,
@@ -442,7 +450,9 @@ class Engine:
         clocks: Mapping[str, ClockRecord],
         now: datetime,
         tx: Connection,
-    ) -> CaseChange:
+    ) -> tuple[CaseChange, bool]:
+        """Fire a timer on its case in ``tx``: the change, and whether the timer was only
+        retired (its clock had stopped)."""
         compiled = self.definitions.of_case(record, tx)
         clock = clocks.get(timer.name)
         # The due timers this engine reads are of time limits it knows (see due_timers).
@@ -452,13 +462,6 @@ class Engine:
         if clock is None or clock.status != RUNNING:
             # The clock stopped without withdrawing this timer: retire it with a note in
             # the log rather than act on a clock that no longer runs.
-            log.info(
-                "retired %s of time limit '%s' on case %s (estate %s): the clock no longer runs",
-                timer.kind,
-                timer.name,
-                record.id,
-                self.estate,
-            )
             change.record_entry(
                 f"{timer.kind}:{timer.name}",
                 SYSTEM_ACTOR.id,
@@ -471,7 +474,7 @@ class Engine:
                 ),
             )
             self._commit(record, change, fired_timer=timer.id, tx=tx)
-            return change
+            return change, True
         index = int(timer.payload.get("index", 0))
         limit = planner.limit
         actions = {
@@ -521,7 +524,7 @@ class Engine:
             except EventRefused as refusal:
                 change.entries[-1].actions.append({"fire": follow, "skipped": refusal.reason})
         self._commit(record, change, fired_timer=timer.id, tx=tx)
-        return change
+        return change, False
 
     def extend(
         self,
