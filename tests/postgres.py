@@ -140,10 +140,6 @@ class PostgresServer:
         last_error: Exception | None = None
         for _attempt in range(5):
             self.port = _free_port()
-            options = (
-                f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.sockets} "
-                "-c fsync=off -c max_connections=200"
-            )
             try:
                 self._run(
                     "pg_ctl",
@@ -153,7 +149,7 @@ class PostgresServer:
                         "-l",
                         str(self.log),
                         "-o",
-                        options,
+                        self._options(),
                         "-w",
                         "-t",
                         "60",
@@ -164,6 +160,34 @@ class PostgresServer:
             except RuntimeError as exc:  # most likely the port was taken meanwhile
                 last_error = exc
         raise RuntimeError(f"PostgreSQL did not start: {last_error}")
+
+    def halt(self) -> None:
+        """Stop the server but keep its data, as an outage would (see :meth:`resume`)."""
+        self._run("pg_ctl", ["-D", str(self.data), "-m", "fast", "-w", "stop"])
+
+    def resume(self) -> None:
+        """Start a halted server again on the same port and data."""
+        self._run(
+            "pg_ctl",
+            [
+                "-D",
+                str(self.data),
+                "-l",
+                str(self.log),
+                "-o",
+                self._options(),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
+        )
+
+    def _options(self) -> str:
+        return (
+            f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.sockets} "
+            "-c fsync=off -c max_connections=200"
+        )
 
     def stop(self) -> None:
         try:

@@ -25,6 +25,7 @@ LAYERS = (
     "checks",
     "sla",
     "store",
+    "delivery",
     "runtime",
     "scenarios",
     "render",

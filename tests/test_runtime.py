@@ -639,10 +639,11 @@ def test_entry_exit_and_event_actions_are_logged_and_notifications_land_in_the_o
     ]
     assert submitted.changes == {"note": "left draft"}
     outbox = works.outbox(case.id)
+    # Each names the process and the case, then says what, then to whom.
     assert [(o.kind, o.role, o.message) for o in outbox] == [
-        ("notify", "clerk", "新工单"),
-        ("notify", "clerk", "已提交"),
-        ("notify", "engineer", "请审核"),
+        ("notify", "clerk", f"工程单 {case.id}：新工单，通知文员"),
+        ("notify", "clerk", f"工程单 {case.id}：已提交，通知文员"),
+        ("notify", "engineer", f"工程单 {case.id}：请审核，通知工程师"),
     ]
     assert all(o.case_id == case.id and o.delivered_at is None for o in outbox)
     assert outbox[0].created_at == START and outbox[1].created_at == clock.now()
@@ -665,8 +666,11 @@ def test_a_fire_action_chains_an_event_as_the_system(works: Engine, clock: Manua
     assert approve.actions[1] == {"hook": "enter", "kind": "fire", "event": "close"}
     # Each notification points at the log entry whose action wrote it.
     approved, done = works.outbox(case.id)[-2:]
-    assert (approved.message, approved.log_seq) == ("已批准", approve.seq)
-    assert (done.message, done.log_seq) == ("已完成", close.seq)
+    assert (approved.message, approved.log_seq) == (
+        f"工程单 {case.id}：已批准，通知文员",
+        approve.seq,
+    )
+    assert (done.message, done.log_seq) == (f"工程单 {case.id}：已完成，通知文员", close.seq)
     # The retry of the request that chained the event returns the same result.
     later(clock)
     assert works.fire(case.id, "approve", ENGINEER, idempotency_key="approve-1") == case
@@ -718,7 +722,8 @@ def test_a_fire_action_of_the_initial_state_runs_when_the_case_opens(
             ("open", "clerk"),
             ("start", "system"),
         ]
-        assert [o.message for o in engine.outbox(case.id)] == ["已开始"]
+        started = f"自动开始 {case.id}：已开始，通知文员"
+        assert [o.message for o in engine.outbox(case.id)] == [started]
         check_consistent(engine, case.id)
     finally:
         engine.close()

@@ -663,7 +663,8 @@ def test_warnings_at_a_percentage_and_at_an_offset_before_the_deadline(make_job:
     assert [(w.role, w.payload) for w in warnings] == [
         (None, {"limit": "job-limit", "deadline": "2026-03-02T18:02+08:00"}),
     ] * 2
-    assert warnings[0].message == "十小时内完成: due 2026-03-02T18:02+08:00"
+    words = f"工单 {case}：十小时内完成即将到期，截止 2026-03-02 18:02，提醒经办人"
+    assert warnings[0].message == words
     job.fire(case, "finish", start + timedelta(hours=9, minutes=30))
     assert job.tick(start + timedelta(hours=11)) == 0
     assert not job.status(case).breached
@@ -707,10 +708,16 @@ def test_breach_actions_escalate_notify_set_a_field_and_fire_an_event(make_job: 
         "escalated",
     )
     outbox = job.engine.outbox(case)
+    # What happened, to which case, under which limit and by when (not just the title).
     assert [(item.kind, item.role, item.message) for item in outbox] == [
-        ("escalate", "head", "工单"),
-        ("notify", "manager", "工单超时"),
+        ("escalate", "head", f"工单 {case}：job-limit已超时，截止 2026-03-02 10:00，升级至负责人"),
+        (
+            "notify",
+            "manager",
+            f"工单 {case}：工单超时（job-limit已超时，截止 2026-03-02 10:00），通知主任",
+        ),
     ]
+    assert outbox[0].payload["deadline"] == "2026-03-02T10:00+08:00"
     clock = job.status(case)
     assert (clock.status, clock.breached, clock.breached_at) == ("running", True, at(3, 2, 10, 30))
     # A breach fires once: later ticks find nothing.
@@ -995,8 +1002,11 @@ def test_tea_every_15_minutes_while_in_session_exactly_4_in_an_hour(
     for minute in range(61, 181):  # and two more hours after the session
         clock.set(at(3, 3, 14) + timedelta(minutes=minute))
         engine.tick()
-    messages = Counter(item.message for item in engine.outbox(case) if item.role == "attendant")
+    reminders = [item.message for item in engine.outbox(case) if item.role == "attendant"]
+    # "<title> <case>：<the reminder's own words>（<limit>，提醒时间 …），通知<role>"
+    messages = Counter(text.split("：", 1)[1].split("（", 1)[0] for text in reminders if text)
     assert messages == {"请为宾客续茶": 4, "请更换烟缸、香巾": 1}
+    assert all(text and "提醒时间" in text for text in reminders)
     tea = [e.at for e in engine.history(case) if e.event == "due:meeting-tea"]
     assert tea == [at(3, 3, 14, 15), at(3, 3, 14, 30), at(3, 3, 14, 45), at(3, 3, 15)]
     assert engine.store.pending_timers(case) == []

@@ -157,10 +157,11 @@ def effects(url: str) -> Effects:
                     )
                 )
             )
+            # A breach's row names its time limit in its payload.
             rows = Counter(
-                (row.case_id, "limit-" + row.message.removeprefix("超时"))
+                (row.case_id, row.payload["limit"])
                 for row in connection.execute(
-                    select(outbox.c.case_id, outbox.c.message).where(
+                    select(outbox.c.case_id, outbox.c.payload).where(
                         outbox.c.role == "head", outbox.c.kind == "notify"
                     )
                 )
@@ -219,14 +220,31 @@ def propflow_worker(setup: Setup, *options: str) -> subprocess.Popen[str]:
         str(setup.library),
         *options,
     ]
-    return subprocess.Popen(
+    worker = subprocess.Popen(
         command,
         cwd=ROOT,
         env=environment(),
-        stdout=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
     )
+    # The worker logs a line per timer: read its stderr as it comes, or a full pipe would
+    # block it (holding nothing, but firing nothing either) until the test reads.
+    assert worker.stderr is not None
+    stream, lines = worker.stderr, []
+
+    def drain() -> None:
+        for line in stream:
+            lines.append(line)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    STDERR[worker.pid] = (lines, reader)
+    return worker
+
+
+#: Each worker's stderr lines read so far, and the thread reading them, by process id.
+STDERR: dict[int, tuple[list[str], threading.Thread]] = {}
 
 
 #: A worker that SIGKILLs itself inside its Nth transaction: after the effects and the
@@ -268,20 +286,20 @@ def run_dying_worker(setup: Setup, die_at: int) -> subprocess.CompletedProcess[s
 def wait_started(worker: subprocess.Popen[str], timeout: float = 120) -> None:
     """Wait for the worker's first line, ``worker started on ...`` (its signal handlers are
     installed by then)."""
-    assert worker.stderr is not None
-    stream = worker.stderr
-    lines: list[str] = []
-    reading = threading.Thread(target=lambda: lines.append(stream.readline()), daemon=True)
-    reading.start()
-    reading.join(timeout)
+    lines, _ = STDERR[worker.pid]
+    deadline = time.monotonic() + timeout
+    while not lines and worker.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert lines and lines[0].startswith("worker started on"), (lines, worker.poll())
 
 
 def stop(worker: subprocess.Popen[str], timeout: float = 120) -> tuple[int, str]:
     """SIGTERM the worker; its exit code and stderr."""
     worker.send_signal(signal.SIGTERM)
-    _, err = worker.communicate(timeout=timeout)
-    return worker.returncode, err
+    worker.wait(timeout=timeout)
+    lines, reader = STDERR.pop(worker.pid)
+    reader.join(timeout)  # to the end of the stream, now that the worker has exited
+    return worker.returncode, "".join(lines)
 
 
 def reported_fired(stderr: str) -> int:
@@ -325,7 +343,8 @@ def test_propflow_worker_killed_mid_batch_then_restarted_fires_each_timer_once(
         wait_until(lambda: fired_count(reader) >= setup.timers // 5, 120, "a fifth fired")
     finally:
         worker.send_signal(signal.SIGKILL)
-        worker.communicate(timeout=60)
+        worker.wait(timeout=60)
+        STDERR.pop(worker.pid, None)
     assert worker.returncode == -signal.SIGKILL
     fired = assert_consistent(setup, complete=False)
     assert 0 < fired < setup.timers, "the worker was not killed mid-batch"

@@ -18,11 +18,9 @@ from typing import Any, TypeVar
 
 import click
 
-from engine.cli.hosting import opened, resolve
 from engine.model import ProcessDef, localized
-from engine.runtime import Actor, Case, Engine, Host, ManualClock, PropflowError
+from engine.runtime import Actor, Case, Engine, ManualClock, PropflowError
 from engine.runtime.case import history_json
-from engine.runtime.worker import Worker
 from engine.scenarios.demo import DEMO_START, run_demo
 from engine.sla import ClockStatus
 from engine.store import StoreError
@@ -456,77 +454,6 @@ def extend(
             click.echo(json.dumps(status.to_json(), ensure_ascii=False, indent=2))
         else:
             click.echo(_clock_line(status))
-
-
-@click.command()
-@DB_OPTION
-@LIBRARY_OPTION
-@click.option(
-    "--interval",
-    type=click.FloatRange(0.01),
-    default=1.0,
-    show_default=True,
-    help="Seconds between ticks when nothing is due.",
-)
-@click.option(
-    "--batch",
-    type=click.IntRange(1),
-    default=1000,
-    show_default=True,
-    help="Timers fired per tick at most.",
-)
-@click.option("--once", is_flag=True, help="Tick once and exit (for cron).")
-@ESTATE_OPTION
-@click.option(
-    "--config",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Deployment file: tick every estate it hosts, on its store (--db overrides it).",
-)
-@click.option(
-    "--estates",
-    "estates_dir",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Tick every estate in this directory of estates, each on its own definitions.",
-)
-def worker(
-    db: str,
-    libraries: tuple[Path, ...],
-    estate: Path | None,
-    interval: float,
-    batch: int,
-    once: bool,
-    config: Path | None,
-    estates_dir: Path | None,
-) -> None:
-    """Fire due timers (breaches, warnings, reminders) until SIGTERM or Ctrl-C."""
-    if config is not None or estates_dir is not None:
-        if estate is not None or libraries:
-            raise click.UsageError(
-                "--config/--estates host their own estates: no --estate/--library"
-            )
-        # Hosting estates, the store defaults to the deployment's (or serve's): the same one
-        # `propflow serve` uses, unless --db (or PROPFLOW_DB) names another.
-        given = click.get_current_context().get_parameter_source("db")
-        store = None if given is click.core.ParameterSource.DEFAULT else db
-        with opened(resolve(config, store, estates_dir)) as host:
-            _run_worker(host, host.store.url, interval, batch, once)
-        return
-    with StoreChoice(db, libraries, estate).engine() as engine:
-        _run_worker(engine, engine.store.url, interval, batch, once)
-
-
-def _run_worker(ticking: Engine | Host, url: str, interval: float, batch: int, once: bool) -> None:
-    if once:
-        result = ticking.tick(limit=batch)
-        click.echo(f"fired {result.fired}, left for later {result.skipped}")
-        return
-    runner = Worker(ticking, interval=interval, batch=batch)
-    runner.install_signal_handlers()
-    click.echo(f"worker started on {url}; SIGTERM or Ctrl-C stops it", err=True)
-    total = runner.run(
-        lambda r: click.echo(f"fired {r.fired}, left for later {r.skipped}", err=True)
-    )
-    click.echo(f"worker stopped; {total} timer(s) fired", err=True)
 
 
 @click.command()

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass
@@ -95,6 +96,9 @@ SCHEDULE_BATCH = 200
 AROUND_THE_CLOCK = CalendarDef(
     id="24x7", hours="always", holidays="none", timezone=DEFAULT_TIMEZONE
 )
+
+#: Cases opened by schedules and quota notices written, each with its estate.
+log = logging.getLogger("propflow.calendar")
 
 
 def build_calendars(
@@ -299,7 +303,7 @@ class CalendarJobs:
         linked: LinkedTransaction | None = None
         claims: list[ScheduleClaim] = []
         failures: list[OutboxItem] = []
-        opened = 0
+        opened: list[tuple[str, str, str]] = []  # case, schedule, period
         for row in rows:
             timetable = self.timetables[row.id]
             chosen, last, following = self._periods(row, timetable, now)
@@ -326,13 +330,23 @@ class CalendarJobs:
                     )
                 else:
                     linked.add_root(change)
-                opened += 1
+                opened.append((change.record.id, row.id, occurrence.period))
         if linked is None:  # schedules that open nothing this time (skipped, filtered)
             self.store.commit((), at=now, schedules=claims, outbox=failures)
         else:
             linked.settle()
             linked.commit(schedules=claims, outbox=failures)
-        return opened
+        for case_id, schedule_id, period in opened:
+            log.info(
+                "opened case %s of schedule '%s' for %s (estate %s)",
+                case_id,
+                schedule_id,
+                period,
+                self.estate,
+            )
+        for failure in failures:
+            log.warning("%s (estate %s)", failure.message, self.estate)
+        return len(opened)
 
     def busy(self, watched: ScheduleWhile | None) -> bool:
         """Whether a schedule's ``while`` holds in the estate now: at least ``at_least`` of
@@ -468,6 +482,14 @@ class CalendarJobs:
                     store.commit((), at=now, outbox=items, quota=QuotaClaim(row, following))
                 except QuotaTaken:
                     break
+                for item in items:
+                    log.info(
+                        "%s of quota '%s': %s (estate %s)",
+                        item.kind,
+                        quota_id,
+                        item.message,
+                        estate,
+                    )
                 notices += len(items)
                 row = following
         return notices

@@ -24,7 +24,6 @@ from engine.model import (
     Open,
     SetFields,
     Signal,
-    localized,
 )
 from engine.runtime.actor import SYSTEM_ACTOR, Actor
 from engine.runtime.errors import (
@@ -35,6 +34,7 @@ from engine.runtime.errors import (
     UnknownEvent,
 )
 from engine.runtime.machine import CompiledProcess
+from engine.runtime.messages import LimitMoment, action_message
 from engine.sla import Moment, SlaPlanner
 from engine.store import CaseRecord, CaseWrite, ClockChange, ClockRecord, LogEntry, OutboxItem
 
@@ -85,10 +85,11 @@ def apply_actions(
     actions: Iterable[tuple[str, Action]],
     assignee: str | None,
     now: datetime,
+    moment: LimitMoment | None = None,
 ) -> Effects:
-    """Apply actions to a copy of the case; collect the outbox rows and the log record."""
+    """Apply actions to a copy of the case; collect the outbox rows and the log record.
+    ``moment`` is the time limit whose timer runs them, which their messages name."""
     effects = Effects(assignee=assignee)
-    title = localized(compiled.process.title, compiled.process.id)
     for hook, action in actions:
         effects.records.append({"hook": hook, **action.model_dump(mode="json", exclude_none=True)})
         if isinstance(action, SetFields):
@@ -100,13 +101,16 @@ def apply_actions(
         elif isinstance(action, (Open, Signal)):
             effects.links.append(action)
         if isinstance(action, (Notify, Escalate)):
+            payload: dict[str, Any] = {"process": compiled.process.id, "hook": hook}
+            if moment is not None:
+                payload.update(limit=moment.limit.id, deadline=moment.deadline_iso)
             effects.outbox.append(
                 OutboxItem(
                     case_id=case_id,
                     kind=action.kind,
                     role=action.role,
-                    message=localized(action.message, title),
-                    payload={"process": compiled.process.id, "hook": hook},
+                    message=action_message(compiled.process, case_id, action, moment),
+                    payload=payload,
                     created_at=now,
                 )
             )

@@ -10,6 +10,7 @@ before anything is written.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -44,6 +45,7 @@ from engine.runtime.errors import (
 )
 from engine.runtime.links import Link, LinkedTransaction, children_view, links, remembered, settled
 from engine.runtime.machine import CompiledProcess
+from engine.runtime.messages import LimitMoment, warning_message
 from engine.sla import (
     RUNNING,
     ClockStatus,
@@ -72,6 +74,9 @@ from engine.time import CalendarError, WorkingCalendar
 
 DEFAULT_ESTATE = "standard"
 
+#: Timers fired, retired and held back, each with its case, kind, limit and estate.
+log = logging.getLogger("propflow.timers")
+
 #: Timers fired per transaction by :meth:`Engine.tick`: one commit (one fsync) per batch
 #: instead of per timer, while a batch holds the write lock (SQLite) or its cases' rows
 #: (PostgreSQL) for a short while only.
@@ -91,6 +96,9 @@ class TickResult:
     opened: int = 0
     #: Quota warnings and breaches written to the outbox.
     quota_notices: int = 0
+    #: Due timers left pending because this engine's library has no such time limit for
+    #: their case's process (a worker on the wrong library): a worker that has fires them.
+    held: int = 0
 
 
 class Engine:
@@ -139,6 +147,12 @@ class Engine:
             raise LibraryError(f"a calendar cannot be used: {error}", []) from None
         self._limits: dict[str, list[TimeLimitDef]] = defaultdict(list)
         planners = _build_sla(loaded, self._limits, calendars, fallback)
+        #: The (process, time limit) pairs whose timers this engine can fire.
+        self._known_limits = frozenset(
+            (process, limit.id) for process, items in self._limits.items() for limit in items
+        )
+        #: Ids of the due timers held back at the last tick (each is logged once).
+        self._held: frozenset[int] = frozenset()
         self.store = Store(store) if isinstance(store, str) else store
         #: The processes, the versions cases run on and their time-limit planners.
         self.definitions = Definitions(self._processes, planners, self.store)
@@ -155,6 +169,11 @@ class Engine:
     def close(self) -> None:
         """Release the store's connections."""
         self.store.close()
+
+    @property
+    def held_back(self) -> int:
+        """Due timers the last :meth:`tick` left pending for want of their time limit."""
+        return len(self._held)
 
     @property
     def processes(self) -> list[str]:
@@ -331,15 +350,45 @@ class Engine:
         tick; a crash before the commit leaves the whole batch unfired, to fire again.
         """
         moment = now or self.clock.now()
-        due = self.store.due_timers(moment, limit, self.estate)
+        due = self.due_timers(moment, limit)
         fired = skipped = 0
         for start in range(0, len(due), TICK_BATCH):
             batch_fired, batch_skipped = self._fire_batch(due[start : start + TICK_BATCH], moment)
             fired += batch_fired
             skipped += batch_skipped
+        held = self._hold_back(moment, limit)
         # Schedules open their due periods' cases; quotas warn and report breaches.
         opened, notices = self.calendar_jobs.tick(moment, limit)
-        return TickResult(fired, skipped, opened, notices)
+        return TickResult(fired, skipped, opened, notices, held)
+
+    def due_timers(self, now: datetime, limit: int) -> list[TimerRecord]:
+        """The timers due by ``now`` that this engine can fire, soonest first: of its
+        estate's cases, and of the time limits its library gives their processes."""
+        return self.store.due_timers(now, limit, self.estate, self._known_limits)
+
+    def _hold_back(self, now: datetime, limit: int) -> int:
+        """Count (and log once each) the due timers this engine must not fire.
+
+        A timer whose time limit this engine's library does not have for its case's process
+        (a worker started on the wrong library) is left pending, never retired: a worker
+        that knows the limit fires it later, on the case's own definition version.
+        """
+        unknown = self.store.unknown_due_timers(now, limit, self.estate, self._known_limits)
+        held = frozenset(timer.id for timer in unknown if timer.id is not None)
+        for timer in unknown:
+            if timer.id not in self._held:
+                log.warning(
+                    "held back timer %s (%s of time limit '%s') on case %s of estate %s: "
+                    "this library has no such time limit for the case's process; it stays "
+                    "pending for a worker that has",
+                    timer.id,
+                    timer.kind,
+                    timer.name,
+                    timer.case_id,
+                    self.estate,
+                )
+        self._held = held
+        return len(unknown)
 
     def _fire_batch(self, batch: Sequence[TimerRecord], now: datetime) -> tuple[int, int]:
         """Fire a batch of timers in one transaction; how many fired and how many skipped.
@@ -347,7 +396,9 @@ class Engine:
         The batch's cases and clocks are read in one query each, inside the transaction;
         a case a timer changed is kept up to date for its next timer in the batch.
         """
-        fired = skipped = 0
+        skipped = 0
+        # The timers fired, with their case's process and whether they were only retired.
+        done: list[tuple[TimerRecord, str, bool]] = []
         failure: Exception | None = None
         with self.store.transaction() as tx:
             ids = {timer.case_id for timer in batch}
@@ -360,7 +411,9 @@ class Engine:
                     continue
                 try:
                     with tx.begin_nested():  # a timer that cannot fire is undone alone
-                        change = self._fire_timer(timer, record, clocks[record.id], now, tx)
+                        change, retired = self._fire_timer(
+                            timer, record, clocks[record.id], now, tx
+                        )
                 except TimerTaken:
                     skipped += 1
                     continue
@@ -373,10 +426,22 @@ class Engine:
                     break
                 records[record.id] = change.result()
                 clocks[record.id] = dict(change.clocks)
-                fired += 1
+                done.append((timer, record.process, retired))
+        # Said once committed, and outside the transaction: a slow log never holds the lock.
+        for timer, process, retired in done:
+            log.info(
+                "%s %s of time limit '%s' on case %s (%s, estate %s)%s",
+                "retired" if retired else "fired",
+                timer.kind,
+                timer.name,
+                timer.case_id,
+                process,
+                self.estate,
+                ": the clock no longer runs" if retired else "",
+            )
         if failure is not None:
             raise failure
-        return fired, skipped
+        return len(done), skipped
 
     def _fire_timer(
         self,
@@ -385,15 +450,18 @@ class Engine:
         clocks: Mapping[str, ClockRecord],
         now: datetime,
         tx: Connection,
-    ) -> CaseChange:
+    ) -> tuple[CaseChange, bool]:
+        """Fire a timer on its case in ``tx``: the change, and whether the timer was only
+        retired (its clock had stopped)."""
         compiled = self.definitions.of_case(record, tx)
         clock = clocks.get(timer.name)
-        planner = self.definitions.planner(record.process).limits.get(timer.name)
+        # The due timers this engine reads are of time limits it knows (see due_timers).
+        planner = self.definitions.planner(record.process).limits[timer.name]
         change = self._change(compiled, record, clocks, now, tx)
         assert timer.id is not None
-        if planner is None or clock is None or clock.status != RUNNING:
-            # The rules changed or the clock stopped without withdrawing this timer: retire
-            # it with a note in the log rather than act on a clock that no longer runs.
+        if clock is None or clock.status != RUNNING:
+            # The clock stopped without withdrawing this timer: retire it with a note in
+            # the log rather than act on a clock that no longer runs.
             change.record_entry(
                 f"{timer.kind}:{timer.name}",
                 SYSTEM_ACTOR.id,
@@ -406,7 +474,7 @@ class Engine:
                 ),
             )
             self._commit(record, change, fired_timer=timer.id, tx=tx)
-            return change
+            return change, True
         index = int(timer.payload.get("index", 0))
         limit = planner.limit
         actions = {
@@ -415,12 +483,29 @@ class Engine:
             "tier": limit.tiers[index].actions if index < len(limit.tiers) else (),
             "warning": (),
         }.get(timer.kind, ())
+        when = timer.due_at if timer.kind == "due" else clock.deadline
+        moment = LimitMoment(
+            limit, timer.kind, when.astimezone(planner.calendar.tz) if when else None, index
+        )
         effects = apply_actions(
-            compiled, record.id, [(timer.kind, a) for a in actions], change.assignee, now
+            compiled,
+            record.id,
+            [(timer.kind, a) for a in actions],
+            change.assignee,
+            now,
+            moment,
         )
         if timer.kind == "warning":
-            deadline = clock.deadline.astimezone(planner.calendar.tz) if clock.deadline else None
-            effects.outbox.append(_warning(record.id, limit, deadline, change.assignee, now))
+            effects.outbox.append(
+                OutboxItem(
+                    case_id=record.id,
+                    kind="warning",
+                    role=change.assignee,
+                    message=warning_message(compiled.process, record.id, moment, change.assignee),
+                    payload={"limit": limit.id, "deadline": moment.deadline_iso},
+                    created_at=now,
+                )
+            )
         updated = planner.fired(clock, TimerKind(timer.kind), index, now)
         timers = planner.timers(updated) if timer.kind == "due" else None
         change.change_clocks([ClockChange(record.id, timer.name, updated, timers)])
@@ -439,7 +524,7 @@ class Engine:
             except EventRefused as refusal:
                 change.entries[-1].actions.append({"fire": follow, "skipped": refusal.reason})
         self._commit(record, change, fired_timer=timer.id, tx=tx)
-        return change
+        return change, False
 
     def extend(
         self,
@@ -746,22 +831,3 @@ def _build_sla(
     result: defaultdict[str, SlaPlanner] = defaultdict(lambda: SlaPlanner([]))
     result.update({process: SlaPlanner(items) for process, items in planners.items()})
     return result
-
-
-def _warning(
-    case_id: str,
-    limit: TimeLimitDef,
-    deadline: datetime | None,
-    assignee: str | None,
-    now: datetime,
-) -> OutboxItem:
-    """The outbox row of a warning before a deadline, for whoever the case is assigned to."""
-    due = deadline.isoformat(timespec="minutes") if deadline else "?"
-    return OutboxItem(
-        case_id=case_id,
-        kind="warning",
-        role=assignee,
-        message=f"{localized(limit.label, limit.id)}: due {due}",
-        payload={"limit": limit.id, "deadline": due},
-        created_at=now,
-    )

@@ -78,6 +78,7 @@ class Host:
             skipped=sum(r.skipped for r in results),
             opened=sum(r.opened for r in results),
             quota_notices=sum(r.quota_notices for r in results),
+            held=sum(r.held for r in results),
         )
 
     def close(self) -> None:

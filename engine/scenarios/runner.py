@@ -250,7 +250,7 @@ class _Run:
     def advance(self, target: datetime) -> None:
         """Fire every timer due by ``target``, each at its own due time; then tick at it."""
         while True:
-            due = self.engine.store.due_timers(target, 1, self.engine.estate)
+            due = self.engine.due_timers(target, 1)
             if not due:
                 break
             moment = max(due[0].due_at, self.clock.now())

@@ -63,6 +63,8 @@ class OutboxItem:
     """An ``outbox`` row: a notification (or other side effect) waiting for delivery.
 
     ``case_id`` is ``None`` for a row that belongs to no case (a quota's warning or breach).
+    ``estate`` is the estate of the row's case, filled in by the store when the row is
+    written with its case; a row of no case names it.
     """
 
     case_id: str | None
@@ -79,6 +81,13 @@ class OutboxItem:
     log_version: int | None = None
     #: The estate of a row of no case (a case's rows are in its case's estate).
     estate: str | None = None
+    #: Failed delivery attempts so far, and when the next may be made.
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    #: Why the last attempt failed.
+    last_error: str | None = None
+    #: When the row was given up on after its last failed attempt.
+    dead_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -163,7 +163,9 @@ sla_clocks = Table(
 )
 
 #: Notifications and other side effects, written in the event's transaction and delivered
-#: afterwards, so none is lost when the process dies between the two.
+#: afterwards, so none is lost when the process dies between the two. Delivery (webhooks or
+#: apps polling) claims a row with a lease (``lease_owner`` until ``lease_until``), records
+#: each failed attempt and when to try again, and dead-letters the row after the last one.
 outbox = Table(
     "outbox",
     metadata,
@@ -180,7 +182,23 @@ outbox = Table(
     # The estate of the row's case, or of the schedule or quota of a row of no case (null
     # only on rows of no case written before revision 0002).
     Column("estate", String(128), nullable=True),
+    # Delivery: failed attempts so far and when the next is due, the deliverer holding the
+    # row until when, the last failure, and when the row was given up on.
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime),
+    Column("lease_owner", String(64)),
+    Column("lease_until", UTCDateTime),
+    Column("last_error", Text),
+    Column("dead_at", UTCDateTime),
     Index("ix_outbox_case", "case_id"),
+    # What delivery reads: an estate's rows still waiting, oldest first.
+    Index(
+        "ix_outbox_waiting",
+        "estate",
+        "id",
+        sqlite_where=Column("delivered_at").is_(None) & Column("dead_at").is_(None),
+        postgresql_where=Column("delivered_at").is_(None) & Column("dead_at").is_(None),
+    ),
 )
 
 #: Links between cases, written in the transaction of the event that opened the second case:

@@ -32,6 +32,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    tuple_,
     update,
 )
 from sqlalchemy.engine import RowMapping, make_url
@@ -438,8 +439,8 @@ class Store:
                 [
                     {
                         **row_values(item, outbox, _OUTBOX_SET_BY_DB),
-                        "estate": estate or item.estate,
                         "log_seq": seqs.get(item.log_version, last_seq),
+                        "estate": _estate_of(item, estate),
                     }
                     for item in items
                 ],
@@ -564,16 +565,50 @@ class Store:
         )
         return [record_of(TimerRecord, row) for row in rows]
 
-    def due_timers(self, now: datetime, limit: int, estate: str) -> list[TimerRecord]:
-        """An estate's timers due by ``now`` that have not fired, soonest first.
+    def due_timers(
+        self,
+        now: datetime,
+        limit: int,
+        estate: str,
+        known: Collection[tuple[str, str]] | None = None,
+    ) -> list[TimerRecord]:
+        """An estate's timers due by ``now`` that have not fired, soonest first (with
+        ``known``, only those of these ``(process, time limit)`` pairs).
 
         The partial index on unfired timers' ``(estate, due_at)`` makes this cost depend on
         how many of the estate's timers are due, not on how many cases or timers the store
-        holds, nor on other estates: each timer carries its case's estate, so no case row
-        is read.
+        holds, nor on other estates: each timer carries its case's estate. The pairs are
+        checked per due timer (``EXISTS`` on the case's primary key), never by a join that
+        would let the database start from the estate's open cases.
         """
-        rows = self.rows(_DUE, {"b_now": now, "b_limit": limit, "b_estate": estate})
-        return [record_of(TimerRecord, row) for row in rows]
+        return self._due(now, limit, estate, known, unknown=False)
+
+    def unknown_due_timers(
+        self, now: datetime, limit: int, estate: str, known: Collection[tuple[str, str]]
+    ) -> list[TimerRecord]:
+        """Timers due by ``now`` of one estate's cases whose ``(process, time limit)`` is not
+        in ``known``: those a worker must leave pending for one that knows their limit."""
+        return self._due(now, limit, estate, known, unknown=True)
+
+    def _due(
+        self,
+        now: datetime,
+        limit: int,
+        estate: str,
+        known: Collection[tuple[str, str]] | None,
+        *,
+        unknown: bool,
+    ) -> list[TimerRecord]:
+        keys: dict[str, Any] = {"b_now": now, "b_limit": limit, "b_estate": estate}
+        query = _DUE
+        if known is not None:
+            pair = tuple_(cases.c.process, timers.c.name)
+            pairs = sorted(known)
+            case = select(cases.c.id).where(
+                cases.c.id == timers.c.case_id, pair.not_in(pairs) if unknown else pair.in_(pairs)
+            )
+            query = _DUE.where(case.exists())
+        return [record_of(TimerRecord, row) for row in self.rows(query, keys)]
 
     def get_case(self, case_id: str, tx: Connection | None = None) -> CaseRecord | None:
         """A case by id, or ``None`` (read in ``tx`` if given)."""
@@ -653,7 +688,16 @@ _INSERT_CLOCK = insert(sla_clocks)
 _INSERT_TIMER = insert(timers)
 _MUTABLE = frozenset(("state", "data", "assignee", "version", "updated_at", "closed_at"))
 #: Outbox columns a new row leaves to the database (its key) or to delivery.
-_OUTBOX_SET_BY_DB = ("id", "delivered_at", "log_seq")
+_OUTBOX_SET_BY_DB = (
+    "id",
+    "log_seq",
+    "estate",
+    "delivered_at",
+    "attempts",
+    "next_attempt_at",
+    "last_error",
+    "dead_at",
+)
 _UPDATE_CASE = update(cases).where(
     cases.c.id == bindparam("b_id"), cases.c.version == bindparam("b_expected")
 )
@@ -766,6 +810,14 @@ def _advance_quota(tx: Connection, claim: QuotaClaim, at: datetime) -> None:
     )
     if result.rowcount != 1:
         raise QuotaTaken(old.id)
+
+
+def _estate_of(item: OutboxItem, estate: str | None) -> str:
+    """The estate an outbox row is written for: its case's, else the one it names."""
+    found = estate if estate is not None else item.estate
+    if found is None:
+        raise StoreError(f"an outbox row of no case must name its estate: {item.kind}")
+    return found
 
 
 def _update_case(tx: Connection, case: CaseRecord, expected_version: int) -> None:

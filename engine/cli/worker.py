@@ -1,0 +1,234 @@
+"""``propflow worker``: fire due timers, and push the outbox to a webhook, until stopped.
+
+The engine logs every timer it fires, retires or holds back (case, timer kind, time limit,
+estate), and the deliverer every row it delivers or gives up on, on the ``propflow``
+loggers; the worker sends them to stderr, one line each. One ``--webhook`` (with its
+secret) takes the rows of the worker's estate; several estates or webhooks with their own
+secrets are configured in Python: :class:`engine.delivery.Webhook` objects handed to a
+:class:`engine.delivery.deliverer.Deliverer` given to :class:`engine.runtime.worker.Worker`.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from engine.cli.case import DB_OPTION, ESTATE_OPTION, LIBRARY_OPTION, StoreChoice
+from engine.cli.hosting import opened, resolve
+from engine.runtime import Engine, Host, TickResult
+from engine.runtime.worker import Worker
+from engine.store import Store
+
+if TYPE_CHECKING:
+    from engine.delivery.deliverer import Deliverer
+
+
+@contextmanager
+def logging_to_stderr() -> Iterator[None]:
+    """The ``propflow`` loggers' INFO lines on stderr while the command runs."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logger = logging.getLogger("propflow")
+    previous = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous)
+
+
+def summary(result: TickResult) -> str:
+    """One tick in a line of counts (each timer has its own line in the log)."""
+    text = f"fired {result.fired}, left for later {result.skipped}"
+    return text + (f", held back {result.held}" if result.held else "")
+
+
+@click.command()
+@DB_OPTION
+@LIBRARY_OPTION
+@click.option(
+    "--interval",
+    type=click.FloatRange(0.01),
+    default=1.0,
+    show_default=True,
+    help="Seconds between ticks when nothing is due.",
+)
+@click.option(
+    "--batch",
+    type=click.IntRange(1),
+    default=1000,
+    show_default=True,
+    help="Timers fired per tick at most.",
+)
+@click.option("--once", is_flag=True, help="Tick once and exit (for cron).")
+@ESTATE_OPTION
+@click.option(
+    "--config",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Deployment file: tick every estate it hosts, on its store (--db overrides it), and "
+    "push to its webhooks.",
+)
+@click.option(
+    "--estates",
+    "estates_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Tick every estate in this directory of estates, each on its own definitions.",
+)
+@click.option(
+    "--webhook",
+    "webhook_urls",
+    multiple=True,
+    metavar="URL",
+    help="POST each outbox row of the worker's estate here, signed (repeatable).",
+)
+@click.option(
+    "--webhook-secret",
+    envvar="PROPFLOW_WEBHOOK_SECRET",
+    help="Secret of the HMAC-SHA256 signature of webhook bodies; env PROPFLOW_WEBHOOK_SECRET.",
+)
+@click.option(
+    "--webhook-kind",
+    "webhook_kinds",
+    multiple=True,
+    metavar="KIND",
+    help="Push only outbox rows of this kind (repeatable; default: every kind).",
+)
+@click.option(
+    "--webhook-attempts",
+    type=click.IntRange(1, 100),
+    default=8,
+    show_default=True,
+    help="Failed attempts after which a row is dead-lettered.",
+)
+@click.option(
+    "--webhook-lease",
+    type=click.FloatRange(0.1),
+    default=300.0,
+    show_default=True,
+    help="Seconds a claimed row is this worker's; after that another worker may send it.",
+)
+def worker(
+    db: str,
+    libraries: tuple[Path, ...],
+    estate: Path | None,
+    interval: float,
+    batch: int,
+    once: bool,
+    webhook_urls: tuple[str, ...],
+    webhook_secret: str | None,
+    webhook_kinds: tuple[str, ...],
+    webhook_attempts: int,
+    webhook_lease: float,
+    config: Path | None,
+    estates_dir: Path | None,
+) -> None:
+    """Fire due timers (breaches, warnings, reminders) until SIGTERM or Ctrl-C; with
+    --webhook (or a deployment's webhooks), also deliver the outbox."""
+    if webhook_urls and not webhook_secret:
+        raise click.UsageError("--webhook needs --webhook-secret (or PROPFLOW_WEBHOOK_SECRET)")
+    if not webhook_urls and (webhook_kinds or webhook_secret):
+        raise click.UsageError("--webhook-secret and --webhook-kind go with --webhook")
+    given = [
+        _Hook(url, webhook_secret or "", frozenset(webhook_kinds) or None, None)
+        for url in webhook_urls
+    ]
+    policy = (webhook_attempts, timedelta(seconds=webhook_lease))
+    if config is not None or estates_dir is not None:
+        if estate is not None or libraries:
+            raise click.UsageError(
+                "--config/--estates host their own estates: no --estate/--library"
+            )
+        # Hosting estates, the store defaults to the deployment's (or serve's): the same one
+        # `propflow serve` uses, unless --db (or PROPFLOW_DB) names another.
+        source = click.get_current_context().get_parameter_source("db")
+        store = None if source is click.core.ParameterSource.DEFAULT else db
+        deployment = resolve(config, store, estates_dir)
+        hooks = given + [
+            _Hook(
+                hook.url, hook.secret, frozenset(hook.kinds) if hook.kinds else None, hook.estates
+            )
+            for hook in deployment.webhooks
+        ]
+        with opened(deployment) as host, logging_to_stderr():
+            _run(host, host.store, host.estates(), hooks, policy, interval, batch, once)
+        return
+    with StoreChoice(db, libraries, estate).engine() as engine, logging_to_stderr():
+        _run(engine, engine.store, [engine.estate], given, policy, interval, batch, once)
+
+
+@dataclass(frozen=True)
+class _Hook:
+    """A webhook as the command line or a deployment file gives it (``estates`` ``None``:
+    every estate the worker ticks)."""
+
+    url: str
+    secret: str
+    kinds: frozenset[str] | None
+    estates: tuple[str, ...] | None
+
+
+def _run(
+    ticking: Engine | Host,
+    store: Store,
+    estates: Sequence[str],
+    hooks: Sequence[_Hook],
+    policy: tuple[int, timedelta],
+    interval: float,
+    batch: int,
+    once: bool,
+) -> None:
+    """Tick (and deliver) once, or until SIGTERM or Ctrl-C."""
+    deliverer = _deliverer(store, estates, hooks, *policy) if hooks else None
+    try:
+        if once:
+            click.echo(summary(ticking.tick(limit=batch)))
+            if deliverer is not None:
+                done = deliverer.deliver()
+                click.echo(f"delivered {done.delivered}, failed {done.failed}, dead {done.dead}")
+            return
+        runner = Worker(ticking, interval=interval, batch=batch, deliverer=deliverer)
+        runner.install_signal_handlers()
+        click.echo(f"worker started on {store.url}; SIGTERM or Ctrl-C stops it", err=True)
+        total = runner.run(lambda r: click.echo(summary(r), err=True))
+        click.echo(f"worker stopped; {total} timer(s) fired", err=True)
+    finally:
+        if deliverer is not None:
+            deliverer.close()
+
+
+def _deliverer(
+    store: Store,
+    estates: Sequence[str],
+    hooks: Sequence[_Hook],
+    attempts: int,
+    lease: timedelta,
+) -> Deliverer:
+    """The deliverer of the webhooks, one per estate each takes (a usage error for a bad
+    URL)."""
+    try:
+        from engine.delivery import RetryPolicy, Webhook
+        from engine.delivery.deliverer import Deliverer
+    except ImportError as exc:
+        raise click.ClickException(
+            f"webhook delivery needs the server extra (pip install 'propflow[server]'): {exc}"
+        ) from None
+    try:
+        webhooks = [
+            Webhook(url=hook.url, secret=hook.secret, estate=estate, kinds=hook.kinds)
+            for hook in hooks
+            for estate in estates
+            if hook.estates is None or estate in hook.estates
+        ]
+    except ValueError as exc:
+        raise click.UsageError(f"--webhook: {exc}") from None
+    return Deliverer(store, webhooks, policy=RetryPolicy(max_attempts=attempts), lease=lease)

@@ -1,0 +1,97 @@
+"""No timer is retired because the worker that found it lacks its time limit.
+
+A worker started on the wrong library (here: the processes without their rules, so no
+process has a time limit) must leave a due timer pending, say so with its case and timer
+id, and count it; a worker on the right library then fires it, exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from engine.checks.validation import validate_library
+from engine.runtime import Actor, Engine, ManualClock
+from engine.store import Store
+from tests.conftest import ROOT, run_cli, validated_library
+
+RECEPTIONIST = Actor("li", {"receptionist"})
+OPENING = {"scope": "in_unit", "unit": "3-1201", "owner_name": "王先生"}
+FORM = {"phone": "13800138000", "content": "墙面开裂", "location": "客厅", "category": "civil"}
+LIMIT = "repair-general"
+
+
+def recorded_repair(engine: Engine, clock: ManualClock) -> str:
+    """A general repair recorded now: its 3-day limit's breach timer is pending."""
+    case = engine.open_case("repair", OPENING, RECEPTIONIST).id
+    clock.advance(timedelta(minutes=1))
+    engine.fire(case, "record", RECEPTIONIST, FORM)
+    return case
+
+
+def breaches(engine: Engine, case: str) -> list[str]:
+    return [e.event for e in engine.history(case) if e.event == f"breach:{LIMIT}"]
+
+
+def test_a_worker_on_the_wrong_library_holds_a_due_timer_and_the_right_one_fires_it_once(
+    store_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = ManualClock(datetime(2026, 3, 2, 1, 0, tzinfo=UTC))
+    store = Store(store_url)
+    right = Engine(validated_library(), store, clock)
+    wrong = Engine(validate_library([ROOT / "processes"]), store, clock)
+    case = recorded_repair(right, clock)
+    pending = {t.id: t for t in store.pending_timers(case) if t.name == LIMIT}
+    assert pending
+    clock.advance(timedelta(days=4))
+
+    with caplog.at_level(logging.WARNING, logger="propflow.timers"):
+        first = wrong.tick()
+        again = wrong.tick()
+    due = [t for t in store.pending_timers(case) if t.due_at <= clock.now()]
+    assert (first.fired, first.held) == (0, len(due))
+    assert again.held == first.held == wrong.held_back
+    assert {t.id for t in store.pending_timers(case)} >= set(pending)
+    assert not any("retired" in str(e.actions) for e in right.history(case))
+    held_lines = [r.getMessage() for r in caplog.records if "held back" in r.getMessage()]
+    assert len(held_lines) == first.held  # once per timer, not once per tick
+    timer_id = next(iter(pending))
+    assert any(f"timer {timer_id} " in line and case in line for line in held_lines)
+
+    assert right.tick().fired >= 1
+    right.tick()
+    assert breaches(right, case) == [f"breach:{LIMIT}"]
+    assert right.get_case(case).assignee == "head"
+    store.close()
+
+
+def test_propflow_worker_on_the_wrong_library_retires_nothing(tmp_path: Path) -> None:
+    """The issue's report, as a new user tries it: ``worker --library processes`` once,
+    then ``case history --json`` shows no retired timer, and the right worker escalates."""
+    db = str(tmp_path / "cases.db")
+    clock = ManualClock(datetime.now(UTC) - timedelta(days=5))
+    engine = Engine(validated_library(), db, clock)
+    case = recorded_repair(engine, clock)
+    engine.close()
+
+    wrong = run_cli(["worker", "--once", "--db", db, "--library", str(ROOT / "processes")])
+    assert wrong.exit_code == 0, wrong.output
+    assert "fired 0" in wrong.output and "held back" in wrong.output
+    assert f"on case {case}" in wrong.output
+    history = run_cli(["case", "history", "--json", "--db", db, case])
+    assert "retired" not in history.output
+
+    right = run_cli(["worker", "--once", "--db", db])
+    assert right.exit_code == 0, right.output
+    assert f"fired breach of time limit '{LIMIT}' on case {case} (repair, estate standard)" in (
+        right.output
+    )
+    events = [
+        entry["event"]
+        for entry in json.loads(run_cli(["case", "history", "--json", "--db", db, case]).output)
+    ]
+    assert events.count(f"breach:{LIMIT}") == 1
