@@ -49,7 +49,7 @@ WALK: list[tuple[str, Actor, dict[str, Any]]] = [
     ("finish_work", Actor("zhao", {"technician"}), {"work_done": "更换接头", "hours": 1}),
     ("owner_accept", Actor("chen", {"owner"}), {}),
     ("supervisor_sign", SUPERVISOR, {}),
-    ("return_visit", DESK, {"visit_method": "phone", "visit_result": "满意"}),
+    ("return_visit", DESK, {"visit_method": "phone", "visit_result": "满意", "satisfaction": "satisfied"}),
 ]
 
 

@@ -242,7 +242,7 @@ def test_pay_after_the_work_needs_the_heads_approval(open_case: Any) -> None:
         "return_visit",
         "receptionist",
         GuardRefused,
-        {"visit_method": "phone", "visit_result": "已修复"},
+        {"visit_method": "phone", "visit_result": "已修复", "satisfaction": "satisfied"},
     )
     walk.step(
         "pay",
