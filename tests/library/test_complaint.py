@@ -103,6 +103,10 @@ def test_general_valid_complaint_handled_at_once(open_case: Any) -> None:
         wrong=["receptionist"],
     )
     reply(walk)
+    # The owner's satisfaction is a required answer of the return visit.
+    walk.refused(
+        "return_visit", "receptionist", FieldError, {"visit_method": "phone", "visit_result": "好"}
+    )
     walk.step(
         "return_visit",
         "receptionist",
