@@ -17,6 +17,7 @@ from engine.model.actions import (
 )
 from engine.model.common import Label, localized
 from engine.model.estate import EstateDef
+from engine.model.kpis import KpiDef, Target
 from engine.model.process import EventDef, FieldDef, ProcessDef, RoleDef, StateDef
 from engine.model.quotas import QuotaDef
 from engine.model.rules import CalendarDef, Extension, Tier, TimeLimitDef, Trigger
@@ -32,6 +33,7 @@ __all__ = [
     "Extension",
     "FieldDef",
     "Fire",
+    "KpiDef",
     "Label",
     "Notify",
     "Open",
@@ -42,6 +44,7 @@ __all__ = [
     "SetFields",
     "Signal",
     "StateDef",
+    "Target",
     "Tier",
     "TimeLimitDef",
     "Trigger",
