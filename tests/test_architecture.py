@@ -25,6 +25,7 @@ LAYERS = (
     "checks",
     "sla",
     "store",
+    "reports",
     "runtime",
     "scenarios",
     "render",

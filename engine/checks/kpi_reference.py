@@ -95,7 +95,7 @@ def _ids(
     single = not isinstance(raw, list)
     for index, ident in enumerate(given):
         if ident not in known:
-            where = path if single else (*path, index)
+            where: tuple[str | int, ...] = path if single else (*path, index)
             yield Finding(located.at(*where), f"'{ident}' is not {what}{suggest(ident, known)}")
 
 

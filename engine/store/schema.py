@@ -82,6 +82,7 @@ cases = Table(
     Index("ix_cases_lookup", "estate", "process", "state"),
     Index("ix_cases_assignee", "assignee"),
     Index("ix_cases_opened", "opened_at"),
+    Index("ix_cases_estate_opened", "estate", "process", "opened_at"),
 )
 
 #: The append-only audit trail: one row per accepted event, never updated or deleted.
@@ -105,6 +106,9 @@ case_log = Table(
     # Two writers can never both append the same version of a case: the second fails.
     UniqueConstraint("case_id", "version", name="uq_case_log_version"),
     UniqueConstraint("case_id", "idempotency_key", name="uq_case_log_idempotency"),
+    # Reports find the entries of an event, or the entries into a state, in a period.
+    Index("ix_case_log_event_at", "event", "at"),
+    Index("ix_case_log_state_at", "to_state", "at"),
 )
 
 #: Durable timers: deadlines, warnings and recurring reminders, fired by a worker or tick.
@@ -147,6 +151,11 @@ sla_clocks = Table(
     Column("plan", JSON, nullable=False),
     # [[paused, resumed], ...] in ISO 8601: the stretches the clock stood still.
     Column("pauses", JSON, nullable=False),
+    # Reports find the clocks of a limit decided in a period; the overdue board the open
+    # clocks by deadline.
+    Index("ix_sla_clocks_breached", "limit_id", "breached_at"),
+    Index("ix_sla_clocks_stopped", "limit_id", "stopped_at"),
+    Index("ix_sla_clocks_deadline", "stopped_at", "deadline"),
 )
 
 #: Notifications and other side effects, written in the event's transaction and delivered
