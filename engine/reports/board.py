@@ -36,6 +36,10 @@ class BoardItem:
         """How long until the deadline (negative: how long overdue)."""
         return self.deadline - now
 
+    def overdue(self, now: datetime) -> bool:
+        """Breached, or past its deadline with the breach not yet fired (no worker ran)."""
+        return self.breached or self.deadline <= now
+
 
 def overdue_board(
     store: Store, estate: str, now: datetime, within: timedelta

@@ -193,7 +193,14 @@ def _has_event(events: Sequence[str]) -> ColumnElement[bool]:
 
 def _counted(estate: str, kpi: KpiDef, process: ProcessDef, period: Period) -> _Counted:
     fields: Mapping[str, FieldDef] = process.fields
-    of_estate = and_(cases.c.estate == estate, cases.c.process == kpi.process)
+    # Whatever places an item in the period also updated its case then (an event, a clock's
+    # breach or stop): the estate's cases updated since the period began are the candidates,
+    # so the cost follows the estate's recent cases, not the size of the store.
+    of_estate = and_(
+        cases.c.estate == estate,
+        cases.c.process == kpi.process,
+        cases.c.updated_at >= period.start,
+    )
     if kpi.guard is not None:
         of_estate = and_(of_estate, condition_sql(kpi.guard, cases.c.data, cases.c.state, fields))
     numerator: ColumnElement[bool] = true()
@@ -234,9 +241,8 @@ def _counted(estate: str, kpi: KpiDef, process: ProcessDef, period: Period) -> _
         placed = _in(cases.c.opened_at, period)
     else:
         moment = _moment(kpi)
-        # Driven from the log's entries in the period (indexed by event or state, and time).
-        in_period = cases.c.id.in_(
-            select(case_log.c.case_id).where(moment, _in(case_log.c.at, period))
+        in_period = exists().where(
+            case_log.c.case_id == cases.c.id, moment, _in(case_log.c.at, period)
         )
         earlier = exists().where(
             case_log.c.case_id == cases.c.id, moment, case_log.c.at < period.start

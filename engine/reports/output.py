@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import datetime
 from decimal import Decimal
 from html import escape
 from typing import Any
@@ -226,7 +227,7 @@ def render(report: Report, fmt: str) -> str:
     return writers[fmt](report)
 
 
-def board_text(board: dict[str, list[BoardItem]], now: Any) -> str:
+def board_text(board: dict[str, list[BoardItem]], now: datetime) -> str:
     """The overdue board for a terminal: per role, nearest deadline first."""
     if not board:
         return "nothing breached or due\n"
@@ -236,7 +237,7 @@ def board_text(board: dict[str, list[BoardItem]], now: Any) -> str:
         for item in items:
             minutes = int(item.due_in(now).total_seconds() // 60)
             when = f"overdue {-minutes} min" if minutes < 0 else f"due in {minutes} min"
-            flag = "BREACHED" if item.breached else "due"
+            flag = "OVERDUE" if item.overdue(now) else "due"
             lines.append(
                 f"  {item.deadline.isoformat()}  {flag:8}  {item.case_id}  {item.process}/"
                 f"{item.state}  {item.limit_id}  ({when})"

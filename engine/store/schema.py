@@ -82,7 +82,9 @@ cases = Table(
     Index("ix_cases_lookup", "estate", "process", "state"),
     Index("ix_cases_assignee", "assignee"),
     Index("ix_cases_opened", "opened_at"),
+    # Reports: an estate's cases of a process opened, or last changed, since a moment.
     Index("ix_cases_estate_opened", "estate", "process", "opened_at"),
+    Index("ix_cases_estate_updated", "estate", "process", "updated_at"),
 )
 
 #: The append-only audit trail: one row per accepted event, never updated or deleted.
