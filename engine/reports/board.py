@@ -1,7 +1,7 @@
 """The overdue board: what is breached now and what breaches within a few hours.
 
-The list a service-desk supervisor opens every morning: every clock of the estate's cases
-that has not stopped and is breached, or whose deadline falls before ``now + within``,
+The list a service-desk supervisor opens every morning: every clock of the estate's open
+cases that has not stopped and is breached, or whose deadline falls before ``now + within``,
 grouped by the role holding the case, nearest deadline first. Paused clocks are left out
 unless already breached: their deadline moves when they resume. One query; no case is
 loaded.
@@ -61,6 +61,7 @@ def overdue_board(
         .select_from(sla_clocks.join(cases, cases.c.id == clock.case_id))
         .where(
             cases.c.estate == estate,
+            cases.c.closed_at.is_(None),
             clock.stopped_at.is_(None),
             clock.deadline.is_not(None),
             or_(
