@@ -250,6 +250,24 @@ def test_every_indicator_matches_the_walks_count(simulation: Simulation) -> None
     assert checked > 40
 
 
+def test_scheduled_reports_open_with_their_figures_filled_in(simulation: Simulation) -> None:
+    rows = simulation.engine.store.rows(
+        select(cases.c.process, cases.c.data).where(
+            cases.c.process.in_(["repair_summary", "monthly_report"])
+        )
+    )
+    weeks = {r["data"]["week"]: r["data"] for r in rows if r["process"] == "repair_summary"}
+    # W10 (2 to 8 March): the repair of the 3rd breached on the 4th; the repair of the 2nd
+    # failed its acceptance and closed on the 2nd; the paused one of the 5th was on time.
+    assert (weeks["2026-W10"]["overdue"], weeks["2026-W10"]["reworked"]) == (1, 1)
+    # W12 (16 to 22 March): the repair of the 18th breached on the 19th; nothing reworked.
+    assert (weeks["2026-W12"]["overdue"], weeks["2026-W12"]["reworked"]) == (1, 0)
+    (march,) = [r["data"] for r in rows if r["data"].get("month") == "2026-03"]
+    assert (
+        march["complaints"] == simulation.ledger.expected("complaint-handling-rate", "2026-03")[1]
+    )
+
+
 def test_report_formats_and_breakdown(simulation: Simulation) -> None:
     library = validated_library().library
     store = simulation.engine.store

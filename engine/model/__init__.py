@@ -21,7 +21,7 @@ from engine.model.kpis import KpiDef, Target
 from engine.model.process import EventDef, FieldDef, ProcessDef, RoleDef, StateDef
 from engine.model.quotas import QuotaDef
 from engine.model.rules import CalendarDef, Extension, Tier, TimeLimitDef, Trigger
-from engine.model.schedules import ScheduleDef
+from engine.model.schedules import ScheduleDef, ScheduleFigure
 
 __all__ = [
     "Action",
@@ -41,6 +41,7 @@ __all__ = [
     "QuotaDef",
     "RoleDef",
     "ScheduleDef",
+    "ScheduleFigure",
     "SetFields",
     "Signal",
     "StateDef",

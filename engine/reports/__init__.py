@@ -7,7 +7,14 @@ PostgreSQL alike); no case is loaded into Python to be counted.
 from engine.reports.board import BoardItem, overdue_board
 from engine.reports.indicators import GROUP_BY, Counts, GroupBy, IndicatorResult, compute
 from engine.reports.output import FORMATS, board_text, render
-from engine.reports.periods import Period, PeriodError, day_range, parse_period, period_containing
+from engine.reports.periods import (
+    Period,
+    PeriodError,
+    day_range,
+    parse_period,
+    period_containing,
+    period_of,
+)
 from engine.reports.report import Report, build_report, indicators_of
 
 __all__ = [
@@ -28,5 +35,6 @@ __all__ = [
     "overdue_board",
     "parse_period",
     "period_containing",
+    "period_of",
     "render",
 ]

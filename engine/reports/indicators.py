@@ -82,6 +82,14 @@ class IndicatorResult:
         return self.kpi.goal
 
     @property
+    def missed_count(self) -> int:
+        """How many counted items missed: outside the numerator for a ``>=`` target, inside
+        it for ``<`` (the ids listed in :attr:`missed` stop at :data:`MISSED_LIMIT`)."""
+        if self.target.higher_is_better:
+            return self.counts.denominator - self.counts.numerator
+        return self.counts.numerator
+
+    @property
     def met(self) -> bool | None:
         """Whether the value meets the target; ``None`` when there was nothing to count."""
         percent = self.counts.percent

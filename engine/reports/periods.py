@@ -1,17 +1,26 @@
 """Report periods: a week, month, quarter or year in the estate's timezone, as UTC bounds.
 
 Indicators are counted over half-open ranges ``[start, end)`` of instants; the store keeps
-UTC, so a month in Shanghai starts at 16:00 UTC on the last day of the month before.
+UTC, so a month in Shanghai starts at 16:00 UTC on the last day of the month before. The
+period arithmetic and keys (``2026-W10``, ``2026-03``, ``2026-Q1``, ``2026``) are those of
+schedules and quotas (:mod:`engine.time.schedules`).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from engine.model.kpis import KpiPeriod
+from engine.time.schedules import (
+    key_start,
+    next_period_start,
+    period_key,
+    period_start,
+    previous_period_start,
+)
 
 
 class PeriodError(ValueError):
@@ -28,60 +37,31 @@ class Period:
 
 
 _PATTERNS: tuple[tuple[KpiPeriod, re.Pattern[str]], ...] = (
-    ("week", re.compile(r"^(\d{4})-W(\d{2})$")),
-    ("quarter", re.compile(r"^(\d{4})-Q([1-4])$")),
-    ("month", re.compile(r"^(\d{4})-(\d{2})$")),
-    ("year", re.compile(r"^(\d{4})$")),
+    ("week", re.compile(r"^\d{4}-W\d{2}$")),
+    ("quarter", re.compile(r"^\d{4}-Q[1-4]$")),
+    ("month", re.compile(r"^\d{4}-\d{2}$")),
+    ("year", re.compile(r"^\d{4}$")),
 )
 
 
-def _first_day(kind: KpiPeriod, year: int, number: int) -> date:
-    if kind == "week":
-        return date.fromisocalendar(year, number, 1)
-    if kind == "quarter":
-        return date(year, 3 * number - 2, 1)
-    if kind == "month":
-        return date(year, number, 1)
-    return date(year, 1, 1)
-
-
-def _next_day(kind: KpiPeriod, first: date) -> date:
-    if kind == "week":
-        return first + timedelta(days=7)
-    months = {"month": 1, "quarter": 3, "year": 12}[kind]
-    month = first.month - 1 + months
-    return date(first.year + month // 12, month % 12 + 1, 1)
-
-
-def _name(kind: KpiPeriod, first: date) -> str:
-    if kind == "week":
-        year, week, _ = first.isocalendar()
-        return f"{year}-W{week:02d}"
-    if kind == "quarter":
-        return f"{first.year}-Q{(first.month - 1) // 3 + 1}"
-    if kind == "month":
-        return f"{first.year}-{first.month:02d}"
-    return str(first.year)
-
-
-def _instant(day: date, zone: ZoneInfo) -> datetime:
+def _instant(day: date, zone: tzinfo) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC)
 
 
 def _period(kind: KpiPeriod, first: date, zone: ZoneInfo) -> Period:
-    return Period(_name(kind, first), _instant(first, zone), _instant(_next_day(kind, first), zone))
+    end = next_period_start(kind, first)
+    return Period(period_key(kind, first), _instant(first, zone), _instant(end, zone))
 
 
 def parse_period(text: str, timezone: str) -> tuple[KpiPeriod, Period]:
     """``2026-03`` (a month), ``2026-W10`` (an ISO week), ``2026-Q1`` or ``2026``, in
     ``timezone``; :class:`PeriodError` for anything else."""
+    key = text.strip()
     for kind, pattern in _PATTERNS:
-        match = pattern.match(text.strip())
-        if match is None:
+        if pattern.match(key) is None:
             continue
-        number = int(match.group(2)) if kind != "year" else 1
         try:
-            first = _first_day(kind, int(match.group(1)), number)
+            first = key_start(kind, key)
         except ValueError as exc:
             raise PeriodError(f"'{text}' is not a {kind}: {exc}") from None
         return kind, _period(kind, first, ZoneInfo(timezone))
@@ -91,28 +71,29 @@ def parse_period(text: str, timezone: str) -> tuple[KpiPeriod, Period]:
     )
 
 
+def period_of(kind: str, key: str, zone: tzinfo) -> Period:
+    """The period with ``key`` (as :func:`engine.time.schedules.period_key` writes it) of
+    ``kind`` (``weekly``/``week``, ``monthly``/``month``...), in ``zone``."""
+    first = key_start(kind, key)
+    end = next_period_start(kind, first)
+    return Period(key, _instant(first, zone), _instant(end, zone))
+
+
 def period_containing(kind: KpiPeriod, moment: datetime, timezone: str) -> Period:
     """The period of ``kind`` that contains ``moment``."""
     zone = ZoneInfo(timezone)
-    day = moment.astimezone(zone).date()
-    if kind == "week":
-        first = day - timedelta(days=day.weekday())
-    elif kind == "month":
-        first = day.replace(day=1)
-    elif kind == "quarter":
-        first = date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
-    else:
-        first = date(day.year, 1, 1)
-    return _period(kind, first, zone)
+    return _period(kind, period_start(kind, moment.astimezone(zone).date()), zone)
 
 
 def periods_up_to(kind: KpiPeriod, last: Period, count: int, timezone: str) -> list[Period]:
     """``count`` consecutive periods of ``kind`` ending with the one that holds ``last``'s
     start, oldest first (the history a chart draws)."""
-    found = [period_containing(kind, last.start, timezone)]
-    while len(found) < count:
-        found.append(period_containing(kind, found[-1].start - timedelta(seconds=1), timezone))
-    return found[::-1]
+    zone = ZoneInfo(timezone)
+    first = period_start(kind, last.start.astimezone(zone).date())
+    starts = [first]
+    while len(starts) < count:
+        starts.append(previous_period_start(kind, starts[-1]))
+    return [_period(kind, start, zone) for start in reversed(starts)]
 
 
 def day_range(start: date, end: date, timezone: str) -> Period:
