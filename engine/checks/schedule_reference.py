@@ -88,7 +88,8 @@ def _figures(
         elif field.type != "int":
             yield Finding(
                 located.at("figures", name, key=True),
-                f"field '{name}' is of type {field.type}; a figure is a count, so it fills an int field",
+                f"field '{name}' is of type {field.type}; a figure is a count, so it fills "
+                "an int field",
             )
         if figure.kpi not in kpi_ids:
             yield Finding(
