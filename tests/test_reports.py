@@ -22,7 +22,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import distinct, func, select
 
-from engine.reports import build_report, compute, overdue_board, parse_period, render
+from engine.reports import PeriodError, build_report, compute, overdue_board, parse_period, render
+from engine.reports.periods import periods_up_to
 from engine.runtime import Engine, ManualClock
 from engine.store.schema import cases
 from tests.conftest import ROOT, run_cli, validated_library
@@ -323,6 +324,22 @@ def test_the_board_lists_breached_and_soon_due_by_role(store_url: str) -> None:
         engine.close()
 
 
+def test_periods_in_the_estates_timezone() -> None:
+    kind, week = parse_period("2026-W01", "Asia/Shanghai")
+    assert kind == "week" and week.start == datetime(2025, 12, 29, tzinfo=SHANGHAI)
+    _, quarter = parse_period("2026-Q2", "Asia/Shanghai")
+    assert (quarter.start, quarter.end) == (at(1, 0, 4), datetime(2026, 7, 1, tzinfo=SHANGHAI))
+    _, year = parse_period("2026", "Asia/Shanghai")
+    history = periods_up_to(
+        "month", parse_period("2026-03", "Asia/Shanghai")[1], 12, "Asia/Shanghai"
+    )
+    assert [p.name for p in history][:3] == ["2025-04", "2025-05", "2025-06"]
+    assert history[-1].name == "2026-03" and history[-1].end <= year.end
+    for text in ("2026-13", "2026-W54", "March", "2026-Q5"):
+        with pytest.raises(PeriodError):
+            parse_period(text, "Asia/Shanghai")
+
+
 @pytest.mark.parametrize("store_backend", ["sqlite"], indirect=True)
 def test_report_and_board_commands(store_url: str, tmp_path: Path) -> None:
     sim = simulate(store_url, tmp_path)
@@ -339,6 +356,13 @@ def test_report_and_board_commands(store_url: str, tmp_path: Path) -> None:
     assert text.exit_code == 0 and "electrical:" in text.output
     bad = run_cli(["report", "--estate", str(estate), "--db", store_url, "--period", "2026-13"])
     assert bad.exit_code == 2
+    both = run_cli(["report", "--estate", str(estate), "--period", "2026-03", "--from", "2026-03-01",
+                    "--to", "2026-03-02"])  # fmt: skip
+    assert both.exit_code == 2
     board = run_cli(["board", "--estate", str(estate), "--db", store_url, "--within", "4h",
                      "--at", "2026-04-10T09:00+0800"])  # fmt: skip
     assert board.exit_code == 0, board.output
+    (estate / "rules").mkdir()
+    (estate / "rules" / "kpis.yaml").write_text("kpis:\n  repair-timeliness: {target: often}\n")
+    broken = run_cli(["report", "--estate", str(estate), "--db", store_url])
+    assert broken.exit_code == 1 and "PF050" in broken.output

@@ -10,6 +10,7 @@ import click
 
 from engine.checks.validation import validate_estate
 from engine.cli.case import DB_OPTION
+from engine.diagnostics import output as reporting
 from engine.io.library import Library
 from engine.model.durations import DurationError, parse_duration
 from engine.reports import (
@@ -39,9 +40,8 @@ ESTATE = click.option(
 def _open(estate: Path, db: str) -> tuple[Store, str, str, Library]:
     result = validate_estate(estate)
     if result.estate is None or not result.validated.ok:
-        for diagnostic in result.validated.errors[:10]:
-            click.echo(f"error: {diagnostic}", err=True)
-        click.echo(f"error: estate {estate} does not validate", err=True)
+        click.echo(reporting.human(result.validated.errors, colour=False), err=True, nl=False)
+        click.echo(f"error: estate {estate} does not validate (propflow validate)", err=True)
         sys.exit(1)
     try:
         store = Store(db)
