@@ -356,8 +356,8 @@ def test_report_and_board_commands(store_url: str, tmp_path: Path) -> None:
     assert text.exit_code == 0 and "electrical:" in text.output
     bad = run_cli(["report", "--estate", str(estate), "--db", store_url, "--period", "2026-13"])
     assert bad.exit_code == 2
-    both = run_cli(["report", "--estate", str(estate), "--period", "2026-03", "--from", "2026-03-01",
-                    "--to", "2026-03-02"])  # fmt: skip
+    both = run_cli(["report", "--estate", str(estate), "--period", "2026-03",
+                    "--from", "2026-03-01", "--to", "2026-03-02"])  # fmt: skip
     assert both.exit_code == 2
     board = run_cli(["board", "--estate", str(estate), "--db", store_url, "--within", "4h",
                      "--at", "2026-04-10T09:00+0800"])  # fmt: skip
