@@ -33,7 +33,7 @@ def _percent(value: Decimal | None) -> str:
 
 
 def _verdict(met: bool | None) -> str:
-    return {True: "met 达标", False: "missed 未达标", None: "no data 无数据"}[met]
+    return {True: "达标 met", False: "未达标 missed", None: "无数据 no data"}[met]
 
 
 def to_text(report: Report) -> str:
