@@ -10,6 +10,7 @@ complaint and cases opened under an older definition version of the repair proce
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections import defaultdict
 from collections.abc import Iterator
@@ -362,6 +363,10 @@ def test_report_and_board_commands(store_url: str, tmp_path: Path) -> None:
     board = run_cli(["board", "--estate", str(estate), "--db", store_url, "--within", "4h",
                      "--at", "2026-04-10T09:00+0800"])  # fmt: skip
     assert board.exit_code == 0, board.output
+    listed = run_cli(["board", "--estate", str(estate), "--db", store_url, "--within", "1d",
+                      "--at", "2026-03-01T09:00+0800", "--json"])  # fmt: skip
+    assert listed.exit_code == 0, listed.output
+    assert json.loads(listed.output)["at"] == "2026-03-01T09:00:00+08:00"
     (estate / "rules").mkdir()
     (estate / "rules" / "kpis.yaml").write_text("kpis:\n  repair-timeliness: {target: often}\n")
     broken = run_cli(["report", "--estate", str(estate), "--db", store_url])

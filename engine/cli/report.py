@@ -19,6 +19,7 @@ from engine.reports import (
     GroupBy,
     Period,
     PeriodError,
+    board_json,
     board_text,
     build_report,
     day_range,
@@ -130,7 +131,8 @@ def report(
     type=click.DateTime(["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z"]),
     help="The moment to judge at (ISO 8601 with offset); default: now.",
 )
-def board(estate: Path, db: str, within: str, at_time: datetime | None) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def board(estate: Path, db: str, within: str, at_time: datetime | None, as_json: bool) -> None:
     """List what is breached now and what will breach soon, grouped by role, nearest
     deadline first."""
     try:
@@ -143,4 +145,4 @@ def board(estate: Path, db: str, within: str, at_time: datetime | None) -> None:
         items = overdue_board(store, estate_id, now, span)
     finally:
         store.close()
-    click.echo(board_text(items, now), nl=False)
+    click.echo(board_json(items, now) if as_json else board_text(items, now), nl=False)

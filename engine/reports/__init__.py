@@ -6,7 +6,7 @@ PostgreSQL alike); no case is loaded into Python to be counted.
 
 from engine.reports.board import BoardItem, overdue_board
 from engine.reports.indicators import GROUP_BY, Counts, GroupBy, IndicatorResult, compute
-from engine.reports.output import FORMATS, board_text, render
+from engine.reports.output import FORMATS, board_json, board_text, render
 from engine.reports.periods import (
     Period,
     PeriodError,
@@ -27,6 +27,7 @@ __all__ = [
     "Period",
     "PeriodError",
     "Report",
+    "board_json",
     "board_text",
     "build_report",
     "compute",

@@ -243,3 +243,27 @@ def board_text(board: dict[str, list[BoardItem]], now: datetime) -> str:
                 f"{item.state}  {item.limit_id}  ({when})"
             )
     return "\n".join(lines) + "\n"
+
+
+def board_json(board: dict[str, list[BoardItem]], now: datetime) -> str:
+    """The overdue board as a JSON document: per role, nearest deadline first."""
+    document = {
+        "at": now.isoformat(),
+        "roles": {
+            role: [
+                {
+                    "case": item.case_id,
+                    "process": item.process,
+                    "state": item.state,
+                    "limit": item.limit_id,
+                    "deadline": item.deadline.isoformat(),
+                    "breached": item.breached,
+                    "overdue": item.overdue(now),
+                    "tier": item.tier,
+                }
+                for item in items
+            ]
+            for role, items in board.items()
+        },
+    }
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
