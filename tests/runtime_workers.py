@@ -51,7 +51,11 @@ def next_step(case: Case) -> tuple[str, Actor, dict[str, Any]]:
         return "supervisor_sign", SUPERVISOR, {}
     if state == "signed_off":
         if n >= CLOSE_AFTER:
-            return "return_visit", RECEPTIONIST, {"visit_method": "phone", "visit_result": "ok"}
+            return (
+                "return_visit",
+                RECEPTIONIST,
+                {"visit_method": "phone", "visit_result": "ok", "satisfaction": "satisfied"},
+            )
         # The rework event notifies the supervisor: an outbox row in the same transaction.
         return "rework", RECEPTIONIST, {"visit_result": f"not fixed {n}"}
     raise AssertionError(f"no next step from {state}")

@@ -26,6 +26,7 @@ LAYERS = (
     "sla",
     "store",
     "delivery",
+    "reports",
     "runtime",
     "scenarios",
     "render",

@@ -72,7 +72,7 @@ def test_walk_a_repair_from_reported_to_closed(tmp_path: Path) -> None:
         (
             "return_visit",
             "receptionist",
-            {"visit_method": "phone", "visit_result": "满意"},
+            {"visit_method": "phone", "visit_result": "满意", "satisfaction": "satisfied"},
             "closed",
         ),
     ]

@@ -83,7 +83,7 @@ def test_a_signal_to_a_parent_the_case_does_not_have_is_written_in_one_transacti
     for event_id, actor, payload in walk:
         engine.fire(case.id, event_id, actor, payload)
     statements = Statements(engine)
-    visit = {"visit_method": "phone", "visit_result": "满意"}
+    visit = {"visit_method": "phone", "visit_result": "满意", "satisfaction": "satisfied"}
     closed = engine.fire(case.id, "return_visit", RECEPTIONIST, visit)
     assert closed.state == "closed"
     assert statements.transactions == 1

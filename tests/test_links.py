@@ -100,7 +100,7 @@ def close_repair(engine: Engine, repair: str) -> Case:
     fire(engine, repair, "owner_accept", "owner")
     fire(engine, repair, "supervisor_sign", "supervisor")
     return fire(engine, repair, "return_visit", "receptionist", visit_method="phone",
-                visit_result="已修复")  # fmt: skip
+                visit_result="已修复", satisfaction="satisfied")  # fmt: skip
 
 
 def test_a_whole_handover_project_with_three_units(engine: Engine, clock: ManualClock) -> None:

@@ -411,7 +411,7 @@ def test_an_idempotent_retry_of_the_closing_event_says_when_it_closed(
         ("supervisor_sign", SUPERVISOR, {}),
     ]:
         engine.fire(case.id, event, actor, payload)
-    visit = {"visit_method": "phone", "visit_result": "已修复"}
+    visit = {"visit_method": "phone", "visit_result": "已修复", "satisfaction": "satisfied"}
     closed = engine.fire(case.id, "return_visit", RECEPTIONIST, visit, idempotency_key="v")
     later(clock)
     assert closed.closed_at is not None

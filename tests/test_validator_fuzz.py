@@ -49,14 +49,24 @@ class Seed:
 
 
 def _references(data: dict[str, Any]) -> tuple[set[str], set[str], set[str]]:
-    """(processes defined, processes referred to, calendars defined) by one file's data."""
+    """(processes and indicators defined, processes and indicators referred to, calendars
+    defined) by one file's data; indicators as ``kpi:ID``."""
     defined = {data["process"]} if isinstance(data.get("process"), str) else set()
+    defined |= {f"kpi:{kpi}" for kpi in data.get("kpis") or {}}
     items = [
         item
-        for key in ("time_limits", "schedules", "quotas")
+        for key in ("time_limits", "schedules", "quotas", "kpis")
         for item in (data.get(key) or {}).values()
     ]
     referred = {item.get("process") for item in items if isinstance(item, dict)}
+    # A schedule's 'figures' name the indicators that count them.
+    referred |= {
+        f"kpi:{figure.get('kpi')}"
+        for item in items
+        if isinstance(item, dict) and isinstance(item.get("figures"), dict)
+        for figure in item["figures"].values()
+        if isinstance(figure, dict)
+    }
     # A schedule's 'while' names the process whose cases it counts.
     referred |= {
         item["while"].get("process")

@@ -22,6 +22,7 @@ from engine.checks import (
     final_state_exit,
     holiday_coverage,
     initial_state,
+    kpi_reference,
     link_cycle,
     link_data,
     link_each,
@@ -72,6 +73,7 @@ CHECKS: tuple[ModuleType, ...] = (
     schedule_timing,
     quota_reference,
     quota_figures,
+    kpi_reference,
 )
 
 

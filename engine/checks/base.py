@@ -67,6 +67,7 @@ def _definitions(library: Library) -> Iterator[Located[Any]]:
         library.estates,
         library.schedules,
         library.quotas,
+        library.kpis,
     )
 
 

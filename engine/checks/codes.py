@@ -91,8 +91,8 @@ LOADER_CODES: tuple[CodeDoc, ...] = (
         Severity.ERROR,
         "The kind of file cannot be told.",
         "A process file has a `process:` key, an estate file an `estate:` key, a rules "
-        "file one or more of `calendars:`, `time_limits:`, `schedules:` and `quotas:`. A "
-        "file with none of these is not a PropFlow file; move it out of the validated "
+        "file one or more of `calendars:`, `time_limits:`, `schedules:`, `quotas:` and "
+        "`kpis:`. A file with none of these is not a PropFlow file; move it out of the validated "
         "directories.",
     ),
     CodeDoc(

@@ -48,9 +48,15 @@ def _any_unparsed(library: Library) -> bool:
         for located in library.time_limits
     ):
         return True
-    return any(
+    if any(
         (watched := located.definition.while_in_estate) is not None
         and watched.condition is not None
         and watched.guard is None
         for located in library.schedules
+    ):
+        return True
+    return any(
+        guard is None
+        for located in library.kpis
+        for _text, guard in located.definition.conditions().values()
     )

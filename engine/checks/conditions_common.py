@@ -41,7 +41,8 @@ def scope_of(process: ProcessDef) -> ConditionScope:
 
 
 def condition_sites(library: Library) -> Iterator[ConditionSite]:
-    """Every condition of every event, time limit and schedule whose process is known.
+    """Every condition of every event, time limit, schedule and indicator whose process is
+    known.
 
     An event's condition may also read the child cases (``children.*``, ``all(...)``) of the
     processes its process opens as children; a time limit's may not. A condition that reads
@@ -80,3 +81,13 @@ def condition_sites(library: Library) -> Iterator[ConditionSite]:
             yield ConditionSite(
                 watched.condition, watched.guard, located_schedule, ("while", "if"), scope
             )
+    for located_kpi in library.kpis:
+        kpi = located_kpi.definition
+        kpi_process = processes.get(kpi.process)
+        if kpi_process is None:
+            continue
+        # Counted by a query, with no one acting: no actor role can match (PF530 refuses
+        # the names a query cannot read).
+        scope = replace(scope_of(kpi_process), roles=frozenset())
+        for path, (text, guard) in kpi.conditions().items():
+            yield ConditionSite(text, guard, located_kpi, path, scope)

@@ -45,3 +45,4 @@ def check(library: Library) -> Iterator[Finding]:
     yield from _duplicates("time limit", library.time_limits, ())
     yield from _duplicates("schedule", library.schedules, ())
     yield from _duplicates("quota", library.quotas, ())
+    yield from _duplicates("indicator", library.kpis, ())

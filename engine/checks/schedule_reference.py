@@ -10,6 +10,8 @@ A schedule opens a case of its ``process`` each period, on its ``calendar``, for
 suited to each field or ``=due`` (the occurrence's date and time), ``=date`` (its date),
 ``=period`` / ``=previous_period`` (the period's key as text, such as ``2026-03``). Every
 required field of the process without a default must be given, or no case could be opened.
+Its ``figures`` fill whole-number fields of the process from indicators declared under
+``kpis:``.
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ from collections.abc import Iterator, Mapping
 from engine.checks.base import Finding, processes_by_id
 from engine.checks.links_common import data_problems, missing_required
 from engine.diagnostics import Severity, suggest
-from engine.io.library import Library
-from engine.model import ProcessDef
+from engine.io.library import Library, Located
+from engine.model import ProcessDef, ScheduleDef
 
 CODE = "PF510"
 NAME = "schedule-reference"
@@ -38,6 +40,7 @@ SCHEDULE_REFS: dict[str, tuple[str, str, str]] = {
 def check(library: Library) -> Iterator[Finding]:
     processes = processes_by_id(library)
     calendars = library.calendar_ids
+    kpi_ids = [located.definition.id for located in library.kpis]
     for located in library.schedules:
         schedule = located.definition
         if schedule.calendar is not None and schedule.calendar not in calendars:
@@ -62,11 +65,36 @@ def check(library: Library) -> Iterator[Finding]:
             )
         for path, on_key, message in data_problems(schedule.data, process, SCHEDULE_REFS):
             yield Finding(located.at("data", *path, key=on_key), message)
+        yield from _figures(located, process, kpi_ids)
         for name in missing_required(schedule.data, process):
             yield Finding(
                 located.at("process"),
                 f"a '{process.id}' case needs its required field '{name}', which the "
                 "schedule's 'data' does not give",
+            )
+
+
+def _figures(
+    located: Located[ScheduleDef], process: ProcessDef, kpi_ids: list[str]
+) -> Iterator[Finding]:
+    for name, figure in located.definition.figures.items():
+        field = process.fields.get(name)
+        if field is None:
+            yield Finding(
+                located.at("figures", name, key=True),
+                f"field '{name}' is not defined in process '{process.id}'"
+                f"{suggest(name, list(process.fields))}",
+            )
+        elif field.type != "int":
+            yield Finding(
+                located.at("figures", name, key=True),
+                f"field '{name}' is of type {field.type}; a figure is a count, so it fills "
+                "an int field",
+            )
+        if figure.kpi not in kpi_ids:
+            yield Finding(
+                located.at("figures", name, "kpi"),
+                f"indicator '{figure.kpi}' is not defined{suggest(figure.kpi, kpi_ids)}",
             )
 
 

@@ -33,6 +33,8 @@ COMMANDS: dict[str, str] = {
     "simulate": "engine.cli.scenario:simulate_command",
     "diagram": "engine.cli.render:diagram",
     "manual": "engine.cli.render:manual",
+    "report": "engine.cli.report:report",
+    "board": "engine.cli.report:board",
 }
 
 

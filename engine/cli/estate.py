@@ -11,6 +11,7 @@ import json
 import os
 import re
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -172,11 +173,23 @@ def show_command(process: str, estate: Path | None) -> None:
     click.echo(f"# {process}" + (f" as customised by estate {estate}" if estate else ""))
     for line in provenance_yaml(found.raw, found.source_map, estate):
         click.echo(line)
-    limits = [t for t in library.time_limits if t.definition.process == process]
-    if limits:
-        click.echo("# time limits")
-        click.echo("time_limits:")
-    for located in limits:
+    _show_items("time limits", "time_limits", library.time_limits, process, estate)
+    _show_items("indicators", "kpis", library.kpis, process, estate)
+
+
+def _show_items(
+    title: str,
+    collection: str,
+    items: Sequence[Located[Any]],
+    process: str,
+    estate: Path | None,
+) -> None:
+    """Print the rules items of ``process`` (time limits, indicators) with their sources."""
+    own = [item for item in items if item.definition.process == process]
+    if own:
+        click.echo(f"# {title}")
+        click.echo(f"{collection}:")
+    for located in own:
         click.echo(f"  {located.definition.id}:")
         local = rebase(located.source_map, located.base, ())
         for line in provenance_yaml(located.raw, local, estate):

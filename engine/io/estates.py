@@ -39,6 +39,7 @@ COLLECTIONS = {
     "time_limit": "time_limits",
     "schedule": "schedules",
     "quota": "quotas",
+    "kpi": "kpis",
 }
 
 

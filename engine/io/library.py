@@ -13,7 +13,15 @@ from typing import Any, Generic, TypeVar
 
 from engine.diagnostics import Diagnostic, Severity, Span
 from engine.io.yamlsource import JsonPath, SourceMap
-from engine.model import CalendarDef, EstateDef, ProcessDef, QuotaDef, ScheduleDef, TimeLimitDef
+from engine.model import (
+    CalendarDef,
+    EstateDef,
+    KpiDef,
+    ProcessDef,
+    QuotaDef,
+    ScheduleDef,
+    TimeLimitDef,
+)
 
 T = TypeVar("T")
 
@@ -47,6 +55,7 @@ class Library:
     estates: list[Located[EstateDef]] = field(default_factory=list)
     schedules: list[Located[ScheduleDef]] = field(default_factory=list)
     quotas: list[Located[QuotaDef]] = field(default_factory=list)
+    kpis: list[Located[KpiDef]] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     #: For values an estate patch overrode: the patch's span → the library span it replaced.
     shadowed: dict[Span, Span] = field(default_factory=dict)

@@ -19,7 +19,15 @@ from engine.diagnostics import Diagnostic, Severity, Span
 from engine.io.library import Library, Located
 from engine.io.schemas import SCHEMA_CODE, FileKind, detect_kind, validate_structure
 from engine.io.yamlsource import JsonPath, SourceDocument, SourceMap, load_document
-from engine.model import CalendarDef, EstateDef, ProcessDef, QuotaDef, ScheduleDef, TimeLimitDef
+from engine.model import (
+    CalendarDef,
+    EstateDef,
+    KpiDef,
+    ProcessDef,
+    QuotaDef,
+    ScheduleDef,
+    TimeLimitDef,
+)
 from engine.model.common import keyed
 
 _Model = TypeVar("_Model", bound=BaseModel)
@@ -130,8 +138,8 @@ def classify(document: SourceDocument) -> tuple[FileKind | None, Diagnostic | No
         "PF008",
         Severity.ERROR,
         f"cannot tell what kind of PropFlow file this is (it starts with {keys}); "
-        "expected 'process:', 'estate:', 'calendars:', 'time_limits:', 'schedules:' or "
-        "'quotas:'",
+        "expected 'process:', 'estate:', 'calendars:', 'time_limits:', 'schedules:', "
+        "'quotas:' or 'kpis:'",
         document.source_map.locate(()),
     )
 
@@ -162,6 +170,7 @@ def add_definitions(document: SourceDocument, kind: FileKind, library: Library) 
             _add_items(data, source_map, "time_limits", TimeLimitDef, library.time_limits)
             _add_items(data, source_map, "schedules", ScheduleDef, library.schedules)
             _add_items(data, source_map, "quotas", QuotaDef, library.quotas)
+            _add_items(data, source_map, "kpis", KpiDef, library.kpis)
     except ValidationError as exc:
         return [model_error(document, error) for error in exc.errors()]
     return []

@@ -50,7 +50,7 @@ def detect_kind(data: Mapping[str, Any]) -> FileKind | None:
         return FileKind.PROCESS
     if "estate" in data:
         return FileKind.ESTATE
-    if any(key in data for key in ("calendars", "time_limits", "schedules", "quotas")):
+    if any(key in data for key in ("calendars", "time_limits", "schedules", "quotas", "kpis")):
         return FileKind.RULES
     return None
 

@@ -18,10 +18,11 @@ from engine.model.actions import (
 from engine.model.common import Label, localized
 from engine.model.deployment import DeploymentDef, JwtSettings, WebhookDef
 from engine.model.estate import EstateDef
+from engine.model.kpis import KpiDef, Target
 from engine.model.process import EventDef, FieldDef, ProcessDef, RoleDef, StateDef
 from engine.model.quotas import QuotaDef
 from engine.model.rules import CalendarDef, Extension, Tier, TimeLimitDef, Trigger
-from engine.model.schedules import ScheduleDef
+from engine.model.schedules import ScheduleDef, ScheduleFigure
 
 __all__ = [
     "Action",
@@ -35,6 +36,7 @@ __all__ = [
     "FieldDef",
     "Fire",
     "JwtSettings",
+    "KpiDef",
     "Label",
     "Notify",
     "Open",
@@ -42,9 +44,11 @@ __all__ = [
     "QuotaDef",
     "RoleDef",
     "ScheduleDef",
+    "ScheduleFigure",
     "SetFields",
     "Signal",
     "StateDef",
+    "Target",
     "Tier",
     "TimeLimitDef",
     "Trigger",

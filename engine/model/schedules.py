@@ -84,6 +84,17 @@ class ScheduleWhile(Definition):
         return {**raw, "guard": parse_guard(raw.get("if"))}
 
 
+FigureCount = Literal["numerator", "denominator", "missed"]
+
+
+class ScheduleFigure(Definition):
+    """A figure a schedule's case opens with, counted by an indicator over the period the
+    case is about (the previous period: last week's summary, last month's report)."""
+
+    kpi: str
+    count: FigureCount
+
+
 class ScheduleDef(Definition):
     """A schedule that opens a case of ``process`` once per period.
 
@@ -95,6 +106,8 @@ class ScheduleDef(Definition):
     working day of the same period (a daily schedule skips it). ``catch_up`` decides what a
     tick does about periods that came due while no worker ran: ``once`` opens one case for
     the latest, ``all`` one per period, ``skip`` only those less than ``grace`` late.
+    ``figures`` fills fields of the new case from indicators over the previous period, so
+    staff review the counts instead of counting.
     """
 
     id: str
@@ -114,6 +127,7 @@ class ScheduleDef(Definition):
     catch_up: CatchUp = "once"
     grace: str = "1h"
     data: Mapping[str, Any] = Field(default_factory=dict)
+    figures: Mapping[str, ScheduleFigure] = Field(default_factory=dict)
     actor_role: str | None = None
     while_in_estate: ScheduleWhile | None = Field(default=None, alias="while")
     #: Parsed forms (``None`` or left out when the text is wrong; PF511 says why).

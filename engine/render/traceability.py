@@ -48,11 +48,11 @@ MAPPING_FILE = Path(__file__).with_name("traceability.yaml")
 ELEMENT_KINDS = ("state", "event", "field")
 
 #: Rules-file items other than time limits that can encode a figure.
-RULE_ITEM_KINDS = ("schedule", "quota")
+RULE_ITEM_KINDS = ("schedule", "quota", "kpi")
 
 GENERATE_COMMAND = "python -m engine.render.traceability > docs/traceability.md"
 
-RefKind = Literal["rule", "schedule", "quota", "state", "event", "field"]
+RefKind = Literal["rule", "schedule", "quota", "kpi", "state", "event", "field"]
 
 
 class TraceabilityError(ValueError):
@@ -64,8 +64,8 @@ class _Frozen(BaseModel):
 
 
 class Ref(_Frozen):
-    """What encodes a figure: a time limit (``kind='rule'``), a schedule or quota, or a
-    process's state/event/field.
+    """What encodes a figure: a time limit (``kind='rule'``), a schedule, quota or indicator
+    (``kpi``), or a process's state/event/field.
 
     Written in the file as ``{rule: ID}`` or ``{event: ID, process: PROCESS}``.
     """
@@ -82,7 +82,7 @@ class Ref(_Frozen):
         kinds = [key for key in value if key != "process"]
         if len(kinds) != 1:
             raise ValueError(
-                "a reference names one of rule, schedule, quota, state, event or field, "
+                "a reference names one of rule, schedule, quota, kpi, state, event or field, "
                 f"got {', '.join(map(str, kinds)) or 'none'}"
             )
         (kind,) = kinds
@@ -217,6 +217,7 @@ def unknown_references(library: Library, figures: Iterable[Figure] = FIGURES) ->
     items = {
         "schedule": {located.definition.id for located in library.schedules},
         "quota": {located.definition.id for located in library.quotas},
+        "kpi": {located.definition.id for located in library.kpis},
     }
     problems: list[str] = []
     for figure in figures:
@@ -372,6 +373,27 @@ def _calendar_table(library: Library, figures: Sequence[Figure]) -> list[str]:
     return lines
 
 
+def _kpi_table(library: Library, figures: Sequence[Figure]) -> list[str]:
+    traced: dict[str, list[str]] = {}
+    for figure in figures:
+        for ref in figure.encoded_by:
+            if ref.kind == "kpi":
+                traced.setdefault(ref.id, []).append(figure.key)
+    lines = [
+        "| id | process | label | counts | target | source | traces |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for located in library.kpis:
+        kpi = located.definition
+        counted = {"clocks": f"clocks of {', '.join(kpi.limits)}",
+                   "events": f"{', '.join(kpi.events)} entries"}.get(kpi.unit, "cases")  # fmt: skip
+        cells = [f"`{kpi.id}`", kpi.process, localized(kpi.label, kpi.id),
+                 f"{counted}, per {kpi.period}", kpi.target, kpi.source or "—",
+                 ", ".join(traced.get(kpi.id, [])) or "—"]  # fmt: skip
+        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    return lines
+
+
 def _figures_table(rows: Sequence[Figure]) -> list[str]:
     lines = [
         "| # | item | figure | source | encoded by | note |",
@@ -399,7 +421,8 @@ def markdown(library: Library | None = None, figures: Sequence[Figure] = FIGURES
         "",
         "Every time limit of the standard library (`rules/`) with the figure it enforces, and "
         "every figure of the source manuals' time-limit tables (the domain catalogue, "
-        "`DOMAIN.md` §1–§6) with the rule, schedule, quota or process element that encodes it. "
+        "`DOMAIN.md` §1–§6) with the rule, schedule, quota, indicator or process element that "
+        "encodes it. "
         "The first tables are built from the YAML; the others from the mapping in "
         "`engine/render/traceability.yaml`. `tests/library/test_traceability.py` fails when this "
         "file "
@@ -421,6 +444,13 @@ def markdown(library: Library | None = None, figures: Sequence[Figure] = FIGURES
         "Schedules open cases on a calendar; quotas count a role's events per period.",
         "",
         *_calendar_table(library, figures),
+        "",
+        "## Indicators in the library",
+        "",
+        "Indicators (`kpis:`) are computed by `propflow report` from the cases' clocks and "
+        "audit log; where the seeds disagree the library ships the stricter target.",
+        "",
+        *_kpi_table(library, figures),
     ]
     for key, title in SECTIONS.items():
         rows = [f for f in figures if f.key.split(".")[0] == key]

@@ -56,6 +56,7 @@ from engine.model import (
 )
 from engine.model.rules import DEFAULT_TIMEZONE
 from engine.model.schedules import ScheduleWhile
+from engine.reports import compute, indicators_of, period_of
 from engine.runtime.definitions import Definitions
 from engine.runtime.links import LinkedTransaction, new_case
 from engine.store import (
@@ -211,6 +212,7 @@ class CalendarJobs:
             if schedule.usable:
                 calendar = calendars.get(schedule.calendar or "", fallback)
                 self.timetables[schedule.id] = Timetable(schedule, calendar)
+        self.kpis = {kpi.id: (kpi, process) for kpi, process in indicators_of(library)}
         self.quotas: dict[str, QuotaClock] = {}
         for located_quota in library.quotas:
             quota = located_quota.definition
@@ -412,6 +414,7 @@ class CalendarJobs:
             key: values.get(name, value) if (name := reference(value)) is not None else value
             for key, value in schedule.data.items()
         }
+        data.update(self._figures(timetable, occurrence))
         note = {"schedule": schedule.id, "period": occurrence.period}
         change, problems = new_case(
             self.definitions,
@@ -439,6 +442,25 @@ class CalendarJobs:
                 )
             )
         return change, problems
+
+    def _figures(self, timetable: Timetable, occurrence: Occurrence) -> dict[str, int]:
+        """The schedule's ``figures``: each indicator's count over the previous period (the
+        one the new case reports on), computed in the store."""
+        schedule = timetable.schedule
+        if not schedule.figures:
+            return {}
+        period = period_of(schedule.every, occurrence.previous, timetable.calendar.tz)
+        found: dict[str, int] = {}
+        for name, figure in schedule.figures.items():
+            kpi, process = self.kpis[figure.kpi]
+            result = compute(self.store, self.estate, kpi, process, period)
+            counts = {
+                "numerator": result.counts.numerator,
+                "denominator": result.counts.denominator,
+                "missed": result.missed_count,
+            }
+            found[name] = counts[figure.count]
+        return found
 
     def _failure(
         self,

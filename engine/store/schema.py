@@ -90,6 +90,11 @@ cases = Table(
     Index("ix_cases_lookup", "estate", "process", "state"),
     Index("ix_cases_assignee", "assignee"),
     Index("ix_cases_opened", "opened_at"),
+    # Reports: an estate's cases of a process opened, or last changed, since a moment; the
+    # overdue board: an estate's open cases.
+    Index("ix_cases_estate_opened", "estate", "process", "opened_at"),
+    Index("ix_cases_estate_updated", "estate", "process", "updated_at"),
+    Index("ix_cases_estate_open", "estate", "closed_at"),
 )
 
 #: The append-only audit trail: one row per accepted event, never updated or deleted.
@@ -114,6 +119,9 @@ case_log = Table(
     # Two writers can never both append the same version of a case: the second fails.
     UniqueConstraint("case_id", "version", name="uq_case_log_version"),
     UniqueConstraint("case_id", "idempotency_key", name="uq_case_log_idempotency"),
+    # Reports look up a case's entries of an event, or into a state, within a period.
+    Index("ix_case_log_case_event", "case_id", "event", "at"),
+    Index("ix_case_log_case_state", "case_id", "to_state", "at"),
 )
 
 #: Durable timers: deadlines, warnings and recurring reminders, fired by a worker or tick.

@@ -46,7 +46,8 @@ class Occurrence:
 
 def period_start(kind: str, day: date) -> date:
     """The first day of the period of ``kind`` (``daily``/``day``, ``weekly``/``week``,
-    ``monthly``/``month``, ``quarterly``/``quarter``) that holds ``day``."""
+    ``monthly``/``month``, ``quarterly``/``quarter``, ``yearly``/``year``) that holds
+    ``day``."""
     kind = _KINDS[kind]
     if kind == "day":
         return day
@@ -54,6 +55,8 @@ def period_start(kind: str, day: date) -> date:
         return day - timedelta(days=day.weekday())
     if kind == "month":
         return day.replace(day=1)
+    if kind == "year":
+        return date(day.year, 1, 1)
     return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
 
 
@@ -64,7 +67,7 @@ def next_period_start(kind: str, start: date) -> date:
         return start + timedelta(days=1)
     if kind == "week":
         return start + timedelta(days=7)
-    step = 1 if kind == "month" else 3
+    step = {"month": 1, "quarter": 3, "year": 12}[kind]
     month = start.month - 1 + step
     return date(start.year + month // 12, month % 12 + 1, 1)
 
@@ -75,8 +78,8 @@ def previous_period_start(kind: str, start: date) -> date:
 
 
 def period_key(kind: str, start: date) -> str:
-    """The key of the period starting on ``start``: ``2026-03-02``, ``2026-W10``, ``2026-03``
-    or ``2026-Q1``."""
+    """The key of the period starting on ``start``: ``2026-03-02``, ``2026-W10``, ``2026-03``,
+    ``2026-Q1`` or ``2026``."""
     kind = _KINDS[kind]
     if kind == "day":
         return start.isoformat()
@@ -85,6 +88,8 @@ def period_key(kind: str, start: date) -> str:
         return f"{year}-W{week:02d}"
     if kind == "month":
         return f"{start.year}-{start.month:02d}"
+    if kind == "year":
+        return str(start.year)
     return f"{start.year}-Q{(start.month - 1) // 3 + 1}"
 
 
@@ -94,6 +99,8 @@ def key_start(kind: str, key: str) -> date:
     if kind == "day":
         return date.fromisoformat(key)
     year, _, rest = key.partition("-")
+    if kind == "year":
+        return date(int(year), 1, 1)
     if kind == "week":
         return date.fromisocalendar(int(year), int(rest.lstrip("W")), 1)
     if kind == "month":
@@ -110,6 +117,8 @@ _KINDS = {
     "month": "month",
     "quarterly": "quarter",
     "quarter": "quarter",
+    "yearly": "year",
+    "year": "year",
 }
 
 

@@ -103,6 +103,10 @@ def test_general_valid_complaint_handled_at_once(open_case: Any) -> None:
         wrong=["receptionist"],
     )
     reply(walk)
+    # The owner's satisfaction is a required answer of the return visit.
+    walk.refused(
+        "return_visit", "receptionist", FieldError, {"visit_method": "phone", "visit_result": "好"}
+    )
     walk.step(
         "return_visit",
         "receptionist",
@@ -158,7 +162,11 @@ def test_important_complaint_goes_to_the_manager_who_decides_and_assigns(
     walk.step(
         "return_visit",
         "receptionist",
-        {"visit_method": "letter", "visit_result": "信函回访，业主回函表示满意"},
+        {
+            "visit_method": "letter",
+            "visit_result": "信函回访，业主回函表示满意",
+            "satisfaction": "satisfied",
+        },
         to="closed",
     )
     assert [row[:2] for row in walk.trail()][4:8] == [
@@ -188,7 +196,11 @@ def test_invalid_complaint_is_explained_and_replied(open_case: Any, importance: 
     walk.step(
         "return_visit",
         "receptionist",
-        {"visit_method": "phone", "visit_result": "业主表示理解"},
+        {
+            "visit_method": "phone",
+            "visit_result": "业主表示理解",
+            "satisfaction": "basically_satisfied",
+        },
         to="closed",
     )
     assert ("explain_invalid", "supervisor", "investigating", "replying") in walk.trail()
@@ -201,7 +213,11 @@ def test_return_visit_in_person_needs_the_owners_signature(open_case: Any) -> No
     walk.step("handle", "supervisor", to="handling")
     walk.step("finish_handling", "supervisor", {"handling_result": "已处理"}, to="replying")
     reply(walk)
-    visit = {"visit_method": "visit", "visit_result": "上门回访，业主满意"}
+    visit = {
+        "visit_method": "visit",
+        "visit_result": "上门回访，业主满意",
+        "satisfaction": "satisfied",
+    }
     walk.refused("return_visit", "receptionist", GuardRefused, visit)
     walk.refused("return_visit", "receptionist", FieldError, {"owner_signed": True})
     walk.step(
@@ -251,7 +267,7 @@ def test_contradicting_return_visit_reopens_the_complaint(open_case: Any, clock:
     walk.step(
         "return_visit",
         "receptionist",
-        {"visit_method": "phone", "visit_result": "业主确认已停工"},
+        {"visit_method": "phone", "visit_result": "业主确认已停工", "satisfaction": "satisfied"},
         to="closed",
     )
     events = [row[0] for row in walk.trail()]
@@ -290,7 +306,11 @@ def test_second_visit_after_reopening_needs_a_new_signature(open_case: Any) -> N
     walk.step("handle", "supervisor", to="handling")
     walk.step("finish_handling", "supervisor", {"handling_result": "已彻底处理"}, to="replying")
     reply(walk)
-    visit = {"visit_method": "visit", "visit_result": "第二次上门回访，业主满意"}
+    visit = {
+        "visit_method": "visit",
+        "visit_result": "第二次上门回访，业主满意",
+        "satisfaction": "satisfied",
+    }
     walk.refused("return_visit", "receptionist", GuardRefused, visit)
     walk.step("return_visit", "receptionist", {**visit, "owner_signed": True}, to="closed")
 

@@ -114,6 +114,10 @@ def test_in_unit_general_repair_from_report_to_closed(open_case: Any) -> None:
     sign_off(walk)
     # Common-facility filing is not for in-unit work.
     walk.refused("archive", "supervisor", GuardRefused)
+    # The owner's satisfaction is a required answer of the return visit, from its list only.
+    visit = {"visit_method": "phone", "visit_result": "已修复"}
+    walk.refused("return_visit", "receptionist", FieldError, visit)
+    walk.refused("return_visit", "receptionist", FieldError, {**visit, "satisfaction": "ok"})
     return_visit(walk)
     walk.refused("rework", "receptionist", EventNotAllowed, {"visit_result": "x"})
     assert walk.trail() == [
@@ -242,7 +246,7 @@ def test_pay_after_the_work_needs_the_heads_approval(open_case: Any) -> None:
         "return_visit",
         "receptionist",
         GuardRefused,
-        {"visit_method": "phone", "visit_result": "已修复"},
+        {"visit_method": "phone", "visit_result": "已修复", "satisfaction": "satisfied"},
     )
     walk.step(
         "pay",

@@ -166,9 +166,9 @@ def test_a_reason_must_be_one_of_the_shared_reasons(tmp_path: Path) -> None:
 
 
 def test_the_shared_reason_comes_before_the_row_note() -> None:
-    (row,) = [f for f in FIGURES if f.key == "1.19"]
+    (row,) = [f for f in FIGURES if f.key == "5.3"]
     assert row.note.startswith("a rate over many cases")
-    assert row.note.endswith("; each visit is the repair event `return_visit`")
+    assert row.note.endswith("; problems raised become repairs (home_visit event `refer_issues`)")
 
 
 def test_no_machine_paths_in_the_document(generated: str) -> None:

@@ -1,0 +1,116 @@
+"""Indicator reference (PF530): an indicator names a process, state, event or time limit
+that does not exist, mixes the parts of different units, or uses a name a report cannot read.
+
+An indicator counts ``cases``, the ``clocks`` of the time limits in ``limits`` or the log
+entries of the events in ``events``, all on cases of ``process``: the limits must be limits
+of that process, the states of ``when`` and the events of ``when``, ``events`` and
+``counts`` its states and events, or the count would stay at zero for ever. ``limits``
+belongs to ``unit: clocks`` only, ``events`` to ``unit: events`` and ``when`` to
+``unit: cases``. Its conditions are checked like any other (PF110–PF112) and are computed
+by a query with no one acting, so they may read the case's fields and ``state`` but not
+``actor.*``, ``payload.*`` or the child cases.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from engine.checks.base import Finding, processes_by_id
+from engine.conditions import CHILDREN, Name, Quantified
+from engine.conditions.ast import iter_nodes
+from engine.diagnostics import Severity, suggest
+from engine.io.library import Library, Located
+from engine.model import KpiDef, ProcessDef
+
+CODE = "PF530"
+NAME = "kpi-reference"
+SEVERITY = Severity.ERROR
+
+#: Which unit each unit-specific key belongs to.
+_UNIT_OF_KEY = {"limits": "clocks", "events": "events", "when": "cases"}
+
+
+def check(library: Library) -> Iterator[Finding]:
+    processes = processes_by_id(library)
+    limits_by_process: dict[str, list[str]] = {}
+    for located_limit in library.time_limits:
+        limit = located_limit.definition
+        limits_by_process.setdefault(limit.process, []).append(limit.id)
+    for located in library.kpis:
+        kpi = located.definition
+        process = processes.get(kpi.process)
+        if process is None:
+            if kpi.process not in library.broken_processes:
+                yield Finding(
+                    located.at("process"),
+                    f"process '{kpi.process}' is not defined in the files being checked"
+                    f"{suggest(kpi.process, list(processes))}",
+                )
+            continue
+        yield from _unit_parts(located)
+        yield from _ids(located, ("limits",), kpi.limits, limits_by_process.get(process.id, []),
+                        f"a time limit of process '{process.id}'")  # fmt: skip
+        events = list(process.events)
+        states = list(process.states)
+        yield from _ids(located, ("events",), kpi.events, events, _event_of(process))
+        if kpi.when is not None:
+            yield from _ids(located, ("when", "enter"), kpi.when.enter, states,
+                            f"a state of process '{process.id}'")  # fmt: skip
+            yield from _ids(located, ("when", "event"), kpi.when.event, events, _event_of(process))
+        yield from _ids(located, ("counts", "event"), kpi.counts.event, events, _event_of(process))
+        yield from _ids(located, ("counts", "no_event"), kpi.counts.no_event, events,
+                        _event_of(process))  # fmt: skip
+        if kpi.unit == "clocks" and not kpi.limits:
+            yield Finding(located.at("unit"), "an indicator of clocks needs 'limits'")
+        if kpi.unit == "events" and not kpi.events:
+            yield Finding(located.at("unit"), "an indicator of events needs 'events'")
+        yield from _unreadable_names(located)
+
+
+def _event_of(process: ProcessDef) -> str:
+    return f"an event of process '{process.id}'"
+
+
+def _unit_parts(located: Located[KpiDef]) -> Iterator[Finding]:
+    raw = located.raw if isinstance(located.raw, dict) else {}
+    for key, unit in _UNIT_OF_KEY.items():
+        if key in raw and located.definition.unit != unit:
+            yield Finding(
+                located.at(key, key=True),
+                f"'{key}' belongs to indicators of {unit} (unit: {unit}), "
+                f"not to this one (unit: {located.definition.unit})",
+            )
+
+
+def _ids(
+    located: Located[KpiDef],
+    path: tuple[str, ...],
+    given: Sequence[str],
+    known: Sequence[str],
+    what: str,
+) -> Iterator[Finding]:
+    raw: object = located.raw
+    for part in path:
+        raw = raw.get(part) if isinstance(raw, dict) else None
+    single = not isinstance(raw, list)
+    for index, ident in enumerate(given):
+        if ident not in known:
+            where: tuple[str | int, ...] = path if single else (*path, index)
+            yield Finding(located.at(*where), f"'{ident}' is not {what}{suggest(ident, known)}")
+
+
+def _unreadable_names(located: Located[KpiDef]) -> Iterator[Finding]:
+    for path, (_text, guard) in located.definition.conditions().items():
+        if guard is None:
+            continue  # PF110 reports it
+        for node in iter_nodes(guard.expr):
+            if isinstance(node, Quantified) or (
+                isinstance(node, Name) and node.path[0] in ("actor", "payload", CHILDREN)
+            ):
+                what = node.quantifier + "(...)" if isinstance(node, Quantified) else node.dotted
+                span = located.source_map.locate_in_text((*located.base, *path), node.offset)
+                yield Finding(
+                    span,
+                    f"an indicator is counted with no one acting and no event: '{what}' "
+                    "cannot be read here (use the case's fields and state)",
+                )
