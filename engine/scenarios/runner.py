@@ -26,6 +26,7 @@ from engine.diagnostics import Diagnostic, Severity, Span
 from engine.io.estates import STANDARD
 from engine.io.library import ValidatedLibrary
 from engine.io.loading import display_path
+from engine.io.paths import real_path
 from engine.io.yamlsource import JsonPath
 from engine.model.process import SYSTEM_ROLE
 from engine.runtime import Actor, Case, Engine, LibraryError, ManualClock, PropflowError
@@ -167,7 +168,7 @@ class EstateCache:
 
     def validated(self, estate: Path | None) -> ValidatedLibrary:
         """The estate's validated library (the shipped library's for ``None``)."""
-        key = estate.resolve() if estate is not None else None
+        key = (real_path(estate) or estate) if estate is not None else None
         if key not in self._validated:
             self._validated[key] = validate_library(estate=estate)
         return self._validated[key]
