@@ -13,6 +13,15 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 
+class PropflowError(Exception):
+    """Base of every error PropFlow raises for a caller's or a user's mistake, or for a
+    fault of its store: code embedding the engine catches this one class.
+
+    Defined with the diagnostics, the lowest layer, so that the calendar's, the store's and
+    the runtime's errors can all derive from it.
+    """
+
+
 class Severity(StrEnum):
     """How bad a finding is: errors fail validation, warnings only under ``--strict``."""
 

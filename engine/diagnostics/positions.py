@@ -78,3 +78,12 @@ def printable_source(line: str) -> str:
     """A source line shown under a diagnostic, each unprintable character (except tabs)
     replaced by one visible character so the caret below still lines up."""
     return _UNPRINTABLE.sub(lambda match: _picture(match.group()), line)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def has_lone_surrogate(text: str) -> bool:
+    """Whether ``text`` holds a code point of the UTF-16 surrogate range (``"\\ud800"``):
+    not a character, it cannot be encoded as UTF-8, so nothing could write it out."""
+    return _SURROGATE.search(text) is not None

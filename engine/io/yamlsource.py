@@ -21,7 +21,12 @@ from typing import Any
 import yaml
 
 from engine.diagnostics import Diagnostic, Severity, Span
-from engine.diagnostics.positions import LineIndex, counts_lines_differently, editor_lines
+from engine.diagnostics.positions import (
+    LineIndex,
+    counts_lines_differently,
+    editor_lines,
+    has_lone_surrogate,
+)
 
 JsonPath = tuple[str | int, ...]
 
@@ -263,7 +268,6 @@ def _key(node: yaml.Node) -> str:
 
 #: Line breaks as YAML 1.1 (PyYAML) counts them.
 _YAML_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _within(text: str, span: Span) -> Span:
@@ -498,11 +502,6 @@ def _surrogate_at(span: Span) -> Diagnostic:
         "character and cannot be saved as UTF-8; remove the escape",
         span,
     )
-
-
-def has_lone_surrogate(text: str) -> bool:
-    """Whether ``text`` holds a code point of the UTF-16 surrogate range."""
-    return _SURROGATE.search(text) is not None
 
 
 def _convert(root: yaml.Node | None, file: str) -> tuple[SourceDocument | None, list[Diagnostic]]:

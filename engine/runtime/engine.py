@@ -22,6 +22,7 @@ from sqlalchemy import Connection
 
 from engine.checks.validation import validate_library
 from engine.diagnostics import suggest
+from engine.diagnostics.positions import has_lone_surrogate
 from engine.io.library import Library, ValidatedLibrary
 from engine.model import ProcessDef, TimeLimitDef, localized
 from engine.model.process import SYSTEM_ROLE
@@ -38,10 +39,13 @@ from engine.runtime.errors import (
     ExtensionRefused,
     FieldError,
     GuardRefused,
+    IdempotencyConflict,
+    InvalidArgument,
     LibraryError,
     RoleRefused,
     UnknownCase,
 )
+from engine.runtime.forms import MAX_TEXT_CHARS, Form
 from engine.runtime.links import Link, LinkedTransaction, children_view, links, remembered, settled
 from engine.runtime.machine import CompiledProcess
 from engine.sla import (
@@ -173,6 +177,7 @@ class Engine:
 
     def open_case(self, process: str, data: Mapping[str, Any] | None, actor: Actor) -> Case:
         """Open a case of ``process`` with the form's initial ``data``, as ``actor``."""
+        _check_actor(actor)
         definition = self.definition(process)
         compiled = self.definitions.compile(definition)
         now = self.clock.now()
@@ -190,7 +195,7 @@ class Engine:
                 f"actor '{actor.id}' holds none of the roles of process '{process}' "
                 f"({', '.join(definition.roles)})",
             )
-        values, problems = compiled.form.validate(data or {})
+        values, problems = compiled.form.validate({} if data is None else data)
         initial = {**compiled.form.defaults(), **values}
         required = [fid for fid, f in definition.fields.items() if f.required]
         problems += [
@@ -243,6 +248,7 @@ class Engine:
         check of each case deciding there; actions that reach no case leave the event to
         be written in its own transaction as any other.
         """
+        _check_actor(actor)
         earlier: LogEntry | None = None
         linked: LinkedTransaction | None = None
         try:
@@ -265,19 +271,19 @@ class Engine:
                         tx, record, event, actor, payload, idempotency_key, expected_version
                     )
             if earlier is not None:  # replayed outside the transaction: it reads the log
-                return self._result_of(record, earlier, event)
+                return self._result_of(record, earlier, event, actor, payload)
             if linked is not None:
                 linked.commit()
         except DuplicateRequest:
             assert idempotency_key is not None
             earlier = self.store.find_entry(case_id, idempotency_key)
             assert earlier is not None
-            return self._result_of(self._record(case_id), earlier, event)
+            return self._result_of(self._record(case_id), earlier, event, actor, payload)
         except VersionConflict:
             # A concurrent retry of this very request may have won: then its result is ours.
             earlier = self.store.find_entry(case_id, idempotency_key) if idempotency_key else None
             if earlier is not None:
-                return self._result_of(self._record(case_id), earlier, event)
+                return self._result_of(self._record(case_id), earlier, event, actor, payload)
             raise ConflictError(
                 case_id,
                 record.state,
@@ -298,6 +304,18 @@ class Engine:
     ) -> tuple[CaseChange, LinkedTransaction | None]:
         """The case changed by the event, written in ``tx`` unless its actions reach other
         cases: then the cases to write with it, which ``tx`` does not hold."""
+        if expected_version is not None and (
+            not isinstance(expected_version, int) or isinstance(expected_version, bool)
+        ):
+            raise FieldError(
+                record.id,
+                record.state,
+                event,
+                [
+                    "expected_version is the version of the case as read, a whole number, "
+                    f"not {expected_version!r:.40}"
+                ],
+            )
         if expected_version is not None and expected_version != record.version:
             raise ConflictError(
                 record.id,
@@ -456,9 +474,12 @@ class Engine:
         as its rule's ``extend:`` allows (:mod:`engine.sla.extension`). The extension is
         written to the audit log.
         """
+        _check_actor(actor)
+        consenting = _check_extension(reason, by, until, consents)
         record = self._record(case_id)
         event = f"extend:{limit_id}"
-        planner = self.definitions.planner(record.process).limits.get(limit_id)
+        limits = self.definitions.planner(record.process).limits
+        planner = limits.get(limit_id) if isinstance(limit_id, str) else None
         clocks = self._clocks(record)
         if planner is None:
             raise ExtensionRefused(
@@ -469,7 +490,7 @@ class Engine:
                 f"{suggest(limit_id, self.definitions.planner(record.process).limits)}",
             )
         now = self.clock.now()
-        request = ExtensionRequest(actor.id, actor.roles, reason, by, until, tuple(consents))
+        request = ExtensionRequest(actor.id, actor.roles, reason, by, until, consenting)
         try:
             granted = grant_extension(planner, clocks.get(limit_id), request, now)
         except ExtensionDenied as denied:
@@ -495,6 +516,7 @@ class Engine:
 
     def sla_status(self, case_id: str, now: datetime | None = None) -> list[ClockStatus]:
         """Every clock of the case: deadline, working time used and left, warnings, breaches."""
+        _check_moment(now, "now")
         record = self._record(case_id)
         moment = now or self.clock.now()
         planners = self.definitions.planner(record.process).limits
@@ -580,9 +602,15 @@ class Engine:
         limit: int = 100,
     ) -> list[Case]:
         """Cases matching every given filter, newest first (``opened_to`` excluded)."""
-        for bound in (opened_from, opened_to):
-            if bound is not None and bound.tzinfo is None:
-                raise ValueError(f"opened_from/opened_to need a timezone, not {bound!r}")
+        _check_moment(opened_from, "opened_from")
+        _check_moment(opened_to, "opened_to")
+        for name, value in (
+            ("estate", estate), ("process", process), ("state", state), ("assignee", assignee)
+        ):
+            if value is not None and not isinstance(value, str):
+                raise InvalidArgument(f"{name} is text, not {value!r:.60}")
+        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+            raise InvalidArgument(f"limit is a whole number above 0, not {limit!r:.60}")
         query = CaseQuery(estate, process, state, assignee, opened_from, opened_to, limit)
         return [Case.from_record(r) for r in self.store.query_cases(query)]
 
@@ -602,6 +630,7 @@ class Engine:
         the payload may still be accepted with the right payload. ``needs`` lists the
         required fields the payload must still fill in.
         """
+        _check_actor(actor)
         record = self._record(case_id)
         compiled = self.definitions.of_case(record)
         options = []
@@ -640,6 +669,8 @@ class Engine:
     def _record(self, case_id: str, tx: Connection | None = None) -> CaseRecord:
         """A case of this engine's estate: another estate's cases run on its own rules (read
         in ``tx`` if given)."""
+        if not isinstance(case_id, str) or has_lone_surrogate(case_id):
+            raise UnknownCase(repr(case_id)[:80])
         record = self.store.get_case(case_id, tx)
         if record is None:
             raise UnknownCase(case_id)
@@ -649,17 +680,27 @@ class Engine:
             )
         return record
 
-    def _result_of(self, record: CaseRecord, entry: LogEntry, event: str) -> Case:
-        """The case as the first request with this idempotency key left it."""
+    def _result_of(
+        self,
+        record: CaseRecord,
+        entry: LogEntry,
+        event: str,
+        actor: Actor,
+        payload: Mapping[str, Any] | None,
+    ) -> Case:
+        """The case as the first request with this idempotency key left it, if this request
+        is that one again (same event, actor and payload); else :class:`IdempotencyConflict`."""
         history = self.store.history(record.id, up_to_version=entry.version)
-        requested = _requested_event(history)
-        if requested != event:
-            raise ConflictError(
+        requested = _requested_entry(history)
+        different = _differs(
+            requested, event, actor, payload, self.definitions.of_case(record).form
+        )
+        if different is not None:
+            raise IdempotencyConflict(
                 record.id,
                 record.state,
                 event,
-                f"idempotency key '{entry.idempotency_key}' was already used for "
-                f"event '{requested}'",
+                f"idempotency key '{entry.idempotency_key}' was already used for {different}",
             )
         state, data, assignee = replay(history)
         states = self.definitions.of_case(record).process.states
@@ -677,6 +718,39 @@ class Engine:
         )
 
 
+def _check_actor(actor: Actor) -> None:
+    """Refuse anything but an :class:`Actor` as the one acting."""
+    if not isinstance(actor, Actor):
+        raise InvalidArgument(f"the actor is an Actor(id, roles), not {actor!r:.60}")
+
+
+def _check_extension(
+    reason: str, by: str | None, until: datetime | None, consents: Iterable[str]
+) -> tuple[str, ...]:
+    """The roles consenting, refusing an extension request whose parts are not of their
+    kinds."""
+    if not isinstance(reason, str) or len(reason) > MAX_TEXT_CHARS or has_lone_surrogate(reason):
+        raise InvalidArgument(
+            f"the reason is text of at most {MAX_TEXT_CHARS:,} characters, not {reason!r:.60}"
+        )
+    if by is not None and (not isinstance(by, str) or len(by) > 100):
+        raise InvalidArgument(f"by is a duration such as '3 workdays', not {by!r:.60}")
+    _check_moment(until, "until")
+    refusal = InvalidArgument(f"consents are a list of role names, not {consents!r:.60}")
+    if isinstance(consents, (str, bytes)) or not isinstance(consents, Iterable):
+        raise refusal
+    given = tuple(consents)
+    if not all(isinstance(role, str) for role in given):
+        raise refusal
+    return given
+
+
+def _check_moment(moment: datetime | None, name: str) -> None:
+    """Refuse a moment that is not a datetime with its timezone."""
+    if moment is not None and (not isinstance(moment, datetime) or moment.tzinfo is None):
+        raise InvalidArgument(f"{name} is a datetime with a timezone, not {moment!r:.60}")
+
+
 def _check_key(idempotency_key: str | None) -> None:
     """Refuse a key the store cannot keep, the same way on every database."""
     if idempotency_key is not None and (
@@ -684,15 +758,36 @@ def _check_key(idempotency_key: str | None) -> None:
         or not idempotency_key
         or len(idempotency_key) > MAX_IDEMPOTENCY_KEY
         or "\x00" in idempotency_key
+        or has_lone_surrogate(idempotency_key)
     ):
-        raise ValueError(
+        raise InvalidArgument(
             f"an idempotency key is 1 to {MAX_IDEMPOTENCY_KEY} characters of text without "
             f"NUL, not {idempotency_key!r:.60}"
         )
 
 
-def _requested_event(history: Sequence[LogEntry]) -> str:
-    """The event a request asked for, given the log up to the entry holding its key.
+def _differs(
+    first: LogEntry,
+    event: str,
+    actor: Actor,
+    payload: Mapping[str, Any] | None,
+    form: Form,
+) -> str | None:
+    """How a request differs from the first one made with its idempotency key (``None``
+    if it is the same request): the event, the actor, or the payload as the form reads it."""
+    if first.event != event:
+        return f"event '{first.event}'"
+    if first.actor_id != actor.id:
+        return f"event '{event}' by actor '{first.actor_id}'"
+    values, problems = form.validate({} if payload is None else payload)
+    if problems or values != first.payload:
+        return f"event '{event}' with another payload"
+    return None
+
+
+def _requested_entry(history: Sequence[LogEntry]) -> LogEntry:
+    """The entry of the event a request asked for, given the log up to the entry holding
+    its key.
 
     The key is on the request's last entry, which is the requested event itself unless its
     actions fired others: those follow it in the same transaction, at the same moment, as
@@ -712,7 +807,7 @@ def _requested_event(history: Sequence[LogEntry]) -> str:
         if not fired:
             break
         index -= 1
-    return history[index].event
+    return history[index]
 
 
 def _validate(

@@ -1,5 +1,12 @@
 """Durable storage of cases, their audit log, timers and outbox (SQLAlchemy Core)."""
 
+from engine.store.errors import (
+    StoreError,
+    StoreFull,
+    StoreReadOnly,
+    StoreSchemaMismatch,
+    StoreUnavailable,
+)
 from engine.store.records import (
     CaseQuery,
     CaseRecord,
@@ -20,7 +27,6 @@ from engine.store.store import (
     QuotaTaken,
     ScheduleTaken,
     Store,
-    StoreError,
     TimerTaken,
     VersionConflict,
     normalise_url,
@@ -44,6 +50,10 @@ __all__ = [
     "ScheduleTaken",
     "Store",
     "StoreError",
+    "StoreFull",
+    "StoreReadOnly",
+    "StoreSchemaMismatch",
+    "StoreUnavailable",
     "TimerRecord",
     "TimerTaken",
     "VersionConflict",

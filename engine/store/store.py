@@ -11,6 +11,7 @@ line of defence.
 
 from __future__ import annotations
 
+import importlib.util
 import sqlite3
 import time
 from collections.abc import Collection, Iterator, Mapping, Sequence
@@ -35,10 +36,11 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import RowMapping, make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from engine.sla.clocks import PlanItem
+from engine.store.errors import StoreError, StoreSchemaMismatch, store_failure
 from engine.store.records import (
     CaseQuery,
     CaseRecord,
@@ -67,10 +69,6 @@ from engine.store.schema import (
 )
 
 _Record = TypeVar("_Record")
-
-
-class StoreError(Exception):
-    """The store cannot be opened or used (bad URL, unreachable server)."""
 
 
 class VersionConflict(Exception):
@@ -189,16 +187,33 @@ def _check_columns(tx: Connection) -> None:
         present = {column["name"] for column in inspector.get_columns(table.name)}
         missing = [column.name for column in table.columns if column.name not in present]
         if missing:
-            raise StoreError(
+            raise StoreSchemaMismatch(
                 f"table '{table.name}' has no column {', '.join(map(repr, missing))}: the "
                 "database was made by another version of PropFlow, and there is no "
                 "migration yet; use a new database, or add the columns by hand"
             )
 
 
+#: PostgreSQL drivers SQLAlchemy knows, preferred first: psycopg 3, then psycopg2.
+_POSTGRES_DRIVERS = (("psycopg", "postgresql+psycopg"), ("psycopg2", "postgresql+psycopg2"))
+
+
 def normalise_url(target: str) -> str:
-    """Accept a database URL or a plain SQLite file path (``cases.db``)."""
-    return target if "://" in target else f"sqlite:///{target}"
+    """Accept a database URL or a plain SQLite file path (``cases.db``).
+
+    ``postgresql://user@host/db`` (and ``postgres://``), which names no driver, is given the
+    installed one, psycopg 3 first: SQLAlchemy alone would pick psycopg2, which an install
+    with only psycopg 3 lacks. A URL naming its driver is kept as it is.
+    """
+    if "://" not in target:
+        return f"sqlite:///{target}"
+    scheme, rest = target.split("://", 1)
+    if scheme not in ("postgresql", "postgres"):
+        return target
+    for module, driver in _POSTGRES_DRIVERS:
+        if importlib.util.find_spec(module) is not None:
+            return f"{driver}://{rest}"
+    return f"postgresql://{rest}"
 
 
 class Store:
@@ -214,6 +229,11 @@ class Store:
                 else create_engine(url, pool_pre_ping=True)
             )
             self._create_tables()
+        except StoreSchemaMismatch as exc:
+            raise StoreSchemaMismatch(f"cannot open the store at {url!r}: {exc}") from exc
+        except SQLAlchemyError as exc:
+            kind = type(store_failure(exc))
+            raise kind(f"cannot open the store at {url!r}: {exc}") from exc
         except Exception as exc:  # the driver's errors vary; the user needs the URL and why
             raise StoreError(f"cannot open the store at {url!r}: {exc}") from exc
         self.url = url
@@ -229,11 +249,20 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        """One writing transaction: committed on success, rolled back on any exception."""
-        with self.engine.connect() as connection:
-            connection.execution_options(**{_WRITE: True})
-            with connection.begin():
-                yield connection
+        """One writing transaction: committed on success, rolled back on any exception.
+
+        The database's errors leave typed (a :class:`StoreError` of their kind), except a
+        refused constraint, which the caller types (a concurrent writer, a retried request).
+        """
+        try:
+            with self.engine.connect() as connection:
+                connection.execution_options(**{_WRITE: True})
+                with connection.begin():
+                    yield connection
+        except IntegrityError:
+            raise
+        except SQLAlchemyError as exc:
+            raise store_failure(exc) from exc
 
     def _create_tables(self) -> None:
         """Create missing tables. Processes opening a new database at once take turns:
@@ -580,8 +609,11 @@ class Store:
         connection of its own."""
         if tx is not None:
             return tx.execute(query, params).mappings().all()
-        with self.engine.connect() as connection:
-            return connection.execute(query, params).mappings().all()
+        try:
+            with self.engine.connect() as connection:
+                return connection.execute(query, params).mappings().all()
+        except SQLAlchemyError as exc:
+            raise store_failure(exc) from exc
 
 
 # Statements of the hot paths (an event, a timer firing), built once. Parameter names start
