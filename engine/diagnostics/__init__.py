@@ -81,5 +81,7 @@ def suggest(name: str, candidates: Iterable[str]) -> str:
     A near miss is the commonest consultant error (``dispached``), and naming the intended
     id turns a puzzle into a one-character fix.
     """
+    if not isinstance(name, str):  # a caller's value of another kind is like no name
+        return ""
     close = difflib.get_close_matches(name, sorted(candidates), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
