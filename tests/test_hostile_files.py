@@ -262,3 +262,28 @@ def test_an_unreadable_copy_leaves_no_partial_state(tmp_path: Path) -> None:
     (library / "zero.yaml").symlink_to("/dev/zero")
     found = _codes(str(library))
     assert found == [("PF001", "zero.yaml", 1, 1)]
+
+
+def test_show_labels_a_value_from_a_sibling_estate_with_that_estate(tmp_path: Path) -> None:
+    estates = tmp_path / "estates"
+    shutil.copytree(ROOT / "estates" / "lakeside", estates / "lakeside")
+    child = estates / "lakeside_east"
+    (child / "processes").mkdir(parents=True)
+    (child / "estate.yaml").write_text(
+        "estate: lakeside_east\ntitle: {zh-CN: 东区, en: East}\nextends: lakeside\n",
+        encoding="utf-8",
+    )
+    (child / "processes" / "repair.yaml").write_text(
+        "process: repair\nroles:\n  manager:\n    label: {zh-CN: 东区主任, en: East director}\n",
+        encoding="utf-8",
+    )
+    result = run_cli(["show", "--estate", str(child), "repair"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    own = next(line for line in lines if "东区主任" in line)
+    assert "# estate " in own and "lakeside_east/processes/repair.yaml" in own
+    sibling = next(line for line in lines if "客服主任" in line)
+    assert "# estate lakeside " in sibling, sibling
+    assert "lakeside/processes/repair.yaml" in sibling
+    title = next(line for line in lines if "报修处理" in line)
+    assert "# standard " in title
