@@ -33,11 +33,13 @@ def check(library: Library) -> Iterator[Finding]:
     edges: dict[Node, set[Node]] = {}
     #: Where each signal that links two events is: the first one found for the pair.
     signalled: dict[tuple[Node, Node], JsonPath] = {}
+    if not any(isinstance(site.action, Signal) for site in link_sites(library)):
+        return
     for pid, located in processes.items():
         process = located.definition
-        for eid in process.events:
+        for eid, actions in _actions_by_event(process).items():
             node = (pid, eid)
-            for path, action in _actions_of(process, eid):
+            for path, action in actions:
                 if isinstance(action, Fire) and action.event in process.events:
                     edges.setdefault(node, set()).add((pid, action.event))
                 elif isinstance(action, Signal):
@@ -63,16 +65,26 @@ def check(library: Library) -> Iterator[Finding]:
         )
 
 
-def _actions_of(process: ProcessDef, eid: str) -> Iterator[tuple[JsonPath, Action]]:
-    """The actions that run when ``eid`` fires: its own, the exit actions of the states it
-    leaves and the entry actions of the state it enters, with their paths."""
-    event = process.events[eid]
+def _actions_by_event(process: ProcessDef) -> dict[str, list[tuple[JsonPath, Action]]]:
+    """For each event, the actions that run when it fires, with their paths: its own, the
+    exit actions of the states it leaves and the entry actions of the state it enters."""
+    own: dict[str, list[tuple[JsonPath, Action]]] = {}
+    hooks: dict[tuple[str, str], list[tuple[JsonPath, Action]]] = {}
     for path, action in process_actions(process):
-        where, name = path[0], path[1]
-        entered = path[2] == "on_enter" and name == event.target
-        left = path[2] == "on_exit" and name in event.sources and name != event.target
-        if (where == "events" and name == eid) or (where == "states" and (entered or left)):
-            yield path, action
+        if path[0] == "events":
+            own.setdefault(str(path[1]), []).append((path, action))
+        else:
+            hooks.setdefault((str(path[1]), str(path[2])), []).append((path, action))
+    found: dict[str, list[tuple[JsonPath, Action]]] = {}
+    for eid, event in process.events.items():
+        actions = list(own.get(eid, ()))
+        for state in dict.fromkeys(event.sources):
+            if state != event.target:
+                actions += hooks.get((state, "on_exit"), ())
+        if event.target is not None:
+            actions += hooks.get((event.target, "on_enter"), ())
+        found[eid] = actions
+    return found
 
 
 def _linked_processes(library: Library) -> dict[tuple[str, str], set[str]]:

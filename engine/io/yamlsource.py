@@ -217,19 +217,19 @@ class _Converter:
             result: dict[str, Any] = {}
             for key_node, value_node in node.value:
                 key = _key(key_node)
-                if key in result:
-                    self._duplicate(node, key_node)
-                    continue
                 child = (*path, key)
+                if key in result:
+                    self._duplicate(self.keys[child], key_node)
+                    continue
                 self.keys[child] = _location(self.file, key_node.start_mark)
                 result[key] = self.convert(value_node, child, depth + 1)
             return result
         raise _Refused("PF010", "unsupported YAML node", node.start_mark)  # pragma: no cover
 
-    def _duplicate(self, mapping: yaml.MappingNode, again: yaml.ScalarNode) -> None:
-        """Report a key seen before in ``mapping``, pointing at its first occurrence."""
-        first = next(k for k, _ in mapping.value if k.value == again.value)
-        earlier = Span(*_location(self.file, first.start_mark))
+    def _duplicate(self, first: Location, again: yaml.ScalarNode) -> None:
+        """Report a key seen before in its mapping, pointing at its first occurrence (where
+        it was recorded: no search through the mapping, whose keys may be many)."""
+        earlier = Span(*first)
         self.diagnostics.append(
             Diagnostic(
                 "PF004",
