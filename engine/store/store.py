@@ -558,11 +558,16 @@ class Store:
         rows = self.rows(_ENTRY_BY_KEY, {"b_case": case_id, "b_key": idempotency_key}, tx=tx)
         return record_of(LogEntry, rows[0]) if rows else None
 
-    def history(self, case_id: str, up_to_version: int | None = None) -> list[LogEntry]:
-        """A case's log entries in order (up to a version, for replaying an earlier result)."""
+    def history(
+        self, case_id: str, up_to_version: int | None = None, *, after_version: int = 0
+    ) -> list[LogEntry]:
+        """A case's log entries in order (up to a version, for replaying an earlier result;
+        after one, for a reader following the log as it grows)."""
         query = select(case_log).where(case_log.c.case_id == case_id)
         if up_to_version is not None:
             query = query.where(case_log.c.version <= up_to_version)
+        if after_version:
+            query = query.where(case_log.c.version > after_version)
         rows = self.rows(query.order_by(case_log.c.version))
         return [record_of(LogEntry, row) for row in rows]
 
@@ -586,10 +591,13 @@ class Store:
         return [record_of(CaseRecord, row) for row in self.rows(statement)]
 
     def outbox_items(
-        self, case_id: str | None = None, pending_only: bool = False
+        self, case_id: str | None = None, pending_only: bool = False, *, after_id: int = 0
     ) -> list[OutboxItem]:
-        """Outbox rows, oldest first (of one case, and only undelivered ones if asked)."""
+        """Outbox rows, oldest first (of one case, only undelivered ones, only those after
+        row ``after_id``, if asked)."""
         statement = select(outbox)
+        if after_id:
+            statement = statement.where(outbox.c.id > after_id)
         if case_id is not None:
             statement = statement.where(outbox.c.case_id == case_id)
         if pending_only:
