@@ -293,3 +293,50 @@ def test_a_read_only_postgresql_database_is_a_typed_error(
     finally:
         engine.close()
         postgres_server.drop_database(url)
+
+
+CLI_TEXT = st.one_of(
+    st.text(max_size=30),
+    st.sampled_from(["", " ", "-", "--", "receptionist", "system", "repair", "{}", "[]", "null"]),
+)
+JSON_TEXT = st.one_of(
+    CLI_TEXT,
+    st.recursive(
+        st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=10)),
+        lambda inner: st.one_of(
+            st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)
+        ),
+        max_leaves=6,
+    ).map(lambda value: json.dumps(value)),
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    command=st.sampled_from(["open", "fire", "show", "events", "history"]),
+    actor=CLI_TEXT,
+    role=CLI_TEXT,
+    data=JSON_TEXT,
+    target=CLI_TEXT,
+)
+def test_cli_case_commands_with_anything(
+    tmp_path_factory: pytest.TempPathFactory,
+    command: str,
+    actor: str,
+    role: str,
+    data: str,
+    target: str,
+) -> None:
+    """Any text for the case commands' arguments: exit 0, 1 or 2 with a message, never an
+    exception."""
+    db = str(tmp_path_factory.mktemp("cli") / "cases.db")
+    who = ["--actor", actor, "--role", role]
+    args = {
+        "open": ["case", "open", target or "repair", "--db", db, *who, "--data", data],
+        "fire": ["case", "fire", target, "record", "--db", db, *who, "--data", data],
+        "show": ["case", "show", target, "--db", db],
+        "events": ["case", "events", target, "--db", db, *who],
+        "history": ["case", "history", target, "--db", db],
+    }[command]
+    result = run_cli(args)
+    assert result.exit_code in (0, 1, 2), result.output
