@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
+import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -153,6 +154,35 @@ def test_reading_with_anything(
     _typed_or_fine(lambda: engine.sla_status(case, moment))
     _typed_or_fine(lambda: engine.query_cases(**filters))
     _typed_or_fine(lambda: engine.definition(case))
+
+
+#: What a library or an estate argument might be, short of a directory to validate (each
+#: of those takes a while): values of other kinds, missing paths, unencodable names.
+NOT_DIRECTORIES = st.one_of(
+    st.integers(),
+    st.binary(max_size=4),
+    st.dictionaries(HASHABLE, SCALARS, max_size=2),
+    st.sampled_from(["nowhere/at/all", "\ud800", Path("nowhere"), ["nowhere", 3]]),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    library=st.one_of(st.just(validated_library()), NOT_DIRECTORIES),
+    store=st.one_of(st.just("sqlite://"), VALUES),
+    estate=st.one_of(st.none(), NOT_DIRECTORIES),
+)
+def test_engines_are_made_or_refused_typed(library: Any, store: Any, estate: Any) -> None:
+    # Text as a store is a SQLite file name: made in a scratch directory, not the checkout.
+    with tempfile.TemporaryDirectory() as scratch, contextlib.chdir(scratch):
+        _typed_or_fine(lambda: Engine(library, store=store, estate=estate).close())
+
+
+def test_an_engine_on_a_missing_directory_is_refused_typed(tmp_path: Path) -> None:
+    with pytest.raises(PropflowError, match="no such file or directory"):
+        Engine(tmp_path / "nowhere", store="sqlite://")
+    with pytest.raises(PropflowError, match="validated library"):
+        Engine(validated_library(), store="sqlite://", estate=tmp_path)
 
 
 def test_the_end_of_time_is_a_typed_refusal() -> None:

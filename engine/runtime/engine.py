@@ -10,6 +10,7 @@ before anything is written.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -24,6 +25,7 @@ from engine.checks.validation import validate_library
 from engine.diagnostics import suggest
 from engine.diagnostics.positions import has_lone_surrogate
 from engine.io.library import Library, ValidatedLibrary
+from engine.io.loading import UsageError
 from engine.model import ProcessDef, TimeLimitDef, localized
 from engine.model.process import SYSTEM_ROLE
 from engine.runtime.actor import SYSTEM_ACTOR, Actor
@@ -118,9 +120,13 @@ class Engine:
         clock: Clock | None = None,
         estate: str | Path | None = None,
     ) -> None:
+        if not isinstance(store, (str, Store)):
+            raise InvalidArgument(f"store is a database URL or a Store, not {store!r:.60}")
         if isinstance(library, ValidatedLibrary):
             if estate is not None:
-                raise TypeError("estate is given with library paths, not a validated library")
+                raise InvalidArgument(
+                    "estate is given with library paths, not a validated library"
+                )
             validated = library
         else:
             validated = _validate(library, estate)
@@ -815,13 +821,29 @@ def _validate(
 ) -> ValidatedLibrary:
     """The library at ``library`` (the standard library if ``None``), merged for ``estate``
     if one is given, validated."""
-    if library is None:
-        paths = None
-    elif isinstance(library, (str, Path)):
-        paths = [Path(library)]
-    else:
-        paths = [Path(p) for p in library]
-    return validate_library(paths, Path(estate) if estate is not None else None)
+    listed = [library] if isinstance(library, (str, Path)) else library
+    if (listed is not None and not isinstance(listed, Sequence)) or not all(
+        _is_path(path) for path in listed or ()
+    ):
+        raise InvalidArgument(f"library is a directory or a list of them, not {library!r:.60}")
+    if estate is not None and not _is_path(estate):
+        raise InvalidArgument(f"estate is a directory, not {estate!r:.60}")
+    paths = None if listed is None else [Path(path) for path in listed]
+    try:
+        return validate_library(paths, Path(estate) if estate is not None else None)
+    except UsageError as error:  # a path that does not exist
+        raise InvalidArgument(str(error)) from None
+
+
+def _is_path(value: object) -> bool:
+    """Whether ``value`` is a path this system can name (text it can encode as a file name)."""
+    if not isinstance(value, (str, Path)):
+        return False
+    try:
+        os.fsencode(value)
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _build_sla(
