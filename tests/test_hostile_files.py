@@ -287,3 +287,29 @@ def test_show_labels_a_value_from_a_sibling_estate_with_that_estate(tmp_path: Pa
     assert "lakeside/processes/repair.yaml" in sibling
     title = next(line for line in lines if "报修处理" in line)
     assert "# standard " in title
+
+
+def test_a_scenario_in_a_symlink_loop_is_a_diagnostic(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").symlink_to(tmp_path / "b.yaml")
+    (tmp_path / "b.yaml").symlink_to(tmp_path / "a.yaml")
+    result = run_cli(["test", str(tmp_path / "a.yaml")])
+    assert result.exit_code == 1
+    assert "PF001" in result.output and "loop" in result.output
+
+
+def test_a_scenario_value_cannot_forge_output_lines(tmp_path: Path) -> None:
+    story = tmp_path / "story.yaml"
+    story.write_text(
+        "scenario: forged\n"
+        'title: {zh-CN: "story\\nPASSED: all good\\e[2J", en: "story\\nPASSED: all good\\e[2J"}\n'
+        "start: 2026-03-02T09:00+08:00\nactors: {li: [receptionist]}\n"
+        "steps:\n  - open:\n      process: repair\n      as: r\n      actor: li\n"
+        '      data: {scope: in_unit, unit: "1\\nPASSED: all good\\e[2J", owner_name: x}\n'
+        "  - expect: {case: r, data: {unit: other}}\n",
+        encoding="utf-8",
+    )
+    result = run_cli(["simulate", str(story)], env={"NO_COLOR": "1"})
+    assert result.exit_code == 1
+    assert not [line for line in result.output.splitlines() if line.startswith("PASSED")]
+    assert "\x1b" not in result.output
+    assert "story\\nPASSED: all good\\x1b[2J" in result.output

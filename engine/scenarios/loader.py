@@ -60,7 +60,7 @@ def find_scenarios(paths: Iterable[Path]) -> list[Path]:
                 if candidate.is_file()
                 and (itself or SCENARIOS_DIR in candidate.relative_to(path).parts[:-1])
             )
-        elif path.exists():
+        elif path.exists() or path.is_symlink():  # a broken link or a loop: reported
             found.append(path)
         else:
             raise UsageError(f"no such file or directory: {path}")
