@@ -242,9 +242,10 @@ class Engine:
     ) -> Case:
         """Fire ``event`` on a case as ``actor`` with ``payload``; return the updated case.
 
-        With an ``idempotency_key`` a retried request returns the first result and writes
-        nothing. With ``expected_version`` the event is refused (:class:`ConflictError`) if
-        the case moved on since the caller read it.
+        With an ``idempotency_key`` a retried request (the same event, actor and payload)
+        returns the first result and writes nothing; another request with the key is refused
+        (:class:`IdempotencyConflict`). With ``expected_version`` the event is refused
+        (:class:`ConflictError`) if the case moved on since the caller read it.
 
         The case and its clocks are read in the transaction that writes the event: one
         connection and one commit per event, and on SQLite (which then holds the write lock
