@@ -199,20 +199,17 @@ class PostgresServer:
     # Databases ----------------------------------------------------------------------------
 
     def url(self, database: str) -> str:
-        return f"postgresql+psycopg2://{self.user}@127.0.0.1:{self.port}/{database}"
+        """The database's URL in the form the README documents (``postgresql://user@host/db``),
+        which the store maps to the installed driver."""
+        return f"postgresql://{self.user}@127.0.0.1:{self.port}/{database}"
 
     def _admin(self, sql: str) -> None:
-        import psycopg2
+        import psycopg
 
-        connection = psycopg2.connect(
-            host="127.0.0.1", port=self.port, user=self.user, dbname="postgres"
-        )
-        try:
-            connection.autocommit = True
-            with connection.cursor() as cursor:
-                cursor.execute(sql)
-        finally:
-            connection.close()
+        with psycopg.connect(
+            host="127.0.0.1", port=self.port, user=self.user, dbname="postgres", autocommit=True
+        ) as connection:
+            connection.execute(sql.encode())
 
     def create_database(self) -> str:
         """A new empty database; its SQLAlchemy URL."""
@@ -222,11 +219,11 @@ class PostgresServer:
 
     def drop_database(self, url: str) -> None:
         """Drop a database made by :meth:`create_database`, closing its connections."""
-        import psycopg2
+        import psycopg
 
         name = url.rsplit("/", 1)[1]
         # Before PostgreSQL 13 (no FORCE) the database stays; the server goes at the end.
-        with contextlib.suppress(psycopg2.Error):
+        with contextlib.suppress(psycopg.Error):
             self._admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
@@ -236,9 +233,9 @@ def start_server() -> PostgresServer:
     if bin_dir is None:
         skip_or_fail(MISSING)
     try:
-        import psycopg2  # noqa: F401
+        import psycopg  # noqa: F401
     except ImportError:
-        skip_or_fail("psycopg2 is not installed; pip install -e '.[test,server]'")
+        skip_or_fail("psycopg (3) is not installed; pip install -e '.[test,server]'")
     server = PostgresServer(bin_dir)
     try:
         server.start()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from benchmarks.bench_large_process import process_text
 from benchmarks.bench_validate import generate
 from engine.checks.validation import validate_paths
 
@@ -35,3 +36,16 @@ def test_generated_library_is_deterministic(tmp_path: Path) -> None:
     for path in sorted((tmp_path / "a").rglob("*.yaml")):
         twin = tmp_path / "b" / path.relative_to(tmp_path / "a")
         assert path.read_text(encoding="utf-8") == twin.read_text(encoding="utf-8")
+
+
+def test_the_large_process_benchmark_times_what_it_says(tmp_path: Path) -> None:
+    """Its clean process validates clean; its broken twin gives a misspelt state (with a
+    suggestion) and a duplicate key for every event."""
+    clean, broken = tmp_path / "clean.yaml", tmp_path / "broken.yaml"
+    clean.write_text(process_text(40), encoding="utf-8")
+    broken.write_text(process_text(40, broken=True), encoding="utf-8")
+    assert validate_paths([clean]).diagnostics == []
+    found = validate_paths([broken]).diagnostics
+    assert sum(d.code == "PF004" for d in found) == 39
+    misses = [d for d in found if d.code == "PF102"]
+    assert len(misses) == 39 and all("did you mean 's" in d.message for d in misses)

@@ -27,6 +27,7 @@ from engine.runtime import (
     EventRefused,
     FieldError,
     GuardRefused,
+    IdempotencyConflict,
     ManualClock,
     RoleRefused,
     UnknownCase,
@@ -425,13 +426,53 @@ def test_an_idempotency_key_reused_for_another_event_is_refused(engine: Engine) 
     assert_refused(
         engine,
         moved,
-        ConflictError,
+        IdempotencyConflict,
         "dispatch",
         "idempotency key 'req-1' was already used for event 'record'",
         lambda: engine.fire(
             case.id, "dispatch", SUPERVISOR, {"technician": "liu"}, idempotency_key="req-1"
         ),
     )
+
+
+@pytest.mark.parametrize(
+    ("actor", "payload", "differs"),
+    [
+        (RECEPTIONIST, {**FORM, "content": "卫生间漏水"}, "with another payload"),
+        (Actor("wang", {"receptionist"}), FORM, "by actor"),
+    ],
+)
+def test_an_idempotency_key_reused_with_another_payload_or_actor_is_refused(
+    engine: Engine, actor: Actor, payload: dict[str, object], differs: str
+) -> None:
+    case = engine.open_case("repair", IN_UNIT, RECEPTIONIST)
+    engine.fire(case.id, "record", RECEPTIONIST, FORM, idempotency_key="req-1")
+    moved = engine.get_case(case.id)
+    assert_refused(
+        engine,
+        moved,
+        IdempotencyConflict,
+        "record",
+        differs,
+        lambda: engine.fire(case.id, "record", actor, payload, idempotency_key="req-1"),
+    )
+    # The very same request again is a retry: its first result, nothing written.
+    assert engine.fire(case.id, "record", RECEPTIONIST, FORM, idempotency_key="req-1") == moved
+
+
+def test_expected_version_of_another_type_is_a_field_error(engine: Engine) -> None:
+    case = engine.open_case("repair", IN_UNIT, RECEPTIONIST)
+    for wrong in ("1", 1.0, True, [1]):
+        assert_refused(
+            engine,
+            case,
+            FieldError,
+            "record",
+            "expected_version is the version of the case as read, a whole number",
+            lambda wrong=wrong: engine.fire(  # type: ignore[misc]
+                case.id, "record", RECEPTIONIST, FORM, expected_version=wrong
+            ),
+        )
 
 
 def test_idempotency_keys_belong_to_one_case(engine: Engine) -> None:

@@ -223,7 +223,7 @@ def test_an_idempotency_key_replays_the_first_result(
     history = client.get(f"/estates/lakeside/cases/{case['id']}", headers=desk).json()["history"]
     assert [e["event"] for e in history] == ["open", "record"]
     reused = fire(client, desk, case["id"], "withdraw", {}, **key)
-    assert problem(reused, 409, "ConflictError")["reason"].startswith("idempotency key")
+    assert problem(reused, 409, "IdempotencyConflict")["reason"].startswith("idempotency key")
 
 
 def test_malformed_and_oversized_requests_are_refused_before_the_engine(

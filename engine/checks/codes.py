@@ -31,7 +31,10 @@ LOADER_CODES: tuple[CodeDoc, ...] = (
         Severity.ERROR,
         "The file cannot be read.",
         "The file exists but could not be opened (permissions, a broken symbolic link, "
-        "a device). Check that the file is readable by the user running the validator.",
+        "a loop of symbolic links), or it is not a regular file: a directory, a FIFO, a "
+        "device or a socket is refused before it is opened, so that nothing blocks or "
+        "reads without end. Check that the file is readable by the user running the "
+        "validator.",
     ),
     CodeDoc(
         "PF002",
@@ -65,9 +68,10 @@ LOADER_CODES: tuple[CodeDoc, ...] = (
         "too-complex",
         Severity.ERROR,
         "The file is too large, too deeply nested, or expands too far through aliases.",
-        "Process files are small. Files over 2 MB, nesting deeper than 64 levels, or "
-        "anchors and aliases that expand to more than 200,000 values (the 'billion "
-        "laughs' attack) are refused before they can exhaust memory or time.",
+        "Process files are small. Files over 2 MB (counted while reading: at most one "
+        "byte more is ever read), nesting deeper than 64 levels, or anchors and aliases "
+        "that expand to more than 200,000 values (the 'billion laughs' attack) are refused "
+        "before they can exhaust memory or time.",
     ),
     CodeDoc(
         "PF006",
@@ -112,6 +116,15 @@ LOADER_CODES: tuple[CodeDoc, ...] = (
         "value has one plain source. Use estate patches to share definitions.",
     ),
     CodeDoc(
+        "PF011",
+        "lone-surrogate",
+        Severity.ERROR,
+        "Text holds a lone surrogate code point.",
+        "A YAML escape such as `\\ud800` names half of a UTF-16 pair, which is not a "
+        "character: it cannot be saved as UTF-8, so manuals, diagrams and the store could "
+        "not write it. The key or value holding it is refused where it is read.",
+    ),
+    CodeDoc(
         "PF050",
         "schema",
         Severity.ERROR,
@@ -151,8 +164,9 @@ ESTATE_CODES: tuple[CodeDoc, ...] = (
         "An estate reaches outside its directory.",
         "An estate may extend `standard` or a sibling estate in the same directory of "
         "estates, and may only load its own files. An `extends` that leaves the directory of "
-        "estates, one that names no estate, or a symbolic link to a file outside the estate "
-        "is refused, so an estate can be reviewed by reading its own directory.",
+        "estates, one that names no estate, or a symbolic link to a file or a directory "
+        "outside the estate (its `estate.yaml`, a patch, a scenario, any file) is refused, "
+        "so an estate can be reviewed by reading its own directory.",
     ),
     CodeDoc(
         "PF404",

@@ -22,8 +22,9 @@ SEVERITY = Severity.ERROR
 def check(library: Library) -> Iterator[Finding]:
     for located in library.processes:
         process = located.definition
+        leaving = exits(process)
         for sid, state in process.states.items():
-            if not state.final and not exits(process, sid):
+            if not state.final and sid not in leaving:
                 yield Finding(
                     located.at("states", sid, key=True),
                     f"state '{sid}' is not final but no event leads out of it; "

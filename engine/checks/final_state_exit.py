@@ -23,10 +23,11 @@ SEVERITY = Severity.ERROR
 def check(library: Library) -> Iterator[Finding]:
     for located in library.processes:
         process = located.definition
+        leaving = exits(process)
         for sid, state in process.states.items():
             if not state.final:
                 continue
-            for eid in exits(process, sid):
+            for eid in leaving.get(sid, ()):
                 yield Finding(
                     located.at("events", eid, "from", key=True),
                     f"event '{eid}' leaves final state '{sid}'; a final state ends the "

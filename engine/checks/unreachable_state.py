@@ -21,7 +21,8 @@ SEVERITY = Severity.ERROR
 def check(library: Library) -> Iterator[Finding]:
     for located in library.processes:
         process = located.definition
-        if len(process.initial_states) != 1:
+        initial = process.initial_states  # a property that walks the states: read once
+        if len(initial) != 1:
             continue  # PF101 says why; reachability from several starts would mislead
         seen = reachable(process)
         for sid in process.states:
@@ -29,5 +30,5 @@ def check(library: Library) -> Iterator[Finding]:
                 yield Finding(
                     located.at("states", sid, key=True),
                     f"state '{sid}' cannot be reached from the initial state "
-                    f"'{process.initial_states[0]}'; no event leads to it",
+                    f"'{initial[0]}'; no event leads to it",
                 )

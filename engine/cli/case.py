@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import click
 
 from engine.model import ProcessDef, localized
-from engine.runtime import Actor, Case, Engine, ManualClock, PropflowError
+from engine.runtime import Actor, Case, Engine, InvalidArgument, ManualClock, PropflowError
 from engine.runtime.case import history_json
 from engine.scenarios.demo import DEMO_START, run_demo
 from engine.sla import ClockStatus
@@ -111,7 +111,11 @@ def actor_options(function: Callable[..., None]) -> Callable[..., None]:
 
     @functools.wraps(function)
     def command(*args: Any, actor_id: str, roles: tuple[str, ...], **kwargs: Any) -> None:
-        function(*args, actor=Actor(actor_id, set(roles)), **kwargs)
+        try:
+            actor = Actor(actor_id, set(roles))
+        except InvalidArgument as exc:
+            raise click.BadParameter(str(exc), param_hint="--actor/--role") from exc
+        function(*args, actor=actor, **kwargs)
 
     return _with(
         command,
@@ -169,6 +173,8 @@ def _payload(
             loaded = json.loads(data_json)
         except json.JSONDecodeError as exc:
             raise click.BadParameter(f"not JSON: {exc}", param_hint="--data") from exc
+        except RecursionError:
+            raise click.BadParameter("nested too deeply for a form", param_hint="--data") from None
         if not isinstance(loaded, dict):
             raise click.BadParameter("must be a JSON object", param_hint="--data")
         payload.update(loaded)
@@ -195,7 +201,7 @@ def _read_value(text: str, kind: str) -> Any:
         if text.startswith("["):
             try:
                 return json.loads(text)
-            except json.JSONDecodeError:
+            except (json.JSONDecodeError, RecursionError):
                 return text
         return [part.strip() for part in text.split(",") if part.strip()]
     return text

@@ -20,9 +20,10 @@ import click
 from engine.checks.validation import validate_estate, validate_paths
 from engine.diagnostics import Span, suggest
 from engine.diagnostics import output as reporting
-from engine.io.estates import ESTATE_FILE, Change, EstateLoad
+from engine.io.estates import ESTATE_FILE, Change, EstateLoad, is_estate_dir
 from engine.io.library import Library, Located
 from engine.io.merge import rebase
+from engine.io.paths import is_inside, real_path
 from engine.io.resources import schemas_dir, standard_library_dirs
 from engine.io.yamlsource import JsonPath, SourceMap
 
@@ -119,13 +120,25 @@ def _load(estate: Path | None) -> tuple[Library, EstateLoad | None]:
 
 
 def _origin(span: Span, estate: Path | None) -> str:
+    """Which library gave a value: the estate shown, a sibling estate it extends, or the
+    standard library."""
     if estate is not None:
-        try:
-            Path(span.file).resolve().relative_to(estate.resolve())
+        if is_inside(Path(span.file), estate):
             return f"estate {span.file}:{span.line}"
-        except ValueError:
-            pass
+        sibling = _estate_holding(Path(span.file), estate.parent)
+        if sibling is not None:
+            return f"estate {sibling.name} {span.file}:{span.line}"
     return f"standard {span.file}:{span.line}"
+
+
+def _estate_holding(file: Path, estates: Path) -> Path | None:
+    """The estate directory directly under ``estates`` that holds ``file``, if any (estates
+    extend only siblings, so that is where a value from another estate comes from)."""
+    home = real_path(estates)
+    for directory in file.parents:
+        if is_estate_dir(directory) and real_path(directory.parent) == home:
+            return directory
+    return None
 
 
 def _scalar(value: Any) -> str:

@@ -18,6 +18,7 @@ from pathlib import Path
 import click
 
 from engine.diagnostics import output as reporting
+from engine.diagnostics.positions import printable
 from engine.io.estates import is_estate_dir
 from engine.io.loading import UsageError
 from engine.model import localized
@@ -65,7 +66,9 @@ def failure_lines(
             lines.append(f"the estate {result.estate} does not validate: {count} error(s)")
             lines += reporting.human(result.estate_errors, colour).splitlines()
     if result.difference is not None and result.scenario is not None:
-        lines += result.difference.lines(result.scenario.start)
+        # Expected and actual values are the scenario's and the case's text: escaped, so
+        # none can print a line of its own.
+        lines += [printable(line) for line in result.difference.lines(result.scenario.start)]
     if result.crash is not None:
         lines.append(f"internal error (please report it): {result.crash}")
     return lines
@@ -163,8 +166,8 @@ def simulate_command(scenario: Path, estate: Path | None) -> None:
         click.echo("FAILED")
         sys.exit(1)
     title = localized(loaded.title, "")
-    click.echo(f"scenario {loaded.id}" + (f": {title}" if title else ""))
-    click.echo(f"  file    {loaded.file}")
+    click.echo(f"scenario {loaded.id}" + (f": {printable(title)}" if title else ""))
+    click.echo(f"  file    {printable(loaded.file)}")
     click.echo(f"  estate  {result.estate}")
     click.echo(f"  start   {show_time(loaded.start, loaded.start)}")
     click.echo("")
@@ -172,7 +175,7 @@ def simulate_command(scenario: Path, estate: Path | None) -> None:
     for happening in result.timeline:
         stamp = show_time(happening.at, loaded.start) if happening.at != previous else ""
         previous = happening.at
-        click.echo(f"{stamp:<26} {happening.kind:<9} {happening.text}".rstrip())
+        click.echo(f"{stamp:<26} {happening.kind:<9} {printable(happening.text)}".rstrip())
     click.echo("")
     if not result.passed:
         for line in failure_lines(result, _use_colour(sys.stdout)):

@@ -8,27 +8,47 @@ and never when ``NO_COLOR`` is set.
 from __future__ import annotations
 
 import json
+import os
+import stat
 from collections.abc import Sequence
-from pathlib import Path
 
 from engine.diagnostics import Diagnostic, Severity
+from engine.diagnostics.positions import editor_lines, printable, printable_source
+
+#: Source files larger than this are not read for carets (the reader refuses them anyway).
+_MAX_SOURCE_BYTES = 4 * 1024 * 1024
 
 
 class SourceLines:
-    """Reads source lines for carets, each file once."""
+    """Reads source lines for carets, each file once.
+
+    Only a regular file of a reasonable size is read, and a symbolic link is not followed:
+    a diagnostic may name a FIFO, a link to a device, or a link refused for leading out of
+    an estate, which must be reported without being opened or echoed.
+    """
 
     def __init__(self) -> None:
         self._cache: dict[str, list[str]] = {}
 
     def line(self, file: str, number: int) -> str | None:
         if file not in self._cache:
-            try:
-                text = Path(file).read_bytes().decode("utf-8", errors="replace")
-                self._cache[file] = text.splitlines() if "\x00" not in text else []
-            except OSError:
-                self._cache[file] = []
+            text = _small_text(file)
+            self._cache[file] = editor_lines(text) if text and "\x00" not in text else []
         lines = self._cache[file]
         return lines[number - 1] if 0 < number <= len(lines) else None
+
+
+def _small_text(file: str) -> str | None:
+    """The text of ``file`` if it is a regular file (not a link) of at most
+    :data:`_MAX_SOURCE_BYTES`."""
+    try:
+        if not stat.S_ISREG(os.lstat(file).st_mode):
+            return None
+        with open(file, "rb") as handle:
+            raw = handle.read(_MAX_SOURCE_BYTES + 1)
+    except (OSError, ValueError):
+        return None
+    return raw.decode("utf-8", errors="replace") if len(raw) <= _MAX_SOURCE_BYTES else None
 
 
 _COLOURS = {Severity.ERROR: "\x1b[31m", Severity.WARNING: "\x1b[33m"}
@@ -51,22 +71,27 @@ def _caret_line(source: str, column: int) -> str:
 
 
 def human(diagnostics: Sequence[Diagnostic], colour: bool) -> str:
-    """Compiler-style text, one block per diagnostic."""
+    """Compiler-style text, one block per diagnostic.
+
+    File names, messages and source lines are printed with their control characters
+    escaped, so that no input can make a line that looks like another diagnostic.
+    """
     lines = SourceLines()
     out: list[str] = []
     for d in diagnostics:
         severity = d.severity.value
-        head = f"{d.span.file}:{d.span.line}:{d.span.column}: "
+        head = f"{printable(d.span.file)}:{d.span.line}:{d.span.column}: "
         if colour:
             severity = f"{_COLOURS[d.severity]}{_BOLD}{severity}{_RESET}"
             head = f"{_BOLD}{head}{_RESET}"
-        out.append(f"{head}{severity} {d.code} {d.message}")
+        out.append(f"{head}{severity} {d.code} {printable(d.message)}")
         source = lines.line(d.span.file, d.span.line)
         if source is not None:
-            out.append(f"  {source}")
+            out.append(f"  {printable_source(source)}")
             out.append(f"  {_caret_line(source, d.span.column)}")
         for note, span in d.also:
-            out.append(f"  note: {note} at {span.file}:{span.line}:{span.column}")
+            where = f"{printable(span.file)}:{span.line}:{span.column}"
+            out.append(f"  note: {printable(note)} at {where}")
     return "\n".join(out)
 
 

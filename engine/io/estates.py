@@ -23,6 +23,7 @@ from engine.diagnostics import Diagnostic, Severity, Span
 from engine.io.library import Library, Located, ValidatedLibrary
 from engine.io.loading import add_document, classify, display_path, load_library, yaml_files
 from engine.io.merge import PatchProblem, merge_patch, rebase
+from engine.io.paths import is_inside, linked_directories_outside, real_path
 from engine.io.resources import standard_library_dirs
 from engine.io.schemas import FileKind
 from engine.io.yamlsource import JsonPath, SourceDocument, SourceMap, load_document
@@ -90,14 +91,6 @@ def _error(code: str, message: str, span: Span) -> Diagnostic:
     return Diagnostic(code, Severity.ERROR, message, span)
 
 
-def _inside(path: Path, root: Path) -> bool:
-    try:
-        path.resolve().relative_to(root.resolve())
-    except ValueError:
-        return False
-    return True
-
-
 @dataclass
 class _Layer:
     directory: Path
@@ -110,12 +103,24 @@ def _chain(estate_dir: Path, diagnostics: list[Diagnostic]) -> list[_Layer]:
     layers: list[_Layer] = []
     seen: list[Path] = []
     current = estate_dir
-    root = estate_dir.resolve().parent
+    real = real_path(estate_dir)
+    if real is None:
+        diagnostics.append(
+            _error(
+                "PF001",
+                "cannot read the estate: its symbolic links form a loop",
+                Span(str(estate_dir), 1, 1),
+            )
+        )
+        return []
+    root = real.parent
     while True:
         file = current / ESTATE_FILE
-        document, problems = load_document(
-            file, display_path(file) if file.is_absolute() else str(file)
-        )
+        shown = display_path(file) if file.is_absolute() else str(file)
+        if not is_inside(file, current) and real_path(file) is not None:
+            diagnostics.append(_outside(ESTATE_FILE, current, Span(shown, 1, 1)))
+            return []
+        document, problems = load_document(file, shown)
         diagnostics.extend(problems)
         if document is None:
             return []
@@ -126,12 +131,12 @@ def _chain(estate_dir: Path, diagnostics: list[Diagnostic]) -> list[_Layer]:
             return []
         estate = holder.estates[0].definition
         layers.append(_Layer(current, estate, document))
-        seen.append(current.resolve())
+        seen.append(current.resolve())  # inside root, which resolved: no loop
         if estate.extends == STANDARD:
             return list(reversed(layers))
         span = document.source_map.locate(("extends",))
         parent = (current / estate.extends) if "/" in estate.extends else (root / estate.extends)
-        if not _inside(parent, root):
+        if not is_inside(parent, root):
             diagnostics.append(
                 _error(
                     "PF403",
@@ -162,23 +167,36 @@ def _patch_files(layer: _Layer, diagnostics: list[Diagnostic]) -> list[Path]:
     """The layer's YAML files other than ``estate.yaml`` and its scenarios, refusing any that
     lead outside."""
     files = []
+    for link in linked_directories_outside(layer.directory, layer.directory):
+        diagnostics.append(
+            _error(
+                "PF403",
+                f"'{link.relative_to(layer.directory)}' is a link to a directory outside the "
+                f"estate directory {layer.directory.name}/; estates may only use their own "
+                "files",
+                Span(str(link), 1, 1),
+            )
+        )
     for path in yaml_files(layer.directory):
         relative = path.relative_to(layer.directory)
         if path.name == ESTATE_FILE or relative.parts[0] == SCENARIOS_DIR:
             continue
-        if not _inside(path, layer.directory):
-            diagnostics.append(
-                _error(
-                    "PF403",
-                    f"'{relative}' is a link to a file outside the estate "
-                    f"directory {layer.directory.name}/; estates may only use their own files",
-                    Span(str(path), 1, 1),
-                )
-            )
+        # A loop of links leads nowhere: the reader reports it without opening anything.
+        if real_path(path) is not None and not is_inside(path, layer.directory):
+            diagnostics.append(_outside(str(relative), layer.directory, Span(str(path), 1, 1)))
             continue
-        if path.is_file():
-            files.append(path)
+        files.append(path)
     return files
+
+
+def _outside(relative: str, directory: Path, span: Span) -> Diagnostic:
+    """PF403 for a file of an estate that is a link leading out of it."""
+    return _error(
+        "PF403",
+        f"'{relative}' is a link to a file outside the estate "
+        f"directory {directory.name}/; estates may only use their own files",
+        span,
+    )
 
 
 class _Merger:

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from engine.diagnostics import Diagnostic, Severity, Span
 from engine.io.library import Library, Located
+from engine.io.paths import real_path
 from engine.io.schemas import SCHEMA_CODE, FileKind, detect_kind, validate_structure
 from engine.io.yamlsource import JsonPath, SourceDocument, SourceMap, load_document
 from engine.model import (
@@ -50,15 +51,16 @@ class LoadResult:
 def yaml_files(directory: Path) -> list[Path]:
     """Every YAML file (``*.yaml``, ``*.yml``) below ``directory``, sorted by path.
 
-    Hidden files and directories (``.git``) are skipped. Symbolic links are listed even when
-    broken, so that a reader can report them; callers that only want regular files (or
-    only some of them) filter this list: it is the one place YAML files are looked for.
+    Hidden files and directories (``.git``) are skipped. Symbolic links (even broken ones),
+    FIFOs and devices are listed, so that the reader can refuse them; callers that only want
+    regular files (or only some of them) filter this list: it is the one place YAML files
+    are looked for.
     """
     return sorted(
         path
         for path in directory.rglob("*")
         if path.suffix in YAML_SUFFIXES
-        and (path.is_file() or path.is_symlink())
+        and (path.is_symlink() or not path.is_dir())
         and not any(part.startswith(".") for part in path.relative_to(directory).parts)
     )
 
@@ -122,8 +124,9 @@ def load_file(path: Path, library: Library) -> list[Diagnostic]:
 
 def display_path(path: Path) -> str:
     """How a file is named in diagnostics: relative to the current directory when inside it."""
+    real = real_path(path)
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        return str(real.relative_to(Path.cwd().resolve())) if real is not None else str(path)
     except ValueError:
         return str(path)
 

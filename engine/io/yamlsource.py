@@ -10,14 +10,23 @@ cost: its size, its nesting and the expansion of aliases ("billion laughs").
 
 from __future__ import annotations
 
+import errno
+import os
 import re
-from dataclasses import dataclass, field
+import stat
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from engine.diagnostics import Diagnostic, Severity, Span
+from engine.diagnostics.positions import (
+    LineIndex,
+    counts_lines_differently,
+    editor_lines,
+    has_lone_surrogate,
+)
 
 JsonPath = tuple[str | int, ...]
 
@@ -80,6 +89,9 @@ for _tag, _pattern, _first in (
 
 #: libyaml's refusal of collections nested more than a thousand deep.
 _LIBYAML_TOO_DEEP = "exceeded maximum nesting depth"
+#: libyaml's refusal of an escape that names no character: a lone surrogate (``"\\ud800"``)
+#: or a number past U+10FFFF.
+_LIBYAML_BAD_ESCAPE = "found invalid Unicode character escape code"
 
 #: Where a key or value is: file, 1-based line and 1-based column. Kept as a plain tuple
 #: (one per node of a file) and turned into a :class:`Span` only when reported.
@@ -227,19 +239,19 @@ class _Converter:
             result: dict[str, Any] = {}
             for key_node, value_node in node.value:
                 key = _key(key_node)
-                if key in result:
-                    self._duplicate(node, key_node)
-                    continue
                 child = (*path, key)
+                if key in result:
+                    self._duplicate(self.keys[child], key_node)
+                    continue
                 self.keys[child] = _location(self.file, key_node.start_mark)
                 result[key] = self.convert(value_node, child, depth + 1)
             return result
         raise _Refused("PF010", "unsupported YAML node", node.start_mark)  # pragma: no cover
 
-    def _duplicate(self, mapping: yaml.MappingNode, again: yaml.ScalarNode) -> None:
-        """Report a key seen before in ``mapping``, pointing at its first occurrence."""
-        first = next(k for k, _ in mapping.value if k.value == again.value)
-        earlier = Span(*_location(self.file, first.start_mark))
+    def _duplicate(self, first: Location, again: yaml.ScalarNode) -> None:
+        """Report a key seen before in its mapping, pointing at its first occurrence (where
+        it was recorded: no search through the mapping, whose keys may be many)."""
+        earlier = Span(*first)
         self.diagnostics.append(
             Diagnostic(
                 "PF004",
@@ -276,13 +288,17 @@ def _key(node: yaml.Node) -> str:
     return value
 
 
+#: Line breaks as YAML 1.1 (PyYAML) counts them.
+_YAML_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+
+
 def _within(text: str, span: Span) -> Span:
     """``span``, moved back onto the last line when it points past the end of the text.
 
     PyYAML reports "unexpected end of stream" after the final newline, on a line the file
     does not have; an editor (and the caret) needs a real line.
     """
-    lines = text.splitlines() or [""]
+    lines = editor_lines(text) or [""]
     if span.line <= len(lines):
         return span
     return Span(span.file, len(lines), len(lines[-1]) + 1)
@@ -315,6 +331,67 @@ def _byte_diagnostic(file: str, raw: bytes, offset: int, code: str, message: str
     return Diagnostic(code, Severity.ERROR, message, Span(file, line, column))
 
 
+_FILE_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _not_regular(mode: int) -> str:
+    """What a file that is not a regular file is, in words."""
+    return next((words for test, words in _FILE_KINDS if test(mode)), "not a regular file")
+
+
+def _unreadable(file: str, reason: str) -> Diagnostic:
+    return Diagnostic("PF001", Severity.ERROR, f"cannot read the file: {reason}", Span(file, 1, 1))
+
+
+def _too_large(file: str, size: str) -> Diagnostic:
+    return Diagnostic(
+        "PF005",
+        Severity.ERROR,
+        f"the file is {size}; process files over {MAX_FILE_BYTES // 1_048_576} MB are refused",
+        Span(file, 1, 1),
+    )
+
+
+def read_regular_file(path: Path, file: str) -> tuple[bytes | None, Diagnostic | None]:
+    """The bytes of ``path`` if it is a regular file of at most :data:`MAX_FILE_BYTES`.
+
+    The kind of file is asked before it is opened, so a FIFO never blocks and a device
+    such as ``/dev/zero`` is never read; it is asked again of the open file, in case the
+    path was swapped in between. The limit holds while reading (one byte more than it is
+    read, never the whole file), since a file can grow after its size was taken.
+    """
+    try:
+        info = path.stat()
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return None, _unreadable(file, "its symbolic links form a loop")
+        if exc.errno == errno.ENOENT and path.is_symlink():
+            return None, _unreadable(file, "it is not a regular file (a broken symbolic link)")
+        return None, _unreadable(file, exc.strerror or exc.__class__.__name__)
+    if not stat.S_ISREG(info.st_mode):
+        return None, _unreadable(file, f"it is {_not_regular(info.st_mode)}, not a regular file")
+    if info.st_size > MAX_FILE_BYTES:
+        return None, _too_large(file, f"{info.st_size / 1_048_576:.1f} MB")
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+        with os.fdopen(descriptor, "rb") as handle:
+            mode = os.fstat(handle.fileno()).st_mode
+            if not stat.S_ISREG(mode):
+                return None, _unreadable(file, f"it is {_not_regular(mode)}, not a regular file")
+            raw = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        return None, _unreadable(file, exc.strerror or exc.__class__.__name__)
+    if len(raw) > MAX_FILE_BYTES:
+        return None, _too_large(file, f"over {MAX_FILE_BYTES // 1_048_576} MB")
+    return raw, None
+
+
 def load_document(
     path: Path, display: str | None = None
 ) -> tuple[SourceDocument | None, list[Diagnostic]]:
@@ -324,38 +401,10 @@ def load_document(
     keys is still returned (with their diagnostics) so later checks can run on it.
     """
     file = display if display is not None else str(path)
-    try:
-        if not path.is_file():
-            return None, [
-                Diagnostic(
-                    "PF001",
-                    Severity.ERROR,
-                    "cannot read the file: it is not a regular file"
-                    + (
-                        " (a broken symbolic link)"
-                        if path.is_symlink() and not path.exists()
-                        else ""
-                    ),
-                    Span(file, 1, 1),
-                )
-            ]
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            return None, [
-                Diagnostic(
-                    "PF005",
-                    Severity.ERROR,
-                    f"the file is {size / 1_048_576:.1f} MB; process files over "
-                    f"{MAX_FILE_BYTES // 1_048_576} MB are refused",
-                    Span(file, 1, 1),
-                )
-            ]
-        raw = path.read_bytes()
-    except OSError as exc:
-        reason = exc.strerror or exc.__class__.__name__
-        return None, [
-            Diagnostic("PF001", Severity.ERROR, f"cannot read the file: {reason}", Span(file, 1, 1))
-        ]
+    raw, problem = read_regular_file(path, file)
+    if raw is None:
+        assert problem is not None
+        return None, [problem]
     text, problem = _decode(file, raw)
     if text is None:
         assert problem is not None
@@ -377,12 +426,108 @@ def parse_text(text: str, file: str) -> tuple[SourceDocument | None, list[Diagno
     except yaml.MarkedYAMLError as exc:
         if exc.problem == _LIBYAML_TOO_DEEP:
             return None, [too_deep]
+        if exc.problem == _LIBYAML_BAD_ESCAPE:
+            return None, [_surrogate_at(_syntax_error(text, file, exc).span)]
         return None, [_syntax_error(text, file, _worded(text, exc))]
+    except yaml.reader.ReaderError as exc:
+        return None, [_unacceptable_character(text, file, _read_again(text, exc))]
     except yaml.YAMLError as exc:
         return None, [Diagnostic("PF003", Severity.ERROR, str(exc), Span(file, 1, 1))]
     except RecursionError:
         return None, [too_deep]
-    return _convert(root, text, file)
+    document, diagnostics = _convert(root, text, file)
+    if document is not None and counts_lines_differently(text):
+        document, diagnostics = _at_editor_lines(text, document, diagnostics)
+    surrogate = None if document is None else _lone_surrogate(document)
+    if surrogate is not None:
+        return None, [surrogate]
+    return document, diagnostics
+
+
+def _read_again(text: str, found: yaml.reader.ReaderError) -> yaml.reader.ReaderError:
+    """The Python reader's account of a character libyaml refused: it counts the position
+    in characters of the text, as the editor's columns are counted."""
+    try:
+        yaml.reader.Reader(text)
+    except yaml.reader.ReaderError as exc:
+        return exc
+    return found
+
+
+def _unacceptable_character(text: str, file: str, error: yaml.reader.ReaderError) -> Diagnostic:
+    """A character YAML does not allow (an escape, a control character), where it is."""
+    line, column = LineIndex(text).position(error.position)
+    return Diagnostic(
+        "PF003",
+        Severity.ERROR,
+        f"unacceptable character #x{error.character:04x}: special characters are not allowed",
+        Span(file, line, column),
+    )
+
+
+def _at_editor_lines(
+    text: str, document: SourceDocument, diagnostics: list[Diagnostic]
+) -> tuple[SourceDocument, list[Diagnostic]]:
+    """``document`` and its diagnostics with positions counted in editor lines.
+
+    YAML 1.1 also breaks lines at U+0085, U+2028 and U+2029, which editors show inside a
+    line, so each position PyYAML gave (its line and column) is turned back into a
+    character offset and counted again.
+    """
+    yaml_starts = [0, *(match.end() for match in _YAML_LINE_BREAK.finditer(text))]
+    editor = LineIndex(text)
+
+    def moved(location: Location) -> Location:
+        file, line, column = location
+        if line > len(yaml_starts):
+            return location
+        return (file, *editor.position(yaml_starts[line - 1] + column - 1))
+
+    source_map = document.source_map
+    for table in (source_map.values, source_map.keys, source_map.text_starts):
+        for path, location in table.items():
+            table[path] = moved(location)
+    diagnostics = [
+        replace(
+            d,
+            span=Span(*moved((d.span.file, d.span.line, d.span.column))),
+            also=tuple((note, Span(*moved((s.file, s.line, s.column)))) for note, s in d.also),
+        )
+        for d in diagnostics
+    ]
+    return document, diagnostics
+
+
+def _lone_surrogate(document: SourceDocument) -> Diagnostic | None:
+    """A key or text value holding a lone UTF-16 surrogate (``"\\ud800"``), if any.
+
+    Such text cannot be encoded as UTF-8, so it would crash every later step that writes
+    it out (a manual, a diagram, the store); it is refused here, where it enters.
+    """
+    pending: list[tuple[JsonPath, Any]] = [((), document.data)]
+    while pending:
+        path, value = pending.pop()
+        if isinstance(value, str):
+            if has_lone_surrogate(value):
+                return _surrogate_at(document.source_map.locate(path))
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if has_lone_surrogate(key):
+                    return _surrogate_at(document.source_map.locate((*path, key), key=True))
+                pending.append(((*path, key), item))
+        elif isinstance(value, list):
+            pending.extend(((*path, index), item) for index, item in enumerate(value))
+    return None
+
+
+def _surrogate_at(span: Span) -> Diagnostic:
+    return Diagnostic(
+        "PF011",
+        Severity.ERROR,
+        "this text holds a lone surrogate code point (such as \\ud800), which is not a "
+        "character and cannot be saved as UTF-8; remove the escape",
+        span,
+    )
 
 
 def _worded(text: str, found: yaml.MarkedYAMLError) -> yaml.MarkedYAMLError:
@@ -413,7 +558,10 @@ def _syntax_error(text: str, file: str, exc: yaml.MarkedYAMLError) -> Diagnostic
     problem = exc.problem or "invalid YAML"
     if "\t" in problem or "found character '\\t'" in problem:
         problem += " (YAML does not allow tabs for indentation; use spaces)"
-    return Diagnostic("PF003", Severity.ERROR, problem, _within(text, _span(file, mark)))
+    span = _span(file, mark)
+    if mark is not None and counts_lines_differently(text):
+        span = Span(file, *LineIndex(text).position(mark.index))
+    return Diagnostic("PF003", Severity.ERROR, problem, _within(text, span))
 
 
 def _convert(

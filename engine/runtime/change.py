@@ -137,13 +137,13 @@ def check_event(
     ``children`` gives the case's child cases to a guard that reads them.
     """
     process = compiled.process
-    event_def = process.events.get(event)
+    event_def = process.events.get(event) if isinstance(event, str) else None
     if event_def is None:
         raise UnknownEvent(
             case_id,
             state,
             event,
-            f"process '{process.id}' has no such event{suggest(event, process.events)}",
+            f"process '{process.id}' has no such event{suggest(str(event), process.events)}",
         )
     if state not in event_def.sources:
         raise EventNotAllowed(

@@ -47,10 +47,10 @@ class Definitions:
 
     def current(self, process: str) -> ProcessDef:
         """The library's definition of a process (:class:`UnknownProcess` if it has none)."""
-        try:
-            return self._processes[process]
-        except KeyError:
-            raise UnknownProcess(process, suggest(process, self._processes)) from None
+        found = self._processes.get(process) if isinstance(process, str) else None
+        if found is None:
+            raise UnknownProcess(str(process), suggest(str(process), self._processes))
+        return found
 
     def compile(self, definition: ProcessDef) -> CompiledProcess:
         """The definition ready to run, compiled on first use."""

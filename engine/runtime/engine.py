@@ -11,6 +11,7 @@ before anything is written.
 from __future__ import annotations
 
 import logging
+import os
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -23,7 +24,9 @@ from sqlalchemy import Connection
 
 from engine.checks.validation import validate_library
 from engine.diagnostics import suggest
+from engine.diagnostics.positions import has_lone_surrogate
 from engine.io.library import Library, ValidatedLibrary
+from engine.io.loading import UsageError
 from engine.model import ProcessDef, TimeLimitDef, localized
 from engine.model.process import SYSTEM_ROLE
 from engine.runtime.actor import SYSTEM_ACTOR, Actor
@@ -39,10 +42,13 @@ from engine.runtime.errors import (
     ExtensionRefused,
     FieldError,
     GuardRefused,
+    IdempotencyConflict,
+    InvalidArgument,
     LibraryError,
     RoleRefused,
     UnknownCase,
 )
+from engine.runtime.forms import MAX_TEXT_CHARS, Form
 from engine.runtime.links import Link, LinkedTransaction, children_view, links, remembered, settled
 from engine.runtime.machine import CompiledProcess
 from engine.runtime.messages import LimitMoment, warning_message
@@ -122,9 +128,13 @@ class Engine:
         clock: Clock | None = None,
         estate: str | Path | None = None,
     ) -> None:
+        if not isinstance(store, (str, Store)):
+            raise InvalidArgument(f"store is a database URL or a Store, not {store!r:.60}")
         if isinstance(library, ValidatedLibrary):
             if estate is not None:
-                raise TypeError("estate is given with library paths, not a validated library")
+                raise InvalidArgument(
+                    "estate is given with library paths, not a validated library"
+                )
             validated = library
         else:
             validated = _validate(library, estate)
@@ -192,6 +202,7 @@ class Engine:
 
     def open_case(self, process: str, data: Mapping[str, Any] | None, actor: Actor) -> Case:
         """Open a case of ``process`` with the form's initial ``data``, as ``actor``."""
+        _check_actor(actor)
         definition = self.definition(process)
         compiled = self.definitions.compile(definition)
         now = self.clock.now()
@@ -209,7 +220,7 @@ class Engine:
                 f"actor '{actor.id}' holds none of the roles of process '{process}' "
                 f"({', '.join(definition.roles)})",
             )
-        values, problems = compiled.form.validate(data or {})
+        values, problems = compiled.form.validate({} if data is None else data)
         initial = {**compiled.form.defaults(), **values}
         required = [fid for fid, f in definition.fields.items() if f.required]
         problems += [
@@ -250,9 +261,10 @@ class Engine:
     ) -> Case:
         """Fire ``event`` on a case as ``actor`` with ``payload``; return the updated case.
 
-        With an ``idempotency_key`` a retried request returns the first result and writes
-        nothing. With ``expected_version`` the event is refused (:class:`ConflictError`) if
-        the case moved on since the caller read it.
+        With an ``idempotency_key`` a retried request (the same event, actor and payload)
+        returns the first result and writes nothing; another request with the key is refused
+        (:class:`IdempotencyConflict`). With ``expected_version`` the event is refused
+        (:class:`ConflictError`) if the case moved on since the caller read it.
 
         The case and its clocks are read in the transaction that writes the event: one
         connection and one commit per event, and on SQLite (which then holds the write lock
@@ -262,6 +274,7 @@ class Engine:
         check of each case deciding there; actions that reach no case leave the event to
         be written in its own transaction as any other.
         """
+        _check_actor(actor)
         earlier: LogEntry | None = None
         linked: LinkedTransaction | None = None
         try:
@@ -284,19 +297,19 @@ class Engine:
                         tx, record, event, actor, payload, idempotency_key, expected_version
                     )
             if earlier is not None:  # replayed outside the transaction: it reads the log
-                return self._result_of(record, earlier, event)
+                return self._result_of(record, earlier, event, actor, payload)
             if linked is not None:
                 linked.commit()
         except DuplicateRequest:
             assert idempotency_key is not None
             earlier = self.store.find_entry(case_id, idempotency_key)
             assert earlier is not None
-            return self._result_of(self._record(case_id), earlier, event)
+            return self._result_of(self._record(case_id), earlier, event, actor, payload)
         except VersionConflict:
             # A concurrent retry of this very request may have won: then its result is ours.
             earlier = self.store.find_entry(case_id, idempotency_key) if idempotency_key else None
             if earlier is not None:
-                return self._result_of(self._record(case_id), earlier, event)
+                return self._result_of(self._record(case_id), earlier, event, actor, payload)
             raise ConflictError(
                 case_id,
                 record.state,
@@ -317,6 +330,18 @@ class Engine:
     ) -> tuple[CaseChange, LinkedTransaction | None]:
         """The case changed by the event, written in ``tx`` unless its actions reach other
         cases: then the cases to write with it, which ``tx`` does not hold."""
+        if expected_version is not None and (
+            not isinstance(expected_version, int) or isinstance(expected_version, bool)
+        ):
+            raise FieldError(
+                record.id,
+                record.state,
+                event,
+                [
+                    "expected_version is the version of the case as read, a whole number, "
+                    f"not {expected_version!r:.40}"
+                ],
+            )
         if expected_version is not None and expected_version != record.version:
             raise ConflictError(
                 record.id,
@@ -541,9 +566,12 @@ class Engine:
         as its rule's ``extend:`` allows (:mod:`engine.sla.extension`). The extension is
         written to the audit log.
         """
+        _check_actor(actor)
+        consenting = _check_extension(reason, by, until, consents)
         record = self._record(case_id)
         event = f"extend:{limit_id}"
-        planner = self.definitions.planner(record.process).limits.get(limit_id)
+        limits = self.definitions.planner(record.process).limits
+        planner = limits.get(limit_id) if isinstance(limit_id, str) else None
         clocks = self._clocks(record)
         if planner is None:
             raise ExtensionRefused(
@@ -554,7 +582,7 @@ class Engine:
                 f"{suggest(limit_id, self.definitions.planner(record.process).limits)}",
             )
         now = self.clock.now()
-        request = ExtensionRequest(actor.id, actor.roles, reason, by, until, tuple(consents))
+        request = ExtensionRequest(actor.id, actor.roles, reason, by, until, consenting)
         try:
             granted = grant_extension(planner, clocks.get(limit_id), request, now)
         except ExtensionDenied as denied:
@@ -580,6 +608,7 @@ class Engine:
 
     def sla_status(self, case_id: str, now: datetime | None = None) -> list[ClockStatus]:
         """Every clock of the case: deadline, working time used and left, warnings, breaches."""
+        _check_moment(now, "now")
         record = self._record(case_id)
         moment = now or self.clock.now()
         planners = self.definitions.planner(record.process).limits
@@ -665,9 +694,15 @@ class Engine:
         limit: int = 100,
     ) -> list[Case]:
         """Cases matching every given filter, newest first (``opened_to`` excluded)."""
-        for bound in (opened_from, opened_to):
-            if bound is not None and bound.tzinfo is None:
-                raise ValueError(f"opened_from/opened_to need a timezone, not {bound!r}")
+        _check_moment(opened_from, "opened_from")
+        _check_moment(opened_to, "opened_to")
+        for name, value in (
+            ("estate", estate), ("process", process), ("state", state), ("assignee", assignee)
+        ):
+            if value is not None and not isinstance(value, str):
+                raise InvalidArgument(f"{name} is text, not {value!r:.60}")
+        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+            raise InvalidArgument(f"limit is a whole number above 0, not {limit!r:.60}")
         query = CaseQuery(estate, process, state, assignee, opened_from, opened_to, limit)
         return [Case.from_record(r) for r in self.store.query_cases(query)]
 
@@ -687,6 +722,7 @@ class Engine:
         the payload may still be accepted with the right payload. ``needs`` lists the
         required fields the payload must still fill in.
         """
+        _check_actor(actor)
         record = self._record(case_id)
         compiled = self.definitions.of_case(record)
         options = []
@@ -725,6 +761,8 @@ class Engine:
     def _record(self, case_id: str, tx: Connection | None = None) -> CaseRecord:
         """A case of this engine's estate: another estate's cases run on its own rules (read
         in ``tx`` if given)."""
+        if not isinstance(case_id, str) or has_lone_surrogate(case_id):
+            raise UnknownCase(repr(case_id)[:80])
         record = self.store.get_case(case_id, tx)
         if record is None:
             raise UnknownCase(case_id)
@@ -734,17 +772,27 @@ class Engine:
             )
         return record
 
-    def _result_of(self, record: CaseRecord, entry: LogEntry, event: str) -> Case:
-        """The case as the first request with this idempotency key left it."""
+    def _result_of(
+        self,
+        record: CaseRecord,
+        entry: LogEntry,
+        event: str,
+        actor: Actor,
+        payload: Mapping[str, Any] | None,
+    ) -> Case:
+        """The case as the first request with this idempotency key left it, if this request
+        is that one again (same event, actor and payload); else :class:`IdempotencyConflict`."""
         history = self.store.history(record.id, up_to_version=entry.version)
-        requested = _requested_event(history)
-        if requested != event:
-            raise ConflictError(
+        requested = _requested_entry(history)
+        different = _differs(
+            requested, event, actor, payload, self.definitions.of_case(record).form
+        )
+        if different is not None:
+            raise IdempotencyConflict(
                 record.id,
                 record.state,
                 event,
-                f"idempotency key '{entry.idempotency_key}' was already used for "
-                f"event '{requested}'",
+                f"idempotency key '{entry.idempotency_key}' was already used for {different}",
             )
         state, data, assignee = replay(history)
         states = self.definitions.of_case(record).process.states
@@ -762,6 +810,39 @@ class Engine:
         )
 
 
+def _check_actor(actor: Actor) -> None:
+    """Refuse anything but an :class:`Actor` as the one acting."""
+    if not isinstance(actor, Actor):
+        raise InvalidArgument(f"the actor is an Actor(id, roles), not {actor!r:.60}")
+
+
+def _check_extension(
+    reason: str, by: str | None, until: datetime | None, consents: Iterable[str]
+) -> tuple[str, ...]:
+    """The roles consenting, refusing an extension request whose parts are not of their
+    kinds."""
+    if not isinstance(reason, str) or len(reason) > MAX_TEXT_CHARS or has_lone_surrogate(reason):
+        raise InvalidArgument(
+            f"the reason is text of at most {MAX_TEXT_CHARS:,} characters, not {reason!r:.60}"
+        )
+    if by is not None and (not isinstance(by, str) or len(by) > 100):
+        raise InvalidArgument(f"by is a duration such as '3 workdays', not {by!r:.60}")
+    _check_moment(until, "until")
+    refusal = InvalidArgument(f"consents are a list of role names, not {consents!r:.60}")
+    if isinstance(consents, (str, bytes)) or not isinstance(consents, Iterable):
+        raise refusal
+    given = tuple(consents)
+    if not all(isinstance(role, str) for role in given):
+        raise refusal
+    return given
+
+
+def _check_moment(moment: datetime | None, name: str) -> None:
+    """Refuse a moment that is not a datetime with its timezone."""
+    if moment is not None and (not isinstance(moment, datetime) or moment.tzinfo is None):
+        raise InvalidArgument(f"{name} is a datetime with a timezone, not {moment!r:.60}")
+
+
 def _check_key(idempotency_key: str | None) -> None:
     """Refuse a key the store cannot keep, the same way on every database."""
     if idempotency_key is not None and (
@@ -769,15 +850,36 @@ def _check_key(idempotency_key: str | None) -> None:
         or not idempotency_key
         or len(idempotency_key) > MAX_IDEMPOTENCY_KEY
         or "\x00" in idempotency_key
+        or has_lone_surrogate(idempotency_key)
     ):
-        raise ValueError(
+        raise InvalidArgument(
             f"an idempotency key is 1 to {MAX_IDEMPOTENCY_KEY} characters of text without "
             f"NUL, not {idempotency_key!r:.60}"
         )
 
 
-def _requested_event(history: Sequence[LogEntry]) -> str:
-    """The event a request asked for, given the log up to the entry holding its key.
+def _differs(
+    first: LogEntry,
+    event: str,
+    actor: Actor,
+    payload: Mapping[str, Any] | None,
+    form: Form,
+) -> str | None:
+    """How a request differs from the first one made with its idempotency key (``None``
+    if it is the same request): the event, the actor, or the payload as the form reads it."""
+    if first.event != event:
+        return f"event '{first.event}'"
+    if first.actor_id != actor.id:
+        return f"event '{event}' by actor '{first.actor_id}'"
+    values, problems = form.validate({} if payload is None else payload)
+    if problems or values != first.payload:
+        return f"event '{event}' with another payload"
+    return None
+
+
+def _requested_entry(history: Sequence[LogEntry]) -> LogEntry:
+    """The entry of the event a request asked for, given the log up to the entry holding
+    its key.
 
     The key is on the request's last entry, which is the requested event itself unless its
     actions fired others: those follow it in the same transaction, at the same moment, as
@@ -797,7 +899,7 @@ def _requested_event(history: Sequence[LogEntry]) -> str:
         if not fired:
             break
         index -= 1
-    return history[index].event
+    return history[index]
 
 
 def _validate(
@@ -805,13 +907,29 @@ def _validate(
 ) -> ValidatedLibrary:
     """The library at ``library`` (the standard library if ``None``), merged for ``estate``
     if one is given, validated."""
-    if library is None:
-        paths = None
-    elif isinstance(library, (str, Path)):
-        paths = [Path(library)]
-    else:
-        paths = [Path(p) for p in library]
-    return validate_library(paths, Path(estate) if estate is not None else None)
+    listed = [library] if isinstance(library, (str, Path)) else library
+    if (listed is not None and not isinstance(listed, Sequence)) or not all(
+        _is_path(path) for path in listed or ()
+    ):
+        raise InvalidArgument(f"library is a directory or a list of them, not {library!r:.60}")
+    if estate is not None and not _is_path(estate):
+        raise InvalidArgument(f"estate is a directory, not {estate!r:.60}")
+    paths = None if listed is None else [Path(path) for path in listed]
+    try:
+        return validate_library(paths, Path(estate) if estate is not None else None)
+    except UsageError as error:  # a path that does not exist
+        raise InvalidArgument(str(error)) from None
+
+
+def _is_path(value: object) -> bool:
+    """Whether ``value`` is a path this system can name (text it can encode as a file name)."""
+    if not isinstance(value, (str, Path)):
+        return False
+    try:
+        os.fsencode(value)
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _build_sla(

@@ -7,9 +7,32 @@ Nothing is written when one is raised.
 
 from __future__ import annotations
 
+from engine.diagnostics import PropflowError
 
-class PropflowError(Exception):
-    """Base of every error the engine raises for a caller's mistake."""
+__all__ = [
+    "ConflictError",
+    "EventNotAllowed",
+    "EventRefused",
+    "ExtensionRefused",
+    "FieldError",
+    "GuardRefused",
+    "IdempotencyConflict",
+    "InvalidArgument",
+    "LibraryError",
+    "LinkRefused",
+    "PropflowError",
+    "RoleRefused",
+    "UnknownCase",
+    "UnknownEvent",
+    "UnknownProcess",
+]
+
+
+class InvalidArgument(PropflowError, ValueError):
+    """A value handed to the engine is not of the kind the call takes: an actor id or a
+    role that is not text, an idempotency key too long, a moment without its timezone.
+
+    A ValueError too, as these were before they were typed."""
 
 
 class LibraryError(PropflowError):
@@ -77,6 +100,11 @@ class ExtensionRefused(EventRefused):
 
 class ConflictError(EventRefused):
     """The case changed since the caller read it (optimistic locking): re-read and retry."""
+
+
+class IdempotencyConflict(ConflictError):
+    """An idempotency key already used for another request (another event, payload or
+    actor): the first result is not this request's, so it is refused, not replayed."""
 
 
 class LinkRefused(EventRefused):

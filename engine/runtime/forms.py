@@ -25,7 +25,16 @@ from pydantic import (
 )
 
 from engine.diagnostics import suggest
+from engine.diagnostics.positions import has_lone_surrogate
 from engine.model import FieldDef, ProcessDef
+
+#: The longest text a field value (or a list item) may be, in characters; a form holds
+#: names, addresses and descriptions, never documents.
+MAX_TEXT_CHARS = 100_000
+#: The most items a list field's value may have.
+MAX_LIST_ITEMS = 1_000
+#: The most fields one payload may name.
+MAX_PAYLOAD_FIELDS = 1_000
 
 PHONE = Annotated[str, StringConstraints(pattern=r"^\+?[0-9][0-9 \-]{4,19}$")]
 
@@ -94,6 +103,38 @@ def _to_json(value: Any) -> Any:
     return value
 
 
+def _shape_problems(payload: Any) -> list[str]:
+    """Why ``payload`` is not a mapping of field names to values, if it is not."""
+    if not isinstance(payload, Mapping):
+        return [f"the payload is a mapping of field names to values, not {type(payload).__name__}"]
+    if len(payload) > MAX_PAYLOAD_FIELDS:
+        return [f"the payload names {len(payload):,} fields; at most {MAX_PAYLOAD_FIELDS:,}"]
+    return [
+        f"field names are text, not {type(name).__name__} ({name!r:.40})"
+        if not isinstance(name, str)
+        else f"field name {name!r:.60} holds a lone surrogate, which is not a character"
+        for name in payload
+        if not isinstance(name, str) or has_lone_surrogate(name)
+    ]
+
+
+def _size_problem(value: Any) -> str | None:
+    """Why a value is too large or holds text that is not text, if it does."""
+    if isinstance(value, str):
+        if len(value) > MAX_TEXT_CHARS:
+            return f"text of {len(value):,} characters; at most {MAX_TEXT_CHARS:,}"
+        if has_lone_surrogate(value):
+            return "the text holds a lone surrogate (such as \\ud800), which is not a character"
+        return None
+    if isinstance(value, (list, tuple)):
+        if len(value) > MAX_LIST_ITEMS:
+            return f"a list of {len(value):,} items; at most {MAX_LIST_ITEMS:,}"
+        return next(
+            (found for item in value if (found := _size_problem(item)) is not None), None
+        )
+    return None
+
+
 class Form:
     """The fields of one process definition, ready to validate payloads."""
 
@@ -112,8 +153,14 @@ class Form:
     def validate(self, payload: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
         """Payload values in JSON form, and one problem line per bad field."""
         values: dict[str, Any] = {}
-        problems: list[str] = []
+        problems = _shape_problems(payload)
+        if problems:
+            return values, problems
         for name, raw in payload.items():
+            size = _size_problem(raw)
+            if size is not None:
+                problems.append(f"field '{name}': {size}")
+                continue
             adapter = self._adapters.get(name)
             if adapter is None:
                 problems.append(

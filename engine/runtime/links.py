@@ -20,7 +20,7 @@ any other event.
 - A chain deeper than :data:`MAX_LINK_DEPTH` (a case opened by a case opened by ..., or
   signals bouncing between cases), or more than :data:`MAX_LINKED_CASES` cases in one
   transaction, refuses the event with :class:`LinkRefused` and writes nothing. The validator
-  reports the chains it can see (PF504); this bound stops the others.
+  reports the chains it can see (PF504, PF506); this bound stops the others.
 """
 
 from __future__ import annotations
@@ -311,6 +311,8 @@ class LinkedTransaction:
             entry.actions.append({"signal": action.event, "case": case_id})
             if loaded:
                 self._add(target, target.record.version, depth)
+            else:  # signalled again: a loop between cases must reach the depth limit
+                self.depth[case_id] = max(self.depth[case_id], depth)
 
     def _targets(self, case_id: str, to: str) -> list[str]:
         """Ids of the linked cases a signal reaches: stored links and this transaction's."""

@@ -11,6 +11,7 @@ the scenario runs on (:mod:`engine.scenarios.checker`).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any
 from engine.diagnostics import Diagnostic, Severity, Span, suggest
 from engine.io.estates import ESTATE_FILE, SCENARIOS_DIR, STANDARD, is_estate_dir
 from engine.io.loading import UsageError, display_path, yaml_files
+from engine.io.paths import is_inside, real_path
 from engine.io.schemas import FileKind, validate_structure
 from engine.io.yamlsource import JsonPath, SourceDocument, load_document
 from engine.model.durations import DurationError, parse_duration
@@ -51,14 +53,14 @@ def find_scenarios(paths: Iterable[Path]) -> list[Path]:
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            itself = path.resolve().name == SCENARIOS_DIR
+            itself = Path(os.path.abspath(path)).name == SCENARIOS_DIR
             found.extend(
                 candidate
                 for candidate in yaml_files(path)
                 if candidate.is_file()
                 and (itself or SCENARIOS_DIR in candidate.relative_to(path).parts[:-1])
             )
-        elif path.exists():
+        elif path.exists() or path.is_symlink():  # a broken link or a loop: reported
             found.append(path)
         else:
             raise UsageError(f"no such file or directory: {path}")
@@ -66,11 +68,15 @@ def find_scenarios(paths: Iterable[Path]) -> list[Path]:
 
 
 def enclosing_estate(path: Path) -> Path | None:
-    """The estate directory whose ``scenarios/`` holds ``path``, if any."""
-    resolved = path.resolve()
-    for parent in resolved.parents:
+    """The estate directory whose ``scenarios/`` holds ``path``, if any.
+
+    Where the file is named, not where a symbolic link leads: a scenario of an estate is
+    one of its files, and must not lead outside it (:func:`load_scenario` refuses it).
+    """
+    named = Path(os.path.abspath(path))
+    for parent in named.parents:
         if (parent / ESTATE_FILE).is_file():
-            inside = resolved.relative_to(parent).parts
+            inside = named.relative_to(parent).parts
             return parent if inside and inside[0] == SCENARIOS_DIR else None
     return None
 
@@ -87,6 +93,17 @@ def load_scenario(
     ``None`` means the shipped library alone.
     """
     display = display_path(path) if path.is_absolute() else str(path)
+    owner = enclosing_estate(path)
+    if owner is not None and real_path(path) is not None and not is_inside(path, owner):
+        return None, [
+            Diagnostic(
+                "PF403",
+                Severity.ERROR,
+                f"'{path.name}' is a link to a file outside the estate directory "
+                f"{owner.name}/; estates may only use their own files",
+                Span(display, 1, 1),
+            )
+        ]
     document, diagnostics = load_document(path, display)
     if document is None or any(d.severity is Severity.ERROR for d in diagnostics):
         return None, diagnostics
@@ -174,7 +191,7 @@ class _Builder:
             self.error(
                 ESTATE,
                 f"estate '{given}': no estate there (no {ESTATE_FILE} in "
-                f"{display_path(directory.resolve())}); give the estate directory relative "
+                f"{display_path(directory)}); give the estate directory relative "
                 "to this file, or 'standard'",
                 ("estate",),
             )

@@ -26,6 +26,7 @@ from engine.diagnostics import Diagnostic, Severity, Span
 from engine.io.estates import STANDARD
 from engine.io.library import ValidatedLibrary
 from engine.io.loading import display_path
+from engine.io.paths import real_path
 from engine.io.yamlsource import JsonPath
 from engine.model.process import SYSTEM_ROLE
 from engine.runtime import Actor, Case, Engine, LibraryError, ManualClock, PropflowError
@@ -167,7 +168,7 @@ class EstateCache:
 
     def validated(self, estate: Path | None) -> ValidatedLibrary:
         """The estate's validated library (the shipped library's for ``None``)."""
-        key = estate.resolve() if estate is not None else None
+        key = (real_path(estate) or estate) if estate is not None else None
         if key not in self._validated:
             self._validated[key] = validate_library(estate=estate)
         return self._validated[key]
@@ -224,6 +225,8 @@ class _Run:
         self.result = result
         self.cases: dict[str, str] = {}
         self.aliases: dict[str, str] = {}
+        #: The last log version, and the last outbox row, already on the timeline: each
+        #: collection reads only what came after (a long jump fires thousands of timers).
         self.seen_entries: dict[str, int] = {}
         self.seen_outbox = 0
         self.current: Step | None = None
@@ -537,20 +540,19 @@ class _Run:
 
     def collect(self, at: datetime) -> None:
         """Note what the last engine call wrote: log entries and outbox rows."""
+        store = self.engine.store
         for case_id, alias in self.aliases.items():
-            entries = self.engine.history(case_id)
             seen = self.seen_entries.get(case_id, 0)
-            for entry in entries[seen:]:
+            for entry in store.history(case_id, after_version=seen):
                 self.note(
                     entry.at, "timer" if _is_timer(entry) else "event", _entry_text(alias, entry)
                 )
-            self.seen_entries[case_id] = len(entries)
-        items = self.engine.outbox()
-        for item in items[self.seen_outbox :]:
+                self.seen_entries[case_id] = entry.version
+        for item in store.outbox_items(after_id=self.seen_outbox):
             owner = item.case_id or ""
             alias = self.aliases.get(owner, f"case {owner}" if owner else "the estate")
             self.note(item.created_at, "outbox", f"{alias}: {_outbox_text(item)}")
-        self.seen_outbox = len(items)
+            self.seen_outbox = item.id or self.seen_outbox
 
     def describe(self, step: Step, *, short: bool = False) -> str:
         """What a step does, in words."""

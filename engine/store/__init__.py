@@ -1,5 +1,12 @@
 """Durable storage of cases, their audit log, timers and outbox (SQLAlchemy Core)."""
 
+from engine.store.errors import (
+    StoreError,
+    StoreFull,
+    StoreReadOnly,
+    StoreSchemaMismatch,
+    StoreUnavailable,
+)
 from engine.store.records import (
     CaseQuery,
     CaseRecord,
@@ -22,7 +29,6 @@ from engine.store.store import (
     SchemaOutOfDate,
     SchemaTooNew,
     Store,
-    StoreError,
     TimerTaken,
     VersionConflict,
     normalise_url,
@@ -48,6 +54,10 @@ __all__ = [
     "SchemaTooNew",
     "Store",
     "StoreError",
+    "StoreFull",
+    "StoreReadOnly",
+    "StoreSchemaMismatch",
+    "StoreUnavailable",
     "TimerRecord",
     "TimerTaken",
     "VersionConflict",

@@ -11,6 +11,7 @@ line of defence.
 
 from __future__ import annotations
 
+import importlib.util
 import sqlite3
 import threading
 import time
@@ -36,11 +37,12 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import RowMapping, make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from engine.sla.clocks import PlanItem
 from engine.store import migrations
+from engine.store.errors import StoreError, StoreSchemaMismatch, store_failure
 from engine.store.records import (
     CaseQuery,
     CaseRecord,
@@ -70,11 +72,7 @@ from engine.store.schema import (
 _Record = TypeVar("_Record")
 
 
-class StoreError(Exception):
-    """The store cannot be opened or used (bad URL, unreachable server)."""
-
-
-class SchemaOutOfDate(StoreError):
+class SchemaOutOfDate(StoreSchemaMismatch):
     """The database was made by an older PropFlow: ``propflow db upgrade`` carries it on.
 
     Never upgraded silently when a store opens: an upgrade may take long on a big database,
@@ -90,7 +88,7 @@ class SchemaOutOfDate(StoreError):
         self.head = head
 
 
-class SchemaTooNew(StoreError):
+class SchemaTooNew(StoreSchemaMismatch):
     """The database was upgraded by a newer PropFlow, whose schema this one cannot know."""
 
     def __init__(self, url: str, revision: str, head: str) -> None:
@@ -207,9 +205,26 @@ def _use_wal(cursor: Any) -> None:
         delay = min(delay * 2, 0.25)
 
 
+#: PostgreSQL drivers SQLAlchemy knows, preferred first: psycopg 3, then psycopg2.
+_POSTGRES_DRIVERS = (("psycopg", "postgresql+psycopg"), ("psycopg2", "postgresql+psycopg2"))
+
+
 def normalise_url(target: str) -> str:
-    """Accept a database URL or a plain SQLite file path (``cases.db``)."""
-    return target if "://" in target else f"sqlite:///{target}"
+    """Accept a database URL or a plain SQLite file path (``cases.db``).
+
+    ``postgresql://user@host/db`` (and ``postgres://``), which names no driver, is given the
+    installed one, psycopg 3 first: SQLAlchemy alone would pick psycopg2, which an install
+    with only psycopg 3 lacks. A URL naming its driver is kept as it is.
+    """
+    if "://" not in target:
+        return f"sqlite:///{target}"
+    scheme, rest = target.split("://", 1)
+    if scheme not in ("postgresql", "postgres"):
+        return target
+    for module, driver in _POSTGRES_DRIVERS:
+        if importlib.util.find_spec(module) is not None:
+            return f"{driver}://{rest}"
+    return f"postgresql://{rest}"
 
 
 def database_engine(url: str) -> Engine:
@@ -263,6 +278,9 @@ class Store:
             self._open_schema(url)
         except StoreError:
             raise
+        except SQLAlchemyError as exc:
+            kind = type(store_failure(exc))
+            raise kind(f"cannot open the store at {url!r}: {exc}") from exc
         except Exception as exc:  # the driver's errors vary; the user needs the URL and why
             raise StoreError(f"cannot open the store at {url!r}: {exc}") from exc
         self.url = url
@@ -278,9 +296,18 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        """One writing transaction: committed on success, rolled back on any exception."""
-        with self._writers, _writing(self.engine) as connection:
-            yield connection
+        """One writing transaction: committed on success, rolled back on any exception.
+
+        The database's errors leave typed (a :class:`StoreError` of their kind), except a
+        refused constraint, which the caller types (a concurrent writer, a retried request).
+        """
+        try:
+            with self._writers, _writing(self.engine) as connection:
+                yield connection
+        except IntegrityError:
+            raise
+        except SQLAlchemyError as exc:
+            raise store_failure(exc) from exc
 
     def _open_schema(self, url: str) -> None:
         """Make the tables of a new database, or check an existing one's revision."""
@@ -623,11 +650,16 @@ class Store:
         rows = self.rows(_ENTRY_BY_KEY, {"b_case": case_id, "b_key": idempotency_key}, tx=tx)
         return record_of(LogEntry, rows[0]) if rows else None
 
-    def history(self, case_id: str, up_to_version: int | None = None) -> list[LogEntry]:
-        """A case's log entries in order (up to a version, for replaying an earlier result)."""
+    def history(
+        self, case_id: str, up_to_version: int | None = None, *, after_version: int = 0
+    ) -> list[LogEntry]:
+        """A case's log entries in order (up to a version, for replaying an earlier result;
+        after one, for a reader following the log as it grows)."""
         query = select(case_log).where(case_log.c.case_id == case_id)
         if up_to_version is not None:
             query = query.where(case_log.c.version <= up_to_version)
+        if after_version:
+            query = query.where(case_log.c.version > after_version)
         rows = self.rows(query.order_by(case_log.c.version))
         return [record_of(LogEntry, row) for row in rows]
 
@@ -651,10 +683,13 @@ class Store:
         return [record_of(CaseRecord, row) for row in self.rows(statement)]
 
     def outbox_items(
-        self, case_id: str | None = None, pending_only: bool = False
+        self, case_id: str | None = None, pending_only: bool = False, *, after_id: int = 0
     ) -> list[OutboxItem]:
-        """Outbox rows, oldest first (of one case, and only undelivered ones if asked)."""
+        """Outbox rows, oldest first (of one case, only undelivered ones, only those after
+        row ``after_id``, if asked)."""
         statement = select(outbox)
+        if after_id:
+            statement = statement.where(outbox.c.id > after_id)
         if case_id is not None:
             statement = statement.where(outbox.c.case_id == case_id)
         if pending_only:
@@ -674,8 +709,11 @@ class Store:
         connection of its own."""
         if tx is not None:
             return tx.execute(query, params).mappings().all()
-        with self.engine.connect() as connection:
-            return connection.execute(query, params).mappings().all()
+        try:
+            with self.engine.connect() as connection:
+                return connection.execute(query, params).mappings().all()
+        except SQLAlchemyError as exc:
+            raise store_failure(exc) from exc
 
 
 # Statements of the hot paths (an event, a timer firing), built once. Parameter names start

@@ -57,9 +57,11 @@ the year 9999. Naive datetimes are refused (ValueError): the engine only handles
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import functools
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from engine.model.durations import Anchored, Duration
@@ -75,6 +77,24 @@ Interval = tuple[datetime, datetime]
 """A stretch of time: (start, end), aware datetimes, start < end."""
 
 _ONE_DAY = timedelta(days=1)
+
+_Result = TypeVar("_Result")
+
+
+def _within_time(method: Callable[..., _Result]) -> Callable[..., _Result]:
+    """``method`` with an ``OverflowError`` (a moment past year 9999, or before year 1, that
+    :mod:`datetime` cannot hold) turned into a :class:`CalendarError`."""
+
+    @functools.wraps(method)
+    def bounded(*args: Any, **kwargs: Any) -> _Result:
+        try:
+            return method(*args, **kwargs)
+        except OverflowError:
+            raise CalendarError(
+                "the time falls outside the dates a calendar can count (years 1 to 9999)"
+            ) from None
+
+    return bounded
 
 #: How many days' periods a calendar keeps (see ``WorkingCalendar._day``): some 27 years.
 _DAYS_KEPT = 10_000
@@ -224,10 +244,12 @@ class WorkingCalendar:
         """Whether ``day`` has working time (see :meth:`covers` for dates past the data)."""
         return bool(self._hours(day, set()))
 
+    @_within_time
     def periods(self, day: date) -> list[Interval]:
         """The working periods of ``day`` as aware datetimes in the calendar's timezone."""
         return [(s.astimezone(self.tz), e.astimezone(self.tz)) for s, e in self._day(day, set())]
 
+    @_within_time
     def localize(self, value: date | datetime) -> datetime:
         """An aware datetime for an anchor value: a date is 00:00 of that date, local time."""
         if isinstance(value, datetime):
@@ -236,12 +258,14 @@ class WorkingCalendar:
 
     # -- spans --------------------------------------------------------------------------------
 
+    @_within_time
     def working_periods_between(self, start: datetime, end: datetime) -> WorkingSpan:
         """The working periods between ``start`` and ``end``, clipped to them."""
         uncovered: set[int] = set()
         found = self._collect(_utc(start, "start"), _utc(end, "end"), uncovered)
         return WorkingSpan(_in_zone(found, self.tz), self._warnings(uncovered))
 
+    @_within_time
     def working_time_between(self, start: datetime, end: datetime) -> timedelta:
         """The working time between ``start`` and ``end`` (zero if ``end`` is not later).
 
@@ -253,6 +277,7 @@ class WorkingCalendar:
 
     # -- deadlines ----------------------------------------------------------------------------
 
+    @_within_time
     def add(self, start: datetime, duration: Duration) -> Deadline:
         """When ``duration`` from ``start`` runs out (see the module docstring)."""
         begin = _utc(start, "start")
@@ -269,6 +294,7 @@ class WorkingCalendar:
             counted = self._collect(begin, at, uncovered)
         return Deadline(at.astimezone(self.tz), tuple(counted), self._warnings(uncovered))
 
+    @_within_time
     def add_working_time(self, start: datetime, working: timedelta) -> Deadline:
         """When ``working`` time on this calendar has passed after ``start``.
 
@@ -285,6 +311,7 @@ class WorkingCalendar:
         at, counted = self._count_forward(begin, working, uncovered)
         return Deadline(at.astimezone(self.tz), tuple(counted), self._warnings(uncovered))
 
+    @_within_time
     def subtract(self, end: datetime, duration: Duration) -> Deadline:
         """The moment ``duration`` before ``end``: addition mirrored (see the module docstring)."""
         finish = _utc(end, "end")
@@ -301,6 +328,7 @@ class WorkingCalendar:
             counted = self._collect(at, finish, uncovered)
         return Deadline(at.astimezone(self.tz), tuple(counted), self._warnings(uncovered))
 
+    @_within_time
     def anchored(self, anchor_value: date | datetime, anchored: Anchored) -> Deadline:
         """The moment of ``8h before meeting_at`` given the field's value.
 

@@ -1,0 +1,89 @@
+"""Lines as editors count them, and text made safe to print on a terminal.
+
+Python's ``str.splitlines`` and YAML 1.1 (PyYAML) also break lines at U+0085, U+2028,
+U+2029 and other separators that editors show inside a line; a position or a caret counted
+that way points at the wrong line. Only LF, CR LF and a lone CR end a line here.
+
+A diagnostic line is ``file:line:col: severity CODE message``: a file name or a message
+(which quotes the user's keys and values) holding a newline or an escape sequence could
+print what looks like another diagnostic, or drive the terminal. :func:`printable` writes
+such characters as visible escapes instead.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+#: Characters that move the cursor, end a line on some terminal, or reorder text (the
+#: "Trojan source" bidirectional controls), and lone surrogates (a file name's undecodable
+#: bytes), which cannot be written out at all: never printed as they are.
+_UNPRINTABLE = re.compile(
+    "[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]"
+)
+#: Whether YAML 1.1 may have counted lines differently from an editor in this text.
+_OTHER_BREAKS = re.compile("[\x85\u2028\u2029]")
+
+
+def editor_lines(text: str) -> list[str]:
+    """The lines of ``text`` as an editor numbers them (without their line ends)."""
+    lines = _LINE_BREAK.split(text)
+    if lines and lines[-1] == "" and len(lines) > 1:
+        lines.pop()
+    return lines
+
+
+def counts_lines_differently(text: str) -> bool:
+    """Whether ``text`` holds a character YAML 1.1 takes for a line break and editors don't."""
+    return _OTHER_BREAKS.search(text) is not None
+
+
+class LineIndex:
+    """Turns a character offset into an editor's 1-based line and column."""
+
+    def __init__(self, text: str) -> None:
+        self._starts = [0, *(match.end() for match in _LINE_BREAK.finditer(text))]
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """The line and column of character ``offset``."""
+        line = bisect.bisect_right(self._starts, offset) - 1
+        return line + 1, offset - self._starts[line] + 1
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    if char == "\n":
+        return "\\n"
+    if char == "\r":
+        return "\\r"
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """``text`` with control, line-separator and bidirectional characters escaped
+    (``\\n``, ``\\x1b``, ``\\u2028``); tabs are kept."""
+    return _UNPRINTABLE.sub(_escape, text)
+
+
+def _picture(char: str) -> str:
+    code = ord(char)
+    if code < 0x20:
+        return chr(0x2400 + code)  # the control pictures: ␛ for ESC, one cell wide
+    return "\u2421" if code == 0x7F else "\ufffd"
+
+
+def printable_source(line: str) -> str:
+    """A source line shown under a diagnostic, each unprintable character (except tabs)
+    replaced by one visible character so the caret below still lines up."""
+    return _UNPRINTABLE.sub(lambda match: _picture(match.group()), line)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def has_lone_surrogate(text: str) -> bool:
+    """Whether ``text`` holds a code point of the UTF-16 surrogate range (``"\\ud800"``):
+    not a character, it cannot be encoded as UTF-8, so nothing could write it out."""
+    return _SURROGATE.search(text) is not None
