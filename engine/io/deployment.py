@@ -18,7 +18,7 @@ from engine.io.estates import is_estate_dir
 from engine.io.loading import display_path, model_error
 from engine.io.schemas import FileKind, validate_structure
 from engine.io.yamlsource import SourceDocument, load_document
-from engine.model import DeploymentDef, JwtSettings, WebhookDef
+from engine.model.deployment import DeploymentDef, JwtSettings, WebhookDef
 
 #: The deployment file ``propflow serve`` and ``propflow worker`` look for by default.
 DEPLOYMENT_FILE = "propflow.yaml"

@@ -16,7 +16,6 @@ from engine.model.actions import (
     reference,
 )
 from engine.model.common import Label, localized
-from engine.model.deployment import DeploymentDef, JwtSettings, WebhookDef
 from engine.model.estate import EstateDef
 from engine.model.kpis import KpiDef, Target
 from engine.model.process import EventDef, FieldDef, ProcessDef, RoleDef, StateDef
@@ -28,14 +27,12 @@ __all__ = [
     "Action",
     "Assign",
     "CalendarDef",
-    "DeploymentDef",
     "Escalate",
     "EstateDef",
     "EventDef",
     "Extension",
     "FieldDef",
     "Fire",
-    "JwtSettings",
     "KpiDef",
     "Label",
     "Notify",
@@ -52,7 +49,6 @@ __all__ = [
     "Tier",
     "TimeLimitDef",
     "Trigger",
-    "WebhookDef",
     "localized",
     "reference",
 ]
