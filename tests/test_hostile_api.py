@@ -228,6 +228,29 @@ def test_a_read_only_database_is_a_typed_error(tmp_path: Path) -> None:
         engine.open_case("repair", IN_UNIT, RECEPTIONIST)
 
 
+def test_a_database_error_inside_a_tick_leaves_typed(tmp_path: Path) -> None:
+    """A timer whose writes the database fails on (here a trigger calling a function that
+    raises: SQLite's OperationalError, as a disk error gives) fails inside the tick's batch;
+    the tick saves what fired before it and raises the store's typed error."""
+    path = tmp_path / "failing.db"
+    engine = Engine(validated_library(), store=f"sqlite:///{path}", clock=ManualClock(START))
+    case = engine.open_case("repair", IN_UNIT, RECEPTIONIST)
+    assert engine.store.pending_timers(case.id)
+    with sqlite3.connect(path) as connection:
+        connection.create_function("fail", 0, lambda: None)
+        connection.execute(
+            "CREATE TRIGGER failing BEFORE INSERT ON case_log BEGIN SELECT fail(); END"
+        )
+
+    def failing(connection: sqlite3.Connection, _record: object) -> None:
+        connection.create_function("fail", 0, lambda: 1 / 0)
+
+    sqlalchemy.event.listen(engine.store.engine, "connect", failing)
+    engine.store.engine.dispose()
+    with pytest.raises(StoreError):
+        engine.tick(START + timedelta(days=30))
+
+
 def test_a_full_database_is_a_typed_error(tmp_path: Path) -> None:
     engine = Engine(
         validated_library(), store=f"sqlite:///{tmp_path / 'full.db'}", clock=ManualClock(START)

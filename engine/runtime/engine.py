@@ -75,6 +75,7 @@ from engine.store import (
     TimerRecord,
     TimerTaken,
     VersionConflict,
+    typed_failure,
 )
 from engine.time import CalendarError, WorkingCalendar
 
@@ -465,7 +466,10 @@ class Engine:
                 ": the clock no longer runs" if retired else "",
             )
         if failure is not None:
-            raise failure
+            typed = typed_failure(failure)  # a database's error leaves as a StoreError
+            if typed is failure:
+                raise failure
+            raise typed from failure
         return len(done), skipped
 
     def _fire_timer(

@@ -6,6 +6,7 @@ from engine.store.errors import (
     StoreReadOnly,
     StoreSchemaMismatch,
     StoreUnavailable,
+    typed_failure,
 )
 from engine.store.records import (
     CaseQuery,
@@ -62,4 +63,5 @@ __all__ = [
     "TimerTaken",
     "VersionConflict",
     "normalise_url",
+    "typed_failure",
 ]

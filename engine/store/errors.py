@@ -75,3 +75,9 @@ def store_failure(error: SQLAlchemyError) -> StoreError:
         lowered = text.lower()
         kind = next((found for words, found in _WORDS if words in lowered), kind)
     return kind(f"the database refused: {text.splitlines()[0] if text else type(error).__name__}")
+
+
+def typed_failure(error: Exception) -> Exception:
+    """``error`` as its typed :class:`StoreError` when the database raised it, else itself:
+    for a failure caught while other work went on, and raised once that work is saved."""
+    return store_failure(error) if isinstance(error, SQLAlchemyError) else error
