@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy
 
 from engine.runtime import Actor, Engine, ManualClock
 from engine.runtime.worker import Worker
@@ -158,3 +159,34 @@ def test_the_worker_keeps_running_while_postgresql_is_down_and_resumes(
         engine.close()
     finally:
         server.stop()
+
+
+def test_the_worker_keeps_running_on_a_read_only_database_and_resumes(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """SQLite's own read-only mode (``query_only``, what a database opened read-only gives:
+    "attempt to write a readonly database") on every connection while the fault lasts."""
+    clock = ManualClock(T0)
+    engine = Engine(validated_library(), f"sqlite:///{tmp_path / 'cases.db'}", clock)
+    cases = open_cases(engine)
+    read_only = threading.Event()
+
+    def connect(connection: sqlite3.Connection, _record: object) -> None:
+        if read_only.is_set():
+            connection.execute("PRAGMA query_only=ON")
+
+    sqlalchemy.event.listen(engine.store.engine, "connect", connect)
+    read_only.set()
+    engine.store.engine.dispose()
+    worker = Worker(engine, interval=0.02, max_backoff=0.2)
+    with running(worker) as thread:
+        clock.set(T0 + timedelta(days=4))  # the breaches fall due on a read-only database
+        wait_for(lambda: worker.faults >= 3)
+        assert thread.is_alive()
+        read_only.clear()
+        engine.store.engine.dispose()
+        wait_for(lambda: all(engine.get_case(c).assignee == "head" for c in cases))
+        assert thread.is_alive()
+    check_fired_once(engine, cases)
+    assert "readonly" in caplog.text and "the store works again" in caplog.text
+    engine.close()
