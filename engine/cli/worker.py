@@ -4,8 +4,8 @@ The engine logs every timer it fires, retires or holds back (case, timer kind, t
 estate), and the deliverer every row it delivers or gives up on, on the ``propflow``
 loggers; the worker sends them to stderr, one line each. One ``--webhook`` (with its
 secret) takes the rows of the worker's estate; several estates or webhooks with their own
-secrets are configured in Python: :class:`engine.delivery.Webhook` objects handed to a
-:class:`engine.delivery.deliverer.Deliverer` given to :class:`engine.runtime.worker.Worker`.
+secrets and kinds come from a deployment file's ``webhooks:`` (``--config``), made into a
+deliverer the way ``propflow serve`` makes its own (:func:`engine.cli.hosting.webhook_deliverer`).
 """
 
 from __future__ import annotations
