@@ -224,8 +224,7 @@ def test_the_metrics_count_deliveries_failures_and_faults(
     wait_for(lambda: escalations.arrivals, 60, "an escalation to be pushed")
     text = metrics(client)
     counts = {
-        name: float(value)
-        for name, value in re.findall(r"^(propflow_[a-z_]+) (\S+)$", text, re.M)
+        name: float(value) for name, value in re.findall(r"^(propflow_[a-z_]+) (\S+)$", text, re.M)
     }
     assert counts["propflow_deliveries_delivered_total"] >= 1
     assert counts["propflow_deliveries_failed_total"] >= 1  # the broken receiver's
