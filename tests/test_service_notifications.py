@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from engine.store import Store
+from engine.store import OutboxItem, Store
+from engine.store import outbox as stored
 from tests.service_harness import (
     ESTATES,
     FORM,
@@ -167,6 +169,29 @@ def test_a_poller_reads_its_roles_rows_after_a_cursor_and_acknowledges_them(
     assert [n["id"] for n in of_case(read(client, supervisor), breached_case)] == ids[1:]
     again = client.post(f"{NOTIFICATIONS}/ack", json={"ids": ids[:1]}, headers=supervisor)
     assert again.json() == {"acknowledged": []}  # twice is harmless
+
+
+def test_a_notification_for_no_role_is_read_by_the_roles_of_its_case_or_estate(
+    client: httpx.Client, store: Store, breached_case: str
+) -> None:
+    now = datetime.now(UTC)
+    store.commit(
+        (),
+        at=now,
+        outbox=[
+            OutboxItem(breached_case, "warning", None, "无人指派", {}, now, estate="lakeside"),
+            OutboxItem(None, "warning", None, "排程未能开单", {}, now, estate="lakeside"),
+        ],
+    )
+    for_case, for_estate = [i.id for i in stored.waiting(store, "lakeside", limit=1000)][-2:]
+
+    def seen(*roles: str) -> set[int]:
+        page = read(client, bearer(store, "lakeside", "x", *roles), after=for_case - 1)
+        return {n["id"] for n in page["notifications"]}
+
+    assert seen("technician") == {for_case, for_estate}  # a role of the repair, of the estate
+    assert seen("security") == {for_estate}  # the estate's (renovation), not the repair's
+    assert seen("gardener") == set()  # no role of any process
 
 
 def test_another_estates_token_gets_404_for_the_notifications(
