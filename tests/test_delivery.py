@@ -329,6 +329,40 @@ def test_propflow_worker_once_delivers_to_its_webhook(tmp_path: Path) -> None:
     assert sorted(receiver.ids()) == ids and all(a.signed for a in receiver.arrivals)
 
 
+def test_propflow_worker_pushes_to_each_deployment_webhook_the_estates_it_takes(
+    tmp_path: Path,
+) -> None:
+    """One webhook of the deployment file takes every estate's notices, the other all of
+    tingtao's; lakeside's escalation is no webhook's and stays waiting."""
+    store = Store(f"sqlite:///{tmp_path / 'cases.db'}")
+    notices = {estate: write_rows(store, estate, ["notify", "escalate"]) for estate in (
+        "lakeside", "tingtao")}  # fmt: skip
+    with Receiver(SECRET) as everywhere, Receiver("tingtao-secret") as tingtao:
+        config = tmp_path / "propflow.yaml"
+        config.write_text(
+            f"deployment: pushing\nstore: cases.db\nestates: {ROOT / 'estates'}\nwebhooks:\n"
+            f"  - {{url: '{everywhere.url}', secret: {SECRET}, kinds: [notify]}}\n"
+            f"  - {{url: '{tingtao.url}', secret: tingtao-secret, estates: [tingtao]}}\n",
+            encoding="utf-8",
+        )
+        result = run_cli(["worker", "--once", "--config", str(config)])
+
+        def written(receiver: Receiver) -> list[tuple[str, str]]:
+            return sorted(
+                (a.body["estate"], a.kind)
+                for a in receiver.arrivals
+                if a.signed and a.body["id"] in notices[a.body["estate"]]
+            )
+
+        assert result.exit_code == 0, result.output
+        assert written(everywhere) == [("lakeside", "notify"), ("tingtao", "notify")]
+        assert written(tingtao) == [("tingtao", "escalate"), ("tingtao", "notify")]
+    assert [i.id for i in stored.waiting(store, "lakeside") if i.id in notices["lakeside"]] == [
+        notices["lakeside"][1]
+    ]
+    store.close()
+
+
 @pytest.mark.parametrize(
     "args",
     [

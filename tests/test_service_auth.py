@@ -94,6 +94,8 @@ def endpoints(case: str) -> list[tuple[str, str, dict[str, Any] | None]]:
             f"{base}/cases/{case}/limits/repair-general/extensions",
             {"reason": "配件待到货", "by": "1 workday"},
         ),
+        ("GET", f"{base}/notifications", None),
+        ("POST", f"{base}/notifications/ack", {"ids": [1]}),
     ]
 
 
@@ -188,8 +190,9 @@ def test_another_estates_credential_sees_nothing_of_this_one(
 
 
 #: What a lakeside token whose role no process has gets from each endpoint: it may see the
-#: estate and its processes, and nothing of any case.
-WRONG_ROLE = [200, 200, 200, 200, 403, 200, 403, 403, 403, 403]
+#: estate and its processes, and nothing of any case (no notification is for it: it reads
+#: none, and acknowledges none).
+WRONG_ROLE = [200, 200, 200, 200, 403, 200, 403, 403, 403, 403, 200, 200]
 
 
 def test_a_role_without_a_part_in_the_process_is_refused(
@@ -205,6 +208,9 @@ def test_a_role_without_a_part_in_the_process_is_refused(
     assert inbox["items"] == []
     refusal = call(client, *endpoints(case_id)[8], gardener).json()
     assert refusal["refusal"] == "RoleRefused"
+    notifications = call(client, *endpoints(case_id)[10], gardener).json()
+    assert notifications["notifications"] == []
+    assert call(client, *endpoints(case_id)[11], gardener).json() == {"acknowledged": []}
 
 
 def test_a_role_of_the_process_that_may_not_do_this_is_refused_and_nothing_is_written(
@@ -212,7 +218,7 @@ def test_a_role_of_the_process_that_may_not_do_this_is_refused_and_nothing_is_wr
 ) -> None:
     technician = bearer(store, "lakeside", "zhao", "technician")
     before = client.get(f"/estates/lakeside/cases/{case_id}", headers=technician).json()
-    for method, url, body in endpoints(case_id)[8:]:
+    for method, url, body in endpoints(case_id)[8:10]:
         response = call(client, method, url, body, technician)
         assert response.status_code in (403, 422), (url, response.text)
         assert response.json()["refusal"] in ("RoleRefused", "ExtensionRefused")

@@ -9,10 +9,11 @@ what a checkout needs to serve its example estates with no configuration.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -25,8 +26,12 @@ from engine.io.deployment import (
     load_deployment,
     simple_deployment,
 )
+from engine.model import WebhookDef
 from engine.runtime import Host, PropflowError
-from engine.store import StoreError
+from engine.store import Store, StoreError
+
+if TYPE_CHECKING:  # the deliverer needs httpx (the server extra): imported when one is made
+    from engine.delivery.deliverer import Deliverer
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -90,3 +95,41 @@ def opened(deployment: Deployment) -> Iterator[Host]:
     finally:
         if host is not None:
             host.close()
+
+
+def webhook_deliverer(
+    store: Store,
+    estates: Sequence[str],
+    hooks: Sequence[WebhookDef],
+    *,
+    attempts: int = 8,
+    lease: timedelta = timedelta(minutes=5),
+) -> Deliverer | None:
+    """The deliverer of ``hooks`` (a deployment's webhooks, or ``--webhook``'s) for the
+    hosted ``estates``: one :class:`~engine.delivery.Webhook` per webhook and estate it
+    takes (a webhook without ``estates`` takes every one); ``None`` when no webhook takes
+    any, so nothing is pushed. A bad URL is a usage error (exit 2)."""
+    if not any(hook.estates is None or set(hook.estates) & set(estates) for hook in hooks):
+        return None
+    try:
+        from engine.delivery import RetryPolicy, Webhook
+        from engine.delivery.deliverer import Deliverer
+    except ImportError as exc:
+        raise click.ClickException(
+            f"webhook delivery needs the server extra (pip install 'propflow[server]'): {exc}"
+        ) from None
+    try:
+        webhooks = [
+            Webhook(
+                url=hook.url,
+                secret=hook.secret,
+                estate=estate,
+                kinds=frozenset(hook.kinds) if hook.kinds else None,
+            )
+            for hook in hooks
+            for estate in estates
+            if hook.estates is None or estate in hook.estates
+        ]
+    except ValueError as exc:
+        raise click.UsageError(f"webhook: {exc}") from None
+    return Deliverer(store, webhooks, policy=RetryPolicy(max_attempts=attempts), lease=lease)

@@ -1,4 +1,5 @@
-"""``propflow serve``: the HTTP API of every estate of a deployment, with its timer loop."""
+"""``propflow serve``: the HTTP API of every estate of a deployment, with its timer loop,
+which also pushes the outbox to the deployment's webhooks."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from engine.cli.hosting import deployment_options, opened, resolve
+from engine.cli.hosting import deployment_options, opened, resolve, webhook_deliverer
 
 
 @click.command()
@@ -24,7 +25,11 @@ from engine.cli.hosting import deployment_options, opened, resolve
     show_default=True,
     help="Seconds between timer ticks when nothing is due.",
 )
-@click.option("--no-timers", is_flag=True, help="Serve the API only; leave timers to workers.")
+@click.option(
+    "--no-timers",
+    is_flag=True,
+    help="Serve the API only; leave timers and webhooks to workers.",
+)
 @click.option("--access-log", is_flag=True, help="Log every request.")
 def serve(
     config: Path | None,
@@ -36,16 +41,29 @@ def serve(
     no_timers: bool,
     access_log: bool,
 ) -> None:
-    """Serve the REST API (OpenAPI at /openapi.json) until SIGTERM or Ctrl-C."""
+    """Serve the REST API (OpenAPI at /openapi.json) until SIGTERM or Ctrl-C; the timer
+    loop pushes the outbox to the deployment file's webhooks."""
     from engine.service import create_app
     from engine.service.runner import serve as run
 
     deployment = resolve(config, db, estates)
     with opened(deployment) as host:
-        app = create_app(host, deployment.jwt, tick_interval=None if no_timers else interval)
-        click.echo(
-            f"serving {', '.join(host.estates())} on http://{bind}:{port} "
-            f"(store {host.store.url}); SIGTERM or Ctrl-C stops it",
-            err=True,
-        )
-        run(app, bind, port, access_log=access_log)
+        hooks = () if no_timers else deployment.webhooks
+        deliverer = webhook_deliverer(host.store, host.estates(), hooks)
+        try:
+            app = create_app(
+                host,
+                deployment.jwt,
+                tick_interval=None if no_timers else interval,
+                deliverer=deliverer,
+            )
+            pushing = f", pushing to {len(deliverer.webhooks)} webhook(s)" if deliverer else ""
+            click.echo(
+                f"serving {', '.join(host.estates())} on http://{bind}:{port} "
+                f"(store {host.store.url}{pushing}); SIGTERM or Ctrl-C stops it",
+                err=True,
+            )
+            run(app, bind, port, access_log=access_log)
+        finally:
+            if deliverer is not None:
+                deliverer.close()

@@ -4,8 +4,8 @@ The engine logs every timer it fires, retires or holds back (case, timer kind, t
 estate), and the deliverer every row it delivers or gives up on, on the ``propflow``
 loggers; the worker sends them to stderr, one line each. One ``--webhook`` (with its
 secret) takes the rows of the worker's estate; several estates or webhooks with their own
-secrets are configured in Python: :class:`engine.delivery.Webhook` objects handed to a
-:class:`engine.delivery.deliverer.Deliverer` given to :class:`engine.runtime.worker.Worker`.
+secrets and kinds come from a deployment file's ``webhooks:`` (``--config``), made into a
+deliverer the way ``propflow serve`` makes its own (:func:`engine.cli.hosting.webhook_deliverer`).
 """
 
 from __future__ import annotations
@@ -14,21 +14,17 @@ import logging
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
 from engine.cli.case import DB_OPTION, ESTATE_OPTION, LIBRARY_OPTION, StoreChoice
-from engine.cli.hosting import opened, resolve
+from engine.cli.hosting import opened, resolve, webhook_deliverer
+from engine.model import WebhookDef
 from engine.runtime import Engine, Host, TickResult
 from engine.runtime.worker import Worker
 from engine.store import Store
-
-if TYPE_CHECKING:
-    from engine.delivery.deliverer import Deliverer
 
 
 @contextmanager
@@ -139,7 +135,7 @@ def worker(
     if not webhook_urls and (webhook_kinds or webhook_secret):
         raise click.UsageError("--webhook-secret and --webhook-kind go with --webhook")
     given = [
-        _Hook(url, webhook_secret or "", frozenset(webhook_kinds) or None, None)
+        WebhookDef(url=url, secret=webhook_secret or "", kinds=webhook_kinds or None)
         for url in webhook_urls
     ]
     policy = (webhook_attempts, timedelta(seconds=webhook_lease))
@@ -153,12 +149,7 @@ def worker(
         source = click.get_current_context().get_parameter_source("db")
         store = None if source is click.core.ParameterSource.DEFAULT else db
         deployment = resolve(config, store, estates_dir)
-        hooks = given + [
-            _Hook(
-                hook.url, hook.secret, frozenset(hook.kinds) if hook.kinds else None, hook.estates
-            )
-            for hook in deployment.webhooks
-        ]
+        hooks = given + list(deployment.webhooks)
         with opened(deployment) as host, logging_to_stderr():
             _run(host, host.store, host.estates(), hooks, policy, interval, batch, once)
         return
@@ -166,29 +157,19 @@ def worker(
         _run(engine, engine.store, [engine.estate], given, policy, interval, batch, once)
 
 
-@dataclass(frozen=True)
-class _Hook:
-    """A webhook as the command line or a deployment file gives it (``estates`` ``None``:
-    every estate the worker ticks)."""
-
-    url: str
-    secret: str
-    kinds: frozenset[str] | None
-    estates: tuple[str, ...] | None
-
-
 def _run(
     ticking: Engine | Host,
     store: Store,
     estates: Sequence[str],
-    hooks: Sequence[_Hook],
+    hooks: Sequence[WebhookDef],
     policy: tuple[int, timedelta],
     interval: float,
     batch: int,
     once: bool,
 ) -> None:
     """Tick (and deliver) once, or until SIGTERM or Ctrl-C."""
-    deliverer = _deliverer(store, estates, hooks, *policy) if hooks else None
+    attempts, lease = policy
+    deliverer = webhook_deliverer(store, estates, hooks, attempts=attempts, lease=lease)
     try:
         if once:
             click.echo(summary(ticking.tick(limit=batch)))
@@ -204,31 +185,3 @@ def _run(
     finally:
         if deliverer is not None:
             deliverer.close()
-
-
-def _deliverer(
-    store: Store,
-    estates: Sequence[str],
-    hooks: Sequence[_Hook],
-    attempts: int,
-    lease: timedelta,
-) -> Deliverer:
-    """The deliverer of the webhooks, one per estate each takes (a usage error for a bad
-    URL)."""
-    try:
-        from engine.delivery import RetryPolicy, Webhook
-        from engine.delivery.deliverer import Deliverer
-    except ImportError as exc:
-        raise click.ClickException(
-            f"webhook delivery needs the server extra (pip install 'propflow[server]'): {exc}"
-        ) from None
-    try:
-        webhooks = [
-            Webhook(url=hook.url, secret=hook.secret, estate=estate, kinds=hook.kinds)
-            for hook in hooks
-            for estate in estates
-            if hook.estates is None or estate in hook.estates
-        ]
-    except ValueError as exc:
-        raise click.UsageError(f"--webhook: {exc}") from None
-    return Deliverer(store, webhooks, policy=RetryPolicy(max_attempts=attempts), lease=lease)

@@ -47,6 +47,13 @@ class NotificationFeed:
         notifications = tuple(Notification.of(item) for item in items)
         return NotificationBatch(notifications, notifications[-1].id if notifications else after)
 
+    def waiting(self, ids: Collection[int]) -> tuple[Notification, ...]:
+        """Those of these notifications of the estate that still wait, oldest first."""
+        if any(isinstance(i, bool) or not isinstance(i, int) for i in ids):
+            raise ValueError("notification ids are whole numbers")
+        items = stored.waiting(self.store, self.estate, ids=ids, limit=len(ids))
+        return tuple(Notification.of(item) for item in items)
+
     def acknowledge(self, ids: Collection[int], now: datetime | None = None) -> list[int]:
         """Mark these notifications of the estate delivered; the ids this call marked
         (an id already acknowledged, or of another estate, is left out)."""

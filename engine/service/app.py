@@ -18,7 +18,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from fastapi import Depends, FastAPI, Header, Path, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -26,6 +26,7 @@ from pydantic import AwareDatetime
 from sqlalchemy import select
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from engine.delivery import Notification, NotificationFeed
 from engine.io.deployment import Jwt
 from engine.model import localized
 from engine.render.diagram import build_diagram
@@ -37,6 +38,9 @@ from engine.service.auth import Authenticator, Credential
 from engine.service.limits import RequestLimits
 from engine.service.metrics import CONTENT_TYPE, Metrics
 from engine.service.models import (
+    MAX_ROW_ID,
+    Acknowledge,
+    Acknowledged,
     CaseDetail,
     CaseOut,
     ClockOut,
@@ -50,6 +54,8 @@ from engine.service.models import (
     InboxItem,
     InboxPage,
     LinkOut,
+    NotificationOut,
+    NotificationPage,
     OpenCase,
     Problem,
     ProcessOut,
@@ -57,6 +63,9 @@ from engine.service.models import (
 )
 from engine.service.problems import BadRequest, PreconditionFailed, Unauthenticated
 from engine.store.inbox import InboxCursor, InboxQuery, inbox
+
+if TYPE_CHECKING:  # the deliverer is made by whoever serves the app, with its webhooks
+    from engine.delivery.deliverer import Deliverer
 
 _Result = TypeVar("_Result")
 _LOG = logging.getLogger("propflow.service")
@@ -138,15 +147,20 @@ def create_app(
     *,
     tick_interval: float | None = 1.0,
     tick_batch: int = 1000,
+    deliverer: Deliverer | None = None,
 ) -> FastAPI:
     """The API of every estate of ``host``; with a ``tick_interval``, its timer loop too.
 
     The timer loop runs in a thread of its own while the app is up, ticking every estate
-    (:meth:`Host.tick`); on shutdown (uvicorn's SIGTERM handling, after in-flight requests
-    drained) it finishes its current tick before the app exits.
+    (:meth:`Host.tick`) and, with a ``deliverer``, pushing the outbox to its webhooks after
+    each tick; on shutdown (uvicorn's SIGTERM handling, after in-flight requests drained)
+    it finishes its current tick before the app exits. The deliverer stays the caller's
+    to close, after the app has stopped.
     """
+    if deliverer is not None and tick_interval is None:
+        raise ValueError("a deliverer runs in the timer loop: give a tick_interval too")
     authenticator = Authenticator(host.store, host.clock, jwt)
-    metrics = Metrics(host.store, host.clock)
+    metrics = Metrics(host)
     #: The timer loop's thread while the app is up (readiness fails if it has died).
     loops: list[threading.Thread] = []
 
@@ -155,7 +169,8 @@ def create_app(
         if tick_interval is None:
             yield
             return
-        worker = Worker(host, interval=tick_interval, batch=tick_batch)
+        worker = Worker(host, interval=tick_interval, batch=tick_batch, deliverer=deliverer)
+        metrics.watch(worker)
 
         def run() -> None:
             try:
@@ -471,6 +486,69 @@ def create_app(
             return ClockOut.of(status)
 
         return counted(caller, case_id, f"extend:{limit}", act)
+
+    # Notifications ---------------------------------------------------------------------------
+
+    def addressed_to(caller: Caller) -> Callable[[Notification], bool]:
+        """Whether a notification is the caller's to see: one for a role, if the caller
+        holds that role; one for no role, if the caller holds a role of its case's process
+        (without a case, of any of the estate's processes)."""
+        engine, roles = caller.engine, caller.actor.roles
+        estate_roles = {r for p in engine.processes for r in engine.definition(p).roles}
+        case_roles: dict[str, set[str]] = {}
+
+        def sees(notification: Notification) -> bool:
+            if notification.role is not None:
+                return notification.role in roles
+            if notification.case_id is None:
+                return bool(roles & estate_roles)
+            if notification.case_id not in case_roles:
+                definition = engine.case_definition(notification.case_id)
+                case_roles[notification.case_id] = set(definition.roles)
+            return bool(roles & case_roles[notification.case_id])
+
+        return sees
+
+    @app.get(
+        "/estates/{estate}/notifications",
+        response_model=NotificationPage,
+        tags=["notifications"],
+        responses=guarded,
+    )
+    def read_notifications(
+        caller: InEstate,
+        after: Annotated[
+            int, Query(ge=0, le=MAX_ROW_ID, description="The `next` of the read before.")
+        ] = 0,
+        limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    ) -> NotificationPage:
+        """Notifications waiting for delivery after the cursor, oldest first: those for a
+        role the caller holds, and those for no role of a process whose roles the caller
+        holds (a back-office app's token holds the roles it serves). Reading changes
+        nothing; acknowledge what was handled. A page may hold fewer than ``limit`` (rows
+        for other roles are passed over); read again from ``next`` until it stops moving."""
+        batch = NotificationFeed(caller.engine.store, caller.engine.estate).read(after, limit)
+        sees = addressed_to(caller)
+        return NotificationPage(
+            notifications=[NotificationOut.of(n) for n in batch.notifications if sees(n)],
+            next=batch.cursor,
+        )
+
+    @app.post(
+        "/estates/{estate}/notifications/ack",
+        response_model=Acknowledged,
+        tags=["notifications"],
+        responses=guarded,
+    )
+    def acknowledge_notifications(caller: InEstate, body: Acknowledge) -> Acknowledged:
+        """Mark notifications handled, so they are read no more and no webhook pushes them;
+        only those the caller may read (see the read endpoint) are marked. The answer
+        lists the ids this request marked: one handled before, or not the caller's, is
+        left out, so acknowledging twice is harmless."""
+        feed = NotificationFeed(caller.engine.store, caller.engine.estate)
+        sees = addressed_to(caller)
+        mine = [n.id for n in feed.waiting(body.ids) if sees(n)]
+        return Acknowledged(acknowledged=feed.acknowledge(mine, host.clock.now()))
 
     app.add_middleware(RequestLimits)
     app.add_middleware(Timed, metrics=metrics)

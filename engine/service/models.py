@@ -13,6 +13,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from engine.delivery import Notification
+from engine.delivery.feed import MAX_BATCH
 from engine.runtime import Case, EventOption, Link
 from engine.sla import ClockStatus
 from engine.store import LogEntry
@@ -239,6 +241,58 @@ class InboxPage(BaseModel):
 
     items: list[InboxItem]
     next: str | None
+
+
+#: The largest outbox row id (a signed 64-bit integer, as the stores keep it).
+MAX_ROW_ID = 2**63 - 1
+
+
+class NotificationOut(BaseModel):
+    """A notification the estate's outbox holds for a role, as a webhook would receive it;
+    ``id`` is its delivery id, to acknowledge it (and to ignore a repeat)."""
+
+    id: int
+    case_id: str | None
+    kind: str
+    role: str | None
+    message: str | None
+    payload: dict[str, Any]
+    created_at: datetime
+
+    @classmethod
+    def of(cls, notification: Notification) -> NotificationOut:
+        return cls(
+            id=notification.id,
+            case_id=notification.case_id,
+            kind=notification.kind,
+            role=notification.role,
+            message=notification.message,
+            payload=notification.payload,
+            created_at=notification.created_at,
+        )
+
+
+class NotificationPage(BaseModel):
+    """Waiting notifications after a cursor, oldest first, and the cursor to read after
+    next; ``next`` greater than the cursor given means more may follow."""
+
+    notifications: list[NotificationOut]
+    next: int
+
+
+class Acknowledge(_Body):
+    """The ids of notifications the caller handled."""
+
+    ids: list[Annotated[int, Field(ge=1, le=MAX_ROW_ID)]] = Field(
+        min_length=1, max_length=MAX_BATCH
+    )
+
+
+class Acknowledged(BaseModel):
+    """The ids this request marked handled (one already handled, or not the caller's to
+    see, is left out)."""
+
+    acknowledged: list[int]
 
 
 class Problem(BaseModel):

@@ -123,13 +123,20 @@ def settle_failed(
 
 
 def waiting(
-    store: Store, estate: str | None = None, *, after: int = 0, limit: int = 100
+    store: Store,
+    estate: str | None = None,
+    *,
+    after: int = 0,
+    limit: int = 100,
+    ids: Collection[int] | None = None,
 ) -> list[OutboxItem]:
     """Rows not yet delivered nor dead, oldest first, with ids after ``after`` (of one
-    estate, if given)."""
+    estate, and among ``ids``, if given)."""
     query = select(outbox).where(_WAITING, outbox.c.id > after)
     if estate is not None:
         query = query.where(outbox.c.estate == estate)
+    if ids is not None:
+        query = query.where(outbox.c.id.in_(sorted(ids)))
     rows = store.rows(query.order_by(outbox.c.id).limit(limit))
     return [record_of(OutboxItem, row) for row in rows]
 
