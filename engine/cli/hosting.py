@@ -26,7 +26,7 @@ from engine.io.deployment import (
     load_deployment,
     simple_deployment,
 )
-from engine.model import WebhookDef
+from engine.model.deployment import WebhookDef
 from engine.runtime import Host, PropflowError
 from engine.store import Store, StoreError
 

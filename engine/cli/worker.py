@@ -21,7 +21,7 @@ import click
 
 from engine.cli.case import DB_OPTION, ESTATE_OPTION, LIBRARY_OPTION, StoreChoice
 from engine.cli.hosting import opened, resolve, webhook_deliverer
-from engine.model import WebhookDef
+from engine.model.deployment import WebhookDef
 from engine.runtime import Engine, Host, TickResult
 from engine.runtime.worker import Worker
 from engine.store import Store
