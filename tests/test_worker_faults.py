@@ -129,7 +129,7 @@ def test_the_worker_keeps_running_through_a_full_disk_and_resumes(
             assert thread.is_alive()
         check_fired_once(engine, cases)
         logged = caplog.text
-        assert "the store failed (OperationalError" in logged and "full" in logged
+        assert "the store failed (StoreFull" in logged and "full" in logged
         assert "the store works again" in logged
         engine.close()
 
@@ -154,7 +154,7 @@ def test_the_worker_keeps_running_while_postgresql_is_down_and_resumes(
             wait_for(lambda: all(engine.get_case(c).assignee == "head" for c in cases))
             assert thread.is_alive()
         check_fired_once(engine, cases)
-        assert "the store failed (OperationalError" in caplog.text
+        assert "the store failed (StoreUnavailable" in caplog.text
         assert "the store works again" in caplog.text
         engine.close()
     finally:
