@@ -487,7 +487,8 @@ def test_diff_lists_what_the_estate_changes_adds_and_deletes() -> None:
     counts = re.fullmatch(
         r"(\d+) changed, (\d+) added, (\d+) deleted", result.output.splitlines()[-1]
     )
-    assert counts and int(counts.group(3)) == 12
+    assert counts and int(counts.group(3)) == 13
+    assert "deleted  process complaint events.handle" in result.output
     changes = json.loads(run_cli(["diff", "--estate", "estates/lakeside", "--json"]).output)
     added = {(c["kind"], c["item"]) for c in changes if c["action"] == "added"}
     assert ("process", "renovation") in added
