@@ -555,6 +555,8 @@ def test_the_shipped_schedules_validate_and_plan(shipped: tuple[Engine, ManualCl
         "agreement-forms-month-end",
         "move-in-daily-meeting",
         "public-report-quarterly",
+        "desk-log-daily-review",
+        "desk-log-weekly-review",
     }
     engine.tick()
     from engine.store.linked import schedule_rows
@@ -567,3 +569,5 @@ def test_the_shipped_schedules_validate_and_plan(shipped: tuple[Engine, ManualCl
     assert rows["weekly-repair-summary"].next_due == at(2025, 12, 15, 9)
     # The last working day of December 2025 is Wednesday the 31st; two before it: Monday 29th.
     assert rows["agreement-forms-month-end"].next_due == at(2025, 12, 29, 9)
+    assert rows["desk-log-daily-review"].next_due == at(2025, 12, 15, 17)
+    assert rows["desk-log-weekly-review"].next_due == at(2025, 12, 19, 16)

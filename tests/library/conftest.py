@@ -43,6 +43,7 @@ PEOPLE: dict[str, str] = {
     "assistant": "xu.jingli",
     "dept_head": "lin.bumen",
     "attendant": "tang.fuwu",
+    "specialist": "qian.zhuanye",
 }
 
 Trail = list[tuple[str, str, str | None, str]]
