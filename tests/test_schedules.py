@@ -557,6 +557,7 @@ def test_the_shipped_schedules_validate_and_plan(shipped: tuple[Engine, ManualCl
         "public-report-quarterly",
         "desk-log-daily-review",
         "desk-log-weekly-review",
+        "paid-service-ledger-monthly",
     }
     engine.tick()
     from engine.store.linked import schedule_rows
@@ -571,3 +572,4 @@ def test_the_shipped_schedules_validate_and_plan(shipped: tuple[Engine, ManualCl
     assert rows["agreement-forms-month-end"].next_due == at(2025, 12, 29, 9)
     assert rows["desk-log-daily-review"].next_due == at(2025, 12, 15, 17)
     assert rows["desk-log-weekly-review"].next_due == at(2025, 12, 19, 16)
+    assert rows["paid-service-ledger-monthly"].next_due == at(2026, 1, 4, 9)
