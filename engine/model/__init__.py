@@ -16,7 +16,7 @@ from engine.model.actions import (
     reference,
 )
 from engine.model.common import Label, localized
-from engine.model.estate import EstateDef
+from engine.model.estate import DocumentDef, EstateDef, RevisionDef
 from engine.model.process import EventDef, FieldDef, ProcessDef, RoleDef, StateDef
 from engine.model.quotas import QuotaDef
 from engine.model.rules import CalendarDef, Extension, Tier, TimeLimitDef, Trigger
@@ -27,7 +27,9 @@ __all__ = [
     "Assign",
     "CalendarDef",
     "Escalate",
+    "DocumentDef",
     "EstateDef",
+    "RevisionDef",
     "EventDef",
     "Extension",
     "FieldDef",
