@@ -43,7 +43,9 @@ def manual(*args: str) -> str:
 
 
 def test_the_scan_catches_what_leaks() -> None:
-    text = "依据：seed 004\n```mermaid\nstate s_closed\n```\n条件：children.count大于0，3 workdays\n"
+    text = (
+        "依据：seed 004\n```mermaid\nstate s_closed\n```\n条件：children.count大于0，3 workdays\n"
+    )
     assert leaks(text) == [(1, "seed"), (5, "children.count"), (5, "workdays")]
     assert leaks("编号QP-10-01-F001，格式YYYY-NNN，版本A/1，[报修处理](#p-repair)") == []
 

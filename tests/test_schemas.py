@@ -370,7 +370,12 @@ FULL_ESTATE: dict[str, Any] = {
         "approved_by": "总经理",
         "effective": "2026-04-01",
         "revisions": [
-            {"version": "A/0", "date": "2026-01-05", "change": {"zh-CN": "首次发布"}, "by": "客服部"},
+            {
+                "version": "A/0",
+                "date": "2026-01-05",
+                "change": {"zh-CN": "首次发布"},
+                "by": "客服部",
+            },
             {"version": "A/1", "date": "2026-04-01", "change": {"zh-CN": "增加信息处理程序"}},
         ],
         "order": ["information", "repair"],
