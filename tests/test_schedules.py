@@ -251,6 +251,25 @@ def test_two_workers_never_open_a_period_twice(
 # The shipped library -----------------------------------------------------------------------------
 
 
+#: The maintenance cycles and inspections of rules/equipment_check.yaml.
+EQUIPMENT_SCHEDULES = (
+    "lift-maintenance-monthly",
+    "power-maintenance-monthly",
+    "escalator-maintenance-monthly",
+    "lighting-maintenance-monthly",
+    "building-automation-test-monthly",
+    "water-supply-maintenance-quarterly",
+    "aircon-maintenance-quarterly",
+    "stairs-handrails-maintenance-quarterly",
+    "lift-full-inspection-quarterly",
+    "daily-self-check",
+    "specialist-check-first-half",
+    "specialist-check-second-half",
+    "monthly-overall-evaluation",
+    "quality-check-quarterly",
+)
+
+
 @pytest.fixture
 def shipped() -> Iterator[tuple[Engine, ManualClock]]:
     clock = ManualClock(at(2025, 12, 15))
@@ -558,6 +577,7 @@ def test_the_shipped_schedules_validate_and_plan(shipped: tuple[Engine, ManualCl
         "desk-log-daily-review",
         "desk-log-weekly-review",
         "paid-service-ledger-monthly",
+        *EQUIPMENT_SCHEDULES,
     }
     engine.tick()
     from engine.store.linked import schedule_rows
