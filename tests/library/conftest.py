@@ -44,6 +44,7 @@ PEOPLE: dict[str, str] = {
     "dept_head": "lin.bumen",
     "attendant": "tang.fuwu",
     "specialist": "qian.zhuanye",
+    "pr_manager": "gao.gongguan",
 }
 
 Trail = list[tuple[str, str, str | None, str]]
