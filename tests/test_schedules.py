@@ -578,6 +578,8 @@ def test_the_shipped_schedules_validate_and_plan(shipped: tuple[Engine, ManualCl
         "desk-log-weekly-review",
         "paid-service-ledger-monthly",
         *EQUIPMENT_SCHEDULES,
+        "service-survey-quarterly",
+        "natural-disaster-drill-quarterly",
     }
     engine.tick()
     from engine.store.linked import schedule_rows
