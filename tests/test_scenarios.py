@@ -488,13 +488,15 @@ def test_diff_lists_what_the_estate_changes_adds_and_deletes() -> None:
     counts = re.fullmatch(
         r"(\d+) changed, (\d+) added, (\d+) deleted", result.output.splitlines()[-1]
     )
-    # 12 time limits and one indicator (it counts the deleted call-centre limits).
-    assert counts and int(counts.group(3)) == 13
+    # 11 time limits, two complaint events (its director decides every investigated
+    # complaint) and one indicator (it counts the deleted call-centre limits).
+    assert counts and int(counts.group(3)) == 14
     kpis = Path("estates/lakeside/rules/kpis.yaml")
     assert (
         f'changed  kpi repair-timeliness target: ">= 98%" -> ">= 95%"  '
         f"({kpis}:{_line_of(kpis, 'target:')})"
     ) in result.output
+    assert "deleted  process complaint events.handle" in result.output
     changes = json.loads(run_cli(["diff", "--estate", "estates/lakeside", "--json"]).output)
     added = {(c["kind"], c["item"]) for c in changes if c["action"] == "added"}
     assert ("process", "renovation") in added

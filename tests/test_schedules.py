@@ -251,6 +251,25 @@ def test_two_workers_never_open_a_period_twice(
 # The shipped library -----------------------------------------------------------------------------
 
 
+#: The maintenance cycles and inspections of rules/equipment_check.yaml.
+EQUIPMENT_SCHEDULES = (
+    "lift-maintenance-monthly",
+    "power-maintenance-monthly",
+    "escalator-maintenance-monthly",
+    "lighting-maintenance-monthly",
+    "building-automation-test-monthly",
+    "water-supply-maintenance-quarterly",
+    "aircon-maintenance-quarterly",
+    "stairs-handrails-maintenance-quarterly",
+    "lift-full-inspection-quarterly",
+    "daily-self-check",
+    "specialist-check-first-half",
+    "specialist-check-second-half",
+    "monthly-overall-evaluation",
+    "quality-check-quarterly",
+)
+
+
 @pytest.fixture
 def shipped() -> Iterator[tuple[Engine, ManualClock]]:
     clock = ManualClock(at(2025, 12, 15))
@@ -555,6 +574,12 @@ def test_the_shipped_schedules_validate_and_plan(shipped: tuple[Engine, ManualCl
         "agreement-forms-month-end",
         "move-in-daily-meeting",
         "public-report-quarterly",
+        "desk-log-daily-review",
+        "desk-log-weekly-review",
+        "paid-service-ledger-monthly",
+        *EQUIPMENT_SCHEDULES,
+        "service-survey-quarterly",
+        "natural-disaster-drill-quarterly",
     }
     engine.tick()
     from engine.store.linked import schedule_rows
@@ -567,3 +592,6 @@ def test_the_shipped_schedules_validate_and_plan(shipped: tuple[Engine, ManualCl
     assert rows["weekly-repair-summary"].next_due == at(2025, 12, 15, 9)
     # The last working day of December 2025 is Wednesday the 31st; two before it: Monday 29th.
     assert rows["agreement-forms-month-end"].next_due == at(2025, 12, 29, 9)
+    assert rows["desk-log-daily-review"].next_due == at(2025, 12, 15, 17)
+    assert rows["desk-log-weekly-review"].next_due == at(2025, 12, 19, 16)
+    assert rows["paid-service-ledger-monthly"].next_due == at(2026, 1, 4, 9)

@@ -365,6 +365,24 @@ FULL_ESTATE: dict[str, Any] = {
     "calendar": "office",
     "closed": ["2026-12-31"],
     "open": [],
+    "document": {
+        "number": "TT-QP-01",
+        "version": "A/1",
+        "prepared_by": "客服部",
+        "reviewed_by": "品质部",
+        "approved_by": "总经理",
+        "effective": "2026-04-01",
+        "revisions": [
+            {
+                "version": "A/0",
+                "date": "2026-01-05",
+                "change": {"zh-CN": "首次发布"},
+                "by": "客服部",
+            },
+            {"version": "A/1", "date": "2026-04-01", "change": {"zh-CN": "增加信息处理程序"}},
+        ],
+        "order": ["information", "repair"],
+    },
 }
 FULL_SCENARIO: dict[str, Any] = {
     "scenario": "urgent_leak",

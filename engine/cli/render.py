@@ -42,6 +42,7 @@ from engine.render import (
     render_markdown,
     render_mermaid,
 )
+from engine.render.pdf import html_to_pdf
 from engine.render.svg import find_dot
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -53,7 +54,13 @@ DIAGRAM_SUFFIXES = {
     ".gv": "dot",
     ".svg": "svg",
 }
-MANUAL_SUFFIXES = {".md": "md", ".markdown": "md", ".html": "html", ".htm": "html"}
+MANUAL_SUFFIXES = {
+    ".md": "md",
+    ".markdown": "md",
+    ".html": "html",
+    ".htm": "html",
+    ".pdf": "pdf",
+}
 
 
 def library_options(function: F) -> F:
@@ -139,6 +146,16 @@ def _write(text: str, output: Path | None) -> None:
         raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from exc
 
 
+def _write_bytes(data: bytes, output: Path | None) -> None:
+    if output is None:
+        click.echo(data, nl=False)
+        return
+    try:
+        output.write_bytes(data)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from exc
+
+
 def _find_process(library: Library, process_id: str) -> ProcessDef:
     process = library.process(process_id)
     if process is not None:
@@ -199,9 +216,10 @@ def diagram(
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["md", "html"]),
-    help="md (Markdown with Mermaid diagrams) or html (one self-contained file, diagrams as "
-    "SVG when Graphviz is installed). Default: from -o's suffix, else md.",
+    type=click.Choice(["md", "html", "pdf"]),
+    help="md (Markdown with Mermaid diagrams), html (one self-contained file, diagrams as "
+    "SVG when Graphviz is installed) or pdf (that HTML printed by headless Chromium, A4, its "
+    "CJK font embedded). Default: from -o's suffix, else md.",
 )
 @output_option
 def manual(
@@ -227,6 +245,9 @@ def manual(
         )
     try:
         text = render_html(document)
+        if chosen == "pdf":
+            _write_bytes(html_to_pdf(text), output)
+            return
     except RenderError as exc:
         raise click.ClickException(str(exc)) from exc
     _write(text, output)

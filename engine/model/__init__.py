@@ -16,7 +16,7 @@ from engine.model.actions import (
     reference,
 )
 from engine.model.common import Label, localized
-from engine.model.estate import EstateDef
+from engine.model.estate import DocumentDef, EstateDef, RevisionDef
 from engine.model.kpis import KpiDef, Target
 from engine.model.process import EventDef, FieldDef, ProcessDef, RoleDef, StateDef
 from engine.model.quotas import QuotaDef
@@ -27,6 +27,7 @@ __all__ = [
     "Action",
     "Assign",
     "CalendarDef",
+    "DocumentDef",
     "Escalate",
     "EstateDef",
     "EventDef",
@@ -39,6 +40,7 @@ __all__ = [
     "Open",
     "ProcessDef",
     "QuotaDef",
+    "RevisionDef",
     "RoleDef",
     "ScheduleDef",
     "ScheduleFigure",

@@ -4,7 +4,8 @@ One module per job: :mod:`~engine.render.diagram` builds the diagram model of a 
 one language); :mod:`~engine.render.mermaid` and :mod:`~engine.render.dot` spell it as
 Mermaid or Graphviz DOT; :mod:`~engine.render.svg` draws DOT with Graphviz's ``dot``;
 :mod:`~engine.render.manual` builds the procedure manual, which :mod:`~engine.render.markdown`
-and :mod:`~engine.render.html` write out; :mod:`~engine.render.words` says conditions,
+and :mod:`~engine.render.html` write out and :mod:`~engine.render.pdf` prints with headless
+Chromium; :mod:`~engine.render.words` says conditions,
 durations and actions in plain words.
 
     diagram = build_diagram(process, time_limits, lang="zh-CN")

@@ -32,6 +32,8 @@ from typing import Literal
 from engine.io.library import Library
 from engine.model import (
     CalendarDef,
+    DocumentDef,
+    EstateDef,
     EventDef,
     ProcessDef,
     StateDef,
@@ -49,10 +51,14 @@ from engine.render.diagram import (
     limit_marks,
     state_order,
 )
+from engine.render.traceability import MAPPING
 from engine.render.words import (
+    NO_OTHERS,
     Lang,
+    Others,
     action_words,
     anchored_words,
+    cited,
     colon,
     condition_words,
     consent_name,
@@ -67,6 +73,7 @@ from engine.render.words import (
     sentence,
     set_words,
     state_name,
+    timezone_words,
     type_name,
     value_words,
     warning_words,
@@ -170,10 +177,10 @@ def _wide(char: str) -> bool:
     return unicodedata.east_asian_width(char) in ("W", "F")
 
 
-def prose(text: str) -> str:
-    """One line of prose: whitespace collapsed, and the spaces YAML folding leaves between two
-    Chinese characters (`业主满意。 规范报修`) removed."""
-    text = _SPACE.sub(" ", text).strip()
+def prose(text: str, lang: Lang) -> str:
+    """One line of prose: whitespace collapsed, the spaces YAML folding leaves between two
+    Chinese characters (`业主满意。 规范报修`) removed, and source manuals cited by title."""
+    text = _SPACE.sub(" ", cited(text, lang)).strip()
     return "".join(
         char
         for index, char in enumerate(text)
@@ -190,23 +197,37 @@ def anchor(process_id: str, *parts: str) -> str:
     return "-".join(("p", process_id, *parts))
 
 
+#: The library's presentation order of its procedures (engine/render/traceability.yaml).
+CATALOGUE: tuple[str, ...] = MAPPING.processes
+
+
 # --- building -------------------------------------------------------------------------------
 
 
-def build_manual(library: Library, lang: Lang = "zh-CN") -> Manual:
-    """The manual of every process in ``library`` (the first definition of each id), in load
-    order."""
+def build_manual(
+    library: Library, lang: Lang = "zh-CN", catalogue: Sequence[str] = CATALOGUE
+) -> Manual:
+    """The manual of every process in ``library`` (the first definition of each id): in the
+    estate's declared order (``document.order``), then the ``catalogue`` order, then load
+    order; with the estate's document control at the front."""
+    estate = library.estates[0].definition if library.estates else None
+    document = estate.document if estate is not None else None
     processes: list[ProcessDef] = []
     for located in library.processes:
         if all(p.id != located.definition.id for p in processes):
             processes.append(located.definition)
+    processes = ordered(processes, (*(document.order if document else ()), *catalogue))
     limits = [located.definition for located in library.time_limits]
     calendars: dict[str, CalendarDef] = {}
     for located_calendar in library.calendars:
         calendars.setdefault(located_calendar.definition.id, located_calendar.definition)
     sections = tuple(
         _ProcessWriter(
-            process, [t for t in limits if t.process == process.id], calendars, lang
+            process,
+            [t for t in limits if t.process == process.id],
+            calendars,
+            lang,
+            {other.id: other for other in processes},
         ).section()
         for process in processes
     )
@@ -223,11 +244,66 @@ def build_manual(library: Library, lang: Lang = "zh-CN") -> Manual:
     return Manual(
         title=title,
         lang=lang,
-        intro=(Paragraph(plain(word("manual_intro", lang)), "note"),),
+        intro=(
+            *document_control(estate, lang),
+            Paragraph(plain(word("manual_intro", lang)), "note"),
+        ),
         contents=contents,
         sections=sections,
         appendix=_calendar_appendix(used, lang),
     )
+
+
+def ordered(processes: Sequence[ProcessDef], order: Sequence[str]) -> list[ProcessDef]:
+    """``processes`` with the ids named in ``order`` first, in that order (the first mention
+    counts; ids of no process are passed over), then the rest as they came."""
+    rank = {pid: index for index, pid in reversed(list(enumerate(order)))}
+    return sorted(processes, key=lambda p: rank.get(p.id, len(rank)))  # stable
+
+
+def document_control(estate: EstateDef | None, lang: Lang) -> tuple[Block, ...]:
+    """The cover table a client signs — estate, number, version, 编制 / 审核 / 批准, effective
+    date — and the revision record; the signature cells stay blank for a hand signature when
+    the estate names no one. Nothing without an estate."""
+    if estate is None:
+        return ()
+    document = estate.document or DocumentDef()
+
+    def row(key: str, value: str | None) -> tuple[Inline, Inline]:
+        return (plain(word(key, lang)), plain(value or ""))
+
+    cover = Table(
+        header=(word("document_control", lang), word("blank", lang)),
+        rows=(
+            row("estate_name", localized(estate.title, estate.id, lang)),
+            row("document_number", document.number),
+            row("document_version", document.version),
+            row("prepared_by", document.prepared_by),
+            row("reviewed_by", document.reviewed_by),
+            row("approved_by", document.approved_by),
+            row("effective", document.effective),
+        ),
+        widths=(30, 70),
+    )
+    if not document.revisions:
+        return (cover,)
+    revisions = Table(
+        header=tuple(
+            word(key, lang)
+            for key in ("document_version", "revision_date", "revision_change", "revision_by")
+        ),
+        rows=tuple(
+            (
+                plain(revision.version),
+                plain(revision.date),
+                plain(localized(revision.change, "", lang)),
+                plain(revision.by or ""),
+            )
+            for revision in document.revisions
+        ),
+        widths=(15, 20, 45, 20),
+    )
+    return (cover, Heading(2, word("revisions", lang), "revisions"), revisions)
 
 
 class _ProcessWriter:
@@ -239,8 +315,10 @@ class _ProcessWriter:
         limits: Sequence[TimeLimitDef],
         calendars: Mapping[str, CalendarDef],
         lang: Lang,
+        others: Others = NO_OTHERS,
     ) -> None:
         self.process = process
+        self.others = others
         self.limits = limits
         self.calendars = calendars
         self.lang = lang
@@ -268,7 +346,7 @@ class _ProcessWriter:
         if p.source:
             if meta:
                 meta.append(Run("　" if lang == "zh-CN" else " · "))
-            meta += [*self.label("source"), Run(p.source)]
+            meta += [*self.label("source"), Run(cited(p.source, lang))]
         if meta:
             blocks.append(Paragraph(tuple(meta), "meta"))
         headings = ("purpose", "scope", "roles", "procedure", "time_limits", "records")
@@ -288,7 +366,7 @@ class _ProcessWriter:
     # 目的, 适用范围, 职责 ---------------------------------------------------------------------
 
     def _text(self, text: Mapping[str, str] | None) -> list[Block]:
-        shown = prose(localized(text, "", self.lang))
+        shown = prose(localized(text, "", self.lang), self.lang)
         return [Paragraph(plain(shown if shown else self.w("not_stated")))]
 
     def purpose(self) -> list[Block]:
@@ -300,7 +378,7 @@ class _ProcessWriter:
     def roles(self) -> list[Block]:
         items = []
         for role_id, role in self.process.roles.items():
-            duties = prose(localized(role.duties, "", self.lang)) or self.w("no_duties")
+            duties = prose(localized(role.duties, "", self.lang), self.lang) or self.w("no_duties")
             items.append(
                 Item(
                     (
@@ -350,13 +428,15 @@ class _ProcessWriter:
         blocks: list[Block] = [
             Heading(4, f"{number}. {name}{suffix}", anchor(self.process.id, "s", sid))
         ]
-        description = prose(localized(state.description, "", lang))
+        description = prose(localized(state.description, "", lang), lang)
         if description:
             blocks.append(Paragraph(plain(sentence(description, lang))))
         notes: list[Item] = []
         for key, actions in (("on_enter", state.on_enter), ("on_exit", state.on_exit)):
             if actions:
-                text = join_list((action_words(self.process, a, lang) for a in actions), lang)
+                text = join_list(
+                    (action_words(self.process, a, lang, self.others) for a in actions), lang
+                )
                 notes.append(Item((*self.label(key), Run(text))))
         clock = self._clock_line(marks)
         if clock:
@@ -413,11 +493,11 @@ class _ProcessWriter:
             self._target(event),
         )
         details: list[Inline] = []
-        description = prose(localized(event.description, "", lang))
+        description = prose(localized(event.description, "", lang), lang)
         if description:
             details.append((*self.label("description"), Run(sentence(description, lang))))
         details.append((*self.label("by"), Run(roles_text(p, event.roles, lang))))
-        condition = condition_words(event.guard, p, lang)
+        condition = condition_words(event.guard, p, lang, self.others)
         if condition:
             details.append((*self.label("condition"), Run(condition)))
         if event.requires:
@@ -426,7 +506,7 @@ class _ProcessWriter:
         if event.assigns:
             details.append((*self.label("sets"), Run(set_words(p, event.assigns, lang))))
         if event.actions:
-            text = join_list((action_words(p, a, lang) for a in event.actions), lang)
+            text = join_list((action_words(p, a, lang, self.others) for a in event.actions), lang)
             details.append((*self.label("then"), Run(text)))
         return Item(head, tuple(details))
 
@@ -445,7 +525,7 @@ class _ProcessWriter:
     def _limit_lines(self, limit: TimeLimitDef) -> list[Inline]:
         p, lang = self.process, self.lang
         lines: list[Inline] = []
-        applies = condition_words(limit.guard, p, lang) or self.w("every_case")
+        applies = condition_words(limit.guard, p, lang, self.others) or self.w("every_case")
         lines.append((*self.label("applies"), Run(applies)))
         if limit.every is not None:
             every = (
@@ -486,26 +566,26 @@ class _ProcessWriter:
                 )
             )
         if limit.on_breach:
-            text = join_list((action_words(p, a, lang) for a in limit.on_breach), lang)
+            text = join_list((action_words(p, a, lang, self.others) for a in limit.on_breach), lang)
             lines.append((*self.label("on_breach"), Run(text)))
         for tier in limit.tiers:
             after = duration_words(tier.after_duration, lang) if tier.after_duration else tier.after
             parts = []
             if tier.extend_by:
                 parts.append(self._extension_text(tier.extend_by, ()))
-            parts += [action_words(p, a, lang) for a in tier.actions]
+            parts += [action_words(p, a, lang, self.others) for a in tier.actions]
             when = f"自开始计时起{after}" if lang == "zh-CN" else f"{after} after the clock started"
             lines.append(
                 (*self.label("tiers"), Run(f"{when}{colon(lang)}{join_list(parts, lang)}"))
             )
         if limit.on_due:
-            text = join_list((action_words(p, a, lang) for a in limit.on_due), lang)
+            text = join_list((action_words(p, a, lang, self.others) for a in limit.on_due), lang)
             lines.append((*self.label("on_due"), Run(text)))
-        description = prose(localized(limit.description, "", lang))
+        description = prose(localized(limit.description, "", lang), lang)
         if description:
             lines.append((*self.label("description"), Run(sentence(description, lang))))
         if limit.source:
-            lines.append((*self.label("source"), Run(limit.source)))
+            lines.append((*self.label("source"), Run(cited(limit.source, lang))))
         return lines
 
     def _states_text(self, states: Iterable[str]) -> str:
@@ -598,7 +678,7 @@ class _ProcessWriter:
                 facts.append(f"{self.w('minimum')} {_number(definition.min)}")
             if definition.max is not None:
                 facts.append(f"{self.w('maximum')} {_number(definition.max)}")
-            notes = [sentence(prose(localized(definition.description, "", lang)), lang)]
+            notes = [sentence(prose(localized(definition.description, "", lang), lang), lang)]
             if facts:
                 joined = ("；" if lang == "zh-CN" else "; ").join(facts)
                 notes.append(sentence(joined[0].upper() + joined[1:], lang))
@@ -666,7 +746,10 @@ def _calendar_appendix(calendars: Sequence[CalendarDef], lang: Lang) -> tuple[Bl
                 *label_runs(word("holidays", lang), lang),
                 Run(holidays.get(calendar.holidays, calendar.holidays)),
             ),
-            (*label_runs(word("timezone", lang), lang), Run(calendar.timezone)),
+            (
+                *label_runs(word("timezone", lang), lang),
+                Run(timezone_words(calendar.timezone, lang)),
+            ),
         ]
         if calendar.closed:
             lines.append(
@@ -679,7 +762,7 @@ def _calendar_appendix(calendars: Sequence[CalendarDef], lang: Lang) -> tuple[Bl
             lines.append(
                 (*label_runs(word("open_days", lang), lang), Run(join_list(calendar.open, lang)))
             )
-        description = prose(localized(calendar.description, "", lang))
+        description = prose(localized(calendar.description, "", lang), lang)
         if description:
             lines.append(
                 (*label_runs(word("description", lang), lang), Run(sentence(description, lang)))

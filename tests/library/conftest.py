@@ -43,6 +43,8 @@ PEOPLE: dict[str, str] = {
     "assistant": "xu.jingli",
     "dept_head": "lin.bumen",
     "attendant": "tang.fuwu",
+    "specialist": "qian.zhuanye",
+    "pr_manager": "gao.gongguan",
 }
 
 Trail = list[tuple[str, str, str | None, str]]

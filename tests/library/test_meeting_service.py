@@ -122,3 +122,42 @@ def test_each_clearing_item_is_needed(open_case: Any, missing: str) -> None:
     )
     walk.refused("record_service", "attendant", GuardRefused, {"service_record": "正常"})
     walk.step("record_service", "attendant", {missing: True, "service_record": "正常"}, to="closed")
+
+
+def test_damaged_equipment_is_recorded_reported_and_the_service_still_closes(
+    open_case: Any,
+) -> None:
+    walk = open_case("meeting_service", {**OPEN, "important": False}, "supervisor")
+    walk.step(
+        "start_preparation",
+        "supervisor",
+        {"attendees_count": 8, "room": "小会议室"},
+        to="preparing",
+    )
+    walk.step("confirm_ready", "supervisor", dict.fromkeys(PREPARATION, True), to="ready")
+    walk.step("start_session", "attendant", to="in_session")
+    walk.refused("report_damage", "attendant", EventNotAllowed, {"equipment_damage": "x"})
+    walk.step("end_session", "attendant", to="after")
+    others = {item: True for item in CLEARING if item != "equipment_ok"}
+    walk.step("record_clearing", "attendant", others, to="after")
+    # Equipment neither intact nor its damage reported: the service cannot be recorded.
+    walk.refused("record_service", "attendant", GuardRefused, {"service_record": "投影仪损坏"})
+    walk.refused("report_damage", "attendant", FieldError)
+    walk.step(
+        "report_damage",
+        "attendant",
+        {"equipment_damage": "投影仪灯泡烧坏，无法开机"},
+        to="after",
+    )
+    assert (walk.data["equipment_ok"], walk.data["damage_reported"]) == (False, True)
+    assert walk.notified()[-1] == ("notify", "supervisor")
+    walk.step(
+        "record_service",
+        "supervisor",
+        {"service_record": "会议正常结束；投影仪损坏已登记上报"},
+        to="closed",
+    )
+    assert walk.trail()[-2:] == [
+        ("report_damage", "attendant", "after", "after"),
+        ("record_service", "supervisor", "after", "closed"),
+    ]

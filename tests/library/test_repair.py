@@ -6,11 +6,13 @@ first (先作业后补单), three signatures, the return visit and rework."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from engine.runtime import EventNotAllowed, EventRefused, FieldError, GuardRefused
+from tests.library.conftest import START
 
 IN_UNIT = {"scope": "in_unit", "unit": "3-1201"}
 PUBLIC = {"scope": "public", "unit": "3号楼大堂"}
@@ -397,7 +399,7 @@ def test_warranty_item_goes_to_the_developer(open_case: Any) -> None:
     ]
 
 
-def test_unfixable_item_is_returned_with_the_heads_signature(open_case: Any) -> None:
+def test_unfixable_item_is_returned_with_the_department_heads_signature(open_case: Any) -> None:
     walk = open_case("repair", IN_UNIT, "receptionist")
     record(walk)
     walk.step("dispatch", "supervisor", {"technician": "刘师傅"}, to="dispatched")
@@ -410,28 +412,30 @@ def test_unfixable_item_is_returned_with_the_heads_signature(open_case: Any) -> 
         to="return_pending",
         wrong=["receptionist", "owner"],
     )
-    assert walk.assignee == "head"
-    walk.refused("approve_return", "head", FieldError)
+    # Seed 001 §5.2.4: the responsible department head signs the return, not the
+    # service-centre head.
+    assert walk.assignee == "dept_head"
+    walk.refused("approve_return", "dept_head", FieldError)
     walk.step(
         "approve_return",
-        "head",
+        "dept_head",
         {"explanation": "已向业主说明需联系市政部门"},
         to="returned",
-        wrong=["supervisor", "receptionist", "manager"],
+        wrong=["head", "supervisor", "receptionist", "manager"],
     )
     assert ("notify", "receptionist") in walk.notified()
     assert walk.trail()[-2:] == [
         ("propose_return", "technician", "in_progress", "return_pending"),
-        ("approve_return", "head", "return_pending", "returned"),
+        ("approve_return", "dept_head", "return_pending", "returned"),
     ]
 
 
-def test_head_may_refuse_the_return_and_the_repair_continues(open_case: Any) -> None:
+def test_department_head_may_refuse_the_return_and_the_repair_continues(open_case: Any) -> None:
     walk = open_case("repair", IN_UNIT, "receptionist")
     record(walk)
     walk.step("dispatch", "supervisor", {"technician": "刘师傅"}, to="dispatched")
     walk.step("propose_return", "supervisor", {"return_reason": "缺少配件"}, to="return_pending")
-    walk.step("reject_return", "head", to="dispatched", wrong=["supervisor"])
+    walk.step("reject_return", "dept_head", to="dispatched", wrong=["supervisor", "head"])
     assert ("notify", "supervisor") in walk.notified()
     on_site(walk)
 
@@ -559,3 +563,109 @@ def test_payment_flags_cannot_be_written_by_an_unrelated_event(open_case: Any, p
             people["receptionist"],
             {**FORM, "chargeable": True, "paid": True},
         )
+
+
+# --- time limits the defects list named ------------------------------------------------------
+
+
+def clock_of(walk: Any, limit: str) -> Any:
+    """The case's clock of time limit ``limit``."""
+    return next(c for c in walk.engine.sla_status(walk.id) if c.limit == limit)
+
+
+def test_rework_after_a_failed_return_visit_is_timed_again(open_case: Any) -> None:
+    walk = open_case("repair", {**IN_UNIT, "category": "civil"}, "receptionist")
+    record(walk, category="civil", content="卫生间墙面空鼓", location="卫生间")
+    walk.step("dispatch", "supervisor", {"technician": "刘师傅"}, to="dispatched")
+    on_site(walk)
+    finish(walk)
+    sign_off(walk)
+    assert clock_of(walk, "repair-general").status == "stopped"
+    walk.step("rework", "receptionist", {"visit_result": "墙面仍空鼓"}, to="dispatched")
+    rework = clock_of(walk, "repair-general")
+    # A fresh 3-day clock from the send-back, not the first round's.
+    assert (rework.status, rework.started_at) == ("running", walk.clock.now())
+    assert rework.deadline == walk.clock.now() + timedelta(days=3)
+    walk.clock.advance(timedelta(days=10))
+    walk.engine.tick()
+    assert clock_of(walk, "repair-general").breached is True
+    assert ("escalate", "head") in walk.notified()
+
+
+def test_an_emergency_not_reported_within_90_seconds_breaches(open_case: Any) -> None:
+    walk = open_case(
+        "repair", {**PUBLIC, "emergency": True, "emergency_type": "flooding"}, "receptionist"
+    )
+    assert clock_of(walk, "repair-emergency-report").status == "running"
+    walk.clock.advance(timedelta(minutes=5))
+    walk.engine.tick()
+    breach = clock_of(walk, "repair-emergency-report")
+    assert (breach.breached, breach.deadline) == (True, START + timedelta(seconds=90))
+    assert ("notify", "head") in walk.notified()
+
+
+def test_an_emergency_reported_up_in_time_does_not_breach(open_case: Any) -> None:
+    walk = open_case(
+        "repair", {**PUBLIC, "emergency": True, "emergency_type": "lift"}, "receptionist"
+    )
+    walk.refused("report_emergency", "receptionist", FieldError, {"emergency_type": None})
+    walk.step(
+        "report_emergency",
+        "receptionist",
+        {"emergency_type": "lift"},
+        to="received",
+        wrong=["technician", "owner"],
+        after=timedelta(seconds=60),
+    )
+    assert walk.notified()[-2:] == [("notify", "supervisor"), ("notify", "head")]
+    walk.clock.advance(timedelta(minutes=5))
+    walk.engine.tick()
+    report = clock_of(walk, "repair-emergency-report")
+    assert (report.status, report.breached) == ("stopped", False)
+
+
+def test_an_emergency_recorded_without_being_reported_still_breaches(open_case: Any) -> None:
+    walk = open_case(
+        "repair", {**IN_UNIT, "emergency": True, "emergency_type": "outage"}, "receptionist"
+    )
+    record(walk)
+    walk.clock.advance(timedelta(minutes=1))
+    walk.engine.tick()
+    assert clock_of(walk, "repair-emergency-report").breached is True
+
+
+def test_return_visit_default_is_one_working_day(open_case: Any) -> None:
+    walk = open_case("repair", IN_UNIT, "receptionist")
+    record(walk)
+    walk.step("dispatch", "supervisor", {"technician": "刘师傅"}, to="dispatched")
+    on_site(walk)
+    finish(walk)
+    sign_off(walk)
+    visit = clock_of(walk, "repair-return-visit")
+    # Signed off on Monday morning: due by the same time on Tuesday (office calendar).
+    assert visit.deadline == walk.clock.now() + timedelta(days=1)
+
+
+def test_pay_after_estates_dispatch_chargeable_work_before_payment(open_case: Any) -> None:
+    walk = open_case("repair", {**IN_UNIT, "payment_rule": "pay_after"}, "receptionist")
+    record(walk, chargeable=True)
+    walk.step("quote", "receptionist", {"fee": "80.00"}, to="quoted")
+    walk.step("accept_quote", "owner", to="awaiting_payment")
+    # No payment and no approval: the estate's rule is pay at the desk after the work.
+    walk.step("dispatch", "supervisor", {"technician": "刘师傅"}, to="dispatched")
+    on_site(walk)
+    finish(walk)
+    sign_off(walk)
+    # The fee is still settled before the return visit closes the case.
+    walk.refused(
+        "return_visit",
+        "receptionist",
+        GuardRefused,
+        {"visit_method": "phone", "visit_result": "已修复"},
+    )
+    walk.step("pay", "receptionist", {"receipt_no": "SF-2026-0032"}, to="signed_off")
+    return_visit(walk)
+
+
+def test_the_library_default_is_pay_first(engine: Any) -> None:
+    assert engine.definition("repair").fields["payment_rule"].default == "pay_first"

@@ -101,7 +101,8 @@ def test_schedules_and_quotas_are_traced(generated: str) -> None:
     assert "schedule `weekly-repair-summary`" in generated
     assert "schedule `agreement-forms-month-end`" in generated
     assert "| quota | `director-visits` | home_visit |" in generated
-    assert "| not encoded: a calendar schedule" in generated
+    assert "schedule `daily-self-check`" in generated
+    assert "schedule `lift-maintenance-monthly`" in generated
 
 
 def test_the_checker_reports_wrong_references(library: Library) -> None:
