@@ -348,7 +348,7 @@ def create_app(
         )  # fmt: skip
         response.headers["Location"] = f"/estates/{case.estate}/cases/{case.id}"
         response.headers["ETag"] = f'"{case.version}"'
-        return CaseOut.of(case)
+        return case
 
     @app.get("/estates/{estate}/cases", response_model=InboxPage, tags=["cases"], responses=guarded)
     def query_cases(
@@ -383,7 +383,7 @@ def create_app(
         )  # fmt: skip
         rows = inbox(engine.store, query)
         items = [
-            InboxItem(case=CaseOut.of(Case.from_record(row.case)), next_deadline=row.next_deadline)
+            InboxItem(case=Case.from_record(row.case), next_deadline=row.next_deadline)
             for row in rows
         ]
         last = rows[-1] if len(rows) == limit else None
@@ -405,7 +405,7 @@ def create_app(
         case = engine.get_case(case_id)
         response.headers["ETag"] = f'"{case.version}"'
         return CaseDetail(
-            case=CaseOut.of(case),
+            case=case,
             clocks=[ClockOut.of(status) for status in engine.sla_status(case_id)],
             links=[LinkOut.of(link) for link in engine.links(case_id)],
             history=[EntryOut.of(entry) for entry in engine.history(case_id)],
@@ -461,7 +461,7 @@ def create_app(
             except ValueError as error:
                 raise BadRequest(str(error)) from None
             response.headers["ETag"] = f'"{case.version}"'
-            return CaseOut.of(case)
+            return case
 
         return counted(caller, case_id, body.event, act)
 

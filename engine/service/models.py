@@ -113,24 +113,9 @@ class DiagramOut(BaseModel):
     mermaid: str
 
 
-class CaseOut(BaseModel):
-    """A case as it stands after its last event; ``version`` is what ``If-Match`` takes."""
-
-    id: str
-    estate: str
-    process: str
-    definition_version: str
-    state: str
-    data: dict[str, Any]
-    assignee: str | None
-    version: int
-    opened_at: datetime
-    updated_at: datetime
-    closed_at: datetime | None
-
-    @classmethod
-    def of(cls, case: Case) -> CaseOut:
-        return cls.model_validate(case, from_attributes=True)
+#: A case as it stands after its last event (``version`` is what ``If-Match`` takes): the
+#: runtime's own :class:`~engine.runtime.Case`, which pydantic reads and documents as it is.
+CaseOut = Case
 
 
 class ClockOut(BaseModel):
