@@ -11,6 +11,7 @@ complaint and cases opened under an older definition version of the repair proce
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections import defaultdict
 from collections.abc import Iterator
@@ -23,6 +24,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import distinct, func, select
 
+from engine.render.pdf import html_to_pdf
 from engine.reports import PeriodError, build_report, compute, overdue_board, parse_period, render
 from engine.reports.periods import periods_up_to
 from engine.runtime import Engine, ManualClock
@@ -287,6 +289,11 @@ def test_report_formats_and_breakdown(simulation: Simulation) -> None:
     assert html.startswith('<!DOCTYPE html><html lang="zh-CN">')
     assert "<script" not in html and html.count("<svg") == len(report.results) + 1
     assert "维修及时率" in html and all(cid in html for cid in timeliness.missed)
+    # Printed as a browser prints it, without running anything: Chinese in a real CJK font.
+    pdf = html_to_pdf(html)
+    assert pdf.startswith(b"%PDF-") and re.findall(rb"/Type\s*/Page\b", pdf)
+    fonts = set(re.findall(rb"/BaseFont\s*/[A-Z]{6}\+([A-Za-z0-9-]+)", pdf))
+    assert b"WenQuanYiMicroHei" in fonts, fonts
     csv_lines = render(report, "csv").splitlines()
     assert csv_lines[0].startswith("indicator,group,numerator")
     assert any(line.startswith("repair-timeliness,,") for line in csv_lines)
