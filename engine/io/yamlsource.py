@@ -61,7 +61,26 @@ class _CoreSchemaLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type:
     it, and follows YAML 1.2 where the port does not: a tab inside a value or after a
     flow mapping, a '?' inside a plain word in a flow collection. PyYAML built without libyaml
     falls back to the port, which refuses those.
+
+    The composer asks :meth:`resolve` for the tag of every node; these overrides answer
+    from the core-schema table by the scalar's first character, without the general
+    resolver's path machinery (PropFlow declares no path resolvers).
     """
+
+    def resolve(self, kind: type[yaml.Node], value: str, implicit: tuple[bool, bool]) -> str:
+        if kind is yaml.ScalarNode:
+            if implicit[0]:
+                for tag, pattern in _RESOLVERS.get(value[:1], ()):
+                    if pattern.match(value):
+                        return tag
+            return _STR
+        return _SEQ if kind is yaml.SequenceNode else _MAP
+
+    def descend_resolver(self, current_node: yaml.Node | None, current_index: Any) -> None:
+        return None
+
+    def ascend_resolver(self) -> None:
+        return None
 
 
 class _WordingLoader(yaml.SafeLoader):
@@ -86,6 +105,11 @@ for _tag, _pattern, _first in (
     (_NULL, r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
 ):
     _CoreSchemaLoader.add_implicit_resolver(_tag, re.compile(_pattern), list(_first))
+#: The core-schema resolvers by the first character of a plain scalar ("" for empty).
+_RESOLVERS: dict[str, tuple[tuple[str, re.Pattern[str]], ...]] = {
+    first: tuple(resolvers)
+    for first, resolvers in _CoreSchemaLoader.yaml_implicit_resolvers.items()
+}
 
 #: libyaml's refusal of collections nested more than a thousand deep.
 _LIBYAML_TOO_DEEP = "exceeded maximum nesting depth"
@@ -438,7 +462,9 @@ def parse_text(text: str, file: str) -> tuple[SourceDocument | None, list[Diagno
     document, diagnostics = _convert(root, text, file)
     if document is not None and counts_lines_differently(text):
         document, diagnostics = _at_editor_lines(text, document, diagnostics)
-    surrogate = None if document is None else _lone_surrogate(document)
+    # A text decoded from UTF-8 holds no surrogate: only an escape (\\ud800) can make one.
+    escaped = "\\u" in text or "\\U" in text
+    surrogate = None if document is None or not escaped else _lone_surrogate(document)
     if surrogate is not None:
         return None, [surrogate]
     return document, diagnostics
