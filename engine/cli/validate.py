@@ -43,9 +43,9 @@ def _use_colour(stream: object) -> bool:
 def validate(paths: tuple[Path, ...], output_format: str, strict: bool, summary: bool) -> None:
     """Check process, rules and estate files (PATHS: files or directories; default '.')."""
     try:
-        # Every object alive now (the modules, the schemas, the models) lives to the end of
-        # this short process: set aside, the collector does not walk them again each time
-        # the reading of files fills a generation.
+        # What is alive now (modules, schemas, models) lives until this short process ends:
+        # set aside, the collector never walks it again (validate_paths pauses it only while
+        # it reads and checks).
         gc.freeze()
         report = validate_paths(paths or (Path("."),))
     except UsageError as exc:
