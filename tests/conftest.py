@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from engine.checks.validation import validate_library
 from engine.cli import main
 from engine.io.library import ValidatedLibrary
+from engine.store import Store
 from tests.postgres import PostgresServer, start_server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -99,3 +100,19 @@ def make_store_url(
 def store_url(make_store_url: Callable[[], str]) -> str:
     """A fresh, empty database for one test: a SQLite file, or a new PostgreSQL database."""
     return make_store_url()
+
+
+# A module's own store and working directory (the service tests' deployment lives there) --
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Path:
+    return tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1])
+
+
+@pytest.fixture(scope="module")
+def store(workdir: Path) -> Iterator[Store]:
+    """A SQLite store in the module's working directory, as its deployment file names it."""
+    handle = Store(f"sqlite:///{workdir / 'cases.db'}")
+    yield handle
+    handle.close()

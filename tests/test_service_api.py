@@ -32,18 +32,6 @@ PROBLEM = "application/problem+json"
 
 
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("service")
-
-
-@pytest.fixture(scope="module")
-def store(workdir: Path) -> Iterator[Store]:
-    handle = Store(f"sqlite:///{workdir / 'cases.db'}")
-    yield handle
-    handle.close()
-
-
-@pytest.fixture(scope="module")
 def server(workdir: Path, store: Store) -> Iterator[LiveServer]:
     config = workdir / "propflow.yaml"
     config.write_text(f"deployment: test\nstore: cases.db\nestates: {ESTATES}\n", encoding="utf-8")

@@ -21,18 +21,6 @@ SECRET = "a-shared-secret-of-the-company-login-service"
 
 
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("auth")
-
-
-@pytest.fixture(scope="module")
-def store(workdir: Path) -> Iterator[Store]:
-    handle = Store(f"sqlite:///{workdir / 'cases.db'}")
-    yield handle
-    handle.close()
-
-
-@pytest.fixture(scope="module")
 def server(workdir: Path, store: Store) -> Iterator[LiveServer]:
     (workdir / "login.key").write_text(SECRET, encoding="utf-8")
     (workdir / "propflow.yaml").write_text(

@@ -24,11 +24,6 @@ EXAMPLES = 300
 
 
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("fuzz")
-
-
-@pytest.fixture(scope="module")
 def live(workdir: Path) -> Iterator[LiveServer]:
     options = ["--db", str(workdir / "cases.db"), "--estates", str(ESTATES)]
     with running_server(options, workdir / "serve.log") as server:

@@ -32,18 +32,6 @@ NOTIFICATIONS = "/estates/lakeside/notifications"
 
 
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("notifications")
-
-
-@pytest.fixture(scope="module")
-def store(workdir: Path) -> Iterator[Store]:
-    handle = Store(f"sqlite:///{workdir / 'cases.db'}")
-    yield handle
-    handle.close()
-
-
-@pytest.fixture(scope="module")
 def escalations() -> Iterator[Receiver]:
     """Takes lakeside's escalations."""
     with Receiver(SECRET) as receiver:
