@@ -162,7 +162,8 @@ class EntryOut(BaseModel):
 
     version: int
     event: str
-    actor: str
+    #: Who fired it (the log entry's ``actor_id``).
+    actor: str = Field(validation_alias="actor_id")
     role: str
     at: datetime
     from_state: str | None
@@ -174,19 +175,7 @@ class EntryOut(BaseModel):
 
     @classmethod
     def of(cls, entry: LogEntry) -> EntryOut:
-        return cls(
-            version=entry.version,
-            event=entry.event,
-            actor=entry.actor_id,
-            role=entry.role,
-            at=entry.at,
-            from_state=entry.from_state,
-            to_state=entry.to_state,
-            payload=entry.payload,
-            changes=entry.changes,
-            assignee=entry.assignee,
-            actions=entry.actions,
-        )
+        return cls.model_validate(entry, from_attributes=True)
 
 
 class CaseDetail(BaseModel):
