@@ -4,6 +4,8 @@ engine per estate over one store, and the commands that use them (token, worker,
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -198,3 +200,20 @@ def test_serve_reports_a_broken_deployment_file_with_its_position(tmp_path: Path
     result = run_cli(["serve", "--config", str(config)])
     assert result.exit_code == 1
     assert "propflow.yaml:2:11: error PF450" in result.output
+
+
+def test_serve_without_the_server_extra_says_what_to_install(tmp_path: Path) -> None:
+    """A plain install (the README's first command) lacks FastAPI: serve says which extra to
+    install and exits 1, with no traceback. Run in a fresh interpreter where the import of
+    fastapi fails, as it does without the extra."""
+    script = (
+        "import sys; sys.modules['fastapi'] = None\n"
+        "from engine.cli import main\n"
+        f"main(['serve', '--db', {str(tmp_path / 'cases.db')!r}, '--estates', {str(ESTATES)!r}])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 1, done.stderr
+    assert "pip install 'propflow[server]'" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -43,8 +43,14 @@ def serve(
 ) -> None:
     """Serve the REST API (OpenAPI at /openapi.json) until SIGTERM or Ctrl-C; the timer
     loop pushes the outbox to the deployment file's webhooks."""
-    from engine.service import create_app
-    from engine.service.runner import serve as run
+    try:
+        from engine.service import create_app
+        from engine.service.runner import serve as run
+    except ImportError as exc:  # a plain install, without the server's libraries
+        raise click.ClickException(
+            f"the service needs the server extra: pip install 'propflow[server]' "
+            f"(in a checkout: pip install -e '.[server]'); {exc}"
+        ) from None
 
     deployment = resolve(config, db, estates)
     with opened(deployment) as host:
