@@ -353,6 +353,45 @@ def test_the_inbox_pages_by_nearest_deadline_and_filters_in_the_store(
     problem(naive, 400, "MalformedRequest")
 
 
+def test_the_board_lists_what_is_due_for_the_callers_roles(
+    client: httpx.Client, desk: dict[str, str], supervisor: dict[str, str]
+) -> None:
+    case = open_repair(client, desk)
+    assert fire(client, desk, case["id"], "record", RECORD).status_code == 200
+    board = client.get("/estates/lakeside/board", params={"within": "30d"}, headers=supervisor)
+    assert board.status_code == 200, board.text
+    mine = [e for e in board.json()["roles"]["supervisor"] if e["case"] == case["id"]]
+    assert {e["limit"] for e in mine} >= {"repair-response"}  # the dispatch is the head's
+    deadlines = [e["deadline"] for e in board.json()["roles"]["supervisor"]]
+    assert deadlines == sorted(deadlines)  # nearest first
+    # the receptionist holds no role the case waits on: the same board shows it nothing
+    theirs = client.get("/estates/lakeside/board", params={"within": "30d"}, headers=desk)
+    assert theirs.status_code == 200 and "supervisor" not in theirs.json()["roles"]
+    problem(
+        client.get("/estates/lakeside/board", params={"within": "soon"}, headers=supervisor),
+        400,
+        "BadRequest",
+    )
+
+
+def test_the_report_gives_every_indicator_of_the_estate(
+    client: httpx.Client, desk: dict[str, str]
+) -> None:
+    report = client.get("/estates/lakeside/report", params={"period": "2026-03"}, headers=desk)
+    assert report.status_code == 200, report.text
+    body = report.json()
+    assert body["estate"] == "lakeside" and body["period"] == "2026-03"
+    timeliness = next(i for i in body["indicators"] if i["id"] == "repair-timeliness")
+    assert timeliness["target"] == ">= 95%"  # lakeside's own target over the library's 98%
+    assert timeliness["label"] == "维修及时率"
+    assert client.get("/estates/lakeside/report", headers=desk).status_code == 200
+    problem(
+        client.get("/estates/lakeside/report", params={"period": "2026-13"}, headers=desk),
+        400,
+        "BadRequest",
+    )
+
+
 def test_estates_processes_definitions_and_diagrams(
     client: httpx.Client, desk: dict[str, str]
 ) -> None:

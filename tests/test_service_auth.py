@@ -84,6 +84,8 @@ def endpoints(case: str) -> list[tuple[str, str, dict[str, Any] | None]]:
         ),
         ("GET", f"{base}/notifications", None),
         ("POST", f"{base}/notifications/ack", {"ids": [1]}),
+        ("GET", f"{base}/board", None),
+        ("GET", f"{base}/report", None),
     ]
 
 
@@ -179,8 +181,8 @@ def test_another_estates_credential_sees_nothing_of_this_one(
 
 #: What a lakeside token whose role no process has gets from each endpoint: it may see the
 #: estate and its processes, and nothing of any case (no notification is for it: it reads
-#: none, and acknowledges none).
-WRONG_ROLE = [200, 200, 200, 200, 403, 200, 403, 403, 403, 403, 200, 200]
+#: none, and acknowledges none; the board has no row for its role; the report is refused).
+WRONG_ROLE = [200, 200, 200, 200, 403, 200, 403, 403, 403, 403, 200, 200, 200, 403]
 
 
 def test_a_role_without_a_part_in_the_process_is_refused(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -23,9 +23,9 @@ from engine.reports import (
     board_text,
     build_report,
     day_range,
+    month_before,
     overdue_board,
     parse_period,
-    period_containing,
     render,
 )
 from engine.store import Store, StoreError
@@ -105,8 +105,7 @@ def report(
         elif period_text:
             period = parse_period(period_text, timezone)[1]
         else:
-            this_month = period_containing("month", datetime.now().astimezone(), timezone)
-            period = period_containing("month", this_month.start - timedelta(seconds=1), timezone)
+            period = month_before(datetime.now().astimezone(), timezone)
     except PeriodError as exc:
         raise click.UsageError(str(exc)) from None
     try:

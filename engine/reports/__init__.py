@@ -6,11 +6,19 @@ PostgreSQL alike); no case is loaded into Python to be counted.
 
 from engine.reports.board import BoardItem, overdue_board
 from engine.reports.indicators import GROUP_BY, Counts, GroupBy, IndicatorResult, compute
-from engine.reports.output import FORMATS, board_json, board_text, render
+from engine.reports.output import (
+    FORMATS,
+    board_document,
+    board_json,
+    board_text,
+    render,
+    report_document,
+)
 from engine.reports.periods import (
     Period,
     PeriodError,
     day_range,
+    month_before,
     parse_period,
     period_containing,
     period_of,
@@ -27,15 +35,18 @@ __all__ = [
     "Period",
     "PeriodError",
     "Report",
+    "board_document",
     "board_json",
     "board_text",
     "build_report",
     "compute",
     "day_range",
     "indicators_of",
+    "month_before",
     "overdue_board",
     "parse_period",
     "period_containing",
     "period_of",
     "render",
+    "report_document",
 ]

@@ -64,9 +64,9 @@ def _counts_json(counts: Counts) -> dict[str, Any]:
     }
 
 
-def to_json(report: Report) -> str:
-    """The report as a JSON document."""
-    document = {
+def report_document(report: Report) -> dict[str, Any]:
+    """The report as plain data: what ``--format json`` prints and the service returns."""
+    return {
         "estate": report.estate,
         "period": report.period.name,
         "from": report.period.start.isoformat(),
@@ -86,7 +86,11 @@ def to_json(report: Report) -> str:
             for r in report.results
         ],
     }
-    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+def to_json(report: Report) -> str:
+    """The report as a JSON document."""
+    return json.dumps(report_document(report), ensure_ascii=False, indent=2) + "\n"
 
 
 def to_csv(report: Report) -> str:
@@ -245,9 +249,9 @@ def board_text(board: dict[str, list[BoardItem]], now: datetime) -> str:
     return "\n".join(lines) + "\n"
 
 
-def board_json(board: dict[str, list[BoardItem]], now: datetime) -> str:
-    """The overdue board as a JSON document: per role, nearest deadline first."""
-    document = {
+def board_document(board: dict[str, list[BoardItem]], now: datetime) -> dict[str, Any]:
+    """The overdue board as plain data: per role, nearest deadline first."""
+    return {
         "at": now.isoformat(),
         "roles": {
             role: [
@@ -266,4 +270,8 @@ def board_json(board: dict[str, list[BoardItem]], now: datetime) -> str:
             for role, items in board.items()
         },
     }
-    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+def board_json(board: dict[str, list[BoardItem]], now: datetime) -> str:
+    """The overdue board as a JSON document."""
+    return json.dumps(board_document(board, now), ensure_ascii=False, indent=2) + "\n"

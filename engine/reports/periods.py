@@ -85,6 +85,12 @@ def period_containing(kind: KpiPeriod, moment: datetime, timezone: str) -> Perio
     return _period(kind, period_start(kind, moment.astimezone(zone).date()), zone)
 
 
+def month_before(moment: datetime, timezone: str) -> Period:
+    """The last whole month before ``moment``: what a report covers when none is named."""
+    this_month = period_containing("month", moment, timezone)
+    return period_containing("month", this_month.start - timedelta(seconds=1), timezone)
+
+
 def periods_up_to(kind: KpiPeriod, last: Period, count: int, timezone: str) -> list[Period]:
     """``count`` consecutive periods of ``kind`` ending with the one that holds ``last``'s
     start, oldest first (the history a chart draws)."""

@@ -168,6 +168,8 @@ class Engine:
         #: The processes, the versions cases run on and their time-limit planners.
         self.definitions = Definitions(self._processes, planners, self.store)
         self.clock: Clock = clock or SystemClock()
+        #: The library the engine runs: its processes, time limits and indicators.
+        self.library = loaded
         #: The estate's definition, when the engine runs one.
         self.estate_definition = estate_def
         #: The id recorded on every case this engine opens.

@@ -29,8 +29,19 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from engine.delivery import Notification, NotificationFeed
 from engine.io.deployment import Jwt
 from engine.model import localized
+from engine.model.durations import DurationError, parse_duration
+from engine.model.rules import DEFAULT_TIMEZONE
 from engine.render.diagram import build_diagram
 from engine.render.mermaid import render_mermaid
+from engine.reports import (
+    PeriodError,
+    board_document,
+    build_report,
+    month_before,
+    overdue_board,
+    parse_period,
+    report_document,
+)
 from engine.runtime import Actor, Case, Engine, Host, PropflowError, RoleRefused
 from engine.runtime.worker import Worker
 from engine.service import problems
@@ -41,6 +52,7 @@ from engine.service.models import (
     MAX_ROW_ID,
     Acknowledge,
     Acknowledged,
+    Board,
     CaseDetail,
     CaseOut,
     ClockOut,
@@ -60,6 +72,7 @@ from engine.service.models import (
     Problem,
     ProcessOut,
     ProcessSummary,
+    ReportOut,
 )
 from engine.service.problems import BadRequest, PreconditionFailed, Unauthenticated
 from engine.store.inbox import InboxCursor, InboxQuery, inbox
@@ -533,6 +546,73 @@ def create_app(
             notifications=[NotificationOut.of(n) for n in batch.notifications if sees(n)],
             next=batch.cursor,
         )
+
+    # Reports ----------------------------------------------------------------------------
+
+    @app.get(
+        "/estates/{estate}/board",
+        response_model=Board,
+        tags=["reports"],
+        responses={**guarded, 400: _PROBLEMS[400]},
+    )
+    def read_board(
+        caller: InEstate,
+        within: Annotated[
+            str,
+            Query(max_length=32, description="Also list what breaches within this long: 4h, 1d."),
+        ] = "4h",
+    ) -> Board:
+        """What is breached now and what will breach within ``within``, per role the caller
+        holds, nearest deadline first: the list a service-desk supervisor opens each morning."""
+        try:
+            span = parse_duration(within).as_timedelta()
+        except (DurationError, ValueError) as error:
+            raise BadRequest(f"within: {error}") from None
+        engine = caller.engine
+        now = engine.clock.now()
+        board = overdue_board(engine.store, engine.estate, now, span)
+        mine = {role: items for role, items in board.items() if role in caller.actor.roles}
+        return Board.model_validate(board_document(mine, now))
+
+    @app.get(
+        "/estates/{estate}/report",
+        response_model=ReportOut,
+        tags=["reports"],
+        responses={**guarded, 400: _PROBLEMS[400], 403: _PROBLEMS[403]},
+    )
+    def read_report(
+        caller: InEstate,
+        period: Annotated[
+            str | None,
+            Query(max_length=16, description="2026-03, 2026-W10, 2026-Q1 or 2026; "
+                  "default: the last whole month."),
+        ] = None,
+    ) -> ReportOut:
+        """Every indicator of the estate over the period, with its target, met or missed, the
+        counts behind it and the cases that missed: computed in the database, for a caller
+        holding a role of one of the estate's processes (indicators are the estate's figures,
+        not one role's)."""
+        engine = caller.engine
+        if not any(caller.actor.roles & set(engine.definition(p).roles) for p in engine.processes):
+            raise RoleRefused(
+                "-", "-", "report", f"actor '{caller.actor.id}' holds no role of this estate's "
+                "processes",
+            )  # fmt: skip
+        timezone = (
+            engine.estate_definition.timezone
+            if engine.estate_definition is not None
+            else DEFAULT_TIMEZONE
+        )
+        try:
+            span = (
+                parse_period(period, timezone)[1]
+                if period is not None
+                else month_before(engine.clock.now(), timezone)
+            )
+        except PeriodError as error:
+            raise BadRequest(str(error)) from None
+        built = build_report(engine.store, engine.library, engine.estate, timezone, span)
+        return ReportOut.model_validate(report_document(built))
 
     @app.post(
         "/estates/{estate}/notifications/ack",

@@ -290,3 +290,56 @@ class Health(BaseModel):
     status: str
     estates: list[str] = Field(default_factory=list)
     detail: str | None = None
+
+
+class BoardEntry(BaseModel):
+    """A time limit breached, or due within the window, on the overdue board."""
+
+    case: str
+    process: str
+    state: str
+    limit: str
+    deadline: datetime
+    breached: bool
+    overdue: bool
+    tier: int
+
+
+class Board(BaseModel):
+    """The overdue board at ``at``: per role the caller holds, nearest deadline first."""
+
+    at: datetime
+    roles: dict[str, list[BoardEntry]]
+
+
+class CountsOut(BaseModel):
+    """What an indicator counted: the cases (clocks, events) that met it of those it judged,
+    and the share in percent (``None`` when there was nothing to judge)."""
+
+    numerator: int
+    denominator: int
+    value: float | None
+
+
+class IndicatorOut(CountsOut):
+    """One indicator over the period: its value against its target, the counts behind it,
+    the ids of the cases that missed, and the counts per group of a breakdown."""
+
+    id: str
+    label: str
+    source: str | None
+    target: str
+    met: bool | None
+    missed: list[str]
+    groups: dict[str, CountsOut]
+
+
+class ReportOut(BaseModel):
+    """Every indicator of the estate over one period."""
+
+    estate: str
+    period: str
+    from_: datetime = Field(alias="from")
+    to: datetime
+    by: str | None
+    indicators: list[IndicatorOut]
