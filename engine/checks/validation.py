@@ -17,7 +17,7 @@ from engine.checks import run_checks
 from engine.diagnostics import Diagnostic, Severity, Span
 from engine.io.estates import ESTATE_FILE, EstateLoad, is_estate_dir, load_estate
 from engine.io.library import Library, ValidatedLibrary
-from engine.io.loading import check_exists, collector_paused, load_library, yaml_files
+from engine.io.loading import check_exists, load_library, yaml_files
 from engine.io.resources import standard_library_dirs
 
 
@@ -142,12 +142,11 @@ def validate_paths(paths: Iterable[Path]) -> ValidationReport:
     plain, estate_dirs = _split(paths)
     library = Library()
     diagnostics: list[Diagnostic] = []
-    with collector_paused():
-        if plain or not estate_dirs:
-            result = load_library(plain)
-            library = result.library
-            diagnostics = check_library(library, result.diagnostics)
-        estates = [validate_estate(directory) for directory in estate_dirs]
+    if plain or not estate_dirs:
+        result = load_library(plain)
+        library = result.library
+        diagnostics = check_library(library, result.diagnostics)
+    estates = [validate_estate(directory) for directory in estate_dirs]
     for estate in estates:
         diagnostics.extend(estate.diagnostics)
     return ValidationReport(library, diagnostics, estates)

@@ -44,8 +44,8 @@ def validate(paths: tuple[Path, ...], output_format: str, strict: bool, summary:
     """Check process, rules and estate files (PATHS: files or directories; default '.')."""
     try:
         # What is alive now (modules, schemas, models) lives until this short process ends:
-        # set aside, the collector never walks it again (validate_paths pauses it only while
-        # it reads and checks).
+        # set aside, the collector never walks it again (loading pauses it only while it
+        # reads the files).
         gc.freeze()
         report = validate_paths(paths or (Path("."),))
     except UsageError as exc:

@@ -112,8 +112,7 @@ def load_library(paths: Iterable[Path]) -> LoadResult:
 
 @contextmanager
 def collector_paused() -> Iterator[None]:
-    """Python's cycle collector off while files are read and checked (nests: the outer
-    pause decides).
+    """Python's cycle collector off while files are read.
 
     Reading keeps nearly everything it makes (the definitions, their source maps) and makes
     no cycles, yet each batch of new objects set the collector going over all that the
