@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 from click.testing import CliRunner
 
@@ -16,6 +17,7 @@ from engine.cli import main
 from engine.io.library import ValidatedLibrary
 from engine.store import Store
 from tests.postgres import PostgresServer, start_server
+from tests.service_harness import LiveServer
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -102,7 +104,8 @@ def store_url(make_store_url: Callable[[], str]) -> str:
     return make_store_url()
 
 
-# A module's own store and working directory (the service tests' deployment lives there) --
+# A module's own store and working directory (the service tests' deployment lives there),
+# and an HTTP client of the module's ``server`` fixture ----------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -116,3 +119,10 @@ def store(workdir: Path) -> Iterator[Store]:
     handle = Store(f"sqlite:///{workdir / 'cases.db'}")
     yield handle
     handle.close()
+
+
+@pytest.fixture(scope="module")
+def client(server: LiveServer) -> Iterator[httpx.Client]:
+    """An HTTP client of the module's live ``server``."""
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        yield http

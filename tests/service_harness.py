@@ -105,6 +105,17 @@ def running_server(options: Sequence[str], log: Path, cwd: Path = ROOT) -> Itera
         server.stop()
 
 
+@contextmanager
+def serving(workdir: Path, deployment: str) -> Iterator[LiveServer]:
+    """A server of the deployment file ``deployment`` (written into ``workdir``), its timer
+    loop ticking every 0.1 s."""
+    config = workdir / "propflow.yaml"
+    config.write_text(deployment, encoding="utf-8")
+    options = ["--config", str(config), "--interval", "0.1"]
+    with running_server(options, workdir / "serve.log") as live:
+        yield live
+
+
 def bearer(
     store: Store,
     estate: str,

@@ -25,6 +25,7 @@ from tests.service_harness import (
     bearer,
     make_due,
     running_server,
+    serving,
     wait_for,
 )
 
@@ -33,18 +34,8 @@ PROBLEM = "application/problem+json"
 
 @pytest.fixture(scope="module")
 def server(workdir: Path, store: Store) -> Iterator[LiveServer]:
-    config = workdir / "propflow.yaml"
-    config.write_text(f"deployment: test\nstore: cases.db\nestates: {ESTATES}\n", encoding="utf-8")
-    with running_server(
-        ["--config", str(config), "--interval", "0.1"], workdir / "serve.log"
-    ) as live:
+    with serving(workdir, f"deployment: test\nstore: cases.db\nestates: {ESTATES}\n") as live:
         yield live
-
-
-@pytest.fixture(scope="module")
-def client(server: LiveServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, timeout=30) as http:
-        yield http
 
 
 @pytest.fixture(scope="module")

@@ -38,12 +38,6 @@ def server(workdir: Path, store: Store) -> Iterator[LiveServer]:
 
 
 @pytest.fixture(scope="module")
-def client(server: LiveServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, timeout=30) as http:
-        yield http
-
-
-@pytest.fixture(scope="module")
 def case_id(client: httpx.Client, store: Store) -> str:
     desk = bearer(store, "lakeside", "li", "receptionist")
     opened = client.post(

@@ -22,7 +22,7 @@ from tests.service_harness import (
     LiveServer,
     bearer,
     make_due,
-    running_server,
+    serving,
     wait_for,
 )
 from tests.webhook_receiver import Receiver
@@ -49,26 +49,16 @@ def broken() -> Iterator[Receiver]:
 def server(
     workdir: Path, store: Store, escalations: Receiver, broken: Receiver
 ) -> Iterator[LiveServer]:
-    config = workdir / "propflow.yaml"
-    config.write_text(
+    deployment = (
         f"deployment: pushing\nstore: cases.db\nestates: {ESTATES}\n"
         "webhooks:\n"
         f"  - {{url: '{escalations.url}', secret: {SECRET}, kinds: [escalate],"
         " estates: [lakeside]}\n"
         f"  - {{url: '{broken.url}', secret: another-secret, kinds: [notify],"
-        " estates: [lakeside]}\n",
-        encoding="utf-8",
+        " estates: [lakeside]}\n"
     )
-    with running_server(
-        ["--config", str(config), "--interval", "0.1"], workdir / "serve.log"
-    ) as live:
+    with serving(workdir, deployment) as live:
         yield live
-
-
-@pytest.fixture(scope="module")
-def client(server: LiveServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, timeout=30) as http:
-        yield http
 
 
 @pytest.fixture(scope="module")

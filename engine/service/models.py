@@ -235,15 +235,7 @@ class NotificationOut(BaseModel):
 
     @classmethod
     def of(cls, notification: Notification) -> NotificationOut:
-        return cls(
-            id=notification.id,
-            case_id=notification.case_id,
-            kind=notification.kind,
-            role=notification.role,
-            message=notification.message,
-            payload=notification.payload,
-            created_at=notification.created_at,
-        )
+        return cls.model_validate(notification, from_attributes=True)
 
 
 class NotificationPage(BaseModel):
