@@ -141,21 +141,7 @@ class PostgresServer:
         for _attempt in range(5):
             self.port = _free_port()
             try:
-                self._run(
-                    "pg_ctl",
-                    [
-                        "-D",
-                        str(self.data),
-                        "-l",
-                        str(self.log),
-                        "-o",
-                        self._options(),
-                        "-w",
-                        "-t",
-                        "60",
-                        "start",
-                    ],
-                )
+                self._start()
                 return
             except RuntimeError as exc:  # most likely the port was taken meanwhile
                 last_error = exc
@@ -167,21 +153,14 @@ class PostgresServer:
 
     def resume(self) -> None:
         """Start a halted server again on the same port and data."""
+        self._start()
+
+    def _start(self) -> None:
         self._run(
             "pg_ctl",
-            [
-                "-D",
-                str(self.data),
-                "-l",
-                str(self.log),
-                "-o",
-                self._options(),
-                "-w",
-                "-t",
-                "60",
-                "start",
-            ],
-        )
+            ["-D", str(self.data), "-l", str(self.log), "-o", self._options(), "-w", "-t", "60",
+             "start"],
+        )  # fmt: skip
 
     def _options(self) -> str:
         return (
