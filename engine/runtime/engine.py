@@ -789,10 +789,8 @@ class Engine:
         """The case as the first request with this idempotency key left it, if this request
         is that one again (same event, actor and payload); else :class:`IdempotencyConflict`."""
         history = self.store.history(record.id, up_to_version=entry.version)
-        requested = _requested_entry(history)
-        different = _differs(
-            requested, event, actor, payload, self.definitions.of_case(record).form
-        )
+        compiled = self.definitions.of_case(record)
+        different = _differs(_requested_entry(history), event, actor, payload, compiled.form)
         if different is not None:
             raise IdempotencyConflict(
                 record.id,
@@ -801,7 +799,7 @@ class Engine:
                 f"idempotency key '{entry.idempotency_key}' was already used for {different}",
             )
         state, data, assignee = replay(history)
-        states = self.definitions.of_case(record).process.states
+        states = compiled.process.states
         closed_at = next(
             (e.at for e in history if e.to_state in states and states[e.to_state].final), None
         )
