@@ -59,6 +59,8 @@ def test_period_keys_round_trip() -> None:
         ("weekly", date(2027, 1, 4), "2027-W01"),
         ("monthly", date(2026, 3, 1), "2026-03"),
         ("quarterly", date(2026, 10, 1), "2026-Q4"),
+        ("half_yearly", date(2026, 7, 1), "2026-H2"),
+        ("yearly", date(2026, 1, 1), "2026"),
     ]:
         assert period_key(kind, day) == key
         assert key_start(kind, key) == day
@@ -96,6 +98,23 @@ def test_quarterly_on_the_first_of_january_april_july_october() -> None:
     ]  # fmt: skip
     end = timetable(every="quarterly", day="last", month=3)
     assert dues(end, at(2026, 1, 1), 1)[0].date() == date(2026, 3, 31)
+
+
+def test_half_yearly_and_yearly_fall_in_the_periods_month() -> None:
+    half = timetable(every="half_yearly", day=10, at="09:00")
+    occurrences = half.occurrences(from_due=at(2026, 2, 1))
+    first, second = next(occurrences), next(occurrences)
+    assert (first.period, first.previous, first.due) == ("2026-H2", "2026-H1", at(2026, 7, 10, 9))
+    assert (second.period, second.due) == ("2027-H1", at(2027, 1, 10, 9))
+    june = timetable(every="half_yearly", day="last", month=6)
+    assert [d.date() for d in dues(june, at(2026, 1, 1), 2)] == [
+        date(2026, 6, 30), date(2026, 12, 31)
+    ]  # fmt: skip
+    yearly = timetable(every="yearly", month=2, day=31)
+    found = yearly.occurrences(from_due=at(2026, 1, 1))
+    assert [(o.period, o.due.date()) for o in (next(found), next(found))] == [
+        ("2026", date(2026, 2, 28)), ("2027", date(2027, 2, 28))
+    ]  # fmt: skip
 
 
 def test_working_days_only_moves_within_the_period_or_skips_it() -> None:
@@ -267,6 +286,8 @@ EQUIPMENT_SCHEDULES = (
     "specialist-check-second-half",
     "monthly-overall-evaluation",
     "quality-check-quarterly",
+    "fire-systems-maintenance-half-yearly",
+    "heating-maintenance-yearly",
 )
 
 
@@ -525,6 +546,18 @@ schedules:
     every: daily
     while: {process: handover_project, if: "state =="}
     data: {meeting_at: =due}
+  s8:
+    process: meeting
+    every: half_yearly
+    day: 1
+    month: 7
+    data: {meeting_at: =due}
+  s9:
+    process: meeting
+    every: monthly
+    day: 1
+    month: 2
+    data: {meeting_at: =due}
 """
 
 
@@ -558,6 +591,8 @@ def test_schedule_mistakes_are_reported_at_their_place(tmp_path: Path) -> None:
          "handing_over, preparing)"),
         (35, 85, "PF112", "'head' is not a role of this process"),  # no one acts: no role
         (40, 53, "PF110", "bad condition: the condition ends too early"),
+        (46, 12, "PF511", "month 7 of the half-year does not exist; write 1 to 6"),
+        (52, 5, "PF511", "'month' (of a quarter, half-year or year) does not apply to a monthly"),
     ]  # fmt: skip
     for line, column, code, text in expected:
         assert any((ln, col, c) == (line, column, code) and text in message
@@ -580,6 +615,10 @@ def test_the_shipped_schedules_validate_and_plan(shipped: tuple[Engine, ManualCl
         *EQUIPMENT_SCHEDULES,
         "service-survey-quarterly",
         "natural-disaster-drill-quarterly",
+        "staff-attitude-survey-half-yearly",
+        "management-survey-yearly",
+        "equipment-failure-drill-half-yearly",
+        "public-safety-drill-yearly",
     }
     engine.tick()
     from engine.store.linked import schedule_rows
@@ -595,3 +634,15 @@ def test_the_shipped_schedules_validate_and_plan(shipped: tuple[Engine, ManualCl
     assert rows["desk-log-daily-review"].next_due == at(2025, 12, 15, 17)
     assert rows["desk-log-weekly-review"].next_due == at(2025, 12, 19, 16)
     assert rows["paid-service-ledger-monthly"].next_due == at(2026, 1, 4, 9)
+    # Half-years and years: the period's month, its day moved to the next working day.
+    # 10 January 2026 is a Saturday: Monday the 12th.
+    assert rows["fire-systems-maintenance-half-yearly"].next_due == at(2026, 1, 12, 9)
+    # 1 December 2025 (the second half-year's 6th month) has passed: 1 June 2026, a Monday.
+    assert rows["staff-attitude-survey-half-yearly"].next_due == at(2026, 6, 1, 9)
+    # 15 October 2025 has passed: 15 April 2026.
+    assert rows["equipment-failure-drill-half-yearly"].next_due == at(2026, 4, 15, 9)
+    # 1 November 2026 is a Sunday: Monday the 2nd.
+    assert rows["management-survey-yearly"].next_due == at(2026, 11, 2, 9)
+    assert rows["public-safety-drill-yearly"].next_due == at(2026, 9, 15, 9)
+    # Saturday 10 October 2026 is a make-up working day after the National Day holiday.
+    assert rows["heating-maintenance-yearly"].next_due == at(2026, 10, 10, 9)

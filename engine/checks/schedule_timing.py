@@ -1,10 +1,12 @@
 """Schedule timing (PF511): a schedule's weekday, day, time, dates or grace cannot be used.
 
 ``every: weekly`` needs exactly one weekday in ``on`` (``mon`` … ``sun``); ``every: daily``
-may list the weekdays it runs on. ``monthly`` and ``quarterly`` need a ``day``: ``1`` to
+may list the weekdays it runs on. ``monthly``, ``quarterly``, ``half_yearly`` and ``yearly``
+need a ``day``: ``1`` to
 ``31``, ``last`` or ``last_workday``; a day past a short month's end means that month's last
 day (``day: 31`` is the last day of every month, ``day: 30`` is 28 February), so only days
-outside 1–31 are refused. ``month`` (quarterly only) is 1–3; ``minus`` (working days back) is
+outside 1–31 are refused. ``month`` (the period's month: not for monthly ones) is 1–3 of a
+quarter, 1–6 of a half-year, 1–12 of a year; ``minus`` (working days back) is
 zero or more. ``at`` is a time of day ``HH:MM`` from 00:00 to 23:59. ``between`` holds two
 real dates, the first not after the second: 2026-02-31 does not exist. ``grace`` is a
 wall-clock duration (``1h``, ``2d``). Keys that do not apply to the schedule's ``every``
@@ -22,7 +24,14 @@ from engine.diagnostics import Severity, suggest
 from engine.io.library import Library, Located
 from engine.model import ScheduleDef
 from engine.model.durations import DurationError, parse_duration
-from engine.model.schedules import DAY_WORDS, WEEKDAYS, parse_date, parse_time_of_day
+from engine.model.schedules import (
+    DAY_OF_MONTH,
+    DAY_WORDS,
+    MONTHS_IN_PERIOD,
+    WEEKDAYS,
+    parse_date,
+    parse_time_of_day,
+)
 
 CODE = "PF511"
 NAME = "schedule-timing"
@@ -56,11 +65,14 @@ def _weekdays(located: Located[ScheduleDef]) -> Iterator[Finding]:
             "a weekly schedule needs exactly one weekday in 'on', like on: mon"
             + (f" (it has {len(schedule.on)})" if schedule.on else ""),
         )
-    if schedule.every in ("monthly", "quarterly") and schedule.on:
+    if schedule.every in DAY_OF_MONTH and schedule.on:
         yield Finding(
             located.at("on", key=True),
             f"'on' (a weekday) does not apply to a {schedule.every} schedule; use 'day'",
         )
+
+
+_PERIOD_NAMES = {"quarterly": "quarter", "half_yearly": "half-year", "yearly": "year"}
 
 
 def _bad_weekday(day: Any) -> str:
@@ -72,7 +84,7 @@ def _bad_weekday(day: Any) -> str:
 
 def _days(located: Located[ScheduleDef]) -> Iterator[Finding]:
     schedule = located.definition
-    monthly = schedule.every in ("monthly", "quarterly")
+    monthly = schedule.every in DAY_OF_MONTH
     day = schedule.day
     if monthly:
         if day is None:
@@ -99,15 +111,18 @@ def _days(located: Located[ScheduleDef]) -> Iterator[Finding]:
             + (": use 'on' for the weekday" if schedule.every == "weekly" else ""),
         )
     if schedule.month is not None:
-        if schedule.every != "quarterly":
+        months_long = MONTHS_IN_PERIOD.get(schedule.every)
+        if months_long is None:
             yield Finding(
                 located.at("month", key=True),
-                f"'month' (of the quarter) does not apply to a {schedule.every} schedule",
+                f"'month' (of a quarter, half-year or year) does not apply to a "
+                f"{schedule.every} schedule",
             )
-        elif isinstance(schedule.month, bool) or not 1 <= schedule.month <= 3:
+        elif isinstance(schedule.month, bool) or not 1 <= schedule.month <= months_long:
             yield Finding(
                 located.at("month"),
-                f"month {schedule.month} of the quarter does not exist; write 1, 2 or 3",
+                f"month {schedule.month} of the {_PERIOD_NAMES[schedule.every]} does not "
+                f"exist; write 1 to {months_long}",
             )
     if schedule.minus < 0:
         yield Finding(located.at("minus"), "'minus' counts working days back: 0 or more")

@@ -1,10 +1,10 @@
 """Schedule definitions: cases opened on a calendar (the weekly meeting, the monthly report).
 
 A schedule says which process to open, how often (``daily``, ``weekly``, ``monthly``,
-``quarterly``), on which day and at what time on which calendar, what to put on the new
-case's form, and what to do about periods missed while no worker ran. The texts (weekdays,
-times, dates) are kept as written and parsed here; what cannot be parsed becomes ``None``
-(or is left out) and the schedule checks (PF511) report it with its position.
+``quarterly``, ``half_yearly``, ``yearly``), on which day and at what time on which calendar,
+what to put on the new case's form, and what to do about periods missed while no worker ran. The
+texts (weekdays, times, dates) are kept as written and parsed here; what cannot be parsed
+becomes ``None`` (or is left out) and the schedule checks (PF511) report it with its position.
 """
 
 from __future__ import annotations
@@ -24,10 +24,16 @@ from engine.model.rules import try_parse
 #: Weekday names as schedules write them, Monday first (``date.weekday()`` order).
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
-#: ``day`` words: the month's (or quarter month's) last day, and its last working day.
+#: ``day`` words: the month's (or the period's month's) last day, and its last working day.
 DAY_WORDS = ("last", "last_workday")
 
-Every = Literal["daily", "weekly", "monthly", "quarterly"]
+Every = Literal["daily", "weekly", "monthly", "quarterly", "half_yearly", "yearly"]
+
+#: Periods of several months, with how many: their ``month`` says in which one the day falls.
+MONTHS_IN_PERIOD = {"quarterly": 3, "half_yearly": 6, "yearly": 12}
+
+#: Periods whose occurrence is a ``day`` of a month (the others take weekdays in ``on``).
+DAY_OF_MONTH = ("monthly", *MONTHS_IN_PERIOD)
 CatchUp = Literal["once", "all", "skip"]
 
 
@@ -100,7 +106,8 @@ class ScheduleDef(Definition):
 
     ``on`` names the weekday of a weekly schedule (or limits a daily one to some weekdays);
     ``day`` is the day of the month (1–31, ``last`` or ``last_workday``) of a monthly
-    schedule and of the quarter's ``month`` (1–3, default 1) of a quarterly one, moved back
+    schedule and of the period's ``month`` (default 1: 1–3 of a quarter, 1–6 of a half-year,
+    1–12 of a year) of the longer ones, moved back
     ``minus`` working days; ``at`` is the local time on ``calendar``. ``between`` bounds the
     dates it runs on; ``workdays_only`` moves a due day that is not a working day to the next
     working day of the same period (a daily schedule skips it). ``catch_up`` decides what a
@@ -167,7 +174,7 @@ class ScheduleDef(Definition):
             return False
         if self.every == "weekly" and len(self.weekdays) != 1:
             return False
-        if self.every in ("monthly", "quarterly"):
+        if self.every in DAY_OF_MONTH:
             numbered = isinstance(self.day, int) and not isinstance(self.day, bool)
             if not ((numbered and 1 <= int(self.day or 0) <= 31) or self.day in DAY_WORDS):
                 return False

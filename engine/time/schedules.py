@@ -1,17 +1,19 @@
 """When schedules and quota periods fall: pure calendar arithmetic, no store.
 
-A schedule divides time into periods — days, ISO weeks (Monday to Sunday), months, quarters
-— and has at most one occurrence in each: the moment its case is due. :class:`Timetable`
-lists a schedule's occurrences in order; the runtime (:mod:`engine.runtime.calendar_jobs`)
-decides which of the due ones to open. Periods have keys that sort in time order within a
-kind: ``2026-03-02``, ``2026-W10``, ``2026-03``, ``2026-Q1``.
+A schedule divides time into periods — days, ISO weeks (Monday to Sunday), months, quarters,
+half-years, years — and has at most one occurrence in each: the moment its case is due.
+:class:`Timetable` lists a schedule's occurrences in order; the runtime
+(:mod:`engine.runtime.calendar_jobs`) decides which of the due ones to open. Periods have keys
+that sort in time order within a kind: ``2026-03-02``, ``2026-W10``, ``2026-03``, ``2026-Q1``,
+``2026-H1``, ``2026``.
 
 The rules, in the order they apply to a period:
 
 - the nominal day: the period's day (daily), its ``on`` weekday (weekly), or ``day`` of the
-  month (monthly) or of the quarter's ``month`` (quarterly), where a day past the month's
-  end is its last day, ``last`` the last day and ``last_workday`` the last working day;
-- ``minus``: that many working days earlier (monthly and quarterly);
+  month (monthly) or of the period's ``month`` (quarterly, half-yearly, yearly), where a day
+  past the month's end is its last day, ``last`` the last day and ``last_workday`` the last
+  working day;
+- ``minus``: that many working days earlier (all but daily and weekly);
 - ``workdays_only``: a day that is not a working day moves to the next working day of the
   same period (a daily schedule has none, so the day is skipped); a period without one left
   has no occurrence;
@@ -46,18 +48,15 @@ class Occurrence:
 
 def period_start(kind: str, day: date) -> date:
     """The first day of the period of ``kind`` (``daily``/``day``, ``weekly``/``week``,
-    ``monthly``/``month``, ``quarterly``/``quarter``, ``yearly``/``year``) that holds
-    ``day``."""
+    ``monthly``/``month``, ``quarterly``/``quarter``, ``half_yearly``/``half``,
+    ``yearly``/``year``) that holds ``day``."""
     kind = _KINDS[kind]
     if kind == "day":
         return day
     if kind == "week":
         return day - timedelta(days=day.weekday())
-    if kind == "month":
-        return day.replace(day=1)
-    if kind == "year":
-        return date(day.year, 1, 1)
-    return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+    months_long = MONTHS_LONG[kind]
+    return date(day.year, months_long * ((day.month - 1) // months_long) + 1, 1)
 
 
 def next_period_start(kind: str, start: date) -> date:
@@ -67,8 +66,7 @@ def next_period_start(kind: str, start: date) -> date:
         return start + timedelta(days=1)
     if kind == "week":
         return start + timedelta(days=7)
-    step = {"month": 1, "quarter": 3, "year": 12}[kind]
-    month = start.month - 1 + step
+    month = start.month - 1 + MONTHS_LONG[kind]
     return date(start.year + month // 12, month % 12 + 1, 1)
 
 
@@ -79,7 +77,7 @@ def previous_period_start(kind: str, start: date) -> date:
 
 def period_key(kind: str, start: date) -> str:
     """The key of the period starting on ``start``: ``2026-03-02``, ``2026-W10``, ``2026-03``,
-    ``2026-Q1`` or ``2026``."""
+    ``2026-Q1``, ``2026-H1`` or ``2026``."""
     kind = _KINDS[kind]
     if kind == "day":
         return start.isoformat()
@@ -90,6 +88,8 @@ def period_key(kind: str, start: date) -> str:
         return f"{start.year}-{start.month:02d}"
     if kind == "year":
         return str(start.year)
+    if kind == "half":
+        return f"{start.year}-H{(start.month - 1) // 6 + 1}"
     return f"{start.year}-Q{(start.month - 1) // 3 + 1}"
 
 
@@ -105,7 +105,7 @@ def key_start(kind: str, key: str) -> date:
         return date.fromisocalendar(int(year), int(rest.lstrip("W")), 1)
     if kind == "month":
         return date(int(year), int(rest), 1)
-    return date(int(year), 3 * (int(rest.lstrip("Q")) - 1) + 1, 1)
+    return date(int(year), MONTHS_LONG[kind] * (int(rest[1:]) - 1) + 1, 1)
 
 
 _KINDS = {
@@ -117,9 +117,14 @@ _KINDS = {
     "month": "month",
     "quarterly": "quarter",
     "quarter": "quarter",
+    "half_yearly": "half",
+    "half": "half",
     "yearly": "year",
     "year": "year",
 }
+
+#: How many months long a period of each kind longer than a week is.
+MONTHS_LONG = {"month": 1, "quarter": 3, "half": 6, "year": 12}
 
 
 class Timetable:
@@ -161,7 +166,7 @@ class Timetable:
         if self.kind == "weekly":
             return start + timedelta(days=schedule.weekdays[0])
         month_start = start
-        if self.kind == "quarterly":
+        if self.kind != "monthly":
             offset = (schedule.month or 1) - 1
             month_start = date(start.year, start.month + offset, 1)
         last = months.monthrange(month_start.year, month_start.month)[1]
