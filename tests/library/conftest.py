@@ -45,6 +45,8 @@ PEOPLE: dict[str, str] = {
     "attendant": "tang.fuwu",
     "specialist": "qian.zhuanye",
     "pr_manager": "gao.gongguan",
+    "engineer": "ma.gongchengbu",
+    "security": "yang.baoan",
 }
 
 Trail = list[tuple[str, str, str | None, str]]

@@ -12,7 +12,7 @@ from engine.runtime import FieldError
 from tests.library.conftest import Walk
 
 
-def test_the_quarterly_survey_and_drill_open_on_their_days(engine: Any, clock: Any) -> None:
+def test_the_survey_and_drill_cycles_open_on_their_days(engine: Any, clock: Any) -> None:
     engine.tick()  # Monday 2 March 2026, 09:00: the schedules start here
     # The Q1 survey is due on the quarter's third month's first working day: 2 March (the 1st
     # is a Sunday); the Q1 drill (15 February) was before the first tick.
@@ -20,20 +20,23 @@ def test_the_quarterly_survey_and_drill_open_on_their_days(engine: Any, clock: A
         "2026-Q1"
     ]
     assert engine.query_cases(process="emergency_drill") == []
-    clock.advance(timedelta(days=90))  # 31 May: Q2's drill (15 May) is due, its survey not yet
+    # 31 May: Q2's natural-disaster drill (15 May) and the first half-year's equipment-failure
+    # drill (15 April) are due; the public-safety drill is yearly, in September.
+    clock.advance(timedelta(days=90))
     engine.tick()
-    (drill,) = engine.query_cases(process="emergency_drill")
-    assert (drill.data["risk"], drill.data["period"], drill.assignee) == (
-        "natural_disaster",
-        "2026-Q2",
-        "supervisor",
-    )
-    clock.advance(timedelta(days=1, hours=1))  # 1 June 10:00, the quarter's third month
+    drills = engine.query_cases(process="emergency_drill")
+    assert sorted((d.data["risk"], d.data["period"], d.assignee) for d in drills) == [
+        ("equipment_failure", "2026-H1", "supervisor"),
+        ("natural_disaster", "2026-Q2", "supervisor"),
+    ]
+    # 1 June 10:00: the quarter's third month, and the half-year's sixth.
+    clock.advance(timedelta(days=1, hours=1))
     engine.tick()
     surveys = engine.query_cases(process="satisfaction_survey")
     assert sorted((c.data["topic"], c.data["period"], c.assignee) for c in surveys) == [
         ("service_quality", "2026-Q1", "cs_supervisor"),
         ("service_quality", "2026-Q2", "cs_supervisor"),
+        ("staff_attitude", "2026-H1", "cs_supervisor"),
     ]
 
 
