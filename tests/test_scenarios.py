@@ -75,13 +75,20 @@ def test_example_estates_validate_strictly() -> None:
     assert "2 estates; 0 errors, 0 warnings" in result.output
 
 
-def test_renovation_is_a_new_process_of_the_estate_only() -> None:
-    """The estate adds renovation in YAML alone; the shipped library does not have it."""
-    assert not (ROOT / "processes" / "renovation.yaml").exists()
+def test_an_estate_adds_a_whole_process_and_patches_a_library_one() -> None:
+    """Lakeside adds warranty keys in YAML alone, and adds its deposit to the library's
+    renovation by patch; each change is listed with the file and line it comes from."""
+    assert not (ROOT / "processes" / "warranty_keys.yaml").exists()
+    assert (ROOT / "processes" / "renovation.yaml").exists()
     result = run_cli(["diff", "--estate", "estates/lakeside"])
-    assert "added    process renovation  (estates/lakeside/processes/renovation.yaml:" in (
+    assert "added    process warranty_keys  (estates/lakeside/processes/warranty_keys.yaml:" in (
         result.output
     )
+    for change in (
+        "added    process renovation states.awaiting_refund  (estates/lakeside/processes/",
+        'changed  process renovation events.accept_works.to: "closed" -> "awaiting_refund"',
+    ):
+        assert change in result.output, result.output
     renovation = [p.name for p in (ESTATES / "lakeside" / "scenarios").glob("renovation_*")]
     assert len(renovation) >= 3
 
@@ -484,7 +491,7 @@ def test_diff_lists_what_the_estate_changes_adds_and_deletes() -> None:
     assert f"deleted  time limit repair-record  ({rules}:{_line_of(rules, 'repair-record')})" in (
         result.output
     )
-    assert "added    time limit renovation-review" in result.output
+    assert "added    time limit renovation-refund" in result.output
     counts = re.fullmatch(
         r"(\d+) changed, (\d+) added, (\d+) deleted", result.output.splitlines()[-1]
     )
