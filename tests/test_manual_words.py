@@ -64,7 +64,31 @@ def test_the_estate_manual_carries_its_document_control() -> None:
     assert "## 修订记录" in cover and "投诉一律报主任决定" in cover
     # The declared order: repair, complaint, renovation first; the catalogue order after.
     contents = re.findall(r"^\d+\. \[(.+?)\]", text, re.M)
-    assert contents[:4] == ["报修处理", "投诉处理", "二次装修管理", "咨询服务"]
+    assert contents[:5] == ["报修处理", "投诉处理", "二次装修管理", "保修钥匙管理", "咨询服务"]
+
+
+def section_of(text: str, title: str) -> str:
+    start = text.index(f"\n## {title}\n")
+    end = text.find("\n## ", start + 1)
+    return text[start : end if end > 0 else len(text)]
+
+
+def test_each_procedure_states_its_targets_and_its_related_documents() -> None:
+    library = section_of(manual(), "报修处理")
+    estate = section_of(manual("--estate", str(ROOT / "estates" / "lakeside")), "报修处理")
+    # The estate's own target (seed 002's 95%) replaces the library's stricter 98%.
+    assert "### 六、质量标准与考核指标" in library
+    assert "| 维修及时率 | 不低于98% | 每月 |" in library
+    assert "| 维修及时率 | 不低于95% | 每月 |" in estate
+    assert "| 维修回访率 | 100% | 每月 |" in library
+    assert "### 八、相关文件" in library
+    assert "- **本程序记录**：《报修单》" in library
+    assert "《回访记录》（业主回访（登门回访））" in library  # the case a return visit opens
+    assert "《物业客户中心接待服务程序》" in library.split("相关文件")[1]
+    # A procedure without indicators has no such section; the numbering closes up.
+    keys = section_of(manual("--estate", str(ROOT / "estates" / "lakeside")), "保修钥匙管理")
+    assert "质量标准" not in keys
+    assert "### 七、相关文件" in keys and "《保修钥匙签收本》" in keys
 
 
 def test_the_library_manual_follows_the_catalogue_order() -> None:

@@ -206,21 +206,41 @@ def test_manual_has_every_process_in_the_manuals_structure(library: Library, lan
     assert {"repair", "complaint", "handover", "meeting", "meeting_service"} <= set(
         library.process_ids
     )
-    expected = (
-        ["一、目的", "二、适用范围", "三、职责", "四、操作规程", "五、时限", "六、相关记录"]
+    words = (
+        [
+            "目的",
+            "适用范围",
+            "职责",
+            "操作规程",
+            "时限",
+            "质量标准与考核指标",
+            "相关记录",
+            "相关文件",
+        ]
         if lang == "zh-CN"
         else [
-            "1. Purpose",
-            "2. Scope",
-            "3. Responsibilities",
-            "4. Procedure",
-            "5. Time limits",
-            "6. Records",
+            "Purpose",
+            "Scope",
+            "Responsibilities",
+            "Procedure",
+            "Time limits",
+            "Quality standards and indicators",
+            "Records",
+            "Related documents",
         ]
     )
+    numbers = "一二三四五六七八"
+    with_indicators = {located.definition.process for located in library.kpis}
     for section in manual.sections:
         process = library.process(section.process_id)
         assert process is not None
+        # The indicators' section only where the process has some; every shipped process
+        # has a form or a source, so each names its related documents.
+        shown_words = [w for i, w in enumerate(words) if i != 5 or process.id in with_indicators]
+        expected = [
+            f"{numbers[i]}、{w}" if lang == "zh-CN" else f"{i + 1}. {w}"
+            for i, w in enumerate(shown_words)
+        ]
         headings = [b.text for b in section.blocks if isinstance(b, Heading) and b.level == 3]
         assert headings == expected
         stages = [b for b in section.blocks if isinstance(b, Heading) and b.level == 4]
@@ -709,17 +729,17 @@ def test_html_manual_renders_in_chromium(library: Library, tmp_path: Path) -> No
 def test_diagram_and_manual_of_an_estates_customised_processes(tmp_path: Path) -> None:
     """--estate renders the estate's merged procedures, including its own new ones."""
     estate = ROOT / "estates" / "lakeside"
-    diagram_result = run_cli(["diagram", "renovation", "--estate", str(estate)])
+    diagram_result = run_cli(["diagram", "warranty_keys", "--estate", str(estate)])
     assert diagram_result.exit_code == 0, diagram_result.output
     assert "stateDiagram-v2" in diagram_result.output
-    assert run_cli(["diagram", "renovation"]).exit_code == 1  # not in the standard library
+    assert run_cli(["diagram", "warranty_keys"]).exit_code == 1  # not in the standard library
     target = tmp_path / "manual.md"
     manual_result = run_cli(
         ["manual", "--estate", str(estate), "--lang", "zh-CN", "-o", str(target)]
     )
     assert manual_result.exit_code == 0, manual_result.output
     text = target.read_text(encoding="utf-8")
-    assert "二次装修" in text and "报修处理" in text
+    assert "保修钥匙管理" in text and "装修押金" in text and "报修处理" in text
 
 
 # --- the PDF ------------------------------------------------------------------------------

@@ -14,7 +14,11 @@ what the engine knows better than any hand-written copy:
    referred to at the others;
 5. 时限 Time limits — each with its condition, clock, limit or deadline, calendar, warnings,
    extensions (who approves, consents needed), breach actions and later escalation tiers;
-6. 相关记录 Records — the form and its fields with types and value labels;
+6. 质量标准与考核指标 Quality standards — the indicators declared on the process, with their
+   targets and periods (only where there are some);
+7. 相关记录 Records — the form and its fields with types and value labels;
+8. 相关文件 Related documents — the forms of this procedure and of the procedures it opens or
+   is opened from, and the source manuals it follows by title;
 
 and an appendix with the calendars the time limits count on. Everything is in the chosen
 language (labels fall back zh-CN → en → id). This module builds a small document tree;
@@ -35,6 +39,8 @@ from engine.model import (
     DocumentDef,
     EstateDef,
     EventDef,
+    KpiDef,
+    Open,
     ProcessDef,
     StateDef,
     TimeLimitDef,
@@ -68,11 +74,15 @@ from engine.render.words import (
     form_name,
     heading_number,
     join_list,
+    parenthesized,
+    period_words,
     role_name,
     roles_text,
     sentence,
     set_words,
+    source_documents,
     state_name,
+    target_words,
     timezone_words,
     type_name,
     value_words,
@@ -218,6 +228,9 @@ def build_manual(
             processes.append(located.definition)
     processes = ordered(processes, (*(document.order if document else ()), *catalogue))
     limits = [located.definition for located in library.time_limits]
+    kpis: dict[str, KpiDef] = {}
+    for located_kpi in library.kpis:
+        kpis.setdefault(located_kpi.definition.id, located_kpi.definition)
     calendars: dict[str, CalendarDef] = {}
     for located_calendar in library.calendars:
         calendars.setdefault(located_calendar.definition.id, located_calendar.definition)
@@ -228,6 +241,7 @@ def build_manual(
             calendars,
             lang,
             {other.id: other for other in processes},
+            [k for k in kpis.values() if k.process == process.id],
         ).section()
         for process in processes
     )
@@ -316,9 +330,11 @@ class _ProcessWriter:
         calendars: Mapping[str, CalendarDef],
         lang: Lang,
         others: Others = NO_OTHERS,
+        kpis: Sequence[KpiDef] = (),
     ) -> None:
         self.process = process
         self.others = others
+        self.kpis = kpis
         self.limits = limits
         self.calendars = calendars
         self.lang = lang
@@ -349,16 +365,20 @@ class _ProcessWriter:
             meta += [*self.label("source"), Run(cited(p.source, lang))]
         if meta:
             blocks.append(Paragraph(tuple(meta), "meta"))
-        headings = ("purpose", "scope", "roles", "procedure", "time_limits", "records")
-        parts = (
-            self.purpose(),
-            self.scope(),
-            self.roles(),
-            self.procedure(),
-            self.time_limits(),
-            self.records(),
-        )
-        for index, (key, body) in enumerate(zip(headings, parts, strict=True), start=1):
+        parts = [
+            ("purpose", self.purpose()),
+            ("scope", self.scope()),
+            ("roles", self.roles()),
+            ("procedure", self.procedure()),
+            ("time_limits", self.time_limits()),
+        ]
+        if self.kpis:
+            parts.append(("quality", self.quality()))
+        parts.append(("records", self.records()))
+        related = self.related()
+        if related:
+            parts.append(("related", related))
+        for index, (key, body) in enumerate(parts, start=1):
             blocks.append(Heading(3, heading_number(index, lang) + self.w(key), anchor(p.id, key)))
             blocks.extend(body)
         return Section(p.id, tuple(blocks))
@@ -652,6 +672,68 @@ class _ProcessWriter:
             text += f"，须取得{consents}" if zh else f", with {consents}"
         return text
 
+    # 质量标准与考核指标 --------------------------------------------------------------------------
+
+    def quality(self) -> list[Block]:
+        """The indicators of this process against their targets, as the client's contract
+        and the ISO audit check them."""
+        lang = self.lang
+        rows = []
+        for kpi in self.kpis:
+            goal = kpi.goal
+            target = (
+                target_words(goal.op, f"{goal.percent.normalize():f}", lang) if goal else kpi.target
+            )
+            note = sentence(prose(localized(kpi.description, "", lang), lang), lang)
+            rows.append(
+                (
+                    plain(localized(kpi.label, kpi.id, lang)),
+                    plain(target),
+                    plain(period_words(kpi.period, lang)),
+                    plain(note),
+                    plain(cited(kpi.source, lang) if kpi.source else ""),
+                )
+            )
+        keys = ("indicator", "target", "period", "details", "source")
+        header = tuple(self.w(key) for key in keys)
+        return [
+            Paragraph(plain(self.w("quality_intro")), "note"),
+            Table(header, tuple(rows), widths=(16, 12, 10, 44, 18)),
+        ]
+
+    # 相关文件 ----------------------------------------------------------------------------------
+
+    def related(self) -> list[Block]:
+        """The forms a clerk files with this procedure — its own, those of the procedures it
+        opens and of those that open it — and the source manuals by title."""
+        p, lang = self.process, self.lang
+        items: list[Item] = []
+
+        def form_of(other: ProcessDef) -> str:
+            title = localized(other.title, other.id, lang)
+            record = form_name(localized(other.record, "", lang), lang)
+            return record + parenthesized(title, lang)
+
+        if p.record:
+            items.append(
+                Item(
+                    (
+                        *self.label("this_record"),
+                        Run(form_name(localized(p.record, "", lang), lang)),
+                    )
+                )
+            )
+        opened = [self.others[pid] for pid in _opened_processes(p) if pid in self.others]
+        opening = [o for o in self.others.values() if p.id in _opened_processes(o)]
+        for key, group in (("opens_record", opened), ("opened_by_record", opening)):
+            forms = [form_of(other) for other in group if other.record and other.id != p.id]
+            if forms:
+                items.append(Item((*self.label(key), Run(join_list(forms, lang)))))
+        documents = source_documents(p.source or "")
+        if documents:
+            items.append(Item((*self.label("source_document"), Run(join_list(documents, lang)))))
+        return [BulletList(tuple(items))] if items else []
+
     # 相关记录 --------------------------------------------------------------------------------
 
     def records(self) -> list[Block]:
@@ -692,6 +774,15 @@ class _ProcessWriter:
             )
         header = (self.w("field"), self.w("type"), self.w("required_at_open"), self.w("details"))
         return [*blocks, Table(header, tuple(rows), widths=(22, 12, 13, 53))]
+
+
+def _opened_processes(process: ProcessDef) -> list[str]:
+    """The processes whose cases ``process`` opens from its events and stages, in order."""
+    actions = [
+        *(a for event in process.events.values() for a in event.actions),
+        *(a for state in process.states.values() for a in (*state.on_enter, *state.on_exit)),
+    ]
+    return list(dict.fromkeys(a.process for a in actions if isinstance(a, Open)))
 
 
 def _number(value: float) -> str:

@@ -75,6 +75,20 @@ _WORDS: dict[str, tuple[str, str]] = {
     "procedure": ("操作规程", "Procedure"),
     "time_limits": ("时限", "Time limits"),
     "records": ("相关记录", "Records"),
+    "quality": ("质量标准与考核指标", "Quality standards and indicators"),
+    "related": ("相关文件", "Related documents"),
+    "indicator": ("考核指标", "Indicator"),
+    "target": ("目标值", "Target"),
+    "period": ("统计周期", "Period"),
+    "quality_intro": (
+        "以下指标由系统按本程序的案例、计时和办理记录自动统计，每期出具统计报告。",
+        "The system computes these indicators from this procedure's cases, clocks and records "
+        "and reports them every period.",
+    ),
+    "this_record": ("本程序记录", "This procedure's record"),
+    "opens_record": ("由本程序开立", "Opened from this procedure"),
+    "opened_by_record": ("开立本程序的", "Opens this procedure"),
+    "source_document": ("依据文件", "Source document"),
     "calendars": ("附：工作日历", "Appendix: calendars"),
     "diagram": ("流程图", "Flow diagram"),
     "source": ("依据", "Source"),
@@ -185,12 +199,42 @@ _UNITS: dict[str, tuple[str, str, str]] = {
     "workhours": ("个工作小时", "working hour", "working hours"),
 }
 
+#: A target's direction in words: ``>= 98%`` is 不低于98% / at least 98%.
+_TARGET_WORDS: dict[str, tuple[str, str]] = {
+    ">=": ("不低于", "at least "),
+    ">": ("高于", "above "),
+    "<=": ("不高于", "at most "),
+    "<": ("低于", "below "),
+}
+
+#: An indicator's period, as a manual says how often it is counted.
+_PERIOD_WORDS: dict[str, tuple[str, str]] = {
+    "week": ("每周", "weekly"),
+    "month": ("每月", "monthly"),
+    "quarter": ("每季度", "quarterly"),
+    "year": ("每年", "yearly"),
+}
+
 _CHINESE_NUMERALS = "一二三四五六七八九十"
 
 
 def word(key: str, lang: Lang) -> str:
     """A fixed word of the manual in ``lang``."""
     zh, en = _WORDS[key]
+    return zh if lang == "zh-CN" else en
+
+
+def target_words(op: str, percent: str, lang: Lang) -> str:
+    """``>=`` and ``98`` as 不低于98% or at least 98%; ``>= 100%`` is simply 100%."""
+    if op == ">=" and percent == "100":
+        return "100%"
+    zh, en = _TARGET_WORDS[op]
+    return f"{zh if lang == 'zh-CN' else en}{percent}%"
+
+
+def period_words(period: str, lang: Lang) -> str:
+    """``month`` as 每月 or monthly."""
+    zh, en = _PERIOD_WORDS[period]
     return zh if lang == "zh-CN" else en
 
 
@@ -677,6 +721,13 @@ def cited(text: str, lang: Lang) -> str:
     if lang != "zh-CN":
         return text
     return _SEED.sub(lambda match: SOURCE_TITLES.get(match.group(1), match.group(0)), text)
+
+
+def source_documents(text: str) -> list[str]:
+    """The titles of the source manuals that ``text`` cites (``seed NNN``), in order, once
+    each — the documents a procedure's 相关文件 names."""
+    numbers = dict.fromkeys(match.group(1) for match in _SEED.finditer(text))
+    return [SOURCE_TITLES[number] for number in numbers if number in SOURCE_TITLES]
 
 
 #: Time zones a zh-CN reader knows by name (中国标准时间 is said 北京时间).
