@@ -745,18 +745,67 @@ def test_diagram_and_manual_of_an_estates_customised_processes(tmp_path: Path) -
 # --- the PDF ------------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(find_browser() is None, reason="Chromium not installed (.ci/run installs it)")
-def test_manual_as_pdf_embeds_its_cjk_font(tmp_path: Path) -> None:
-    """``--format pdf`` prints the HTML manual with headless Chromium: a PDF whose Chinese text
-    is set in an embedded CJK font subset (not boxes from a missing font), over many pages."""
-    target = tmp_path / "manual.pdf"
+@pytest.fixture(scope="module")
+def lakeside_pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Lakeside manual printed as a PDF by headless Chromium (made once per module)."""
+    if find_browser() is None:
+        skip_or_fail("Chromium not installed (.ci/run installs it)")
+    target = tmp_path_factory.mktemp("pdf") / "manual.pdf"
     result = run_cli(["manual", "--estate", "estates/lakeside", "-o", str(target)])
     assert result.exit_code == 0, result.output
-    pdf = target.read_bytes()
+    return target
+
+
+def test_manual_as_pdf_embeds_its_cjk_font(lakeside_pdf: Path) -> None:
+    """``--format pdf`` prints the HTML manual with headless Chromium: a PDF whose Chinese text
+    is set in an embedded CJK font subset (not boxes from a missing font), over many pages."""
+    pdf = lakeside_pdf.read_bytes()
     assert pdf.startswith(b"%PDF-")
     fonts = set(re.findall(rb"/BaseFont\s*/[A-Z]{6}\+([A-Za-z0-9-]+)", pdf))
     assert b"WenQuanYiMicroHei" in fonts, fonts
     assert len(re.findall(rb"/Type\s*/Page\b", pdf)) > 10
+
+
+def gray_pixels(pgm: Path) -> tuple[int, int, bytes]:
+    """Width, height and the pixels of a binary PGM (``P5``) as pdftoppm writes it."""
+    data = pgm.read_bytes()
+    magic, width, height, depth, pixels = data.split(maxsplit=4)
+    assert (magic, depth) == (b"P5", b"255")
+    return int(width), int(height), pixels
+
+
+def test_the_pdfs_first_pages_render_with_their_chinese_text(
+    lakeside_pdf: Path, tmp_path: Path
+) -> None:
+    """The first pages, rendered to images by poppler (another reader than the one that wrote
+    the PDF): A4 portrait for the cover, the contents and a process's first page, landscape
+    for its wide diagram, each page inked like text (not blank, not black), and the Chinese
+    text extracted from the cover as a reader who copies it gets it."""
+    if shutil.which("pdftoppm") is None or shutil.which("pdftotext") is None:
+        skip_or_fail("poppler-utils (pdftoppm, pdftotext) not installed (.ci/run installs it)")
+    first_pages = ["-f", "1", "-l", "4", str(lakeside_pdf)]
+    png, gray = str(tmp_path / "page"), str(tmp_path / "gray")
+    subprocess.run(["pdftoppm", "-png", "-r", "72", *first_pages, png], check=True)
+    assert len(list(tmp_path.glob("page-*.png"))) == 4
+    subprocess.run(["pdftoppm", "-gray", "-r", "36", *first_pages, gray], check=True)
+    shapes = []
+    for pgm in sorted(tmp_path.glob("gray-*.pgm")):
+        width, height, pixels = gray_pixels(pgm)
+        shapes.append("portrait" if height > width else "landscape")
+        ink = sum(1 for value in pixels if value < 128) / len(pixels)
+        assert 0.002 < ink < 0.3, (pgm.name, ink)
+    cover = subprocess.run(
+        ["pdftotext", "-f", "1", "-l", "1", str(lakeside_pdf), "-"],
+        check=True, capture_output=True, text=True,
+    ).stdout  # fmt: skip
+    assert "物业服务程序手册" in cover and "湖畔花园" in cover
+    text = subprocess.run(
+        ["pdftotext", *first_pages, "-"],
+        check=True, capture_output=True, text=True,
+    ).stdout  # fmt: skip
+    pages = text.split("\f")
+    diagram = next(i for i, page in enumerate(pages) if "流程图" in page)
+    assert shapes[diagram] == "landscape" and shapes[0] == "portrait", (shapes, diagram)
 
 
 def test_pdf_with_a_browser_that_cannot_run_is_a_render_error(tmp_path: Path) -> None:
