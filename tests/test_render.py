@@ -56,6 +56,7 @@ from engine.render.diagram import Diagram, ascii_ids, edge_lines, note_lines, st
 from engine.render.manual import Figure, Heading, prose
 from engine.render.mermaid import escape as mermaid_escape
 from engine.render.pdf import find_browser, html_to_pdf
+from engine.render.split import MAX_STATES, main_line, split_diagram
 from engine.render.svg import RenderError, inline_svg
 from engine.render.words import condition_words, duration_words, wrap
 from tests.conftest import ROOT, run_cli
@@ -248,7 +249,46 @@ def test_manual_has_every_process_in_the_manuals_structure(library: Library, lan
         limits = [t for t in library.time_limits if t.definition.process == process.id]
         assert len(stages) == len(order) + len(limits)
         assert stages[0].text.startswith("1. ") and order[0] in process.initial_states
-        assert sum(isinstance(b, Figure) for b in section.blocks) == 1
+        # One figure, or a large process's main line and exceptions (split below).
+        figures = [b for b in section.blocks if isinstance(b, Figure)]
+        assert (len(figures) == 1) == (len(process.states) <= MAX_STATES)
+
+
+def test_a_large_diagram_is_split_into_its_main_line_and_exceptions(library: Library) -> None:
+    """The 15-state repair: the main line through to 已关闭 (the paid branch included, the
+    withdrawal, the return and the developer's part not), then each exception with the
+    main-line states it leaves from; every state drawn in full and every transition drawn
+    exactly once across the parts."""
+    repair = library.process("repair")
+    assert repair is not None
+    whole = build_diagram(repair, [t.definition for t in library.time_limits], "zh-CN")
+    parts = split_diagram(whole, "closed")
+    main, *exceptions = parts
+    assert main.main and not any(part.main for part in exceptions)
+    line = main_line(whole, "closed")
+    assert line == [
+        "received", "reported", "quoted", "awaiting_payment", "dispatched", "in_progress",
+        "awaiting_signoff", "signed_off", "closed",
+    ]  # fmt: skip
+    assert {s.id for s in main.diagram.states} == set(line)
+    assert [part.about for part in exceptions] == [
+        ("先作业待补单",),
+        ("业主撤销待注销", "已注销"),
+        ("已转开发公司建设部",),
+        ("退单待签字", "已退单"),
+    ]
+    drawn = [t for part in parts for t in part.diagram.transitions]
+    assert sorted(map(repr, drawn)) == sorted(map(repr, whole.transitions))
+    full = [s for part in parts for s in part.diagram.states if s in whole.states]
+    assert sorted(s.id for s in full) == sorted(s.id for s in whole.states)
+    for part in exceptions:  # the main-line states are drawn plain there, for orientation
+        for state in part.diagram.states:
+            if state.id in line:
+                assert (state.internal, state.limits, state.initial) == ((), (), False)
+    assert len({part.diagram.part for part in parts}) == len(parts)  # ids unique in the HTML
+    small = library.process("complaint")
+    assert small is not None and len(small.states) <= MAX_STATES
+    assert [p.main for p in split_diagram(build_diagram(small))] == [True]
 
 
 def test_manual_walks_breadth_first_and_refers_back(library: Library) -> None:
@@ -621,12 +661,18 @@ def test_manual_cli_infers_the_format_from_the_file_name(tmp_path: Path) -> None
     assert md.read_text(encoding="utf-8").startswith("# Property-management procedure manual")
 
 
+def figure_count(library: Library) -> int:
+    """How many diagrams the manual draws: one a process, more where one is split."""
+    manual = build_manual(library, "en")
+    return sum(isinstance(b, Figure) for section in manual.sections for b in section.blocks)
+
+
 def test_html_without_graphviz_shows_mermaid_source(library: Library) -> None:
     def missing(_diagram: Diagram) -> str:
         raise GraphvizMissing()
 
     text = render_html(build_manual(library, "en"), svg=missing)
-    assert text.count('<pre class="mermaid-source">') == len(library.processes)
+    assert text.count('<pre class="mermaid-source">') == figure_count(library)
     assert "needs Graphviz" in text and "<svg" not in text
 
 
@@ -684,7 +730,7 @@ def test_html_manual_renders_in_chromium(library: Library, tmp_path: Path) -> No
     if chromium is None:
         skip_or_fail("Chromium not found; install Debian's chromium package (.ci/run does)")
     page = render_html(build_manual(library, "zh-CN"))
-    assert page.count('<svg class="diagram"') == len(library.processes)
+    assert page.count('<svg class="diagram"') == figure_count(library)
     probe = (
         "<script>document.body.setAttribute('data-probe', JSON.stringify("
         "[...document.querySelectorAll('svg.diagram')].map(s => {"
@@ -717,10 +763,11 @@ def test_html_manual_renders_in_chromium(library: Library, tmp_path: Path) -> No
     match = re.search(r'data-probe="([^"]*)"', dom)
     assert match, "the probe script did not run"
     sizes = json.loads(match.group(1).replace("&quot;", '"'))
-    assert len(sizes) == len(library.processes)
+    assert len(sizes) == figure_count(library)
     for width, height, nodes in sizes:
-        # Drawn, not an empty box: the start marker and at least two stages.
-        assert width > 100 and height > 100 and nodes >= 3
+        # Drawn, not an empty box: at least two stages (an exception's part may have no
+        # start marker: it begins at a main-line stage).
+        assert width > 100 and height > 100 and nodes >= 2
     body = dom.split("</head>", 1)[1]
     for bad in ('class="diagram-missing"', 'class="mermaid-source"', "parsererror", "Error"):
         assert bad not in body, bad
@@ -778,9 +825,9 @@ def test_the_pdfs_first_pages_render_with_their_chinese_text(
     lakeside_pdf: Path, tmp_path: Path
 ) -> None:
     """The first pages, rendered to images by poppler (another reader than the one that wrote
-    the PDF): A4 portrait for the cover, the contents and a process's first page, landscape
-    for its wide diagram, each page inked like text (not blank, not black), and the Chinese
-    text extracted from the cover as a reader who copies it gets it."""
+    the PDF): A4 portrait pages — the cover, the contents, a process's first page, its main
+    line's diagram —, each inked like text (not blank, not black), and the Chinese text
+    extracted from the cover as a reader who copies it gets it."""
     if shutil.which("pdftoppm") is None or shutil.which("pdftotext") is None:
         skip_or_fail("poppler-utils (pdftoppm, pdftotext) not installed (.ci/run installs it)")
     first_pages = ["-f", "1", "-l", "4", str(lakeside_pdf)]
@@ -804,8 +851,9 @@ def test_the_pdfs_first_pages_render_with_their_chinese_text(
         check=True, capture_output=True, text=True,
     ).stdout  # fmt: skip
     pages = text.split("\f")
-    diagram = next(i for i, page in enumerate(pages) if "流程图" in page)
-    assert shapes[diagram] == "landscape" and shapes[0] == "portrait", (shapes, diagram)
+    # The repair's main line fits a portrait page with its caption, the diagram not cut off.
+    main = next(i for i, page in enumerate(pages) if "流程图（主流程）" in page)
+    assert shapes == ["portrait"] * 4 and main >= 2, (shapes, main)
 
 
 def test_pdf_with_a_browser_that_cannot_run_is_a_render_error(tmp_path: Path) -> None:

@@ -88,6 +88,8 @@ class Diagram:
     lang: Lang
     states: tuple[DiagramState, ...]
     transitions: tuple[DiagramEvent, ...] = field(default=())
+    #: Which part of a split diagram this is (:mod:`engine.render.split`); empty when whole.
+    part: str = ""
 
     @property
     def initial(self) -> list[str]:

@@ -6,8 +6,8 @@ through Graphviz. Without Graphviz each diagram is its Mermaid source in a ``<pr
 with a note saying what to install, so the file is still complete and honest about it.
 
 Print: A4 pages, each process starting on a new page, headings kept with what follows, list
-items, tables rows and figures not split, a wide diagram on a landscape page of its own, and
-page numbers at the foot.
+items, tables rows and figures not split, a diagram too wide for the column on a landscape page
+of its own, and page numbers at the foot.
 """
 
 from __future__ import annotations
@@ -101,12 +101,17 @@ pre.mermaid-source { text-align: left; font-size: 0.78em; line-height: 1.4;
   li, tr, figure.diagram { break-inside: avoid; }
   p { orphans: 3; widows: 3; }
   figure.diagram { border: none; padding: 0; }
+  figure.diagram svg { max-height: 235mm; width: auto; }
   figure.wide { page: wide; break-before: page; break-after: page; }
   figure.wide svg { max-height: 170mm; width: auto; }
   th { background: #eef1f4 !important; -webkit-print-color-adjust: exact;
     print-color-adjust: exact; }
 }
 """
+
+#: An A4 portrait page's text column is 180 mm (510 pt) wide; a diagram up to a third wider
+#: is shrunk onto it still readable, a wider one gets a landscape page of its own.
+LANDSCAPE_FROM_PT = 680.0
 
 _SIZE = re.compile(r'<svg[^>]*?\bwidth="([\d.]+)pt"[^>]*?\bheight="([\d.]+)pt"', re.S)
 
@@ -184,9 +189,15 @@ class _Writer:
             except GraphvizMissing:
                 self.svg = None
             else:
-                body = inline_svg(svg, f"d-{diagram.process_id}", figure.caption)
+                prefix = "-".join(("d", diagram.process_id, *filter(None, [diagram.part])))
+                body = inline_svg(svg, prefix, figure.caption)
                 size = _SIZE.search(body)
-                wide = size is not None and float(size.group(1)) > 1.15 * float(size.group(2))
+                # Landscape only for what a portrait page would shrink: wider than tall and
+                # wider than the text column by more than a third.
+                wide = size is not None and (
+                    float(size.group(1)) > 1.15 * float(size.group(2))
+                    and float(size.group(1)) > LANDSCAPE_FROM_PT
+                )
                 classes = "diagram wide" if wide else "diagram"
                 return f'<figure class="{classes}">\n{caption}\n{body}\n</figure>'
         source = escape(render_mermaid(diagram, title=False))

@@ -7,7 +7,8 @@ what the engine knows better than any hand-written copy:
 1. 目的 Purpose — the process description;
 2. 适用范围 Scope;
 3. 职责 Responsibilities — each role and its duties;
-4. 操作规程 Procedure — the flow diagram, then every stage in walking order (breadth-first
+4. 操作规程 Procedure — the flow diagram (a large one as its main line and its exceptions,
+   :mod:`engine.render.split`), then every stage in walking order (breadth-first
    from the initial state) with what can be done there: by whom, on what condition (in plain
    words), what must be filled in, what the system does; the clocks that start, stop or pause
    at the stage; an event that can be fired from several stages is described at the first and
@@ -57,6 +58,7 @@ from engine.render.diagram import (
     limit_marks,
     state_order,
 )
+from engine.render.split import split_diagram
 from engine.render.traceability import MAPPING
 from engine.render.words import (
     NO_OTHERS,
@@ -414,11 +416,23 @@ class _ProcessWriter:
     def procedure(self) -> list[Block]:
         p, lang = self.process, self.lang
         diagram = build_diagram(p, self.limits, lang, limits=False)
-        title = localized(p.title, p.id, lang)
-        blocks: list[Block] = [
-            Paragraph(plain(self.w("steps_intro"))),
-            Figure(diagram, f"{title}{'　' if lang == 'zh-CN' else ' — '}{self.w('diagram')}"),
-        ]
+        caption = (
+            f"{localized(p.title, p.id, lang)}{'　' if lang == 'zh-CN' else ' — '}"
+            f"{self.w('diagram')}"
+        )
+        blocks: list[Block] = [Paragraph(plain(self.w("steps_intro")))]
+        # The proper end: the final state the definition lists first (closed, not cancelled).
+        ending = next((sid for sid, state in p.states.items() if state.final), None)
+        parts = split_diagram(diagram, ending)
+        for part in parts:
+            if len(parts) == 1:
+                shown = caption
+            elif part.main:
+                shown = caption + parenthesized(self.w("main_line"), lang)
+            else:
+                about = join_list(part.about, lang)
+                shown = caption + parenthesized(f"{self.w('exception')}{colon(lang)}{about}", lang)
+            blocks.append(Figure(part.diagram, shown))
         marks = limit_marks(p, self.limits, lang)
         first_seen: dict[str, str] = {}
         for sid in self.order:

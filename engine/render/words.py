@@ -91,6 +91,8 @@ _WORDS: dict[str, tuple[str, str]] = {
     "source_document": ("依据文件", "Source document"),
     "calendars": ("附：工作日历", "Appendix: calendars"),
     "diagram": ("流程图", "Flow diagram"),
+    "main_line": ("主流程", "main line"),
+    "exception": ("例外", "exception"),
     "source": ("依据", "Source"),
     "record_form": ("记录表单", "Form"),
     "not_stated": ("（未写明）", "(not stated)"),
