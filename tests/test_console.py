@@ -12,8 +12,10 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -40,6 +42,7 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]  # fmt: skip
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 DESK = (1280, 800)
 PHONE = (390, 844)
 #: A field value that would run script if the page ever rendered data as markup.
@@ -158,8 +161,8 @@ def go(page: Any, route: str) -> None:
     page.wait_for_selector(f"main[data-page='{name}']:not([aria-busy])")
 
 
-def snap(page: Any, shots: Path, name: str) -> None:
-    page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
+def snap(page: Any, shots: Path, name: str, full_page: bool = True) -> None:
+    page.screenshot(path=str(shots / f"{name}.png"), full_page=full_page)
 
 
 def fill_field(page: Any, name: str, value: str) -> None:
@@ -272,19 +275,30 @@ def test_a_repair_from_the_desk_to_dispatch_and_the_board(
     page.click("#form-dispatch button[type=submit]")
     expect(page.locator("#case-state")).to_have_text("已派工")
     assert page.locator(".flash.ok").inner_text() == "已办理：派工"
+    assert page.locator(".history-table td", has_text="超时：").count() == 1  # the breach, labelled
     expect(page.locator(".clock[data-limit='repair-response'] .due")).to_have_text("已停止")
     snap(page, shots, "09-case-dispatched")
     go(page, "#/board")
     assert page.locator(row).count() == 0
 
     go(page, "#/indicators")
-    page.wait_for_selector("#indicators .kpi, #indicators .empty")
+    report = client.get(
+        "/estates/lakeside/report",
+        params={"period": datetime.now(UTC).astimezone(SHANGHAI).strftime("%Y-%m")},
+        headers={"Authorization": f"Bearer {supervisor}"},
+    ).json()
+    page.wait_for_selector("#indicators .kpi")
+    shown = page.locator("#indicators .kpi").evaluate_all(
+        "cards => cards.map(c => c.dataset.indicator)"
+    )
+    assert shown == [indicator["id"] for indicator in report["indicators"]]
     snap(page, shots, "10-indicators")
     go(page, "#/procedures/repair")
     page.wait_for_selector("#manual")
     assert "报修处理" in page.inner_text("#manual")
     until(page, "() => document.querySelector('#diagram')?.naturalWidth > 0", "the diagram")
-    snap(page, shots, "11-procedures")
+    snap(page, shots, "11-procedures", full_page=False)
+    page.locator("#diagram").screenshot(path=str(shots / "11-procedure-diagram.png"))
 
     # the token went out in headers only: not in the URL, not in the server's log
     assert desk not in page.url and supervisor not in page.url

@@ -143,6 +143,14 @@ function roleLabel(def, role) {
   return label(def?.roles?.[role]?.label, role);
 }
 
+/** What a history entry was: an event, the opening, or a time limit's warning or breach. */
+function entryLabel(def, event, clockLabels) {
+  if (event === "open") return t("history_open");
+  const [kind, limit] = event.split(":", 2);
+  if (limit && ["warning", "breach", "tier", "due"].includes(kind)) return t(`history_${kind}`, clockLabels[limit] ?? limit);
+  return eventLabel(def, event);
+}
+
 // --- time limits: countdowns kept ticking ---------------------------------------------------
 
 function span(ms) {
@@ -171,7 +179,8 @@ function countdown({ deadline, breached = false, warned = false, paused = false,
 function tick(badge) {
   const left = new Date(badge.dataset.deadline).getTime() - Date.now();
   const over = left <= 0 || badge.dataset.breached === "true";
-  badge.textContent = over ? t("overdue", span(left)) : t("left", span(left));
+  // A breach recorded before the deadline (an earlier tier, a moved deadline) says only that.
+  badge.textContent = left <= 0 ? t("overdue", span(left)) : over ? t("breached") : t("left", span(left));
   badge.classList.toggle("breached", over);
   badge.classList.toggle("warned", !over && badge.dataset.warned === "true");
   badge.title = over ? t("breached") : badge.dataset.warned === "true" ? t("warned") : "";
@@ -343,7 +352,7 @@ function clockCard(caseId, clock, reload) {
         paused: clock.paused, stopped: clock.status === "stopped",
       })),
     clock.deadline ? h("div", { class: "small" }, t("clock_deadline", when(clock.deadline))) : null,
-    clock.warnings_sent.length ? h("div", { class: "small" }, t("clock_warnings", clock.warnings_sent.join("、"))) : null,
+    clock.warnings_sent.length ? h("div", { class: "small" }, t("clock_warnings", clock.warnings_sent.length)) : null,
     clock.tier > 0 ? h("div", { class: "small" }, t("clock_tier", clock.tier)) : null,
     extensions);
   if (clock.status === "running") {
@@ -437,7 +446,8 @@ async function casePage(caseId) {
       h("p", { id: "case-assignee" }, t("assignee", roleLabel(def, c.assignee))),
       c.closed_at ? h("p", {}, t("closed_at", when(c.closed_at))) : null);
     put(parts.clocks, ...(detail.clocks.length ? detail.clocks.map((clock) => clockCard(caseId, clock, load)) : [h("p", { class: "empty" }, t("no_clocks"))]));
-    const relevant = options.filter((o) => o.allowed || fromHere(def, o.event, c.state));
+    const relevant = options.filter((o) => o.allowed || fromHere(def, o.event, c.state))
+      .sort((a, b) => Number(b.allowed) - Number(a.allowed));
     const allowed = options.filter((o) => o.allowed);
     put(parts.actions,
       allowed.length ? null : h("p", { class: "empty" }, t("no_actions")),
@@ -466,12 +476,13 @@ async function casePage(caseId) {
         h("a", { href: `#/case/${encodeURIComponent(link.case_id)}` }, processTitle(other)), " ",
         h("span", { class: "state" }, stateLabel(other, link.state)));
     })) : [h("li", { class: "empty" }, t("no_links"))]));
+    const clockLabels = Object.fromEntries(detail.clocks.map((clock) => [clock.limit, clock.label || clock.limit]));
     put(parts.history, h("table", { class: "history-table" },
       h("thead", {}, h("tr", {}, ["col_time", "col_event", "col_actor", "col_change"].map((k) => h("th", {}, t(k))))),
       h("tbody", {}, [...detail.history].reverse().map((entry) => h("tr", {},
         h("td", { "data-label": t("col_time") }, when(entry.at)),
-        h("td", { "data-label": t("col_event") }, entry.event === "open" ? t("nav_open") : eventLabel(def, entry.event)),
-        h("td", { "data-label": t("col_actor") }, `${entry.actor}（${roleLabel(def, entry.role)}）`),
+        h("td", { "data-label": t("col_event") }, entryLabel(def, entry.event, clockLabels)),
+        h("td", { "data-label": t("col_actor") }, `${entry.actor}（${entry.role === "system" ? t("system") : roleLabel(def, entry.role)}）`),
         h("td", { "data-label": t("col_change") },
           entry.from_state && entry.from_state !== entry.to_state
             ? `${stateLabel(def, entry.from_state)} → ${stateLabel(def, entry.to_state)}` : stateLabel(def, entry.to_state)))))));
