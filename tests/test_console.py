@@ -29,6 +29,7 @@ from engine.store import Store
 from tests.service_harness import (
     ESTATES,
     FORM,
+    RECORD,
     LiveServer,
     bearer,
     make_due,
@@ -97,8 +98,11 @@ def page_of(browser: Any, server: LiveServer) -> Iterator[Any]:
     contexts: list[Any] = []
     problems: list[str] = []
 
-    def make(size: tuple[int, int] = DESK, lang: str = "zh-CN", refused: bool = False) -> Any:
-        """A page; ``refused``: the browser's own log line for a 401 is expected."""
+    def make(
+        size: tuple[int, int] = DESK, lang: str = "zh-CN", refusals: tuple[int, ...] = ()
+    ) -> Any:
+        """A page; ``refusals``: HTTP statuses the test expects the API to answer, whose
+        log lines in the browser's console are therefore no error."""
         context = browser.new_context(
             viewport={"width": size[0], "height": size[1]},
             locale=lang,
@@ -110,7 +114,8 @@ def page_of(browser: Any, server: LiveServer) -> Iterator[Any]:
         page.on("pageerror", lambda error: problems.append(str(error)))
 
         def logged(message: Any) -> None:
-            if message.type == "error" and not (refused and "status of 401" in message.text):
+            expected = any(f"status of {status} " in message.text for status in refusals)
+            if message.type == "error" and not expected:
                 problems.append(message.text)
 
         page.on("console", logged)
@@ -353,7 +358,7 @@ def test_english_on_request(page_of: Any, store: Store) -> None:
 
 
 def test_a_token_that_is_not_known_is_refused_at_sign_in(page_of: Any) -> None:
-    page = page_of(refused=True)
+    page = page_of(refusals=(401,))
     page.goto("/")
     page.fill("#token", "pf_not-a-token")
     page.click("#sign-in button[type=submit]")
@@ -361,3 +366,36 @@ def test_a_token_that_is_not_known_is_refused_at_sign_in(page_of: Any) -> None:
     assert page.inner_text("#sign-in .error").startswith("系统拒绝：")
     assert page.locator("#nav").is_hidden()
     assert page.evaluate("sessionStorage.getItem('propflow.token')") is None
+
+
+def test_an_extension_is_refused_without_consent_and_granted_with_it(
+    page_of: Any, client: httpx.Client, store: Store, shots: Path
+) -> None:
+    desk = bearer(store, "lakeside", "li", "receptionist")
+    case = client.post(
+        "/estates/lakeside/cases", json={"process": "repair", "data": FORM}, headers=desk
+    ).json()
+    recorded = client.post(
+        f"/estates/lakeside/cases/{case['id']}/events",
+        json={"event": "record", "payload": RECORD},
+        headers=desk,
+    )
+    assert recorded.status_code == 200, recorded.text
+    page = page_of(refusals=(422,))
+    sign_in(page, token_of(bearer(store, "lakeside", "zhang", "head")))
+    go(page, f"#/case/{case['id']}")
+    clock = page.locator(".clock[data-limit='repair-drain-leak']")
+    clock.locator("button.link").click()
+    clock.locator("[name='reason']").fill("配件需从厂家订购")
+    clock.locator("[name='by']").fill("1d")
+    clock.locator("button[type=submit]").click()
+    refusal = clock.locator(".error")
+    expect(refusal).to_be_visible()
+    assert "owner_consent" in refusal.inner_text()
+    clock.locator("[name='consents']").fill("owner_consent")
+    clock.locator("button[type=submit]").click()
+    expect(page.locator(".flash.ok")).to_contain_text("已延期")
+    extended = page.locator(".clock[data-limit='repair-drain-leak'] .extensions")
+    expect(extended).to_contain_text("配件需从厂家订购")
+    assert page.locator(".history-table td", has_text="延期：").count() == 1
+    snap(page, shots, "13-extension")

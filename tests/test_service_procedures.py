@@ -69,9 +69,7 @@ def test_the_manual_section_is_the_estate_s_own_in_plain_text_blocks(
     assert wrong.status_code == 400
 
 
-def test_the_diagram_is_svg_drawn_by_graphviz(
-    client: httpx.Client, desk: dict[str, str]
-) -> None:
+def test_the_diagram_is_svg_drawn_by_graphviz(client: httpx.Client, desk: dict[str, str]) -> None:
     answer = client.get("/estates/lakeside/processes/repair/diagram.svg", headers=desk)
     if find_dot() is None:
         assert answer.status_code == 503 and answer.json()["title"] == "DiagramUnavailable"

@@ -147,7 +147,7 @@ function roleLabel(def, role) {
 function entryLabel(def, event, clockLabels) {
   if (event === "open") return t("history_open");
   const [kind, limit] = event.split(":", 2);
-  if (limit && ["warning", "breach", "tier", "due"].includes(kind)) return t(`history_${kind}`, clockLabels[limit] ?? limit);
+  if (limit && ["warning", "breach", "tier", "due", "extend"].includes(kind)) return t(`history_${kind}`, clockLabels[limit] ?? limit);
   return eventLabel(def, event);
 }
 
@@ -239,6 +239,16 @@ function payloadOf(form, fields) {
     else payload[name] = raw;
   }
   return payload;
+}
+
+/** Copy what was typed into one form into the same-named fields of its replacement. */
+function carryOver(from, to) {
+  for (const input of from.elements) {
+    const twin = input.name ? to.elements.namedItem(input.name) : null;
+    if (!twin) continue;
+    if (input.type === "checkbox") twin.checked = input.checked;
+    else twin.value = input.value;
+  }
 }
 
 function shown(field, value) {
@@ -463,7 +473,9 @@ async function casePage(caseId) {
             : h("small", { class: "reason" }, t("refused", option.reason ?? "")));
       })));
     const still = allowed.find((o) => o.event === chosen);
-    put(parts.form, still ? eventForm(def, detail, still) : "");
+    const typed = parts.form.querySelector("form");
+    put(parts.form, still ? eventForm(def, detail, still) : null);
+    if (still && typed) carryOver(typed, parts.form.querySelector("form"));
     if (!still) chosen = null;
     const filled = Object.entries(c.data).filter(([, value]) => value != null && value !== "" && value !== false);
     put(parts.data, ...(filled.length ? filled.flatMap(([name, value]) => [
