@@ -12,12 +12,13 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 from zoneinfo import ZoneInfo
 
 import httpx
+import jwt
 import pytest
 
 try:
@@ -46,6 +47,8 @@ CHROMIUM_ARGS = [
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DESK = (1280, 800)
 PHONE = (390, 844)
+#: The company login's signing key in the test deployment.
+LOGIN_KEY = "the-company-login-signs-with-this-shared-secret"
 #: A field value that would run script if the page ever rendered data as markup.
 MARKUP = '<script>window.__xss = 1</script><img src=x onerror="window.__xss = 2">'
 
@@ -64,7 +67,15 @@ def skip_or_fail(reason: str) -> NoReturn:
 
 @pytest.fixture(scope="module")
 def server(workdir: Path, store: Store) -> Iterator[LiveServer]:
-    with serving(workdir, f"deployment: test\nstore: cases.db\nestates: {ESTATES}\n") as live:
+    """The example estates, with the company login's JWTs accepted besides tokens."""
+    (workdir / "login.key").write_text(LOGIN_KEY, encoding="utf-8")
+    deployment = (
+        f"deployment: test\nstore: cases.db\nestates: {ESTATES}\n"
+        "tokens:\n"
+        "  jwt: {algorithm: HS256, key_file: login.key, audience: propflow,\n"
+        "        claims: {actor: sub, roles: roles, estates: estates}}\n"
+    )
+    with serving(workdir, deployment) as live:
         yield live
 
 
@@ -331,15 +342,27 @@ def test_a_field_holding_markup_shows_as_text(
 
 @pytest.mark.parametrize("size", [DESK, PHONE], ids=["1280x800", "phone"])
 def test_every_page_fits_the_screen(
-    page_of: Any, store: Store, shots: Path, size: tuple[int, int]
+    page_of: Any, client: httpx.Client, store: Store, shots: Path, size: tuple[int, int]
 ) -> None:
+    headers = bearer(store, "lakeside", "wang", "supervisor", "receptionist")
+    # a recorded repair: on the supervisor's board, with clocks and history to lay out
+    case_id = client.post(
+        "/estates/lakeside/cases", json={"process": "repair", "data": FORM}, headers=headers
+    ).json()["id"]
+    recorded = client.post(
+        f"/estates/lakeside/cases/{case_id}/events",
+        json={"event": "record", "payload": RECORD},
+        headers=headers,
+    )
+    assert recorded.status_code == 200, recorded.text
     page = page_of(size)
-    sign_in(page, token_of(bearer(store, "lakeside", "wang", "supervisor", "receptionist")))
-    case_id = page.locator("#inbox-list tr[data-case]").first.get_attribute("data-case")
+    sign_in(page, token_of(headers))
     routes = ["#/inbox", "#/open/repair", f"#/case/{case_id}", "#/board", "#/indicators",
               "#/procedures/repair"]  # fmt: skip
     for route in routes:
         go(page, route)
+        if route == "#/board":
+            page.wait_for_selector(f"#board tr[data-case='{case_id}']")
         overflow = page.evaluate(
             "document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )
@@ -399,3 +422,20 @@ def test_an_extension_is_refused_without_consent_and_granted_with_it(
     expect(extended).to_contain_text("配件需从厂家订购")
     assert page.locator(".history-table td", has_text="延期：").count() == 1
     snap(page, shots, "13-extension")
+
+
+def test_a_company_login_of_two_estates_picks_the_estate_it_works(page_of: Any) -> None:
+    claims = {
+        "sub": "li",
+        "roles": ["receptionist"],
+        "estates": ["lakeside", "tingtao"],
+        "aud": "propflow",
+        "exp": datetime.now(UTC) + timedelta(minutes=10),
+    }
+    page = page_of()
+    sign_in(page, jwt.encode(claims, LOGIN_KEY, algorithm="HS256"))
+    go(page, "#/procedures/repair")
+    # each estate's own procedure: tingtao keeps the on-site limit lakeside drops
+    assert "10分钟内到达现场" not in page.inner_text("#manual")
+    page.select_option("#estate", "tingtao")
+    expect(page.locator("#manual")).to_contain_text("10分钟内到达现场")

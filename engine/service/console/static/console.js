@@ -712,8 +712,19 @@ async function render() {
 function showSignedIn(signedIn) {
   document.getElementById("nav").hidden = !signedIn;
   document.getElementById("sign-out").hidden = !signedIn;
-  document.getElementById("who").textContent = signedIn && session.me
-    ? t("signed_in_as", session.me.actor, session.me.roles.join("、")) : "";
+  const who = document.getElementById("who");
+  if (!signedIn || !session.me) { put(who); return; }
+  // A company login's token may name several estates: the user picks which one to work.
+  const estates = session.me.estates.length < 2 ? null : h("select", {
+    id: "estate", "aria-label": t("estate"),
+    onchange: (event) => {
+      sessionStorage.setItem(ESTATE_KEY, event.target.value);
+      definitions.clear();
+      processList = null;
+      render();
+    },
+  }, session.me.estates.map((id) => h("option", { value: id, selected: id === session.estate }, id)));
+  put(who, t("signed_in_as", session.me.actor, session.me.roles.join("、")), estates ? " " : null, estates);
 }
 
 function signOut(message) {
