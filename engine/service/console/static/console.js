@@ -122,6 +122,20 @@ function definition(process) {
   return definitions.get(process);
 }
 
+const limitLabels = new Map();
+/** A time limit's label, read once from the clocks of a case it runs on (the board names
+ * limits by id only). */
+function limitLabel(process, limit, caseId) {
+  const key = `${process}/${limit}`;
+  if (!limitLabels.has(key)) {
+    const asked = api(`/cases/${encodeURIComponent(caseId)}`)
+      .then((detail) => detail.clocks.find((clock) => clock.limit === limit)?.label || limit);
+    asked.catch(() => limitLabels.delete(key));
+    limitLabels.set(key, asked);
+  }
+  return limitLabels.get(key);
+}
+
 let processList = null;
 function processes() {
   processList ??= api("/processes");
@@ -560,6 +574,7 @@ async function boardPage() {
     if (roles.length === 0) { put(body, h("p", { class: "empty" }, t("board_empty"))); return; }
     const sections = await Promise.all(roles.map(async ([role, entries]) => {
       const defs = await Promise.all(entries.map((entry) => definition(entry.process)));
+      const limits = await Promise.all(entries.map((entry) => limitLabel(entry.process, entry.limit, entry.case)));
       const owner = defs.find((def) => def.roles?.[role]);
       return h("section", { class: "board-role", dataset: { role } },
         h("h2", {}, roleLabel(owner, role), h("span", { class: "count" }, String(entries.length))),
@@ -572,7 +587,7 @@ async function boardPage() {
           },
             h("td", { "data-label": t("col_case") }, h("a", { href: `#/case/${encodeURIComponent(entry.case)}` }, processTitle(defs[index])), h("small", { class: "id" }, ` ${entry.case.slice(0, 8)}`)),
             h("td", { "data-label": t("col_state") }, h("span", { class: "state" }, stateLabel(defs[index], entry.state))),
-            h("td", { "data-label": t("col_limit") }, h("code", {}, entry.limit)),
+            h("td", { "data-label": t("col_limit") }, limits[index]),
             h("td", { "data-label": t("col_deadline") }, when(entry.deadline)),
             h("td", { "data-label": t("col_due") }, countdown({ deadline: entry.deadline, breached: entry.breached || entry.overdue })),
             h("td", { "data-label": t("col_tier") }, String(entry.tier)))))));
@@ -720,11 +735,22 @@ function showSignedIn(signedIn) {
     onchange: (event) => {
       sessionStorage.setItem(ESTATE_KEY, event.target.value);
       definitions.clear();
+      limitLabels.clear();
       processList = null;
       render();
     },
   }, session.me.estates.map((id) => h("option", { value: id, selected: id === session.estate }, id)));
-  put(who, t("signed_in_as", session.me.actor, session.me.roles.join("、")), estates ? " " : null, estates);
+  const names = h("span", { id: "who-roles" }, session.me.roles.join("、"));
+  const [before, after] = t("signed_in_as", session.me.actor, "\u0000").split("\u0000");
+  put(who, before, names, after, estates ? " " : null, estates);
+  // The roles by their labels, once the estate's definitions are in.
+  processes()
+    .then((all) => Promise.all(all.map((p) => definition(p.id))))
+    .then((defs) => {
+      const labelOf = (role) => label(defs.find((def) => def.roles?.[role])?.roles[role].label, role);
+      names.textContent = session.me.roles.map(labelOf).join("、");
+    })
+    .catch(() => {});
 }
 
 function signOut(message) {
@@ -732,6 +758,7 @@ function signOut(message) {
   sessionStorage.removeItem(ESTATE_KEY);
   session.me = null;
   definitions.clear();
+  limitLabels.clear();
   processList = null;
   showSignedIn(false);
   current = signInPage(message);
