@@ -131,16 +131,16 @@ def bearer(
     return {"Authorization": f"Bearer {issued.bearer}"}
 
 
-def make_due(store: Store, case_id: str) -> int:
-    """Move every pending timer of a case to a minute ago, so the next tick fires it; how
-    many there were. (The test's stand-in for waiting days on a real clock.)"""
+def make_due(store: Store, case_id: str, limit: str | None = None) -> int:
+    """Move every pending timer of a case (of one time limit, if given) to a minute ago, so
+    the next tick fires it; how many there were. (The test's stand-in for waiting days on a
+    real clock.)"""
     moment = datetime.now(UTC) - timedelta(minutes=1)
+    pending = [timers.c.case_id == case_id, timers.c.fired_at.is_(None)]
+    if limit is not None:
+        pending.append(timers.c.name == limit)
     with store.transaction() as tx:
-        result = tx.execute(
-            update(timers)
-            .where(timers.c.case_id == case_id, timers.c.fired_at.is_(None))
-            .values(due_at=moment)
-        )
+        result = tx.execute(update(timers).where(*pending).values(due_at=moment))
     return result.rowcount
 
 

@@ -33,6 +33,8 @@ from engine.model.durations import DurationError, parse_duration
 from engine.model.rules import DEFAULT_TIMEZONE
 from engine.render.diagram import build_diagram
 from engine.render.mermaid import render_mermaid
+from engine.render.svg import RenderError
+from engine.render.words import Lang
 from engine.reports import (
     PeriodError,
     board_document,
@@ -44,7 +46,7 @@ from engine.reports import (
 )
 from engine.runtime import Actor, Case, Engine, Host, PropflowError, RoleRefused
 from engine.runtime.worker import Worker
-from engine.service import problems
+from engine.service import console, problems
 from engine.service.auth import Authenticator, Credential
 from engine.service.limits import RequestLimits
 from engine.service.metrics import CONTENT_TYPE, Metrics
@@ -53,6 +55,7 @@ from engine.service.models import (
     Acknowledge,
     Acknowledged,
     Board,
+    CallerOut,
     CaseDetail,
     CaseOut,
     ClockOut,
@@ -66,6 +69,7 @@ from engine.service.models import (
     InboxItem,
     InboxPage,
     LinkOut,
+    ManualSectionOut,
     NotificationOut,
     NotificationPage,
     OpenCase,
@@ -75,6 +79,7 @@ from engine.service.models import (
     ReportOut,
 )
 from engine.service.problems import BadRequest, PreconditionFailed, Unauthenticated
+from engine.service.procedures import diagram_svg, manual_section
 from engine.store.inbox import InboxCursor, InboxQuery, inbox
 
 if TYPE_CHECKING:  # the deliverer is made by whoever serves the app, with its webhooks
@@ -88,6 +93,7 @@ CaseId = Annotated[str, Path(min_length=1, max_length=64)]
 EstateId = Annotated[str, Path(min_length=1, max_length=128)]
 ItemId = Annotated[str, Path(min_length=1, max_length=128)]
 Filter = Annotated[str | None, Query(min_length=1, max_length=128)]
+Language = Annotated[Lang, Query(description="The language of labels and text.")]
 
 _ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
 
@@ -242,6 +248,17 @@ def create_app(
         """Prometheus metrics."""
         return Response(metrics.exposition(), media_type=CONTENT_TYPE)
 
+    # The caller and its estates ---------------------------------------------------------------
+
+    @app.get("/me", response_model=CallerOut, tags=["estates"], responses=guarded)
+    def who_am_i(credential: Authenticated) -> CallerOut:
+        """The actor, roles and estates of the request's credential."""
+        return CallerOut(
+            actor=credential.actor.id,
+            roles=sorted(credential.actor.roles),
+            estates=sorted(credential.estates),
+        )
+
     # Estates and processes -----------------------------------------------------------------
 
     def estate_out(engine: Engine) -> EstateOut:
@@ -301,18 +318,41 @@ def create_app(
         tags=["processes"],
         responses=guarded,
     )
-    def get_diagram(
-        caller: InEstate,
-        process: ItemId,
-        lang: Annotated[str, Query(pattern="^(zh-CN|en)$")] = "zh-CN",
-    ) -> DiagramOut:
+    def get_diagram(caller: InEstate, process: ItemId, lang: Language = "zh-CN") -> DiagramOut:
         """A process's state diagram, time limits marked, as Mermaid text."""
         engine = caller.engine
         definition = engine.definition(process)
-        diagram = build_diagram(
-            definition, engine.time_limits(process), "en" if lang == "en" else "zh-CN"
-        )
+        diagram = build_diagram(definition, engine.time_limits(process), lang)
         return DiagramOut(process=process, mermaid=render_mermaid(diagram))
+
+    @app.get(
+        "/estates/{estate}/processes/{process}/diagram.svg",
+        tags=["processes"],
+        response_class=Response,
+        responses={
+            **guarded,
+            200: {"content": {"image/svg+xml": {}}, "description": "The diagram as SVG."},
+            503: {"model": Problem, "description": "Graphviz is not installed on the server."},
+        },
+    )
+    def get_diagram_svg(caller: InEstate, process: ItemId, lang: Language = "zh-CN") -> Response:
+        """The flow diagram of the process's manual section, drawn by Graphviz."""
+        try:
+            svg = diagram_svg(caller.engine, process, lang)
+        except RenderError as error:
+            return problems.problem_response(503, "DiagramUnavailable", str(error))
+        return Response(svg, media_type="image/svg+xml")
+
+    @app.get(
+        "/estates/{estate}/processes/{process}/manual",
+        response_model=ManualSectionOut,
+        tags=["processes"],
+        responses=guarded,
+    )
+    def get_manual(caller: InEstate, process: ItemId, lang: Language = "zh-CN") -> ManualSectionOut:
+        """The process's section of the procedure manual, as the estate customised it, in
+        blocks of plain text."""
+        return manual_section(caller.engine, process, lang)
 
     # Cases ---------------------------------------------------------------------------------
 
@@ -630,6 +670,7 @@ def create_app(
         mine = [n.id for n in feed.waiting(body.ids) if sees(n)]
         return Acknowledged(acknowledged=feed.acknowledge(mine, host.clock.now()))
 
+    console.mount(app)
     app.add_middleware(RequestLimits)
     app.add_middleware(Timed, metrics=metrics)
     return app

@@ -9,7 +9,7 @@ on top of the request-size limit of :mod:`engine.service.limits`.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -335,3 +335,48 @@ class ReportOut(BaseModel):
     to: datetime
     by: str | None
     indicators: list[IndicatorOut]
+
+
+class CallerOut(BaseModel):
+    """Who the credential of the request acts as: its actor, roles and estates (what a
+    client needs to offer only what the caller may do)."""
+
+    actor: str
+    roles: list[str]
+    estates: list[str]
+
+
+class ManualRunOut(BaseModel):
+    """A piece of a manual's inline text, ``plain``, ``strong`` or ``code``."""
+
+    text: str
+    style: str
+
+
+class ManualItemOut(BaseModel):
+    """A list item of a manual: its head line and the detail lines below it."""
+
+    head: list[ManualRunOut]
+    details: list[list[ManualRunOut]]
+
+
+class ManualBlockOut(BaseModel):
+    """One block of a manual section: a ``heading`` (``level``, ``text``), a ``paragraph``
+    (``runs``), a ``list`` (``items``), a ``table`` (``header``, ``rows`` of cells of runs)
+    or the ``figure`` of the flow diagram (``text`` is its caption)."""
+
+    kind: Literal["heading", "paragraph", "list", "table", "figure"]
+    level: int | None = None
+    text: str | None = None
+    runs: list[ManualRunOut] = Field(default_factory=list)
+    items: list[ManualItemOut] = Field(default_factory=list)
+    header: list[str] = Field(default_factory=list)
+    rows: list[list[list[ManualRunOut]]] = Field(default_factory=list)
+
+
+class ManualSectionOut(BaseModel):
+    """A process's section of the procedure manual, as the estate's library words it."""
+
+    process: str
+    lang: str
+    blocks: list[ManualBlockOut]

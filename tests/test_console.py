@@ -1,0 +1,434 @@
+"""The service-desk console in a real browser: headless Chromium (Debian's package) driven
+by Playwright against a real ``propflow serve`` on 127.0.0.1.
+
+One browser serves the whole module; each test opens its own context (its own session
+storage, so its own sign-in). Screenshots of every page land in ``console-screenshots``
+under the module's pytest working directory, or in ``PROPFLOW_SCREENSHOTS`` when set.
+Without Chromium or Playwright the browser tests skip loudly, and fail under CI.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import jwt
+import pytest
+
+try:
+    from playwright.sync_api import expect, sync_playwright
+except ImportError:  # the browser tests then skip (and fail under CI)
+    expect = sync_playwright = None
+
+from engine.store import Store
+from tests.postgres import skip_or_fail
+from tests.service_harness import (
+    ESTATES,
+    FORM,
+    RECORD,
+    LiveServer,
+    bearer,
+    make_due,
+    serving,
+    wait_for,
+)
+
+#: Chromium as Debian installs it; Playwright's own browser download is not used.
+CHROMIUM = os.environ.get("PROPFLOW_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]  # fmt: skip
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+DESK = (1280, 800)
+PHONE = (390, 844)
+#: The company login's signing key in the test deployment.
+LOGIN_KEY = "the-company-login-signs-with-this-shared-secret"
+#: A field value that would run script if the page ever rendered data as markup.
+MARKUP = '<script>window.__xss = 1</script><img src=x onerror="window.__xss = 2">'
+
+
+@pytest.fixture(scope="module")
+def server(workdir: Path, store: Store) -> Iterator[LiveServer]:
+    """The example estates, with the company login's JWTs accepted besides tokens."""
+    (workdir / "login.key").write_text(LOGIN_KEY, encoding="utf-8")
+    deployment = (
+        f"deployment: test\nstore: cases.db\nestates: {ESTATES}\n"
+        "tokens:\n"
+        "  jwt: {algorithm: HS256, key_file: login.key, audience: propflow,\n"
+        "        claims: {actor: sub, roles: roles, estates: estates}}\n"
+    )
+    with serving(workdir, deployment) as live:
+        yield live
+
+
+@pytest.fixture(scope="module")
+def shots(workdir: Path) -> Path:
+    """Where the screenshots of this run go."""
+    chosen = os.environ.get("PROPFLOW_SCREENSHOTS")
+    folder = Path(chosen) if chosen else workdir / "console-screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One headless Chromium for the module."""
+    if expect is None:
+        skip_or_fail("Playwright is not installed (pip install -e '.[test]')")
+    if shutil.which(CHROMIUM) is None:
+        skip_or_fail(f"Chromium not found at {CHROMIUM}; install Debian's chromium (.ci/run does)")
+    with sync_playwright() as driver:
+        launched = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture
+def page_of(browser: Any, server: LiveServer) -> Iterator[Any]:
+    """A factory of fresh pages (each its own context) at a viewport size."""
+    contexts: list[Any] = []
+    problems: list[str] = []
+
+    def make(
+        size: tuple[int, int] = DESK, lang: str = "zh-CN", refusals: tuple[int, ...] = ()
+    ) -> Any:
+        """A page; ``refusals``: HTTP statuses the test expects the API to answer, whose
+        log lines in the browser's console are therefore no error."""
+        context = browser.new_context(
+            viewport={"width": size[0], "height": size[1]},
+            locale=lang,
+            timezone_id="Asia/Shanghai",
+            base_url=server.url,
+        )
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda error: problems.append(str(error)))
+
+        def logged(message: Any) -> None:
+            expected = any(f"status of {status} " in message.text for status in refusals)
+            if message.type == "error" and not expected:
+                problems.append(message.text)
+
+        page.on("console", logged)
+        page.set_default_timeout(15_000)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+    assert not problems, f"the page reported errors: {problems}"
+
+
+def until(page: Any, script: str, what: str, timeout: float = 15) -> None:
+    """Evaluate ``script`` in the page until it is true (the page's Content-Security-Policy
+    forbids the string evaluation Playwright's own waiting would use)."""
+    wait_for(lambda: page.evaluate(script), timeout, what)
+
+
+def role_label(client: httpx.Client, token: str, role: str) -> str:
+    """A role's Chinese label in the estate's repair process, as the API gives it."""
+    answer = client.get(
+        "/estates/lakeside/processes/repair", headers={"Authorization": f"Bearer {token}"}
+    )
+    label: str = answer.json()["definition"]["roles"][role]["label"]["zh-CN"]
+    return label
+
+
+def token_of(headers: dict[str, str]) -> str:
+    return headers["Authorization"].removeprefix("Bearer ")
+
+
+def sign_in(page: Any, token: str, query: str = "") -> None:
+    page.goto(f"/{query}")
+    page.fill("#token", token)
+    page.click("#sign-in button[type=submit]")
+    page.wait_for_selector("#nav:not([hidden])")
+    page.wait_for_selector("main[data-page]")
+
+
+def sign_out(page: Any) -> None:
+    page.click("#sign-out")
+    page.wait_for_selector("#token")
+
+
+def go(page: Any, route: str) -> None:
+    page.evaluate("route => { location.hash = route; }", route)
+    name = route.removeprefix("#/").split("/", 1)[0]
+    page.wait_for_selector(f"main[data-page='{name}']:not([aria-busy])")
+
+
+def snap(page: Any, shots: Path, name: str, full_page: bool = True) -> None:
+    page.screenshot(path=str(shots / f"{name}.png"), full_page=full_page)
+
+
+def fill_field(page: Any, name: str, value: str) -> None:
+    field = page.locator(f"[name='{name}']").first
+    tag = field.evaluate("e => e.tagName")
+    if tag == "SELECT":
+        field.select_option(value)
+    else:
+        field.fill(value)
+
+
+# The page itself -----------------------------------------------------------------------------
+
+
+def test_the_page_is_chinese_first_and_english_on_request(client: httpx.Client) -> None:
+    chinese = client.get("/")
+    assert chinese.status_code == 200
+    assert '<html lang="zh-CN">' in chinese.text
+    policy = chinese.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert '<html lang="en">' in client.get("/", params={"lang": "en"}).text
+    assert client.get("/", params={"lang": "fr"}).status_code == 400
+    script = client.get("/console/console.js")
+    assert script.status_code == 200 and "javascript" in script.headers["content-type"]
+    words = client.get("/console/messages.json").json()
+    assert set(words["zh-CN"]) == set(words["en"])  # every word in both languages
+    # the page is no back door: the API behind it still wants a token
+    assert client.get("/estates/lakeside/cases").status_code == 401
+
+
+def test_a_repair_from_the_desk_to_dispatch_and_the_board(
+    page_of: Any, client: httpx.Client, store: Store, shots: Path, server: LiveServer
+) -> None:
+    desk = token_of(bearer(store, "lakeside", "li", "receptionist"))
+    supervisor = token_of(bearer(store, "lakeside", "wang", "supervisor"))
+    page = page_of()
+
+    page.goto("/")
+    page.wait_for_selector("#token")
+    assert page.evaluate("document.documentElement.lang") == "zh-CN"
+    assert page.inner_text("#sign-in h1") == "登录服务台"
+    snap(page, shots, "01-sign-in")
+    sign_in(page, desk)
+    assert "li" in page.inner_text("#who")
+    snap(page, shots, "02-inbox-receptionist")
+
+    # open a repair from its form: Chinese labels, the required fields marked
+    go(page, "#/open/repair")
+    assert page.locator("#open-form label[for='field-unit'] .req").count() == 1
+    assert "地址（房号）" in page.inner_text("#open-form")
+    fill_field(page, "scope", "in_unit")
+    fill_field(page, "unit", FORM["unit"])
+    page.click("#open-form details summary")
+    fill_field(page, "owner_name", FORM["owner_name"])
+    snap(page, shots, "03-open-repair")
+    page.click("#open-form button[type=submit]")
+    page.wait_for_selector("main[data-page='case'] #case-state")
+    assert page.inner_text("#case-state") == "受理中"
+    case_id = page.get_attribute("section.case", "data-case")
+    assert case_id
+
+    # record it, with the event's own form
+    page.click("#actions button[data-event='record']")
+    form = "#form-record"
+    assert page.locator(f"{form} select[name='category'] option").count() > 5  # enum: choices
+    assert page.get_attribute(f"{form} [name='appointment_at']", "type") == "datetime-local"
+    fill_field(page, "phone", "13800138000")
+    fill_field(page, "content", "厨房水管漏水")
+    fill_field(page, "location", "厨房")
+    fill_field(page, "category", "leak")
+    page.click(f"{form} button[type=submit]")
+    expect(page.locator("#case-state")).to_have_text("已登记")
+    assert role_label(client, supervisor, "supervisor") in page.inner_text("#case-assignee")
+
+    # a dispatch is refused, the reason shown from the available events
+    dispatch = page.locator("#actions li[data-event='dispatch']")
+    assert dispatch.locator("button").is_disabled()
+    options = client.get(
+        f"/estates/lakeside/cases/{case_id}/events", headers={"Authorization": f"Bearer {desk}"}
+    ).json()
+    refusal = next(o["reason"] for o in options if o["event"] == "dispatch")
+    assert dispatch.locator(".reason").inner_text() == f"不可办理：{refusal}"
+    snap(page, shots, "04-case-recorded-dispatch-refused")
+
+    # the supervisor sees it in the inbox; its response clock counts down by the second
+    sign_out(page)
+    sign_in(page, supervisor)
+    page.wait_for_selector(f"#inbox-list tr[data-case='{case_id}']")
+    snap(page, shots, "05-inbox-supervisor")
+    go(page, f"#/case/{case_id}")
+    response = page.locator(".clock[data-limit='repair-response'] .due[data-deadline]")
+    first = response.inner_text()
+    assert first.startswith("剩余"), first
+    expect(response).not_to_have_text(first)
+    snap(page, shots, "06-case-countdown")
+
+    # on the board, the case is soon due; when its limit breaches, the board changes by itself
+    go(page, "#/board")
+    row = f"#board section[data-role='supervisor'] tr[data-case='{case_id}']"
+    response_row = f"{row}[data-limit='repair-response']"
+    page.wait_for_selector(response_row)
+    assert "服务响应30分钟内" in page.inner_text(response_row)  # the limit by its label
+    assert "late" not in (page.get_attribute(response_row, "class") or "")
+    snap(page, shots, "07-board-soon-due")
+    assert make_due(store, case_id, "repair-response") > 0
+    page.wait_for_selector(f"{response_row}.late", timeout=20_000)
+    assert page.locator(f"{response_row} .due.breached").count() == 1
+    snap(page, shots, "08-board-breached")
+
+    # the supervisor dispatches: the response clock stops, the case leaves their board
+    go(page, f"#/case/{case_id}")
+    page.click("#actions button[data-event='dispatch']")
+    fill_field(page, "technician", "赵师傅")
+    page.click("#form-dispatch button[type=submit]")
+    expect(page.locator("#case-state")).to_have_text("已派工")
+    assert page.locator(".flash.ok").inner_text() == "已办理：派工"
+    assert page.locator(".history-table td", has_text="超时：").count() == 1  # the breach, labelled
+    expect(page.locator(".clock[data-limit='repair-response'] .due")).to_have_text("已停止")
+    snap(page, shots, "09-case-dispatched")
+    go(page, "#/board")
+    assert page.locator(row).count() == 0
+
+    go(page, "#/indicators")
+    report = client.get(
+        "/estates/lakeside/report",
+        params={"period": datetime.now(UTC).astimezone(SHANGHAI).strftime("%Y-%m")},
+        headers={"Authorization": f"Bearer {supervisor}"},
+    ).json()
+    page.wait_for_selector("#indicators .kpi")
+    shown = page.locator("#indicators .kpi").evaluate_all(
+        "cards => cards.map(c => c.dataset.indicator)"
+    )
+    assert shown == [indicator["id"] for indicator in report["indicators"]]
+    snap(page, shots, "10-indicators")
+    go(page, "#/procedures/repair")
+    page.wait_for_selector("#manual")
+    assert "报修处理" in page.inner_text("#manual")
+    until(page, "() => document.querySelector('#diagram')?.naturalWidth > 0", "the diagram")
+    snap(page, shots, "11-procedures", full_page=False)
+    page.locator("#diagram").screenshot(path=str(shots / "11-procedure-diagram.png"))
+
+    # the token went out in headers only: not in the URL, not in the server's log
+    assert desk not in page.url and supervisor not in page.url
+    assert desk not in server.output() and supervisor not in server.output()
+
+
+def test_a_field_holding_markup_shows_as_text(
+    page_of: Any, client: httpx.Client, store: Store, shots: Path
+) -> None:
+    headers = bearer(store, "lakeside", "li", "receptionist")
+    opened = client.post(
+        "/estates/lakeside/cases",
+        json={"process": "repair", "data": {**FORM, "owner_name": MARKUP}},
+        headers=headers,
+    )
+    assert opened.status_code == 201, opened.text
+    page = page_of()
+    sign_in(page, token_of(headers))
+    go(page, f"#/case/{opened.json()['id']}")
+    assert page.inner_text("dd[data-field='owner_name']") == MARKUP
+    assert page.evaluate("window.__xss") is None
+    assert page.locator("main script, main img[src='x']").count() == 0
+    snap(page, shots, "12-markup-as-text")
+
+
+@pytest.mark.parametrize("size", [DESK, PHONE], ids=["1280x800", "phone"])
+def test_every_page_fits_the_screen(
+    page_of: Any, client: httpx.Client, store: Store, shots: Path, size: tuple[int, int]
+) -> None:
+    headers = bearer(store, "lakeside", "wang", "supervisor", "receptionist")
+    # a recorded repair: on the supervisor's board, with clocks and history to lay out
+    case_id = client.post(
+        "/estates/lakeside/cases", json={"process": "repair", "data": FORM}, headers=headers
+    ).json()["id"]
+    recorded = client.post(
+        f"/estates/lakeside/cases/{case_id}/events",
+        json={"event": "record", "payload": RECORD},
+        headers=headers,
+    )
+    assert recorded.status_code == 200, recorded.text
+    page = page_of(size)
+    sign_in(page, token_of(headers))
+    routes = ["#/inbox", "#/open/repair", f"#/case/{case_id}", "#/board", "#/indicators",
+              "#/procedures/repair"]  # fmt: skip
+    for route in routes:
+        go(page, route)
+        if route == "#/board":
+            page.wait_for_selector(f"#board tr[data-case='{case_id}']")
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        name = route.removeprefix("#/").split("/", 1)[0]
+        snap(page, shots, f"layout-{size[0]}x{size[1]}-{name}")
+        assert overflow <= 0, f"{route} is {overflow}px wider than a {size[0]}px screen"
+
+
+def test_english_on_request(page_of: Any, store: Store) -> None:
+    page = page_of(lang="en")
+    sign_in(page, token_of(bearer(store, "lakeside", "li", "receptionist")), "?lang=en")
+    assert page.evaluate("document.documentElement.lang") == "en"
+    assert page.inner_text("#nav a[data-page='inbox']") == "Inbox"
+    go(page, "#/open/repair")
+    assert "Address / unit" in page.inner_text("#open-form")
+
+
+def test_a_token_that_is_not_known_is_refused_at_sign_in(page_of: Any) -> None:
+    page = page_of(refusals=(401,))
+    page.goto("/")
+    page.fill("#token", "pf_not-a-token")
+    page.click("#sign-in button[type=submit]")
+    page.wait_for_selector("#sign-in .error:not([hidden])")
+    assert page.inner_text("#sign-in .error").startswith("系统拒绝：")
+    assert page.locator("#nav").is_hidden()
+    assert page.evaluate("sessionStorage.getItem('propflow.token')") is None
+
+
+def test_an_extension_is_refused_without_consent_and_granted_with_it(
+    page_of: Any, client: httpx.Client, store: Store, shots: Path
+) -> None:
+    desk = bearer(store, "lakeside", "li", "receptionist")
+    case = client.post(
+        "/estates/lakeside/cases", json={"process": "repair", "data": FORM}, headers=desk
+    ).json()
+    recorded = client.post(
+        f"/estates/lakeside/cases/{case['id']}/events",
+        json={"event": "record", "payload": RECORD},
+        headers=desk,
+    )
+    assert recorded.status_code == 200, recorded.text
+    page = page_of(refusals=(422,))
+    sign_in(page, token_of(bearer(store, "lakeside", "zhang", "head")))
+    go(page, f"#/case/{case['id']}")
+    clock = page.locator(".clock[data-limit='repair-drain-leak']")
+    clock.locator("button.link").click()
+    clock.locator("[name='reason']").fill("配件需从厂家订购")
+    clock.locator("[name='by']").fill("1d")
+    clock.locator("button[type=submit]").click()
+    refusal = clock.locator(".error")
+    expect(refusal).to_be_visible()
+    assert "owner_consent" in refusal.inner_text()
+    clock.locator("[name='consents']").fill("owner_consent")
+    clock.locator("button[type=submit]").click()
+    expect(page.locator(".flash.ok")).to_contain_text("已延期")
+    extended = page.locator(".clock[data-limit='repair-drain-leak'] .extensions")
+    expect(extended).to_contain_text("配件需从厂家订购")
+    assert page.locator(".history-table td", has_text="延期：").count() == 1
+    snap(page, shots, "13-extension")
+
+
+def test_a_company_login_of_two_estates_picks_the_estate_it_works(page_of: Any) -> None:
+    claims = {
+        "sub": "li",
+        "roles": ["receptionist"],
+        "estates": ["lakeside", "tingtao"],
+        "aud": "propflow",
+        "exp": datetime.now(UTC) + timedelta(minutes=10),
+    }
+    page = page_of()
+    sign_in(page, jwt.encode(claims, LOGIN_KEY, algorithm="HS256"))
+    go(page, "#/procedures/repair")
+    # each estate's own procedure: tingtao keeps the on-site limit lakeside drops
+    assert "10分钟内到达现场" not in page.inner_text("#manual")
+    page.select_option("#estate", "tingtao")
+    expect(page.locator("#manual")).to_contain_text("10分钟内到达现场")
