@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 import click
 
+from engine.cli.options import db_option, estate_option, json_option, library_option
 from engine.model import ProcessDef, localized
 from engine.runtime import Actor, Case, Engine, InvalidArgument, ManualClock, PropflowError
 from engine.runtime.case import history_json
@@ -26,26 +27,6 @@ from engine.sla import ClockStatus
 from engine.store import StoreError
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-DB_HELP = "SQLite file or database URL (postgresql://...); env PROPFLOW_DB."
-
-
-ESTATE_OPTION = click.option(
-    "--estate",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    envvar="PROPFLOW_ESTATE",
-    help="Estate directory customising the library (its cases, calendar and rules).",
-)
-LIBRARY_OPTION = click.option(
-    "--library",
-    "libraries",
-    multiple=True,
-    type=click.Path(exists=True, path_type=Path),
-    help="Process/rules directory (repeatable); default: the shipped library.",
-)
-DB_OPTION = click.option(
-    "--db", default="cases.db", show_default=True, envvar="PROPFLOW_DB", help=DB_HELP
-)
 
 
 @dataclass(frozen=True)
@@ -101,9 +82,7 @@ def store_options(function: Callable[..., None]) -> Callable[..., None]:
     ) -> None:
         function(*args, store=StoreChoice(db, libraries, estate, as_json), **kwargs)
 
-    options = [DB_OPTION, LIBRARY_OPTION, ESTATE_OPTION]
-    options.append(click.option("--json", "as_json", is_flag=True, help="Print JSON."))
-    return _with(command, options)
+    return _with(command, [db_option(), library_option(), estate_option(), json_option()])
 
 
 def actor_options(function: Callable[..., None]) -> Callable[..., None]:
@@ -463,7 +442,7 @@ def extend(
 
 
 @click.command()
-@click.option("--db", default="demo.db", show_default=True, envvar="PROPFLOW_DB", help=DB_HELP)
+@db_option("demo.db")
 def demo(db: str) -> None:
     """Open a few cases of every shipped process and walk them on a simulated clock."""
     clock = ManualClock(DEMO_START)

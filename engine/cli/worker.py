@@ -19,8 +19,9 @@ from pathlib import Path
 
 import click
 
-from engine.cli.case import DB_OPTION, ESTATE_OPTION, LIBRARY_OPTION, StoreChoice
+from engine.cli.case import StoreChoice
 from engine.cli.hosting import opened, resolve, webhook_deliverer
+from engine.cli.options import db_option, estate_option, library_option
 from engine.model.deployment import WebhookDef
 from engine.runtime import Engine, Host, TickResult
 from engine.runtime.worker import Worker
@@ -50,8 +51,8 @@ def summary(result: TickResult) -> str:
 
 
 @click.command()
-@DB_OPTION
-@LIBRARY_OPTION
+@db_option()
+@library_option()
 @click.option(
     "--interval",
     type=click.FloatRange(0.01),
@@ -67,7 +68,7 @@ def summary(result: TickResult) -> str:
     help="Timers fired per tick at most.",
 )
 @click.option("--once", is_flag=True, help="Tick once and exit (for cron).")
-@ESTATE_OPTION
+@estate_option()
 @click.option(
     "--config",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
