@@ -267,23 +267,28 @@ class StatusLine:
         self.stream = stream if stream is not None else sys.stderr
         self.shown = bool(getattr(self.stream, "isatty", lambda: False)())
 
-    def step(self, what: str = "") -> None:
-        """One more item done; ``what`` names it."""
-        self.done += 1
+    def step(self, what: str = "", count: int = 1) -> None:
+        """``count`` more items done; ``what`` names the last."""
+        self.done += count
         if not self.shown:
             return
-        count = f"{self.done}/{self.total}" if self.total is not None else str(self.done)
-        text = f"{self.label} {count} {what}"[: _width() - 1]
+        done = f"{self.done}/{self.total}" if self.total is not None else str(self.done)
+        text = f"{self.label} {done} {what}".rstrip()[: _width() - 1]
         self.stream.write(f"\r\x1b[K{text}")
         self.stream.flush()
+
+    def close(self) -> None:
+        """Clear the line, so that what is printed next starts on a clean one."""
+        if self.shown and self.done:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+        self.shown = False
 
     def __enter__(self) -> StatusLine:
         return self
 
     def __exit__(self, *_exc: object) -> None:
-        if self.shown and self.done:
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()
+        self.close()
 
 
 def _width() -> int:

@@ -21,11 +21,12 @@ import click
 
 from engine.cli.case import StoreChoice
 from engine.cli.hosting import opened, resolve, webhook_deliverer
-from engine.cli.options import db_option, estate_option, library_option
+from engine.cli.options import StatusLine, db_option, estate_option, library_option
 from engine.model.deployment import WebhookDef
 from engine.runtime import Engine, Host, TickResult
 from engine.runtime.worker import Worker
 from engine.store import Store
+from engine.store.backlog import backlog
 
 
 @contextmanager
@@ -181,7 +182,20 @@ def _run(
         runner = Worker(ticking, interval=interval, batch=batch, deliverer=deliverer)
         runner.install_signal_handlers()
         click.echo(f"worker started on {store.url}; SIGTERM or Ctrl-C stops it", err=True)
-        total = runner.run(lambda r: click.echo(summary(r), err=True))
+        due = backlog(store, ticking.clock.now()).due_timers
+        with StatusLine("catching up: timers fired", due) as catching_up:
+
+            def report(result: TickResult) -> None:
+                # A backlog is a progress line on a terminal; after it, or piped, a tick
+                # is a line of counts (each timer has its own in the log).
+                if catching_up.shown and catching_up.done < due:
+                    catching_up.step(count=result.fired)
+                    if catching_up.done >= due:
+                        catching_up.close()
+                    return
+                click.echo(summary(result), err=True)
+
+            total = runner.run(report)
         click.echo(f"worker stopped; {total} timer(s) fired", err=True)
     finally:
         if deliverer is not None:
