@@ -20,6 +20,7 @@ from engine.cli.options import StatusLine, estate_option, format_options, librar
 from engine.diagnostics import output as reporting
 from engine.io.library import Library
 from engine.io.loading import UsageError
+from engine.io.resources import schemas_dir
 from engine.io.schemas import FileKind, load_schema
 from engine.model import localized
 
@@ -129,9 +130,21 @@ def _library_summary(report: ValidationReport) -> str:
 
 @click.command()
 @click.argument("kind", type=click.Choice([k.value for k in FileKind]))
-def schema(kind: str) -> None:
-    """Print the JSON Schema of a file KIND (process, rules, estate or scenario)."""
-    click.echo(json.dumps(load_schema(FileKind(kind)), ensure_ascii=False, indent=2))
+@click.option(
+    "--patch",
+    is_flag=True,
+    help="The schema of an estate's customisation of a KIND file (process or rules): every "
+    "key optional, null deletes.",
+)
+def schema(kind: str, patch: bool) -> None:
+    """Print the JSON Schema of a file KIND (process, rules, estate, scenario or deployment)."""
+    if not patch:
+        click.echo(json.dumps(load_schema(FileKind(kind)), ensure_ascii=False, indent=2))
+        return
+    path = schemas_dir() / f"{kind}.patch.schema.json"
+    if not path.is_file():
+        raise click.BadParameter(f"{kind} files are not patched by estates", param_hint="--patch")
+    click.echo(path.read_text(encoding="utf-8"), nl=False)
 
 
 @click.command(name="codes")
