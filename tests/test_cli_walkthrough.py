@@ -46,7 +46,7 @@ def test_init_makes_an_estate_that_validates_strictly_and_tests_green(tmp_path: 
     estate = tmp_path / "binjiang"
     made = run_cli(["init", str(estate), "--title", "滨江花园"])
     assert made.exit_code == 0, made.output
-    assert "title: {zh-CN: \"滨江花园\"" in (estate / "estate.yaml").read_text(encoding="utf-8")
+    assert 'title: {zh-CN: "滨江花园"' in (estate / "estate.yaml").read_text(encoding="utf-8")
     checked = run_cli(["validate", "--strict", str(estate)])
     assert checked.exit_code == 0, checked.output
     assert "0 errors, 0 warnings" in checked.output
@@ -173,8 +173,8 @@ def test_case_list_breached_and_due_before(tmp_path: Path) -> None:
     try:
         form = {"scope": "in_unit", "unit": "3-1201", "owner_name": "陈先生"}
         late = with_engine.open_case("repair", form, desk)
-        with_engine.fire(late.id, "record", desk, {"phone": "13800138000", "content": "漏水",
-                                                   "location": "厨房", "category": "leak"})  # fmt: skip
+        record = {"phone": "13800138000", "content": "漏水", "location": "厨房", "category": "leak"}
+        with_engine.fire(late.id, "record", desk, record)
         clock.advance(timedelta(days=3))
         with_engine.tick()
         fresh = with_engine.open_case("repair", form, desk)

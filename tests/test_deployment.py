@@ -153,7 +153,8 @@ def test_token_commands_create_list_and_revoke(tmp_path: Path) -> None:
         (["--estate", "elsewhere", "--actor", "li", "--roles", "receptionist"], "not hosted"),
         (["--estate", str(ESTATES / "lakeside"), "--actor", "li", "--roles", "wizard"], "wizard"),
         (["--estate", str(ESTATES / "lakeside"), "--actor", "li", "--roles", "system"], "system"),
-        (["--estate", str(ESTATES / "lakeside"), "--actor", "li", "--roles", "owner", "--expires", "3 workdays"],
+        (["--estate", str(ESTATES / "lakeside"), "--actor", "li", "--roles", "owner",
+          "--expires", "3 workdays"],
          "wall-clock"),
     ],
 )  # fmt: skip
