@@ -7,10 +7,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
 import pytest
@@ -18,6 +21,8 @@ import pytest
 from engine.cli import main
 from engine.cli.options import EstateIdType
 from engine.diagnostics.language import current_language
+from engine.runtime import Actor, Engine, ManualClock
+from engine.store.backlog import backlog
 from tests.conftest import ROOT, run_cli
 
 
@@ -242,3 +247,37 @@ def test_long_commands_show_progress_on_a_terminal_only(args: list[str], words: 
     piped_out, piped_err = _run_on_terminal(args, stderr_terminal=False)
     assert words not in piped_err and b"\x1b[K" not in piped_err
     assert piped_out == stdout
+
+
+def test_a_worker_catching_up_shows_progress_on_a_terminal(tmp_path: Path) -> None:
+    db = str(tmp_path / "cases.db")
+    clock = ManualClock(datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")))
+    engine = Engine(store=db, clock=clock)
+    try:  # cases opened long ago: their timers are all due now
+        desk = Actor("li", {"receptionist"})
+        for unit in ("1-101", "1-102", "1-103"):
+            engine.open_case("repair", {"scope": "in_unit", "unit": unit, "owner_name": "陈"}, desk)
+        due = backlog(engine.store, datetime.now(UTC)).due_timers
+    finally:
+        engine.close()
+    assert due >= 3
+    script = "from engine.cli import main; main(prog_name='propflow')"
+    leader, follower = os.openpty()
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-c", script, "worker", "--db", db, "--batch", "1",
+             "--interval", "0.05"],
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=follower,
+        )  # fmt: skip
+        os.close(follower)
+        shown = b""
+        while f"{due}/{due}".encode() not in shown:
+            shown += os.read(leader, 4096)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0
+    finally:
+        os.close(leader)
+    assert b"catching up: timers fired 1/" in shown
+    # While it catches up, the progress line is not broken by a log line per timer.
+    during = shown.split(b"catching up", 1)[1].split(f"{due}/{due}".encode(), 1)[0]
+    assert b"of time limit" not in during

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import Any
 import click
 
 from engine.checks.validation import validate_estate, validate_paths
-from engine.cli.options import estate_option, json_option, library_option
+from engine.cli.options import ESTATE_ID, estate_option, json_option, library_option
 from engine.diagnostics import Span, suggest
 from engine.diagnostics import output as reporting
 from engine.io.estates import ESTATE_FILE, Change, EstateLoad, is_estate_dir
@@ -29,8 +28,6 @@ from engine.io.merge import rebase
 from engine.io.paths import is_inside, real_path
 from engine.io.resources import schemas_dir, standard_library_dirs
 from engine.io.yamlsource import JsonPath, SourceMap
-
-ESTATE_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
 #: The files ``propflow init`` writes, as templates (``string.Template``): the estate file, a
 #: process and a rules patch whose commented examples work once uncommented, and a scenario.

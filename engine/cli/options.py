@@ -7,8 +7,8 @@ command that takes one of them takes it from here, so its spelling, type and hel
 drift apart; older spellings stay accepted as hidden, deprecated aliases that say so on
 standard error.
 
-This module is imported by every command, ``validate`` too: it must stay light (click and
-the language choice only).
+This module is imported by every command, ``validate`` too: it must stay light (click, the
+language choice and the file reader, never the runtime or the store).
 """
 
 from __future__ import annotations
@@ -25,10 +25,12 @@ from typing import Any, TextIO, TypeVar
 import click
 
 from engine.diagnostics.language import LANGUAGES, use_language
+from engine.io.estates import ESTATE_FILE
+from engine.io.yamlsource import load_document
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-ESTATE_FILE = "estate.yaml"
+#: What an estate's id looks like (its directory's name, when ``init`` made it).
 ESTATE_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 DB_HELP = "SQLite file or database URL (postgresql://...); env PROPFLOW_DB."
 
@@ -239,8 +241,6 @@ class EstateIdType(click.ParamType[str]):
 
 def _estate_id(estate_file: Path) -> str | None:
     """The ``estate:`` id of an estate file, read by the project's safe loader."""
-    from engine.io.yamlsource import load_document
-
     document, _ = load_document(estate_file, str(estate_file))
     if document is None:
         return None

@@ -184,6 +184,12 @@ def _run(
         click.echo(f"worker started on {store.url}; SIGTERM or Ctrl-C stops it", err=True)
         due = backlog(store, ticking.clock.now()).due_timers
         with StatusLine("catching up: timers fired", due) as catching_up:
+            logger = logging.getLogger("propflow")
+            level = logger.level
+            if catching_up.shown and due:
+                # A line per timer would break the progress line: warnings only, until
+                # the backlog is done.
+                logger.setLevel(logging.WARNING)
 
             def report(result: TickResult) -> None:
                 # A backlog is a progress line on a terminal; after it, or piped, a tick
@@ -192,10 +198,14 @@ def _run(
                     catching_up.step(count=result.fired)
                     if catching_up.done >= due:
                         catching_up.close()
+                        logger.setLevel(level)
                     return
                 click.echo(summary(result), err=True)
 
-            total = runner.run(report)
+            try:
+                total = runner.run(report)
+            finally:
+                logger.setLevel(level)
         click.echo(f"worker stopped; {total} timer(s) fired", err=True)
     finally:
         if deliverer is not None:
