@@ -16,8 +16,8 @@ import importlib
 
 import click
 
-from engine.cli.options import LANG_HELP, with_lang_option
-from engine.diagnostics.language import LANGUAGES, use_language
+from engine.cli.options import LANG_HELP, LANGUAGES, with_lang_option
+from engine.diagnostics.language import use_language
 
 #: Command name → ``module:attribute`` of the click command that implements it.
 COMMANDS: dict[str, str] = {

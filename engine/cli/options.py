@@ -24,7 +24,7 @@ from typing import Any, TextIO, TypeVar
 
 import click
 
-from engine.diagnostics.language import LANGUAGES, use_language
+from engine.diagnostics.language import use_language
 from engine.io.estates import ESTATE_FILE
 from engine.io.yamlsource import load_document
 
@@ -47,6 +47,8 @@ def use_colour(stream: object) -> bool:
 
 # --lang ---------------------------------------------------------------------------------
 
+#: The languages messages and labels are written in.
+LANGUAGES = ("zh-CN", "en")
 LANG_HELP = "Language of messages and labels: zh-CN or en. Default: env PROPFLOW_LANG, else zh-CN."
 
 
