@@ -364,8 +364,12 @@ MOMENT = click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M%z", "%Y-%
 @click.option("--process", help="Only cases of this process (its id, e.g. repair).")
 @click.option("--state", help="Only cases in this state (its id).")
 @click.option("--assignee", help="Only cases assigned to this role.")
-@click.option("--opened-from", type=MOMENT, help="Only cases opened at or after this time.")
-@click.option("--opened-to", type=MOMENT, help="Only cases opened before this time.")
+@click.option(
+    "--opened-from", type=MOMENT, metavar="TIME", help="Only cases opened at or after this time."
+)
+@click.option(
+    "--opened-to", type=MOMENT, metavar="TIME", help="Only cases opened before this time."
+)
 @click.option(
     "--breached",
     is_flag=True,
@@ -374,6 +378,7 @@ MOMENT = click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M%z", "%Y-%
 @click.option(
     "--due-before",
     type=MOMENT,
+    metavar="TIME",
     help="Only cases whose nearest running deadline is before this time; nearest first.",
 )
 @click.option(
