@@ -24,7 +24,7 @@ from engine.cli.hosting import opened, resolve, webhook_deliverer
 from engine.cli.options import StatusLine, db_option, estate_option, library_option
 from engine.model.deployment import WebhookDef
 from engine.runtime import Engine, Host, TickResult
-from engine.runtime.worker import Worker
+from engine.runtime.worker import STORE_FAULTS, Worker
 from engine.store import Store
 from engine.store.backlog import backlog
 
@@ -182,7 +182,10 @@ def _run(
         runner = Worker(ticking, interval=interval, batch=batch, deliverer=deliverer)
         runner.install_signal_handlers()
         click.echo(f"worker started on {store.url}; SIGTERM or Ctrl-C stops it", err=True)
-        due = backlog(store, ticking.clock.now()).due_timers
+        try:
+            due = backlog(store, ticking.clock.now()).due_timers
+        except STORE_FAULTS:  # the worker itself waits for the store: no progress to show
+            due = 0
         with StatusLine("catching up: timers fired", due) as catching_up:
             logger = logging.getLogger("propflow")
             level = logger.level
