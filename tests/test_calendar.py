@@ -434,7 +434,7 @@ def test_cli_coverage_warning() -> None:
 
 def test_cli_unknown_calendar() -> None:
     result = run_cli(["deadline", "--calendar", "ofice", "--limit", "3 workdays"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a usage error, like any other bad option value
     assert "unknown calendar 'ofice' (did you mean 'office'?)" in result.output
 
 
@@ -460,11 +460,11 @@ def test_cli_own_rules(tmp_path: Path) -> None:
         "    closed: [2026-03-11]\n",
         encoding="utf-8",
     )
-    args = ["deadline", "--rules", str(rules), "--calendar", "estate_office"]
+    args = ["deadline", "--library", str(rules), "--calendar", "estate_office"]
     result = run_cli([*args, "--start", "2026-03-10T17:00", "--limit", "2 workhours"])
     assert result.exit_code == 0, result.output
     assert result.output.startswith("deadline: 2026-03-12T10:00:00+08:00 (Thu, Asia/Shanghai)")
-    missing = run_cli(["deadline", "--rules", str(tmp_path / "nope"), "--limit", "1h"])
+    missing = run_cli(["deadline", "--library", str(tmp_path / "nope"), "--limit", "1h"])
     assert missing.exit_code == 2
 
 
@@ -474,7 +474,7 @@ def test_cli_unusable_calendar(tmp_path: Path) -> None:
         'calendars:\n  bad:\n    hours: {mon-fri: ["08:00-12:00", "11:00-17:00"]}\n',
         encoding="utf-8",
     )
-    result = run_cli(["deadline", "--rules", str(rules), "--calendar", "bad", "--limit", "1h"])
+    result = run_cli(["deadline", "--library", str(rules), "--calendar", "bad", "--limit", "1h"])
     assert result.exit_code == 1
     assert "overlap" in result.output
 

@@ -222,13 +222,14 @@ def test_apps_poll_after_a_cursor_and_acknowledge_their_estate_only(store_url: s
     with pytest.raises(ValueError, match="1 to 1000"):
         feed.read(limit=0)
     store.close()
-    listed = run_cli(["outbox", "list", "--db", store_url, "--estate", "lakeside"])
+    listed = run_cli(["outbox", "list", "--db", store_url, "--estate", "estates/lakeside"])
     assert listed.exit_code == 0, listed.output
     assert [line.split()[0] for line in listed.output.splitlines()] == [str(i) for i in ids[1:]]
     assert "第1条" in listed.output and "[waiting]" in listed.output
-    acked = run_cli(["outbox", "ack", "--db", store_url, "--estate", "lakeside", str(ids[1])])
+    lakeside = ["--db", store_url, "--estate", "estates/lakeside"]
+    acked = run_cli(["outbox", "ack", *lakeside, str(ids[1])])
     assert acked.exit_code == 0 and f"acknowledged 1: {ids[1]}" in acked.output
-    refused = run_cli(["outbox", "ack", "--db", store_url, "--estate", "lakeside", str(theirs)])
+    refused = run_cli(["outbox", "ack", *lakeside, str(theirs)])
     assert refused.exit_code == 1
 
 

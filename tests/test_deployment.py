@@ -124,7 +124,7 @@ def test_token_commands_create_list_and_revoke(tmp_path: Path) -> None:
     db = str(tmp_path / "cases.db")
     common = ["--db", db, "--estates", str(ESTATES)]
     created = run_cli(
-        ["token", "create", *common, "--estate", "lakeside", "--actor", "li",
+        ["token", "create", *common, "--estate", str(ESTATES / "lakeside"), "--actor", "li",
          "--roles", "receptionist,supervisor", "--expires", "90d"]
     )  # fmt: skip
     assert created.exit_code == 0, created.output
@@ -151,9 +151,10 @@ def test_token_commands_create_list_and_revoke(tmp_path: Path) -> None:
     ("options", "words"),
     [
         (["--estate", "elsewhere", "--actor", "li", "--roles", "receptionist"], "not hosted"),
-        (["--estate", "lakeside", "--actor", "li", "--roles", "wizard"], "wizard"),
-        (["--estate", "lakeside", "--actor", "li", "--roles", "system"], "system"),
-        (["--estate", "lakeside", "--actor", "li", "--roles", "owner", "--expires", "3 workdays"],
+        (["--estate", str(ESTATES / "lakeside"), "--actor", "li", "--roles", "wizard"], "wizard"),
+        (["--estate", str(ESTATES / "lakeside"), "--actor", "li", "--roles", "system"], "system"),
+        (["--estate", str(ESTATES / "lakeside"), "--actor", "li", "--roles", "owner",
+          "--expires", "3 workdays"],
          "wall-clock"),
     ],
 )  # fmt: skip

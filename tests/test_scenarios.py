@@ -448,7 +448,7 @@ def test_scenarios_in_an_estate_run_on_it_by_default(tmp_path: Path) -> None:
 
 def test_init_scaffolds_an_estate_that_validates_clean(tmp_path: Path) -> None:
     target = tmp_path / "estates" / "riverside"
-    result = run_cli(["init", str(target)])
+    result = run_cli(["init", str(target), "--title", "滨江花园"])
     assert result.exit_code == 0, result.output
     for name in ("estate.yaml", "processes/repair.yaml", "rules/repair.yaml"):
         assert (target / name).is_file(), name

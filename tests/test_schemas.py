@@ -39,6 +39,8 @@ KNOWN_KEYWORDS = {
     "items", "prefixItems", "contains",
     "allOf", "anyOf", "oneOf", "not", "if", "then", "else",
     "dependentRequired", "dependentSchemas",
+    # yaml-language-server's editor help
+    "markdownDescription", "markdownEnumDescriptions", "enumDescriptions", "defaultSnippets",
 }  # fmt: skip
 # keyword -> how its value holds subschemas
 SUBSCHEMA_MAPS = ("properties", "patternProperties", "$defs", "dependentSchemas")

@@ -9,7 +9,7 @@ result is checked; a directory holding several estates is checked estate by esta
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -134,8 +134,11 @@ def _split(paths: Iterable[Path]) -> tuple[list[Path], list[Path]]:
     return plain, list(dict.fromkeys(estates))
 
 
-def validate_paths(paths: Iterable[Path]) -> ValidationReport:
-    """Validate the files and estates under ``paths``.
+def validate_paths(
+    paths: Iterable[Path], on_step: Callable[[Path], None] | None = None
+) -> ValidationReport:
+    """Validate the files and estates under ``paths``; ``on_step`` is told of each file and
+    each estate done (a command's progress line).
 
     Raises :class:`engine.io.loading.UsageError` only for paths that do not exist.
     """
@@ -143,10 +146,14 @@ def validate_paths(paths: Iterable[Path]) -> ValidationReport:
     library = Library()
     diagnostics: list[Diagnostic] = []
     if plain or not estate_dirs:
-        result = load_library(plain)
+        result = load_library(plain, on_step)
         library = result.library
         diagnostics = check_library(library, result.diagnostics)
-    estates = [validate_estate(directory) for directory in estate_dirs]
+    estates = []
+    for directory in estate_dirs:
+        estates.append(validate_estate(directory))
+        if on_step is not None:
+            on_step(directory)
     for estate in estates:
         diagnostics.extend(estate.diagnostics)
     return ValidationReport(library, diagnostics, estates)

@@ -5,6 +5,9 @@ validate`` does not pay for the runtime, the store and its database drivers it n
 
 Exit codes are stable for CI and scripts: 0 success, 1 a problem with the input (validation
 errors, a refused event), 2 a usage error (bad option, a path that does not exist).
+
+Every command takes ``--lang`` (from :mod:`engine.cli.options`), added here as each command
+is loaded, so that no command can be written without it.
 """
 
 from __future__ import annotations
@@ -12,6 +15,9 @@ from __future__ import annotations
 import importlib
 
 import click
+
+from engine.cli.options import LANG_HELP, LANGUAGES, with_lang_option
+from engine.diagnostics.language import use_language
 
 #: Command name → ``module:attribute`` of the click command that implements it.
 COMMANDS: dict[str, str] = {
@@ -51,11 +57,14 @@ class LazyGroup(click.Group):
         command = getattr(importlib.import_module(module_name), attribute)
         if not isinstance(command, click.Command):
             raise TypeError(f"{COMMANDS[cmd_name]} is not a click command")
-        self.add_command(command, cmd_name)
+        self.add_command(with_lang_option(command), cmd_name)
         return command
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="propflow")
-def main() -> None:
+@click.option("--lang", type=click.Choice(LANGUAGES), help=LANG_HELP)
+def main(lang: str | None) -> None:
     """PropFlow: property-management procedures as YAML state machines and time limits."""
+    # Always set: a command's own --lang overrides it, and no earlier run's choice remains.
+    use_language(lang)

@@ -12,40 +12,28 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import click
+from sqlalchemy import func, select
 
+from engine.cli.options import db_option, estate_option, json_option, library_option
+from engine.cli.table import Table, display_width, pad
+from engine.delivery import NotificationFeed
 from engine.model import ProcessDef, localized
+from engine.model.rules import DEFAULT_TIMEZONE
 from engine.runtime import Actor, Case, Engine, InvalidArgument, ManualClock, PropflowError
 from engine.runtime.case import history_json
-from engine.scenarios.demo import DEMO_START, run_demo
+from engine.scenarios.demo import DEMO_START, DemoWalk, Outcome, run_demo
 from engine.sla import ClockStatus
 from engine.store import StoreError
+from engine.store.inbox import InboxQuery, inbox
+from engine.store.schema import cases
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-DB_HELP = "SQLite file or database URL (postgresql://...); env PROPFLOW_DB."
-
-
-ESTATE_OPTION = click.option(
-    "--estate",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    envvar="PROPFLOW_ESTATE",
-    help="Estate directory customising the library (its cases, calendar and rules).",
-)
-LIBRARY_OPTION = click.option(
-    "--library",
-    "libraries",
-    multiple=True,
-    type=click.Path(exists=True, path_type=Path),
-    help="Process/rules directory (repeatable); default: the shipped library.",
-)
-DB_OPTION = click.option(
-    "--db", default="cases.db", show_default=True, envvar="PROPFLOW_DB", help=DB_HELP
-)
 
 
 @dataclass(frozen=True)
@@ -101,9 +89,7 @@ def store_options(function: Callable[..., None]) -> Callable[..., None]:
     ) -> None:
         function(*args, store=StoreChoice(db, libraries, estate, as_json), **kwargs)
 
-    options = [DB_OPTION, LIBRARY_OPTION, ESTATE_OPTION]
-    options.append(click.option("--json", "as_json", is_flag=True, help="Print JSON."))
-    return _with(command, options)
+    return _with(command, [db_option(), library_option(), estate_option(), json_option()])
 
 
 def actor_options(function: Callable[..., None]) -> Callable[..., None]:
@@ -208,33 +194,70 @@ def _read_value(text: str, kind: str) -> Any:
 
 
 def _span(delta: timedelta) -> str:
-    """``1d 2h 5m`` (negative: ``-3h``), for working time left or used."""
-    sign, seconds = ("-" if delta < timedelta(0) else ""), abs(int(delta.total_seconds()))
+    """``1d 2h 5m``, for working time left, used or overdue (never negative)."""
+    seconds = abs(int(delta.total_seconds()))
     days, rest = divmod(seconds, 86_400)
     hours, rest = divmod(rest, 3600)
     parts = [f"{days}d" if days else "", f"{hours}h" if hours else "", f"{rest // 60}m"]
-    return sign + " ".join(p for p in parts if p)
+    return " ".join(p for p in parts if p)
 
 
-def _clock_line(status: ClockStatus) -> str:
-    deadline = status.deadline.strftime("%Y-%m-%d %H:%M %Z") if status.deadline else "no deadline"
+def estate_zone(engine: Engine) -> ZoneInfo:
+    """Where the engine's estate is: every time a case command prints is in its zone."""
+    estate = engine.estate_definition
+    return ZoneInfo(estate.timezone if estate is not None else DEFAULT_TIMEZONE)
+
+
+def moment(at: datetime, zone: ZoneInfo) -> str:
+    """``2026-02-09 09:00 CST``: a moment as a reader at the estate says it."""
+    return at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def _remaining(status: ClockStatus) -> str | None:
+    """``left 2h 5m``, ``overdue 1d 3h``, or ``due now``; nothing for a stopped clock."""
+    if status.remaining is None or status.status == "stopped":
+        return None
+    seconds = int(status.remaining.total_seconds())
+    if abs(seconds) < 60:
+        return "due now"
+    return f"{'left' if seconds > 0 else 'overdue'} {_span(status.remaining)}"
+
+
+def _clock_line(status: ClockStatus, zone: ZoneInfo) -> str:
+    deadline = moment(status.deadline, zone) if status.deadline else "no deadline"
     flags = [status.status]
     if status.breached:
         flags.append("BREACHED")
-    if status.remaining is not None and status.status != "stopped":
-        flags.append(f"left {_span(status.remaining)}")
+    remaining = _remaining(status)
+    if remaining is not None:
+        flags.append(remaining)
     flags.append(f"used {_span(status.elapsed)}")
     if status.warnings_sent:
         flags.append(f"{len(status.warnings_sent)} warning(s) sent")
     line = f"{status.limit:<26} {deadline:<22} {', '.join(flags)}  [{status.label}]"
     for extension in status.extensions:
+        until = datetime.fromisoformat(str(extension["new_deadline"]))
         line += (
-            f"\n      extended to {extension['new_deadline']} by {extension['approved_by']} "
+            f"\n      extended to {moment(until, zone)} by {extension['approved_by']} "
             f"({extension['role']}): {extension['reason']}"
         )
     for note in status.notes:
         line += f"\n      note: {note}"
     return line
+
+
+def field_value(process: ProcessDef | None, name: str, value: Any) -> str:
+    """A form value as the reader knows it: an enum value by its label, with the value."""
+    field = process.fields.get(name) if process is not None else None
+    labels = field.value_labels if field is not None and field.value_labels else {}
+
+    def one(item: Any) -> str:
+        label = labels.get(item) if isinstance(item, str) else None
+        return f"{localized(label, item)} ({item})" if label is not None else str(item)
+
+    if isinstance(value, list):
+        return ", ".join(one(item) for item in value)
+    return one(value)
 
 
 def _show(engine: Engine, case: Case, as_json: bool) -> None:
@@ -244,29 +267,32 @@ def _show(engine: Engine, case: Case, as_json: bool) -> None:
         document["links"] = [link.to_json() for link in engine.links(case.id)]
         click.echo(json.dumps(document, ensure_ascii=False, indent=2))
         return
+    zone = estate_zone(engine)
     process = engine.definition(case.process) if case.process in engine.processes else None
     title = localized(process.title, case.process) if process else case.process
     state = case.state
     if process and state in process.states:
         state = f"{localized(process.states[state].label, state)} ({state})"
-    click.echo(f"case {case.id}")
+    click.echo(f"case {case.id}  (times in {zone.key})")
     click.echo(f"  process   {title} ({case.process}, definition {case.definition_version})")
     click.echo(f"  state     {state}")
     click.echo(f"  assignee  {case.assignee or '-'}")
     click.echo(f"  version   {case.version}")
-    click.echo(f"  opened    {case.opened_at.isoformat()}")
+    click.echo(f"  opened    {moment(case.opened_at, zone)}")
+    labels = {
+        name: localized(process.fields[name].label, name)
+        if process and name in process.fields
+        else name
+        for name in case.data
+    }
+    width = max((display_width(label) for label in labels.values()), default=0)
     for name, value in case.data.items():
-        label = (
-            localized(process.fields[name].label, name)
-            if process and name in process.fields
-            else name
-        )
-        click.echo(f"  {label:<10} {value}")
+        click.echo(f"  {pad(labels[name], width)}  {field_value(process, name, value)}")
     clocks = engine.sla_status(case.id)
     if clocks:
         click.echo("  time limits")
     for status in clocks:
-        click.echo(f"    {_clock_line(status)}")
+        click.echo(f"    {_clock_line(status, zone)}")
     links = engine.links(case.id)
     if links:
         click.echo("  linked cases")
@@ -330,14 +356,38 @@ def show(case_id: str, store: StoreChoice) -> None:
         _show(engine, engine.get_case(case_id), store.as_json)
 
 
+MOMENT = click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M%z", "%Y-%m-%dT%H:%M:%S%z"])
+
+
 @case.command(name="list")
 @store_options
-@click.option("--process")
-@click.option("--state")
-@click.option("--assignee")
-@click.option("--opened-from", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S%z"]))
-@click.option("--opened-to", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S%z"]))
-@click.option("--limit", type=click.IntRange(1, 10_000), default=100, show_default=True)
+@click.option("--process", help="Only cases of this process (its id, e.g. repair).")
+@click.option("--state", help="Only cases in this state (its id).")
+@click.option("--assignee", help="Only cases assigned to this role.")
+@click.option(
+    "--opened-from", type=MOMENT, metavar="TIME", help="Only cases opened at or after this time."
+)
+@click.option(
+    "--opened-to", type=MOMENT, metavar="TIME", help="Only cases opened before this time."
+)
+@click.option(
+    "--breached",
+    is_flag=True,
+    help="Only cases with a time limit breached and still running; nearest deadline first.",
+)
+@click.option(
+    "--due-before",
+    type=MOMENT,
+    metavar="TIME",
+    help="Only cases whose nearest running deadline is before this time; nearest first.",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(1, 10_000),
+    default=100,
+    show_default=True,
+    help="Cases listed at most.",
+)
 def list_command(
     store: StoreChoice,
     process: str | None,
@@ -345,34 +395,68 @@ def list_command(
     assignee: str | None,
     opened_from: datetime | None,
     opened_to: datetime | None,
+    breached: bool,
+    due_before: datetime | None,
     limit: int,
 ) -> None:
-    """List the estate's cases, newest first (dates without a zone are taken as UTC)."""
+    """List the estate's cases, newest first, or with --breached or --due-before, by nearest
+    deadline (times without a zone are in the estate's)."""
+    by_deadline = breached or due_before is not None
+    if by_deadline and (opened_from or opened_to):
+        raise click.UsageError("--breached/--due-before list by deadline: no --opened-from/-to")
     with store.engine() as engine:
-        found = engine.query_cases(
-            estate=engine.estate,
-            process=process,
-            state=state,
-            assignee=assignee,
-            opened_from=_aware(opened_from),
-            opened_to=_aware(opened_to),
-            limit=limit,
-        )
-        if store.as_json:
-            click.echo(json.dumps([c.to_json() for c in found], ensure_ascii=False, indent=2))
-            return
-        for item in found:
-            click.echo(
-                f"{item.id}  {item.process:<16} {item.state:<26} {item.assignee or '-':<14} "
-                f"v{item.version:<3} {item.opened_at.isoformat(timespec='minutes')}"
+        zone = estate_zone(engine)
+        rows: list[tuple[Case, datetime | None]]
+        if by_deadline:
+            query = InboxQuery(
+                estate=engine.estate,
+                process=process,
+                state=state,
+                assignee=assignee,
+                breached=True if breached else None,
+                due_before=_aware(due_before, zone),
+                limit=limit,
             )
-        click.echo(f"{len(found)} case(s)")
+            rows = [(Case.from_record(r.case), r.next_deadline) for r in inbox(engine.store, query)]
+        else:
+            found = engine.query_cases(
+                estate=engine.estate,
+                process=process,
+                state=state,
+                assignee=assignee,
+                opened_from=_aware(opened_from, zone),
+                opened_to=_aware(opened_to, zone),
+                limit=limit,
+            )
+            rows = [(item, None) for item in found]
+        if store.as_json:
+            documents = [
+                {**item.to_json(), **({"next_deadline": _iso(due)} if by_deadline else {})}
+                for item, due in rows
+            ]
+            click.echo(json.dumps(documents, ensure_ascii=False, indent=2))
+            return
+        table = Table(["case", "process", "state", "assignee", "version", "opened"])
+        if by_deadline:
+            table.headers.append("next deadline")
+        for item, due in rows:
+            cells = [item.id, item.process, item.state, item.assignee or "-", f"v{item.version}",
+                     moment(item.opened_at, zone)]  # fmt: skip
+            table.add([*cells, moment(due, zone) if due else "-"] if by_deadline else cells)
+        if rows:
+            click.echo(table.render())
+        click.echo(f"{len(rows)} case(s), times in {zone.key}")
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
+def _iso(at: datetime | None) -> str | None:
+    return at.isoformat() if at is not None else None
+
+
+def _aware(at: datetime | None, zone: ZoneInfo) -> datetime | None:
+    """A time from the command line, in the estate's zone when it names none."""
+    if at is None or at.tzinfo is not None:
+        return at
+    return at.replace(tzinfo=zone)
 
 
 @case.command()
@@ -385,10 +469,11 @@ def history(case_id: str, store: StoreChoice) -> None:
         if store.as_json:
             click.echo(json.dumps([history_json(e) for e in entries], ensure_ascii=False, indent=2))
             return
+        zone = estate_zone(engine)
         for entry in entries:
             changes = ", ".join(f"{k}={v}" for k, v in entry.payload.items())
             click.echo(
-                f"v{entry.version:<3} {entry.at.isoformat(timespec='seconds')}  {entry.event:<20} "
+                f"v{entry.version:<3} {moment(entry.at, zone)}  {entry.event:<20} "
                 f"{entry.actor_id} ({entry.role})  {entry.from_state or '-'} -> {entry.to_state}"
                 + (f"  [{changes}]" if changes else "")
             )
@@ -459,18 +544,103 @@ def extend(
         if store.as_json:
             click.echo(json.dumps(status.to_json(), ensure_ascii=False, indent=2))
         else:
-            click.echo(_clock_line(status))
+            click.echo(_clock_line(status, estate_zone(engine)))
+
+
+@case.command(name="notifications")
+@store_options
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    help="Only notifications for this role (repeatable), and those for no role.",
+)
+@click.option(
+    "--after",
+    type=click.IntRange(0),
+    default=0,
+    help="Only notifications after this id (the last one read).",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(1, 1000),
+    default=100,
+    show_default=True,
+    help="Notifications read at most.",
+)
+def notifications_command(
+    store: StoreChoice, roles: tuple[str, ...], after: int, limit: int
+) -> None:
+    """Read the estate's notifications waiting to be handled, oldest first (reading
+    changes nothing: acknowledge what was handled)."""
+    with store.engine() as engine:
+        batch = NotificationFeed(engine.store, engine.estate).read(after, limit)
+        shown = [n for n in batch.notifications if not roles or n.role is None or n.role in roles]
+        if store.as_json:
+            document = {"notifications": [n.to_json() for n in shown], "next": batch.cursor}
+            click.echo(json.dumps(document, ensure_ascii=False, indent=2))
+            return
+        zone = estate_zone(engine)
+        table = Table(["id", "time", "kind", "for", "case", "message"])
+        for item in shown:
+            table.add([str(item.id), moment(item.created_at, zone), item.kind, item.role or "-",
+                       item.case_id or "-", item.message or ""])  # fmt: skip
+        if shown:
+            click.echo(table.render())
+        click.echo(f"{len(shown)} waiting; read on with --after {batch.cursor}")
+
+
+@case.command(name="acknowledge")
+@store_options
+@click.argument("ids", nargs=-1, required=True, type=click.IntRange(1))
+def acknowledge_command(store: StoreChoice, ids: tuple[int, ...]) -> None:
+    """Mark notifications IDS of the estate handled: they are read no more and no webhook
+    pushes them (an id already handled, or of another estate, is left out and exits 1)."""
+    with store.engine() as engine:
+        marked = NotificationFeed(engine.store, engine.estate).acknowledge(set(ids))
+    if store.as_json:
+        click.echo(json.dumps({"acknowledged": marked}))
+    else:
+        click.echo(f"acknowledged {len(marked)}: {' '.join(map(str, marked)) or '-'}")
+    missing = sorted(set(ids) - set(marked))
+    if missing:
+        click.echo(f"not waiting in this estate: {' '.join(map(str, missing))}", err=True)
+        sys.exit(1)
 
 
 @click.command()
-@click.option("--db", default="demo.db", show_default=True, envvar="PROPFLOW_DB", help=DB_HELP)
+@db_option("demo.db")
 def demo(db: str) -> None:
     """Open a few cases of every shipped process and walk them on a simulated clock."""
     clock = ManualClock(DEMO_START)
     with StoreChoice(db, (), None).engine(clock) as engine:
+        zone = estate_zone(engine)
+        before = _count_cases(engine)
         click.echo(f"PropFlow demo: {len(engine.processes)} processes, store {engine.store.url}")
-        opened = list(run_demo(engine, clock, click.echo))
+        walked: list[DemoWalk] = []
+        for walk in run_demo(engine, clock):
+            walked.append(walk)
+            click.echo("")
+            click.echo(f"== {walk.process_label} {walk.process}: {walk.title}")
+            click.echo(f"   case {walk.case_id}")
+            table = Table(["time", "event", "actor", "outcome", "state / reason"], indent="   ")
+            for step in walk.steps:
+                at = step.at.astimezone(zone).strftime("%m-%d %H:%M")
+                table.add([at, step.event, step.actor, step.outcome.value, step.text])
+            click.echo(table.render())
+        opened = _count_cases(engine) - before
+        refused = sum(s.outcome is Outcome.REFUSED_AS_EXPECTED for w in walked for s in w.steps)
         click.echo("")
         click.echo(
-            f"{len(opened)} cases walked. Look at one: propflow case history --db {db} {opened[0]}"
+            f"{len(walked)} cases walked, {opened - len(walked)} more opened by their links: "
+            f"{opened} cases written to the store ({before + opened} in it); "
+            f"{refused} refusals provoked on purpose, each as expected. "
+            f"Times in {zone.key}."
         )
+        click.echo(f"Look at one: propflow case history --db {db} {walked[0].case_id}")
+
+
+def _count_cases(engine: Engine) -> int:
+    """How many cases of the engine's estate the store holds."""
+    query = select(func.count()).select_from(cases).where(cases.c.estate == engine.estate)
+    return int(engine.store.rows(query)[0]["count_1"])

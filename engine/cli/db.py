@@ -16,7 +16,7 @@ from sqlalchemy import Connection
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from engine.cli.case import DB_OPTION
+from engine.cli.options import db_option
 from engine.store import migrations
 from engine.store.store import database_engine, normalise_url, schema_transaction
 
@@ -59,7 +59,7 @@ def db() -> None:
 
 
 @db.command()
-@DB_OPTION
+@db_option()
 def upgrade(db: str) -> None:
     """Carry the database to this PropFlow's schema (a new one is created at it)."""
     with _schema(db) as tx:
@@ -79,7 +79,7 @@ def upgrade(db: str) -> None:
 
 
 @db.command()
-@DB_OPTION
+@db_option()
 def current(db: str) -> None:
     """Print the database's schema revision and whether it needs an upgrade."""
     missing = _missing_file(db)

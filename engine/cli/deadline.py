@@ -5,8 +5,11 @@ before Spring Festival is when?”) and for support answering an owner. It print
 in the calendar's timezone, the working periods counted to reach it, and a warning when a
 date beyond the statutory holiday data was involved.
 
-Exit codes: 0 answered, 1 an unknown or unusable calendar, 2 a usage error (a bad duration or
-start time, a rules path that does not exist).
+With ``--estate`` the estate's own closed and open days count, as they do for its cases, and
+its calendar is the default.
+
+Exit codes: 0 answered, 1 a calendar that cannot be used (its definition is broken), 2 a
+usage error (an unknown calendar, a bad duration or start time, a path that does not exist).
 """
 
 from __future__ import annotations
@@ -17,13 +20,17 @@ from pathlib import Path
 
 import click
 
+from engine.checks.validation import validate_estate
+from engine.cli.options import estate_option, json_option, library_option
 from engine.diagnostics import Severity, suggest
 from engine.io.loading import UsageError, load_library
 from engine.io.resources import standard_library_dirs
 from engine.model import CalendarDef, localized
 from engine.model.durations import Duration, DurationError, parse_duration
+from engine.runtime.calendar_jobs import build_calendars
 from engine.time import CalendarError, Deadline, Interval, WorkingCalendar
 
+DEFAULT_CALENDAR = "office"
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -51,9 +58,8 @@ def _parse_start(
 @click.option(
     "--calendar",
     "calendar_id",
-    default="office",
-    show_default=True,
-    help="The calendar to count on (24x7, office, workday_24h or one in --rules).",
+    help="The calendar to count on (24x7, office, workday_24h or one in --library). "
+    "Default: the estate's calendar, else office.",
 )
 @click.option(
     "--start",
@@ -67,26 +73,24 @@ def _parse_start(
     callback=_parse_limit,
     help='The time limit: "3 workdays", "4 workhours", "24h", "PT24H".',
 )
-@click.option(
-    "--rules",
-    "rules_paths",
-    multiple=True,
-    type=click.Path(path_type=Path),
-    help="Rules files or directories to load calendars from (repeatable). Default: the "
-    "shipped rules.",
+@estate_option("Estate directory: count on its calendars with its own closed and open days.")
+@library_option(
+    "Rules files or directories to load calendars from (repeatable). Default: the shipped "
+    "rules (with --estate: the library it extends).",
+    old_spelling="--rules",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
+@json_option("Print the answer as JSON.")
 def deadline(
-    calendar_id: str,
+    calendar_id: str | None,
     start: datetime | None,
     limit: Duration,
-    rules_paths: tuple[Path, ...],
+    estate: Path | None,
+    libraries: tuple[Path, ...],
     as_json: bool,
 ) -> None:
     """Compute the deadline of a time limit started at --start on a calendar."""
-    definition = _find_calendar(calendar_id, rules_paths)
+    definition, calendar = _find_calendar(calendar_id, estate, libraries)
     try:
-        calendar = WorkingCalendar.from_definition(definition)
         begin = _localized(start, calendar)
         result = calendar.add(begin, limit)
     except CalendarError as exc:
@@ -99,22 +103,35 @@ def deadline(
         click.echo(f"warning: {warning}", err=True)
 
 
-def _find_calendar(calendar_id: str, rules_paths: tuple[Path, ...]) -> CalendarDef:
-    paths = list(rules_paths) or [d for d in standard_library_dirs() if d.name == "rules"]
+def _find_calendar(
+    calendar_id: str | None, estate: Path | None, libraries: tuple[Path, ...]
+) -> tuple[CalendarDef, WorkingCalendar]:
+    """The calendar asked for, as the estate's cases count on it (or the library's)."""
     try:
-        loaded = load_library(paths)
+        if estate is not None:
+            load = validate_estate(estate, list(libraries) or None)
+            library, diagnostics, owner = load.library, load.diagnostics, load.estate
+        else:
+            paths = list(libraries) or [d for d in standard_library_dirs() if d.name == "rules"]
+            loaded = load_library(paths)
+            library, diagnostics, owner = loaded.library, loaded.diagnostics, None
     except UsageError as exc:
         raise click.UsageError(str(exc)) from exc
-    for located in loaded.library.calendars:
-        if located.definition.id == calendar_id:
-            return located.definition
-    known = loaded.library.calendar_ids
-    message = f"unknown calendar '{calendar_id}'{suggest(calendar_id, known)}"
+    wanted = calendar_id or (owner.calendar if owner and owner.calendar else DEFAULT_CALENDAR)
+    try:
+        calendars, _ = build_calendars(library, owner)
+    except CalendarError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for located in library.calendars:
+        if located.definition.id == wanted:
+            return located.definition, calendars[wanted]
+    known = library.calendar_ids
+    message = f"unknown calendar '{wanted}'{suggest(wanted, known)}"
     message += f"; defined: {', '.join(known)}" if known else "; no calendars were loaded"
-    errors = sum(1 for d in loaded.diagnostics if d.severity is Severity.ERROR)
+    errors = sum(1 for d in diagnostics if d.severity is Severity.ERROR)
     if errors:
         message += f" ({errors} problems loading the rules: run propflow validate on them)"
-    raise click.ClickException(message)
+    raise click.BadParameter(message, param_hint="--calendar")
 
 
 def _localized(start: datetime | None, calendar: WorkingCalendar) -> datetime:

@@ -9,71 +9,42 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from string import Template
 from typing import Any
 
 import click
 
 from engine.checks.validation import validate_estate, validate_paths
+from engine.cli.options import ESTATE_ID, estate_option, json_option, library_option
 from engine.diagnostics import Span, suggest
 from engine.diagnostics import output as reporting
 from engine.io.estates import ESTATE_FILE, Change, EstateLoad, is_estate_dir
 from engine.io.library import Library, Located
+from engine.io.loading import UsageError
 from engine.io.merge import rebase
 from engine.io.paths import is_inside, real_path
 from engine.io.resources import schemas_dir, standard_library_dirs
 from engine.io.yamlsource import JsonPath, SourceMap
 
-ESTATE_ID = re.compile(r"^[a-z][a-z0-9_]*$")
-
-ESTATE_TEMPLATE = """\
-# yaml-language-server: $schema={schema}
-# The estate: who it is and what it customises. Every other YAML file in this directory is a
-# customisation of the standard library (JSON Merge Patch: a key adds or overrides, null
-# deletes), or a whole new process or time limit. Check it with: propflow validate {path}
-estate: {name}
-title: {{zh-CN: {name}, en: {name}}}   # the estate's display names (项目名称)
-extends: standard          # the shipped library; or the name of another estate to build on
-timezone: Asia/Shanghai    # where the estate is
-calendar: office           # the calendar of time limits that name none (office, 24x7 ...)
-closed: []                 # the estate's own closed days, e.g. [2026-12-31]
-open: []                   # extra working days, e.g. [2026-12-27]
-"""
-
-PROCESS_TEMPLATE = """\
-# Customising a shipped process: name it, then write only what changes. As it stands this
-# file changes nothing; uncomment the example to relabel a state and let the
-# customer-service supervisor dispatch too.
-# See what the merged process looks like:  propflow show --estate {path} repair
-# and everything this estate changes:        propflow diff --estate {path}
-process: repair
-# states:
-#   reported:
-#     label: {{zh-CN: 已受理}}
-# events:
-#   dispatch:
-#     roles: [supervisor, receptionist, cs_supervisor]
-"""
-
-RULES_TEMPLATE = """\
-# Customising time limits and calendars, by id. As it stands this file changes nothing;
-# uncomment the example to count general repairs in working days on the office calendar
-# and to remove the 7-day major-failure rule.
-time_limits: {{}}
-#   repair-general:
-#     limit: 3 workdays
-#     calendar: office
-#   repair-major: null
-"""
+#: The files ``propflow init`` writes, as templates (``string.Template``): the estate file, a
+#: process and a rules patch whose commented examples work once uncommented, and a scenario.
+TEMPLATES = Path(__file__).with_name("estate_template")
+TEMPLATE_SUFFIX = ".tmpl"
 
 
 @click.command()
 @click.argument("directory", type=click.Path(path_type=Path))
-def init(directory: Path) -> None:
-    """Create an estate directory (estate.yaml and commented examples) at DIRECTORY."""
+@click.option(
+    "--title",
+    help="The estate's name in Chinese (项目名称), e.g. 湖畔花园; asked for on a terminal when "
+    "not given.",
+)
+def init(directory: Path, title: str | None) -> None:
+    """Create an estate directory at DIRECTORY: estate.yaml, commented examples of a process
+    and a time-limit patch, and a scenario that passes."""
     name = directory.name
     if not ESTATE_ID.match(name):
         raise click.BadParameter(
@@ -84,33 +55,41 @@ def init(directory: Path) -> None:
     if (directory / ESTATE_FILE).exists():
         click.echo(f"error: {directory / ESTATE_FILE} already exists; nothing written", err=True)
         sys.exit(1)
-    (directory / "processes").mkdir(parents=True, exist_ok=True)
-    (directory / "rules").mkdir(exist_ok=True)
-    schema = os.path.relpath(schemas_dir() / "estate.schema.json", directory.resolve())
-    (directory / ESTATE_FILE).write_text(
-        ESTATE_TEMPLATE.format(name=name, path=directory, schema=schema), encoding="utf-8"
-    )
-    (directory / "processes" / "repair.yaml").write_text(
-        PROCESS_TEMPLATE.format(path=directory), encoding="utf-8"
-    )
-    (directory / "rules" / "repair.yaml").write_text(
-        RULES_TEMPLATE.format(path=directory), encoding="utf-8"
-    )
-    click.echo(f"created estate '{name}' in {directory}/")
-    click.echo(f"  {directory / ESTATE_FILE}             the estate: names, timezone, calendar")
-    click.echo(f"  {directory / 'processes' / 'repair.yaml'}  an example process patch")
-    click.echo(f"  {directory / 'rules' / 'repair.yaml'}      an example time-limit patch")
-    click.echo(f"next: propflow validate {directory}")
+    if title is None and sys.stdin.isatty():
+        title = click.prompt("项目名称 (the estate's name in Chinese)", default=name)
+    if title is None:  # a script gave none and cannot be asked: the id stands in for it
+        click.echo(f"note: no --title given; the estate's title is '{name}' for now", err=True)
+    title = (title or "").strip() or name
+    written = []
+    for template in sorted(TEMPLATES.rglob(f"*{TEMPLATE_SUFFIX}")):
+        target = directory / template.relative_to(TEMPLATES).with_suffix("")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        text = Template(template.read_text(encoding="utf-8")).substitute(
+            name=name,
+            title_zh=_scalar(title),
+            title_en=_scalar(name),
+            path=directory,
+            schemas=Path(os.path.relpath(schemas_dir(), target.parent.resolve())).as_posix(),
+        )
+        target.write_text(text, encoding="utf-8")
+        written.append(target)
+    click.echo(f"created estate '{name}' ({title}) in {directory}/")
+    for target in written:
+        click.echo(f"  {target}")
+    click.echo(f"next: propflow validate --strict {directory} && propflow test {directory}")
 
 
-def _load(estate: Path | None) -> tuple[Library, EstateLoad | None]:
-    """The merged estate library, or the standard one; exit 1 with diagnostics on errors."""
-    if estate is None:
-        report = validate_paths(standard_library_dirs())
-        library, diagnostics, load = report.library, report.diagnostics, None
-    else:
-        load = validate_estate(estate)
-        library, diagnostics = load.library, load.diagnostics
+def _load(estate: Path | None, libraries: Sequence[Path]) -> tuple[Library, EstateLoad | None]:
+    """The merged estate library, or the plain one; exit 1 with diagnostics on errors."""
+    try:
+        if estate is None:
+            report = validate_paths(list(libraries) or standard_library_dirs())
+            library, diagnostics, load = report.library, report.diagnostics, None
+        else:
+            load = validate_estate(estate, list(libraries) or None)
+            library, diagnostics = load.library, load.diagnostics
+    except UsageError as exc:
+        raise click.UsageError(str(exc)) from exc
     errors = [d for d in diagnostics if d.severity.value == "error"]
     if errors:
         click.echo(reporting.human(errors, colour=False), err=True)
@@ -168,14 +147,14 @@ def provenance_yaml(raw: Any, source_map: SourceMap, estate: Path | None) -> lis
 
 @click.command(name="show")
 @click.argument("process")
-@click.option(
-    "--estate",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Estate directory; default: the standard library alone.",
-)
-def show_command(process: str, estate: Path | None) -> None:
+@estate_option("Estate directory; default: the library alone.")
+@library_option()
+@json_option("Print the merged definitions as JSON, without their sources.")
+def show_command(
+    process: str, estate: Path | None, libraries: tuple[Path, ...], as_json: bool
+) -> None:
     """Print PROCESS as merged for the estate, with the source of every value."""
-    library, _ = _load(estate)
+    library, _ = _load(estate, libraries)
     found: Located[Any] | None = next(
         (p for p in library.processes if p.definition.id == process), None
     )
@@ -183,11 +162,23 @@ def show_command(process: str, estate: Path | None) -> None:
         names = [p.definition.id for p in library.processes]
         click.echo(f"error: process '{process}' is not defined{suggest(process, names)}", err=True)
         sys.exit(1)
+    if as_json:
+        document = {
+            "process": found.raw,
+            "time_limits": _own_raw(library.time_limits, process),
+            "kpis": _own_raw(library.kpis, process),
+        }
+        click.echo(json.dumps(document, ensure_ascii=False, indent=2))
+        return
     click.echo(f"# {process}" + (f" as customised by estate {estate}" if estate else ""))
     for line in provenance_yaml(found.raw, found.source_map, estate):
         click.echo(line)
     _show_items("time limits", "time_limits", library.time_limits, process, estate)
     _show_items("indicators", "kpis", library.kpis, process, estate)
+
+
+def _own_raw(items: Sequence[Located[Any]], process: str) -> dict[str, Any]:
+    return {i.definition.id: i.raw for i in items if i.definition.process == process}
 
 
 def _show_items(
@@ -222,16 +213,14 @@ def _describe(change: Change) -> str:
 
 
 @click.command(name="diff")
-@click.option(
-    "--estate",
-    required=True,
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Estate directory.",
+@estate_option("Estate directory.", required=True)
+@library_option(
+    "Process/rules directory or file the estate extends (repeatable); default: the shipped library."
 )
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def diff_command(estate: Path, as_json: bool) -> None:
+@json_option()
+def diff_command(estate: Path, libraries: tuple[Path, ...], as_json: bool) -> None:
     """List what an estate changes, adds and deletes in the library it extends."""
-    _, load = _load(estate)
+    _, load = _load(estate, libraries)
     assert load is not None
     if as_json:
         click.echo(

@@ -11,13 +11,10 @@ from datetime import UTC, datetime
 
 import click
 
-from engine.cli.case import DB_HELP
+from engine.cli.options import db_option, estate_id_option, json_option
+from engine.io.estates import STANDARD
 from engine.store import OutboxItem, Store, StoreError
 from engine.store import outbox as stored
-
-DB_OPTION = click.option(
-    "--db", default="cases.db", show_default=True, envvar="PROPFLOW_DB", help=DB_HELP
-)
 
 
 @contextmanager
@@ -40,8 +37,8 @@ def outbox() -> None:
 
 
 @outbox.command("list")
-@DB_OPTION
-@click.option("--estate", help="Only this estate's rows (its id, as on its cases).")
+@db_option()
+@estate_id_option("Only this estate's rows (its directory).")
 @click.option("--dead", is_flag=True, help="The dead-lettered rows instead of the waiting ones.")
 @click.option(
     "--after", type=click.IntRange(0), default=0, help="Only rows with an id after this one."
@@ -53,7 +50,7 @@ def outbox() -> None:
     show_default=True,
     help="Rows listed at most.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@json_option("Print JSON instead of text.")
 def list_command(
     db: str, estate: str | None, dead: bool, after: int, limit: int, as_json: bool
 ) -> None:
@@ -81,13 +78,15 @@ def list_command(
 
 
 @outbox.command("ack")
-@DB_OPTION
-@click.option(
-    "--estate", default="standard", show_default=True, help="The estate whose rows these are."
+@db_option()
+@estate_id_option(
+    "The estate whose rows these are (its directory); default: those of the cases opened "
+    "without an estate."
 )
 @click.argument("ids", nargs=-1, required=True, type=click.IntRange(1))
-def ack(db: str, estate: str, ids: tuple[int, ...]) -> None:
+def ack(db: str, estate: str | None, ids: tuple[int, ...]) -> None:
     """Mark outbox rows IDS of the estate delivered (a row of another estate is refused)."""
+    estate = estate or STANDARD
     with opened(db) as store:
         marked = stored.acknowledge(store, estate, set(ids), datetime.now(UTC))
     click.echo(f"acknowledged {len(marked)}: {' '.join(map(str, marked)) or '-'}")

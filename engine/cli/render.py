@@ -24,8 +24,10 @@ from typing import Any, TypeVar
 import click
 
 from engine.checks.validation import validate_estate, validate_paths
+from engine.cli.options import estate_option, library_option
 from engine.diagnostics import Severity, suggest
 from engine.diagnostics import output as reporting
+from engine.diagnostics.language import current_language
 from engine.io.library import Library
 from engine.io.loading import UsageError
 from engine.io.resources import standard_library_dirs
@@ -65,28 +67,15 @@ MANUAL_SUFFIXES = {
 
 def library_options(function: F) -> F:
     """``--library DIR`` (repeatable) and ``--estate DIR``: where the definitions come from."""
-    function = click.option(
-        "--estate",
-        type=click.Path(exists=True, file_okay=False, path_type=Path),
-        help="Estate directory: render its customised procedures.",
-    )(function)
-    return click.option(
-        "--library",
-        "libraries",
-        multiple=True,
-        type=click.Path(exists=True, path_type=Path),
-        help="Process/rules directory or file (repeatable); default: the shipped library.",
-    )(function)
+    function = estate_option("Estate directory: render its customised procedures.")(function)
+    return library_option()(function)
 
 
-def lang_option(function: F) -> F:
-    return click.option(
-        "--lang",
-        type=click.Choice(LANGS),
-        default="zh-CN",
-        show_default=True,
-        help="Language of labels and headings (missing labels fall back zh-CN → en → id).",
-    )(function)
+def chosen_lang() -> Lang:
+    """The language ``--lang`` (or ``PROPFLOW_LANG``) chose, for labels and headings
+    (missing labels fall back zh-CN → en → id)."""
+    lang = current_language()
+    return lang if lang in LANGS else "zh-CN"
 
 
 def output_option(function: F) -> F:
@@ -176,7 +165,6 @@ def _find_process(library: Library, process_id: str) -> ProcessDef:
     help="mermaid (default; GitHub and Markdown editors show it), dot (Graphviz source) or svg "
     "(drawn with Graphviz). Default: from -o's suffix, else mermaid.",
 )
-@lang_option
 @click.option(
     "--limits/--no-limits",
     default=True,
@@ -189,14 +177,15 @@ def diagram(
     libraries: tuple[Path, ...],
     estate: Path | None,
     output_format: str | None,
-    lang: Lang,
     limits: bool,
     output: Path | None,
 ) -> None:
     """Draw the state diagram of PROCESS: states, transitions, roles, conditions, time limits."""
     library = load_for_rendering(libraries, estate)
     process = _find_process(library, process_id)
-    model = build_diagram(process, [t.definition for t in library.time_limits], lang, limits)
+    model = build_diagram(
+        process, [t.definition for t in library.time_limits], chosen_lang(), limits
+    )
     chosen = _format(output_format, output, DIAGRAM_SUFFIXES, "mermaid")
     if chosen == "mermaid":
         text = render_mermaid(model)
@@ -212,7 +201,6 @@ def diagram(
 
 @click.command()
 @library_options
-@lang_option
 @click.option(
     "--format",
     "output_format",
@@ -225,14 +213,13 @@ def diagram(
 def manual(
     libraries: tuple[Path, ...],
     estate: Path | None,
-    lang: Lang,
     output_format: str | None,
     output: Path | None,
 ) -> None:
     """Write the procedure manual of every process (目的, 适用范围, 职责, 操作规程, 时限,
     相关记录)."""
     library = load_for_rendering(libraries, estate)
-    document = build_manual(library, lang)
+    document = build_manual(library, chosen_lang())
     chosen = _format(output_format, output, MANUAL_SUFFIXES, "md")
     if chosen == "md":
         _write(render_markdown(document), output)

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from engine.checks.validation import validate_estate
-from engine.cli.case import DB_OPTION
+from engine.cli.options import db_option, estate_option, format_options, json_option
 from engine.diagnostics import output as reporting
 from engine.io.library import Library
 from engine.model.durations import DurationError, parse_duration
@@ -30,13 +30,6 @@ from engine.reports import (
 )
 from engine.store import Store, StoreError
 
-ESTATE = click.option(
-    "--estate",
-    required=True,
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Estate directory: its indicators, timezone and cases.",
-)
-
 
 def _open(estate: Path, db: str) -> tuple[Store, str, str, Library]:
     result = validate_estate(estate)
@@ -53,8 +46,8 @@ def _open(estate: Path, db: str) -> tuple[Store, str, str, Library]:
 
 
 @click.command(name="report")
-@ESTATE
-@DB_OPTION
+@estate_option("Estate directory: its indicators, timezone and cases.", required=True)
+@db_option()
 @click.option(
     "--period",
     "period_text",
@@ -74,13 +67,11 @@ def _open(estate: Path, db: str) -> tuple[Store, str, str, Library]:
     type=click.Choice(GROUP_BY),
     help="Break each indicator down: process, role, assignee (who last acted), category.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default="text",
-    show_default=True,
-    help="Output format; html is one self-contained printable page with charts.",
+@format_options(
+    FORMATS,
+    "text",
+    "Output format; html is one self-contained printable page with charts.",
+    aliases={"human": "text"},
 )
 def report(
     estate: Path,
@@ -89,7 +80,7 @@ def report(
     from_day: datetime | None,
     to_day: datetime | None,
     by: GroupBy | None,
-    fmt: str,
+    output_format: str,
 ) -> None:
     """Print every indicator of the estate: value, target, met or missed, the counts and the
     cases that missed."""
@@ -109,15 +100,17 @@ def report(
     except PeriodError as exc:
         raise click.UsageError(str(exc)) from None
     try:
-        built = build_report(store, library, estate_id, timezone, period, by, charts=fmt == "html")
+        built = build_report(
+            store, library, estate_id, timezone, period, by, charts=output_format == "html"
+        )
     finally:
         store.close()
-    click.echo(render(built, fmt), nl=False)
+    click.echo(render(built, output_format), nl=False)
 
 
 @click.command(name="board")
-@ESTATE
-@DB_OPTION
+@estate_option("Estate directory: its indicators, timezone and cases.", required=True)
+@db_option()
 @click.option(
     "--within",
     default="4h",
@@ -130,7 +123,7 @@ def report(
     type=click.DateTime(["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z"]),
     help="The moment to judge at (ISO 8601 with offset); default: now.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@json_option()
 def board(estate: Path, db: str, within: str, at_time: datetime | None, as_json: bool) -> None:
     """List what is breached now and what will breach soon, grouped by role, nearest
     deadline first."""

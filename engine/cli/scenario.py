@@ -9,7 +9,6 @@ scenario or its estate has errors), 2 a usage error.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -17,9 +16,9 @@ from pathlib import Path
 
 import click
 
+from engine.cli.options import StatusLine, estate_option, library_option, use_colour
 from engine.diagnostics import output as reporting
 from engine.diagnostics.positions import printable
-from engine.io.estates import is_estate_dir
 from engine.io.loading import UsageError
 from engine.model import localized
 from engine.scenarios import (
@@ -31,15 +30,6 @@ from engine.scenarios import (
     show_time,
 )
 from engine.scenarios.junit import write_junit
-
-
-def _use_colour(stream: object) -> bool:
-    return "NO_COLOR" not in os.environ and bool(getattr(stream, "isatty", lambda: False)())
-
-
-def _check_estate(estate: Path | None) -> None:
-    if estate is not None and not is_estate_dir(estate):
-        raise click.BadParameter(f"{estate} holds no estate.yaml", param_hint="--estate")
 
 
 def _default_estate(path: Path, option: Path | None) -> Path | None:
@@ -89,7 +79,9 @@ def _length(span: timedelta) -> str:
     return " ".join(part for part in parts if part) or "0m"
 
 
-def _run(paths: Sequence[Path], estate: Path | None) -> list[ScenarioResult]:
+def _run(
+    paths: Sequence[Path], estate: Path | None, libraries: Sequence[Path]
+) -> list[ScenarioResult]:
     try:
         files = find_scenarios(paths)
     except UsageError as exc:
@@ -100,16 +92,20 @@ def _run(paths: Sequence[Path], estate: Path | None) -> list[ScenarioResult]:
             f"no scenario files in {where} (scenarios are the YAML files in a scenarios/ "
             "directory, or files named on the command line)"
         )
-    cache = EstateCache()
-    return [run_file(path, _default_estate(path, estate), cache) for path in files]
+    cache = EstateCache(libraries)
+    results = []
+    with StatusLine("running scenarios", len(files)) as status:
+        for path in files:
+            results.append(run_file(path, _default_estate(path, estate), cache))
+            status.step(path.name)
+    return results
 
 
 @click.command(name="test")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option(
-    "--estate",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Estate directory for scenarios that name none and lie outside an estate.",
+@estate_option("Estate directory for scenarios that name none and lie outside an estate.")
+@library_option(
+    "Process/rules directory or file the estates extend (repeatable); default: the shipped library."
 )
 @click.option(
     "--junit-xml",
@@ -117,11 +113,15 @@ def _run(paths: Sequence[Path], estate: Path | None) -> list[ScenarioResult]:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the results as JUnit XML to this file, for CI.",
 )
-def test_command(paths: tuple[Path, ...], estate: Path | None, junit_xml: Path | None) -> None:
+def test_command(
+    paths: tuple[Path, ...],
+    estate: Path | None,
+    libraries: tuple[Path, ...],
+    junit_xml: Path | None,
+) -> None:
     """Run scenario files (PATHS: files, or directories searched for scenarios/; default '.')."""
-    _check_estate(estate)
-    results = _run(paths or (Path("."),), estate)
-    colour = _use_colour(sys.stdout)
+    results = _run(paths or (Path("."),), estate, libraries)
+    colour = use_colour(sys.stdout)
     details: dict[int, str] = {}
     shown: set[str] = set()
     for index, result in enumerate(results):
@@ -150,18 +150,16 @@ def test_command(paths: tuple[Path, ...], estate: Path | None, junit_xml: Path |
 
 @click.command(name="simulate")
 @click.argument("scenario", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--estate",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Estate directory, if the scenario names none and lies outside an estate.",
+@estate_option("Estate directory, if the scenario names none and lies outside an estate.")
+@library_option(
+    "Process/rules directory or file the estate extends (repeatable); default: the shipped library."
 )
-def simulate_command(scenario: Path, estate: Path | None) -> None:
+def simulate_command(scenario: Path, estate: Path | None, libraries: tuple[Path, ...]) -> None:
     """Run one SCENARIO and print its timeline: steps, timers, state changes, notifications."""
-    _check_estate(estate)
-    result = run_file(scenario, _default_estate(scenario, estate))
+    result = run_file(scenario, _default_estate(scenario, estate), EstateCache(libraries))
     loaded = result.scenario
     if loaded is None:
-        for line in failure_lines(result, _use_colour(sys.stdout)):
+        for line in failure_lines(result, use_colour(sys.stdout)):
             click.echo(line)
         click.echo("FAILED")
         sys.exit(1)
@@ -178,7 +176,7 @@ def simulate_command(scenario: Path, estate: Path | None) -> None:
         click.echo(f"{stamp:<26} {happening.kind:<9} {printable(happening.text)}".rstrip())
     click.echo("")
     if not result.passed:
-        for line in failure_lines(result, _use_colour(sys.stdout)):
+        for line in failure_lines(result, use_colour(sys.stdout)):
             click.echo(line)
     span = (loaded.steps[-1].at - loaded.start) if loaded.steps else timedelta(0)
     story = (

@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from engine.cli.hosting import deployment_options, opened, resolve
+from engine.cli.options import estate_id_option, json_option
 from engine.model.durations import DurationError, parse_duration
 from engine.store.tokens import create_token, list_tokens, revoke_token
 
@@ -37,7 +38,7 @@ def _expiry(text: str | None, now: datetime) -> datetime | None:
 
 @token.command("create")
 @deployment_options
-@click.option("--estate", required=True, help="The estate the token acts in (its id).")
+@estate_id_option("The estate the token acts in (its directory).", required=True)
 @click.option("--actor", required=True, help="The actor id events are recorded under.")
 @click.option(
     "--roles", required=True, help="Comma-separated roles the token holds, e.g. receptionist."
@@ -82,8 +83,8 @@ def create(
 
 @token.command("list")
 @deployment_options
-@click.option("--estate", help="Only the tokens of this estate.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@estate_id_option("Only the tokens of this estate (its directory).")
+@json_option()
 def list_command(
     config: Path | None, db: str | None, estates: Path | None, estate: str | None, as_json: bool
 ) -> None:

@@ -8,46 +8,69 @@ from __future__ import annotations
 
 import gc
 import json
-import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 
 from engine.checks import codes
-from engine.checks.validation import ValidationReport, validate_paths
+from engine.checks.validation import ValidationReport, validate_estate, validate_paths
+from engine.cli.options import StatusLine, estate_option, format_options, library_option, use_colour
 from engine.diagnostics import output as reporting
+from engine.io.library import Library
 from engine.io.loading import UsageError
+from engine.io.resources import schemas_dir
 from engine.io.schemas import FileKind, load_schema
 from engine.model import localized
 
 # Commands are registered on the ``propflow`` group in engine.cli.
 
 
-def _use_colour(stream: object) -> bool:
-    return "NO_COLOR" not in os.environ and bool(getattr(stream, "isatty", lambda: False)())
+#: What ``propflow validate`` with no path checks in a checkout of a library: the
+#: library's own directories and its estates, not whatever else lies around (test
+#: fixtures, build output), which is checked only when named.
+PROJECT_LAYOUT = ("processes", "rules", "estates")
+
+
+def default_paths(directory: Path) -> tuple[Path, ...]:
+    """The project layout's directories present in ``directory``, else ``directory``."""
+    found = tuple(directory / name for name in PROJECT_LAYOUT if (directory / name).is_dir())
+    return found or (directory,)
 
 
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["human", "json", "github"]),
-    default="human",
-    show_default=True,
-    help="human: path:line:col with the source line; json: for tools; github: annotations.",
+@estate_option("Validate this estate directory, merged over the library it extends.")
+@library_option(
+    "Process/rules directory or file to validate (repeatable); with --estate, the library "
+    "the estate extends (default: the shipped one)."
+)
+@format_options(
+    ["text", "json", "github"],
+    "text",
+    "text: path:line:col with the source line; json: for tools; github: annotations.",
+    aliases={"human": "text"},
 )
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
 @click.option("--summary", is_flag=True, help="List the processes and time limits found.")
-def validate(paths: tuple[Path, ...], output_format: str, strict: bool, summary: bool) -> None:
-    """Check process, rules and estate files (PATHS: files or directories; default '.')."""
+def validate(
+    paths: tuple[Path, ...],
+    estate: Path | None,
+    libraries: tuple[Path, ...],
+    output_format: str,
+    strict: bool,
+    summary: bool,
+) -> None:
+    """Check process, rules, estate and scenario files (PATHS: files or directories;
+    default: processes/, rules/ and estates/ where they exist, else '.')."""
     try:
         # What is alive now (modules, schemas, models) lives until this short process ends:
         # set aside, the collector never walks it again (loading pauses it only while it
         # reads the files).
         gc.freeze()
-        report = validate_paths(paths or (Path("."),))
+        with StatusLine("validating") as status:
+            report = _validate(paths, estate, libraries, lambda path: status.step(str(path)))
     except UsageError as exc:
         raise click.UsageError(str(exc)) from exc
     if output_format == "json":
@@ -57,11 +80,26 @@ def validate(paths: tuple[Path, ...], output_format: str, strict: bool, summary:
             click.echo(reporting.github(report.diagnostics))
     else:
         if report.diagnostics:
-            click.echo(reporting.human(report.diagnostics, _use_colour(sys.stdout)))
+            click.echo(reporting.human(report.diagnostics, use_colour(sys.stdout)))
         if summary:
             click.echo(_library_summary(report))
         click.echo(_closing_line(report))
     sys.exit(1 if report.failed(strict) else 0)
+
+
+def _validate(
+    paths: tuple[Path, ...],
+    estate: Path | None,
+    libraries: tuple[Path, ...],
+    on_step: Callable[[Path], None],
+) -> ValidationReport:
+    """What the options ask for: an estate over its library, or the paths and libraries."""
+    if estate is None:
+        return validate_paths((*paths, *libraries) or default_paths(Path(".")), on_step)
+    if paths:
+        raise click.UsageError("give PATHS or --estate, not both")
+    load = validate_estate(estate, list(libraries) or None)
+    return ValidationReport(Library(), load.diagnostics, [load])
 
 
 def _closing_line(report: ValidationReport) -> str:
@@ -92,23 +130,41 @@ def _library_summary(report: ValidationReport) -> str:
 
 @click.command()
 @click.argument("kind", type=click.Choice([k.value for k in FileKind]))
-def schema(kind: str) -> None:
-    """Print the JSON Schema of a file KIND (process, rules, estate or scenario)."""
-    click.echo(json.dumps(load_schema(FileKind(kind)), ensure_ascii=False, indent=2))
+@click.option(
+    "--patch",
+    is_flag=True,
+    help="The schema of an estate's customisation of a KIND file (process or rules): every "
+    "key optional, null deletes.",
+)
+def schema(kind: str, patch: bool) -> None:
+    """Print the JSON Schema of a file KIND (process, rules, estate, scenario or deployment)."""
+    if not patch:
+        click.echo(json.dumps(load_schema(FileKind(kind)), ensure_ascii=False, indent=2))
+        return
+    path = schemas_dir() / f"{kind}.patch.schema.json"
+    if not path.is_file():
+        raise click.BadParameter(f"{kind} files are not patched by estates", param_hint="--patch")
+    click.echo(path.read_text(encoding="utf-8"), nl=False)
 
 
 @click.command(name="codes")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "markdown"]),
-    default="text",
-    show_default=True,
+@format_options(
+    ["text", "json", "markdown"],
+    "text",
+    "text: one line a code; json: for tools; markdown: the page docs/checks.md is.",
+    aliases={"human": "text"},
 )
 def codes_command(output_format: str) -> None:
     """List every diagnostic code with its explanation."""
     if output_format == "markdown":
         click.echo(codes.markdown(), nl=False)
+        return
+    if output_format == "json":
+        documents = [
+            {"code": d.code, "name": d.name, "severity": d.severity.value, "summary": d.summary}
+            for d in codes.all_codes()
+        ]
+        click.echo(json.dumps(documents, ensure_ascii=False, indent=2))
         return
     for doc in codes.all_codes():
         click.echo(f"{doc.code} {doc.name} ({doc.severity.value}): {doc.summary}")

@@ -19,12 +19,14 @@ from pathlib import Path
 
 import click
 
-from engine.cli.case import DB_OPTION, ESTATE_OPTION, LIBRARY_OPTION, StoreChoice
+from engine.cli.case import StoreChoice
 from engine.cli.hosting import opened, resolve, webhook_deliverer
+from engine.cli.options import StatusLine, db_option, estate_option, library_option
 from engine.model.deployment import WebhookDef
 from engine.runtime import Engine, Host, TickResult
-from engine.runtime.worker import Worker
+from engine.runtime.worker import STORE_FAULTS, Worker
 from engine.store import Store
+from engine.store.backlog import backlog
 
 
 @contextmanager
@@ -50,8 +52,8 @@ def summary(result: TickResult) -> str:
 
 
 @click.command()
-@DB_OPTION
-@LIBRARY_OPTION
+@db_option()
+@library_option()
 @click.option(
     "--interval",
     type=click.FloatRange(0.01),
@@ -67,7 +69,7 @@ def summary(result: TickResult) -> str:
     help="Timers fired per tick at most.",
 )
 @click.option("--once", is_flag=True, help="Tick once and exit (for cron).")
-@ESTATE_OPTION
+@estate_option()
 @click.option(
     "--config",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -180,7 +182,33 @@ def _run(
         runner = Worker(ticking, interval=interval, batch=batch, deliverer=deliverer)
         runner.install_signal_handlers()
         click.echo(f"worker started on {store.url}; SIGTERM or Ctrl-C stops it", err=True)
-        total = runner.run(lambda r: click.echo(summary(r), err=True))
+        try:
+            due = backlog(store, ticking.clock.now()).due_timers
+        except STORE_FAULTS:  # the worker itself waits for the store: no progress to show
+            due = 0
+        with StatusLine("catching up: timers fired", due) as catching_up:
+            logger = logging.getLogger("propflow")
+            level = logger.level
+            if catching_up.shown and due:
+                # A line per timer would break the progress line: warnings only, until
+                # the backlog is done.
+                logger.setLevel(logging.WARNING)
+
+            def report(result: TickResult) -> None:
+                # A backlog is a progress line on a terminal; after it, or piped, a tick
+                # is a line of counts (each timer has its own in the log).
+                if catching_up.shown and catching_up.done < due:
+                    catching_up.step(count=result.fired)
+                    if catching_up.done >= due:
+                        catching_up.close()
+                        logger.setLevel(level)
+                    return
+                click.echo(summary(result), err=True)
+
+            try:
+                total = runner.run(report)
+            finally:
+                logger.setLevel(level)
         click.echo(f"worker stopped; {total} timer(s) fired", err=True)
     finally:
         if deliverer is not None:

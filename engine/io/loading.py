@@ -9,7 +9,7 @@ the others and never produces a cascade of follow-on errors.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +36,8 @@ from engine.model.common import keyed
 _Model = TypeVar("_Model", bound=BaseModel)
 
 YAML_SUFFIXES = (".yaml", ".yml")
+#: The top-level key of a scenario file (``propflow test`` runs it; validating checks its shape).
+SCENARIO_KEY = "scenario"
 
 
 class UsageError(Exception):
@@ -100,13 +102,18 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[Diagnostic]]:
     return list(dict.fromkeys(files)), diagnostics
 
 
-def load_library(paths: Iterable[Path]) -> LoadResult:
-    """Load every PropFlow file under ``paths`` into one :class:`Library`, in file order."""
+def load_library(
+    paths: Iterable[Path], on_file: Callable[[Path], None] | None = None
+) -> LoadResult:
+    """Load every PropFlow file under ``paths`` into one :class:`Library`, in file order;
+    ``on_file`` is told of each file read (a command's progress line)."""
     files, diagnostics = discover(paths)
     library = Library()
     with collector_paused():
         for path in files:
             diagnostics.extend(load_file(path, library))
+            if on_file is not None:
+                on_file(path)
     return LoadResult(library, diagnostics)
 
 
@@ -136,6 +143,8 @@ def load_file(path: Path, library: Library) -> list[Diagnostic]:
     document, diagnostics = load_document(path, display)
     if document is None:
         return diagnostics
+    if SCENARIO_KEY in document.data:  # a test of an estate: checked, not part of a library
+        return diagnostics + validate_structure(document, FileKind.SCENARIO)
     kind, problem = classify(document)
     if kind is None:
         assert problem is not None

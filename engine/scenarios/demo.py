@@ -10,8 +10,10 @@ instead of a throwaway one, and prints each step.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -45,10 +47,44 @@ def walks() -> list[Scenario]:
     return loaded
 
 
-def run_demo(engine: Engine, clock: ManualClock, say: Callable[[str], None]) -> Iterator[str]:
-    """Walk every demo case, reporting each step through ``say``; yield the case ids."""
+class Outcome(StrEnum):
+    """What became of one step of a walk."""
+
+    OPENED = "opened"
+    MOVED = "moved"
+    #: A refusal the walk provokes on purpose, to show what the procedure forbids.
+    REFUSED_AS_EXPECTED = "refused as expected"
+    #: A case the step opened by a link (a defect sent to warranty repair, say).
+    LINKED = "linked case opened"
+
+
+@dataclass(frozen=True)
+class DemoStep:
+    """One line of a walk: when, which event, by whom, what came of it and the state (or
+    the refusal's reason, or the linked case) it led to."""
+
+    at: datetime
+    event: str
+    actor: str
+    outcome: Outcome
+    text: str
+
+
+@dataclass
+class DemoWalk:
+    """One walk as it ran: its case and every step."""
+
+    title: str
+    process: str
+    process_label: str
+    case_id: str
+    steps: list[DemoStep] = field(default_factory=list)
+
+
+def run_demo(engine: Engine, clock: ManualClock) -> Iterator[DemoWalk]:
+    """Walk every demo case on ``engine``; yield each walk once it has run."""
     for walk in walks():
-        title = localized(walk.title, walk.id, "en")
+        shown: DemoWalk | None = None
         cases: dict[str, Case] = {}
         for step in walk.steps:
             clock.set(step.at)
@@ -60,30 +96,39 @@ def run_demo(engine: Engine, clock: ManualClock, say: Callable[[str], None]) -> 
                 case = engine.open_case(action.process, dict(action.data), actor)
                 cases[action.alias] = case
                 label = localized(engine.definition(case.process).title, case.process)
-                say("")
-                say(f"== {label} {case.process}: {title}")
-                say(f"   case {case.id}")
-                say(_line(clock, "open", actor, "", _state(engine, case)))
-                yield case.id
-            else:
-                try:
-                    case = engine.fire(
-                        cases[action.alias].id, action.event, actor, dict(action.payload)
+                shown = DemoWalk(localized(walk.title, walk.id, "en"), case.process, label, case.id)
+                shown.steps.append(
+                    DemoStep(clock.now(), "open", actor.id, Outcome.OPENED, _state(engine, case))
+                )
+                continue
+            assert shown is not None, f"demo walk {walk.file} fires before it opens"
+            linked = {link.case_id for link in engine.links(cases[action.alias].id)}
+            try:
+                case = engine.fire(
+                    cases[action.alias].id, action.event, actor, dict(action.payload)
+                )
+            except EventRefused as refusal:
+                if step.refusal is None:
+                    raise
+                refused = Outcome.REFUSED_AS_EXPECTED
+                shown.steps.append(
+                    DemoStep(clock.now(), action.event, actor.id, refused, refusal.reason)
+                )
+                continue
+            cases[action.alias] = case
+            shown.steps.append(
+                DemoStep(clock.now(), action.event, actor.id, Outcome.MOVED, _state(engine, case))
+            )
+            for link in engine.links(case.id):
+                if link.case_id not in linked:
+                    text = f"{link.process} {link.case_id} ({link.kind})"
+                    shown.steps.append(
+                        DemoStep(clock.now(), action.event, actor.id, Outcome.LINKED, text)
                     )
-                except EventRefused as refusal:
-                    if step.refusal is None:
-                        raise
-                    say(_line(clock, action.event, actor, "refused", refusal.reason))
-                    continue
-                cases[action.alias] = case
-                say(_line(clock, action.event, actor, "->", _state(engine, case)))
+        if shown is not None:
+            yield shown
 
 
 def _state(engine: Engine, case: Case) -> str:
     definition = engine.definition(case.process)
     return localized(definition.states[case.state].label, case.state)
-
-
-def _line(clock: ManualClock, event: str, actor: Actor, arrow: str, text: str) -> str:
-    at = clock.now().astimezone(SHANGHAI).strftime("%m-%d %H:%M")
-    return f"   {at}  {event:<18} {actor.id:<10} {arrow:>7} {text}"

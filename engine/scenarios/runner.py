@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -163,14 +164,17 @@ class EstateCache:
     """Each estate validated once per run, however many scenarios use it: its engines are
     all built from the one validated library."""
 
-    def __init__(self) -> None:
+    def __init__(self, library: Sequence[Path] | None = None) -> None:
+        #: The library estates extend (and scenarios of no estate run on); ``None``: the
+        #: shipped one.
+        self.library = list(library) if library else None
         self._validated: dict[Path | None, ValidatedLibrary] = {}
 
     def validated(self, estate: Path | None) -> ValidatedLibrary:
-        """The estate's validated library (the shipped library's for ``None``)."""
+        """The estate's validated library (the library's own for ``None``)."""
         key = (real_path(estate) or estate) if estate is not None else None
         if key not in self._validated:
-            self._validated[key] = validate_library(estate=estate)
+            self._validated[key] = validate_library(self.library, estate=estate)
         return self._validated[key]
 
 
