@@ -15,7 +15,7 @@ import importlib.util
 import sqlite3
 import threading
 import time
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import fields
 from datetime import datetime
@@ -507,10 +507,12 @@ class Store:
         their last row and their last timers, which replace the pending ones: the earlier
         ones would be written only to be overwritten or deleted in the same transaction.
         With ``stored`` (the case's clocks as read with it, by time limit) a row identical
-        to the stored one is not written, a clock the case did not have is inserted without
-        trying an update first, and it has no pending timers to delete (timers are only
-        written with their clock's row). New rows and timers of all the clocks go in one
-        statement each.
+        to the stored one is not written, a changed row sets only the columns that differ
+        from it, a clock the case did not have is inserted without trying an update first,
+        and it has no pending timers to delete (timers are only written with their clock's
+        row). The updates setting the same columns, the withdrawals of pending timers, the
+        new rows and the new timers of all the clocks go in one statement each: each
+        statement is a round trip, and SQLAlchemy's work per statement outweighs SQLite's.
 
         The clocks as read are still what the database holds once the case's version check
         has passed, even on PostgreSQL where another writer may commit between the read and
@@ -527,18 +529,31 @@ class Store:
             )
         new_clocks: list[dict[str, Any]] = []
         new_timers: list[TimerRecord] = []
+        # Updates by the columns they set (one statement for each set), pending timers to go.
+        updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        withdrawn: list[dict[str, str]] = []
         for (case_id, limit_id), (clock, timers) in final.items():
             keys = {"b_case": case_id, "b_limit": limit_id}
             before = None if stored is None else stored.get(limit_id)
             new = stored is not None and before is None
             if clock is not None and clock != before:
-                values = _clock_values(clock)
-                if new or tx.execute(_UPDATE_CLOCK, {**keys, **values}).rowcount != 1:
-                    new_clocks.append(values)
+                if new:
+                    new_clocks.append(_clock_values(clock))
+                elif before is not None:
+                    changed = _changed_clock_values(clock, before)
+                    updates.setdefault(tuple(changed), []).append({**keys, **changed})
+                else:  # not read with the case: update it if it is there, else insert it
+                    values = _clock_values(clock)
+                    if tx.execute(_UPDATE_CLOCK, {**keys, **values}).rowcount != 1:
+                        new_clocks.append(values)
             if timers is not None:
                 if not new:
-                    tx.execute(_DELETE_PENDING_TIMERS, keys)
+                    withdrawn.append(keys)
                 new_timers.extend(timers)
+        for rows in updates.values():
+            tx.execute(_UPDATE_CLOCK, rows)
+        if withdrawn:
+            tx.execute(_DELETE_PENDING_TIMERS, withdrawn)
         if new_clocks:
             tx.execute(_INSERT_CLOCK, [{**values, "estate": estate} for values in new_clocks])
         if new_timers:
@@ -871,23 +886,56 @@ def _update_case(tx: Connection, case: CaseRecord, expected_version: int) -> Non
         raise VersionConflict(case.id)
 
 
+def _as_list(value: tuple[Any, ...]) -> list[Any]:
+    return list(value)
+
+
+def _plan_json(plan: tuple[PlanItem, ...]) -> list[dict[str, Any]]:
+    return [item.to_json() for item in plan]
+
+
+def _pauses_json(pauses: tuple[tuple[datetime, datetime], ...]) -> list[list[str]]:
+    return [[since.isoformat(), to.isoformat()] for since, to in pauses]
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+#: The columns of a clock's row after its key, each with how its field is stored.
+_CLOCK_COLUMNS: tuple[tuple[str, Callable[[Any], Any]], ...] = (
+    ("status", _same),
+    ("started_at", _same),
+    ("deadline", _same),
+    ("paused_at", _same),
+    ("breached_at", _same),
+    ("stopped_at", _same),
+    ("tier", _same),
+    ("warnings_sent", _as_list),
+    ("extensions", _as_list),
+    ("notes", _as_list),
+    ("plan", _plan_json),
+    ("pauses", _pauses_json),
+)
+
+
 def _clock_values(clock: ClockRecord) -> dict[str, Any]:
-    return {
-        "case_id": clock.case_id,
-        "limit_id": clock.limit_id,
-        "status": clock.status,
-        "started_at": clock.started_at,
-        "deadline": clock.deadline,
-        "paused_at": clock.paused_at,
-        "breached_at": clock.breached_at,
-        "stopped_at": clock.stopped_at,
-        "tier": clock.tier,
-        "warnings_sent": list(clock.warnings_sent),
-        "extensions": list(clock.extensions),
-        "notes": list(clock.notes),
-        "plan": [item.to_json() for item in clock.plan],
-        "pauses": [[since.isoformat(), to.isoformat()] for since, to in clock.pauses],
-    }
+    """A clock's whole row, for an insert."""
+    values = {"case_id": clock.case_id, "limit_id": clock.limit_id}
+    values.update((name, stored(getattr(clock, name))) for name, stored in _CLOCK_COLUMNS)
+    return values
+
+
+def _changed_clock_values(clock: ClockRecord, before: ClockRecord) -> dict[str, Any]:
+    """The columns of a clock's row that differ from the row as read, for an update: a
+    clock that stops changes two of them, and serialising its unchanged plan, pauses and
+    notes again is most of what writing the rest would cost."""
+    changed = {}
+    for name, stored in _CLOCK_COLUMNS:
+        value = getattr(clock, name)
+        if value != getattr(before, name):
+            changed[name] = stored(value)
+    return changed
 
 
 def _clock_record(row: Any) -> ClockRecord:
