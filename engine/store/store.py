@@ -12,6 +12,7 @@ line of defence.
 from __future__ import annotations
 
 import importlib.util
+import json
 import sqlite3
 import threading
 import time
@@ -163,6 +164,8 @@ def _sqlite_engine(url: str) -> Engine:
         url,
         connect_args={"timeout": _BUSY_TIMEOUT_S, "check_same_thread": False},
         poolclass=StaticPool if memory else None,
+        json_serializer=_json_text,
+        json_deserializer=_json_value,
     )
 
     @event.listens_for(engine, "connect")
@@ -232,7 +235,24 @@ def database_engine(url: str) -> Engine:
     url = normalise_url(url)
     if make_url(url).get_backend_name() == "sqlite":
         return _sqlite_engine(url)
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(
+        url, pool_pre_ping=True, json_serializer=_json_text, json_deserializer=_json_value
+    )
+
+
+def _json_text(value: Any) -> str:
+    """A JSON column's text; an empty list without the encoder (most of a clock's lists,
+    written with every event, are empty)."""
+    if value == [] and type(value) is list:
+        return "[]"
+    return json.dumps(value)
+
+
+def _json_value(text: str) -> Any:
+    """A JSON column's value; an empty list without the decoder (see :func:`_json_text`)."""
+    if text == "[]":
+        return []
+    return json.loads(text)
 
 
 @contextmanager
