@@ -378,13 +378,13 @@ class Engine:
         tick; a crash before the commit leaves the whole batch unfired, to fire again.
         """
         moment = now or self.clock.now()
-        due = self.due_timers(moment, limit)
+        due, unknown = self.store.due_timers_of(moment, limit, self.estate, self._known_limits)
         fired = skipped = 0
         for start in range(0, len(due), TICK_BATCH):
             batch_fired, batch_skipped = self._fire_batch(due[start : start + TICK_BATCH], moment)
             fired += batch_fired
             skipped += batch_skipped
-        held = self._hold_back(moment, limit)
+        held = self._hold_back(unknown)
         # Schedules open their due periods' cases; quotas warn and report breaches.
         opened, notices = self.calendar_jobs.tick(moment, limit)
         return TickResult(fired, skipped, opened, notices, held)
@@ -392,16 +392,15 @@ class Engine:
     def due_timers(self, now: datetime, limit: int) -> list[TimerRecord]:
         """The timers due by ``now`` that this engine can fire, soonest first: of its
         estate's cases, and of the time limits its library gives their processes."""
-        return self.store.due_timers(now, limit, self.estate, self._known_limits)
+        return self.store.due_timers_of(now, limit, self.estate, self._known_limits)[0]
 
-    def _hold_back(self, now: datetime, limit: int) -> int:
+    def _hold_back(self, unknown: Sequence[TimerRecord]) -> int:
         """Count (and log once each) the due timers this engine must not fire.
 
         A timer whose time limit this engine's library does not have for its case's process
         (a worker started on the wrong library) is left pending, never retired: a worker
         that knows the limit fires it later, on the case's own definition version.
         """
-        unknown = self.store.unknown_due_timers(now, limit, self.estate, self._known_limits)
         held = frozenset(timer.id for timer in unknown if timer.id is not None)
         for timer in unknown:
             if timer.id not in self._held:

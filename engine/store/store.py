@@ -34,7 +34,6 @@ from sqlalchemy import (
     func,
     insert,
     select,
-    tuple_,
     update,
 )
 from sqlalchemy.engine import RowMapping, make_url
@@ -627,50 +626,35 @@ class Store:
         )
         return [record_of(TimerRecord, row) for row in rows]
 
-    def due_timers(
-        self,
-        now: datetime,
-        limit: int,
-        estate: str,
-        known: Collection[tuple[str, str]] | None = None,
-    ) -> list[TimerRecord]:
-        """An estate's timers due by ``now`` that have not fired, soonest first (with
-        ``known``, only those of these ``(process, time limit)`` pairs).
+    def due_timers_of(
+        self, now: datetime, limit: int, estate: str, known: Collection[tuple[str, str]]
+    ) -> tuple[list[TimerRecord], list[TimerRecord]]:
+        """An estate's timers due by ``now``, soonest first, in two lists of at most
+        ``limit`` each: those whose ``(process, time limit)`` is in ``known``, and the others
+        (which a worker must leave pending for one that knows their limit).
 
         The partial index on unfired timers' ``(estate, due_at)`` makes this cost depend on
         how many of the estate's timers are due, not on how many cases or timers the store
-        holds, nor on other estates: each timer carries its case's estate. The pairs are
-        checked per due timer (``EXISTS`` on the case's primary key), never by a join that
-        would let the database start from the estate's open cases.
+        holds, nor on other estates: each timer carries its case's estate. One query a page
+        of ``limit`` due timers, each with its case's process (read by the case's primary
+        key, per due timer: a join would let the database start from the estate's open
+        cases), the pages following each other until both lists are full or no timer is
+        left: an idle tick is one query that finds nothing.
         """
-        return self._due(now, limit, estate, known, unknown=False)
-
-    def unknown_due_timers(
-        self, now: datetime, limit: int, estate: str, known: Collection[tuple[str, str]]
-    ) -> list[TimerRecord]:
-        """Timers due by ``now`` of one estate's cases whose ``(process, time limit)`` is not
-        in ``known``: those a worker must leave pending for one that knows their limit."""
-        return self._due(now, limit, estate, known, unknown=True)
-
-    def _due(
-        self,
-        now: datetime,
-        limit: int,
-        estate: str,
-        known: Collection[tuple[str, str]] | None,
-        *,
-        unknown: bool,
-    ) -> list[TimerRecord]:
+        firing: list[TimerRecord] = []
+        held: list[TimerRecord] = []
         keys: dict[str, Any] = {"b_now": now, "b_limit": limit, "b_estate": estate}
-        query = _DUE
-        if known is not None:
-            pair = tuple_(cases.c.process, timers.c.name)
-            pairs = sorted(known)
-            case = select(cases.c.id).where(
-                cases.c.id == timers.c.case_id, pair.not_in(pairs) if unknown else pair.in_(pairs)
-            )
-            query = _DUE.where(case.exists())
-        return [record_of(TimerRecord, row) for row in self.rows(query, keys)]
+        query = _DUE_WITH_PROCESS
+        while True:
+            rows = self.rows(query, keys)
+            for row in rows:
+                found = firing if (row["process"], row["name"]) in known else held
+                if len(found) < limit:
+                    found.append(record_of(TimerRecord, row))
+            if len(rows) < limit or (len(firing) >= limit and len(held) >= limit):
+                return firing, held
+            query = _DUE_AFTER
+            keys.update(b_after_due=rows[-1]["due_at"], b_after_id=rows[-1]["id"])
 
     def get_case(self, case_id: str, tx: Connection | None = None) -> CaseRecord | None:
         """A case by id, or ``None`` (read in ``tx`` if given)."""
@@ -794,15 +778,30 @@ _CLOCKS_OF_CASE = (
 _ENTRY_BY_KEY = select(case_log).where(
     case_log.c.case_id == bindparam("b_case"), case_log.c.idempotency_key == bindparam("b_key")
 )
-_DUE = (
-    select(timers)
-    .where(
-        timers.c.estate == bindparam("b_estate"),
-        timers.c.fired_at.is_(None),
-        timers.c.due_at <= bindparam("b_now", type_=UTCDateTime),
+_DUE_WHERE = (
+    (timers.c.estate == bindparam("b_estate"))
+    & timers.c.fired_at.is_(None)
+    & (timers.c.due_at <= bindparam("b_now", type_=UTCDateTime))
+)
+_DUE_WITH_PROCESS = (
+    select(
+        timers,
+        select(cases.c.process)
+        .where(cases.c.id == timers.c.case_id)
+        .scalar_subquery()
+        .label("process"),
     )
+    .where(_DUE_WHERE)
     .order_by(timers.c.due_at, timers.c.id)
     .limit(bindparam("b_limit"))
+)
+#: The next page of :data:`_DUE_WITH_PROCESS`: after the last timer of the one before.
+_DUE_AFTER = _DUE_WITH_PROCESS.where(
+    (timers.c.due_at > bindparam("b_after_due", type_=UTCDateTime))
+    | (
+        (timers.c.due_at == bindparam("b_after_due", type_=UTCDateTime))
+        & (timers.c.id > bindparam("b_after_id"))
+    )
 )
 _UPDATE_CLOCK = update(sla_clocks).where(
     sla_clocks.c.case_id == bindparam("b_case"), sla_clocks.c.limit_id == bindparam("b_limit")
