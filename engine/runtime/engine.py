@@ -133,9 +133,7 @@ class Engine:
             raise InvalidArgument(f"store is a database URL or a Store, not {store!r:.60}")
         if isinstance(library, ValidatedLibrary):
             if estate is not None:
-                raise InvalidArgument(
-                    "estate is given with library paths, not a validated library"
-                )
+                raise InvalidArgument("estate is given with library paths, not a validated library")
             validated = library
         else:
             validated = _validate(library, estate)
@@ -282,7 +280,7 @@ class Engine:
         linked: LinkedTransaction | None = None
         try:
             with self.store.transaction() as tx:
-                record = self._record(case_id, tx)
+                record, clocks = self._record_and_clocks(case_id, tx)
                 # The engine's own events (timers, 'fire' actions) never come through here,
                 # so no caller may act as the system, not even with SYSTEM_ACTOR itself.
                 if SYSTEM_ROLE in actor.roles:
@@ -297,7 +295,14 @@ class Engine:
                     earlier = self.store.find_entry(case_id, idempotency_key, tx)
                 if earlier is None:
                     change, linked = self._fired(
-                        tx, record, event, actor, payload, idempotency_key, expected_version
+                        tx,
+                        record,
+                        clocks,
+                        event,
+                        actor,
+                        payload,
+                        idempotency_key,
+                        expected_version,
                     )
             if earlier is not None:  # replayed outside the transaction: it reads the log
                 return self._result_of(record, earlier, event, actor, payload)
@@ -325,6 +330,7 @@ class Engine:
         self,
         tx: Connection,
         record: CaseRecord,
+        clocks: Mapping[str, ClockRecord],
         event: str,
         actor: Actor,
         payload: Mapping[str, Any] | None,
@@ -353,7 +359,6 @@ class Engine:
                 f"the case is at version {record.version}, not {expected_version}; "
                 "someone changed it since you read it",
             )
-        clocks = self._clocks(record, tx)
         compiled = self.definitions.of_case(record, tx)
         change = self._change(compiled, record, clocks, self.clock.now(), tx)
         change.fire(event, actor, payload or {})
@@ -702,7 +707,10 @@ class Engine:
         _check_moment(opened_from, "opened_from")
         _check_moment(opened_to, "opened_to")
         for name, value in (
-            ("estate", estate), ("process", process), ("state", state), ("assignee", assignee)
+            ("estate", estate),
+            ("process", process),
+            ("state", state),
+            ("assignee", assignee),
         ):
             if value is not None and not isinstance(value, str):
                 raise InvalidArgument(f"{name} is text, not {value!r:.60}")
@@ -766,9 +774,22 @@ class Engine:
     def _record(self, case_id: str, tx: Connection | None = None) -> CaseRecord:
         """A case of this engine's estate: another estate's cases run on its own rules (read
         in ``tx`` if given)."""
-        if not isinstance(case_id, str) or has_lone_surrogate(case_id):
-            raise UnknownCase(repr(case_id)[:80])
-        record = self.store.get_case(case_id, tx)
+        _check_case_id(case_id)
+        return self._of_estate(case_id, self.store.get_case(case_id, tx))
+
+    def _record_and_clocks(
+        self, case_id: str, tx: Connection
+    ) -> tuple[CaseRecord, dict[str, ClockRecord]]:
+        """A case of this engine's estate (see :meth:`_record`) with its clocks, read in
+        ``tx`` together."""
+        _check_case_id(case_id)
+        found = self.store.case_and_clocks(case_id, tx)
+        record = self._of_estate(case_id, None if found is None else found[0])
+        assert found is not None
+        return record, found[1]
+
+    def _of_estate(self, case_id: str, record: CaseRecord | None) -> CaseRecord:
+        """The case read, if there is one and it is of this engine's estate."""
         if record is None:
             raise UnknownCase(case_id)
         if record.estate != self.estate:
@@ -811,6 +832,12 @@ class Engine:
             updated_at=history[-1].at,
             closed_at=closed_at,
         )
+
+
+def _check_case_id(case_id: object) -> None:
+    """Refuse a case id no case can have (not text, or text no database can store)."""
+    if not isinstance(case_id, str) or has_lone_surrogate(case_id):
+        raise UnknownCase(repr(case_id)[:80])
 
 
 def _check_actor(actor: Actor) -> None:
