@@ -242,7 +242,7 @@ def database_engine(url: str) -> Engine:
 def _json_text(value: Any) -> str:
     """A JSON column's text; an empty list without the encoder (most of a clock's lists,
     written with every event, are empty)."""
-    if value == [] and type(value) is list:
+    if type(value) is list and not value:
         return "[]"
     return json.dumps(value)
 
