@@ -19,6 +19,7 @@ from sqlalchemy import event
 
 from engine.runtime import Actor, Engine, ManualClock
 from engine.store import CaseRecord, CaseWrite, ClockChange, ClockRecord, TimerRecord
+from engine.store.schema import sla_clocks
 from tests.conftest import validated_library
 
 START = datetime(2026, 2, 9, 1, 0, tzinfo=UTC)
@@ -154,3 +155,33 @@ def test_a_clock_as_stored_is_not_written_again(engine: Engine) -> None:
     assert statements.seen["UPDATE sla_clocks"] == 0
     assert statements.seen["INSERT sla_clocks"] == 0
     assert engine.store.clocks(case.id) == list(clocks.values())
+
+
+def test_an_event_reads_its_case_and_clocks_in_one_query_as_read_apart(engine: Engine) -> None:
+    """The one query an event reads with gives the case and clocks that reading them apart
+    gives: a case with no clock, one with several."""
+    case = engine.open_case("repair", IN_UNIT, RECEPTIONIST)
+    engine.fire(case.id, "record", RECEPTIONIST, FORM)
+    engine.fire(case.id, "dispatch", SUPERVISOR, {"technician": "赵师傅"})
+    store = engine.store
+    with store.transaction() as tx:
+        found = store.case_and_clocks(case.id, tx)
+        bare = store.case_and_clocks("no-such-case", tx)
+    assert bare is None
+    assert found is not None
+    record, clocks = found
+    assert record == store.get_case(case.id)
+    assert list(clocks.values()) == store.clocks(case.id) and len(clocks) >= 2
+    assert all(limit == clock.limit_id for limit, clock in clocks.items())
+    with store.transaction() as tx:
+        tx.execute(sla_clocks.delete().where(sla_clocks.c.case_id == case.id))
+        without = store.case_and_clocks(case.id, tx)
+    assert without == (store.get_case(case.id), {})
+
+
+def test_an_event_runs_one_select_for_its_case_and_clocks(engine: Engine) -> None:
+    case = engine.open_case("repair", IN_UNIT, RECEPTIONIST)
+    statements = Statements(engine)
+    engine.fire(case.id, "record", RECEPTIONIST, FORM)
+    assert statements.seen["SELECT cases.id,"] == 1
+    assert sum(count for words, count in statements.seen.items() if words.startswith("SELECT")) == 1

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,6 +22,7 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, MetaData, create_engine, select
 from sqlalchemy.engine import make_url
 
@@ -153,6 +156,36 @@ def test_a_new_store_is_what_the_revisions_make(make_store_url: Callable[[], str
     for url in (created, upgraded):
         with connected(url) as connection:
             assert migrations.state(connection).standing is migrations.Standing.CURRENT
+
+
+def test_the_revisions_read_from_their_files_are_alembics(tmp_path: Path) -> None:
+    """A store checks its revision from the revision files' own lines, without Alembic:
+    the same chain as Alembic's, in a copy with a revision added (as ``write_revision``
+    writes it) too."""
+    assert list(migrations.revisions()) == [script.revision for script in migrations.history()]
+    copy = tmp_path / "migrations"
+    shutil.copytree(migrations.SCRIPT_LOCATION, copy, ignore=shutil.ignore_patterns("__py*"))
+    written = migrations.write_revision("nothing new", copy)
+    alembic_chain = ScriptDirectory.from_config(migrations.config(location=copy))
+    expected = [script.revision for script in reversed(list(alembic_chain.walk_revisions()))]
+    assert (
+        list(migrations.revisions(copy)) == expected == [*migrations.revisions(), written.name[1:5]]
+    )
+
+
+def test_opening_an_existing_store_does_not_import_alembic(tmp_path: Path) -> None:
+    """Alembic is a third of an application's import time; checking a store's revision
+    needs none of it."""
+    url = f"sqlite:///{tmp_path / 'cases.db'}"
+    Store(url).close()
+    code = (
+        "import sys; from engine.store import Store; Store(sys.argv[1]).close(); "
+        "print(sorted(name for name in sys.modules if name.split('.')[0] == 'alembic'))"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", code, url], capture_output=True, text=True, check=True
+    )
+    assert found.stdout.strip() == "[]"
 
 
 def test_a_database_of_an_unknown_revision_is_refused(store_url: str) -> None:

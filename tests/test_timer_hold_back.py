@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
 
 from engine.checks.validation import validate_library
 from engine.runtime import Actor, Engine, ManualClock
@@ -95,3 +96,43 @@ def test_propflow_worker_on_the_wrong_library_retires_nothing(tmp_path: Path) ->
         for entry in json.loads(run_cli(["case", "history", "--json", "--db", db, case]).output)
     ]
     assert events.count(f"breach:{LIMIT}") == 1
+
+
+def test_due_timers_come_split_by_known_time_limit_page_by_page(store_url: str) -> None:
+    """Each list holds the first ``limit`` due timers of its kind, soonest first, however
+    the two kinds interleave: the pages go on past a full page of the other kind."""
+    clock = ManualClock(datetime(2026, 3, 2, 1, 0, tzinfo=UTC))
+    store = Store(store_url)
+    engine = Engine(validated_library(), store, clock)
+    for _ in range(3):
+        recorded_repair(engine, clock)
+    clock.advance(timedelta(days=30))
+    now = clock.now()
+    nothing, due = store.due_timers_of(now, 1000, engine.estate, known=set())
+    assert nothing == [] and len(due) >= 6
+    known = {("repair", due[-1].name)}
+    for limit in (1, 2, 3, len(due)):
+        firing, held = store.due_timers_of(now, limit, engine.estate, known)
+        assert [t.id for t in firing] == [t.id for t in due if ("repair", t.name) in known][:limit]
+        assert [t.id for t in held] == [t.id for t in due if ("repair", t.name) not in known][
+            :limit
+        ]
+    store.close()
+
+
+def test_an_idle_tick_asks_for_due_timers_once(store_url: str) -> None:
+    clock = ManualClock(datetime(2026, 3, 2, 1, 0, tzinfo=UTC))
+    store = Store(store_url)
+    engine = Engine(validated_library(), store, clock)
+    recorded_repair(engine, clock)
+    engine.tick()
+    asked: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        if "FROM timers" in statement:
+            asked.append(statement)
+
+    event.listen(store.engine, "before_cursor_execute", seen)
+    assert engine.tick().fired == 0
+    assert len(asked) == 1
+    store.close()

@@ -122,9 +122,12 @@ def _eval(expr: Expr, ctx: EvalContext) -> object:
     if isinstance(expr, Literal):
         return expr.value
     if isinstance(expr, BoolOp):
-        if expr.op == "and":
-            return all(_truthy(_eval(operand, ctx)) for operand in expr.operands)
-        return any(_truthy(_eval(operand, ctx)) for operand in expr.operands)
+        # Loops rather than all()/any() over a generator: no generator to make and resume.
+        wanted = expr.op == "or"
+        for operand in expr.operands:
+            if _truthy(_eval(operand, ctx)) is wanted:
+                return wanted
+        return not wanted
     if isinstance(expr, ListLiteral):
         return tuple(item.value for item in expr.items)
     if isinstance(expr, Not):
@@ -135,6 +138,8 @@ def _eval(expr: Expr, ctx: EvalContext) -> object:
 
 
 def _truthy(value: object) -> bool:
+    if value is True or value is False:  # what comparisons give: no bool() to guard
+        return value
     try:
         return bool(value)
     except _COMPARE_ERRORS:
@@ -176,6 +181,8 @@ def _as_date_pair(left: object, right: object) -> tuple[object, object] | None:
 
 def values_equal(left: object, right: object) -> bool:
     """Equality as the condition language defines it (see the module docstring)."""
+    if type(left) is str and type(right) is str:  # a text field against a literal, mostly
+        return left == right
     if left is None or right is None:
         return left is None and right is None
     if isinstance(left, bool) or isinstance(right, bool):

@@ -133,9 +133,7 @@ class Engine:
             raise InvalidArgument(f"store is a database URL or a Store, not {store!r:.60}")
         if isinstance(library, ValidatedLibrary):
             if estate is not None:
-                raise InvalidArgument(
-                    "estate is given with library paths, not a validated library"
-                )
+                raise InvalidArgument("estate is given with library paths, not a validated library")
             validated = library
         else:
             validated = _validate(library, estate)
@@ -282,7 +280,7 @@ class Engine:
         linked: LinkedTransaction | None = None
         try:
             with self.store.transaction() as tx:
-                record = self._record(case_id, tx)
+                record, clocks = self._record_and_clocks(case_id, tx)
                 # The engine's own events (timers, 'fire' actions) never come through here,
                 # so no caller may act as the system, not even with SYSTEM_ACTOR itself.
                 if SYSTEM_ROLE in actor.roles:
@@ -297,7 +295,14 @@ class Engine:
                     earlier = self.store.find_entry(case_id, idempotency_key, tx)
                 if earlier is None:
                     change, linked = self._fired(
-                        tx, record, event, actor, payload, idempotency_key, expected_version
+                        tx,
+                        record,
+                        clocks,
+                        event,
+                        actor,
+                        payload,
+                        idempotency_key,
+                        expected_version,
                     )
             if earlier is not None:  # replayed outside the transaction: it reads the log
                 return self._result_of(record, earlier, event, actor, payload)
@@ -325,6 +330,7 @@ class Engine:
         self,
         tx: Connection,
         record: CaseRecord,
+        clocks: Mapping[str, ClockRecord],
         event: str,
         actor: Actor,
         payload: Mapping[str, Any] | None,
@@ -353,7 +359,6 @@ class Engine:
                 f"the case is at version {record.version}, not {expected_version}; "
                 "someone changed it since you read it",
             )
-        clocks = self._clocks(record, tx)
         compiled = self.definitions.of_case(record, tx)
         change = self._change(compiled, record, clocks, self.clock.now(), tx)
         change.fire(event, actor, payload or {})
@@ -378,13 +383,13 @@ class Engine:
         tick; a crash before the commit leaves the whole batch unfired, to fire again.
         """
         moment = now or self.clock.now()
-        due = self.due_timers(moment, limit)
+        due, unknown = self.store.due_timers_of(moment, limit, self.estate, self._known_limits)
         fired = skipped = 0
         for start in range(0, len(due), TICK_BATCH):
             batch_fired, batch_skipped = self._fire_batch(due[start : start + TICK_BATCH], moment)
             fired += batch_fired
             skipped += batch_skipped
-        held = self._hold_back(moment, limit)
+        held = self._hold_back(unknown)
         # Schedules open their due periods' cases; quotas warn and report breaches.
         opened, notices = self.calendar_jobs.tick(moment, limit)
         return TickResult(fired, skipped, opened, notices, held)
@@ -392,16 +397,15 @@ class Engine:
     def due_timers(self, now: datetime, limit: int) -> list[TimerRecord]:
         """The timers due by ``now`` that this engine can fire, soonest first: of its
         estate's cases, and of the time limits its library gives their processes."""
-        return self.store.due_timers(now, limit, self.estate, self._known_limits)
+        return self.store.due_timers_of(now, limit, self.estate, self._known_limits)[0]
 
-    def _hold_back(self, now: datetime, limit: int) -> int:
+    def _hold_back(self, unknown: Sequence[TimerRecord]) -> int:
         """Count (and log once each) the due timers this engine must not fire.
 
         A timer whose time limit this engine's library does not have for its case's process
         (a worker started on the wrong library) is left pending, never retired: a worker
         that knows the limit fires it later, on the case's own definition version.
         """
-        unknown = self.store.unknown_due_timers(now, limit, self.estate, self._known_limits)
         held = frozenset(timer.id for timer in unknown if timer.id is not None)
         for timer in unknown:
             if timer.id not in self._held:
@@ -703,7 +707,10 @@ class Engine:
         _check_moment(opened_from, "opened_from")
         _check_moment(opened_to, "opened_to")
         for name, value in (
-            ("estate", estate), ("process", process), ("state", state), ("assignee", assignee)
+            ("estate", estate),
+            ("process", process),
+            ("state", state),
+            ("assignee", assignee),
         ):
             if value is not None and not isinstance(value, str):
                 raise InvalidArgument(f"{name} is text, not {value!r:.60}")
@@ -767,9 +774,22 @@ class Engine:
     def _record(self, case_id: str, tx: Connection | None = None) -> CaseRecord:
         """A case of this engine's estate: another estate's cases run on its own rules (read
         in ``tx`` if given)."""
-        if not isinstance(case_id, str) or has_lone_surrogate(case_id):
-            raise UnknownCase(repr(case_id)[:80])
-        record = self.store.get_case(case_id, tx)
+        _check_case_id(case_id)
+        return self._of_estate(case_id, self.store.get_case(case_id, tx))
+
+    def _record_and_clocks(
+        self, case_id: str, tx: Connection
+    ) -> tuple[CaseRecord, dict[str, ClockRecord]]:
+        """A case of this engine's estate (see :meth:`_record`) with its clocks, read in
+        ``tx`` together."""
+        _check_case_id(case_id)
+        found = self.store.case_and_clocks(case_id, tx)
+        record = self._of_estate(case_id, None if found is None else found[0])
+        assert found is not None
+        return record, found[1]
+
+    def _of_estate(self, case_id: str, record: CaseRecord | None) -> CaseRecord:
+        """The case read, if there is one and it is of this engine's estate."""
         if record is None:
             raise UnknownCase(case_id)
         if record.estate != self.estate:
@@ -812,6 +832,12 @@ class Engine:
             updated_at=history[-1].at,
             closed_at=closed_at,
         )
+
+
+def _check_case_id(case_id: object) -> None:
+    """Refuse a case id no case can have (not text, or text no database can store)."""
+    if not isinstance(case_id, str) or has_lone_surrogate(case_id):
+        raise UnknownCase(repr(case_id)[:80])
 
 
 def _check_actor(actor: Actor) -> None:

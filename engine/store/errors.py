@@ -45,7 +45,7 @@ _SQLSTATES: tuple[tuple[str, type[StoreError]], ...] = (
     ("42P01", StoreSchemaMismatch),  # undefined_table
 )
 
-#: SQLite's (and the operating system's) words, lower-cased, by kind.
+#: SQLite's, the operating system's and the PostgreSQL drivers' words, lower-cased, by kind.
 _WORDS: tuple[tuple[str, type[StoreError]], ...] = (
     ("readonly database", StoreReadOnly),
     ("read-only", StoreReadOnly),
@@ -53,6 +53,12 @@ _WORDS: tuple[tuple[str, type[StoreError]], ...] = (
     ("no space left", StoreFull),
     ("disk i/o error", StoreUnavailable),
     ("unable to open database", StoreUnavailable),
+    # PostgreSQL's drivers give no SQLSTATE when a connection cannot be made at all.
+    ("connection failed", StoreUnavailable),
+    ("could not connect", StoreUnavailable),
+    ("connection refused", StoreUnavailable),
+    ("server closed the connection", StoreUnavailable),
+    ("the database system is", StoreUnavailable),
     ("no such column", StoreSchemaMismatch),
     ("no such table", StoreSchemaMismatch),
     ("has no column named", StoreSchemaMismatch),

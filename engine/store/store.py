@@ -12,10 +12,11 @@ line of defence.
 from __future__ import annotations
 
 import importlib.util
+import json
 import sqlite3
 import threading
 import time
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import fields
 from datetime import datetime
@@ -33,7 +34,6 @@ from sqlalchemy import (
     func,
     insert,
     select,
-    tuple_,
     update,
 )
 from sqlalchemy.engine import RowMapping, make_url
@@ -163,6 +163,8 @@ def _sqlite_engine(url: str) -> Engine:
         url,
         connect_args={"timeout": _BUSY_TIMEOUT_S, "check_same_thread": False},
         poolclass=StaticPool if memory else None,
+        json_serializer=_json_text,
+        json_deserializer=_json_value,
     )
 
     @event.listens_for(engine, "connect")
@@ -232,7 +234,24 @@ def database_engine(url: str) -> Engine:
     url = normalise_url(url)
     if make_url(url).get_backend_name() == "sqlite":
         return _sqlite_engine(url)
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(
+        url, pool_pre_ping=True, json_serializer=_json_text, json_deserializer=_json_value
+    )
+
+
+def _json_text(value: Any) -> str:
+    """A JSON column's text; an empty list without the encoder (most of a clock's lists,
+    written with every event, are empty)."""
+    if type(value) is list and not value:
+        return "[]"
+    return json.dumps(value)
+
+
+def _json_value(text: str) -> Any:
+    """A JSON column's value; an empty list without the decoder (see :func:`_json_text`)."""
+    if text == "[]":
+        return []
+    return json.loads(text)
 
 
 @contextmanager
@@ -507,10 +526,12 @@ class Store:
         their last row and their last timers, which replace the pending ones: the earlier
         ones would be written only to be overwritten or deleted in the same transaction.
         With ``stored`` (the case's clocks as read with it, by time limit) a row identical
-        to the stored one is not written, a clock the case did not have is inserted without
-        trying an update first, and it has no pending timers to delete (timers are only
-        written with their clock's row). New rows and timers of all the clocks go in one
-        statement each.
+        to the stored one is not written, a changed row sets only the columns that differ
+        from it, a clock the case did not have is inserted without trying an update first,
+        and it has no pending timers to delete (timers are only written with their clock's
+        row). The updates setting the same columns, the withdrawals of pending timers, the
+        new rows and the new timers of all the clocks go in one statement each: each
+        statement is a round trip, and SQLAlchemy's work per statement outweighs SQLite's.
 
         The clocks as read are still what the database holds once the case's version check
         has passed, even on PostgreSQL where another writer may commit between the read and
@@ -527,18 +548,31 @@ class Store:
             )
         new_clocks: list[dict[str, Any]] = []
         new_timers: list[TimerRecord] = []
+        # Updates by the columns they set (one statement for each set), pending timers to go.
+        updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        withdrawn: list[dict[str, str]] = []
         for (case_id, limit_id), (clock, timers) in final.items():
             keys = {"b_case": case_id, "b_limit": limit_id}
             before = None if stored is None else stored.get(limit_id)
             new = stored is not None and before is None
             if clock is not None and clock != before:
-                values = _clock_values(clock)
-                if new or tx.execute(_UPDATE_CLOCK, {**keys, **values}).rowcount != 1:
-                    new_clocks.append(values)
+                if new:
+                    new_clocks.append(_clock_values(clock))
+                elif before is not None:
+                    changed = _changed_clock_values(clock, before)
+                    updates.setdefault(tuple(changed), []).append({**keys, **changed})
+                else:  # not read with the case: update it if it is there, else insert it
+                    values = _clock_values(clock)
+                    if tx.execute(_UPDATE_CLOCK, {**keys, **values}).rowcount != 1:
+                        new_clocks.append(values)
             if timers is not None:
                 if not new:
-                    tx.execute(_DELETE_PENDING_TIMERS, keys)
+                    withdrawn.append(keys)
                 new_timers.extend(timers)
+        for rows in updates.values():
+            tx.execute(_UPDATE_CLOCK, rows)
+        if withdrawn:
+            tx.execute(_DELETE_PENDING_TIMERS, withdrawn)
         if new_clocks:
             tx.execute(_INSERT_CLOCK, [{**values, "estate": estate} for values in new_clocks])
         if new_timers:
@@ -592,55 +626,56 @@ class Store:
         )
         return [record_of(TimerRecord, row) for row in rows]
 
-    def due_timers(
-        self,
-        now: datetime,
-        limit: int,
-        estate: str,
-        known: Collection[tuple[str, str]] | None = None,
-    ) -> list[TimerRecord]:
-        """An estate's timers due by ``now`` that have not fired, soonest first (with
-        ``known``, only those of these ``(process, time limit)`` pairs).
+    def due_timers_of(
+        self, now: datetime, limit: int, estate: str, known: Collection[tuple[str, str]]
+    ) -> tuple[list[TimerRecord], list[TimerRecord]]:
+        """An estate's timers due by ``now``, soonest first, in two lists of at most
+        ``limit`` each: those whose ``(process, time limit)`` is in ``known``, and the others
+        (which a worker must leave pending for one that knows their limit).
 
         The partial index on unfired timers' ``(estate, due_at)`` makes this cost depend on
         how many of the estate's timers are due, not on how many cases or timers the store
-        holds, nor on other estates: each timer carries its case's estate. The pairs are
-        checked per due timer (``EXISTS`` on the case's primary key), never by a join that
-        would let the database start from the estate's open cases.
+        holds, nor on other estates: each timer carries its case's estate. One query a page
+        of ``limit`` due timers, each with its case's process (read by the case's primary
+        key, per due timer: a join would let the database start from the estate's open
+        cases), the pages following each other until both lists are full or no timer is
+        left: an idle tick is one query that finds nothing.
         """
-        return self._due(now, limit, estate, known, unknown=False)
-
-    def unknown_due_timers(
-        self, now: datetime, limit: int, estate: str, known: Collection[tuple[str, str]]
-    ) -> list[TimerRecord]:
-        """Timers due by ``now`` of one estate's cases whose ``(process, time limit)`` is not
-        in ``known``: those a worker must leave pending for one that knows their limit."""
-        return self._due(now, limit, estate, known, unknown=True)
-
-    def _due(
-        self,
-        now: datetime,
-        limit: int,
-        estate: str,
-        known: Collection[tuple[str, str]] | None,
-        *,
-        unknown: bool,
-    ) -> list[TimerRecord]:
+        firing: list[TimerRecord] = []
+        held: list[TimerRecord] = []
         keys: dict[str, Any] = {"b_now": now, "b_limit": limit, "b_estate": estate}
-        query = _DUE
-        if known is not None:
-            pair = tuple_(cases.c.process, timers.c.name)
-            pairs = sorted(known)
-            case = select(cases.c.id).where(
-                cases.c.id == timers.c.case_id, pair.not_in(pairs) if unknown else pair.in_(pairs)
-            )
-            query = _DUE.where(case.exists())
-        return [record_of(TimerRecord, row) for row in self.rows(query, keys)]
+        query = _DUE_WITH_PROCESS
+        while True:
+            rows = self.rows(query, keys)
+            for row in rows:
+                found = firing if (row["process"], row["name"]) in known else held
+                if len(found) < limit:
+                    found.append(record_of(TimerRecord, row))
+            if len(rows) < limit or (len(firing) >= limit and len(held) >= limit):
+                return firing, held
+            query = _DUE_AFTER
+            keys.update(b_after_due=rows[-1]["due_at"], b_after_id=rows[-1]["id"])
 
     def get_case(self, case_id: str, tx: Connection | None = None) -> CaseRecord | None:
         """A case by id, or ``None`` (read in ``tx`` if given)."""
         rows = self.rows(_CASE, {"b_id": case_id}, tx=tx)
         return record_of(CaseRecord, rows[0]) if rows else None
+
+    def case_and_clocks(
+        self, case_id: str, tx: Connection
+    ) -> tuple[CaseRecord, dict[str, ClockRecord]] | None:
+        """A case with its SLA clocks by time limit, or ``None``, read in ``tx`` in one
+        query (what every event reads first: one statement fewer than :meth:`get_case` and
+        :meth:`clocks`, for the case's columns repeated on each clock's row)."""
+        rows = self.rows(_CASE_AND_CLOCKS, {"b_id": case_id}, tx=tx)
+        if not rows:
+            return None
+        clocks = {
+            row["clock_limit_id"]: _clock_record(_ClockColumns(row))
+            for row in rows
+            if row["clock_limit_id"] is not None
+        }
+        return record_of(CaseRecord, rows[0]), clocks
 
     def find_entry(
         self, case_id: str, idempotency_key: str, tx: Connection | None = None
@@ -751,6 +786,13 @@ _CLAIM_LOCKED = (
 )
 _MARK_FIRED = update(timers).where(timers.c.id == bindparam("b_id"), timers.c.fired_at.is_(None))
 _CASE = select(cases).where(cases.c.id == bindparam("b_id"))
+#: The clock columns of :data:`_CASE_AND_CLOCKS` are named ``clock_<column>``.
+_CASE_AND_CLOCKS = (
+    select(cases, *(column.label(f"clock_{column.name}") for column in sla_clocks.c))
+    .outerjoin(sla_clocks, sla_clocks.c.case_id == cases.c.id)
+    .where(cases.c.id == bindparam("b_id"))
+    .order_by(sla_clocks.c.limit_id)
+)
 _CLOCKS_OF_CASE = (
     select(sla_clocks)
     .where(sla_clocks.c.case_id == bindparam("b_case"))
@@ -759,15 +801,30 @@ _CLOCKS_OF_CASE = (
 _ENTRY_BY_KEY = select(case_log).where(
     case_log.c.case_id == bindparam("b_case"), case_log.c.idempotency_key == bindparam("b_key")
 )
-_DUE = (
-    select(timers)
-    .where(
-        timers.c.estate == bindparam("b_estate"),
-        timers.c.fired_at.is_(None),
-        timers.c.due_at <= bindparam("b_now", type_=UTCDateTime),
+_DUE_WHERE = (
+    (timers.c.estate == bindparam("b_estate"))
+    & timers.c.fired_at.is_(None)
+    & (timers.c.due_at <= bindparam("b_now", type_=UTCDateTime))
+)
+_DUE_WITH_PROCESS = (
+    select(
+        timers,
+        select(cases.c.process)
+        .where(cases.c.id == timers.c.case_id)
+        .scalar_subquery()
+        .label("process"),
     )
+    .where(_DUE_WHERE)
     .order_by(timers.c.due_at, timers.c.id)
     .limit(bindparam("b_limit"))
+)
+#: The next page of :data:`_DUE_WITH_PROCESS`: after the last timer of the one before.
+_DUE_AFTER = _DUE_WITH_PROCESS.where(
+    (timers.c.due_at > bindparam("b_after_due", type_=UTCDateTime))
+    | (
+        (timers.c.due_at == bindparam("b_after_due", type_=UTCDateTime))
+        & (timers.c.id > bindparam("b_after_id"))
+    )
 )
 _UPDATE_CLOCK = update(sla_clocks).where(
     sla_clocks.c.case_id == bindparam("b_case"), sla_clocks.c.limit_id == bindparam("b_limit")
@@ -871,23 +928,66 @@ def _update_case(tx: Connection, case: CaseRecord, expected_version: int) -> Non
         raise VersionConflict(case.id)
 
 
+def _as_list(value: tuple[Any, ...]) -> list[Any]:
+    return list(value)
+
+
+def _plan_json(plan: tuple[PlanItem, ...]) -> list[dict[str, Any]]:
+    return [item.to_json() for item in plan]
+
+
+def _pauses_json(pauses: tuple[tuple[datetime, datetime], ...]) -> list[list[str]]:
+    return [[since.isoformat(), to.isoformat()] for since, to in pauses]
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+#: The columns of a clock's row after its key, each with how its field is stored.
+_CLOCK_COLUMNS: tuple[tuple[str, Callable[[Any], Any]], ...] = (
+    ("status", _same),
+    ("started_at", _same),
+    ("deadline", _same),
+    ("paused_at", _same),
+    ("breached_at", _same),
+    ("stopped_at", _same),
+    ("tier", _same),
+    ("warnings_sent", _as_list),
+    ("extensions", _as_list),
+    ("notes", _as_list),
+    ("plan", _plan_json),
+    ("pauses", _pauses_json),
+)
+
+
 def _clock_values(clock: ClockRecord) -> dict[str, Any]:
-    return {
-        "case_id": clock.case_id,
-        "limit_id": clock.limit_id,
-        "status": clock.status,
-        "started_at": clock.started_at,
-        "deadline": clock.deadline,
-        "paused_at": clock.paused_at,
-        "breached_at": clock.breached_at,
-        "stopped_at": clock.stopped_at,
-        "tier": clock.tier,
-        "warnings_sent": list(clock.warnings_sent),
-        "extensions": list(clock.extensions),
-        "notes": list(clock.notes),
-        "plan": [item.to_json() for item in clock.plan],
-        "pauses": [[since.isoformat(), to.isoformat()] for since, to in clock.pauses],
-    }
+    """A clock's whole row, for an insert."""
+    values = {"case_id": clock.case_id, "limit_id": clock.limit_id}
+    values.update((name, stored(getattr(clock, name))) for name, stored in _CLOCK_COLUMNS)
+    return values
+
+
+def _changed_clock_values(clock: ClockRecord, before: ClockRecord) -> dict[str, Any]:
+    """The columns of a clock's row that differ from the row as read, for an update: a
+    clock that stops changes two of them, and serialising its unchanged plan, pauses and
+    notes again is most of what writing the rest would cost."""
+    changed = {}
+    for name, stored in _CLOCK_COLUMNS:
+        value = getattr(clock, name)
+        if value != getattr(before, name):
+            changed[name] = stored(value)
+    return changed
+
+
+class _ClockColumns:
+    """A row of :data:`_CASE_AND_CLOCKS` read by the clock's column names."""
+
+    def __init__(self, row: RowMapping) -> None:
+        self.row = row
+
+    def __getitem__(self, name: str) -> Any:
+        return self.row[f"clock_{name}"]
 
 
 def _clock_record(row: Any) -> ClockRecord:

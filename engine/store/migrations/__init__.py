@@ -7,22 +7,30 @@ on a connection the caller holds, inside its transaction (see ``env.py``).
 A database made before the schema had revisions (PropFlow 0.1.0) has the tables but no
 ``alembic_version`` table; it stands at :data:`BASELINE`, whose revision creates exactly
 those tables, and :func:`upgrade` stamps it there before carrying it on.
+
+Every store checks its database's revision when it opens, which needs only the revision
+ids: they are read from the revision files' ``revision``/``down_revision`` lines, and Alembic
+(a third of an application's import time) is imported only to make, upgrade or write a
+revision. A test holds :func:`revisions` to Alembic's own reading.
 """
 
 from __future__ import annotations
 
+import ast
 import functools
+import re
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import Script, ScriptDirectory
-from sqlalchemy import Connection, create_engine, inspect
+from sqlalchemy import Connection, String, column, create_engine, inspect, select, table
 
 from engine.store.schema import metadata
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.script import Script, ScriptDirectory
 
 #: The revision of a database made by PropFlow 0.1.0: the tables as they were then.
 BASELINE = "0001"
@@ -53,8 +61,17 @@ class SchemaState:
 SCRIPT_LOCATION = Path(__file__).parent
 
 
+#: Alembic's table of a database's revision (its default name).
+_VERSION_TABLE = table("alembic_version", column("version_num", String))
+
+#: A revision file's ``revision = "0005"`` or ``down_revision = "0004"`` line (annotated or not).
+_REVISION_LINE = re.compile(r"^(revision|down_revision)\s*(?::[^=]*)?=\s*(.+?)\s*$", re.MULTILINE)
+
+
 def config(connection: Connection | None = None, location: Path = SCRIPT_LOCATION) -> Config:
     """Alembic's configuration for the store's revisions, on ``connection`` if given."""
+    from alembic.config import Config
+
     alembic_config = Config()
     alembic_config.set_main_option("script_location", str(location))
     alembic_config.attributes["connection"] = connection
@@ -63,24 +80,47 @@ def config(connection: Connection | None = None, location: Path = SCRIPT_LOCATIO
 
 @functools.cache
 def scripts() -> ScriptDirectory:
-    """The revisions (read once: every store checks its database against them)."""
+    """The revisions as Alembic reads them (once: upgrading walks them)."""
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(config())
+
+
+@functools.cache
+def revisions(location: Path = SCRIPT_LOCATION) -> tuple[str, ...]:
+    """The revision ids, oldest first, from the revision files' own lines (one chain: each
+    revision names the one before it)."""
+    after: dict[str | None, str] = {}
+    for path in sorted((location / "versions").glob("*.py")):
+        found = dict(
+            (name, ast.literal_eval(value))
+            for name, value in _REVISION_LINE.findall(path.read_text(encoding="utf-8"))
+        )
+        if "revision" in found:
+            after[found.get("down_revision")] = found["revision"]
+    chain: list[str] = []
+    step = after.get(None)
+    while step is not None:
+        chain.append(step)
+        step = after.get(step)
+    assert chain, "the store has at least one revision"
+    return tuple(chain)
 
 
 def head() -> str:
     """The newest revision: the schema of ``engine/store/schema.py``."""
-    newest = scripts().get_current_head()
-    assert newest is not None, "the store has at least one revision"
-    return newest
+    return revisions()[-1]
 
 
 def revision_of(connection: Connection) -> str | None:
     """The revision a database is at: its stamp, :data:`BASELINE` for a database of 0.1.0
     (tables, no stamp), ``None`` for one without tables."""
-    stamped = MigrationContext.configure(connection).get_current_revision()
-    if stamped is not None:
-        return stamped
-    return BASELINE if inspect(connection).has_table(_FIRST_TABLE) else None
+    tables = inspect(connection)
+    if tables.has_table(_VERSION_TABLE.name):
+        stamped = connection.execute(select(_VERSION_TABLE.c.version_num)).scalar()
+        if stamped is not None:
+            return str(stamped)
+    return BASELINE if tables.has_table(_FIRST_TABLE) else None
 
 
 def state(connection: Connection) -> SchemaState:
@@ -90,7 +130,7 @@ def state(connection: Connection) -> SchemaState:
         standing = Standing.EMPTY
     elif revision == newest:
         standing = Standing.CURRENT
-    elif revision in {script.revision for script in scripts().walk_revisions()}:
+    elif revision in revisions():
         standing = Standing.BEHIND
     else:
         standing = Standing.UNKNOWN
@@ -104,6 +144,8 @@ def create_at_head(connection: Connection) -> None:
     in turn: the same schema (a test compares the two on both databases), made faster —
     tests and in-memory stores make thousands.
     """
+    from alembic.runtime.migration import MigrationContext
+
     metadata.create_all(connection)
     MigrationContext.configure(connection).stamp(scripts(), "head")
 
@@ -111,6 +153,9 @@ def create_at_head(connection: Connection) -> None:
 def upgrade(connection: Connection, revision: str = "head") -> None:
     """Carry the database on ``connection`` to ``revision`` (a 0.1.0 database is stamped at
     :data:`BASELINE` first; an empty one runs every revision)."""
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+
     context = MigrationContext.configure(connection)
     if context.get_current_revision() is None and revision_of(connection) == BASELINE:
         context.stamp(scripts(), BASELINE)
@@ -131,6 +176,9 @@ def write_revision(message: str, location: Path = SCRIPT_LOCATION) -> Path:
     in, PostgreSQL-only details), formatted and committed with the change to ``schema.py``.
     ``location`` is a copy of this directory to write into instead.
     """
+    from alembic import command
+    from alembic.script import Script
+
     scratch = create_engine("sqlite://")
     try:
         with scratch.begin() as connection:
@@ -144,4 +192,5 @@ def write_revision(message: str, location: Path = SCRIPT_LOCATION) -> Path:
         scratch.dispose()
     assert isinstance(written, Script), "one revision is written"
     scripts.cache_clear()
+    revisions.cache_clear()
     return Path(written.path)
