@@ -68,6 +68,7 @@ def _definitions(library: Library) -> Iterator[Located[Any]]:
         library.schedules,
         library.quotas,
         library.kpis,
+        library.patterns,
     )
 
 
