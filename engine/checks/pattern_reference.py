@@ -130,12 +130,12 @@ def _actions(
                         f"'{key}' is not {_of('a field', opened)}"
                         f"{suggest(key, list(opened.fields))}",
                     )
-                name = reference(value)
-                if name is not None and name not in fields:
+                referred = reference(value)
+                if referred is not None and referred not in fields:
                     yield Finding(
                         located.at("actions", index, "open", "data", key),
-                        f"'={name}' refers to no field of process '{process.id}'"
-                        f"{suggest(name, fields)}",
+                        f"'={referred}' refers to no field of process '{process.id}'"
+                        f"{suggest(referred, fields)}",
                     )
 
 
