@@ -48,6 +48,9 @@ from engine.store.patterns import (
 )
 from engine.time import WorkingCalendar
 
+#: The log entry a pattern's ``set`` writes is ``pattern:ID``.
+PATTERN_ENTRY = "pattern"
+
 #: Log entries matched and committed per transaction.
 PATTERN_BATCH = 500
 
@@ -242,7 +245,7 @@ class PatternStep:
                 return [{"set": dict(action.values), "skipped": "the case is gone"}]
             batch.changed[last.case_id] = change
             change.record_entry(
-                f"pattern:{pattern.id}",
+                f"{PATTERN_ENTRY}:{pattern.id}",
                 SYSTEM_ACTOR.id,
                 SYSTEM_ROLE,
                 change.state,
