@@ -5,10 +5,15 @@ restart in the middle of a window, two workers, and the shipped library's three 
 from __future__ import annotations
 
 import functools
+import subprocess
+import sys
 import threading
+import time
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
+
+import pytest
 
 from engine.checks.validation import validate_library
 from engine.io.library import ValidatedLibrary
@@ -53,7 +58,7 @@ def repair(engine: Engine, unit: str = "3-1201", category: str = "leak", **data:
 
 
 def investigations(engine: Engine) -> list[Any]:
-    return engine.query_cases(process="defect_investigation")
+    return engine.query_cases(process="defect_investigation", limit=10_000)
 
 
 def test_third_repair_within_30_days_opens_one_investigation(store_url: str) -> None:
@@ -229,3 +234,41 @@ def test_rework_after_the_return_visit_is_marked_and_counted(store_url: str) -> 
     assert case.data["reworked"] is True
     assert [e.event for e in engine.history(case_id)][-1] == "pattern:rework-after-return-visit"
     assert any(item.role == "cs_supervisor" for item in engine.outbox(case_id))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("delay", [0.2, 0.6, 1.0])
+def test_a_worker_killed_while_matching_neither_loses_nor_repeats_a_match(
+    store_url: str, delay: float
+) -> None:
+    """A worker process is killed (SIGKILL) part of the way through a backlog of 150
+    recurring defects; another worker finishes: each defect is matched and acted on once."""
+    clock = ManualClock(START)
+    store = Store(store_url)
+    writer = engine_on(store, clock)
+    units = 150
+    for round_ in range(3):
+        for unit in range(units):
+            repair(writer, unit=f"K{unit}")
+        clock.advance(timedelta(hours=round_ + 1))
+    now = clock.now() + POSTGRESQL_SETTLE + SECOND
+    worker = subprocess.Popen(
+        [sys.executable, str(ROOT / "tests" / "pattern_worker.py"), store_url, now.isoformat()],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert worker.stdout is not None
+    assert worker.stdout.readline().strip() == "ready"
+    time.sleep(delay)
+    worker.kill()
+    worker.wait()
+    survivor = engine_on(store, clock)
+    while survivor.tick(now).matched:
+        pass
+    found = matches_of(store, survivor.estate, "recurring-defect")
+    assert len(found) == units
+    used = [seq for match in found for seq in match.seqs]
+    assert len(used) == len(set(used)) == 3 * units
+    opened = investigations(survivor)
+    assert len(opened) == units
+    assert sorted(case.data["unit"] for case in opened) == sorted(f"K{n}" for n in range(units))

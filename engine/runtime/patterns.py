@@ -112,8 +112,8 @@ class PatternStep:
             entries = entries_after(self.store, self.estate, self.cursor, until, PATTERN_BATCH)
             if not entries:
                 break
-            hits = [hit for entry in entries for hit in matcher.feed(entry)]
             try:
+                hits = [hit for entry in entries for hit in matcher.feed(entry)]
                 self._commit(hits, entries[-1].seq, now)
             except (CursorMoved, VersionConflict):
                 # Another worker committed these entries (or changed a case a match sets):
@@ -121,6 +121,10 @@ class PatternStep:
                 self.close()
                 self._start()
                 break
+            except BaseException:
+                # The windows have moved past a cursor that did not: rebuilt on the next tick.
+                self.close()
+                raise
             self.cursor = entries[-1].seq
             committed += len(hits)
             if len(entries) < PATTERN_BATCH:
