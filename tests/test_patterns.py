@@ -82,6 +82,16 @@ def test_third_repair_within_30_days_opens_one_investigation(store_url: str) -> 
     assert {"open": "defect_investigation", "case": investigation.id} in match.actions
     notices = [item for item in engine.outbox(third) if item.payload.get("pattern")]
     assert [item.role for item in notices] == ["supervisor"]
+    assert investigation.assignee == "eng_supervisor"
+    assert [item.role for item in engine.outbox(investigation.id)] == ["eng_supervisor"]
+    # The engineering supervisor investigates and concludes; the head is told.
+    engineer = Actor("gong", "eng_supervisor")
+    engine.fire(investigation.id, "start", engineer)
+    done = engine.fire(
+        investigation.id, "conclude", engineer, {"cause": "立管老化", "measures": "更换立管"}
+    )
+    assert done.state == "concluded"
+    assert engine.outbox(investigation.id)[-1].role == "head"
     # The three are used up: a fourth within the window is not a second match.
     repair(engine)
     assert tick(engine, clock) == 0
