@@ -19,10 +19,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import Connection
+
 from engine.io.library import Library
 from engine.model import PatternDef, localized
 from engine.model.actions import Notify, Open, SetFields
-from engine.model.patterns import Link
+from engine.model.patterns import Link, PatternAction
 from engine.model.process import SYSTEM_ROLE
 from engine.patterns import PatternHit, PatternMatcher, lookback
 from engine.runtime.actor import SYSTEM_ACTOR
@@ -214,7 +216,9 @@ class PatternStep:
                 self.estate,
             )
 
-    def _act(self, batch: _Batch, hit: PatternHit, action: Any, tx: Any) -> list[dict[str, Any]]:
+    def _act(
+        self, batch: _Batch, hit: PatternHit, action: PatternAction, tx: Connection
+    ) -> list[dict[str, Any]]:
         """Carry out one action of a match into ``batch``; what it did, for the audit row."""
         pattern, last = hit.pattern, hit.last
         if isinstance(action, Notify):
@@ -282,7 +286,7 @@ class PatternStep:
         )
         return [{"open": action.process, "case": opened.record.id}]
 
-    def _load(self, case_id: str, now: datetime, tx: Any) -> CaseChange | None:
+    def _load(self, case_id: str, now: datetime, tx: Connection) -> CaseChange | None:
         record = self.store.get_case(case_id, tx)
         if record is None or record.estate != self.estate:
             return None
