@@ -122,6 +122,9 @@ case_log = Table(
     # Reports look up a case's entries of an event, or into a state, within a period.
     Index("ix_case_log_case_event", "case_id", "event", "at"),
     Index("ix_case_log_case_state", "case_id", "to_state", "at"),
+    # Patterns read an estate's entries after their cursor: a quiet estate must not scan
+    # every other estate's entries since its last one.
+    Index("ix_case_log_estate_seq", "estate", "seq"),
 )
 
 #: Durable timers: deadlines, warnings and recurring reminders, fired by a worker or tick.

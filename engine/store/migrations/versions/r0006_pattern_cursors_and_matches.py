@@ -1,4 +1,7 @@
-"""Patterns: each estate's cursor in the audit log and the audit trail of matches.
+"""Patterns: each estate's log cursor, the audit trail of matches, the log by estate.
+
+The index on the log's ``(estate, seq)`` is how patterns read an estate's entries after their
+cursor without scanning every other estate's.
 
 Both tables are new and start empty: a database upgraded to this revision has its patterns
 start reading the audit log from its first entry on the first tick, as a new one does.
@@ -44,3 +47,4 @@ def upgrade() -> None:
         sa.UniqueConstraint("estate", "pattern", "last_seq", name="uq_pattern_matches_last"),
     )
     op.create_index("ix_pattern_matches_seq", "pattern_matches", ["estate", "last_seq"])
+    op.create_index("ix_case_log_estate_seq", "case_log", ["estate", "seq"])
