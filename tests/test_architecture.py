@@ -25,6 +25,7 @@ LAYERS = (
     "checks",
     "sla",
     "store",
+    "patterns",
     "delivery",
     "reports",
     "runtime",

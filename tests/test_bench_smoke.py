@@ -49,3 +49,11 @@ def test_the_large_process_benchmark_times_what_it_says(tmp_path: Path) -> None:
     assert sum(d.code == "PF004" for d in found) == 39
     misses = [d for d in found if d.code == "PF102"]
     assert len(misses) == 39 and all("did you mean 's" in d.message for d in misses)
+
+
+def test_the_patterns_benchmark_runs_small_and_agrees_with_its_baseline() -> None:
+    """A quick simulated year: durable-rules finds the baseline's matches, memory stays flat
+    and the store's pattern step commits what it matched."""
+    from benchmarks.bench_patterns import main
+
+    assert main(["--quick"]) == 0

@@ -128,6 +128,9 @@ class Simulation:
                       visit_result="已修复", satisfaction=visit)  # fmt: skip
             self.ledger.add("repair-satisfaction", visited, case_id, visit != "dissatisfied")
             self.ledger.add("repair-pass-rate", visited, case_id, not rejected)
+            # None of these repairs is sent back after its visit (tests/test_patterns.py
+            # walks one that is: the pattern marks it and the rework rate counts it).
+            self.ledger.add("repair-rework-rate", visited, case_id, False)
         assert opened <= signed
         return case_id
 

@@ -124,7 +124,7 @@ def test_each_estate_file_names_its_schema_and_is_valid_under_it(path: Path) -> 
     existing = set(library.process_ids) | {
         located.definition.id
         for collection in (library.time_limits, library.calendars, library.kpis,
-                           library.schedules, library.quotas)
+                           library.schedules, library.quotas, library.patterns)
         for located in collection
     }  # fmt: skip
     data = document.data

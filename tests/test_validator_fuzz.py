@@ -67,6 +67,14 @@ def _references(data: dict[str, Any]) -> tuple[set[str], set[str], set[str]]:
         for figure in item["figures"].values()
         if isinstance(figure, dict)
     }
+    # A pattern names the process it counts and the one whose open cases it looks for.
+    referred |= {
+        part.get("process")
+        for pattern in (data.get("patterns") or {}).values()
+        if isinstance(pattern, dict)
+        for part in (pattern.get("match"), pattern.get("with_open"))
+        if isinstance(part, dict)
+    }
     # A schedule's 'while' names the process whose cases it counts.
     referred |= {
         item["while"].get("process")

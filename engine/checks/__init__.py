@@ -31,6 +31,8 @@ from engine.checks import (
     link_each,
     link_process,
     missing_label,
+    pattern_reference,
+    pattern_window,
     quota_figures,
     quota_reference,
     schedule_reference,
@@ -88,6 +90,8 @@ CHECKS: tuple[ModuleType, ...] = (
     quota_reference,
     quota_figures,
     kpi_reference,
+    pattern_reference,
+    pattern_window,
 )
 
 

@@ -11,11 +11,11 @@ import functools
 import itertools
 import operator
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from engine.diagnostics import Span
+from engine.diagnostics import Span, suggest
 from engine.io.library import Library, Located
 from engine.io.yamlsource import JsonPath
 from engine.model import Action, ProcessDef, TimeLimitDef
@@ -68,6 +68,7 @@ def _definitions(library: Library) -> Iterator[Located[Any]]:
         library.schedules,
         library.quotas,
         library.kpis,
+        library.patterns,
     )
 
 
@@ -113,3 +114,22 @@ def time_limit_actions(limit: TimeLimitDef) -> Iterator[tuple[JsonPath, Action]]
     for tier_index, tier in enumerate(limit.tiers):
         for index, action in enumerate(tier.actions):
             yield ("tiers", tier_index, "actions", index), action
+
+
+def unknown_ids(
+    located: Located[Any],
+    path: tuple[str, ...],
+    given: Sequence[str],
+    known: Sequence[str],
+    what: str,
+) -> Iterator[Finding]:
+    """A finding for each of ``given`` (written at ``path`` as one id or a list) that is not
+    in ``known``, at its own place, with the nearest known name."""
+    raw: object = located.raw
+    for part in path:
+        raw = raw.get(part) if isinstance(raw, dict) else None
+    single = not isinstance(raw, list)
+    for index, ident in enumerate(given):
+        if ident not in known:
+            where: tuple[str | int, ...] = path if single else (*path, index)
+            yield Finding(located.at(*where), f"'{ident}' is not {what}{suggest(ident, known)}")

@@ -91,3 +91,12 @@ def condition_sites(library: Library) -> Iterator[ConditionSite]:
         scope = replace(scope_of(kpi_process), roles=frozenset())
         for path, (text, guard) in kpi.conditions().items():
             yield ConditionSite(text, guard, located_kpi, path, scope)
+    for located_pattern in library.patterns:
+        match = located_pattern.definition.match
+        pattern_process = processes.get(match.process)
+        if match.condition is not None and pattern_process is not None:
+            # Judged on the case's data at the entry, with no one acting (PF540).
+            scope = replace(scope_of(pattern_process), roles=frozenset())
+            yield ConditionSite(
+                match.condition, match.guard, located_pattern, ("match", "if"), scope
+            )

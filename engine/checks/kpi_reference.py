@@ -13,9 +13,9 @@ by a query with no one acting, so they may read the case's fields and ``state`` 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 
-from engine.checks.base import Finding, processes_by_id
+from engine.checks.base import Finding, processes_by_id, unknown_ids
 from engine.conditions import CHILDREN, Name, Quantified
 from engine.conditions.ast import iter_nodes
 from engine.diagnostics import Severity, suggest
@@ -48,18 +48,20 @@ def check(library: Library) -> Iterator[Finding]:
                 )
             continue
         yield from _unit_parts(located)
-        yield from _ids(located, ("limits",), kpi.limits, limits_by_process.get(process.id, []),
-                        f"a time limit of process '{process.id}'")  # fmt: skip
+        limits = limits_by_process.get(process.id, [])
+        limit_of = f"a time limit of process '{process.id}'"
+        state_of, event_of = f"a state of process '{process.id}'", _event_of(process)
         events = list(process.events)
         states = list(process.states)
-        yield from _ids(located, ("events",), kpi.events, events, _event_of(process))
+        yield from unknown_ids(located, ("limits",), kpi.limits, limits, limit_of)
+        yield from unknown_ids(located, ("events",), kpi.events, events, event_of)
         if kpi.when is not None:
-            yield from _ids(located, ("when", "enter"), kpi.when.enter, states,
-                            f"a state of process '{process.id}'")  # fmt: skip
-            yield from _ids(located, ("when", "event"), kpi.when.event, events, _event_of(process))
-        yield from _ids(located, ("counts", "event"), kpi.counts.event, events, _event_of(process))
-        yield from _ids(located, ("counts", "no_event"), kpi.counts.no_event, events,
-                        _event_of(process))  # fmt: skip
+            yield from unknown_ids(located, ("when", "enter"), kpi.when.enter, states, state_of)
+            yield from unknown_ids(located, ("when", "event"), kpi.when.event, events, event_of)
+        yield from unknown_ids(located, ("counts", "event"), kpi.counts.event, events, event_of)
+        yield from unknown_ids(
+            located, ("counts", "no_event"), kpi.counts.no_event, events, event_of
+        )
         if kpi.unit == "clocks" and not kpi.limits:
             yield Finding(located.at("unit"), "an indicator of clocks needs 'limits'")
         if kpi.unit == "events" and not kpi.events:
@@ -80,23 +82,6 @@ def _unit_parts(located: Located[KpiDef]) -> Iterator[Finding]:
                 f"'{key}' belongs to indicators of {unit} (unit: {unit}), "
                 f"not to this one (unit: {located.definition.unit})",
             )
-
-
-def _ids(
-    located: Located[KpiDef],
-    path: tuple[str, ...],
-    given: Sequence[str],
-    known: Sequence[str],
-    what: str,
-) -> Iterator[Finding]:
-    raw: object = located.raw
-    for part in path:
-        raw = raw.get(part) if isinstance(raw, dict) else None
-    single = not isinstance(raw, list)
-    for index, ident in enumerate(given):
-        if ident not in known:
-            where: tuple[str | int, ...] = path if single else (*path, index)
-            yield Finding(located.at(*where), f"'{ident}' is not {what}{suggest(ident, known)}")
 
 
 def _unreadable_names(located: Located[KpiDef]) -> Iterator[Finding]:

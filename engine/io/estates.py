@@ -41,6 +41,7 @@ COLLECTIONS = {
     "schedule": "schedules",
     "quota": "quotas",
     "kpi": "kpis",
+    "pattern": "patterns",
 }
 
 

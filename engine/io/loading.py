@@ -26,6 +26,7 @@ from engine.model import (
     CalendarDef,
     EstateDef,
     KpiDef,
+    PatternDef,
     ProcessDef,
     QuotaDef,
     ScheduleDef,
@@ -172,7 +173,7 @@ def classify(document: SourceDocument) -> tuple[FileKind | None, Diagnostic | No
         Severity.ERROR,
         f"cannot tell what kind of PropFlow file this is (it starts with {keys}); "
         "expected 'process:', 'estate:', 'calendars:', 'time_limits:', 'schedules:', "
-        "'quotas:' or 'kpis:'",
+        "'quotas:', 'kpis:' or 'patterns:'",
         document.source_map.locate(()),
     )
 
@@ -204,6 +205,7 @@ def add_definitions(document: SourceDocument, kind: FileKind, library: Library) 
             _add_items(data, source_map, "schedules", ScheduleDef, library.schedules)
             _add_items(data, source_map, "quotas", QuotaDef, library.quotas)
             _add_items(data, source_map, "kpis", KpiDef, library.kpis)
+            _add_items(data, source_map, "patterns", PatternDef, library.patterns)
     except ValidationError as exc:
         return [model_error(document, error) for error in exc.errors()]
     return []

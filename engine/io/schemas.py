@@ -50,7 +50,10 @@ def detect_kind(data: Mapping[str, Any]) -> FileKind | None:
         return FileKind.PROCESS
     if "estate" in data:
         return FileKind.ESTATE
-    if any(key in data for key in ("calendars", "time_limits", "schedules", "quotas", "kpis")):
+    if any(
+        key in data
+        for key in ("calendars", "time_limits", "schedules", "quotas", "kpis", "patterns")
+    ):
         return FileKind.RULES
     return None
 

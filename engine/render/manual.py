@@ -42,12 +42,14 @@ from engine.model import (
     EventDef,
     KpiDef,
     Open,
+    PatternDef,
     ProcessDef,
     StateDef,
     TimeLimitDef,
     Trigger,
     localized,
 )
+from engine.model.patterns import Link
 from engine.render.diagram import (
     MARK_ORDER,
     Diagram,
@@ -266,7 +268,14 @@ def build_manual(
         ),
         contents=contents,
         sections=sections,
-        appendix=_calendar_appendix(used, lang),
+        appendix=(
+            *_calendar_appendix(used, lang),
+            *_pattern_appendix(
+                [located.definition for located in library.patterns],
+                {process.id: process for process in processes},
+                lang,
+            ),
+        ),
     )
 
 
@@ -874,3 +883,105 @@ def _calendar_appendix(calendars: Sequence[CalendarDef], lang: Lang) -> tuple[Bl
             )
         blocks.append(BulletList(tuple(Item(line) for line in lines)))
     return tuple(blocks)
+
+
+#: The log entry of a case's opening, counted by patterns as the event ``open``.
+OPENING = "open"
+
+
+def _pattern_appendix(
+    patterns: Sequence[PatternDef], processes: Mapping[str, ProcessDef], lang: Lang
+) -> tuple[Block, ...]:
+    """The appendix of the patterns over the shown ``processes`` (none: no appendix)."""
+    shown = [p for p in patterns if p.match.process in processes]
+    if not shown:
+        return ()
+    blocks: list[Block] = [
+        Heading(2, word("patterns", lang), "patterns"),
+        Paragraph((Run(word("patterns_intro", lang)),), "note"),
+    ]
+    for pattern in shown:
+        blocks.append(
+            Heading(3, localized(pattern.label, pattern.id, lang), f"pattern-{pattern.id}")
+        )
+        blocks.append(BulletList(tuple(Item(line) for line in _lines(pattern, processes, lang))))
+    return tuple(blocks)
+
+
+def _lines(pattern: PatternDef, processes: Mapping[str, ProcessDef], lang: Lang) -> list[Inline]:
+    zh = lang == "zh-CN"
+    process = processes[pattern.match.process]
+    title = localized(process.title, process.id, lang)
+    moments = [
+        (word("pattern_opening", lang) if e == OPENING else f"“{event_name(process, e, lang)}”")
+        for e in pattern.match.event
+    ]
+    moments += [
+        (
+            f"进入“{state_name(process, s, lang)}”"
+            if zh
+            else f"entering “{state_name(process, s, lang)}”"
+        )
+        for s in pattern.match.enter
+    ]
+    counted = f"{title}{'：' if zh else ': '}{join_list(moments, lang)}"
+    condition = condition_words(pattern.match.guard, process, lang)
+    if condition:
+        counted += f"（{condition}）" if zh else f" ({condition})"
+    lines: list[Inline] = [_line("pattern_counts", counted, lang)]
+    if pattern.with_open is not None:
+        other = processes.get(pattern.with_open.process)
+        name = localized(other.title, other.id, lang) if other else pattern.with_open.process
+        pairs = join_list(
+            (
+                field_name(process, mine, lang)
+                if other is None
+                else f"{field_name(process, mine, lang)} = {field_name(other, theirs, lang)}"
+                for mine, theirs in pattern.with_open.same.items()
+            ),
+            lang,
+        )
+        text = f"有未关闭的{name}案件，且{pairs}" if zh else f"an open {name} case with {pairs}"
+        lines.append(_line("pattern_with_open", text, lang))
+    if pattern.same:
+        same = join_list((field_name(process, f, lang) for f in pattern.same), lang)
+        lines.append(_line("pattern_same", same, lang))
+    if pattern.window is not None:
+        within = duration_words(pattern.window, lang)
+        text = (
+            f"{within}内第{pattern.count}次"
+            if zh
+            else f"the {_ordinal(pattern.count)} within {within}"
+        )
+        lines.append(_line("pattern_window", text, lang))
+    lines.append(
+        _line("pattern_does", join_list(_actions(pattern, process, processes, lang), lang), lang)
+    )
+    description = prose(localized(pattern.description, "", lang), lang)
+    if description:
+        lines.append(_line("description", description, lang))
+    return lines
+
+
+def _actions(
+    pattern: PatternDef, process: ProcessDef, processes: Mapping[str, ProcessDef], lang: Lang
+) -> list[str]:
+    said: list[str] = []
+    for action in pattern.actions:
+        if isinstance(action, Link):
+            said.append(word("pattern_link", lang))
+        else:
+            shown = (
+                action.model_copy(update={"link": "related"}) if hasattr(action, "link") else action
+            )
+            said.append(action_words(process, shown, lang, processes))
+    return said
+
+
+def _line(key: str, text: str, lang: Lang) -> Inline:
+    return (*label_runs(word(key, lang), lang), Run(text))
+
+
+def _ordinal(count: int) -> str:
+    suffix = {1: "st", 2: "nd", 3: "rd"}.get(count if count < 20 else count % 10, "th")
+    return f"{count}{suffix}"

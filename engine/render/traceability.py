@@ -394,6 +394,30 @@ def _kpi_table(library: Library, figures: Sequence[Figure]) -> list[str]:
     return lines
 
 
+def _pattern_table(library: Library) -> list[str]:
+    lines = [
+        "| id | counts | correlated by | how many, within | does | source and defaults |",
+        "|---|---|---|---|---|---|",
+    ]
+    for located in library.patterns:
+        pattern = located.definition
+        match = pattern.match
+        counted = ", ".join([*match.event, *(f"entering {s}" for s in match.enter)])
+        if pattern.with_open is not None:
+            pairs = ", ".join(f"{a} = {b}" for a, b in pattern.with_open.same.items())
+            correlated = f"an open {pattern.with_open.process} ({pairs})"
+        else:
+            correlated = ", ".join(pattern.same) or "—"
+        window = (
+            f"{pattern.count} within {pattern.within}" if pattern.within else str(pattern.count)
+        )
+        does = ", ".join(action.kind for action in pattern.actions)
+        cells = [f"`{pattern.id}`", f"{match.process}: {counted}", correlated, window, does,
+                 pattern.source or "—"]  # fmt: skip
+        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    return lines
+
+
 def _figures_table(rows: Sequence[Figure]) -> list[str]:
     lines = [
         "| # | item | figure | source | encoded by | note |",
@@ -451,6 +475,15 @@ def markdown(library: Library | None = None, figures: Sequence[Figure] = FIGURES
         "audit log; where the seeds disagree the library ships the stricter target.",
         "",
         *_kpi_table(library, figures),
+        "",
+        "## Patterns in the library",
+        "",
+        "Patterns (`patterns:`) watch many cases of an estate at once. The seeds name the "
+        "concern (the service centre is held to its 返修率, a complaint must be investigated "
+        "the same day) but give no count or window: the figures marked *library default* are "
+        "the library's choice, for an estate to patch.",
+        "",
+        *_pattern_table(library),
     ]
     for key, title in SECTIONS.items():
         rows = [f for f in figures if f.key.split(".")[0] == key]

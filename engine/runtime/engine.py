@@ -52,6 +52,7 @@ from engine.runtime.forms import MAX_TEXT_CHARS, Form
 from engine.runtime.links import Link, LinkedTransaction, children_view, links, remembered, settled
 from engine.runtime.machine import CompiledProcess
 from engine.runtime.messages import LimitMoment, warning_message
+from engine.runtime.patterns import PatternStep
 from engine.sla import (
     RUNNING,
     ClockStatus,
@@ -106,6 +107,8 @@ class TickResult:
     #: Due timers left pending because this engine's library has no such time limit for
     #: their case's process (a worker on the wrong library): a worker that has fires them.
     held: int = 0
+    #: Matches of the library's patterns committed (see :mod:`engine.runtime.patterns`).
+    matched: int = 0
 
 
 class Engine:
@@ -174,6 +177,10 @@ class Engine:
         self.estate = estate_def.id if estate_def is not None else DEFAULT_ESTATE
         #: Schedules and quotas of the library, fired by :meth:`tick`.
         self.calendar_jobs = CalendarJobs(
+            self.definitions, self.store, self.estate, loaded, calendars, fallback
+        )
+        #: The library's patterns over the estate's log, run by :meth:`tick`.
+        self.pattern_step = PatternStep(
             self.definitions, self.store, self.estate, loaded, calendars, fallback
         )
 
@@ -392,7 +399,8 @@ class Engine:
         held = self._hold_back(unknown)
         # Schedules open their due periods' cases; quotas warn and report breaches.
         opened, notices = self.calendar_jobs.tick(moment, limit)
-        return TickResult(fired, skipped, opened, notices, held)
+        matched = self.pattern_step.tick(moment, limit)
+        return TickResult(fired, skipped, opened, notices, held, matched)
 
     def due_timers(self, now: datetime, limit: int) -> list[TimerRecord]:
         """The timers due by ``now`` that this engine can fire, soonest first: of its

@@ -79,6 +79,7 @@ class Host:
             opened=sum(r.opened for r in results),
             quota_notices=sum(r.quota_notices for r in results),
             held=sum(r.held for r in results),
+            matched=sum(r.matched for r in results),
         )
 
     def close(self) -> None:

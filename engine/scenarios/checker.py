@@ -19,6 +19,7 @@ from engine.model import ProcessDef
 from engine.model.process import SYSTEM_ROLE
 from engine.runtime import Engine
 from engine.runtime.forms import Form
+from engine.runtime.patterns import PATTERN_ENTRY
 from engine.scenarios.model import Expect, ExtendLimit, FireEvent, OpenCase, Scenario, Step
 
 REFERENCE = "PF605"
@@ -127,6 +128,8 @@ class _Checker:
                 self.role(process, item.role, (*item.path, "role"))
         for index, entry in enumerate(expect.history or ()):
             self.history_entry(process, entry, (*where, "history", index))
+        for pattern in expect.patterns or {}:
+            self.pattern(pattern, (*where, "patterns", pattern), key=True)
 
     # -- names -------------------------------------------------------------------------------
 
@@ -176,8 +179,21 @@ class _Checker:
                 where,
             )
 
+    def pattern(self, pattern: str, where: JsonPath, *, key: bool = False) -> None:
+        known = [located.definition.id for located in self.engine.library.patterns]
+        if pattern not in known:
+            self.error(
+                REFERENCE,
+                f"pattern '{pattern}' is not defined in this estate{suggest(pattern, known)}",
+                where,
+                key=key,
+            )
+
     def history_entry(self, process: ProcessDef, entry: str, where: JsonPath) -> None:
         kind, _, limit = entry.partition(":")
+        if kind == PATTERN_ENTRY and limit:
+            self.pattern(limit, where)
+            return
         if limit:
             if kind not in TIMER_ENTRIES:
                 self.error(

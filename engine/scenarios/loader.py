@@ -398,6 +398,7 @@ class _Builder:
             clocks=tuple(clocks),
             outbox=outbox,
             history=tuple(history) if history is not None else None,
+            patterns=spec.get("patterns"),
         )
 
     # -- references --------------------------------------------------------------------------

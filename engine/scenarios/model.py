@@ -113,6 +113,8 @@ class Expect:
     #: Rows that must be in the outbox; an empty tuple means none at all, ``None`` unchecked.
     outbox: tuple[NotificationExpectation, ...] | None = None
     history: tuple[str, ...] | None = None
+    #: Matches of patterns naming the case so far, by pattern id; ``None``: unchecked.
+    patterns: Mapping[str, int] | None = None
 
 
 Action = OpenCase | FireEvent | ExtendLimit | Expect

@@ -47,6 +47,7 @@ from engine.scenarios.model import (
 )
 from engine.sla import ClockStatus
 from engine.store import LogEntry, OutboxItem
+from engine.store.patterns import matches_of
 
 #: Timers one scenario may fire before it is stopped: a recurring limit that never ends
 #: would otherwise keep a long jump in time busy for ever.
@@ -387,6 +388,7 @@ class _Run:
             or self.clocks(step, case, expect, alias)
             or self.outbox(step, case, expect, alias, where)
             or self.history(step, case, expect, alias, where)
+            or self.patterns(step, case, expect, alias, where)
         )
         if difference is None:
             self.note(step.at, "checked", f"as expected: {self.checked(expect)}")
@@ -517,6 +519,29 @@ class _Run:
                 f"a row with {{{described}}}",
                 "; ".join(_outbox_text(item) for item in items) or "no rows",
             )
+        return None
+
+    def patterns(
+        self, step: Step, case: Case, expect: Expect, alias: str, where: JsonPath
+    ) -> Difference | None:
+        if expect.patterns is None:
+            return None
+        found = [
+            match.pattern
+            for match in matches_of(self.engine.store, self.engine.estate)
+            if case.id in match.cases
+        ]
+        for pattern, count in expect.patterns.items():
+            difference = self.compare(
+                step,
+                (*where, "patterns", pattern),
+                f"matches of pattern '{pattern}' naming case '{alias}'",
+                count,
+                found.count(pattern),
+                checked=True,
+            )
+            if difference is not None:
+                return difference
         return None
 
     def history(

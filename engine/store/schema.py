@@ -155,6 +155,9 @@ case_log = Table(
     # Reports look up a case's entries of an event, or into a state, within a period.
     Index("ix_case_log_case_event", "case_id", "event", "at"),
     Index("ix_case_log_case_state", "case_id", "to_state", "at"),
+    # Patterns read an estate's entries after their cursor: a quiet estate must not scan
+    # every other estate's entries since its last one.
+    Index("ix_case_log_estate_seq", "estate", "seq"),
 )
 
 #: Durable timers: deadlines, warnings and recurring reminders, fired by a worker or tick.
@@ -304,4 +307,34 @@ api_tokens = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime),
     Column("revoked_at", UTCDateTime),
+)
+
+#: Patterns (rules files' ``patterns:``): how far each estate's audit log has been read by
+#: its patterns. Advanced with an optimistic check on ``seq`` in the transaction that writes
+#: the matches found up to it, so each entry is matched exactly once across workers.
+pattern_cursors = Table(
+    "pattern_cursors",
+    metadata,
+    Column("estate", String(128), primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+#: The audit trail of patterns: one row per match, naming the log entries and the cases it
+#: matched and what its actions did, written with the actions. ``last_seq`` is the entry
+#: that completed the match; the entries of a match are used up (a window rebuilt after a
+#: restart leaves them out).
+pattern_matches = Table(
+    "pattern_matches",
+    metadata,
+    Column("id", AutoKey, primary_key=True, autoincrement=True),
+    Column("estate", String(128), nullable=False),
+    Column("pattern", String(128), nullable=False),
+    Column("last_seq", BigInteger, nullable=False),
+    Column("seqs", JSON, nullable=False),
+    Column("cases", JSON, nullable=False),
+    Column("actions", JSON, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    UniqueConstraint("estate", "pattern", "last_seq", name="uq_pattern_matches_last"),
+    Index("ix_pattern_matches_seq", "estate", "last_seq"),
 )
