@@ -20,7 +20,14 @@ from pydantic import BaseModel, ValidationError
 from engine.diagnostics import Diagnostic, Severity, Span
 from engine.io.library import Library, Located
 from engine.io.paths import real_path
-from engine.io.schemas import SCHEMA_CODE, FileKind, detect_kind, validate_structure
+from engine.io.recovery import salvage
+from engine.io.schemas import (
+    SCHEMA_CODE,
+    FileKind,
+    detect_kind,
+    positioned,
+    structural_problems,
+)
 from engine.io.yamlsource import JsonPath, SourceDocument, SourceMap, load_document
 from engine.model import (
     CalendarDef,
@@ -169,13 +176,22 @@ def classify(document: SourceDocument) -> tuple[FileKind | None, Diagnostic | No
 
 
 def add_document(document: SourceDocument, kind: FileKind, library: Library) -> list[Diagnostic]:
-    """Check a parsed document's structure and add its definitions to ``library``."""
-    structural = validate_structure(document, kind)
-    if structural:
-        if kind is FileKind.PROCESS and isinstance(document.data.get("process"), str):
-            library.broken_processes.add(document.data["process"])
-        return structural
-    return add_definitions(document, kind, library)
+    """Check a parsed document's structure and add its definitions to ``library``: those
+    of what is left once its broken parts are cut out, if it has structural errors (see
+    :mod:`engine.io.recovery`), so that its other mistakes are reported in the same run."""
+    problems = list(structural_problems(document.data, kind))
+    if not problems:
+        return add_definitions(document, kind, library)
+    if kind is FileKind.PROCESS and isinstance(document.data.get("process"), str):
+        library.broken_processes.add(document.data["process"])
+    remainder = salvage(document.data, kind, problems)
+    if remainder is not None:
+        library.incomplete[document.file] = remainder.incomplete
+        # The model's objections to a remainder would be follow-ons of the errors reported.
+        add_definitions(
+            SourceDocument(document.file, remainder.data, document.source_map), kind, library
+        )
+    return positioned(document, problems)
 
 
 def add_definitions(document: SourceDocument, kind: FileKind, library: Library) -> list[Diagnostic]:

@@ -78,24 +78,36 @@ def _validator(kind: FileKind) -> Draft202012Validator:
     return Draft202012Validator(load_schema(kind))
 
 
+#: A structural problem: where, what, and whether it is at the key (an unknown key) or the value.
+Problem = tuple[JsonPath, str, bool]
+
+
 def validate_structure(document: SourceDocument, kind: FileKind) -> list[Diagnostic]:
-    """Every structural problem of a document, each at its own key or value.
+    """Every structural problem of a document, each at its own key or value."""
+    return positioned(document, list(structural_problems(document.data, kind)))
+
+
+def positioned(document: SourceDocument, problems: list[Problem]) -> list[Diagnostic]:
+    """The diagnostics of a document's structural problems, each once, in file order."""
+    found: dict[tuple[JsonPath, str], Diagnostic] = {}
+    for path, message, on_key in problems:
+        span = document.source_map.locate(path, key=on_key)
+        found.setdefault((path, message), Diagnostic(SCHEMA_CODE, Severity.ERROR, message, span))
+    return sorted(found.values(), key=Diagnostic.sort_key)
+
+
+def structural_problems(data: Any, kind: FileKind) -> Iterator[Problem]:
+    """Each structural problem of ``data`` as (path, message, whether it is at the key).
 
     jsonschema-rs decides whether there is any; only when there is does jsonschema, whose
     errors carry the failing keyword, schema and sub-errors that :func:`_explain` needs, find
     them all. The two agree on every document (tests/test_schemas.py and the validator
     fuzz check it), and the compiled check is what keeps a valid library's validation fast.
     """
-    if _gate(kind).is_valid(document.data):
-        return []
-    found: dict[tuple[JsonPath, str], Diagnostic] = {}
-    for error in _validator(kind).iter_errors(document.data):
-        for path, message, on_key in _explain(error):
-            span = document.source_map.locate(path, key=on_key)
-            found.setdefault(
-                (path, message), Diagnostic(SCHEMA_CODE, Severity.ERROR, message, span)
-            )
-    return sorted(found.values(), key=Diagnostic.sort_key)
+    if _gate(kind).is_valid(data):
+        return
+    for error in _validator(kind).iter_errors(data):
+        yield from _explain(error)
 
 
 def _where(path: JsonPath) -> str:
@@ -174,7 +186,7 @@ def _explain(error: ValidationError) -> Iterator[tuple[JsonPath, str, bool]]:
         return
     if validator == "enum" and isinstance(error.validator_value, list):
         options = [str(v) for v in error.validator_value]
-        hint = suggest(str(instance), options)
+        hint = suggest(str(instance), options, list_all=False)
         yield (
             path,
             f"'{instance}' is not allowed for {_where(path)} (one of: {', '.join(options)}){hint}",
