@@ -202,6 +202,7 @@ def add_definitions(document: SourceDocument, kind: FileKind, library: Library) 
     try:
         if kind is FileKind.PROCESS:
             process = ProcessDef.model_validate(data)
+            locate_short_roles(data, source_map)
             library.processes.append(Located(process, source_map, (), data))
         elif kind is FileKind.ESTATE:
             library.estates.append(Located(EstateDef.model_validate(data), source_map, (), data))
@@ -214,6 +215,19 @@ def add_definitions(document: SourceDocument, kind: FileKind, library: Library) 
     except ValidationError as exc:
         return [model_error(document, error) for error in exc.errors()]
     return []
+
+
+def locate_short_roles(data: dict[str, Any], source_map: SourceMap) -> None:
+    """Give each role of the short form ``roles: [receptionist, ...]`` the place of its id in
+    the list, where the checks look for a role's key (``roles.receptionist``)."""
+    roles = data.get("roles")
+    if not isinstance(roles, list):
+        return
+    for index, role in enumerate(roles):
+        where = source_map.values.get(("roles", index))
+        if isinstance(role, str) and where is not None:
+            source_map.keys.setdefault(("roles", role), where)
+            source_map.values.setdefault(("roles", role), where)
 
 
 def _add_items(
