@@ -57,7 +57,7 @@ from engine.render.manual import Figure, Heading, prose
 from engine.render.mermaid import escape as mermaid_escape
 from engine.render.pdf import find_browser, html_to_pdf
 from engine.render.svg import RenderError, inline_svg
-from engine.render.words import condition_words, duration_words, wrap
+from engine.model.words import condition_words, duration_words, wrap
 from tests.conftest import ROOT, run_cli
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -30,7 +30,7 @@ from engine.render.manual import (
 )
 from engine.render.mermaid import render_mermaid
 from engine.render.svg import GraphvizMissing, dot_to_svg, inline_svg
-from engine.render.words import word
+from engine.model.words import word
 
 #: Draws a diagram as SVG, or raises GraphvizMissing.
 SvgMaker = Callable[[Diagram], str]

@@ -52,7 +52,7 @@ from engine.render.diagram import (
     state_order,
 )
 from engine.render.traceability import MAPPING
-from engine.render.words import (
+from engine.model.words import (
     NO_OTHERS,
     Lang,
     Others,

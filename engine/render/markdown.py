@@ -20,7 +20,7 @@ from engine.render.manual import (
     Table,
 )
 from engine.render.mermaid import render_mermaid
-from engine.render.words import word
+from engine.model.words import word
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
 _SPACE = re.compile(r"\s+")
