@@ -5,7 +5,8 @@ Diagrams and the procedure manual are read by Chinese estate staff; without a ``
 label they fall back to English and then to the bare id. The manual also shows each time
 limit's label, the label of the calendar it counts on and the process's form (``record``),
 so those are checked too (a calendar only when a time limit uses it). This is a warning, so it
-fails validation only with ``--strict``.
+fails validation only with ``--strict``. Roles written in the short form, ``roles:
+[receptionist, supervisor]``, are labelled by their ids and get it too.
 """
 
 from __future__ import annotations

@@ -110,5 +110,4 @@ def codes_command(output_format: str) -> None:
     if output_format == "markdown":
         click.echo(codes.markdown(), nl=False)
         return
-    for doc in codes.all_codes():
-        click.echo(f"{doc.code} {doc.name} ({doc.severity.value}): {doc.summary}")
+    click.echo(codes.listing(), nl=False)

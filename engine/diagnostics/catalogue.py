@@ -16,6 +16,7 @@ and its positions are of no use here.
 from __future__ import annotations
 
 import functools
+import re
 import string
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,10 +63,22 @@ def catalogue(language: str) -> Catalogue:
     templates: dict[str, str] = {}
     _flatten("", data.get("messages", {}), templates)
     docs = {
-        code: CodeText(" ".join(entry["summary"].split()), " ".join(entry["explanation"].split()))
+        code: CodeText(one_paragraph(entry["summary"]), one_paragraph(entry["explanation"]))
         for code, entry in (data.get("docs") or {}).items()
     }
     return Catalogue(language, templates, docs)
+
+
+#: Spaces that folding lines leaves between two Chinese characters, or after Chinese
+#: punctuation, where Chinese text has none.
+_CJK = "\u3000-\u303f\u3400-\u9fff\uff00-\uffef"
+_FOLDED_CJK = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])|(?<=[。，；：！？、）])\s+")
+
+
+def one_paragraph(text: str) -> str:
+    """``text`` (folded from several lines) as one paragraph: runs of white space become
+    one space, or none between Chinese characters."""
+    return _FOLDED_CJK.sub("", " ".join(text.split()))
 
 
 def placeholders(template: str) -> frozenset[str]:

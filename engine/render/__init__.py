@@ -14,6 +14,7 @@ durations and actions in plain words.
     render_markdown(build_manual(library, "en"))  # the manual as Markdown
 """
 
+from engine.model.words import LANGS, Lang
 from engine.render.diagram import Diagram, build_diagram
 from engine.render.dot import render_dot
 from engine.render.html import render_html
@@ -21,7 +22,6 @@ from engine.render.manual import Manual, build_manual
 from engine.render.markdown import render_markdown
 from engine.render.mermaid import render_mermaid
 from engine.render.svg import MISSING, GraphvizMissing, RenderError, dot_to_svg
-from engine.model.words import LANGS, Lang
 
 __all__ = [
     "LANGS",

@@ -41,17 +41,6 @@ from engine.model import (
     Trigger,
     localized,
 )
-from engine.render.diagram import (
-    MARK_ORDER,
-    Diagram,
-    LimitMark,
-    MarkKind,
-    build_diagram,
-    events_from,
-    limit_marks,
-    state_order,
-)
-from engine.render.traceability import MAPPING
 from engine.model.words import (
     NO_OTHERS,
     Lang,
@@ -79,6 +68,17 @@ from engine.model.words import (
     warning_words,
     word,
 )
+from engine.render.diagram import (
+    MARK_ORDER,
+    Diagram,
+    LimitMark,
+    MarkKind,
+    build_diagram,
+    events_from,
+    limit_marks,
+    state_order,
+)
+from engine.render.traceability import MAPPING
 
 # --- the document tree ----------------------------------------------------------------------
 
