@@ -68,3 +68,41 @@ def test_an_excerpt_counts_wide_characters_as_two_cells() -> None:
     assert shown.text[shown.column - 1] == "错"
     assert excerpt("short line", 3) == excerpt("short line", 3, width=80)
     assert excerpt("short line", 3).text == "short line"
+
+
+BROKEN = sorted((FIXTURES / "broken").glob("*.yaml"))
+
+
+def _json(args: list[str], language: str) -> list[dict[str, object]]:
+    import json
+
+    result = run_cli(["validate", "--format", "json", *args], env={"PROPFLOW_LANG": language})
+    diagnostics: list[dict[str, object]] = json.loads(result.output)["diagnostics"]
+    return diagnostics
+
+
+def test_chinese_diagnostics_keep_their_codes_and_positions() -> None:
+    args = [str(path) for path in BROKEN]
+    english, chinese = _json(args, "en"), _json(args, "zh-CN")
+    where = ("file", "line", "column", "severity", "code")
+    assert [[d[k] for k in where] for d in chinese] == [[d[k] for k in where] for d in english]
+    said = {str(d["message"]) for d in chinese}
+    assert (
+        "流程“typo_state”中未定义状态“dispached”（是否应为 'dispatched'？已定义：reported, "
+        "dispatched, done）" in said
+    )
+    assert (
+        "states.open 中有未知的键“lable”（是否应为 'label'？已定义：label, description, "
+        "initial, final, on_enter, on_exit）" in said
+    )
+
+
+def test_the_language_is_chosen_through_the_python_api_too() -> None:
+    from engine.diagnostics.language import speaking
+
+    path = FIXTURES / "broken" / "pf102_undefined_state.yaml"
+    with speaking("zh-CN"):
+        chinese = [d.message for d in validate_paths([path]).diagnostics if d.code == "PF102"]
+    english = [d.message for d in validate_paths([path]).diagnostics if d.code == "PF102"]
+    assert chinese[0].startswith("流程“typo_state”中未定义状态“dispached”")
+    assert english[0].startswith("state 'dispached' is not defined in process 'typo_state'")
