@@ -1,11 +1,14 @@
-"""What a consultant reads: names near a miss, source lines cut to a readable width."""
+"""What a consultant reads: names near a miss, source lines cut to a readable width, and
+every diagnostic in Chinese or English at the same place."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from engine.checks.validation import validate_paths
 from engine.diagnostics import suggest
+from engine.diagnostics.language import speaking
 from engine.diagnostics.positions import SOURCE_WIDTH, cells, excerpt
 from tests.conftest import run_cli
 
@@ -74,8 +77,6 @@ BROKEN = sorted((FIXTURES / "broken").glob("*.yaml"))
 
 
 def _json(args: list[str], language: str) -> list[dict[str, object]]:
-    import json
-
     result = run_cli(["validate", "--format", "json", *args], env={"PROPFLOW_LANG": language})
     diagnostics: list[dict[str, object]] = json.loads(result.output)["diagnostics"]
     return diagnostics
@@ -98,8 +99,6 @@ def test_chinese_diagnostics_keep_their_codes_and_positions() -> None:
 
 
 def test_the_language_is_chosen_through_the_python_api_too() -> None:
-    from engine.diagnostics.language import speaking
-
     path = FIXTURES / "broken" / "pf102_undefined_state.yaml"
     with speaking("zh-CN"):
         chinese = [d.message for d in validate_paths([path]).diagnostics if d.code == "PF102"]
