@@ -109,7 +109,7 @@ def _find_calendar(calendar_id: str, rules_paths: tuple[Path, ...]) -> CalendarD
         if located.definition.id == calendar_id:
             return located.definition
     known = loaded.library.calendar_ids
-    message = f"unknown calendar '{calendar_id}'{suggest(calendar_id, known)}"
+    message = f"unknown calendar '{calendar_id}'{suggest(calendar_id, known, list_all=False)}"
     message += f"; defined: {', '.join(known)}" if known else "; no calendars were loaded"
     errors = sum(1 for d in loaded.diagnostics if d.severity is Severity.ERROR)
     if errors:
