@@ -85,6 +85,19 @@ class Timing:
         return self.files / self.seconds
 
 
+#: The figures a generated time limit draws from, with the words its label says them in.
+RESPONSE_LIMITS = [
+    ("30m", "30分钟", "30 minutes"),
+    ("1h", "1小时", "1 hour"),
+    ("PT45M", "45分钟", "45 minutes"),
+]
+RESOLVE_LIMITS = [
+    ("3 workdays", "三个工作日", "3 working days"),
+    ("24 workhours", "24个工作小时", "24 working hours"),
+    ("5 workdays", "五个工作日", "5 working days"),
+]
+
+
 def _label(zh: str, en: str) -> dict[str, str]:
     return {"zh-CN": zh, "en": en}
 
@@ -195,23 +208,26 @@ def process_data(pid: str, rng: random.Random) -> dict[str, Any]:
 def rules_data(pid: str, process: dict[str, Any], rng: random.Random) -> dict[str, Any]:
     """Two or three time limits on ``process``: a response, a resolution, an appointment."""
     steps = [sid for sid, state in process["states"].items() if not state.get("final")]
+    # The labels say the figure drawn (PF208 warns of words that contradict it).
+    response, response_zh, response_en = rng.choice(RESPONSE_LIMITS)
+    resolve, resolve_zh, resolve_en = rng.choice(RESOLVE_LIMITS)
     limits: dict[str, Any] = {
         f"{pid}-response": {
-            "label": _label("30分钟内响应", "Response within 30 minutes"),
+            "label": _label(f"{response_zh}内响应", f"Response within {response_en}"),
             "source": "benchmark §1",
             "process": pid,
             "if": "urgency == 'urgent'",
             "calendar": "24x7",
             "start": {"enter": steps[0]},
             "stop": {"enter": [steps[2], "cancelled"]},
-            "limit": rng.choice(["30m", "1h", "PT45M"]),
+            "limit": response,
             "warn": ["50%"],
             "on_breach": [
                 {"notify": "supervisor", "message": _label("未按时响应", "No timely response")}
             ],
         },
         f"{pid}-resolve": {
-            "label": _label("三个工作日内解决", "Resolved within 3 working days"),
+            "label": _label(f"{resolve_zh}内解决", f"Resolved within {resolve_en}"),
             "source": "benchmark §2",
             "process": pid,
             "calendar": "office",
@@ -219,7 +235,7 @@ def rules_data(pid: str, process: dict[str, Any], rng: random.Random) -> dict[st
             "stop": {"enter": ["closed", "cancelled"]},
             "pause": {"in": [steps[3]]},
             "reset": {"event": "rework"},
-            "limit": rng.choice(["3 workdays", "24 workhours", "5 workdays"]),
+            "limit": resolve,
             "warn": ["80%", "2h"],
             "extend": {"by": ["head"], "needs": ["owner_consent"]},
             "on_breach": [{"escalate": "head"}],

@@ -1,24 +1,32 @@
-"""docs/checks.md is generated from the code catalogue and cannot go stale."""
+"""docs/checks.md and docs/checks.zh-CN.md are generated from the code catalogue and cannot
+go stale."""
 
 from __future__ import annotations
 
+import pytest
+
 from engine.checks import CHECKS, codes
+from engine.diagnostics.language import LANGUAGES
 from tests.conftest import ROOT, run_cli
 
-CHECKS_MD = ROOT / "docs" / "checks.md"
 
-
-def test_checks_md_is_the_generated_catalogue() -> None:
-    assert CHECKS_MD.read_text(encoding="utf-8") == codes.markdown(), (
-        "docs/checks.md is stale: regenerate it with "
-        "`propflow codes --format markdown > docs/checks.md`"
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_checks_md_is_the_generated_catalogue(language: str) -> None:
+    name = codes.DOCS_FILES[language]
+    assert (ROOT / "docs" / name).read_text(encoding="utf-8") == codes.markdown(language), (
+        f"docs/{name} is stale: regenerate it with "
+        f"`PROPFLOW_LANG={language} propflow codes --format markdown > docs/{name}`"
     )
 
 
-def test_the_cli_prints_the_same_catalogue() -> None:
-    result = run_cli(["codes", "--format", "markdown"])
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_cli_prints_the_same_catalogue(language: str) -> None:
+    result = run_cli(["codes", "--format", "markdown"], env={"PROPFLOW_LANG": language})
     assert result.exit_code == 0
-    assert result.output == codes.markdown()
+    assert result.output == codes.markdown(language)
+    listed = run_cli(["codes"], env={"PROPFLOW_LANG": language})
+    assert listed.output == codes.listing(language)
+    assert len(listed.output.splitlines()) == len(codes.all_codes())
 
 
 def test_every_check_has_a_summary_and_an_explanation() -> None:

@@ -73,7 +73,7 @@ def test_caret_points_at_the_column() -> None:
     result = run_cli(["validate", str(path)], env={"NO_COLOR": "1"})
     lines = result.output.splitlines()
     head = next(i for i, text in enumerate(lines) if " PF102 " in text)
-    assert "(did you mean 'dispatched'?)" in lines[head]
+    assert "(did you mean 'dispatched'? defined: reported, dispatched, done)" in lines[head]
     source, caret = lines[head + 1], lines[head + 2]
     assert source.strip() == "to: dispached"
     assert caret.index("^") == source.index("dispached")

@@ -515,12 +515,12 @@ def test_link_mistakes_are_reported_at_their_place(tmp_path: Path) -> None:
     }
     expected = [
         ("parent.yaml", 17, 14, "PF111", "the child cases have no field 'stat' "
-         "(did you mean 'children.state'?)"),
+         "(did you mean 'children.state'?"),
         ("parent.yaml", 17, 66, "PF111", "'children.unit' differs from child to child"),
         ("parent.yaml", 19, 25, "PF501", "process 'chld' is not defined in the files being "
-         "checked (did you mean 'child'?)"),
+         "checked (did you mean 'child'?"),
         ("parent.yaml", 20, 39, "PF502", "process 'child' has no field 'unti' (did you mean "
-         "'unit'?)"),
+         "'unit'?"),
         ("parent.yaml", 20, 58, "PF502", "'=nope' refers to nothing"),
         ("parent.yaml", 20, 71, "PF502", "field 'size' of process 'child' is int, so it cannot "
          "take field 'unit' of process 'parent' (text)"),

@@ -191,15 +191,15 @@ def test_quota_mistakes_are_reported_at_their_place(tmp_path: Path) -> None:
              if d.span.file.endswith("bad.yaml")}  # fmt: skip
     expected = [
         (3, 14, "PF520", "process 'home_visti' is not defined in the files being checked "
-         "(did you mean 'home_visit'?)"),
+         "(did you mean 'home_visit'?"),
         (10, 11, "PF520", "role 'managr' is not defined in process 'home_visit' "
-         "(did you mean 'manager'?)"),
+         "(did you mean 'manager'?"),
         (11, 12, "PF521", "count 0 must be at least 1"),
         (19, 22, "PF520", "event 'record_vist' is not an event of process 'home_visit' "
-         "(did you mean 'record_visit'?)"),
+         "(did you mean 'record_visit'?"),
         (19, 35, "PF520", "role 'receptionist' may not fire event 'record_visit', so it never "
          "counts"),
-        (20, 15, "PF520", "calendar 'ofice' is not defined (did you mean 'office'?)"),
+        (20, 15, "PF520", "calendar 'ofice' is not defined (did you mean 'office'?"),
         (21, 11, "PF521", "warn '7d' is not shorter than a week"),
         (23, 10, "PF520", "a quota belongs to no case, so its actions can only notify, not "
          "'escalate'"),

@@ -41,6 +41,7 @@ from engine.io.library import Library
 from engine.io.loading import load_library
 from engine.io.resources import standard_library_dirs
 from engine.model import ProcessDef
+from engine.model.words import condition_words, duration_words, wrap
 from engine.render import (
     MISSING,
     GraphvizMissing,
@@ -58,7 +59,6 @@ from engine.render.mermaid import escape as mermaid_escape
 from engine.render.pdf import find_browser, html_to_pdf
 from engine.render.split import MAX_STATES, main_line, split_diagram
 from engine.render.svg import RenderError, inline_svg
-from engine.render.words import condition_words, duration_words, wrap
 from tests.conftest import ROOT, run_cli
 
 GOLDEN = Path(__file__).parent / "golden"

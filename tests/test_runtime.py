@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy
 
+from engine.diagnostics.language import speaking
 from engine.runtime import (
     SYSTEM_ACTOR,
     Actor,
@@ -286,9 +287,17 @@ def test_guard_refused(engine: Engine, clock: ManualClock) -> None:
         case,
         GuardRefused,
         "record",
-        "condition not met: scope == 'public' or owner_name != null",
+        "condition not met: Scope is “Common facilities”, or Owner / resident name is filled "
+        "in (if: scope == 'public' or owner_name != null)",
         lambda: engine.fire(case.id, "record", RECEPTIONIST, FORM),
     )
+    with speaking("zh-CN"), pytest.raises(GuardRefused) as refused:
+        engine.fire(case.id, "record", RECEPTIONIST, FORM)
+    assert refused.value.reason == (
+        "条件不满足：“报修类别”为“公共设备设施”，或“住户名称”已填写"
+        "（if: scope == 'public' or owner_name != null）"
+    )
+    assert refused.value.condition == "scope == 'public' or owner_name != null"
     # A general repair is dispatched by the maintenance supervisor, not the receptionist.
     engine.fire(case.id, "record", RECEPTIONIST, {**FORM, "owner_name": "王先生"})
     assert_refused(

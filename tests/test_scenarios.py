@@ -130,7 +130,7 @@ def test_unknown_actor_fails_at_the_steps_line_and_column() -> None:
     line, column = position(path, "wnag")
     assert (
         f"{path}:{line}:{column}: error PF603 actor 'wnag' is not declared under actors: "
-        "(did you mean 'wang'?)"
+        "(did you mean 'wang'?"
     ) in result.output
 
 

@@ -568,16 +568,16 @@ def test_schedule_mistakes_are_reported_at_their_place(tmp_path: Path) -> None:
              if d.span.file.endswith("bad.yaml")}  # fmt: skip
     expected: list[tuple[int, int, str, str]] = [
         (3, 14, "PF510", "process 'meetign' is not defined in the files being checked "
-         "(did you mean 'meeting'?)"),
+         "(did you mean 'meeting'?"),
         (5, 9, "PF511", "'mondy' is not a weekday; write one of mon, tue, wed, thu, fri, sat, sun "
-         "(did you mean 'mon'?)"),
+         "(did you mean 'mon'?"),
         (6, 9, "PF511", "'25:00' is not a time of day"),
-        (7, 15, "PF510", "calendar 'ofice' is not defined (did you mean 'office'?)"),
+        (7, 15, "PF510", "calendar 'ofice' is not defined (did you mean 'office'?"),
         (11, 10, "PF511", "day 32 does not exist in any month"),
         (12, 15, "PF511", "2026-02-31 is not a date: February 2026 has 28 days"),
         (13, 17, "PF510", "role 'asistant' is not defined in process 'meeting' "
-         "(did you mean 'assistant'?)"),
-        (14, 30, "PF510", "process 'meeting' has no field 'chiar' (did you mean 'chair'?)"),
+         "(did you mean 'assistant'?"),
+        (14, 30, "PF510", "process 'meeting' has no field 'chiar' (did you mean 'chair'?"),
         (14, 48, "PF510", "field 'period' of process 'meeting' is enum, so it cannot take "
          "'=date', the occurrence's date (date)"),
         (19, 12, "PF511", "month 4 of the quarter does not exist"),
@@ -586,7 +586,7 @@ def test_schedule_mistakes_are_reported_at_their_place(tmp_path: Path) -> None:
         (25, 5, "PF511", "'day' does not apply to a weekly schedule: use 'on' for the weekday"),
         (24, 12, "PF511", "a weekly schedule needs exactly one weekday in 'on'"),
         (30, 22, "PF510", "process 'handover_projct' is not defined in the files being checked "
-         "(did you mean 'handover_project'?)"),
+         "(did you mean 'handover_project'?"),
         (35, 54, "PF112", "'handingover' is not a state of this process (states: closed, "
          "handing_over, preparing)"),
         (35, 85, "PF112", "'head' is not a role of this process"),  # no one acts: no role

@@ -454,3 +454,24 @@ def test_sigterm_lets_a_request_in_flight_finish_then_exits_0(workdir: Path) -> 
     store = Store(f"sqlite:///{database}")
     assert [e.event for e in store.history(case["id"])] == ["open", "record"]
     store.close()
+
+
+def test_a_refusal_is_worded_in_the_requests_language(
+    client: httpx.Client, desk: dict[str, str]
+) -> None:
+    case = open_repair(client, desk)
+    fire(client, desk, case["id"], "record", RECORD)
+    chinese = {**desk, "Accept-Language": "zh-CN,zh;q=0.9,en;q=0.5"}
+    guard = problem(
+        fire(client, chinese, case["id"], "dispatch", {"technician": "x"}), 422, "GuardRefused"
+    )
+    assert guard["reason"].startswith("条件不满足："), guard
+    assert "（if: " in guard["reason"] and "案件" in guard["detail"]
+    english = problem(
+        fire(client, desk, case["id"], "dispatch", {"technician": "x"}), 422, "GuardRefused"
+    )
+    assert english["reason"].startswith("condition not met: ")
+    # the refusal's type and its fields are the same in both languages
+    assert {k: v for k, v in guard.items() if k not in ("reason", "detail")} == {
+        k: v for k, v in english.items() if k not in ("reason", "detail")
+    }

@@ -26,6 +26,7 @@ from engine.checks import (
     holiday_coverage,
     initial_state,
     kpi_reference,
+    limit_words,
     link_cycle,
     link_data,
     link_each,
@@ -76,6 +77,7 @@ CHECKS: tuple[ModuleType, ...] = (
     calendar_hours,
     tier_order,
     warning_before_start,
+    limit_words,
     undefined_process,
     duplicate_id,
     missing_label,
@@ -95,11 +97,36 @@ CHECKS: tuple[ModuleType, ...] = (
 )
 
 
+#: The sections of a definition each check's verdicts rest on. In a file whose broken
+#: items were cut out (``Library.incomplete``, see engine/io/recovery.py), a check resting on
+#: a section that lost items would report follow-on errors (a role "not defined" because
+#: ``roles:`` was cut), so it is not reported there.
+RELIES_ON: dict[ModuleType, frozenset[str]] = {
+    initial_state: frozenset({"states"}),
+    undefined_state: frozenset({"states"}),
+    undefined_event: frozenset({"events"}),
+    undefined_role: frozenset({"roles"}),
+    undefined_field: frozenset({"fields"}),
+    unreachable_state: frozenset({"states", "events"}),
+    dead_end_state: frozenset({"states", "events"}),
+    condition_name: frozenset({"fields", "roles", "states"}),
+    condition_value: frozenset({"fields", "roles", "states"}),
+    fire_role: frozenset({"roles", "events"}),
+    anchor_field: frozenset({"fields"}),
+    link_data: frozenset({"fields"}),
+    link_each: frozenset({"fields"}),
+    signal_target: frozenset({"events"}),
+    undefined_calendar: frozenset({"calendars"}),
+}
+
+
 def run_checks(library: Library) -> list[Diagnostic]:
     """Every finding of every check on ``library``, as diagnostics, in the order of
-    :data:`CHECKS`."""
+    :data:`CHECKS`, less the follow-ons of cut-out items (see :data:`RELIES_ON`)."""
     return [
         Diagnostic(module.CODE, module.SEVERITY, finding.message, finding.span, finding.also)
         for module in CHECKS
         for finding in module.check(library)
+        if not RELIES_ON.get(module, frozenset())
+        & library.incomplete.get(finding.span.file, frozenset())
     ]

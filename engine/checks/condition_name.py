@@ -2,7 +2,8 @@
 
 A condition may use the process's fields (``urgency``), ``payload.FIELD`` (the event's
 payload), ``actor.id``, ``actor.role``, ``actor.roles`` and ``state``. Any other name is a
-typo or a field that was never declared, and the guard would never behave as intended.
+typo or a field that was never declared, and the guard would never behave as intended. The
+message names the nearest names, and all of them when there are few.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from engine.checks.base import Finding
 from engine.checks.graph import exits
 from engine.diagnostics import Severity
+from engine.diagnostics.catalogue import say
 from engine.io.library import Library
 
 CODE = "PF107"
@@ -27,6 +28,5 @@ def check(library: Library) -> Iterator[Finding]:
             if not state.final and sid not in leaving:
                 yield Finding(
                     located.at("states", sid, key=True),
-                    f"state '{sid}' is not final but no event leads out of it; "
-                    "add an event from it or mark it 'final: true'",
+                    say("PF107.dead_end", state=sid),
                 )

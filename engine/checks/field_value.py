@@ -28,7 +28,8 @@ def problem(field: FieldDef, value: Any) -> str | None:
         if not isinstance(value, str) or value not in field.values:
             return (
                 f"'{value}' is not a value of enum field '{field.id}' "
-                f"(values: {', '.join(field.values)}){suggest(str(value), field.values)}"
+                f"(values: {', '.join(field.values)})"
+                f"{suggest(str(value), field.values, list_all=False)}"
             )
     elif field.type == "bool" and not isinstance(value, bool):
         return f"field '{field.id}' is true/false, not '{value}'"

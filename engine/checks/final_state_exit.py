@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from engine.checks.base import Finding
 from engine.checks.graph import exits
 from engine.diagnostics import Severity
+from engine.diagnostics.catalogue import say
 from engine.io.library import Library
 
 CODE = "PF108"
@@ -30,7 +31,6 @@ def check(library: Library) -> Iterator[Finding]:
             for eid in leaving.get(sid, ()):
                 yield Finding(
                     located.at("events", eid, "from", key=True),
-                    f"event '{eid}' leaves final state '{sid}'; a final state ends the "
-                    "procedure (make it non-final to allow reopening)",
-                    also=(("the final state", located.at("states", sid, key=True)),),
+                    say("PF108.leaves", event=eid, state=sid),
+                    also=((say("PF108.final_state"), located.at("states", sid, key=True)),),
                 )

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 from engine.checks.base import Finding
 from engine.diagnostics import Severity
+from engine.diagnostics.catalogue import say
 from engine.io.library import Library
 
 CODE = "PF101"
@@ -25,12 +26,11 @@ def check(library: Library) -> Iterator[Finding]:
         if not initial:
             yield Finding(
                 located.at("states", key=True),
-                f"process '{process.id}' has no initial state; mark one state 'initial: true'",
+                say("PF101.none", process=process.id),
             )
         for extra in initial[1:]:
             yield Finding(
                 located.at("states", extra, "initial", key=True),
-                f"process '{process.id}' has several initial states "
-                f"('{initial[0]}' and '{extra}'); keep exactly one",
-                also=(("first initial state", located.at("states", initial[0], key=True)),),
+                say("PF101.several", process=process.id, first=initial[0], other=extra),
+                also=((say("PF101.first"), located.at("states", initial[0], key=True)),),
             )

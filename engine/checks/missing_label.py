@@ -5,7 +5,8 @@ Diagrams and the procedure manual are read by Chinese estate staff; without a ``
 label they fall back to English and then to the bare id. The manual also shows each time
 limit's label, the label of the calendar it counts on and the process's form (``record``),
 so those are checked too (a calendar only when a time limit uses it). This is a warning, so it
-fails validation only with ``--strict``.
+fails validation only with ``--strict``. Roles written in the short form, ``roles:
+[receptionist, supervisor]``, are labelled by their ids and get it too.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Iterator, Mapping
 
 from engine.checks.base import Finding
 from engine.diagnostics import Severity
+from engine.diagnostics.catalogue import say
 from engine.io.library import Library
 from engine.model.common import Label
 
@@ -26,7 +28,7 @@ def check(library: Library) -> Iterator[Finding]:
     for located in library.processes:
         process = located.definition
         if not _has_zh(process.title):
-            yield Finding(located.at("title"), f"process '{process.id}' has no zh-CN title")
+            yield Finding(located.at("title"), say("PF302.title", process=process.id))
         collections: Mapping[str, Mapping[str, object]] = {
             "roles": process.roles,
             "fields": process.fields,
@@ -38,13 +40,17 @@ def check(library: Library) -> Iterator[Finding]:
                 if not _has_zh(getattr(item, "label", None)):
                     yield Finding(
                         located.at(collection, item_id, key=True),
-                        f"{collection[:-1]} '{item_id}' of process '{process.id}' "
-                        "has no zh-CN label",
+                        say(
+                            "PF302.item",
+                            kind=say(f"PF302.{collection}"),
+                            item=item_id,
+                            process=process.id,
+                        ),
                     )
         if process.record is not None and not _has_zh(process.record):
             yield Finding(
                 located.at("record"),
-                f"the record (form) of process '{process.id}' has no zh-CN name",
+                say("PF302.record", process=process.id),
             )
     used_calendars = {e.definition.calendar for e in library.estates if e.definition.calendar}
     for located_limit in library.time_limits:
@@ -52,13 +58,13 @@ def check(library: Library) -> Iterator[Finding]:
         if limit.calendar:
             used_calendars.add(limit.calendar)
         if not _has_zh(limit.label):
-            yield Finding(located_limit.at(key=True), f"time limit '{limit.id}' has no zh-CN label")
+            yield Finding(located_limit.at(key=True), say("PF302.limit", limit=limit.id))
     for located_calendar in library.calendars:
         calendar = located_calendar.definition
         if calendar.id in used_calendars and not _has_zh(calendar.label):
             yield Finding(
                 located_calendar.at(key=True),
-                f"calendar '{calendar.id}' (used by a time limit) has no zh-CN label",
+                say("PF302.calendar", calendar=calendar.id),
             )
 
 

@@ -78,7 +78,7 @@ _PERIOD_NAMES = {"quarterly": "quarter", "half_yearly": "half-year", "yearly": "
 def _bad_weekday(day: Any) -> str:
     return (
         f"'{day}' is not a weekday; write one of {', '.join(WEEKDAYS)}"
-        f"{suggest(str(day).lower(), WEEKDAYS)}"
+        f"{suggest(str(day).lower(), WEEKDAYS, list_all=False)}"
     )
 
 
@@ -102,7 +102,7 @@ def _days(located: Located[ScheduleDef]) -> Iterator[Finding]:
             yield Finding(
                 located.at("day"),
                 f"'{day}' is not a day; write 1 to 31, last or last_workday"
-                f"{suggest(day, DAY_WORDS)}",
+                f"{suggest(day, DAY_WORDS, list_all=False)}",
             )
     elif day is not None:
         yield Finding(

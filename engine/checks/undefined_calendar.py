@@ -13,6 +13,7 @@ from typing import Any
 
 from engine.checks.base import Finding
 from engine.diagnostics import Severity, suggest
+from engine.diagnostics.catalogue import say
 from engine.io.library import Library, Located
 
 CODE = "PF201"
@@ -30,5 +31,5 @@ def check(library: Library) -> Iterator[Finding]:
         if calendar is not None and calendar not in known:
             yield Finding(
                 located.at("calendar"),
-                f"calendar '{calendar}' is not defined{suggest(calendar, known)}",
+                say("PF201.calendar", name=calendar, hint=suggest(calendar, known)),
             )

@@ -16,6 +16,7 @@ from engine.checks.base import (
     time_limits_with_process,
 )
 from engine.diagnostics import Severity, suggest
+from engine.diagnostics.catalogue import say
 from engine.io.library import Library
 from engine.model import Fire, ProcessDef
 
@@ -25,9 +26,8 @@ SEVERITY = Severity.ERROR
 
 
 def _message(name: str, process: ProcessDef) -> str:
-    return (
-        f"event '{name}' is not defined in process '{process.id}'"
-        f"{suggest(name, list(process.events))}"
+    return say(
+        "PF103.event", name=name, process=process.id, hint=suggest(name, list(process.events))
     )
 
 

@@ -16,6 +16,7 @@ from engine.checks.base import (
     time_limits_with_process,
 )
 from engine.diagnostics import Severity, suggest
+from engine.diagnostics.catalogue import say
 from engine.io.library import Library
 from engine.model import ProcessDef, SetFields
 
@@ -25,9 +26,8 @@ SEVERITY = Severity.ERROR
 
 
 def _message(name: str, process: ProcessDef) -> str:
-    return (
-        f"field '{name}' is not defined in process '{process.id}'"
-        f"{suggest(name, list(process.fields))}"
+    return say(
+        "PF105.field", name=name, process=process.id, hint=suggest(name, list(process.fields))
     )
 
 

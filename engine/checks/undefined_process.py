@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from engine.checks.base import Finding
 from engine.diagnostics import Severity, suggest
+from engine.diagnostics.catalogue import say
 from engine.io.library import Library
 
 CODE = "PF202"
@@ -26,5 +27,5 @@ def check(library: Library) -> Iterator[Finding]:
         if name not in known and name not in library.broken_processes:
             yield Finding(
                 located.at("process"),
-                f"process '{name}' is not defined in the files being checked{suggest(name, known)}",
+                say("PF202.process", name=name, hint=suggest(name, known)),
             )

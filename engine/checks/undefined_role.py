@@ -17,6 +17,7 @@ from engine.checks.base import (
     time_limits_with_process,
 )
 from engine.diagnostics import Severity, suggest
+from engine.diagnostics.catalogue import say
 from engine.io.library import Library
 from engine.model import Assign, Escalate, Notify, ProcessDef
 
@@ -26,10 +27,7 @@ SEVERITY = Severity.ERROR
 
 
 def _message(name: str, process: ProcessDef) -> str:
-    return (
-        f"role '{name}' is not defined in process '{process.id}'"
-        f"{suggest(name, list(process.roles))}"
-    )
+    return say("PF104.role", name=name, process=process.id, hint=suggest(name, list(process.roles)))
 
 
 def check(library: Library) -> Iterator[Finding]:

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 from engine.checks.base import Finding, time_limits_with_process
 from engine.diagnostics import Severity, suggest
+from engine.diagnostics.catalogue import say
 from engine.io.library import Library
 
 CODE = "PF102"
@@ -19,7 +20,7 @@ SEVERITY = Severity.ERROR
 
 
 def _message(name: str, process_id: str, states: list[str]) -> str:
-    return f"state '{name}' is not defined in process '{process_id}'{suggest(name, states)}"
+    return say("PF102.state", name=name, process=process_id, hint=suggest(name, states))
 
 
 def check(library: Library) -> Iterator[Finding]:

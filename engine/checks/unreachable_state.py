@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from engine.checks.base import Finding
 from engine.checks.graph import reachable
 from engine.diagnostics import Severity
+from engine.diagnostics.catalogue import say
 from engine.io.library import Library
 
 CODE = "PF106"
@@ -29,6 +30,5 @@ def check(library: Library) -> Iterator[Finding]:
             if sid not in seen:
                 yield Finding(
                     located.at("states", sid, key=True),
-                    f"state '{sid}' cannot be reached from the initial state "
-                    f"'{initial[0]}'; no event leads to it",
+                    say("PF106.unreachable", state=sid, initial=initial[0]),
                 )

@@ -126,7 +126,7 @@ def _find_calendar(
         if located.definition.id == wanted:
             return located.definition, calendars[wanted]
     known = library.calendar_ids
-    message = f"unknown calendar '{wanted}'{suggest(wanted, known)}"
+    message = f"unknown calendar '{wanted}'{suggest(wanted, known, list_all=False)}"
     message += f"; defined: {', '.join(known)}" if known else "; no calendars were loaded"
     errors = sum(1 for d in diagnostics if d.severity is Severity.ERROR)
     if errors:

@@ -150,7 +150,7 @@ def _find_process(library: Library, process_id: str) -> ProcessDef:
     if process is not None:
         return process
     known = library.process_ids
-    message = f"unknown process '{process_id}'{suggest(process_id, known)}"
+    message = f"unknown process '{process_id}'{suggest(process_id, known, list_all=False)}"
     message += f"; defined: {', '.join(known)}" if known else "; no processes were loaded"
     raise click.ClickException(message)
 

@@ -166,5 +166,4 @@ def codes_command(output_format: str) -> None:
         ]
         click.echo(json.dumps(documents, ensure_ascii=False, indent=2))
         return
-    for doc in codes.all_codes():
-        click.echo(f"{doc.code} {doc.name} ({doc.severity.value}): {doc.summary}")
+    click.echo(codes.listing(), nl=False)

@@ -25,6 +25,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal as TypingLiteral
 
+from engine.diagnostics import suggest
+from engine.diagnostics.catalogue import say
+
 from .ast import (
     CHILDREN,
     MEMBERSHIP_OPS,
@@ -165,7 +168,9 @@ def _closest(word: str, candidates: tuple[str, ...] | list[str]) -> str | None:
 
 
 def _did_you_mean(suggestion: str | None) -> str:
-    return f" (did you mean '{suggestion}'?)" if suggestion else ""
+    if not suggestion:
+        return ""
+    return say("words.hint", parts=say("words.did_you_mean", names=f"'{suggestion}'"))
 
 
 class _Checker:
@@ -346,11 +351,13 @@ class _Checker:
                 )
                 return
             suggestion = _closest(head, [*fields, "state"])
+            hint = suggest(head, [*fields, "state"])
             if suggestion is None and head in ("id", "role", "roles"):
                 suggestion = f"actor.{head}"
+                hint = _did_you_mean(suggestion)
             self.report(
                 "unknown-name",
-                f"field '{head}' is not defined{_did_you_mean(suggestion)}",
+                f"field '{head}' is not defined{hint}",
                 name.offset,
                 suggestion,
             )
@@ -371,7 +378,7 @@ class _Checker:
                 suggestion = _closest(dotted, payload_names)
                 self.report(
                     "unknown-name",
-                    f"payload field '{path[1]}' is not defined{_did_you_mean(suggestion)}",
+                    f"payload field '{path[1]}' is not defined{suggest(dotted, payload_names)}",
                     name.offset,
                     suggestion,
                 )

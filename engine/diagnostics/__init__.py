@@ -82,19 +82,48 @@ class Diagnostic:
 EXHAUSTIVE_SUGGESTIONS = 500
 
 
-def suggest(name: str, candidates: Iterable[str]) -> str:
-    """Return `` (did you mean 'x'?)`` for the closest candidate, or an empty string.
+#: Up to this many names, all are listed after a name that is not one of them: a consultant
+#: sees at once what may be written there. Beyond it, only the nearest.
+LISTED_NAMES = 8
+
+
+def suggest(name: str, candidates: Iterable[str], *, list_all: bool = True) -> str:
+    """`` (did you mean 'x' or 'y'?; defined: ...)``: the candidates nearest to ``name``, and
+    all of them when there are few; an empty string when there is nothing to say.
 
     A near miss is the commonest consultant error (``dispached``), and naming the intended
-    id turns a puzzle into a one-character fix.
+    id turns a puzzle into a one-character fix; when nothing is near, the short list of
+    what exists says what was meant (``list_all=False`` where the message lists them
+    already). Worded in the language spoken (see
+    :mod:`engine.diagnostics.language`).
     """
+    from engine.diagnostics.catalogue import say  # the catalogue's language needs this module
+
     if not isinstance(name, str):  # a caller's value of another kind is like no name
         return ""
-    names = tuple(candidates)
-    if len(names) > EXHAUSTIVE_SUGGESTIONS:
-        names = tuple(_near_names(names, name))
-    close = difflib.get_close_matches(name, sorted(names), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    names = tuple(dict.fromkeys(c for c in candidates if isinstance(c, str)))
+    pool = names if len(names) <= EXHAUSTIVE_SUGGESTIONS else tuple(_near_names(names, name))
+    close = _nearest(name, sorted(pool))
+    parts = []
+    if close:
+        quoted = say("words.or").join(f"'{found}'" for found in close)
+        parts.append(say("words.did_you_mean", names=quoted))
+    if list_all and len(names) <= LISTED_NAMES and set(names) - set(close) and name not in names:
+        parts.append(say("words.defined", names=", ".join(names)))
+    return say("words.hint", parts=say("words.separator").join(parts)) if parts else ""
+
+
+#: Names this much less like the miss than the nearest are not offered beside it.
+_NEAR_TIE = 0.05
+
+
+def _nearest(name: str, names: list[str]) -> list[str]:
+    """The name most like ``name`` (difflib's ratio of at least 0.6) and any about as like it."""
+    close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+    ratios = [difflib.SequenceMatcher(None, name, found).ratio() for found in close]
+    return [
+        found for found, ratio in zip(close, ratios, strict=True) if ratio >= ratios[0] - _NEAR_TIE
+    ]
 
 
 def _deletions(word: str) -> set[str]:

@@ -1,30 +1,134 @@
-"""The language messages are written in: zh-CN or en, chosen by ``--lang`` or ``PROPFLOW_LANG``.
+"""The language PropFlow speaks to people: diagnostics, refusals and the code catalogue.
 
-One process-wide choice, because a command speaks one language from its first message to its
-last; ``use_language(None)`` goes back to what the environment says.
+Two languages are spoken, ``zh-CN`` (the consultants and operators of Chinese estates) and
+``en``. The choice, from strongest to weakest:
+
+1. :func:`speaking` — a language for one block of code in one thread or task (the HTTP
+   service answers each request in its ``Accept-Language`` this way);
+2. :func:`use_language` — the process-wide choice (``propflow --lang``);
+3. the environment variable ``PROPFLOW_LANG``;
+4. English.
+
+English is the default, not Chinese, because the words of a diagnostic end up in CI logs,
+scripts and issue reports that people grep; a consultant who wants Chinese says so once in
+their shell profile (``export PROPFLOW_LANG=zh-CN``). Codes, positions and every field of
+the JSON output other than the words are the same in both languages, so nothing that reads
+them depends on the choice.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
-LANGUAGES = ("zh-CN", "en")
-DEFAULT_LANGUAGE = "zh-CN"
-ENV_VAR = "PROPFLOW_LANG"
+from engine.diagnostics import PropflowError
 
-_chosen: list[str] = []
+#: Every language PropFlow speaks, the default first.
+LANGUAGES: tuple[str, ...] = ("en", "zh-CN")
+DEFAULT_LANGUAGE = "en"
+#: The environment variable that chooses the language when no caller has.
+ENVIRONMENT_VARIABLE = "PROPFLOW_LANG"
+
+#: Each accepted spelling (lower case, ``_`` read as ``-``) of each language.
+_SPELLINGS: dict[str, str] = {
+    "en": "en",
+    "en-us": "en",
+    "en-gb": "en",
+    "zh-cn": "zh-CN",
+    "zh": "zh-CN",
+    "zh-hans": "zh-CN",
+    "zh-hans-cn": "zh-CN",
+    "zh-sg": "zh-CN",
+}
 
 
-def use_language(lang: str | None) -> None:
-    """Speak ``lang`` from now on (``None``: as ``PROPFLOW_LANG`` says, else zh-CN)."""
-    if lang is not None and lang not in LANGUAGES:
-        raise ValueError(f"unknown language {lang!r}; known: {', '.join(LANGUAGES)}")
-    _chosen[:] = [lang] if lang is not None else []
+class UnknownLanguage(PropflowError, ValueError):
+    """A language PropFlow does not speak was asked for (``--lang fr``, ``PROPFLOW_LANG=de``).
+
+    A ValueError too, so that option parsers treating bad values as ValueErrors report it as
+    a usage error.
+    """
+
+    def __init__(self, language: str, source: str = "") -> None:
+        where = f" ({source})" if source else ""
+        super().__init__(
+            f"unknown language '{language}'{where}: PropFlow speaks {', '.join(LANGUAGES)}"
+        )
+        self.language = language
+
+
+_process_choice: str | None = None
+_block_choice: ContextVar[str | None] = ContextVar("propflow_language", default=None)
+
+
+def known_language(language: str) -> str | None:
+    """The language ``language`` names (``zh-CN`` for ``zh_CN``, ``zh`` or ``zh-Hans``),
+    or ``None`` if PropFlow does not speak it."""
+    return _SPELLINGS.get(language.strip().replace("_", "-").lower())
+
+
+def _checked(language: str, source: str = "") -> str:
+    found = known_language(language)
+    if found is None:
+        raise UnknownLanguage(language, source)
+    return found
 
 
 def current_language() -> str:
-    """The language chosen by :func:`use_language`, else ``PROPFLOW_LANG``'s, else zh-CN."""
-    if _chosen:
-        return _chosen[0]
-    from_env = os.environ.get(ENV_VAR, "")
-    return from_env if from_env in LANGUAGES else DEFAULT_LANGUAGE
+    """The language to speak now: ``"zh-CN"`` or ``"en"``.
+
+    Raises :class:`UnknownLanguage` if ``PROPFLOW_LANG`` names a language PropFlow does not
+    speak, rather than falling back silently to English.
+    """
+    chosen = _block_choice.get() or _process_choice
+    if chosen is not None:
+        return chosen
+    variable = os.environ.get(ENVIRONMENT_VARIABLE, "").strip()
+    if variable:
+        return _checked(variable, ENVIRONMENT_VARIABLE)
+    return DEFAULT_LANGUAGE
+
+
+def use_language(lang: str | None) -> None:
+    """Speak ``lang`` from now on, in the whole process; ``None`` goes back to
+    ``PROPFLOW_LANG`` or the default.
+
+    Raises :class:`UnknownLanguage` for a language PropFlow does not speak, leaving the
+    choice as it was.
+    """
+    global _process_choice
+    _process_choice = None if lang is None else _checked(lang)
+
+
+@contextmanager
+def speaking(lang: str | None) -> Iterator[str]:
+    """Speak ``lang`` inside the ``with`` block, in this thread or task only (``None``:
+    the language chosen outside). Yields the language spoken."""
+    token = _block_choice.set(None if lang is None else _checked(lang))
+    try:
+        yield current_language()
+    finally:
+        _block_choice.reset(token)
+
+
+def negotiate(accept_language: str | None) -> str:
+    """The language to answer an HTTP request in, from its ``Accept-Language`` header
+    (RFC 9110 §12.5.4: ranges with optional ``q`` weights): the most wanted one PropFlow
+    speaks, else :func:`current_language`."""
+    best: tuple[float, int, str] | None = None
+    for position, part in enumerate((accept_language or "").split(",")):
+        tag, _, parameters = part.partition(";")
+        weight = 1.0
+        name, _, value = parameters.strip().partition("=")
+        if name.strip().lower() == "q":
+            try:
+                weight = float(value)
+            except ValueError:
+                continue
+        found = known_language(tag) if tag.strip() else None
+        if found is not None and weight > 0:
+            candidate = (-weight, position, found)
+            best = candidate if best is None else min(best, candidate)
+    return best[2] if best is not None else current_language()

@@ -13,7 +13,7 @@ import stat
 from collections.abc import Sequence
 
 from engine.diagnostics import Diagnostic, Severity
-from engine.diagnostics.positions import editor_lines, printable, printable_source
+from engine.diagnostics.positions import cells, editor_lines, excerpt, printable, printable_source
 
 #: Source files larger than this are not read for carets (the reader refuses them anyway).
 _MAX_SOURCE_BYTES = 4 * 1024 * 1024
@@ -57,17 +57,9 @@ _BOLD, _RESET = "\x1b[1m", "\x1b[0m"
 
 def _caret_line(source: str, column: int) -> str:
     """Spaces up to ``column`` (keeping tabs, and two cells per wide CJK character)."""
-    import unicodedata
-
-    pad = []
-    for char in source[: column - 1]:
-        if char == "\t":
-            pad.append("\t")
-        elif unicodedata.east_asian_width(char) in ("W", "F"):
-            pad.append("  ")
-        else:
-            pad.append(" ")
-    return "".join(pad) + "^"
+    return (
+        "".join("\t" if char == "\t" else " " * cells(char) for char in source[: column - 1]) + "^"
+    )
 
 
 def human(diagnostics: Sequence[Diagnostic], colour: bool) -> str:
@@ -87,8 +79,9 @@ def human(diagnostics: Sequence[Diagnostic], colour: bool) -> str:
         out.append(f"{head}{severity} {d.code} {printable(d.message)}")
         source = lines.line(d.span.file, d.span.line)
         if source is not None:
-            out.append(f"  {printable_source(source)}")
-            out.append(f"  {_caret_line(source, d.span.column)}")
+            shown = excerpt(source, d.span.column)
+            out.append(f"  {printable_source(shown.text)}")
+            out.append(f"  {_caret_line(shown.text, shown.column)}")
         for note, span in d.also:
             where = f"{printable(span.file)}:{span.line}:{span.column}"
             out.append(f"  note: {printable(note)} at {where}")

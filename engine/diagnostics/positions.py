@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import bisect
 import re
+import unicodedata
+from dataclasses import dataclass
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 #: Characters that move the cursor, end a line on some terminal, or reorder text (the
@@ -87,3 +89,50 @@ def has_lone_surrogate(text: str) -> bool:
     """Whether ``text`` holds a code point of the UTF-16 surrogate range (``"\\ud800"``):
     not a character, it cannot be encoded as UTF-8, so nothing could write it out."""
     return _SURROGATE.search(text) is not None
+
+
+#: The widest source line shown under a diagnostic, in terminal cells: a line of a minified
+#: or generated file can be megabytes long, and a terminal shows a screenful at best.
+SOURCE_WIDTH = 100
+_ELLIPSIS = "…"
+
+
+def cells(char: str) -> int:
+    """The terminal cells ``char`` takes: two for a wide CJK character, one otherwise."""
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
+@dataclass(frozen=True)
+class Excerpt:
+    """The part of a source line shown under a diagnostic, and the 1-based column of the
+    diagnostic's character within it."""
+
+    text: str
+    column: int
+
+
+def excerpt(line: str, column: int, width: int = SOURCE_WIDTH) -> Excerpt:
+    """``line`` cut to at most ``width`` cells around ``column`` (1-based), with ``…`` where
+    text was cut off, so that the offending character is in view on any line."""
+    if sum(map(cells, line)) <= width:
+        return Excerpt(line, column)
+    at = min(max(column - 1, 0), len(line))
+    start = end = at
+    used = cells(line[at]) if at < len(line) else 1
+    end = at + 1
+    budget = width - 2  # room for an ellipsis at each end
+    while used < budget and (start > 0 or end < len(line)):
+        if start > 0 and (at - start <= end - at or end >= len(line)):
+            start -= 1
+            used += cells(line[start])
+        elif end < len(line):
+            used += cells(line[end])
+            end += 1
+    if used > budget:  # the last character taken was a wide one too many
+        if end - at > at - start and end > at + 1:
+            end -= 1
+        elif start < at:
+            start += 1
+    head = _ELLIPSIS if start > 0 else ""
+    tail = _ELLIPSIS if end < len(line) else ""
+    return Excerpt(head + line[start:end] + tail, column - start + len(head))

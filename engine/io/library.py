@@ -63,6 +63,9 @@ class Library:
     shadowed: dict[Span, Span] = field(default_factory=dict)
     #: Ids of processes whose files are broken: their rules are not reported as orphans.
     broken_processes: set[str] = field(default_factory=set)
+    #: Files with structural errors whose remainder was loaded (engine/io/recovery.py), with
+    #: the sections that lost items doing so.
+    incomplete: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def process(self, process_id: str) -> ProcessDef | None:
         """The first process with this id, if any."""

@@ -20,7 +20,15 @@ from pydantic import BaseModel, ValidationError
 from engine.diagnostics import Diagnostic, Severity, Span
 from engine.io.library import Library, Located
 from engine.io.paths import real_path
-from engine.io.schemas import SCHEMA_CODE, FileKind, detect_kind, validate_structure
+from engine.io.recovery import salvage
+from engine.io.schemas import (
+    SCHEMA_CODE,
+    FileKind,
+    detect_kind,
+    positioned,
+    structural_problems,
+    validate_structure,
+)
 from engine.io.yamlsource import JsonPath, SourceDocument, SourceMap, load_document
 from engine.model import (
     CalendarDef,
@@ -179,13 +187,22 @@ def classify(document: SourceDocument) -> tuple[FileKind | None, Diagnostic | No
 
 
 def add_document(document: SourceDocument, kind: FileKind, library: Library) -> list[Diagnostic]:
-    """Check a parsed document's structure and add its definitions to ``library``."""
-    structural = validate_structure(document, kind)
-    if structural:
-        if kind is FileKind.PROCESS and isinstance(document.data.get("process"), str):
-            library.broken_processes.add(document.data["process"])
-        return structural
-    return add_definitions(document, kind, library)
+    """Check a parsed document's structure and add its definitions to ``library``: those
+    of what is left once its broken parts are cut out, if it has structural errors (see
+    :mod:`engine.io.recovery`), so that its other mistakes are reported in the same run."""
+    problems = list(structural_problems(document.data, kind))
+    if not problems:
+        return add_definitions(document, kind, library)
+    if kind is FileKind.PROCESS and isinstance(document.data.get("process"), str):
+        library.broken_processes.add(document.data["process"])
+    remainder = salvage(document.data, kind, problems)
+    if remainder is not None:
+        library.incomplete[document.file] = remainder.incomplete
+        # The model's objections to a remainder would be follow-ons of the errors reported.
+        add_definitions(
+            SourceDocument(document.file, remainder.data, document.source_map), kind, library
+        )
+    return positioned(document, problems)
 
 
 def add_definitions(document: SourceDocument, kind: FileKind, library: Library) -> list[Diagnostic]:
@@ -196,6 +213,7 @@ def add_definitions(document: SourceDocument, kind: FileKind, library: Library) 
     try:
         if kind is FileKind.PROCESS:
             process = ProcessDef.model_validate(data)
+            locate_short_roles(data, source_map)
             library.processes.append(Located(process, source_map, (), data))
         elif kind is FileKind.ESTATE:
             library.estates.append(Located(EstateDef.model_validate(data), source_map, (), data))
@@ -209,6 +227,19 @@ def add_definitions(document: SourceDocument, kind: FileKind, library: Library) 
     except ValidationError as exc:
         return [model_error(document, error) for error in exc.errors()]
     return []
+
+
+def locate_short_roles(data: dict[str, Any], source_map: SourceMap) -> None:
+    """Give each role of the short form ``roles: [receptionist, ...]`` the place of its id in
+    the list, where the checks look for a role's key (``roles.receptionist``)."""
+    roles = data.get("roles")
+    if not isinstance(roles, list):
+        return
+    for index, role in enumerate(roles):
+        where = source_map.values.get(("roles", index))
+        if isinstance(role, str) and where is not None:
+            source_map.keys.setdefault(("roles", role), where)
+            source_map.values.setdefault(("roles", role), where)
 
 
 def _add_items(

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import jsonschema_rs
 
 from engine.diagnostics import Diagnostic, Severity, suggest
+from engine.diagnostics.catalogue import say
 from engine.io.resources import schemas_dir
 from engine.io.yamlsource import JsonPath, SourceDocument
 
@@ -81,53 +82,65 @@ def _validator(kind: FileKind) -> Draft202012Validator:
     return Draft202012Validator(load_schema(kind))
 
 
+#: A structural problem: where, what, and whether it is at the key (an unknown key) or the value.
+Problem = tuple[JsonPath, str, bool]
+
+
 def validate_structure(document: SourceDocument, kind: FileKind) -> list[Diagnostic]:
-    """Every structural problem of a document, each at its own key or value.
+    """Every structural problem of a document, each at its own key or value."""
+    return positioned(document, list(structural_problems(document.data, kind)))
+
+
+def positioned(document: SourceDocument, problems: list[Problem]) -> list[Diagnostic]:
+    """The diagnostics of a document's structural problems, each once, in file order."""
+    found: dict[tuple[JsonPath, str], Diagnostic] = {}
+    for path, message, on_key in problems:
+        span = document.source_map.locate(path, key=on_key)
+        found.setdefault((path, message), Diagnostic(SCHEMA_CODE, Severity.ERROR, message, span))
+    return sorted(found.values(), key=Diagnostic.sort_key)
+
+
+def structural_problems(data: Any, kind: FileKind) -> Iterator[Problem]:
+    """Each structural problem of ``data`` as (path, message, whether it is at the key).
 
     jsonschema-rs decides whether there is any; only when there is does jsonschema, whose
     errors carry the failing keyword, schema and sub-errors that :func:`_explain` needs, find
     them all. The two agree on every document (tests/test_schemas.py and the validator
     fuzz check it), and the compiled check is what keeps a valid library's validation fast.
     """
-    if _gate(kind).is_valid(document.data):
-        return []
-    found: dict[tuple[JsonPath, str], Diagnostic] = {}
-    for error in _validator(kind).iter_errors(document.data):
-        for path, message, on_key in _explain(error):
-            span = document.source_map.locate(path, key=on_key)
-            found.setdefault(
-                (path, message), Diagnostic(SCHEMA_CODE, Severity.ERROR, message, span)
-            )
-    return sorted(found.values(), key=Diagnostic.sort_key)
+    if _gate(kind).is_valid(data):
+        return
+    for error in _validator(kind).iter_errors(data):
+        yield from _explain(error)
 
 
 def _where(path: JsonPath) -> str:
-    return ".".join(str(part) for part in path) if path else "the top level"
+    return ".".join(str(part) for part in path) if path else say("PF050.top_level")
 
 
 def _type_name(value: Any) -> str:
+    """What ``value`` is, in words (``PF050.is.*`` of the catalogue)."""
     if value is None:
-        return "nothing (null)"
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, list):
-        return "a list"
-    return "a mapping"
+        kind = "null"
+    elif isinstance(value, bool):
+        kind = "boolean"
+    elif isinstance(value, (int, float)):
+        kind = "number"
+    elif isinstance(value, str):
+        kind = "string"
+    elif isinstance(value, list):
+        kind = "array"
+    else:
+        kind = "object"
+    return say(f"PF050.is.{kind}")
 
 
-_TYPE_WORDS = {
-    "object": "a mapping",
-    "array": "a list",
-    "string": "text",
-    "integer": "a whole number",
-    "number": "a number",
-    "boolean": "true or false",
-    "null": "nothing",
-}
+_TYPES = ("object", "array", "string", "integer", "number", "boolean", "null")
+
+
+def _type_words(name: str) -> str:
+    """A JSON Schema type in words (``PF050.type.*`` of the catalogue)."""
+    return say(f"PF050.type.{name}") if name in _TYPES else name
 
 
 def _explain(error: ValidationError) -> Iterator[tuple[JsonPath, str, bool]]:
@@ -137,7 +150,7 @@ def _explain(error: ValidationError) -> Iterator[tuple[JsonPath, str, bool]]:
     validator = error.validator
     instance = error.instance
     if validator == "additionalProperties" and isinstance(instance, Mapping):
-        allowed = set(schema.get("properties", {}))
+        allowed = list(schema.get("properties", {}))  # in the schema's order, for the listing
         patterns = schema.get("patternProperties", {})
 
         for key in instance:
@@ -145,7 +158,7 @@ def _explain(error: ValidationError) -> Iterator[tuple[JsonPath, str, bool]]:
                 continue
             yield (
                 (*path, key),
-                f"unknown key '{key}' in {_where(path)}{suggest(key, allowed)}",
+                say("PF050.unknown_key", key=key, where=_where(path), hint=suggest(key, allowed)),
                 True,
             )
         return
@@ -157,8 +170,7 @@ def _explain(error: ValidationError) -> Iterator[tuple[JsonPath, str, bool]]:
         if bad is not None:
             yield (
                 (*path, bad),
-                f"'{bad}' is not a valid id in {_where(path)}: use lower-case letters, "
-                "digits and '_' (starting with a letter)",
+                say("PF050.bad_id", id=bad, where=_where(path)),
                 True,
             )
             return
@@ -167,20 +179,29 @@ def _explain(error: ValidationError) -> Iterator[tuple[JsonPath, str, bool]]:
             k for k in error.validator_value if isinstance(instance, Mapping) and k not in instance
         ]
         for key in missing:
-            yield path, f"missing required key '{key}' in {_where(path)}", bool(path)
+            yield path, say("PF050.missing", key=key, where=_where(path)), bool(path)
         return
     if validator == "type":
         expected: Any = error.validator_value
         type_names = [expected] if isinstance(expected, str) else list(expected)
-        words = " or ".join(_TYPE_WORDS.get(name, name) for name in type_names)
-        yield path, f"{_where(path)} must be {words}, not {_type_name(instance)}", False
+        words = say("words.or").join(_type_words(name) for name in type_names)
+        message = say(
+            "PF050.wrong_type", where=_where(path), type=words, found=_type_name(instance)
+        )
+        yield path, message, False
         return
     if validator == "enum" and isinstance(error.validator_value, list):
         options = [str(v) for v in error.validator_value]
-        hint = suggest(str(instance), options)
+        hint = suggest(str(instance), options, list_all=False)
         yield (
             path,
-            f"'{instance}' is not allowed for {_where(path)} (one of: {', '.join(options)}){hint}",
+            say(
+                "PF050.not_allowed",
+                value=instance,
+                where=_where(path),
+                options=", ".join(options),
+                hint=hint,
+            ),
             False,
         )
         return
@@ -188,8 +209,8 @@ def _explain(error: ValidationError) -> Iterator[tuple[JsonPath, str, bool]]:
         choices = [sub.get("required") for sub in error.validator_value if isinstance(sub, Mapping)]
         if choices and all(isinstance(c, list) and len(c) == 1 for c in choices):
             names = ", ".join(str(c[0]) for c in choices if c)
-            word = "exactly one" if validator == "oneOf" else "at least one"
-            yield path, f"{_where(path)} needs {word} of: {names}", bool(path)
+            key = "PF050.exactly_one" if validator == "oneOf" else "PF050.at_least_one"
+            yield path, say(key, where=_where(path), names=names), bool(path)
             return
         relevant = [
             sub
@@ -203,7 +224,7 @@ def _explain(error: ValidationError) -> Iterator[tuple[JsonPath, str, bool]]:
             yield from _explain(deepest)
             return
     if validator in ("minProperties", "minItems", "minLength"):
-        yield path, f"{_where(path)} must not be empty", False
+        yield path, say("PF050.empty", where=_where(path)), False
         return
     title = schema.get("title")
     if validator == "pattern" and isinstance(title, str):

@@ -117,6 +117,14 @@ class EventDef(Definition):
         return self.target is None
 
 
+def _roles_by_id(roles: Any) -> Any:
+    """``roles:`` as a mapping: the short form ``[receptionist, supervisor]`` (as an event's
+    roles are written) declares each role with no more than its id."""
+    if isinstance(roles, list) and all(isinstance(role, str) for role in roles):
+        return {role: {} for role in roles}
+    return roles
+
+
 def _as_written(raw: Mapping[str, Any]) -> dict[str, Any]:
     """The definition without what :class:`ProcessDef` derives from it."""
     return {k: v for k, v in raw.items() if k not in ("version", "source_data")}
@@ -160,6 +168,7 @@ class ProcessDef(Definition):
             source = _as_written(raw)
             version = _content_hash(source)
             raw = dict(source)
+            raw["roles"] = _roles_by_id(raw.get("roles"))
             for key in ("roles", "fields", "states", "events"):
                 raw[key] = keyed(raw.get(key) or {})
             raw["version"] = version

@@ -5,7 +5,7 @@ one language); :mod:`~engine.render.mermaid` and :mod:`~engine.render.dot` spell
 Mermaid or Graphviz DOT; :mod:`~engine.render.svg` draws DOT with Graphviz's ``dot``;
 :mod:`~engine.render.manual` builds the procedure manual, which :mod:`~engine.render.markdown`
 and :mod:`~engine.render.html` write out and :mod:`~engine.render.pdf` prints with headless
-Chromium; :mod:`~engine.render.words` says conditions,
+Chromium; :mod:`~engine.model.words` says conditions,
 durations and actions in plain words.
 
     diagram = build_diagram(process, time_limits, lang="zh-CN")
@@ -14,6 +14,7 @@ durations and actions in plain words.
     render_markdown(build_manual(library, "en"))  # the manual as Markdown
 """
 
+from engine.model.words import LANGS, Lang
 from engine.render.diagram import Diagram, build_diagram
 from engine.render.dot import render_dot
 from engine.render.html import render_html
@@ -21,7 +22,6 @@ from engine.render.manual import Manual, build_manual
 from engine.render.markdown import render_markdown
 from engine.render.mermaid import render_mermaid
 from engine.render.svg import MISSING, GraphvizMissing, RenderError, dot_to_svg
-from engine.render.words import LANGS, Lang
 
 __all__ = [
     "LANGS",

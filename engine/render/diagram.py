@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from engine.model import EventDef, ProcessDef, TimeLimitDef, Trigger, localized
-from engine.render.words import (
+from engine.model.words import (
     Lang,
     condition_words,
     duration_words,

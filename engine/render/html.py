@@ -16,6 +16,7 @@ import html as html_lib
 import re
 from collections.abc import Callable
 
+from engine.model.words import word
 from engine.render.diagram import Diagram
 from engine.render.dot import render_dot
 from engine.render.manual import (
@@ -30,7 +31,6 @@ from engine.render.manual import (
 )
 from engine.render.mermaid import render_mermaid
 from engine.render.svg import GraphvizMissing, dot_to_svg, inline_svg
-from engine.render.words import word
 
 #: Draws a diagram as SVG, or raises GraphvizMissing.
 SvgMaker = Callable[[Diagram], str]

@@ -50,19 +50,7 @@ from engine.model import (
     localized,
 )
 from engine.model.patterns import Link
-from engine.render.diagram import (
-    MARK_ORDER,
-    Diagram,
-    LimitMark,
-    MarkKind,
-    build_diagram,
-    events_from,
-    limit_marks,
-    state_order,
-)
-from engine.render.split import split_diagram
-from engine.render.traceability import MAPPING
-from engine.render.words import (
+from engine.model.words import (
     NO_OTHERS,
     Lang,
     Others,
@@ -93,6 +81,18 @@ from engine.render.words import (
     warning_words,
     word,
 )
+from engine.render.diagram import (
+    MARK_ORDER,
+    Diagram,
+    LimitMark,
+    MarkKind,
+    build_diagram,
+    events_from,
+    limit_marks,
+    state_order,
+)
+from engine.render.split import split_diagram
+from engine.render.traceability import MAPPING
 
 # --- the document tree ----------------------------------------------------------------------
 

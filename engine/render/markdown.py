@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from engine.model.words import word
 from engine.render.manual import (
     Block,
     BulletList,
@@ -20,7 +21,6 @@ from engine.render.manual import (
     Table,
 )
 from engine.render.mermaid import render_mermaid
-from engine.render.words import word
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
 _SPACE = re.compile(r"\s+")

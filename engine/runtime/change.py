@@ -15,6 +15,8 @@ from typing import Any
 
 from engine.conditions import EvalContext, evaluate, uses_linked_cases
 from engine.diagnostics import suggest
+from engine.diagnostics.catalogue import say
+from engine.diagnostics.language import current_language
 from engine.model import (
     Action,
     Assign,
@@ -25,6 +27,7 @@ from engine.model import (
     SetFields,
     Signal,
 )
+from engine.model.words import Lang, condition_words
 from engine.runtime.actor import SYSTEM_ACTOR, Actor
 from engine.runtime.errors import (
     EventNotAllowed,
@@ -143,14 +146,18 @@ def check_event(
             case_id,
             state,
             event,
-            f"process '{process.id}' has no such event{suggest(str(event), process.events)}",
+            say(
+                "refusal.unknown_event",
+                process=process.id,
+                hint=suggest(str(event), process.events),
+            ),
         )
     if state not in event_def.sources:
         raise EventNotAllowed(
             case_id,
             state,
             event,
-            f"not allowed in state '{state}' (allowed in: {', '.join(event_def.sources)})",
+            say("refusal.not_allowed", state=state, allowed=", ".join(event_def.sources)),
         )
     role = acting_role(actor, event_def.roles)
     if role is None:
@@ -158,8 +165,12 @@ def check_event(
             case_id,
             state,
             event,
-            f"actor '{actor.id}' has roles ({', '.join(sorted(actor.roles)) or 'none'}) "
-            f"but the event needs one of: {', '.join(event_def.roles)}",
+            say(
+                "refusal.role",
+                actor=actor.id,
+                roles=", ".join(sorted(actor.roles)) or say("refusal.no_roles"),
+                needed=", ".join(event_def.roles),
+            ),
         )
     values, problems = compiled.form.validate(payload)
     writable = event_def.writable
@@ -186,13 +197,16 @@ def check_event(
             children=children() if linked and children is not None else (),
         )
         if not evaluate(event_def.guard, context):
-            raise GuardRefused(case_id, state, event, f"condition not met: {event_def.condition}")
+            lang: Lang = "zh-CN" if current_language() == "zh-CN" else "en"
+            words = condition_words(event_def.guard, process, lang)
+            reason = say("refusal.guard", words=words, condition=event_def.condition)
+            raise GuardRefused(case_id, state, event, reason, event_def.condition or "")
     # A field the event assigns itself counts as given.
     merged = {**data, **values, **dict(event_def.assigns)}
     missing = compiled.form.missing(merged, list(event_def.requires))
     if missing and check_required:
         raise FieldError(
-            case_id, state, event, [f"required field '{name}' has no value" for name in missing]
+            case_id, state, event, [say("refusal.required", field=name) for name in missing]
         )
     return role, values
 
@@ -257,8 +271,7 @@ class CaseChange:
                     self.record.id,
                     self.state,
                     name,
-                    f"more than {MAX_CHAINED_EVENTS} events fired each other in a chain; "
-                    "the process definition has a loop of 'fire' actions",
+                    say("refusal.chain", limit=MAX_CHAINED_EVENTS),
                 )
             try:
                 role, values = check_event(

@@ -2,12 +2,15 @@
 
 Each error names the case, its state, the event and the reason, so the message alone is
 enough for a log line or a UI toast, and the attributes are there for code that reacts.
-Nothing is written when one is raised.
+Nothing is written when one is raised. The words are those of the language spoken when it
+is raised (engine/diagnostics/language.py; the service speaks each request's
+``Accept-Language``), from the catalogues in engine/diagnostics/messages/.
 """
 
 from __future__ import annotations
 
 from engine.diagnostics import PropflowError
+from engine.diagnostics.catalogue import say
 
 __all__ = [
     "ConflictError",
@@ -47,7 +50,7 @@ class UnknownProcess(PropflowError):
     """No process with this id in the engine's library."""
 
     def __init__(self, process: str, suggestion: str = "") -> None:
-        super().__init__(f"process '{process}' is not defined{suggestion}")
+        super().__init__(say("refusal.unknown_process", process=process, hint=suggestion))
         self.process = process
 
 
@@ -55,7 +58,11 @@ class UnknownCase(PropflowError):
     """No case with this id in the store."""
 
     def __init__(self, case_id: str, why: str = "") -> None:
-        super().__init__(f"case '{case_id}' does not exist" + (f" here: {why}" if why else ""))
+        super().__init__(
+            say("refusal.unknown_case_here", case=case_id, why=why)
+            if why
+            else say("refusal.unknown_case", case=case_id)
+        )
         self.case_id = case_id
 
 
@@ -63,7 +70,9 @@ class EventRefused(PropflowError):
     """An event was not accepted; ``reason`` says why in one line."""
 
     def __init__(self, case_id: str, state: str, event: str, reason: str) -> None:
-        super().__init__(f"case {case_id} (state '{state}'): event '{event}' refused: {reason}")
+        super().__init__(
+            say("refusal.event_refused", case=case_id, state=state, event=event, reason=reason)
+        )
         self.case_id = case_id
         self.state = state
         self.event = event
@@ -83,7 +92,14 @@ class RoleRefused(EventRefused):
 
 
 class GuardRefused(EventRefused):
-    """The event's ``if:`` condition is false."""
+    """The event's ``if:`` condition is false; ``condition`` is its text as written, the
+    reason says it in words."""
+
+    def __init__(
+        self, case_id: str, state: str, event: str, reason: str, condition: str = ""
+    ) -> None:
+        super().__init__(case_id, state, event, reason)
+        self.condition = condition
 
 
 class FieldError(EventRefused):
@@ -116,5 +132,5 @@ class UnknownEstate(PropflowError):
     """No estate with this id is hosted (or the caller's credential may not see it)."""
 
     def __init__(self, estate: str) -> None:
-        super().__init__(f"estate '{estate}' is not hosted here")
+        super().__init__(say("refusal.unknown_estate", estate=estate))
         self.estate = estate

@@ -200,7 +200,7 @@ class _Checker:
                     REFERENCE,
                     f"'{entry}': the engine's own entries are "
                     + ", ".join(f"{k}:LIMIT" for k in TIMER_ENTRIES)
-                    + suggest(kind, TIMER_ENTRIES),
+                    + suggest(kind, TIMER_ENTRIES, list_all=False),
                     where,
                 )
                 return

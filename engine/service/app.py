@@ -31,10 +31,10 @@ from engine.io.deployment import Jwt
 from engine.model import localized
 from engine.model.durations import DurationError, parse_duration
 from engine.model.rules import DEFAULT_TIMEZONE
+from engine.model.words import Lang
 from engine.render.diagram import build_diagram
 from engine.render.mermaid import render_mermaid
 from engine.render.svg import RenderError
-from engine.render.words import Lang
 from engine.reports import (
     PeriodError,
     board_document,

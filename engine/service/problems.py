@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
+from engine.diagnostics.language import negotiate, speaking
 from engine.runtime import (
     ConflictError,
     EventNotAllowed,
@@ -119,8 +120,27 @@ def refusal_response(error: PropflowError) -> JSONResponse:
     return problem_response(status, type(error).__name__, detail, headers, **extra)
 
 
+class SpeakingTheRequestsLanguage:
+    """ASGI middleware: each request is handled, and its refusals worded, in the language its
+    ``Accept-Language`` asks for (zh-CN or en; else the service's own), in its own context,
+    so concurrent requests in different languages do not mix."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope.get("type") != "http":
+            await self.app(scope, receive, send)
+            return
+        header = dict(scope.get("headers") or ()).get(b"accept-language", b"")
+        with speaking(negotiate(header.decode("latin-1"))):
+            await self.app(scope, receive, send)
+
+
 def install(app: FastAPI) -> None:
-    """Answer refusals, malformed requests and HTTP errors with problem details."""
+    """Answer refusals, malformed requests and HTTP errors with problem details, in the
+    request's language."""
+    app.add_middleware(SpeakingTheRequestsLanguage)
 
     async def refused(_request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, PropflowError)

@@ -8,6 +8,7 @@ so a client renders it as text and nothing in a label can become markup.
 
 from __future__ import annotations
 
+from engine.model.words import Lang
 from engine.render.html import graphviz_svg
 from engine.render.manual import (
     Block,
@@ -20,7 +21,6 @@ from engine.render.manual import (
     Table,
     build_manual,
 )
-from engine.render.words import Lang
 from engine.runtime import Engine, UnknownProcess
 from engine.service.models import ManualBlockOut, ManualItemOut, ManualRunOut, ManualSectionOut
 

@@ -1,7 +1,8 @@
 """Plain words for what the definitions say in code: conditions, durations, actions, types.
 
-The manual and the diagrams are read by estate staff, not by the consultant who wrote the
-YAML, so ``urgency == 'urgent' or actor.role == 'supervisor'`` is shown as
+The manual, the diagrams and the runtime's refusals (a guard that is not met says which
+condition, in words) are read by estate staff, not by the consultant who wrote the YAML,
+so ``urgency == 'urgent' or actor.role == 'supervisor'`` is shown as
 “急修/一般”为“急修项目”，或办理人角色为“维修主管” — field, role, state and value *labels* in
 the chosen language (falling back zh-CN → en → id like every label), never bare ids where a
 label exists. The fixed words of the manual (headings, “办理”, “须填写” ...) live here too, one
