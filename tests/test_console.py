@@ -245,8 +245,9 @@ def test_a_repair_from_the_desk_to_dispatch_and_the_board(
     # a dispatch is refused, the reason shown from the available events
     dispatch = page.locator("#actions li[data-event='dispatch']")
     assert dispatch.locator("button").is_disabled()
-    options = client.get(
-        f"/estates/lakeside/cases/{case_id}/events", headers={"Authorization": f"Bearer {desk}"}
+    options = client.get(  # in the page's language, as the browser asks for it
+        f"/estates/lakeside/cases/{case_id}/events",
+        headers={"Authorization": f"Bearer {desk}", "Accept-Language": "zh-CN"},
     ).json()
     refusal = next(o["reason"] for o in options if o["event"] == "dispatch")
     assert dispatch.locator(".reason").inner_text() == f"不可办理：{refusal}"

@@ -79,7 +79,7 @@ def test_the_host_runs_each_estate_on_its_own_definitions_over_one_store() -> No
         assert host.estates() == ["lakeside", "tingtao"]
         lakeside, tingtao = host.engine("lakeside"), host.engine("tingtao")
         assert lakeside.store is tingtao.store is store
-        assert "renovation" in lakeside.processes and "renovation" not in tingtao.processes
+        assert "warranty_keys" in lakeside.processes and "warranty_keys" not in tingtao.processes
         with pytest.raises(UnknownEstate):
             host.engine("elsewhere")
         desk = Actor("li", {"receptionist"})
