@@ -6,7 +6,7 @@ model so the runtime can match on the type instead of on strings.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import Field
@@ -114,10 +114,11 @@ def reference(value: Any) -> str | None:
     return None
 
 
-def parse_actions(raw: Any) -> Any:
-    """Parse a YAML list of actions (``None`` is no actions)."""
+def parse_actions(raw: Any, item: Callable[[Any], Any] = parse_action) -> Any:
+    """Parse a YAML list of actions (``None`` is no actions), each with ``item`` (a pattern's
+    actions take one more form than the others)."""
     if raw is None:
         return ()
     if isinstance(raw, list):
-        return tuple(parse_action(item) for item in raw)
+        return tuple(item(action) for action in raw)
     return raw

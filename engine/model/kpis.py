@@ -30,7 +30,7 @@ from pydantic import Field, model_validator
 
 from engine.conditions import Condition
 from engine.model.common import Definition, Label, as_tuple
-from engine.model.process import parse_guard
+from engine.model.process import GuardedIds, parse_guard
 from engine.model.rules import IdLists
 
 KpiPeriod = Literal["week", "month", "quarter", "year"]
@@ -85,26 +85,13 @@ class KpiWhen(IdLists):
     event: tuple[str, ...] = ()
 
 
-class KpiCounts(Definition):
+class KpiCounts(GuardedIds):
     """What puts a counted item in the numerator; every part given must hold."""
 
-    condition: str | None = Field(default=None, alias="if")
-    guard: Condition | None = None
+    ID_LISTS = ("event", "no_event")
+
     event: tuple[str, ...] = ()
     no_event: tuple[str, ...] = ()
-
-    model_config = Definition.model_config | {"populate_by_name": True}
-
-    @model_validator(mode="before")
-    @classmethod
-    def _prepare(cls, raw: Any) -> Any:
-        if not isinstance(raw, Mapping):
-            return raw
-        raw = dict(raw)
-        raw["guard"] = parse_guard(raw.get("if"))
-        raw["event"] = as_tuple(raw.get("event"))
-        raw["no_event"] = as_tuple(raw.get("no_event"))
-        return raw
 
 
 class KpiDef(Definition):

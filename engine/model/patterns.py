@@ -20,39 +20,25 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from engine.conditions import Condition
-from engine.model.actions import Notify, Open, SetFields, parse_action
+from engine.model.actions import Notify, Open, SetFields, parse_action, parse_actions
 from engine.model.common import Definition, Label, as_tuple
 from engine.model.durations import Duration, parse_duration
-from engine.model.process import parse_guard
+from engine.model.process import GuardedIds
 from engine.model.rules import try_parse
 
 #: The most entries one pattern may count: a window of more is a report, not a pattern.
 MAX_COUNT = 100
 
 
-class PatternMatch(Definition):
+class PatternMatch(GuardedIds):
     """The log entries a pattern counts: of ``process``, fired ``event`` or entering a state
     of ``enter`` (``open`` is the opening entry), where ``if`` holds on the case's data."""
+
+    ID_LISTS = ("event", "enter")
 
     process: str
     event: tuple[str, ...] = ()
     enter: tuple[str, ...] = ()
-    condition: str | None = Field(default=None, alias="if")
-    guard: Condition | None = None
-
-    model_config = Definition.model_config | {"populate_by_name": True}
-
-    @model_validator(mode="before")
-    @classmethod
-    def _prepare(cls, raw: Any) -> Any:
-        if not isinstance(raw, Mapping):
-            return raw
-        raw = dict(raw)
-        raw["event"] = as_tuple(raw.get("event"))
-        raw["enter"] = as_tuple(raw.get("enter"))
-        raw["guard"] = parse_guard(raw.get("if"))
-        return raw
 
 
 class PatternWithOpen(Definition):
@@ -115,11 +101,7 @@ class PatternDef(Definition):
         raw = dict(raw)
         raw["same"] = as_tuple(raw.get("same"))
         raw["window"] = try_parse(parse_duration, raw.get("within"))
-        actions = raw.get("actions")
-        if isinstance(actions, list):
-            raw["actions"] = tuple(parse_pattern_action(item) for item in actions)
-        elif actions is None:
-            raw["actions"] = ()
+        raw["actions"] = parse_actions(raw.get("actions"), parse_pattern_action)
         return raw
 
     @property

@@ -6,7 +6,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from functools import cached_property
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -74,6 +74,34 @@ def parse_guard(text: Any) -> Condition | None:
         return parse_condition(text)
     except ConditionSyntaxError:
         return None
+
+
+class GuardedIds(Definition):
+    """A definition narrowed by an ``if`` condition, whose keys named in ``ID_LISTS`` hold
+    ids written as one id or a list (``event: rework`` or ``event: [rework, reopen]``).
+
+    The condition is parsed into ``guard`` once, at load time (``None`` when absent or
+    broken: the condition checks report it), and the id lists become tuples, so what
+    counts entries — indicators, patterns — sees one shape.
+    """
+
+    ID_LISTS: ClassVar[tuple[str, ...]] = ()
+
+    condition: str | None = Field(default=None, alias="if")
+    guard: Condition | None = None
+
+    model_config = Definition.model_config | {"populate_by_name": True}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _prepare(cls, raw: Any) -> Any:
+        if not isinstance(raw, Mapping):
+            return raw
+        raw = dict(raw)
+        for key in cls.ID_LISTS:
+            raw[key] = as_tuple(raw.get(key))
+        raw["guard"] = parse_guard(raw.get("if"))
+        return raw
 
 
 class EventDef(Definition):
