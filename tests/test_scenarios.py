@@ -390,7 +390,7 @@ def test_unreachable_state_comes_from_the_patch() -> None:
 def _small_estate(root: Path) -> Path:
     estate = root / "estates" / "small"
     write(estate / "estate.yaml", "estate: small\nextends: standard\n")
-    write(estate / "rules" / "repair.yaml", "time_limits:\n  repair-major: {limit: 5d}\n")
+    write(estate / "rules" / "repair.yaml", "time_limits:\n  repair-major: {limit: 7d}\n")
     return estate
 
 
@@ -415,7 +415,7 @@ def test_scenarios_directory_is_not_merged_as_patches(tmp_path: Path) -> None:
         estate / "scenarios" / "a.yaml",
         (ROOT / SCENARIOS / "desk_dispatch.yaml").read_text("utf-8"),
     )
-    assert run_cli(["validate", str(estate)]).exit_code == 0
+    assert run_cli(["validate", "--strict", str(estate)]).exit_code == 0
     # the same file anywhere else in the estate is a patch, and not one
     write(estate / "more" / "a.yaml", (estate / "scenarios" / "a.yaml").read_text("utf-8"))
     result = run_cli(["validate", str(estate)])
