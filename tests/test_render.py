@@ -41,6 +41,7 @@ from engine.io.library import Library
 from engine.io.loading import load_library
 from engine.io.resources import standard_library_dirs
 from engine.model import ProcessDef
+from engine.model.common import localized
 from engine.model.words import condition_words, duration_words, wrap
 from engine.render import (
     MISSING,
@@ -57,7 +58,7 @@ from engine.render.diagram import Diagram, ascii_ids, edge_lines, note_lines, st
 from engine.render.manual import Figure, Heading, prose
 from engine.render.mermaid import escape as mermaid_escape
 from engine.render.pdf import find_browser, html_to_pdf
-from engine.render.split import MAX_STATES, main_line, split_diagram
+from engine.render.split import MAX_STATES, main_line, reading_order, split_diagram
 from engine.render.svg import RenderError, inline_svg
 from tests.conftest import ROOT, run_cli
 
@@ -291,13 +292,26 @@ def test_a_large_diagram_is_split_into_its_main_line_and_exceptions(library: Lib
     assert [p.main for p in split_diagram(build_diagram(small))] == [True]
 
 
-def test_manual_walks_breadth_first_and_refers_back(library: Library) -> None:
+def test_manual_describes_the_main_line_first_then_the_exceptions(library: Library) -> None:
+    """The repair's stages: its main line from 受理中 to 已关闭 numbered 1–9, then each
+    exception's states in the order of their diagrams; an event fired from several stages is
+    described once and referred to at the others."""
     repair = library.process("repair")
     assert repair is not None
-    order = state_order(repair)
-    assert order[:3] == ["received", "reported", "working_paperwork_pending"]
-    assert set(order) == set(repair.states)
+    whole = build_diagram(repair, [t.definition for t in library.time_limits], "zh-CN")
+    order = reading_order(whole, "closed")
+    assert order[: len(main_line(whole, "closed"))] == main_line(whole, "closed")
+    assert order[9:] == [
+        "working_paperwork_pending", "cancel_pending", "cancelled",
+        "with_developer", "return_pending", "returned",
+    ]  # fmt: skip
+    assert sorted(order) == sorted(repair.states)
     text = render_markdown(build_manual(library, "zh-CN"))
+    section = text[text.index("## 报修处理") :]
+    stages = re.findall(r"^#### (\d+)\. (.+)$", section, re.MULTILINE)[: len(order)]
+    labels = [localized(repair.states[sid].label, sid, "zh-CN") for sid in order]
+    assert [name.split("（")[0] for _, name in stages] == labels
+    assert [int(n) for n, _ in stages] == list(range(1, len(order) + 1))
     # 'withdraw' can be fired from five stages: described once, referred to four times.
     assert text.count("**业主撤销报修**") == 4
     assert re.search(r"\*\*业主撤销报修\*\* → \d+\. 业主撤销待注销（见 \d+\.\d+）", text)

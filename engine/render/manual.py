@@ -8,8 +8,8 @@ what the engine knows better than any hand-written copy:
 2. 适用范围 Scope;
 3. 职责 Responsibilities — each role and its duties;
 4. 操作规程 Procedure — the flow diagram (a large one as its main line and its exceptions,
-   :mod:`engine.render.split`), then every stage in walking order (breadth-first
-   from the initial state) with what can be done there: by whom, on what condition (in plain
+   :mod:`engine.render.split`), then every stage — the main line's first, in walking
+   order, then the exceptions' — with what can be done there: by whom, on what condition (in plain
    words), what must be filled in, what the system does; the clocks that start, stop or pause
    at the stage; an event that can be fired from several stages is described at the first and
    referred to at the others;
@@ -89,9 +89,8 @@ from engine.render.diagram import (
     build_diagram,
     events_from,
     limit_marks,
-    state_order,
 )
-from engine.render.split import split_diagram
+from engine.render.split import reading_order, split_diagram
 from engine.render.traceability import MAPPING
 
 # --- the document tree ----------------------------------------------------------------------
@@ -349,7 +348,10 @@ class _ProcessWriter:
         self.limits = limits
         self.calendars = calendars
         self.lang = lang
-        self.order = state_order(process)
+        self.diagram = build_diagram(process, limits, lang, limits=False)
+        # The proper end: the final state the definition lists first (closed, not cancelled).
+        self.ending = next((sid for sid, state in process.states.items() if state.final), None)
+        self.order = reading_order(self.diagram, self.ending)
         self.numbers = {sid: index for index, sid in enumerate(self.order, start=1)}
 
     def w(self, key: str) -> str:
@@ -424,15 +426,12 @@ class _ProcessWriter:
 
     def procedure(self) -> list[Block]:
         p, lang = self.process, self.lang
-        diagram = build_diagram(p, self.limits, lang, limits=False)
         caption = (
             f"{localized(p.title, p.id, lang)}{'　' if lang == 'zh-CN' else ' — '}"
             f"{self.w('diagram')}"
         )
         blocks: list[Block] = [Paragraph(plain(self.w("steps_intro")))]
-        # The proper end: the final state the definition lists first (closed, not cancelled).
-        ending = next((sid for sid, state in p.states.items() if state.final), None)
-        parts = split_diagram(diagram, ending)
+        parts = split_diagram(self.diagram, self.ending)
         for part in parts:
             if len(parts) == 1:
                 shown = caption

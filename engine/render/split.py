@@ -108,6 +108,16 @@ def main_line(diagram: Diagram, ending: str | None = None) -> list[str]:
     return best if best[-1] in finals else best[:1]
 
 
+def reading_order(diagram: Diagram, ending: str | None = None) -> list[str]:
+    """The states in the order the manual describes them: the main line from the initial
+    state to ``ending`` (see :func:`main_line`), then the exceptions group by group, as their
+    diagrams follow the main line's — so a reader follows the procedure carried through
+    before the ways it is cut short."""
+    line = main_line(diagram, ending)
+    groups = _groups(diagram, set(line))
+    return line + [s.id for group in groups for s in diagram.states if s.id in group]
+
+
 def _inside(diagram: Diagram, states: set[str]) -> tuple[DiagramEvent, ...]:
     return tuple(
         t for t in diagram.transitions if t.source in states and (t.target or "") in states
