@@ -433,3 +433,174 @@ def test_a_company_login_of_two_estates_picks_the_estate_it_works(page_of: Any) 
     assert "10分钟内到达现场" not in page.inner_text("#manual")
     page.select_option("#estate", "tingtao")
     expect(page.locator("#manual")).to_contain_text("10分钟内到达现场")
+
+
+# What waits: paused clocks, unassigned cases, notifications -------------------------------
+
+
+def opened_repair(client: httpx.Client, headers: dict[str, str], *events: str) -> str:
+    """A new repair, taken through ``events`` (``record``; ``quote``, which pauses its clocks
+    while the owner decides) by the desk; its id."""
+    case_id: str = client.post(
+        "/estates/lakeside/cases", json={"process": "repair", "data": FORM}, headers=headers
+    ).json()["id"]
+    payloads = {"record": RECORD, "quote": {"fee": "80.00"}}
+    for event in events:
+        fired = client.post(
+            f"/estates/lakeside/cases/{case_id}/events",
+            json={"event": event, "payload": payloads[event]},
+            headers=headers,
+        )
+        assert fired.status_code == 200, fired.text
+    return case_id
+
+
+def inbox_item(client: httpx.Client, headers: dict[str, str], case_id: str) -> dict[str, Any]:
+    page = client.get(
+        "/estates/lakeside/cases", params={"closed": "false", "limit": 200}, headers=headers
+    ).json()
+    return next(item for item in page["items"] if item["case"]["id"] == case_id)
+
+
+def test_a_case_waiting_for_the_owner_shows_its_paused_clocks(
+    page_of: Any, client: httpx.Client, store: Store, shots: Path
+) -> None:
+    desk = bearer(store, "lakeside", "li", "receptionist")
+    running = opened_repair(client, desk, "record")
+    waiting = opened_repair(client, desk, "record", "quote")
+
+    assert inbox_item(client, desk, running)["paused"] == []
+    item = inbox_item(client, desk, waiting)
+    assert item["case"]["state"] == "quoted"
+    assert item["next_deadline"] is None  # no clock runs while the owner decides
+    paused = {clock["limit"]: clock for clock in item["paused"]}
+    assert set(paused) == {"repair-response", "repair-drain-leak"}
+    assert all(clock["status"] == "paused" and clock["paused"] for clock in paused.values())
+    left = paused["repair-drain-leak"]["remaining_seconds"]
+    assert 23 * 3600 < left <= 24 * 3600  # the working time it will have when it resumes
+    assert 0 < paused["repair-response"]["remaining_seconds"] <= 30 * 60
+
+    page = page_of()  # the supervisor holds the recorded repairs
+    sign_in(page, token_of(bearer(store, "lakeside", "wang", "supervisor")))
+    badge = page.locator(f"#inbox-list tr[data-case='{waiting}'] .due.paused[data-paused]")
+    expect(badge).to_have_count(2)
+    drain = page.locator(
+        f"#inbox-list tr[data-case='{waiting}'] .due[data-paused='repair-drain-leak']"
+    )
+    hours, minutes = divmod(left // 60, 60)
+    assert drain.inner_text() == f"已暂停 · 恢复后剩余 {hours:02d}:{minutes:02d}:{left % 60:02d}"
+    assert drain.get_attribute("title") == paused["repair-drain-leak"]["label"]
+    running_row = page.locator(f"#inbox-list tr[data-case='{running}']")
+    assert running_row.locator(".due[data-deadline]").count() == 1
+    assert running_row.locator(".due.paused").count() == 0
+    snap(page, shots, "14-inbox-paused")
+
+
+def test_the_board_lists_unassigned_cases_for_whoever_dispatches_them(
+    page_of: Any, client: httpx.Client, store: Store, shots: Path
+) -> None:
+    desk = bearer(store, "lakeside", "li", "receptionist")
+    supervisor = bearer(store, "lakeside", "wang", "supervisor")
+    fresh = opened_repair(client, desk)  # received: no role holds it yet
+    taken = opened_repair(client, desk, "record")  # assigned to the supervisor
+
+    def unassigned(headers: dict[str, str], estate: str = "lakeside") -> dict[str, Any]:
+        answer = client.get(f"/estates/{estate}/board", headers=headers)
+        assert answer.status_code == 200, answer.text
+        return {entry["case"]: entry for entry in answer.json()["unassigned"]}
+
+    lane = unassigned(supervisor)
+    assert fresh in lane and taken not in lane
+    assert lane[fresh]["state"] == "received" and lane[fresh]["process"] == "repair"
+    assert lane[fresh]["next_deadline"] is not None and not lane[fresh]["breached"]
+    # scoping: a role of none of the repair's roles, and another estate, see nothing of it
+    assert fresh not in unassigned(bearer(store, "lakeside", "ma", "security"))
+    other = bearer(store, "tingtao", "wang", "supervisor")
+    assert fresh not in unassigned(other, "tingtao")
+    assert client.get("/estates/lakeside/board", headers=other).status_code == 404
+    refused = client.get(
+        "/estates/lakeside/cases", params={"unassigned": "true", "assignee": "supervisor"},
+        headers=supervisor,
+    )  # fmt: skip
+    assert refused.status_code == 400
+    only = client.get(
+        "/estates/lakeside/cases", params={"unassigned": "true", "limit": 200}, headers=desk
+    ).json()["items"]
+    assert {item["case"]["assignee"] for item in only} == {None}
+    assert fresh in {item["case"]["id"] for item in only}
+
+    page = page_of()
+    sign_in(page, token_of(supervisor))
+    go(page, "#/board")
+    row = page.locator(f"#board-unassigned tr[data-case='{fresh}']")
+    expect(row).to_have_count(1)
+    assert "受理中" in row.inner_text()
+    assert page.locator(f"#board-unassigned tr[data-case='{taken}']").count() == 0
+    snap(page, shots, "15-board-unassigned")
+    # its response limit breaches while no one holds it: the lane marks it late by itself
+    assert make_due(store, fresh, "repair-response") > 0
+    expect(page.locator(f"#board-unassigned tr[data-case='{fresh}'].late")).to_have_count(
+        1, timeout=20_000
+    )
+    # the desk records it, assigning it: it leaves the lane
+    recorded = client.post(
+        f"/estates/lakeside/cases/{fresh}/events",
+        json={"event": "record", "payload": RECORD},
+        headers=desk,
+    )
+    assert recorded.status_code == 200, recorded.text
+    expect(page.locator(f"#board-unassigned tr[data-case='{fresh}']")).to_have_count(
+        0, timeout=20_000
+    )
+
+
+def test_a_user_reads_the_notifications_for_their_roles(
+    page_of: Any, client: httpx.Client, store: Store, shots: Path
+) -> None:
+    desk = bearer(store, "lakeside", "li", "receptionist")
+    supervisor = bearer(store, "lakeside", "wang", "supervisor")
+    case_id = opened_repair(client, desk)
+    page = page_of()
+    sign_in(page, token_of(supervisor))
+
+    # the response limit breaches: its rule notifies the supervisor (and the CS supervisor)
+    assert make_due(store, case_id, "repair-response") > 0
+
+    def recent(headers: dict[str, str], estate: str = "lakeside") -> list[dict[str, Any]]:
+        answer = client.get(f"/estates/{estate}/notifications/recent", headers=headers)
+        assert answer.status_code == 200, answer.text
+        found: list[dict[str, Any]] = answer.json()["notifications"]
+        return [n for n in found if n["case_id"] == case_id]
+
+    wait_for(lambda: any(n["kind"] == "notify" for n in recent(supervisor)), 20, "the breach")
+    told = recent(supervisor)
+    assert {n["role"] for n in told} <= {"supervisor", None}
+    breach = next(n for n in told if n["kind"] == "notify")
+    assert breach["message"] and "30分钟内未响应" in breach["message"]
+    # the desk is not told what the supervisor is; another estate's token sees none of it
+    assert all(n["role"] != "supervisor" for n in recent(desk))
+    other = bearer(store, "tingtao", "wang", "supervisor")
+    assert recent(other, "tingtao") == []
+    assert client.get("/estates/lakeside/notifications/recent", headers=other).status_code == 404
+    # reading takes nothing off an app's feed: the row still waits for delivery
+    feed = client.get("/estates/lakeside/notifications", params={"limit": 200}, headers=supervisor)
+    waiting = {n["id"] for n in feed.json()["notifications"]}
+    while feed.json()["notifications"]:
+        feed = client.get(
+            "/estates/lakeside/notifications",
+            params={"after": feed.json()["next"], "limit": 200}, headers=supervisor,
+        )  # fmt: skip
+        waiting |= {n["id"] for n in feed.json()["notifications"]}
+    assert breach["id"] in waiting
+
+    # the navigation counts what is new; the page lists it, the message as text
+    expect(page.locator("#unseen")).to_be_visible(timeout=20_000)
+    go(page, "#/notifications")
+    notice = page.locator(f"#notifications li[data-notification='{breach['id']}']")
+    expect(notice).to_have_count(1)
+    assert notice.locator(".message").inner_text() == breach["message"]
+    assert notice.locator(f"a[href='#/case/{case_id}']").count() == 1
+    assert page.locator("#unseen").is_hidden()
+    snap(page, shots, "16-notifications")
+    notice.locator("a").click()
+    page.wait_for_selector(f"section.case[data-case='{case_id}']")
