@@ -27,6 +27,7 @@ except ImportError:  # the browser tests then skip (and fail under CI)
     expect = sync_playwright = None
 
 from engine.store import Store
+from tests.marionette import Firefox
 from tests.postgres import skip_or_fail
 from tests.service_harness import (
     ESTATES,
@@ -45,6 +46,8 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]  # fmt: skip
+#: Firefox ESR as Debian installs it, the second browser.
+FIREFOX = os.environ.get("PROPFLOW_FIREFOX", "/usr/bin/firefox-esr")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DESK = (1280, 800)
 PHONE = (390, 844)
@@ -604,3 +607,95 @@ def test_a_user_reads_the_notifications_for_their_roles(
     snap(page, shots, "16-notifications")
     notice.locator("a").click()
     page.wait_for_selector(f"section.case[data-case='{case_id}']")
+
+
+# A second browser --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def firefox(workdir: Path) -> Iterator[Firefox]:
+    """Debian's Firefox ESR, headless, driven over Marionette (see tests/marionette.py)."""
+    if shutil.which(FIREFOX) is None:
+        skip_or_fail(f"Firefox not found at {FIREFOX}; install Debian's firefox-esr (.ci/run does)")
+    browser = Firefox(FIREFOX, workdir / "firefox-profile", timezone="Asia/Shanghai")
+    try:
+        browser.size(*DESK)
+        yield browser
+    finally:
+        browser.close()
+
+
+def test_the_desk_flow_works_in_firefox(
+    firefox: Firefox, server: LiveServer, store: Store, shots: Path
+) -> None:
+    desk = token_of(bearer(store, "lakeside", "li", "receptionist"))
+    supervisor = token_of(bearer(store, "lakeside", "wang", "supervisor"))
+    ff = firefox
+
+    def ready(page: str) -> None:
+        ff.until(
+            f"return document.querySelector(\"main[data-page='{page}']:not([aria-busy])\")",
+            f"the {page} page",
+        )
+
+    def go_to(route: str) -> None:
+        ff.script("location.hash = arguments[0];", route)
+        ready(route.removeprefix("#/").split("/", 1)[0])
+
+    def sign_in_as(token: str) -> None:
+        ff.go(f"{server.url}/")
+        ff.until("return document.querySelector('#token')", "the sign-in form")
+        ff.type("#token", token)
+        ff.click("#sign-in button[type=submit]")
+        ff.until("return !document.getElementById('nav').hidden", "the navigation")
+        ready("inbox")
+
+    sign_in_as(desk)
+    assert ff.script("return document.documentElement.lang") == "zh-CN"
+    assert ff.text("#nav a[data-page='inbox']") == "待办"
+
+    # open a repair from its form
+    go_to("#/open/repair")
+    ff.click("#open-form select[name='scope'] option[value='in_unit']")
+    ff.type("#open-form [name='unit']", FORM["unit"])
+    ff.click("#open-form details summary")
+    ff.type("#open-form [name='owner_name']", FORM["owner_name"])
+    ff.click("#open-form button[type=submit]")
+    ff.until("return document.querySelector('#case-state')?.textContent === '受理中'", "the case")
+    case_id = ff.script("return document.querySelector('section.case').dataset.case")
+
+    # record it with the event's form
+    ff.click("#actions button[data-event='record']")
+    for name in ("phone", "content", "location"):
+        ff.type(f"#form-record [name='{name}']", RECORD[name])
+    ff.click("#form-record select[name='category'] option[value='leak']")
+    ff.click("#form-record button[type=submit]")
+    ff.until("return document.querySelector('#case-state')?.textContent === '已登记'", "recorded")
+
+    # the dispatch is refused, with the reason
+    assert not ff.enabled("#actions li[data-event='dispatch'] button")
+    assert ff.text("#actions li[data-event='dispatch'] .reason").startswith("不可办理：")
+    ff.screenshot(shots / "firefox-01-case-recorded.png")
+
+    # the supervisor finds it in the inbox and dispatches it
+    ff.click("#sign-out")
+    ff.until("return document.querySelector('#token')", "the sign-in form again")
+    sign_in_as(supervisor)
+    ff.until(f"return document.querySelector(\"#inbox-list tr[data-case='{case_id}']\")", "the row")
+    ff.screenshot(shots / "firefox-02-inbox-supervisor.png")
+    go_to(f"#/case/{case_id}")
+    assert ff.text(".clock[data-limit='repair-response'] .due").startswith("剩余")
+    ff.click("#actions button[data-event='dispatch']")
+    ff.type("#form-dispatch [name='technician']", "赵师傅")
+    ff.click("#form-dispatch button[type=submit]")
+    ff.until("return document.querySelector('#case-state')?.textContent === '已派工'", "dispatched")
+    assert ff.text(".flash.ok") == "已办理：派工"
+    ff.until(
+        "return document.querySelector(\".clock[data-limit='repair-response'] .due\")"
+        "?.textContent === '已停止'",
+        "the response clock stopped",
+    )
+    ff.screenshot(shots / "firefox-03-case-dispatched.png")
+    assert (
+        ff.script("return document.querySelectorAll('main [role=alert]:not([hidden])').length") == 0
+    )
