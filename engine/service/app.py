@@ -711,7 +711,7 @@ def create_app(
         holding a role of one of the estate's processes (indicators are the estate's figures,
         not one role's)."""
         engine = caller.engine
-        if not any(caller.actor.roles & set(engine.definition(p).roles) for p in engine.processes):
+        if not readable_processes(caller):
             raise RoleRefused(
                 "-", "-", "report", f"actor '{caller.actor.id}' holds no role of this estate's "
                 "processes",
