@@ -354,8 +354,8 @@ def test_every_page_fits_the_screen(
     assert recorded.status_code == 200, recorded.text
     page = page_of(size)
     sign_in(page, token_of(headers))
-    routes = ["#/inbox", "#/open/repair", f"#/case/{case_id}", "#/board", "#/indicators",
-              "#/procedures/repair"]  # fmt: skip
+    routes = ["#/inbox", "#/open/repair", f"#/case/{case_id}", "#/board", "#/notifications",
+              "#/indicators", "#/procedures/repair"]  # fmt: skip
     for route in routes:
         go(page, route)
         if route == "#/board":
@@ -595,6 +595,15 @@ def test_a_user_reads_the_notifications_for_their_roles(
         )  # fmt: skip
         waiting |= {n["id"] for n in feed.json()["notifications"]}
     assert breach["id"] in waiting
+    # paged back from the newest, one at a time: each page older than the one before
+    first = client.get(
+        "/estates/lakeside/notifications/recent", params={"limit": 1}, headers=supervisor
+    ).json()
+    older = client.get(
+        "/estates/lakeside/notifications/recent",
+        params={"limit": 1, "before": first["before"]}, headers=supervisor,
+    ).json()  # fmt: skip
+    assert first["before"] is not None and older["before"] < first["before"]
 
     # the navigation counts what is new; the page lists it, the message as text
     expect(page.locator("#unseen")).to_be_visible(timeout=20_000)
