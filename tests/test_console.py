@@ -27,6 +27,7 @@ except ImportError:  # the browser tests then skip (and fail under CI)
     expect = sync_playwright = None
 
 from engine.store import Store
+from tests.marionette import Firefox
 from tests.postgres import skip_or_fail
 from tests.service_harness import (
     ESTATES,
@@ -45,6 +46,8 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]  # fmt: skip
+#: Firefox ESR as Debian installs it, the second browser.
+FIREFOX = os.environ.get("PROPFLOW_FIREFOX", "/usr/bin/firefox-esr")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DESK = (1280, 800)
 PHONE = (390, 844)
@@ -351,8 +354,8 @@ def test_every_page_fits_the_screen(
     assert recorded.status_code == 200, recorded.text
     page = page_of(size)
     sign_in(page, token_of(headers))
-    routes = ["#/inbox", "#/open/repair", f"#/case/{case_id}", "#/board", "#/indicators",
-              "#/procedures/repair"]  # fmt: skip
+    routes = ["#/inbox", "#/open/repair", f"#/case/{case_id}", "#/board", "#/notifications",
+              "#/indicators", "#/procedures/repair"]  # fmt: skip
     for route in routes:
         go(page, route)
         if route == "#/board":
@@ -433,3 +436,275 @@ def test_a_company_login_of_two_estates_picks_the_estate_it_works(page_of: Any) 
     assert "10分钟内到达现场" not in page.inner_text("#manual")
     page.select_option("#estate", "tingtao")
     expect(page.locator("#manual")).to_contain_text("10分钟内到达现场")
+
+
+# What waits: paused clocks, unassigned cases, notifications -------------------------------
+
+
+def opened_repair(client: httpx.Client, headers: dict[str, str], *events: str) -> str:
+    """A new repair, taken through ``events`` (``record``; ``quote``, which pauses its clocks
+    while the owner decides) by the desk; its id."""
+    case_id: str = client.post(
+        "/estates/lakeside/cases", json={"process": "repair", "data": FORM}, headers=headers
+    ).json()["id"]
+    payloads = {"record": RECORD, "quote": {"fee": "80.00"}}
+    for event in events:
+        fired = client.post(
+            f"/estates/lakeside/cases/{case_id}/events",
+            json={"event": event, "payload": payloads[event]},
+            headers=headers,
+        )
+        assert fired.status_code == 200, fired.text
+    return case_id
+
+
+def inbox_item(client: httpx.Client, headers: dict[str, str], case_id: str) -> dict[str, Any]:
+    page = client.get(
+        "/estates/lakeside/cases", params={"closed": "false", "limit": 200}, headers=headers
+    ).json()
+    return next(item for item in page["items"] if item["case"]["id"] == case_id)
+
+
+def test_a_case_waiting_for_the_owner_shows_its_paused_clocks(
+    page_of: Any, client: httpx.Client, store: Store, shots: Path
+) -> None:
+    desk = bearer(store, "lakeside", "li", "receptionist")
+    running = opened_repair(client, desk, "record")
+    waiting = opened_repair(client, desk, "record", "quote")
+
+    assert inbox_item(client, desk, running)["paused"] == []
+    item = inbox_item(client, desk, waiting)
+    assert item["case"]["state"] == "quoted"
+    assert item["next_deadline"] is None  # no clock runs while the owner decides
+    paused = {clock["limit"]: clock for clock in item["paused"]}
+    assert set(paused) == {"repair-response", "repair-drain-leak"}
+    assert all(clock["status"] == "paused" and clock["paused"] for clock in paused.values())
+    left = paused["repair-drain-leak"]["remaining_seconds"]
+    assert 23 * 3600 < left <= 24 * 3600  # the working time it will have when it resumes
+    assert 0 < paused["repair-response"]["remaining_seconds"] <= 30 * 60
+
+    page = page_of()  # the supervisor holds the recorded repairs
+    sign_in(page, token_of(bearer(store, "lakeside", "wang", "supervisor")))
+    badge = page.locator(f"#inbox-list tr[data-case='{waiting}'] .due.paused[data-paused]")
+    expect(badge).to_have_count(2)
+    drain = page.locator(
+        f"#inbox-list tr[data-case='{waiting}'] .due[data-paused='repair-drain-leak']"
+    )
+    hours, minutes = divmod(left // 60, 60)
+    assert drain.inner_text() == f"已暂停 · 恢复后剩余 {hours:02d}:{minutes:02d}:{left % 60:02d}"
+    assert drain.get_attribute("title") == paused["repair-drain-leak"]["label"]
+    running_row = page.locator(f"#inbox-list tr[data-case='{running}']")
+    assert running_row.locator(".due[data-deadline]").count() == 1
+    assert running_row.locator(".due.paused").count() == 0
+    snap(page, shots, "14-inbox-paused")
+
+
+def test_the_board_lists_unassigned_cases_for_whoever_dispatches_them(
+    page_of: Any, client: httpx.Client, store: Store, shots: Path
+) -> None:
+    desk = bearer(store, "lakeside", "li", "receptionist")
+    supervisor = bearer(store, "lakeside", "wang", "supervisor")
+    fresh = opened_repair(client, desk)  # received: no role holds it yet
+    taken = opened_repair(client, desk, "record")  # assigned to the supervisor
+
+    def unassigned(headers: dict[str, str], estate: str = "lakeside") -> dict[str, Any]:
+        answer = client.get(f"/estates/{estate}/board", headers=headers)
+        assert answer.status_code == 200, answer.text
+        return {entry["case"]: entry for entry in answer.json()["unassigned"]}
+
+    lane = unassigned(supervisor)
+    assert fresh in lane and taken not in lane
+    assert lane[fresh]["state"] == "received" and lane[fresh]["process"] == "repair"
+    assert lane[fresh]["next_deadline"] is not None and not lane[fresh]["breached"]
+    # scoping: a role of none of the repair's roles, and another estate, see nothing of it
+    assert fresh not in unassigned(bearer(store, "lakeside", "ma", "security"))
+    other = bearer(store, "tingtao", "wang", "supervisor")
+    assert fresh not in unassigned(other, "tingtao")
+    assert client.get("/estates/lakeside/board", headers=other).status_code == 404
+    refused = client.get(
+        "/estates/lakeside/cases", params={"unassigned": "true", "assignee": "supervisor"},
+        headers=supervisor,
+    )  # fmt: skip
+    assert refused.status_code == 400
+    only = client.get(
+        "/estates/lakeside/cases", params={"unassigned": "true", "limit": 200}, headers=desk
+    ).json()["items"]
+    assert {item["case"]["assignee"] for item in only} == {None}
+    assert fresh in {item["case"]["id"] for item in only}
+
+    page = page_of()
+    sign_in(page, token_of(supervisor))
+    go(page, "#/board")
+    row = page.locator(f"#board-unassigned tr[data-case='{fresh}']")
+    expect(row).to_have_count(1)
+    assert "受理中" in row.inner_text()
+    assert page.locator(f"#board-unassigned tr[data-case='{taken}']").count() == 0
+    snap(page, shots, "15-board-unassigned")
+    # its response limit breaches while no one holds it: the lane marks it late by itself
+    assert make_due(store, fresh, "repair-response") > 0
+    expect(page.locator(f"#board-unassigned tr[data-case='{fresh}'].late")).to_have_count(
+        1, timeout=20_000
+    )
+    # the desk records it, assigning it: it leaves the lane
+    recorded = client.post(
+        f"/estates/lakeside/cases/{fresh}/events",
+        json={"event": "record", "payload": RECORD},
+        headers=desk,
+    )
+    assert recorded.status_code == 200, recorded.text
+    expect(page.locator(f"#board-unassigned tr[data-case='{fresh}']")).to_have_count(
+        0, timeout=20_000
+    )
+
+
+def test_a_user_reads_the_notifications_for_their_roles(
+    page_of: Any, client: httpx.Client, store: Store, shots: Path
+) -> None:
+    desk = bearer(store, "lakeside", "li", "receptionist")
+    supervisor = bearer(store, "lakeside", "wang", "supervisor")
+    case_id = opened_repair(client, desk)
+    page = page_of()
+    sign_in(page, token_of(supervisor))
+
+    # the response limit breaches: its rule notifies the supervisor (and the CS supervisor)
+    assert make_due(store, case_id, "repair-response") > 0
+
+    def recent(headers: dict[str, str], estate: str = "lakeside") -> list[dict[str, Any]]:
+        answer = client.get(f"/estates/{estate}/notifications/recent", headers=headers)
+        assert answer.status_code == 200, answer.text
+        found: list[dict[str, Any]] = answer.json()["notifications"]
+        return [n for n in found if n["case_id"] == case_id]
+
+    wait_for(lambda: any(n["kind"] == "notify" for n in recent(supervisor)), 20, "the breach")
+    told = recent(supervisor)
+    assert {n["role"] for n in told} <= {"supervisor", None}
+    breach = next(n for n in told if n["kind"] == "notify")
+    assert breach["message"] and "30分钟内未响应" in breach["message"]
+    # the desk is not told what the supervisor is; another estate's token sees none of it
+    assert all(n["role"] != "supervisor" for n in recent(desk))
+    other = bearer(store, "tingtao", "wang", "supervisor")
+    assert recent(other, "tingtao") == []
+    assert client.get("/estates/lakeside/notifications/recent", headers=other).status_code == 404
+    # reading takes nothing off an app's feed: the row still waits for delivery
+    feed = client.get("/estates/lakeside/notifications", params={"limit": 200}, headers=supervisor)
+    waiting = {n["id"] for n in feed.json()["notifications"]}
+    while feed.json()["notifications"]:
+        feed = client.get(
+            "/estates/lakeside/notifications",
+            params={"after": feed.json()["next"], "limit": 200}, headers=supervisor,
+        )  # fmt: skip
+        waiting |= {n["id"] for n in feed.json()["notifications"]}
+    assert breach["id"] in waiting
+    # paged back from the newest, one at a time: each page older than the one before
+    first = client.get(
+        "/estates/lakeside/notifications/recent", params={"limit": 1}, headers=supervisor
+    ).json()
+    older = client.get(
+        "/estates/lakeside/notifications/recent",
+        params={"limit": 1, "before": first["before"]}, headers=supervisor,
+    ).json()  # fmt: skip
+    assert first["before"] is not None and older["before"] < first["before"]
+
+    # the navigation counts what is new; the page lists it, the message as text
+    expect(page.locator("#unseen")).to_be_visible(timeout=20_000)
+    go(page, "#/notifications")
+    notice = page.locator(f"#notifications li[data-notification='{breach['id']}']")
+    expect(notice).to_have_count(1)
+    assert notice.locator(".message").inner_text() == breach["message"]
+    assert notice.locator(f"a[href='#/case/{case_id}']").count() == 1
+    assert page.locator("#unseen").is_hidden()
+    snap(page, shots, "16-notifications")
+    notice.locator("a").click()
+    page.wait_for_selector(f"section.case[data-case='{case_id}']")
+
+
+# A second browser --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def firefox(workdir: Path) -> Iterator[Firefox]:
+    """Debian's Firefox ESR, headless, driven over Marionette (see tests/marionette.py)."""
+    if shutil.which(FIREFOX) is None:
+        skip_or_fail(f"Firefox not found at {FIREFOX}; install Debian's firefox-esr (.ci/run does)")
+    browser = Firefox(FIREFOX, workdir / "firefox-profile", timezone="Asia/Shanghai")
+    try:
+        browser.size(*DESK)
+        yield browser
+    finally:
+        browser.close()
+
+
+def test_the_desk_flow_works_in_firefox(
+    firefox: Firefox, server: LiveServer, store: Store, shots: Path
+) -> None:
+    desk = token_of(bearer(store, "lakeside", "li", "receptionist"))
+    supervisor = token_of(bearer(store, "lakeside", "wang", "supervisor"))
+    ff = firefox
+
+    def ready(page: str) -> None:
+        ff.until(
+            f"return document.querySelector(\"main[data-page='{page}']:not([aria-busy])\")",
+            f"the {page} page",
+        )
+
+    def go_to(route: str) -> None:
+        ff.script("location.hash = arguments[0];", route)
+        ready(route.removeprefix("#/").split("/", 1)[0])
+
+    def sign_in_as(token: str) -> None:
+        ff.go(f"{server.url}/")
+        ff.until("return document.querySelector('#token')", "the sign-in form")
+        ff.type("#token", token)
+        ff.click("#sign-in button[type=submit]")
+        ff.until("return !document.getElementById('nav').hidden", "the navigation")
+        ready("inbox")
+
+    sign_in_as(desk)
+    assert ff.script("return document.documentElement.lang") == "zh-CN"
+    assert ff.text("#nav a[data-page='inbox']") == "待办"
+
+    # open a repair from its form
+    go_to("#/open/repair")
+    ff.click("#open-form select[name='scope'] option[value='in_unit']")
+    ff.type("#open-form [name='unit']", FORM["unit"])
+    ff.click("#open-form details summary")
+    ff.type("#open-form [name='owner_name']", FORM["owner_name"])
+    ff.click("#open-form button[type=submit]")
+    ff.until("return document.querySelector('#case-state')?.textContent === '受理中'", "the case")
+    case_id = ff.script("return document.querySelector('section.case').dataset.case")
+
+    # record it with the event's form
+    ff.click("#actions button[data-event='record']")
+    for name in ("phone", "content", "location"):
+        ff.type(f"#form-record [name='{name}']", RECORD[name])
+    ff.click("#form-record select[name='category'] option[value='leak']")
+    ff.click("#form-record button[type=submit]")
+    ff.until("return document.querySelector('#case-state')?.textContent === '已登记'", "recorded")
+
+    # the dispatch is refused, with the reason
+    assert not ff.enabled("#actions li[data-event='dispatch'] button")
+    assert ff.text("#actions li[data-event='dispatch'] .reason").startswith("不可办理：")
+    ff.screenshot(shots / "firefox-01-case-recorded.png")
+
+    # the supervisor finds it in the inbox and dispatches it
+    ff.click("#sign-out")
+    ff.until("return document.querySelector('#token')", "the sign-in form again")
+    sign_in_as(supervisor)
+    ff.until(f"return document.querySelector(\"#inbox-list tr[data-case='{case_id}']\")", "the row")
+    ff.screenshot(shots / "firefox-02-inbox-supervisor.png")
+    go_to(f"#/case/{case_id}")
+    assert ff.text(".clock[data-limit='repair-response'] .due").startswith("剩余")
+    ff.click("#actions button[data-event='dispatch']")
+    ff.type("#form-dispatch [name='technician']", "赵师傅")
+    ff.click("#form-dispatch button[type=submit]")
+    ff.until("return document.querySelector('#case-state')?.textContent === '已派工'", "dispatched")
+    assert ff.text(".flash.ok") == "已办理：派工"
+    ff.until(
+        "return document.querySelector(\".clock[data-limit='repair-response'] .due\")"
+        "?.textContent === '已停止'",
+        "the response clock stopped",
+    )
+    ff.screenshot(shots / "firefox-03-case-dispatched.png")
+    assert (
+        ff.script("return document.querySelectorAll('main [role=alert]:not([hidden])').length") == 0
+    )

@@ -96,6 +96,21 @@ def test_the_inbox_filters_and_orders_in_the_store(engine: Engine, clock: Manual
     assert inbox(engine.store, InboxQuery("lakeside")) == []
 
 
+def test_the_inbox_finds_unassigned_and_paused_cases_in_the_store(engine: Engine) -> None:
+    fresh = engine.open_case("repair", FORM, DESK).id
+    quoted = engine.open_case("repair", {**FORM, "unit": "3-1202"}, DESK).id
+    engine.fire(quoted, "record", DESK, RECORD)
+    engine.fire(quoted, "quote", DESK, {"fee": "80.00"})  # waits for the owner: clocks pause
+
+    rows = {row.case.id: row for row in every_page(engine)}
+    assert rows[quoted].paused and not rows[fresh].paused
+    assert rows[quoted].next_deadline is None and rows[fresh].next_deadline is not None
+    assert any(s.paused for s in engine.sla_status(quoted))
+    assert {r.case.id for r in every_page(engine, unassigned=True)} == {fresh}
+    with pytest.raises(ValueError, match="unassigned"):
+        InboxQuery(engine.estate, assignee="supervisor", unassigned=True)
+
+
 @pytest.mark.parametrize(
     "text", ["", "garbage", "W251bGwsIDFd", "WyIyMDI2LTAxLTAxVDAwOjAwIiwgIngiXQ"]
 )

@@ -52,6 +52,7 @@ from engine.service.limits import RequestLimits
 from engine.service.metrics import CONTENT_TYPE, Metrics
 from engine.service.models import (
     MAX_ROW_ID,
+    MAX_UNASSIGNED,
     Acknowledge,
     Acknowledged,
     Board,
@@ -76,11 +77,14 @@ from engine.service.models import (
     Problem,
     ProcessOut,
     ProcessSummary,
+    RecentNotifications,
     ReportOut,
+    UnassignedEntry,
 )
 from engine.service.problems import BadRequest, PreconditionFailed, Unauthenticated
 from engine.service.procedures import diagram_svg, manual_section
 from engine.store.inbox import InboxCursor, InboxQuery, inbox
+from engine.store.notices import MAX_NOTICES, NoticeQuery, notices
 
 if TYPE_CHECKING:  # the deliverer is made by whoever serves the app, with its webhooks
     from engine.delivery.deliverer import Deliverer
@@ -375,6 +379,16 @@ def create_app(
         metrics.events.labels(caller.engine.estate, label, event, "accepted").inc()
         return result
 
+    def readable_processes(caller: Caller) -> list[str]:
+        """The processes of the estate whose cases the caller may read (holds a role of)."""
+        engine = caller.engine
+        return [p for p in engine.processes if caller.actor.roles & set(engine.definition(p).roles)]
+
+    def paused_clocks(engine: Engine, case_id: str) -> list[ClockOut]:
+        """The case's paused clocks: read only for the cases the inbox query found paused,
+        as working time left needs the limit's calendar, which the engine holds."""
+        return [ClockOut.of(s) for s in engine.sla_status(case_id) if s.paused]
+
     def readable(caller: Caller, case_id: str) -> str:
         """The case's process, if the caller holds one of its roles (else RoleRefused)."""
         definition = caller.engine.case_definition(case_id)
@@ -411,6 +425,9 @@ def create_app(
         assignee: Annotated[
             str | None, Query(min_length=1, max_length=128, description="The assigned role.")
         ] = None,
+        unassigned: Annotated[
+            bool, Query(description="Only cases no role holds yet (not with `assignee`).")
+        ] = False,
         breached: bool | None = None,
         warned: bool | None = None,
         closed: bool | None = None,
@@ -421,22 +438,26 @@ def create_app(
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
     ) -> InboxPage:
         """The inbox: cases of the caller's processes matching every filter, nearest
-        deadline first."""
-        try:
-            cursor = InboxCursor.decode(after) if after is not None else None
-        except ValueError as error:
-            raise BadRequest(str(error)) from None
+        deadline first, each with its paused clocks (their working time left)."""
         engine = caller.engine
-        mine = [p for p in engine.processes if caller.actor.roles & set(engine.definition(p).roles)]
+        mine = readable_processes(caller)
         if process is not None:
             mine = [p for p in mine if p == process]
-        query = InboxQuery(
-            engine.estate, None, state, assignee, breached, warned, due_before, closed,
-            cursor, limit, processes=tuple(mine),
-        )  # fmt: skip
+        try:
+            query = InboxQuery(
+                engine.estate, None, state, assignee, breached, warned, due_before, closed,
+                InboxCursor.decode(after) if after is not None else None, limit,
+                processes=tuple(mine), unassigned=unassigned,
+            )  # fmt: skip
+        except ValueError as error:  # a cursor of no inbox; unassigned with an assignee
+            raise BadRequest(str(error)) from None
         rows = inbox(engine.store, query)
         items = [
-            InboxItem(case=Case.from_record(row.case), next_deadline=row.next_deadline)
+            InboxItem(
+                case=Case.from_record(row.case),
+                next_deadline=row.next_deadline,
+                paused=paused_clocks(engine, row.case.id) if row.paused else [],
+            )
             for row in rows
         ]
         last = rows[-1] if len(rows) == limit else None
@@ -587,6 +608,35 @@ def create_app(
             next=batch.cursor,
         )
 
+    @app.get(
+        "/estates/{estate}/notifications/recent",
+        response_model=RecentNotifications,
+        tags=["notifications"],
+        responses=guarded,
+    )
+    def recent_notifications(
+        caller: InEstate,
+        before: Annotated[
+            int | None,
+            Query(ge=1, le=MAX_ROW_ID, description="The `before` of the read before."),
+        ] = None,
+        limit: Annotated[int, Query(ge=1, le=MAX_NOTICES)] = 50,
+    ) -> RecentNotifications:
+        """What the caller's roles were told, newest first, whether delivered yet or not:
+        the notifications a person reads at the console. The same ones as the feed above
+        shows the caller (for a role the caller holds, or for no role of the caller's
+        processes), except those given up on; reading takes nothing off any app's feed.
+        A page may hold fewer than ``limit``; read on from ``before`` until it is ``None``."""
+        engine = caller.engine
+        query = NoticeQuery(engine.estate, caller.actor.roles, before, limit)
+        items = notices(engine.store, query)
+        sees = addressed_to(caller)
+        found = [Notification.of(item) for item in items]
+        return RecentNotifications(
+            notifications=[NotificationOut.of(n) for n in found if sees(n)],
+            before=found[-1].id if len(found) == limit else None,
+        )
+
     # Reports ----------------------------------------------------------------------------
 
     @app.get(
@@ -603,7 +653,9 @@ def create_app(
         ] = "4h",
     ) -> Board:
         """What is breached now and what will breach within ``within``, per role the caller
-        holds, nearest deadline first: the list a service-desk supervisor opens each morning."""
+        holds, nearest deadline first: the list a service-desk supervisor opens each morning.
+        Besides, the open cases of the caller's processes that no role holds yet, so whoever
+        dispatches sees what waits for someone to take it."""
         try:
             span = parse_duration(within).as_timedelta()
         except (DurationError, ValueError) as error:
@@ -612,7 +664,33 @@ def create_app(
         now = engine.clock.now()
         board = overdue_board(engine.store, engine.estate, now, span)
         mine = {role: items for role, items in board.items() if role in caller.actor.roles}
-        return Board.model_validate(board_document(mine, now))
+        processes = tuple(readable_processes(caller))
+        waiting = inbox(
+            engine.store,
+            InboxQuery(engine.estate, closed=False, processes=processes, unassigned=True,
+                       limit=MAX_UNASSIGNED + 1),
+        )  # fmt: skip
+        late = {
+            item.case_id
+            for items in board.values()
+            for item in items
+            if item.role is None and item.overdue(now)
+        }
+        unassigned = [
+            UnassignedEntry(
+                case=row.case.id, process=row.case.process, state=row.case.state,
+                opened_at=row.case.opened_at, next_deadline=row.next_deadline,
+                breached=row.case.id in late, paused=row.paused,
+            )
+            for row in waiting[:MAX_UNASSIGNED]
+        ]  # fmt: skip
+        return Board.model_validate(
+            {
+                **board_document(mine, now),
+                "unassigned": unassigned,
+                "unassigned_more": len(waiting) > MAX_UNASSIGNED,
+            }
+        )
 
     @app.get(
         "/estates/{estate}/report",
@@ -633,7 +711,7 @@ def create_app(
         holding a role of one of the estate's processes (indicators are the estate's figures,
         not one role's)."""
         engine = caller.engine
-        if not any(caller.actor.roles & set(engine.definition(p).roles) for p in engine.processes):
+        if not readable_processes(caller):
             raise RoleRefused(
                 "-", "-", "report", f"actor '{caller.actor.id}' holds no role of this estate's "
                 "processes",

@@ -203,10 +203,13 @@ class EventOptionOut(BaseModel):
 
 
 class InboxItem(BaseModel):
-    """A case of the inbox and its nearest deadline (``None``: no clock is running)."""
+    """A case of the inbox, its nearest deadline (``None``: no clock is running) and its
+    paused clocks, each with the working time it will have left when it resumes (a case
+    waiting for the owner, or for an extension, has no deadline running)."""
 
     case: CaseOut
     next_deadline: datetime | None
+    paused: list[ClockOut] = Field(default_factory=list)
 
 
 class InboxPage(BaseModel):
@@ -244,6 +247,14 @@ class NotificationPage(BaseModel):
 
     notifications: list[NotificationOut]
     next: int
+
+
+class RecentNotifications(BaseModel):
+    """What the caller's roles were told lately, newest first, delivered or not; ``before``
+    is the cursor of the older ones (``None``: there are no more)."""
+
+    notifications: list[NotificationOut]
+    before: int | None
 
 
 class Acknowledge(_Body):
@@ -297,11 +308,31 @@ class BoardEntry(BaseModel):
     tier: int
 
 
+#: The most unassigned cases one board lists.
+MAX_UNASSIGNED = 200
+
+
+class UnassignedEntry(BaseModel):
+    """An open case no role holds yet, on the board for whoever dispatches it."""
+
+    case: str
+    process: str
+    state: str
+    opened_at: datetime
+    next_deadline: datetime | None
+    breached: bool
+    paused: bool
+
+
 class Board(BaseModel):
-    """The overdue board at ``at``: per role the caller holds, nearest deadline first."""
+    """The overdue board at ``at``: per role the caller holds, nearest deadline first; and
+    the open cases of the caller's processes that no role holds yet, nearest deadline
+    first (at most ``MAX_UNASSIGNED``; ``unassigned_more`` says there are others)."""
 
     at: datetime
     roles: dict[str, list[BoardEntry]]
+    unassigned: list[UnassignedEntry] = Field(default_factory=list)
+    unassigned_more: bool = False
 
 
 class CountsOut(BaseModel):

@@ -1,9 +1,11 @@
 """The inbox: an estate's cases filtered the way a front desk asks, most urgent first.
 
-"What must I do next?" — cases by state, process, assigned role, whether a time limit is
-breached or was warned about, and whether the nearest deadline falls before a moment,
-sorted by that nearest deadline (cases with no running clock last). Everything is one SQL
-query (a case's nearest deadline is a correlated ``MIN`` over its running clocks), paged
+"What must I do next?" — cases by state, process, assigned role (or none yet), whether a
+time limit is breached or was warned about, and whether the nearest deadline falls before a
+moment, sorted by that nearest deadline (cases with no running clock last), each row saying
+whether a clock of the case stands paused (its deadline then means nothing until it
+resumes). Everything is one SQL query (a case's nearest deadline is a correlated ``MIN``
+over its running clocks, its pause a correlated ``EXISTS``), paged
 by a keyset cursor on ``(nearest deadline, case id)``, so a page costs the same at the
 first case as at the millionth and a case moving between pages is never shown twice.
 """
@@ -18,7 +20,7 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
 
-from engine.sla.clocks import RUNNING, STOPPED, TimerKind
+from engine.sla.clocks import PAUSED, RUNNING, STOPPED, TimerKind
 from engine.store.records import CaseRecord
 from engine.store.schema import cases, sla_clocks, timers
 from engine.store.store import Store, record_of
@@ -60,6 +62,7 @@ class InboxQuery:
     of a clock that has not stopped has been sent. ``due_before``: the nearest deadline of
     a running clock is before this moment. ``closed``: the case reached a final state.
     ``processes``: of these processes only (the ones a caller's roles may read).
+    ``unassigned``: only cases no role holds yet (``assignee`` then must be ``None``).
     """
 
     estate: str
@@ -74,14 +77,21 @@ class InboxQuery:
     limit: int = 50
     #: Only cases of these processes (``None``: of any).
     processes: tuple[str, ...] | None = None
+    unassigned: bool = False
+
+    def __post_init__(self) -> None:
+        if self.unassigned and self.assignee is not None:
+            raise ValueError("a case is either unassigned or assigned to a role, not both")
 
 
 @dataclass(frozen=True)
 class InboxRow:
-    """A case of the inbox and the nearest deadline of its running clocks."""
+    """A case of the inbox, the nearest deadline of its running clocks, and whether a clock
+    of it is paused (waiting for the owner, say)."""
 
     case: CaseRecord
     next_deadline: datetime | None
+    paused: bool = False
 
 
 def inbox(store: Store, query: InboxQuery) -> list[InboxRow]:
@@ -91,10 +101,13 @@ def inbox(store: Store, query: InboxQuery) -> list[InboxRow]:
         .where(sla_clocks.c.case_id == cases.c.id, sla_clocks.c.status == RUNNING)
         .scalar_subquery()
     )
+    paused = exists().where(sla_clocks.c.case_id == cases.c.id, sla_clocks.c.status == PAUSED)
     conditions: list[ColumnElement[bool]] = [cases.c.estate == query.estate]
     equal = {cases.c.process: query.process, cases.c.state: query.state,
              cases.c.assignee: query.assignee}  # fmt: skip
     conditions += [column == value for column, value in equal.items() if value is not None]
+    if query.unassigned:
+        conditions.append(cases.c.assignee.is_(None))
     if query.processes is not None:
         conditions.append(cases.c.process.in_(query.processes))
     if query.closed is not None:
@@ -118,7 +131,11 @@ def inbox(store: Store, query: InboxQuery) -> list[InboxRow]:
             sla_clocks.c.status != STOPPED,
         )
         conditions.append(warned if query.warned else ~warned)
-    inner = select(cases, nearest.label("next_deadline")).where(*conditions).subquery()
+    inner = (
+        select(cases, nearest.label("next_deadline"), paused.label("paused"))
+        .where(*conditions)
+        .subquery()
+    )
     deadline = inner.c.next_deadline
     statement = select(inner)
     if query.due_before is not None:
@@ -129,7 +146,8 @@ def inbox(store: Store, query: InboxQuery) -> list[InboxRow]:
         case((deadline.is_(None), 1), else_=0), deadline, inner.c.id
     ).limit(query.limit)
     return [
-        InboxRow(record_of(CaseRecord, row), row["next_deadline"]) for row in store.rows(statement)
+        InboxRow(record_of(CaseRecord, row), row["next_deadline"], bool(row["paused"]))
+        for row in store.rows(statement)
     ]
 
 

@@ -157,6 +157,13 @@ function roleLabel(def, role) {
   return label(def?.roles?.[role]?.label, role);
 }
 
+/** A role's label from the first of the estate's processes that has it (for what names a
+ * role with no process at hand: the caller's roles, a notification of no process). */
+async function estateRoleLabel(role) {
+  const defs = await Promise.all((await processes()).map((p) => definition(p.id)));
+  return label(defs.find((def) => def.roles?.[role])?.roles[role].label, role);
+}
+
 /** What a history entry was: an event, the opening, or a time limit's warning or breach. */
 function entryLabel(def, event, clockLabels) {
   if (event === "open") return t("history_open");
@@ -188,6 +195,16 @@ function countdown({ deadline, breached = false, warned = false, paused = false,
   if (warned) badge.dataset.warned = "true";
   tick(badge);
   return badge;
+}
+
+/** A paused clock's badge: it stands still, with the working time it will have left when it
+ * resumes (or how far over it already was). */
+function pausedBadge(clock) {
+  const left = (clock.remaining_seconds ?? 0) * 1000;
+  const text = clock.remaining_seconds == null ? t("paused")
+    : left < 0 ? t("paused_over", span(left)) : t("paused_left", span(left));
+  return h("span", { class: `due paused${left < 0 || clock.breached ? " breached" : ""}`,
+    title: clock.label || clock.limit, dataset: { paused: clock.limit } }, text);
 }
 
 function tick(badge) {
@@ -344,7 +361,9 @@ async function inboxPage() {
         h("td", { "data-label": t("col_summary") }, summary(def, c.data)),
         h("td", { "data-label": t("col_assignee") }, roleLabel(def, c.assignee)),
         h("td", { "data-label": t("col_due") },
-          countdown({ deadline: item.next_deadline, breached: late.has(c.id), warned: warn.has(c.id) })),
+          item.next_deadline || item.paused.length === 0
+            ? countdown({ deadline: item.next_deadline, breached: late.has(c.id), warned: warn.has(c.id) }) : null,
+          item.paused.map(pausedBadge)),
         h("td", { "data-label": t("col_updated") }, when(c.updated_at)));
     }));
     put(body, rows.length === 0 ? h("p", { class: "empty" }, t("inbox_empty")) :
@@ -561,6 +580,28 @@ async function openPage(chosen) {
   return { node: root };
 }
 
+/** The board's lane of open cases no role holds yet, for whoever dispatches them (null when
+ * there are none). */
+async function unassignedLane(board) {
+  if (board.unassigned.length === 0) return null;
+  const defs = await Promise.all(board.unassigned.map((entry) => definition(entry.process)));
+  const count = board.unassigned_more ? `${board.unassigned.length}+` : String(board.unassigned.length);
+  return h("section", { class: "board-role unassigned", id: "board-unassigned" },
+    h("h2", {}, t("board_unassigned"), h("span", { class: "count" }, count)),
+    h("p", { class: "hint" }, t("board_unassigned_hint")),
+    h("table", { class: "cases" },
+      h("thead", {}, h("tr", {}, ["col_case", "col_state", "col_opened", "col_due"].map((k) => h("th", {}, t(k))))),
+      h("tbody", {}, board.unassigned.map((entry, index) => h("tr", {
+        class: entry.breached ? "case-row late" : "case-row",
+        dataset: { case: entry.case },
+        onclick: () => { location.hash = `#/case/${entry.case}`; },
+      },
+        h("td", { "data-label": t("col_case") }, h("a", { href: `#/case/${encodeURIComponent(entry.case)}` }, processTitle(defs[index])), h("small", { class: "id" }, ` ${entry.case.slice(0, 8)}`)),
+        h("td", { "data-label": t("col_state") }, h("span", { class: "state" }, stateLabel(defs[index], entry.state))),
+        h("td", { "data-label": t("col_opened") }, when(entry.opened_at)),
+        h("td", { "data-label": t("col_due") }, countdown({ deadline: entry.next_deadline, breached: entry.breached, paused: entry.paused && !entry.next_deadline })))))));
+}
+
 async function boardPage() {
   let within = "4h";
   const body = h("div", { id: "board" });
@@ -571,7 +612,8 @@ async function boardPage() {
     const board = await api(`/board?within=${encodeURIComponent(within)}`);
     at.textContent = t("board_at", when(board.at));
     const roles = Object.entries(board.roles).filter(([, entries]) => entries.length > 0);
-    if (roles.length === 0) { put(body, h("p", { class: "empty" }, t("board_empty"))); return; }
+    const waiting = await unassignedLane(board);
+    if (roles.length === 0 && !waiting) { put(body, h("p", { class: "empty" }, t("board_empty"))); return; }
     const sections = await Promise.all(roles.map(async ([role, entries]) => {
       const defs = await Promise.all(entries.map((entry) => definition(entry.process)));
       const limits = await Promise.all(entries.map((entry) => limitLabel(entry.process, entry.limit, entry.case)));
@@ -592,12 +634,54 @@ async function boardPage() {
             h("td", { "data-label": t("col_due") }, countdown({ deadline: entry.deadline, breached: entry.breached || entry.overdue })),
             h("td", { "data-label": t("col_tier") }, String(entry.tier)))))));
     }));
-    put(body, ...sections);
+    put(body, waiting, ...sections);
   }
   await refresh();
   return {
     node: h("section", { class: "page" }, h("h1", {}, t("board_title")), h("p", { class: "hint" }, t("board_hint")),
       h("label", { class: "toggle", for: "board-within" }, t("board_within"), picker), at, body),
+    refresh,
+  };
+}
+
+/** The id of the newest notification the user has seen on the notifications page, per estate. */
+const seenKey = () => `propflow.seen.${session.estate}`;
+const seenId = () => Number(sessionStorage.getItem(seenKey()) ?? 0);
+
+/** The count of notifications newer than those seen, on the navigation link. */
+async function countUnseen() {
+  const recent = await api("/notifications/recent?limit=50");
+  const fresh = recent.notifications.filter((n) => n.id > seenId()).length;
+  const badge = document.getElementById("unseen");
+  badge.textContent = fresh >= 50 ? "50+" : String(fresh);
+  badge.hidden = fresh === 0;
+}
+
+async function notificationsPage() {
+  const body = h("div", { id: "notifications" });
+  async function refresh() {
+    const recent = await api("/notifications/recent?limit=100");
+    const seen = seenId();
+    if (recent.notifications.length) sessionStorage.setItem(seenKey(), String(Math.max(seen, recent.notifications[0].id)));
+    document.getElementById("unseen").hidden = true;
+    if (recent.notifications.length === 0) { put(body, h("p", { class: "empty" }, t("notifications_empty"))); return; }
+    const rows = await Promise.all(recent.notifications.map(async (n) => {
+      const process = n.payload?.process;
+      const def = process ? await definition(process).catch(() => null) : null;
+      const to = n.role == null ? null : def?.roles?.[n.role] ? roleLabel(def, n.role) : await estateRoleLabel(n.role);
+      return h("li", { class: n.id > seen ? "notice fresh" : "notice", dataset: { notification: String(n.id), kind: n.kind } },
+        h("div", { class: "notice-head" },
+          h("span", { class: `kind ${n.kind}` }, t(`notice_${n.kind}`) === `notice_${n.kind}` ? n.kind : t(`notice_${n.kind}`)),
+          h("span", { class: "small" }, when(n.created_at)),
+          to ? h("span", { class: "small" }, t("notice_to", to)) : null),
+        h("p", { class: "message" }, n.message ?? ""),
+        n.case_id ? h("a", { href: `#/case/${encodeURIComponent(n.case_id)}` }, def ? processTitle(def) : t("notice_case"), h("small", { class: "id" }, ` ${n.case_id.slice(0, 8)}`)) : null);
+    }));
+    put(body, h("ul", { class: "notices" }, rows));
+  }
+  await refresh();
+  return {
+    node: h("section", { class: "page" }, h("h1", {}, t("notifications_title")), h("p", { class: "hint" }, t("notifications_hint")), body),
     refresh,
   };
 }
@@ -707,7 +791,7 @@ async function render() {
   if (!session.token) { showSignedIn(false); current = signInPage(); put(main, current.node); return; }
   const { page, arg } = route();
   document.querySelectorAll("#nav a").forEach((a) => a.classList.toggle("current", a.dataset.page === page || (page === "case" && a.dataset.page === "inbox")));
-  const pages = { inbox: inboxPage, case: casePage, open: openPage, board: boardPage, indicators: indicatorsPage, procedures: proceduresPage };
+  const pages = { inbox: inboxPage, case: casePage, open: openPage, board: boardPage, notifications: notificationsPage, indicators: indicatorsPage, procedures: proceduresPage };
   main.setAttribute("aria-busy", "true");
   try {
     const built = await (pages[page] ?? inboxPage)(arg);
@@ -737,6 +821,7 @@ function showSignedIn(signedIn) {
       definitions.clear();
       limitLabels.clear();
       processList = null;
+      countUnseen().catch(() => {});
       render();
     },
   }, session.me.estates.map((id) => h("option", { value: id, selected: id === session.estate }, id)));
@@ -744,12 +829,8 @@ function showSignedIn(signedIn) {
   const [before, after] = t("signed_in_as", session.me.actor, "\u0000").split("\u0000");
   put(who, before, names, after, estates ? " " : null, estates);
   // The roles by their labels, once the estate's definitions are in.
-  processes()
-    .then((all) => Promise.all(all.map((p) => definition(p.id))))
-    .then((defs) => {
-      const labelOf = (role) => label(defs.find((def) => def.roles?.[role])?.roles[role].label, role);
-      names.textContent = session.me.roles.map(labelOf).join("、");
-    })
+  Promise.all(session.me.roles.map(estateRoleLabel))
+    .then((labels) => { names.textContent = labels.join("、"); })
     .catch(() => {});
 }
 
@@ -775,12 +856,16 @@ async function start() {
   }
   if (!session.estate || !session.me.estates.includes(session.estate)) sessionStorage.setItem(ESTATE_KEY, session.me.estates[0]);
   showSignedIn(true);
+  countUnseen().catch(() => {});
   await render();
 }
 
 setInterval(async () => {
-  if (document.hidden || !current?.refresh || !session.token) return;
-  try { await current.refresh(); } catch (failure) { say(problemText(failure), "warn"); }
+  if (document.hidden || !session.me || !session.token) return;
+  try {
+    if (current?.refresh) await current.refresh();
+    if (main.dataset.page !== "notifications") await countUnseen();
+  } catch (failure) { say(problemText(failure), "warn"); }
 }, POLL_MS);
 
 document.title = t("title");
