@@ -85,13 +85,15 @@ def migrate(
                 click.echo(f"  {line}")
     for case_id in result.skipped:
         click.echo(say("migrate.skipped", case=case_id), err=True)
-    counts: dict[str, object] = {
-        "moved": result.moved,
-        "refused": len(result.refused),
-        "skipped": len(result.skipped),
-        "unchanged": result.unchanged,
-    }
-    click.echo(say("migrate.summary_dry" if dry_run else "migrate.summary", **counts), err=True)
+    key = "migrate.summary_dry" if dry_run else "migrate.summary"
+    summary = say(
+        key,
+        moved=result.moved,
+        refused=len(result.refused),
+        skipped=len(result.skipped),
+        unchanged=result.unchanged,
+    )
+    click.echo(summary, err=True)
     if result.refused or result.skipped:
         sys.exit(1)
 

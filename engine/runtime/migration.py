@@ -424,7 +424,8 @@ def _clocks(
             continue
         changes.append(change)
         ran = limit.ran(clock, moment.at)
-        moves.append(ClockMove(limit_id, KEPT, ran, clock.deadline, after.deadline))
+        before = None if clock.deadline is None else clock.deadline.astimezone(limit.calendar.tz)
+        moves.append(ClockMove(limit_id, KEPT, ran, before, after.deadline))
     for limit_id, limit in planner.limits.items():
         if limit_id in clocks or moment.final or not _runs_in(limit, moment.to_state):
             continue
