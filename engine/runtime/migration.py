@@ -232,7 +232,7 @@ class Migration:
                     if plan.move.refused is None and not dry_run:
                         try:
                             with tx.begin_nested():  # a case changed meanwhile is undone alone
-                                self._write(plan, now, tx)
+                                self.write(plan, now, tx)
                         except VersionConflict:
                             retry.append(record.id)
                             continue
@@ -315,7 +315,7 @@ class Migration:
         )
         return PlannedMove(move, record, {}, ())
 
-    def _write(self, plan: PlannedMove, now: datetime, tx: Connection) -> None:
+    def write(self, plan: PlannedMove, now: datetime, tx: Connection) -> None:
         """Write a planned move in ``tx``: the case's row, its audit entry, its clocks and
         timers and its definition version, or nothing (:class:`VersionConflict`)."""
         record, move = plan.record, plan.move
@@ -363,7 +363,7 @@ class Migration:
                         result.unchanged += 1
                         return
                     if plan.move.refused is None:
-                        self._write(plan, now, tx)
+                        self.write(plan, now, tx)
             except VersionConflict:
                 continue
             _tell(result, plan.move, on_case)
