@@ -344,7 +344,8 @@ class Migration:
         )
         change.change_clocks(plan.changes)
         self.store.commit([change.write(record.version)], at=now, tx=tx)
-        move_definition_version(tx, record.id, move.to_version, record.version + 1)
+        if move.to_version != record.definition_version:
+            move_definition_version(tx, record.id, move.to_version, record.version + 1)
 
     def _retry(
         self, case_id: str, result: MigrationResult, on_case: Callable[[CaseMove], None] | None
