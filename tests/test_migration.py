@@ -130,6 +130,8 @@ def test_dry_run_prints_what_would_change_and_writes_nothing(tmp_path: Path) -> 
     assert "field 'note' added, default \"-\"" in result.output
     assert "clock 'job-urgent' kept" in result.output
     assert "dry run: 1 would move, 0 cannot move" in result.output
+    chinese = run_cli(["--lang", "zh-CN", *args[2:]])
+    assert "1 件案件将迁移" in chinese.output and "时限“job-urgent”保留" in chinese.output
     each = run_cli([*args, "--each"])
     assert f"case {case_id}: state 'doing' kept" in each.output
     # On the calendar's timezone (the estate's default, Asia/Shanghai).
