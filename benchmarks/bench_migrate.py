@@ -319,8 +319,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("| database | cases | engine s | ms/case | baseline s | ms/case | ratio |")
         print("|---|---:|---:|---:|---:|---:|---:|")
         for databases in backends:
-            timings = [measure(databases, estate, size) for size in sorted(args.sizes)]
-            for t in timings:
+            timings = []
+            for size in sorted(args.sizes):  # each row as soon as it is measured
+                t = measure(databases, estate, size)
+                timings.append(t)
                 print(
                     f"| {t.backend} | {t.cases:,} | {t.engine_seconds:.1f} | "
                     f"{t.per_case_ms(t.engine_seconds):.3f} | {t.baseline_seconds:.1f} | "
