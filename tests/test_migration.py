@@ -348,3 +348,58 @@ def _check_whole(
     finally:
         engine.close()
     return moved
+
+
+# A scenario testing a migration ---------------------------------------------------------
+
+SCENARIO = """\
+scenario: urgent_limit_shortened
+estate: ..
+title: {zh-CN: 急修时限缩短为12小时, en: The urgent limit shortened to 12 hours}
+start: 2026-03-10T14:00+08:00
+actors:
+  xiaoli: [receptionist]
+steps:
+  - open:
+      process: repair
+      as: pipe
+      actor: xiaoli
+      data: {scope: in_unit, unit: B-0902, owner_name: 林先生, urgency: urgent}
+  - fire:
+      event: record
+      actor: xiaoli
+      payload: {phone: "13700137000", content: 水管爆裂, location: 厨房, category: leak}
+  - expect:
+      sla:
+        repair-urgent: {status: running, deadline: 2026-03-11T14:00+08:00}
+  - after: 5h
+    migrate: {estate: ../../shortened}
+  - expect:
+      sla:
+        repair-urgent: {status: running, deadline: 2026-03-11T02:00+08:00}
+      history: [open, record, migrate]
+"""
+
+
+def test_a_scenario_opens_on_the_old_files_migrates_and_expects(tmp_path: Path) -> None:
+    """A scenario's ``migrate`` step moves its cases to an edited copy of its estate; the
+    later steps see the new deadlines (and a wrong expectation after it fails)."""
+    from engine.scenarios.runner import run_file
+
+    for name in ("current", "shortened"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "estate.yaml").write_text("estate: mig\nextends: standard\n")
+    rules = tmp_path / "shortened" / "rules"
+    rules.mkdir()
+    (rules / "urgent.yaml").write_text("time_limits:\n  repair-urgent:\n    limit: 12h\n")
+    scenarios = tmp_path / "current" / "scenarios"
+    scenarios.mkdir()
+    (scenarios / "urgent.yaml").write_text(SCENARIO, encoding="utf-8")
+    result = run_file(scenarios / "urgent.yaml")
+    assert result.passed, (result.diagnostics, result.difference, result.crash)
+    (scenarios / "urgent.yaml").write_text(
+        SCENARIO.replace("2026-03-11T02:00", "2026-03-11T14:00"), encoding="utf-8"
+    )
+    failed = run_file(scenarios / "urgent.yaml")
+    assert not failed.passed and failed.difference is not None
+    assert failed.difference.step.verb == "expect"
