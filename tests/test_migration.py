@@ -215,7 +215,7 @@ def test_a_case_fired_at_during_its_move_is_not_half_moved(
     (case_id,) = _started(old)
     old.close()
     new = _engine(write_library(tmp_path / "v2", limit="12h", note=True), url, clock)
-    migration = Migration(new)
+    migration = Migration.of(new)
     with new.store.transaction() as tx:
         found = new.store.case_and_clocks(case_id, tx)
         assert found is not None

@@ -24,7 +24,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection
 
@@ -33,12 +33,16 @@ from engine.model import MigrationDef
 from engine.model.process import SYSTEM_ROLE
 from engine.runtime.actor import SYSTEM_ACTOR
 from engine.runtime.change import CaseChange
-from engine.runtime.engine import Engine
+from engine.runtime.clock import Clock
+from engine.runtime.definitions import Definitions
 from engine.runtime.errors import InvalidArgument, UnknownProcess
 from engine.runtime.machine import CompiledProcess
 from engine.sla import STOPPED, LimitPlanner, Moment, SlaPlanner, stopped
-from engine.store import CaseRecord, ClockChange, ClockRecord, LogEntry, VersionConflict
+from engine.store import CaseRecord, ClockChange, ClockRecord, LogEntry, Store, VersionConflict
 from engine.store.migration import move_definition_version, open_cases_page
+
+if TYPE_CHECKING:  # the engine hands its parts over; nothing here imports it back
+    from engine.runtime.engine import Engine
 
 #: Cases read, planned and written per transaction: one commit per page, and a page holds
 #: the write lock (SQLite) or its cases' rows (PostgreSQL) for a short while only.
@@ -167,21 +171,29 @@ class PlannedMove:
 
 
 class Migration:
-    """Moves an engine's running cases (of its estate) to its current definitions.
+    """Moves the running cases of ``estate`` to the current ``definitions``, with the
+    estate's state mappings by process (its library's ``migrations:``)."""
 
-    ``mappings`` are the estate's state mappings by process; by default the library's
-    ``migrations:``.
-    """
+    def __init__(
+        self,
+        definitions: Definitions,
+        store: Store,
+        estate: str,
+        clock: Clock,
+        mappings: Mapping[str, MigrationDef],
+    ) -> None:
+        self.definitions = definitions
+        self.store = store
+        self.estate = estate
+        self.clock = clock
+        self.mappings = dict(mappings)
 
-    def __init__(self, engine: Engine, mappings: Mapping[str, MigrationDef] | None = None) -> None:
-        self.engine = engine
-        self.store = engine.store
-        self.definitions = engine.definitions
-        self.mappings = (
-            dict(mappings)
-            if mappings is not None
-            else {item.definition.id: item.definition for item in engine.library.migrations}
-        )
+    @classmethod
+    def of(cls, engine: Engine) -> Migration:
+        """The migration of an engine's estate, to its definitions, with its library's
+        state mappings."""
+        mappings = {item.definition.id: item.definition for item in engine.library.migrations}
+        return cls(engine.definitions, engine.store, engine.estate, engine.clock, mappings)
 
     def run(
         self,
@@ -214,13 +226,13 @@ class Migration:
     ) -> None:
         current = self.definitions.current(process)
         if not dry_run:  # the cases' rows refer to the version: stored before the first
-            self.definitions.save(current, self.engine.clock.now())
+            self.definitions.save(current, self.clock.now())
         after = ""
         while True:
             retry: list[str] = []
             with self.store.transaction() as tx:
-                now = self.engine.clock.now()
-                page = open_cases_page(self.store, self.engine.estate, process, after, batch, tx)
+                now = self.clock.now()
+                page = open_cases_page(self.store, self.estate, process, after, batch, tx)
                 if not page:
                     break
                 clocks = self.store.clocks_by_case([record.id for record in page], tx)
@@ -358,7 +370,7 @@ class Migration:
                     found = self.store.case_and_clocks(case_id, tx)
                     if found is None or found[0].closed_at is not None:
                         return  # closed meanwhile: nothing runs on it any more
-                    now = self.engine.clock.now()
+                    now = self.clock.now()
                     plan = self.plan(found[0], found[1], now, tx)
                     if plan is None:
                         result.unchanged += 1
@@ -382,7 +394,7 @@ def migrate_cases(
 ) -> MigrationResult:
     """Move ``engine``'s running cases (of ``process``, default all) to its current
     definitions, with the library's state mappings (see :class:`Migration`)."""
-    return Migration(engine).run(process, dry_run=dry_run, batch=batch, on_case=on_case)
+    return Migration.of(engine).run(process, dry_run=dry_run, batch=batch, on_case=on_case)
 
 
 def _tell(
