@@ -17,6 +17,7 @@ from engine.runtime.migration import migrate_cases
 
 def main(library: str, url: str, now: str) -> None:
     engine = Engine(library=[library], store=url, clock=ManualClock(datetime.fromisoformat(now)))
+    print("moving", flush=True)  # the killer's cue: from here on, pages commit
     try:
         result = migrate_cases(engine, batch=10)
     finally:

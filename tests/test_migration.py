@@ -300,9 +300,13 @@ def test_a_migration_killed_at_random_points_is_finished_by_a_rerun(tmp_path: Pa
     partial = 0  # kills that left some cases moved and some not
     for _ in range(5):
         worker = subprocess.Popen(
-            [sys.executable, str(WORKER), str(library), url, START.isoformat()], env=env
+            [sys.executable, str(WORKER), str(library), url, START.isoformat()],
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
         )
-        time.sleep(chance.uniform(0.5, 2.5))
+        assert worker.stdout is not None and worker.stdout.readline() == "moving\n"
+        time.sleep(chance.uniform(0.05, 1.5))
         worker.send_signal(signal.SIGKILL)
         worker.wait()
         moved = _check_whole(library, url, clock, ids, old_version, finished=False)
