@@ -21,8 +21,10 @@ clocks started and stopped). The two run on fresh copies of one database, interl
     python benchmarks/bench_migrate.py --db sqlite postgresql   # also on a throwaway server
     python benchmarks/bench_migrate.py --sizes 2000 20000       # other sizes
 
-Exits 1 if a case was not moved, or if the time per case at the largest size is more than
-1.5 times that at the smallest (the cost is not linear).
+Exits 1 if a case was not moved, or if the engine's time per case, measured against the
+baseline's at the same size, grows more than 1.5 times from the smallest size to the largest
+(the cost is not linear). Against the baseline, not alone: on a shared machine the load moves
+both sides of one size alike, while it can differ between the sizes by more than that.
 """
 
 from __future__ import annotations
@@ -53,7 +55,8 @@ from engine.store import Store
 from engine.store.schema import case_log, cases, sla_clocks, timers
 
 DEFAULT_SIZES = (10_000, 100_000)
-#: The largest allowed ratio of the time per case at the largest size to the smallest.
+#: The largest allowed growth of the engine's time over the baseline's, from the smallest
+#: size to the largest.
 LINEARITY = 1.5
 CHUNK = 20_000
 ESTATE = "bench"
@@ -71,6 +74,11 @@ class Timing:
 
     def per_case_ms(self, seconds: float) -> float:
         return seconds * 1000 / self.cases
+
+    @property
+    def ratio(self) -> float:
+        """The engine's time over the baseline's."""
+        return self.engine_seconds / self.baseline_seconds
 
 
 def estate_dir(root: Path) -> Path:
@@ -327,14 +335,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                     f"| {t.backend} | {t.cases:,} | {t.engine_seconds:.1f} | "
                     f"{t.per_case_ms(t.engine_seconds):.3f} | {t.baseline_seconds:.1f} | "
                     f"{t.per_case_ms(t.baseline_seconds):.3f} | "
-                    f"{t.engine_seconds / t.baseline_seconds:.1f} |",
+                    f"{t.ratio:.1f} |",
                     flush=True,
                 )
             small, large = timings[0], timings[-1]
-            growth = large.per_case_ms(large.engine_seconds) / small.per_case_ms(
+            alone = large.per_case_ms(large.engine_seconds) / small.per_case_ms(
                 small.engine_seconds
             )
-            print(f"{databases.backend}: time per case grows {growth:.2f}x from the smallest size")
+            growth = large.ratio / small.ratio
+            print(
+                f"{databases.backend}: from the smallest size to the largest, the time per case "
+                f"grows {alone:.2f}x, its ratio to the baseline's {growth:.2f}x"
+            )
             failed |= growth > LINEARITY
     finally:
         if server is not None:
