@@ -154,7 +154,9 @@ class LimitPlanner:
         guard = self.limit.guard
         return guard is None or evaluate(guard, EvalContext(data=moment.data))
 
-    def react(self, case_id: str, clock: ClockRecord | None, moment: Moment) -> ClockChange | None:
+    def react(
+        self, case_id: str, clock: ClockRecord | None, moment: Moment
+    ) -> ClockChange | None:
         """The change a moment makes to this limit's clock, or ``None`` for none."""
         limit = self.limit
         active = clock is not None and clock.status != STOPPED
@@ -243,9 +245,10 @@ class LimitPlanner:
 
         The start and the pauses stay, so the time the clock has run is kept; the deadline
         is worked out afresh from the start and moved by each pause as resuming moved it,
-        and its warnings are planned again from ``now`` (those sent stay sent), its tiers kept. A
-        breach already recorded stays when the new deadline has passed too, and is planned
-        again when the new deadline lies ahead. A recurring limit's clock keeps its rhythm.
+        and its warnings are planned again from ``now`` (those sent stay sent), its tiers
+        kept. A breach already recorded stays when the new deadline has passed too, and is
+        planned again when the new deadline lies ahead. A recurring limit's clock keeps its
+        rhythm.
         """
         if self.limit.every is not None:
             return ClockChange(clock.case_id, clock.limit_id, None, None)
@@ -401,7 +404,9 @@ class LimitPlanner:
 
     # -- timers firing -----------------------------------------------------------------------
 
-    def fired(self, clock: ClockRecord, kind: TimerKind, index: int, now: datetime) -> ClockRecord:
+    def fired(
+        self, clock: ClockRecord, kind: TimerKind, index: int, now: datetime
+    ) -> ClockRecord:
         """The clock after its ``kind`` timer ``index`` fired (the plan item is done)."""
         done = [item for item in clock.plan if (item.kind, item.index) == (kind, index)]
         plan = tuple(item for item in clock.plan if (item.kind, item.index) != (kind, index))
