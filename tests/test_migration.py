@@ -172,7 +172,22 @@ def test_a_renamed_state_is_mapped_and_a_vanished_one_refused(tmp_path: Path) ->
     assert entry["state"] == {"from": "doing", "to": "working"}
     assert entry["from"] == before.definition_version
     assert _clock(mapped, case_id)[1] == START + timedelta(hours=24)  # same limit: kept
+    mapped.close()
+
+    # A library without the process: its cases are reported, none is touched.
+    other = write_library(tmp_path / "v4")
+    for name in ("job.yaml", "rules.yaml"):
+        text = (other / name).read_text(encoding="utf-8")
+        (other / name).write_text(text.replace("process: job", "process: task"), "utf-8")
+    without = _engine(other, url, clock)
+    gone = migrate_cases(without)
+    assert [(m.case_id, m.refused) for m in gone.refused] == [
+        (case_id, say("migrate.no_process", process="job"))
+    ]
+    without.close()
+
     # The case runs on in its new definition.
+    mapped = _engine(library, url, clock)
     assert mapped.fire(case_id, "finish", CLERK).state == "done"
     mapped.close()
 

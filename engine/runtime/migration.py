@@ -39,7 +39,7 @@ from engine.runtime.errors import InvalidArgument, UnknownProcess
 from engine.runtime.machine import CompiledProcess
 from engine.sla import STOPPED, LimitPlanner, Moment, SlaPlanner, stopped
 from engine.store import CaseRecord, ClockChange, ClockRecord, LogEntry, Store, VersionConflict
-from engine.store.migration import move_definition_version, open_cases_page
+from engine.store.migration import move_definition_version, open_cases_page, open_processes
 
 if TYPE_CHECKING:  # the engine hands its parts over; nothing here imports it back
     from engine.runtime.engine import Engine
@@ -203,14 +203,19 @@ class Migration:
         batch: int = BATCH,
         on_case: Callable[[CaseMove], None] | None = None,
     ) -> MigrationResult:
-        """Move the open cases of ``process`` (default: every current process) that differ
-        from the current definitions; with ``dry_run``, only plan. ``on_case`` is told of
-        each case moved, to be moved or refused."""
+        """Move the open cases of ``process`` (default: every process with open cases) that
+        differ from the current definitions; with ``dry_run``, only plan. ``on_case`` is told
+        of each case moved, to be moved or refused (the cases of a process the definitions
+        no longer have are refused)."""
         if not isinstance(batch, int) or isinstance(batch, bool) or batch < 1:
             raise InvalidArgument(f"batch is a whole number above 0, not {batch!r:.60}")
-        processes = self.definitions.ids if process is None else [process]
-        for name in processes:
-            self.definitions.current(name)  # UnknownProcess for a process not defined
+        if process is None:
+            current = self.definitions.ids
+            gone = [p for p in open_processes(self.store, self.estate) if p not in current]
+            processes = [*current, *gone]
+        else:
+            self.definitions.current(process)  # UnknownProcess for a process not defined
+            processes = [process]
         result = MigrationResult(dry_run)
         for name in processes:
             self._run_process(name, result, dry_run, batch, on_case)
@@ -224,9 +229,9 @@ class Migration:
         batch: int,
         on_case: Callable[[CaseMove], None] | None,
     ) -> None:
-        current = self.definitions.current(process)
-        if not dry_run:  # the cases' rows refer to the version: stored before the first
-            self.definitions.save(current, self.clock.now())
+        if not dry_run and process in self.definitions.ids:
+            # The cases' rows refer to the version: stored before the first moves.
+            self.definitions.save(self.definitions.current(process), self.clock.now())
         after = ""
         while True:
             retry: list[str] = []
@@ -262,6 +267,8 @@ class Migration:
     ) -> PlannedMove | None:
         """The move of a case read with its clocks (``None``: it is on the current
         definitions already), or its refusal."""
+        if record.process not in self.definitions.ids:
+            return self._refusal(record, say("migrate.no_process", process=record.process))
         try:
             old = self.definitions.of_case(record, tx)
         except UnknownProcess:
@@ -320,7 +327,9 @@ class Migration:
             record.id,
             record.process,
             record.definition_version,
-            self.definitions.current(record.process).version,
+            self.definitions.current(record.process).version
+            if record.process in self.definitions.ids
+            else "-",
             record.state,
             record.state,
             refused=reason,

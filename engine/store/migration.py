@@ -1,5 +1,6 @@
-"""What moving running cases to new definitions needs from the store: the open cases of a
-process page by page, and a case's definition version moved on with its change.
+"""What moving running cases to new definitions needs from the store: the processes an
+estate has open cases of, the open cases of a process page by page, and a case's definition
+version moved on with its change.
 
 A case's row is otherwise written only by its events, which never change the version it
 runs on; a move to new definitions does, in the transaction (and after the version check)
@@ -33,6 +34,18 @@ def open_cases_page(
         .limit(limit)
     )
     return [record_of(CaseRecord, row) for row in store.rows(statement, tx=tx)]
+
+
+def open_processes(store: Store, estate: str) -> list[str]:
+    """The processes an estate has open cases of, sorted (those the current definitions no
+    longer have included: their cases cannot move, and are reported)."""
+    statement = (
+        select(cases.c.process)
+        .where(cases.c.estate == estate, cases.c.closed_at.is_(None))
+        .distinct()
+        .order_by(cases.c.process)
+    )
+    return [row["process"] for row in store.rows(statement)]
 
 
 def move_definition_version(
