@@ -80,6 +80,7 @@ def endpoints(case: str) -> list[tuple[str, str, dict[str, Any] | None]]:
         ("POST", f"{base}/notifications/ack", {"ids": [1]}),
         ("GET", f"{base}/board", None),
         ("GET", f"{base}/report", None),
+        ("POST", f"{base}/migrate", {"dry_run": True}),
     ]
 
 
@@ -176,7 +177,7 @@ def test_another_estates_credential_sees_nothing_of_this_one(
 #: What a lakeside token whose role no process has gets from each endpoint: it may see the
 #: estate and its processes, and nothing of any case (no notification is for it: it reads
 #: none, and acknowledges none; the board has no row for its role; the report is refused).
-WRONG_ROLE = [200, 200, 200, 200, 403, 200, 403, 403, 403, 403, 200, 200, 200, 403]
+WRONG_ROLE = [200, 200, 200, 200, 403, 200, 403, 403, 403, 403, 200, 200, 200, 403, 403]
 
 
 def test_a_role_without_a_part_in_the_process_is_refused(

@@ -40,6 +40,7 @@ from engine.checks import (
     schedule_timing,
     signal_loop,
     signal_target,
+    state_mapping,
     tier_order,
     undefined_calendar,
     undefined_event,
@@ -94,6 +95,7 @@ CHECKS: tuple[ModuleType, ...] = (
     kpi_reference,
     pattern_reference,
     pattern_window,
+    state_mapping,
 )
 
 

@@ -69,6 +69,7 @@ def _definitions(library: Library) -> Iterator[Located[Any]]:
         library.quotas,
         library.kpis,
         library.patterns,
+        library.migrations,
     )
 
 

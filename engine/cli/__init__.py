@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "worker": "engine.cli.worker:worker",
     "outbox": "engine.cli.outbox:outbox",
     "db": "engine.cli.db:db",
+    "migrate": "engine.cli.migrate:migrate",
     "serve": "engine.cli.serve:serve",
     "token": "engine.cli.token:token",
     "init": "engine.cli.estate:init",

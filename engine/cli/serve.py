@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from engine.cli.hosting import deployment_options, opened, resolve, webhook_deliverer
+from engine.cli.worker import logging_to_stderr
 
 
 @click.command()
@@ -31,6 +32,12 @@ from engine.cli.hosting import deployment_options, opened, resolve, webhook_deli
     help="Serve the API only; leave timers and webhooks to workers.",
 )
 @click.option("--access-log", is_flag=True, help="Log every request.")
+@click.option(
+    "--reload",
+    "watch",
+    is_flag=True,
+    help="Reload an estate when one of its files changes (SIGHUP always reloads).",
+)
 def serve(
     config: Path | None,
     db: str | None,
@@ -40,11 +47,15 @@ def serve(
     interval: float,
     no_timers: bool,
     access_log: bool,
+    watch: bool,
 ) -> None:
     """Serve the REST API (OpenAPI at /openapi.json) until SIGTERM or Ctrl-C; the timer
-    loop pushes the outbox to the deployment file's webhooks."""
+    loop pushes the outbox to the deployment file's webhooks. SIGHUP reloads the estates'
+    files (validated first: an edit with errors is refused and logged, the old definitions
+    keep running); new cases open on the new definitions, running ones move by migrate."""
     try:
         from engine.service import create_app
+        from engine.service.reload import Reloader
         from engine.service.runner import serve as run
     except ImportError as exc:  # a plain install, without the server's libraries
         raise click.ClickException(
@@ -69,7 +80,9 @@ def serve(
                 f"(store {host.store.url}{pushing}); SIGTERM or Ctrl-C stops it",
                 err=True,
             )
-            run(app, bind, port, access_log=access_log)
+            reloader = Reloader(host, list(deployment.estate_dirs), watch=watch)
+            with logging_to_stderr("propflow.reload"):
+                run(app, bind, port, access_log=access_log, reloader=reloader)
         finally:
             if deliverer is not None:
                 deliverer.close()

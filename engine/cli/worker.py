@@ -30,11 +30,11 @@ from engine.store.backlog import backlog
 
 
 @contextmanager
-def logging_to_stderr() -> Iterator[None]:
-    """The ``propflow`` loggers' INFO lines on stderr while the command runs."""
+def logging_to_stderr(name: str = "propflow") -> Iterator[None]:
+    """The INFO lines of the ``name`` loggers on stderr while the command runs."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-    logger = logging.getLogger("propflow")
+    logger = logging.getLogger(name)
     previous = logger.level
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)

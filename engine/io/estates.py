@@ -42,6 +42,7 @@ COLLECTIONS = {
     "quota": "quotas",
     "kpi": "kpis",
     "pattern": "patterns",
+    "migration": "migrations",
 }
 
 

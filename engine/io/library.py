@@ -17,6 +17,7 @@ from engine.model import (
     CalendarDef,
     EstateDef,
     KpiDef,
+    MigrationDef,
     PatternDef,
     ProcessDef,
     QuotaDef,
@@ -58,6 +59,7 @@ class Library:
     quotas: list[Located[QuotaDef]] = field(default_factory=list)
     kpis: list[Located[KpiDef]] = field(default_factory=list)
     patterns: list[Located[PatternDef]] = field(default_factory=list)
+    migrations: list[Located[MigrationDef]] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     #: For values an estate patch overrode: the patch's span → the library span it replaced.
     shadowed: dict[Span, Span] = field(default_factory=dict)

@@ -34,6 +34,7 @@ from engine.model import (
     CalendarDef,
     EstateDef,
     KpiDef,
+    MigrationDef,
     PatternDef,
     ProcessDef,
     QuotaDef,
@@ -181,7 +182,7 @@ def classify(document: SourceDocument) -> tuple[FileKind | None, Diagnostic | No
         Severity.ERROR,
         f"cannot tell what kind of PropFlow file this is (it starts with {keys}); "
         "expected 'process:', 'estate:', 'calendars:', 'time_limits:', 'schedules:', "
-        "'quotas:', 'kpis:' or 'patterns:'",
+        "'quotas:', 'kpis:', 'patterns:' or 'migrations:'",
         document.source_map.locate(()),
     )
 
@@ -224,6 +225,7 @@ def add_definitions(document: SourceDocument, kind: FileKind, library: Library) 
             _add_items(data, source_map, "quotas", QuotaDef, library.quotas)
             _add_items(data, source_map, "kpis", KpiDef, library.kpis)
             _add_items(data, source_map, "patterns", PatternDef, library.patterns)
+            _add_items(data, source_map, "migrations", MigrationDef, library.migrations)
     except ValidationError as exc:
         return [model_error(document, error) for error in exc.errors()]
     return []

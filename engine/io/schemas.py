@@ -53,7 +53,15 @@ def detect_kind(data: Mapping[str, Any]) -> FileKind | None:
         return FileKind.ESTATE
     if any(
         key in data
-        for key in ("calendars", "time_limits", "schedules", "quotas", "kpis", "patterns")
+        for key in (
+            "calendars",
+            "time_limits",
+            "schedules",
+            "quotas",
+            "kpis",
+            "patterns",
+            "migrations",
+        )
     ):
         return FileKind.RULES
     return None

@@ -18,6 +18,7 @@ from engine.model.actions import (
 from engine.model.common import Label, localized
 from engine.model.estate import DocumentDef, EstateDef, RevisionDef
 from engine.model.kpis import KpiDef, Target
+from engine.model.migrations import MigrationDef
 from engine.model.patterns import PatternDef
 from engine.model.process import EventDef, FieldDef, ProcessDef, RoleDef, StateDef
 from engine.model.quotas import QuotaDef
@@ -37,6 +38,7 @@ __all__ = [
     "Fire",
     "KpiDef",
     "Label",
+    "MigrationDef",
     "Notify",
     "Open",
     "PatternDef",

@@ -63,6 +63,16 @@ class Host:
         except KeyError:
             raise UnknownEstate(estate) from None
 
+    def replace(self, library: ValidatedLibrary) -> Engine:
+        """Run a hosted estate on a new validated library from now on (a live reload): its
+        new engine, which new cases open on. Requests holding the old engine finish on it;
+        running cases keep their definition versions (``propflow migrate`` moves them)."""
+        engine = Engine(library, self.store, self.clock)
+        if engine.estate not in self._engines:
+            raise UnknownEstate(engine.estate)
+        self._engines[engine.estate] = engine
+        return engine
+
     def tick_each(self, now: datetime | None = None, limit: int = 1000) -> dict[str, TickResult]:
         """Tick every estate at the same moment, at most ``limit`` timers each; what each did."""
         moment = now or self.clock.now()

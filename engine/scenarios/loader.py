@@ -30,6 +30,7 @@ from engine.scenarios.model import (
     Expect,
     ExtendLimit,
     FireEvent,
+    MigrateCases,
     NotificationExpectation,
     OpenCase,
     Refusal,
@@ -186,6 +187,11 @@ class _Builder:
             return default
         if given == STANDARD:
             return None
+        return self.estate_dir(given, ("estate",))
+
+    def estate_dir(self, given: str, where: JsonPath) -> Path | None:
+        """The estate directory ``given`` names, relative to the file (``None``, reported
+        at ``where``, when there is none)."""
         directory = self.path.parent / given
         if not is_estate_dir(directory):
             self.error(
@@ -193,7 +199,7 @@ class _Builder:
                 f"estate '{given}': no estate there (no {ESTATE_FILE} in "
                 f"{display_path(directory)}); give the estate directory relative "
                 "to this file, or 'standard'",
-                ("estate",),
+                where,
             )
             return None
         return directory
@@ -282,6 +288,13 @@ class _Builder:
             return FireEvent(alias, spec["event"], actor, spec.get("payload") or {})
         if "extend" in raw:
             return self.extend(raw["extend"], (*path, "extend"), actors)
+        if "migrate" in raw:
+            where = (*path, "migrate", "estate")
+            given = raw["migrate"]["estate"]
+            if given == STANDARD:
+                return MigrateCases(None)
+            directory = self.estate_dir(given, where)
+            return None if directory is None else MigrateCases(directory)
         return self.expect(raw["expect"], (*path, "expect"))
 
     def open(

@@ -75,6 +75,15 @@ class ExtendLimit:
 
 
 @dataclass(frozen=True)
+class MigrateCases:
+    """Move the running cases to the definitions of ``estate`` (the scenario's estate with
+    its files edited; ``None``: the shipped library), as ``propflow migrate`` does; later
+    steps run on those definitions."""
+
+    estate: Path | None
+
+
+@dataclass(frozen=True)
 class ClockExpectation:
     """What must hold of one time limit's clock; ``None`` is "not checked"."""
 
@@ -117,7 +126,7 @@ class Expect:
     patterns: Mapping[str, int] | None = None
 
 
-Action = OpenCase | FireEvent | ExtendLimit | Expect
+Action = OpenCase | FireEvent | ExtendLimit | MigrateCases | Expect
 
 
 @dataclass(frozen=True)
@@ -133,10 +142,16 @@ class Step:
 
     @property
     def verb(self) -> str:
-        """``open``, ``fire``, ``extend`` or ``expect``: the key the action is under."""
-        return {OpenCase: "open", FireEvent: "fire", ExtendLimit: "extend", Expect: "expect"}[
-            type(self.action)
-        ]
+        """``open``, ``fire``, ``extend``, ``migrate`` or ``expect``: the key the action is
+        under."""
+        verbs: dict[type, str] = {
+            OpenCase: "open",
+            FireEvent: "fire",
+            ExtendLimit: "extend",
+            MigrateCases: "migrate",
+            Expect: "expect",
+        }
+        return verbs[type(self.action)]
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from engine.model.process import SYSTEM_ROLE
 from engine.runtime import Actor, Case, Engine, LibraryError, ManualClock, PropflowError
 from engine.runtime.errors import EventRefused
 from engine.runtime.forms import Form
+from engine.runtime.migration import migrate_cases
 from engine.scenarios.checker import check_scenario
 from engine.scenarios.loader import ESTATE, load_scenario
 from engine.scenarios.model import (
@@ -41,6 +42,7 @@ from engine.scenarios.model import (
     Expect,
     ExtendLimit,
     FireEvent,
+    MigrateCases,
     OpenCase,
     Scenario,
     Step,
@@ -209,7 +211,7 @@ def run_file(
         result.diagnostics += check_scenario(scenario, engine)
         result.diagnostics.sort(key=Diagnostic.sort_key)
         if not any(d.severity is Severity.ERROR for d in result.diagnostics):
-            _Run(scenario, engine, clock, result).run()
+            _Run(scenario, engine, clock, result, estates or EstateCache()).run()
     except Exception as error:  # an engine bug must not hide the other scenarios' results
         result.crash = f"{type(error).__name__}: {error}"
     finally:
@@ -222,10 +224,17 @@ class _Run:
     """One scenario being run on its engine."""
 
     def __init__(
-        self, scenario: Scenario, engine: Engine, clock: ManualClock, result: ScenarioResult
+        self,
+        scenario: Scenario,
+        engine: Engine,
+        clock: ManualClock,
+        result: ScenarioResult,
+        estates: EstateCache,
     ) -> None:
         self.scenario = scenario
         self.engine = engine
+        #: Where a ``migrate`` step's estate is validated.
+        self.estates = estates
         self.clock = clock
         self.result = result
         self.cases: dict[str, str] = {}
@@ -316,6 +325,8 @@ class _Run:
                 self.cases[action.alias], action.event, self.actor(action.actor), action.payload
             )
             return f"'{before}' → '{case.state}'"
+        if isinstance(action, MigrateCases):
+            return self.migrate(action)
         assert isinstance(action, ExtendLimit)
         status = self.engine.extend(
             self.cases[action.alias],
@@ -328,6 +339,23 @@ class _Run:
         )
         deadline = show_time(status.deadline, self.scenario.start) if status.deadline else "-"
         return f"new deadline {deadline}"
+
+    def migrate(self, action: MigrateCases) -> str:
+        """Move the running cases to the step's estate's definitions, which later steps run
+        on (the same store and clock)."""
+        validated = self.estates.validated(action.estate)
+        if not validated.ok:
+            first = validated.errors[0]
+            raise LibraryError(
+                f"the estate to migrate to has {len(validated.errors)} error(s); first: "
+                f"{first.span.file}:{first.span.line}:{first.span.column}: {first.code} "
+                f"{first.message}",
+                list(validated.errors),
+            )
+        self.engine = Engine(validated, store=self.engine.store, clock=self.clock)
+        result = migrate_cases(self.engine)
+        refused = "; ".join(f"{m.case_id}: {m.refused}" for m in result.refused)
+        return f"{result.moved} case(s) moved" + (f", refused: {refused}" if refused else "")
 
     def refused(self, step: Step, refusal: PropflowError) -> Difference | None:
         kind = type(refusal).__name__
@@ -593,6 +621,8 @@ class _Run:
         elif isinstance(action, ExtendLimit):
             amount = f"by {action.by}" if action.by else f"until {action.until}"
             text = f"{action.actor} extends '{action.limit}' on '{action.alias}' {amount}"
+        elif isinstance(action, MigrateCases):
+            text = f"running cases move to {action.estate or 'the shipped library'}"
         else:
             text = f"expect on '{action.alias}'"
         if short:

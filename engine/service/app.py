@@ -45,11 +45,13 @@ from engine.reports import (
     report_document,
 )
 from engine.runtime import Actor, Case, Engine, Host, PropflowError, RoleRefused
+from engine.runtime.migration import migrate_cases
 from engine.runtime.worker import Worker
 from engine.service import console, problems
 from engine.service.auth import Authenticator, Credential
 from engine.service.limits import RequestLimits
 from engine.service.metrics import CONTENT_TYPE, Metrics
+from engine.service.migration import MIGRATION_ROLE, Migrate, MigrationOut, migration_out
 from engine.service.models import (
     MAX_ROW_ID,
     MAX_UNASSIGNED,
@@ -747,6 +749,25 @@ def create_app(
         sees = addressed_to(caller)
         mine = [n.id for n in feed.waiting(body.ids) if sees(n)]
         return Acknowledged(acknowledged=feed.acknowledge(mine, host.clock.now()))
+
+    @app.post(
+        "/estates/{estate}/migrate",
+        response_model=MigrationOut,
+        tags=["operations"],
+        responses={s: _PROBLEMS[s] for s in (401, 403, 404)},
+    )
+    def migrate(caller: InEstate, body: Migrate | None = None) -> MigrationOut:
+        """Move the estate's running cases (of ``process``, default every one) to its
+        current definitions, or with ``dry_run`` (the default) say what would change and
+        which cases cannot move; for a credential holding the ``admin`` role only."""
+        if MIGRATION_ROLE not in caller.actor.roles:
+            raise RoleRefused(
+                "-", "-", "migrate", f"actor '{caller.actor.id}' does not hold the "
+                f"'{MIGRATION_ROLE}' role that moving cases needs",
+            )  # fmt: skip
+        asked = body or Migrate()
+        result = migrate_cases(caller.engine, asked.process, dry_run=asked.dry_run)
+        return migration_out(result)
 
     console.mount(app)
     app.add_middleware(RequestLimits)

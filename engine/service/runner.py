@@ -10,16 +10,28 @@ from __future__ import annotations
 
 import signal
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import uvicorn
 from fastapi import FastAPI
+
+if TYPE_CHECKING:
+    from engine.service.reload import Reloader
 
 #: How long in-flight requests may take to finish after SIGTERM, in seconds.
 GRACE_SECONDS = 30
 
 
-def serve(app: FastAPI, host: str, port: int, *, access_log: bool = False) -> None:
-    """Serve ``app`` on ``host:port`` until SIGTERM or Ctrl-C."""
+def serve(
+    app: FastAPI,
+    host: str,
+    port: int,
+    *,
+    access_log: bool = False,
+    reloader: Reloader | None = None,
+) -> None:
+    """Serve ``app`` on ``host:port`` until SIGTERM or Ctrl-C; with a ``reloader``, SIGHUP
+    reloads the estates (see :mod:`engine.service.reload`)."""
     config = uvicorn.Config(
         app,
         host=host,
@@ -33,7 +45,15 @@ def serve(app: FastAPI, host: str, port: int, *, access_log: bool = False) -> No
     # signal again for them; finding these, the process then exits 0 instead of dying of it.
     signal.signal(signal.SIGTERM, _drained)
     signal.signal(signal.SIGINT, _drained)
-    uvicorn.Server(config).run()
+    if reloader is None:
+        uvicorn.Server(config).run()
+        return
+    signal.signal(signal.SIGHUP, lambda _signum, _frame: reloader.request())
+    reloader.start()
+    try:
+        uvicorn.Server(config).run()
+    finally:
+        reloader.stop()
 
 
 def _drained(_signum: int, _frame: FrameType | None) -> None:

@@ -16,7 +16,7 @@ from engine.sla.extension import (
     GrantedExtension,
     grant_extension,
 )
-from engine.sla.planner import LimitPlanner, Moment, SlaPlanner, hits
+from engine.sla.planner import LimitPlanner, Moment, SlaPlanner, hits, stopped
 from engine.sla.status import ClockStatus, clock_status
 
 __all__ = [
@@ -38,4 +38,5 @@ __all__ = [
     "clock_status",
     "grant_extension",
     "hits",
+    "stopped",
 ]

@@ -200,13 +200,7 @@ class LimitPlanner:
         return ClockChange(case_id, self.limit.id, clock, () if paused else self.timers(clock))
 
     def _stop(self, clock: ClockRecord, at: datetime) -> ClockChange:
-        pauses = clock.pauses
-        if clock.status == PAUSED and clock.paused_at is not None:
-            pauses = (*pauses, (clock.paused_at, at))
-        stopped = _evolve(
-            clock, status=STOPPED, stopped_at=at, paused_at=None, pauses=pauses, plan=()
-        )
-        return ClockChange(clock.case_id, clock.limit_id, stopped, ())
+        return stopped(clock, at)
 
     def _pause_or_resume(self, clock: ClockRecord, moment: Moment) -> ClockChange | None:
         pause = self.limit.pause
@@ -226,8 +220,7 @@ class LimitPlanner:
         stood still: what was left of it at the pause is counted again from ``now``."""
 
         def moved(due: datetime) -> datetime:
-            remaining = self.measure.working_time_between(since, due)
-            return self.measure.add_working_time(now, remaining).at.astimezone(self.calendar.tz)
+            return self._moved(due, since, now)
 
         plan = tuple(PlanItem(item.kind, item.index, moved(item.due)) for item in clock.plan)
         deadline = moved(clock.deadline) if clock.deadline is not None else None
@@ -239,6 +232,47 @@ class LimitPlanner:
             deadline=deadline,
             plan=plan,
         )
+
+    def _moved(self, due: datetime, since: datetime, now: datetime) -> datetime:
+        """``due`` after the clock stood still from ``since`` to ``now``: what was left of it
+        at the pause is counted again from ``now``."""
+        remaining = self.measure.working_time_between(since, due)
+        return self.measure.add_working_time(now, remaining).at.astimezone(self.calendar.tz)
+
+    def replanned(self, clock: ClockRecord, data: Mapping[str, Any], now: datetime) -> ClockChange:
+        """The clock as this limit would have planned it from the clock's own start, for a
+        case moved to new definitions (``data`` typed, for an anchored deadline).
+
+        The start and the pauses stay, so the time the clock has run is kept; the deadline
+        is worked out afresh from the start and moved by each pause as resuming moved it,
+        and its warnings are planned again from ``now`` (those sent stay sent), its tiers
+        kept. A breach already recorded stays when the new deadline has passed too, and is
+        planned again when the new deadline lies ahead. A recurring limit's clock keeps its
+        rhythm.
+        """
+        if self.limit.every is not None:
+            return ClockChange(clock.case_id, clock.limit_id, None, None)
+        deadline, notes = self._deadline(Moment("migrate", None, "", clock.started_at, data))
+        if deadline is not None:
+            for since, to in clock.pauses:
+                deadline = self._moved(deadline, since, to)
+        still_breached = clock.breached_at is not None and deadline is not None and deadline <= now
+        moved = _evolve(
+            clock,
+            deadline=deadline,
+            notes=notes,
+            breached_at=clock.breached_at if still_breached else None,
+        )
+        fresh = tuple(
+            item
+            for item in self._plan(moved, clock.paused_at or now)
+            if item.kind is TimerKind.WARNING
+            or (item.kind is TimerKind.BREACH and not still_breached)
+        )
+        kept = tuple(item for item in clock.plan if item.kind is TimerKind.TIER)
+        moved = _evolve(moved, plan=fresh + kept)
+        timers = self.timers(moved) if moved.status == RUNNING else ()
+        return ClockChange(clock.case_id, clock.limit_id, moved, timers)
 
     def _reanchored(self, clock: ClockRecord, moment: Moment) -> ClockRecord | None:
         """The clock re-planned on a new value of its anchor field, or ``None``."""
@@ -404,6 +438,16 @@ class LimitPlanner:
         """The clock with its deadline moved by an approved extension."""
         moved = self._replanned(clock, new_deadline, now)
         return _evolve(moved, extensions=(*clock.extensions, record))
+
+
+def stopped(clock: ClockRecord, at: datetime) -> ClockChange:
+    """The clock stopped at ``at`` with its pending timers withdrawn (a pause it stands in
+    ends there)."""
+    pauses = clock.pauses
+    if clock.status == PAUSED and clock.paused_at is not None:
+        pauses = (*pauses, (clock.paused_at, at))
+    done = _evolve(clock, status=STOPPED, stopped_at=at, paused_at=None, pauses=pauses, plan=())
+    return ClockChange(clock.case_id, clock.limit_id, done, ())
 
 
 def _evolve(clock: ClockRecord, **changes: Any) -> ClockRecord:
