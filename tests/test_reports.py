@@ -66,6 +66,8 @@ class Simulation:
         self.engine = engine
         self.clock = clock
         self.ledger = Ledger()
+        #: When each repair was opened: the summaries' "forms received", counted here.
+        self.repairs_opened: list[datetime] = []
 
     def to(self, moment: datetime) -> None:
         self.clock.advance(moment - self.clock.now())
@@ -95,6 +97,7 @@ class Simulation:
             "repair", {"scope": "in_unit", "unit": "3-1201"}, person("receptionist")
         ).id
         opened = self.clock.now()
+        self.repairs_opened.append(opened)
         recorded = self.after(timedelta(seconds=30))
         self.fire(case_id, "record", "receptionist", urgency="urgent", **FORM)
         self.ledger.add("repair-information-timeliness", recorded, case_id, True)
@@ -264,12 +267,20 @@ def test_scheduled_reports_open_with_their_figures_filled_in(simulation: Simulat
         )
     )
     weeks = {r["data"]["week"]: r["data"] for r in rows if r["process"] == "repair_summary"}
+
+    def received(start: datetime, end: datetime) -> int:
+        return sum(1 for moment in simulation.repairs_opened if start <= moment < end)
+
+    # The forms received: the repairs opened in the week (Monday to Monday, Shanghai time).
+    assert weeks["2026-W10"]["repairs"] == received(at(2, 0), at(9, 0)) == 3
+    assert weeks["2026-W12"]["repairs"] == received(at(16, 0), at(23, 0)) == 2
     # W10 (2 to 8 March): the repair of the 3rd breached on the 4th; the repair of the 2nd
     # failed its acceptance and closed on the 2nd; the paused one of the 5th was on time.
     assert (weeks["2026-W10"]["overdue"], weeks["2026-W10"]["reworked"]) == (1, 1)
     # W12 (16 to 22 March): the repair of the 18th breached on the 19th; nothing reworked.
     assert (weeks["2026-W12"]["overdue"], weeks["2026-W12"]["reworked"]) == (1, 0)
     (march,) = [r["data"] for r in rows if r["data"].get("month") == "2026-03"]
+    assert march["repairs"] == received(at(1, 0), at(1, 0, 4)) == 9
     assert (
         march["complaints"] == simulation.ledger.expected("complaint-handling-rate", "2026-03")[1]
     )
