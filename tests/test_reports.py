@@ -384,6 +384,10 @@ def test_report_and_board_commands(store_url: str, tmp_path: Path) -> None:
     board = run_cli(["board", "--estate", str(estate), "--db", store_url, "--within", "4h",
                      "--at", "2026-04-10T09:00+0800"])  # fmt: skip
     assert board.exit_code == 0, board.output
+    # Deadlines in the estate's time, with how long ago: the visit due on 17 March at 13:30.
+    receptionist = board.output.split("receptionist:\n", 1)[1].split(":\n", 1)[0]
+    assert re.search(r"2026-03-17 13:30 CST  OVERDUE .* repair-return-visit  \(overdue 23d 19h\)",
+                     receptionist), board.output  # fmt: skip
     listed = run_cli(["board", "--estate", str(estate), "--db", store_url, "--within", "1d",
                       "--at", "2026-03-01T09:00+0800", "--json"])  # fmt: skip
     assert listed.exit_code == 0, listed.output

@@ -15,6 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 from html import escape
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from engine.model import localized
 from engine.reports.board import BoardItem
@@ -231,19 +232,30 @@ def render(report: Report, fmt: str) -> str:
     return writers[fmt](report)
 
 
-def board_text(board: dict[str, list[BoardItem]], now: datetime) -> str:
-    """The overdue board for a terminal: per role, nearest deadline first."""
+def board_text(board: dict[str, list[BoardItem]], now: datetime, timezone: str) -> str:
+    """The overdue board for a terminal: per role, nearest deadline first, each deadline in
+    the estate's time (as the supervisor reads the desk's clock) with how far it is."""
     if not board:
         return "nothing breached or due\n"
+    zone = ZoneInfo(timezone)
     lines = []
     for role, items in board.items():
         lines.append(f"{role}:")
         for item in items:
-            minutes = int(item.due_in(now).total_seconds() // 60)
-            when = f"overdue {-minutes} min" if minutes < 0 else f"due in {minutes} min"
+            days, rest = divmod(abs(int(item.due_in(now).total_seconds() // 60)), 24 * 60)
+            hours, minutes = divmod(rest, 60)
+            span = (
+                f"{days}d {hours}h"
+                if days
+                else f"{hours}h {minutes:02d}m"
+                if hours
+                else f"{minutes}m"
+            )
+            when = f"overdue {span}" if item.deadline <= now else f"due in {span}"
             flag = "OVERDUE" if item.overdue(now) else "due"
+            deadline = item.deadline.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
             lines.append(
-                f"  {item.deadline.isoformat()}  {flag:8}  {item.case_id}  {item.process}/"
+                f"  {deadline}  {flag:8}  {item.case_id}  {item.process}/"
                 f"{item.state}  {item.limit_id}  ({when})"
             )
     return "\n".join(lines) + "\n"
