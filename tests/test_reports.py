@@ -191,6 +191,25 @@ class Simulation:
             self.ledger.add("home-visit-handling-rate", filed, case_id, referred)
         return case_id
 
+    def information(self, start: datetime, *, late_log: bool = False) -> str:
+        """A request taken at the desk (首接), logged and passed to the specialist."""
+        self.to(start)
+        case_id = self.engine.open_case(
+            "information",
+            {"received_date": start.date().isoformat(), "contact": "王先生"},
+            person("receptionist"),
+        ).id
+        opened = self.clock.now()
+        logged = self.after(timedelta(minutes=2 if late_log else 0, seconds=30))
+        self.fire(case_id, "log", "receptionist", place="A座1201", content="门锁打不开",
+                  contact="王先生")  # fmt: skip
+        decided = opened + timedelta(minutes=1) if late_log else logged
+        self.ledger.add("information-timeliness", decided, case_id, not late_log)
+        routed = self.after(timedelta(minutes=1))
+        self.fire(case_id, "route", "receptionist", category="help", specialist="钱师傅")
+        self.ledger.add("information-timeliness", routed, case_id, True)
+        return case_id
+
     def finding(self, case_id: str, valid: bool, role: str) -> None:
         self.fire(case_id, "record_finding", role, investigation="现场核实",
                   validity="valid" if valid else "invalid", importance="general",
@@ -244,6 +263,8 @@ def simulate(store_url: str, tmp_path: Path) -> Simulation:
     sim.home_visit(at(28, 14))  # the problem raised is sent to repair
     sim.home_visit(at(29, 14), referred=False)  # filed with its problem never sent on
     sim.home_visit(at(30, 10), issues=False, referred=False)  # nothing raised: not counted
+    sim.information(at(30, 15))
+    sim.information(at(30, 16), late_log=True)  # logged after 2.5 minutes
     sim.repair(at(31, 22))  # recorded in March, signed and visited in April
     sim.repair(at(3, 9, 4), late=True)
     sim.complaint(at(6, 9, 4), reopened=True, closed=False)
