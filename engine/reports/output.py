@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from html import escape
 from typing import Any
@@ -242,15 +242,7 @@ def board_text(board: dict[str, list[BoardItem]], now: datetime, timezone: str) 
     for role, items in board.items():
         lines.append(f"{role}:")
         for item in items:
-            days, rest = divmod(abs(int(item.due_in(now).total_seconds() // 60)), 24 * 60)
-            hours, minutes = divmod(rest, 60)
-            span = (
-                f"{days}d {hours}h"
-                if days
-                else f"{hours}h {minutes:02d}m"
-                if hours
-                else f"{minutes}m"
-            )
+            span = _span(item.due_in(now))
             when = f"overdue {span}" if item.deadline <= now else f"due in {span}"
             flag = "OVERDUE" if item.overdue(now) else "due"
             deadline = item.deadline.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
@@ -259,6 +251,16 @@ def board_text(board: dict[str, list[BoardItem]], now: datetime, timezone: str) 
                 f"{item.state}  {item.limit_id}  ({when})"
             )
     return "\n".join(lines) + "\n"
+
+
+def _span(delta: timedelta) -> str:
+    """``2d 5h``, ``3h 05m`` or ``12m``: how far a deadline is, to the precision that matters
+    at that distance (never negative; the caller says whether it is past)."""
+    days, rest = divmod(abs(int(delta.total_seconds() // 60)), 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m"
 
 
 def board_document(board: dict[str, list[BoardItem]], now: datetime) -> dict[str, Any]:
