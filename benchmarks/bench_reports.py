@@ -10,11 +10,11 @@ for ``--years`` years. The report is timed for one estate and the last month, on
 the same), so the second figure shows what the size of the store costs.
 
     python benchmarks/bench_reports.py                                  # SQLite files
-    python benchmarks/bench_reports.py --estates 10 --per-month 280     # 1,000,000 cases at 10×
-    python benchmarks/bench_reports.py --db postgresql
+    python benchmarks/bench_reports.py --per-month 280                  # 1,008,000 cases at 10×
+    python benchmarks/bench_reports.py --per-month 280 --db postgresql
 
-Exits 1 if the report's counts differ from the counts the generator knows it wrote, or if the
-larger store costs more than 1.3 times the time.
+Exits 1 if the report's counts differ from the counts the generator knows it wrote, if the
+larger store costs more than 1.3 times the time, or if a report takes more than 2 s.
 """
 
 from __future__ import annotations
@@ -49,31 +49,70 @@ MEASURED = "estate-000"
 #: The month reported: the last of the generated history.
 PERIOD = "2026-03"
 END = datetime(2026, 4, 1, tzinfo=SHANGHAI)
-BATCH = 20_000
+#: The issue's bound on one report, in seconds.
+LIMIT_S = 2.0
+#: SQLite's default page cache (in KiB, negative), restored after the fill.
+SQLITE_CACHE = -2000
 
-#: A log entry as generated: event, from state, to state, payload.
-Step = tuple[str, str | None, str, dict[str, str]]
+CASE_COLUMNS = ("id", "estate", "process", "definition_version", "state", "data", "assignee",
+                "version", "opened_at", "updated_at", "closed_at")  # fmt: skip
+LOG_COLUMNS = ("case_id", "version", "event", "actor_id", "role", "at", "from_state",
+               "to_state", "payload", "changes", "assignee", "actions", "idempotency_key",
+               "estate")  # fmt: skip
+CLOCK_COLUMNS = ("case_id", "limit_id", "status", "started_at", "deadline", "paused_at",
+                 "breached_at", "stopped_at", "tier", "warnings_sent", "extensions", "notes",
+                 "plan", "pauses", "estate")  # fmt: skip
+#: The report's period in UTC without a zone, as the generator's moments are.
+_, _MARCH = parse_period(PERIOD, "Asia/Shanghai")
+MARCH = (_MARCH.start.astimezone(UTC).replace(tzinfo=None),
+         _MARCH.end.astimezone(UTC).replace(tzinfo=None))  # fmt: skip
 
 
-def _clock(case_id: str, limit: str, start: datetime, deadline: datetime, stop: datetime,
-           breached: bool) -> dict[str, Any]:  # fmt: skip
-    return {
-        "case_id": case_id, "limit_id": limit, "status": "stopped", "started_at": start,
-        "deadline": deadline, "paused_at": None, "breached_at": deadline if breached else None,
-        "stopped_at": stop, "tier": 0, "warnings_sent": [], "extensions": [], "notes": [],
-        "plan": [], "pauses": [],
-    }  # fmt: skip
+class Moments:
+    """Moments as the text each database reads for a ``UTCDateTime`` column: SQLite's stored
+    text (UTC, no zone), PostgreSQL's ``timestamptz`` input (the same with ``+00``)."""
+
+    def __init__(self, dialect: str) -> None:
+        self.suffix = "+00" if dialect == "postgresql" else ""
+
+    def __call__(self, moment: datetime | None) -> str | None:
+        return None if moment is None else moment.isoformat(" ", "microseconds") + self.suffix
 
 
-def repairs(estate: str, months: int, per_month: int, rng: random.Random) -> Iterator[
-    tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]], dict[str, bool]]
+def _clock(estate: str, case_id: str, limit: str, start: datetime, deadline: datetime,
+           stop: datetime, breached: bool, at: Moments) -> tuple[Any, ...]:  # fmt: skip
+    return (case_id, limit, "stopped", at(start), at(deadline), None,
+            at(deadline) if breached else None, at(stop), 0, "[]", "[]", "[]", "[]", "[]",
+            estate)  # fmt: skip
+
+
+#: The log of a repair as generated: event, from state, to state.
+STEPS = (
+    ("open", None, "received"),
+    ("record", "received", "reported"),
+    ("dispatch", "reported", "dispatched"),
+    ("finish_work", "in_progress", "awaiting_signoff"),
+)
+REJECTED = (
+    ("owner_reject", "awaiting_signoff", "in_progress"),
+    ("finish_work", "in_progress", "awaiting_signoff"),
+)
+CLOSING = (("supervisor_sign", "awaiting_signoff", "signed_off"),
+           ("return_visit", "signed_off", "closed"))  # fmt: skip
+
+
+def repairs(estate: str, months: int, per_month: int, rng: random.Random, at: Moments,
+            expected: dict[str, int] | None) -> Iterator[
+    tuple[tuple[Any, ...], list[tuple[Any, ...]], list[tuple[Any, ...]]]
 ]:  # fmt: skip
-    """Each repair's case row, log rows and clock rows, with what the report should count."""
-    first = END - timedelta(days=30.44 * months)
-    span = (END - first).total_seconds()
+    """Each repair's case row, log rows and clock rows, as tuples in the columns' order; what
+    the report should count of them is added to ``expected`` when given."""
+    end = END.astimezone(UTC).replace(tzinfo=None)
+    first = end - timedelta(days=30.44 * months)
+    span = (end - first).total_seconds() - 3 * 86_400
     for _ in range(months * per_month):
-        opened = first + timedelta(seconds=rng.random() * (span - 3 * 86_400))
-        case_id = str(uuid.uuid4())
+        opened = first + timedelta(seconds=rng.random() * span)
+        case_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
         late = rng.random() < 0.03
         rejected = rng.random() < 0.02
         satisfied = rng.random() < 0.97
@@ -82,94 +121,98 @@ def repairs(estate: str, months: int, per_month: int, rng: random.Random) -> Ite
         finished = dispatched + timedelta(hours=30 if late else 3)
         signed = finished + timedelta(minutes=30)
         visited = signed + timedelta(hours=2)
-        steps: list[Step] = [("open", None, "received", {}),
-                             ("record", "received", "reported", {}),
-                             ("dispatch", "reported", "dispatched", {}),
-                             ("finish_work", "in_progress", "awaiting_signoff", {})]  # fmt: skip
-        if rejected:
-            steps += [("owner_reject", "awaiting_signoff", "in_progress", {}),
-                      ("finish_work", "in_progress", "awaiting_signoff", {})]  # fmt: skip
-        answer = "satisfied" if satisfied else "dissatisfied"
-        steps += [("supervisor_sign", "awaiting_signoff", "signed_off", {}),
-                  ("return_visit", "signed_off", "closed", {"satisfaction": answer})]  # fmt: skip
+        steps = STEPS + REJECTED * rejected + CLOSING
         times = [opened, recorded, dispatched, finished]
         times += [finished + timedelta(minutes=10), finished + timedelta(minutes=20)] * rejected
         times += [signed, visited]
-        log: list[dict[str, Any]] = [
-            {"case_id": case_id, "version": n + 1, "event": event, "actor_id": "p", "role": "r",
-             "at": at, "from_state": src, "to_state": dst, "payload": payload, "changes": {},
-             "assignee": None, "actions": [], "idempotency_key": None}
-            for n, ((event, src, dst, payload), at) in enumerate(zip(steps, times, strict=True))
+        answer = "satisfied" if satisfied else "dissatisfied"
+        payloads = ["{}"] * (len(steps) - 1) + [f'{{"satisfaction": "{answer}"}}']
+        log = [
+            (case_id, n + 1, event, "p", "r", at(moment), src, dst, payload, "{}", None, "[]",
+             None, estate)
+            for n, ((event, src, dst), moment, payload)
+            in enumerate(zip(steps, times, payloads, strict=True))
         ]  # fmt: skip
-        row = {
-            "id": case_id, "estate": estate, "process": "repair", "definition_version": "v1",
-            "state": "closed", "assignee": "receptionist", "version": len(log),
-            "data": {"scope": "in_unit", "urgency": "urgent", "category": "electrical",
-                     "satisfaction": answer},
-            "opened_at": opened, "updated_at": visited, "closed_at": visited,
-        }  # fmt: skip
+        data = ('{"scope": "in_unit", "urgency": "urgent", "category": "electrical", '
+                f'"satisfaction": "{answer}"}}')  # fmt: skip
+        row = (case_id, estate, "repair", "v1", "closed", data, "receptionist", len(log),
+               at(opened), at(visited), at(visited))  # fmt: skip
         clocks = [
-            _clock(case_id, "repair-urgent", recorded, recorded + timedelta(hours=24), signed,
-                   late),
-            _clock(case_id, "repair-record", opened, opened + timedelta(minutes=1), recorded,
-                   False),
-            _clock(case_id, "repair-route", recorded, recorded + timedelta(minutes=2),
-                   dispatched, False),
+            _clock(estate, case_id, "repair-urgent", recorded, recorded + timedelta(hours=24),
+                   signed, late, at),
+            _clock(estate, case_id, "repair-record", opened, opened + timedelta(minutes=1),
+                   recorded, False, at),
+            _clock(estate, case_id, "repair-route", recorded, recorded + timedelta(minutes=2),
+                   dispatched, False, at),
         ]  # fmt: skip
-        in_period = {
-            "signed": END - timedelta(days=31) <= signed < END,
-            "late": late,
-            "visited": END - timedelta(days=31) <= visited < END,
-            "satisfied": satisfied,
-            "passed": not rejected,
-        }
-        yield row, log, clocks, in_period
+        if expected is not None:
+            decided = recorded + timedelta(hours=24) if late else signed
+            if MARCH[0] <= decided < MARCH[1]:
+                expected["decided"] += 1
+                expected["on_time"] += not late
+            if MARCH[0] <= visited < MARCH[1]:
+                expected["visits"] += 1
+                expected["satisfied"] += satisfied
+                expected["closed"] += 1
+                expected["passed"] += not rejected
+        yield row, log, clocks
 
 
 def fill(store: Store, estates: int, months: int, per_month: int) -> dict[str, int]:
-    """Write the history of ``estates`` estates; return what the measured estate should show."""
+    """Write the history of ``estates`` estates; return what the measured estate should show.
+
+    Bulk-loaded the way a database is: the tables' secondary indexes are dropped first and
+    built once at the end, and the rows go in by the driver's own bulk path (``executemany``
+    for SQLite, ``COPY`` for PostgreSQL), each estate in one transaction.
+    """
     rng = random.Random(7)
+    at = Moments(store.dialect)
     expected = {"decided": 0, "on_time": 0, "visits": 0, "satisfied": 0, "closed": 0,
                 "passed": 0}  # fmt: skip
-    _, march = parse_period(PERIOD, "Asia/Shanghai")
+    indexes = [index for table in (cases, case_log, sla_clocks) for index in table.indexes]
     with store.transaction() as tx:
         tx.execute(insert(definitions), [{"version": "v1", "process": "repair", "content": {},
                                           "created_at": datetime.now(UTC)}])  # fmt: skip
+        for index in indexes:
+            index.drop(tx)
+        if store.dialect == "sqlite":  # the unique keys' random inserts want a big cache
+            tx.exec_driver_sql("PRAGMA cache_size=-2000000")
     for number in range(estates):
         estate = f"estate-{number:03d}"
-        rows: list[dict[str, Any]] = []
-        logs: list[dict[str, Any]] = []
-        clocks: list[dict[str, Any]] = []
-        for row, log, clock_rows, flags in repairs(estate, months, per_month, rng):
+        rows: list[tuple[Any, ...]] = []
+        logs: list[tuple[Any, ...]] = []
+        clocks: list[tuple[Any, ...]] = []
+        counted = expected if estate == MEASURED else None
+        for row, log, clock_rows in repairs(estate, months, per_month, rng, at, counted):
             rows.append(row)
             logs.extend(log)
             clocks.extend(clock_rows)
-            if estate == MEASURED:
-                urgent = clock_rows[0]
-                decided = urgent["breached_at"] or urgent["stopped_at"]
-                if march.start <= decided < march.end:
-                    expected["decided"] += 1
-                    expected["on_time"] += not flags["late"]
-                visit = log[-1]["at"]
-                if march.start <= visit < march.end:
-                    expected["visits"] += 1
-                    expected["satisfied"] += flags["satisfied"]
-                    expected["closed"] += 1
-                    expected["passed"] += flags["passed"]
-            if len(logs) >= BATCH:
-                _write(store, rows, logs, clocks)
-                rows, logs, clocks = [], [], []
-        _write(store, rows, logs, clocks)
+        with store.transaction() as tx:
+            write = _copy if store.dialect == "postgresql" else _executemany
+            cursor = tx.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            write(cursor, "cases", CASE_COLUMNS, rows)
+            write(cursor, "case_log", LOG_COLUMNS, logs)
+            write(cursor, "sla_clocks", CLOCK_COLUMNS, clocks)
+    with store.transaction() as tx:
+        for index in indexes:
+            index.create(tx)
+        # PostgreSQL's autovacuum would analyse the new rows soon; SQLite's store never does.
+        if store.dialect == "postgresql":
+            tx.exec_driver_sql("ANALYZE")
+        else:
+            tx.exec_driver_sql(f"PRAGMA cache_size={SQLITE_CACHE}")
     return expected
 
 
-def _write(store: Store, rows: list[Any], logs: list[Any], clocks: list[Any]) -> None:
-    if not rows:
-        return
-    with store.transaction() as tx:
-        tx.execute(insert(cases), rows)
-        tx.execute(insert(case_log), logs)
-        tx.execute(insert(sla_clocks), clocks)
+def _executemany(cursor: Any, table: str, columns: tuple[str, ...], rows: list[Any]) -> None:
+    marks = ", ".join("?" * len(columns))
+    cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+
+
+def _copy(cursor: Any, table: str, columns: tuple[str, ...], rows: list[Any]) -> None:
+    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def report_counts(store: Store, library: Library) -> tuple[float, dict[str, tuple[int, int]]]:
@@ -187,9 +230,6 @@ def filled(url: str, estates: int, months: int, per_month: int) -> dict[str, Any
     started = time.perf_counter()
     expected = fill(store, estates, months, per_month)
     seconds = time.perf_counter() - started
-    if store.dialect == "postgresql":
-        with store.transaction() as tx:
-            tx.exec_driver_sql("ANALYZE")
     return {"store": store, "cases": estates * months * per_month, "fill": seconds,
             "expected": expected, "times": []}  # fmt: skip
 
@@ -248,8 +288,10 @@ def main(argv: list[str] | None = None) -> int:
               f"{statistics.median(each['times']) * 1000:.0f} ms median of "
               f"{args.runs}")  # fmt: skip
     ratio = min(stores[1]["times"]) / min(stores[0]["times"])
-    print(f"counts {'right' if correct else 'WRONG'}; 10x the store: {ratio:.2f}x the time")
-    return 0 if correct and ratio <= 1.3 else 1
+    fast = all(min(each["times"]) <= LIMIT_S for each in stores)
+    print(f"counts {'right' if correct else 'WRONG'}; 10x the store: {ratio:.2f}x the time; "
+          f"{'within' if fast else 'OVER'} {LIMIT_S:.0f} s")  # fmt: skip
+    return 0 if correct and ratio <= 1.3 and fast else 1
 
 
 if __name__ == "__main__":

@@ -57,3 +57,19 @@ def test_the_patterns_benchmark_runs_small_and_agrees_with_its_baseline() -> Non
     from benchmarks.bench_patterns import main
 
     assert main(["--quick"]) == 0
+
+
+def test_the_reports_benchmark_fills_what_the_report_counts(tmp_path: Path) -> None:
+    """The reports benchmark's bulk fill writes rows the store accepts and the report counts
+    as the generator says: a benchmark timing a report over wrong rows would time nothing."""
+    from benchmarks.bench_reports import filled, report_counts, right
+    from engine.io.resources import standard_library_dirs
+
+    library = validate_paths(standard_library_dirs()).validated.library
+    store = filled(f"sqlite:///{tmp_path / 'cases.db'}", 2, 3, 20)
+    try:
+        _, counts = report_counts(store["store"], library)
+    finally:
+        store["store"].close()
+    assert store["expected"]["decided"] > 10 and store["expected"]["visits"] > 10
+    assert right(counts, store["expected"]), (counts, store["expected"])

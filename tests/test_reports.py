@@ -66,6 +66,8 @@ class Simulation:
         self.engine = engine
         self.clock = clock
         self.ledger = Ledger()
+        #: When each repair was opened: the summaries' "forms received", counted here.
+        self.repairs_opened: list[datetime] = []
 
     def to(self, moment: datetime) -> None:
         self.clock.advance(moment - self.clock.now())
@@ -95,6 +97,7 @@ class Simulation:
             "repair", {"scope": "in_unit", "unit": "3-1201"}, person("receptionist")
         ).id
         opened = self.clock.now()
+        self.repairs_opened.append(opened)
         recorded = self.after(timedelta(seconds=30))
         self.fire(case_id, "record", "receptionist", urgency="urgent", **FORM)
         self.ledger.add("repair-information-timeliness", recorded, case_id, True)
@@ -167,6 +170,46 @@ class Simulation:
             self.ledger.add("complaint-satisfaction", visited, case_id, True)
         return case_id
 
+    def home_visit(self, start: datetime, *, issues: bool = True, referred: bool = True) -> str:
+        """A routine home visit; the problems the owner raises are sent to repair or not."""
+        self.to(start)
+        case_id = self.engine.open_case("home_visit", {"unit": "5-0801"}, person("manager")).id
+        self.after(timedelta(hours=1))
+        raised = {"issues": ["门锁松动"]} if issues else {}
+        self.fire(case_id, "record_visit", "manager", visit_result="已登门", **raised)
+        if referred:
+            self.fire(case_id, "refer_issues", "manager")
+            # The repair it opens waits at the desk: its 1-minute recording limit breaches.
+            (repair,) = [link for link in self.engine.links(case_id) if link.process == "repair"]
+            opened = self.clock.now()
+            self.repairs_opened.append(opened)
+            breach = opened + timedelta(minutes=1)
+            self.ledger.add("repair-information-timeliness", breach, repair.case_id, False)
+        filed = self.after(timedelta(minutes=30))
+        self.fire(case_id, "close", "manager")
+        if issues:
+            self.ledger.add("home-visit-handling-rate", filed, case_id, referred)
+        return case_id
+
+    def information(self, start: datetime, *, late_log: bool = False) -> str:
+        """A request taken at the desk (首接), logged and passed to the specialist."""
+        self.to(start)
+        case_id = self.engine.open_case(
+            "information",
+            {"received_date": start.date().isoformat(), "contact": "王先生"},
+            person("receptionist"),
+        ).id
+        opened = self.clock.now()
+        logged = self.after(timedelta(minutes=2 if late_log else 0, seconds=30))
+        self.fire(case_id, "log", "receptionist", place="A座1201", content="门锁打不开",
+                  contact="王先生")  # fmt: skip
+        decided = opened + timedelta(minutes=1) if late_log else logged
+        self.ledger.add("information-timeliness", decided, case_id, not late_log)
+        routed = self.after(timedelta(minutes=1))
+        self.fire(case_id, "route", "receptionist", category="help", specialist="钱师傅")
+        self.ledger.add("information-timeliness", routed, case_id, True)
+        return case_id
+
     def finding(self, case_id: str, valid: bool, role: str) -> None:
         self.fire(case_id, "record_finding", role, investigation="现场核实",
                   validity="valid" if valid else "invalid", importance="general",
@@ -217,6 +260,11 @@ def simulate(store_url: str, tmp_path: Path) -> Simulation:
     sim.complaint(at(22, 9), valid=False)
     sim.complaint(at(24, 9), reopened=True)
     sim.complaint(at(27, 9), closed=False)
+    sim.home_visit(at(28, 14))  # the problem raised is sent to repair
+    sim.home_visit(at(29, 14), referred=False)  # filed with its problem never sent on
+    sim.home_visit(at(30, 10), issues=False, referred=False)  # nothing raised: not counted
+    sim.information(at(30, 15))
+    sim.information(at(30, 16), late_log=True)  # logged after 2.5 minutes
     sim.repair(at(31, 22))  # recorded in March, signed and visited in April
     sim.repair(at(3, 9, 4), late=True)
     sim.complaint(at(6, 9, 4), reopened=True, closed=False)
@@ -264,12 +312,20 @@ def test_scheduled_reports_open_with_their_figures_filled_in(simulation: Simulat
         )
     )
     weeks = {r["data"]["week"]: r["data"] for r in rows if r["process"] == "repair_summary"}
+
+    def received(start: datetime, end: datetime) -> int:
+        return sum(1 for moment in simulation.repairs_opened if start <= moment < end)
+
+    # The forms received: the repairs opened in the week (Monday to Monday, Shanghai time).
+    assert weeks["2026-W10"]["repairs"] == received(at(2, 0), at(9, 0)) == 3
+    assert weeks["2026-W12"]["repairs"] == received(at(16, 0), at(23, 0)) == 2
     # W10 (2 to 8 March): the repair of the 3rd breached on the 4th; the repair of the 2nd
     # failed its acceptance and closed on the 2nd; the paused one of the 5th was on time.
     assert (weeks["2026-W10"]["overdue"], weeks["2026-W10"]["reworked"]) == (1, 1)
     # W12 (16 to 22 March): the repair of the 18th breached on the 19th; nothing reworked.
     assert (weeks["2026-W12"]["overdue"], weeks["2026-W12"]["reworked"]) == (1, 0)
     (march,) = [r["data"] for r in rows if r["data"].get("month") == "2026-03"]
+    assert march["repairs"] == received(at(1, 0), at(1, 0, 4)) == 10
     assert (
         march["complaints"] == simulation.ledger.expected("complaint-handling-rate", "2026-03")[1]
     )
@@ -373,6 +429,10 @@ def test_report_and_board_commands(store_url: str, tmp_path: Path) -> None:
     board = run_cli(["board", "--estate", str(estate), "--db", store_url, "--within", "4h",
                      "--at", "2026-04-10T09:00+0800"])  # fmt: skip
     assert board.exit_code == 0, board.output
+    # Deadlines in the estate's time, with how long ago: the visit due on 17 March at 13:30.
+    receptionist = board.output.split("receptionist:\n", 1)[1].split(":\n", 1)[0]
+    assert re.search(r"2026-03-17 13:30 CST  OVERDUE .* repair-return-visit  \(overdue 23d 19h\)",
+                     receptionist), board.output  # fmt: skip
     listed = run_cli(["board", "--estate", str(estate), "--db", store_url, "--within", "1d",
                       "--at", "2026-03-01T09:00+0800", "--json"])  # fmt: skip
     assert listed.exit_code == 0, listed.output

@@ -131,10 +131,10 @@ def board(estate: Path, db: str, within: str, at_time: datetime | None, as_json:
         span = parse_duration(within).as_timedelta()
     except (DurationError, ValueError) as exc:
         raise click.UsageError(f"--within: {exc}") from None
-    store, estate_id, _, _ = _open(estate, db)
+    store, estate_id, timezone, _ = _open(estate, db)
     now = at_time or datetime.now().astimezone()
     try:
         items = overdue_board(store, estate_id, now, span)
     finally:
         store.close()
-    click.echo(board_json(items, now) if as_json else board_text(items, now), nl=False)
+    click.echo(board_json(items, now) if as_json else board_text(items, now, timezone), nl=False)

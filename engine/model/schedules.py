@@ -90,12 +90,17 @@ class ScheduleWhile(Definition):
         return {**raw, "guard": parse_guard(raw.get("if"))}
 
 
-FigureCount = Literal["numerator", "denominator", "missed"]
+FigureCount = Literal["numerator", "denominator", "missed", "opened"]
 
 
 class ScheduleFigure(Definition):
     """A figure a schedule's case opens with, counted by an indicator over the period the
-    case is about (the previous period: last week's summary, last month's report)."""
+    case is about (the previous period: last week's summary, last month's report).
+
+    ``opened`` counts the indicator's cases (its process, narrowed by its ``where``) opened
+    in the period, whatever moment the indicator itself places them by: a summary's "forms
+    received" is that, while its rates place a repair by its close or its clocks.
+    """
 
     kpi: str
     count: FigureCount

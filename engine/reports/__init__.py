@@ -5,7 +5,14 @@ PostgreSQL alike); no case is loaded into Python to be counted.
 """
 
 from engine.reports.board import BoardItem, overdue_board
-from engine.reports.indicators import GROUP_BY, Counts, GroupBy, IndicatorResult, compute
+from engine.reports.indicators import (
+    GROUP_BY,
+    Counts,
+    GroupBy,
+    IndicatorResult,
+    compute,
+    opened,
+)
 from engine.reports.output import (
     FORMATS,
     board_document,
@@ -43,6 +50,7 @@ __all__ = [
     "day_range",
     "indicators_of",
     "month_before",
+    "opened",
     "overdue_board",
     "parse_period",
     "period_containing",

@@ -146,6 +146,19 @@ def compute(
     return IndicatorResult(kpi, period, counts, missed, groups)
 
 
+def opened(store: Store, estate: str, kpi: KpiDef, process: ProcessDef, period: Period) -> int:
+    """How many of ``kpi``'s cases (its process, narrowed by its ``where``) ``estate`` opened
+    in ``period``: what a summary reports as received, whatever moment the indicator places
+    its cases by."""
+    where = and_(
+        cases.c.estate == estate, cases.c.process == kpi.process, _in(cases.c.opened_at, period)
+    )
+    if kpi.guard is not None:
+        where = and_(where, condition_sql(kpi.guard, cases.c.data, cases.c.state, process.fields))
+    query = select(func.count().label("n")).select_from(cases).where(where)
+    return int(store.rows(query)[0]["n"])
+
+
 def _higher_is_better(kpi: KpiDef) -> bool:
     return kpi.goal is None or kpi.goal.higher_is_better
 

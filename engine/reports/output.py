@@ -11,10 +11,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from html import escape
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from engine.model import localized
 from engine.reports.board import BoardItem
@@ -231,22 +232,35 @@ def render(report: Report, fmt: str) -> str:
     return writers[fmt](report)
 
 
-def board_text(board: dict[str, list[BoardItem]], now: datetime) -> str:
-    """The overdue board for a terminal: per role, nearest deadline first."""
+def board_text(board: dict[str, list[BoardItem]], now: datetime, timezone: str) -> str:
+    """The overdue board for a terminal: per role, nearest deadline first, each deadline in
+    the estate's time (as the supervisor reads the desk's clock) with how far it is."""
     if not board:
         return "nothing breached or due\n"
+    zone = ZoneInfo(timezone)
     lines = []
     for role, items in board.items():
         lines.append(f"{role}:")
         for item in items:
-            minutes = int(item.due_in(now).total_seconds() // 60)
-            when = f"overdue {-minutes} min" if minutes < 0 else f"due in {minutes} min"
+            span = _span(item.due_in(now))
+            when = f"overdue {span}" if item.deadline <= now else f"due in {span}"
             flag = "OVERDUE" if item.overdue(now) else "due"
+            deadline = item.deadline.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
             lines.append(
-                f"  {item.deadline.isoformat()}  {flag:8}  {item.case_id}  {item.process}/"
+                f"  {deadline}  {flag:8}  {item.case_id}  {item.process}/"
                 f"{item.state}  {item.limit_id}  ({when})"
             )
     return "\n".join(lines) + "\n"
+
+
+def _span(delta: timedelta) -> str:
+    """``2d 5h``, ``3h 05m`` or ``12m``: how far a deadline is, to the precision that matters
+    at that distance (never negative; the caller says whether it is past)."""
+    days, rest = divmod(abs(int(delta.total_seconds() // 60)), 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m"
 
 
 def board_document(board: dict[str, list[BoardItem]], now: datetime) -> dict[str, Any]:

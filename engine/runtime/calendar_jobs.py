@@ -56,7 +56,7 @@ from engine.model import (
 )
 from engine.model.rules import DEFAULT_TIMEZONE
 from engine.model.schedules import ScheduleWhile
-from engine.reports import compute, indicators_of, period_of
+from engine.reports import compute, indicators_of, opened, period_of
 from engine.runtime.definitions import Definitions
 from engine.runtime.links import LinkedTransaction, new_case
 from engine.store import (
@@ -453,6 +453,9 @@ class CalendarJobs:
         found: dict[str, int] = {}
         for name, figure in schedule.figures.items():
             kpi, process = self.kpis[figure.kpi]
+            if figure.count == "opened":
+                found[name] = opened(self.store, self.estate, kpi, process, period)
+                continue
             result = compute(self.store, self.estate, kpi, process, period)
             counts = {
                 "numerator": result.counts.numerator,

@@ -166,10 +166,15 @@ def test_a_reason_must_be_one_of_the_shared_reasons(tmp_path: Path) -> None:
         load_mapping(path)
 
 
-def test_the_shared_reason_comes_before_the_row_note() -> None:
-    (row,) = [f for f in FIGURES if f.key == "5.3"]
-    assert row.note.startswith("a rate over many cases")
-    assert row.note.endswith("; problems raised become repairs (home_visit event `refer_issues`)")
+def test_the_shared_reason_comes_before_the_row_note(tmp_path: Path) -> None:
+    path = tmp_path / "traceability.yaml"
+    path.write_text(
+        'processes: []\nsections: {"1": A}\nreasons: {kpi: a rate}\n'
+        'figures: [{key: "1.1", item: a, figure: b, source: c, reason: kpi, note: see 2}]\n',
+        encoding="utf-8",
+    )
+    (row,) = load_mapping(path).figures
+    assert row.note == "a rate; see 2"
 
 
 def test_no_machine_paths_in_the_document(generated: str) -> None:
