@@ -20,14 +20,18 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import fields
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from sqlalchemy import (
+    ColumnElement,
     Connection,
     Engine,
     Executable,
     Table,
+    Text,
     bindparam,
+    cast,
     create_engine,
     delete,
     event,
@@ -603,7 +607,7 @@ class Store:
         """The SLA clocks of these cases by case and time limit, read in ``tx``."""
         found: dict[str, dict[str, ClockRecord]] = {case_id: {} for case_id in case_ids}
         rows = self.rows(
-            select(sla_clocks)
+            select(*_clock_columns(""))
             .where(sla_clocks.c.case_id.in_(list(case_ids)))
             .order_by(sla_clocks.c.case_id, sla_clocks.c.limit_id),
             tx=tx,
@@ -671,7 +675,7 @@ class Store:
         if not rows:
             return None
         clocks = {
-            row["clock_limit_id"]: _clock_record(_ClockColumns(row))
+            row["clock_limit_id"]: _clock_record(row, "clock_")
             for row in rows
             if row["clock_limit_id"] is not None
         }
@@ -751,6 +755,21 @@ class Store:
             raise store_failure(exc) from exc
 
 
+#: A clock's JSON columns, read as their text: see :func:`_clock_record`.
+_CLOCK_JSON = frozenset(("warnings_sent", "extensions", "notes", "plan", "pauses"))
+
+
+def _clock_columns(prefix: str) -> list[ColumnElement[Any]]:
+    """The columns of ``sla_clocks`` to select, named ``<prefix><column>``, the JSON ones as
+    their text (``CAST`` on every database: PostgreSQL's drivers would decode them)."""
+    return [
+        (cast(column, Text) if column.name in _CLOCK_JSON else column).label(
+            f"{prefix}{column.name}"
+        )
+        for column in sla_clocks.c
+    ]
+
+
 # Statements of the hot paths (an event, a timer firing), built once. Parameter names start
 # with ``b_`` where a column of the same name is also set.
 _INSERT_CASE = insert(cases)
@@ -788,13 +807,13 @@ _MARK_FIRED = update(timers).where(timers.c.id == bindparam("b_id"), timers.c.fi
 _CASE = select(cases).where(cases.c.id == bindparam("b_id"))
 #: The clock columns of :data:`_CASE_AND_CLOCKS` are named ``clock_<column>``.
 _CASE_AND_CLOCKS = (
-    select(cases, *(column.label(f"clock_{column.name}") for column in sla_clocks.c))
+    select(cases, *_clock_columns("clock_"))
     .outerjoin(sla_clocks, sla_clocks.c.case_id == cases.c.id)
     .where(cases.c.id == bindparam("b_id"))
     .order_by(sla_clocks.c.limit_id)
 )
 _CLOCKS_OF_CASE = (
-    select(sla_clocks)
+    select(*_clock_columns(""))
     .where(sla_clocks.c.case_id == bindparam("b_case"))
     .order_by(sla_clocks.c.limit_id)
 )
@@ -980,34 +999,44 @@ def _changed_clock_values(clock: ClockRecord, before: ClockRecord) -> dict[str, 
     return changed
 
 
-class _ClockColumns:
-    """A row of :data:`_CASE_AND_CLOCKS` read by the clock's column names."""
-
-    def __init__(self, row: RowMapping) -> None:
-        self.row = row
-
-    def __getitem__(self, name: str) -> Any:
-        return self.row[f"clock_{name}"]
+#: The columns :func:`_clock_record` reads, in the order of :class:`ClockRecord`'s fields.
+_CLOCK_FIELDS = ("case_id", "limit_id", *(name for name, _ in _CLOCK_COLUMNS))
 
 
-def _clock_record(row: Any) -> ClockRecord:
+def _clock_record(row: Any, prefix: str = "") -> ClockRecord:
+    """The clock of a row selected with :func:`_clock_columns` (``prefix`` as given there)."""
+    return _decoded_clock(tuple(row[prefix + name] for name in _CLOCK_FIELDS))
+
+
+@lru_cache(maxsize=4096)
+def _decoded_clock(values: tuple[Any, ...]) -> ClockRecord:
+    """A clock from its row's values, the JSON columns still text.
+
+    Kept for rows read again unchanged: every event reads all its case's clocks, most of
+    which it leaves as they are (stopped, or running undisturbed), and decoding their plans,
+    pauses and notes again was most of what reading a case cost. The records are frozen, so
+    sharing one between reads is safe; the cache is bounded, so memory stays flat.
+    """
+    (case_id, limit_id, status, started_at, deadline, paused_at, breached_at, stopped_at, tier) = (
+        values[:9]
+    )
+    warnings_sent, extensions, notes, plan, pauses = (_json_value(text) for text in values[9:])
     return ClockRecord(
-        case_id=row["case_id"],
-        limit_id=row["limit_id"],
-        status=row["status"],
-        started_at=row["started_at"],
-        deadline=row["deadline"],
-        paused_at=row["paused_at"],
-        breached_at=row["breached_at"],
-        stopped_at=row["stopped_at"],
-        tier=row["tier"],
-        warnings_sent=tuple(row["warnings_sent"]),
-        extensions=tuple(row["extensions"]),
-        notes=tuple(row["notes"]),
-        plan=tuple(PlanItem.from_json(item) for item in row["plan"]),
+        case_id=case_id,
+        limit_id=limit_id,
+        status=status,
+        started_at=started_at,
+        deadline=deadline,
+        paused_at=paused_at,
+        breached_at=breached_at,
+        stopped_at=stopped_at,
+        tier=tier,
+        warnings_sent=tuple(warnings_sent),
+        extensions=tuple(extensions),
+        notes=tuple(notes),
+        plan=tuple(PlanItem.from_json(item) for item in plan),
         pauses=tuple(
-            (datetime.fromisoformat(since), datetime.fromisoformat(to))
-            for since, to in row["pauses"]
+            (datetime.fromisoformat(since), datetime.fromisoformat(to)) for since, to in pauses
         ),
     )
 
