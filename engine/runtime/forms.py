@@ -129,7 +129,9 @@ def _size_problem(value: Any) -> str | None:
     if isinstance(value, (list, tuple)):
         if len(value) > MAX_LIST_ITEMS:
             return f"a list of {len(value):,} items; at most {MAX_LIST_ITEMS:,}"
-        return next((found for item in value if (found := _size_problem(item)) is not None), None)
+        return next(
+            (found for item in value if (found := _size_problem(item)) is not None), None
+        )
     return None
 
 
