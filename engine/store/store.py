@@ -432,8 +432,8 @@ class Store:
             marked = [{"b_id": timer_id, "fired_at": at} for timer_id in fired_timers]
             if not _all_matched(tx, _MARK_FIRED, marked):
                 raise TimerTaken(next(iter(fired_timers)))
-        for claim in schedules:
-            _advance(tx, _CLAIM_FIRST if claim.expected is None else _CLAIM_NEXT, claim, at)
+        if schedules:
+            _advance(tx, schedules, at)
         if quota is not None:
             _advance_quota(tx, quota, at)
         new = [row_values(write.case, cases) for write in writes if write.expected_version is None]
@@ -882,23 +882,25 @@ def _insert_definition(
         )
 
 
-def _advance(tx: Connection, statement: Executable, claim: ScheduleClaim, at: datetime) -> None:
-    """Move a schedule row on from the last period the caller read, else
-    :class:`ScheduleTaken`."""
-    result = tx.execute(
-        statement,
-        {
-            "b_estate": claim.estate,
-            "b_id": claim.id,
-            "b_spec": claim.spec,
-            "b_expected": claim.expected,
-            "next_due": claim.next_due,
-            "last_period": claim.last_period,
-            "updated_at": at,
-        },
-    )
-    if result.rowcount != 1:
-        raise ScheduleTaken(claim.id)
+def _advance(tx: Connection, claims: Sequence[ScheduleClaim], at: datetime) -> None:
+    """Move schedule rows on from the last period the caller read (one statement for the
+    first periods, one for the others), else :class:`ScheduleTaken`."""
+    for statement, first in ((_CLAIM_FIRST, True), (_CLAIM_NEXT, False)):
+        group = [claim for claim in claims if (claim.expected is None) is first]
+        rows = [
+            {
+                "b_estate": claim.estate,
+                "b_id": claim.id,
+                "b_spec": claim.spec,
+                "b_expected": claim.expected,
+                "next_due": claim.next_due,
+                "last_period": claim.last_period,
+                "updated_at": at,
+            }
+            for claim in group
+        ]
+        if rows and not _all_matched(tx, statement, rows):
+            raise ScheduleTaken(group[0].id if len(group) == 1 else "of a batch")
 
 
 def _advance_quota(tx: Connection, claim: QuotaClaim, at: datetime) -> None:
