@@ -22,6 +22,8 @@ breach due; every other case is younger than its warning.
 Each size is written once; then each of ``--repeat`` ticks (default 3) runs on a fresh copy
 of that database (after a WAL checkpoint on SQLite, ``VACUUM ANALYZE`` on PostgreSQL), and
 the best time counts: this machine is shared, and the slower runs measure the neighbours.
+The statements the best tick sent are counted too (per timer fired): a set-based tick's
+follow the kinds of rows it writes per batch, not the timers.
 Exits 1 if the best tick at the largest size takes more than 1.5 times as long as at the
 smallest, or if any due timer was left unfired.
 """
