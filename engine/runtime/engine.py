@@ -67,6 +67,7 @@ from engine.sla import (
 from engine.store import (
     CaseQuery,
     CaseRecord,
+    CaseWrite,
     ClockChange,
     ClockRecord,
     DuplicateRequest,
@@ -433,40 +434,47 @@ class Engine:
     def _fire_batch(self, batch: Sequence[TimerRecord], now: datetime) -> tuple[int, int]:
         """Fire a batch of timers in one transaction; how many fired and how many skipped.
 
-        The batch's cases and clocks are read in one query each, inside the transaction;
-        a case a timer changed is kept up to date for its next timer in the batch.
+        Set-based: the batch's cases, their clocks and its timers still waiting are read
+        (and on PostgreSQL locked) in three queries, each timer's change is worked out in
+        memory, and the changes are written together (:class:`_Batch`), a statement for each
+        kind of row. A case a timer changed is kept up to date for its next timer in the
+        batch; a case whose timers another worker holds is skipped, for a later tick.
         """
         skipped = 0
         # The timers fired, with their case's process and whether they were only retired.
         done: list[tuple[TimerRecord, str, bool]] = []
         failure: Exception | None = None
         with self.store.transaction() as tx:
-            ids = {timer.case_id for timer in batch}
-            records = self.store.cases_by_id(ids, tx)
-            clocks = self.store.clocks_by_case(ids, tx)
+            records, clocks, waiting = self.store.lock_due(batch, tx)
+            pending = _Batch(self.store, now, tx)
             for timer in batch:
                 record = records.get(timer.case_id)
-                if record is None:  # a conflict earlier in the batch: read it next tick
+                if record is None or timer.id not in waiting:  # held by another worker
                     skipped += 1
                     continue
                 try:
-                    with tx.begin_nested():  # a timer that cannot fire is undone alone
-                        change, retired = self._fire_timer(
-                            timer, record, clocks[record.id], now, tx
-                        )
-                except TimerTaken:
-                    skipped += 1
-                    continue
-                except (VersionConflict, DuplicateRequest):
-                    skipped += 1
-                    del records[record.id]
-                    continue
+                    change, retired = self._fire_timer(timer, record, clocks[record.id], now)
+                    if change.pending:  # 'open'/'signal' actions: other cases in the write
+                        skipped += pending.write()
+                        reached = self._commit_linked(change, record, timer, tx)
+                        if reached is None:
+                            skipped += 1
+                            del records[record.id]
+                            continue
+                        for case_id in reached:  # read again on a later tick
+                            records.pop(case_id, None)
+                        done.append((timer, record.process, retired))
+                    else:
+                        if record.id in pending.cases:  # a case is written once per commit
+                            skipped += pending.write()
+                        pending.add(change.write(record.version), timer, record.process, retired)
                 except Exception as error:  # commit what fired before it, then raise
                     failure = error
                     break
                 records[record.id] = change.result()
                 clocks[record.id] = dict(change.clocks)
-                done.append((timer, record.process, retired))
+            skipped += pending.write()
+            done.extend(pending.done)
         # Said once committed, and outside the transaction: a slow log never holds the lock.
         for timer, process, retired in done:
             log.info(
@@ -486,22 +494,35 @@ class Engine:
             raise typed from failure
         return len(done), skipped
 
+    def _commit_linked(
+        self, change: CaseChange, record: CaseRecord, timer: TimerRecord, tx: Connection
+    ) -> list[str] | None:
+        """Write a timer's change whose actions reach other cases, with them and the timer
+        fired, in a savepoint of ``tx``: the ids of the cases written, or ``None`` if one of
+        them moved on (the timer then fires on a later tick)."""
+        assert timer.id is not None
+        try:
+            with tx.begin_nested():
+                linked = self._settle(change, record.version, lenient=True, tx=tx)
+                linked.commit(tx=tx, fired_timers=(timer.id,))
+        except (TimerTaken, VersionConflict, DuplicateRequest):
+            return None
+        return list(linked.changes)
+
     def _fire_timer(
         self,
         timer: TimerRecord,
         record: CaseRecord,
         clocks: Mapping[str, ClockRecord],
         now: datetime,
-        tx: Connection,
     ) -> tuple[CaseChange, bool]:
-        """Fire a timer on its case in ``tx``: the change, and whether the timer was only
-        retired (its clock had stopped)."""
-        compiled = self.definitions.of_case(record, tx)
+        """A timer fired on its case, not yet written: the change, and whether the timer
+        was only retired (its clock had stopped)."""
+        compiled = self.definitions.of_case(record)
         clock = clocks.get(timer.name)
         # The due timers this engine reads are of time limits it knows (see due_timers).
         planner = self.definitions.planner(record.process).limits[timer.name]
-        change = self._change(compiled, record, clocks, now, tx)
-        assert timer.id is not None
+        change = self._change(compiled, record, clocks, now)
         if clock is None or clock.status != RUNNING:
             # The clock stopped without withdrawing this timer: retire it with a note in
             # the log rather than act on a clock that no longer runs.
@@ -516,7 +537,6 @@ class Engine:
                     assignee=change.assignee, records=[{"retired": "the clock no longer runs"}]
                 ),
             )
-            self._commit(record, change, fired_timer=timer.id, tx=tx)
             return change, True
         index = int(timer.payload.get("index", 0))
         limit = planner.limit
@@ -566,7 +586,6 @@ class Engine:
                 change.fire(follow, SYSTEM_ACTOR, {})
             except EventRefused as refusal:
                 change.entries[-1].actions.append({"fire": follow, "skipped": refusal.reason})
-        self._commit(record, change, fired_timer=timer.id, tx=tx)
         return change, False
 
     def extend(
@@ -658,22 +677,14 @@ class Engine:
     def _clocks(self, record: CaseRecord, tx: Connection | None = None) -> dict[str, ClockRecord]:
         return {clock.limit_id: clock for clock in self.store.clocks(record.id, tx)}
 
-    def _commit(
-        self,
-        record: CaseRecord | None,
-        change: CaseChange,
-        fired_timer: int | None = None,
-        tx: Connection | None = None,
-    ) -> None:
+    def _commit(self, record: CaseRecord | None, change: CaseChange) -> None:
         """Write a change of ``record`` (``None``: of a new case), with the cases its link
-        actions reach, in one commit (in ``tx`` if given)."""
+        actions reach, in one commit."""
         expected = None if record is None else record.version
         if change.pending:  # 'open'/'signal' actions: several cases in one transaction
-            lenient = fired_timer is not None
-            linked = self._settle(change, expected, lenient=lenient, tx=tx)
-            linked.commit(tx=tx, fired_timer=fired_timer)
+            self._settle(change, expected).commit()
             return
-        self.store.commit([change.write(expected)], at=change.now, fired_timer=fired_timer, tx=tx)
+        self.store.commit([change.write(expected)], at=change.now)
 
     def _settle(
         self,
@@ -840,6 +851,44 @@ class Engine:
             updated_at=history[-1].at,
             closed_at=closed_at,
         )
+
+
+class _Batch:
+    """Timers' changes waiting to be written together in a batch's transaction, each case
+    once (:meth:`Store.commit` writes a case once per commit)."""
+
+    def __init__(self, store: Store, now: datetime, tx: Connection) -> None:
+        self.store = store
+        self.now = now
+        self.tx = tx
+        #: The cases written by :meth:`write`, and the timers fired with them.
+        self.done: list[tuple[TimerRecord, str, bool]] = []
+        self.cases: set[str] = set()
+        self._writes: list[CaseWrite] = []
+        self._timers: list[tuple[TimerRecord, str, bool]] = []
+
+    def add(self, write: CaseWrite, timer: TimerRecord, process: str, retired: bool) -> None:
+        self._writes.append(write)
+        self._timers.append((timer, process, retired))
+        self.cases.add(write.case.id)
+
+    def write(self) -> int:
+        """Write the changes waiting, with their timers fired, in a savepoint; the number of
+        timers skipped (all of them if a case moved on or a timer was taken: the savepoint
+        is undone and they fire on a later tick, which the locks of :meth:`Store.lock_due`
+        make a case that does not arise)."""
+        writes, timers = self._writes, self._timers
+        self._writes, self._timers, self.cases = [], [], set()
+        if not writes:
+            return 0
+        fired = [timer.id for timer, _, _ in timers if timer.id is not None]
+        try:
+            with self.tx.begin_nested():
+                self.store.commit(writes, at=self.now, fired_timers=fired, tx=self.tx)
+        except (TimerTaken, VersionConflict):
+            return len(timers)
+        self.done.extend(timers)
+        return 0
 
 
 def _check_case_id(case_id: object) -> None:

@@ -26,7 +26,7 @@ any other event.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -400,7 +400,7 @@ class LinkedTransaction:
         self,
         *,
         tx: Connection | None = None,
-        fired_timer: int | None = None,
+        fired_timers: Collection[int] = (),
         schedules: Sequence[ScheduleClaim] = (),
         outbox: Sequence[OutboxItem] = (),
     ) -> None:
@@ -413,7 +413,7 @@ class LinkedTransaction:
             at=self.now,
             links=self.links,
             outbox=outbox,
-            fired_timer=fired_timer,
+            fired_timers=fired_timers,
             schedules=schedules,
             tx=tx,
         )

@@ -30,30 +30,27 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 
-class _SqliteUTCDateTime(sqlite.DATETIME):
-    """SQLite's ``DATETIME`` column (same DDL, same stored text, ``2026-02-09 01:00:00.000000``)
-    converting UTC moments to and from that text with the C-coded ISO functions.
-
-    SQLAlchemy's own SQLite ``DATETIME`` formats with ``%`` and parses with a regular
-    expression; every event reads and writes a dozen moments, so this shows in its cost.
-    """
-
-    def bind_processor(self, dialect: Dialect) -> Callable[[datetime | None], str | None]:
-        def process(value: datetime | None) -> str | None:
-            return None if value is None else value.isoformat(" ", "microseconds")
-
-        return process
-
-    def result_processor(
-        self, dialect: Dialect, coltype: object
-    ) -> Callable[[str | None], datetime | None]:
-        def process(value: str | None) -> datetime | None:
-            return None if value is None else datetime.fromisoformat(value)
-
-        return process
+def _utc(value: datetime | None) -> datetime | None:
+    """An aware moment in UTC (a naive one is refused: it could mean any instant)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to the store; the engine's clock must be aware")
+    return value if value.tzinfo is UTC else value.astimezone(UTC)
 
 
-_SQLITE_DATETIME = _SqliteUTCDateTime()  # type: ignore[no-untyped-call]
+def _sqlite_text(value: datetime | None) -> str | None:
+    """A moment as SQLite's ``DATETIME`` text in UTC (``2026-02-09 01:00:00.000000``)."""
+    utc = _utc(value)
+    return None if utc is None else utc.isoformat(" ", "microseconds")[:-6]  # no "+00:00"
+
+
+def _sqlite_moment(value: str | None) -> datetime | None:
+    """The aware UTC moment of SQLite's ``DATETIME`` text (see :func:`_sqlite_text`)."""
+    return None if value is None else datetime.fromisoformat(value + "+00:00")
+
+
+_SQLITE_DATETIME = sqlite.DATETIME()  # type: ignore[no-untyped-call]
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -64,16 +61,25 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         if dialect.name == "sqlite":
-            return _SQLITE_DATETIME
+            return dialect.type_descriptor(_SQLITE_DATETIME)
         return dialect.type_descriptor(self.impl)
 
+    # On SQLite a moment is converted in one step, with the C-coded ISO functions, to and from
+    # the same text SQLAlchemy's ``DATETIME`` stores (which formats with ``%`` and parses with
+    # a regular expression): every event reads and writes dozens of moments.
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        if dialect.name == "sqlite":
+            return _sqlite_text
+        return super().bind_processor(dialect)
+
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Callable[[Any], Any] | None:
+        if dialect.name == "sqlite":
+            return _sqlite_moment
+        return super().result_processor(dialect, coltype)
+
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the store; the engine's clock must be aware")
-        utc = value if value.tzinfo is UTC else value.astimezone(UTC)
-        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+        return _utc(value)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:

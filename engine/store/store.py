@@ -20,14 +20,18 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import fields
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from sqlalchemy import (
+    ColumnElement,
     Connection,
     Engine,
     Executable,
     Table,
+    Text,
     bindparam,
+    cast,
     create_engine,
     delete,
     event,
@@ -47,7 +51,6 @@ from engine.store.records import (
     CaseQuery,
     CaseRecord,
     CaseWrite,
-    ClockChange,
     ClockRecord,
     LinkRecord,
     LogEntry,
@@ -377,7 +380,7 @@ class Store:
         at: datetime,
         links: Sequence[LinkRecord] = (),
         outbox: Sequence[OutboxItem] = (),
-        fired_timer: int | None = None,
+        fired_timers: Collection[int] = (),
         schedules: Sequence[ScheduleClaim] = (),
         quota: QuotaClaim | None = None,
         tx: Connection | None = None,
@@ -385,19 +388,22 @@ class Store:
         """Write cases (new ones and changed ones) with their log entries, outbox rows and
         clocks, the links between them and outbox rows of no case, all or nothing.
 
-        Each existing case is written only if it is still at the version it was read at.
-        With ``fired_timer`` the timer that caused the writes (its case is the first write)
-        is marked fired in the same commit, and only if no other worker fired it first: the
-        effects of a timer and its being fired commit together, which is what makes firing
-        exactly-once. ``schedules`` and ``quota`` advance the rows of the schedules whose
-        cases are opened, or of the quota whose notices are written, each only from the
-        period the caller read, so two workers never handle a period twice.
+        Each existing case is written only if it is still at the version it was read at;
+        a case is written once per commit. ``fired_timers`` (timers whose rows the caller
+        holds, see :meth:`lock_due`) are marked fired in the same commit, and only if no
+        other worker fired them first: the effects of a timer and its being fired commit
+        together, which is what makes firing exactly-once. ``schedules`` and ``quota``
+        advance the rows of the schedules whose cases are opened, or of the quota whose
+        notices are written, each only from the period the caller read, so two workers
+        never handle a period twice.
+
+        The rows of every kind go in one statement per kind whatever the number of cases
+        (a batch of timers fired is a handful of statements, not a handful per timer).
 
         Without ``tx`` the commit is a :meth:`transaction` of its own. With ``tx`` (one the
         caller holds) the writes go into it, and nothing is durable before it commits; a
         refusal leaves ``tx`` to the caller, who rolls it back or, to undo this commit's
-        writes alone, wraps the call in a savepoint (the engine fires a batch of timers per
-        transaction that way).
+        writes alone, wraps the call in a savepoint.
 
         Raises :class:`VersionConflict` when a case moved on since it was read,
         :class:`TimerTaken`, :class:`ScheduleTaken` or :class:`QuotaTaken` when another
@@ -406,7 +412,7 @@ class Store:
         """
         try:
             with self.transaction() if tx is None else nullcontext(tx) as connection:
-                self._write(connection, writes, at, links, outbox, fired_timer, schedules, quota)
+                self._write(connection, writes, at, links, outbox, fired_timers, schedules, quota)
         except IntegrityError as exc:
             raise write_refused(exc, writes[0].case.id if writes else "?") from exc
 
@@ -417,32 +423,25 @@ class Store:
         at: datetime,
         links: Sequence[LinkRecord],
         outbox: Sequence[OutboxItem],
-        fired_timer: int | None,
+        fired_timers: Collection[int],
         schedules: Sequence[ScheduleClaim],
         quota: QuotaClaim | None,
     ) -> None:
-        # Rows are locked in one order by every writer: the timer's case, the timer, then the
-        # cases (see :meth:`_claim`).
-        if fired_timer is not None:
-            first = writes[0]
-            assert first.expected_version is not None, "a timer fires on an existing case"
-            self._claim(tx, first.case.id, first.expected_version, fired_timer, at)
-        for claim in schedules:
-            _advance(tx, _CLAIM_FIRST if claim.expected is None else _CLAIM_NEXT, claim, at)
+        assert len({write.case.id for write in writes}) == len(writes), "a case written twice"
+        if fired_timers:
+            marked = [{"b_id": timer_id, "fired_at": at} for timer_id in fired_timers]
+            if not _all_matched(tx, _MARK_FIRED, marked):
+                raise TimerTaken(next(iter(fired_timers)))
+        if schedules:
+            _advance(tx, schedules, at)
         if quota is not None:
             _advance_quota(tx, quota, at)
         new = [row_values(write.case, cases) for write in writes if write.expected_version is None]
         if new:
             tx.execute(_INSERT_CASE, new if len(new) > 1 else new[0])
-        for write in writes:
-            if write.expected_version is not None:
-                _update_case(tx, write.case, write.expected_version)
-        for write in writes:
-            estate = write.case.estate
-            self._append(tx, estate, write.entries, write.items)
-            self._apply_clocks(tx, estate, write.clocks, write.case.updated_at, write.clocks_read)
-        if outbox:
-            self._append(tx, None, (), outbox)
+        _update_cases(tx, [write for write in writes if write.expected_version is not None])
+        self._append(tx, writes, outbox)
+        self._apply_clocks(tx, writes)
         if links:
             # A link is written with the case it opened, in the estate of both.
             estates = {write.case.id: write.case.estate for write in writes}
@@ -462,140 +461,133 @@ class Store:
             )
 
     def _append(
-        self,
-        tx: Connection,
-        estate: str | None,
-        entries: Sequence[LogEntry],
-        items: Sequence[OutboxItem],
+        self, tx: Connection, writes: Sequence[CaseWrite], of_no_case: Sequence[OutboxItem]
     ) -> None:
-        """Append a case's log entries and outbox rows (``estate`` is the case's; ``None``
-        for rows of no case, which carry their own)."""
-        # Constant statements with parameters: compiled once and cached by SQLAlchemy.
-        last_seq: int | None = None
-        seqs: dict[int | None, int | None] = {}
-        for entry in entries:
-            values = row_values(entry, case_log, ("seq",))
-            values["estate"] = estate
-            result = tx.execute(_INSERT_LOG, values)
-            last_seq = result.inserted_primary_key[0] if result.inserted_primary_key else None
-            seqs[entry.version] = last_seq
-        if items:
-            tx.execute(
-                _INSERT_OUTBOX,
-                [
-                    {
-                        **row_values(item, outbox, _OUTBOX_SET_BY_DB),
-                        "log_seq": seqs.get(item.log_version, last_seq),
-                        "estate": _estate_of(item, estate),
-                    }
-                    for item in items
-                ],
-            )
+        """Append the cases' log entries and outbox rows, and the outbox rows of no case
+        (which carry their own estate): one statement for all the entries, one for all the
+        rows. An outbox row points to the log entry it came from (see :func:`_log_version`),
+        whose key the insert looks up itself: no entry's key comes back to be sent again."""
+        entries = [
+            {**row_values(entry, case_log, ("seq",)), "estate": write.case.estate}
+            for write in writes
+            for entry in write.entries
+        ]
+        if entries:
+            tx.execute(_INSERT_LOG, entries if len(entries) > 1 else entries[0])
+        rows = [
+            {
+                **row_values(item, outbox, _OUTBOX_SET_BY_DB),
+                "b_log_case": write.case.id,
+                "b_log_version": _log_version(write, item),
+                "estate": write.case.estate,
+            }
+            for write in writes
+            for item in write.items
+        ]
+        rows.extend(
+            {
+                **row_values(item, outbox, _OUTBOX_SET_BY_DB),
+                "b_log_case": None,
+                "b_log_version": None,
+                "estate": _estate_of(item),
+            }
+            for item in of_no_case
+        )
+        if rows:
+            tx.execute(_INSERT_OUTBOX, rows)
 
-    def _claim(
-        self, tx: Connection, case_id: str, version: int, timer_id: int, at: datetime
-    ) -> None:
-        """Mark a timer fired, or raise :class:`TimerTaken` if it no longer waits.
+    def lock_due(
+        self, due: Sequence[TimerRecord], tx: Connection
+    ) -> tuple[dict[str, CaseRecord], dict[str, dict[str, ClockRecord]], frozenset[int]]:
+        """The cases of a batch of due timers, their clocks, and the ids of the timers still
+        waiting, read (and on PostgreSQL locked) in ``tx``: three queries for the batch.
 
         On PostgreSQL a worker never waits for a lock, so it can never deadlock: it locks
-        the case row first and then the timer's, as every writer of a case does (the case
-        row first), skipping a case another transaction holds (:class:`VersionConflict`:
-        the timer fires on a later tick) and a timer another worker is firing. A worker's
-        transaction holds a whole batch of cases; waiting there for another worker's batch
-        could wait in a circle. SQLite has one writer at a time: nothing to skip.
+        the cases first and then their timers, as every writer of a case does (the case row
+        first), skipping the cases another transaction holds (their timers fire on a later
+        tick) and the timers another worker is firing. A worker's transaction holds a whole
+        batch of cases; waiting there for another worker's batch could wait in a circle.
+        SQLite has one writer at a time, which the transaction is: nothing to skip.
         """
-        if self.dialect == "postgresql":
-            if tx.execute(_LOCK_CASE, {"b_id": case_id, "b_expected": version}).first() is None:
-                raise VersionConflict(case_id)
-            if tx.execute(_CLAIM_LOCKED, {"b_id": timer_id}).first() is None:
-                raise TimerTaken(timer_id)
-        if tx.execute(_MARK_FIRED, {"b_id": timer_id, "fired_at": at}).rowcount != 1:
-            raise TimerTaken(timer_id)
+        ids = list(dict.fromkeys(timer.case_id for timer in due))
+        rows = self.rows(_LOCK_CASES, {"b_ids": ids}, tx=tx)
+        records = {row["id"]: record_of(CaseRecord, row) for row in rows}
+        waiting = [timer.id for timer in due if timer.case_id in records]
+        pending = frozenset(row["id"] for row in self.rows(_LOCK_TIMERS, {"b_ids": waiting}, tx=tx))
+        return records, self.clocks_by_case(list(records), tx), pending
 
-    def _apply_clocks(
-        self,
-        tx: Connection,
-        estate: str,
-        changes: Sequence[ClockChange],
-        at: datetime,
-        stored: Mapping[str, ClockRecord] | None,
-    ) -> None:
-        """Write clock changes: each clock's row, and its timers in place of its pending ones.
+    def _apply_clocks(self, tx: Connection, writes: Sequence[CaseWrite]) -> None:
+        """Write the cases' clock changes: each clock's row, and its timers in place of its
+        pending ones.
 
         Several changes of one clock (an event, and the events its actions fire) come to
         their last row and their last timers, which replace the pending ones: the earlier
         ones would be written only to be overwritten or deleted in the same transaction.
-        With ``stored`` (the case's clocks as read with it, by time limit) a row identical
-        to the stored one is not written, a changed row sets only the columns that differ
-        from it, a clock the case did not have is inserted without trying an update first,
-        and it has no pending timers to delete (timers are only written with their clock's
-        row). The updates setting the same columns, the withdrawals of pending timers, the
-        new rows and the new timers of all the clocks go in one statement each: each
-        statement is a round trip, and SQLAlchemy's work per statement outweighs SQLite's.
+        With a write's ``clocks_read`` (the case's clocks as read with it, by time limit) a
+        row identical to the stored one is not written, a changed row sets only the columns
+        that differ from it, a clock the case did not have is inserted without trying an
+        update first, and it has no pending timers to delete (timers are only written with
+        their clock's row). The updates setting the same columns, the withdrawals of pending
+        timers, the new rows and the new timers of all the clocks of all the cases go in one
+        statement each: each statement is a round trip, and SQLAlchemy's work per statement
+        outweighs SQLite's.
 
         The clocks as read are still what the database holds once the case's version check
         has passed, even on PostgreSQL where another writer may commit between the read and
         the write, and even when the read was in an earlier transaction: every write of a
         clock updates its case's row with a version check, the case's row first.
         """
-        final: dict[tuple[str, str], tuple[ClockRecord | None, tuple[TimerRecord, ...] | None]]
-        final = {}
-        for change in changes:
-            clock, timers = final.get((change.case_id, change.limit_id), (None, None))
-            final[change.case_id, change.limit_id] = (
-                clock if change.clock is None else change.clock,
-                timers if change.timers is None else change.timers,
-            )
         new_clocks: list[dict[str, Any]] = []
-        new_timers: list[TimerRecord] = []
+        new_timers: list[dict[str, Any]] = []
         # Updates by the columns they set (one statement for each set), pending timers to go.
         updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         withdrawn: list[dict[str, str]] = []
-        for (case_id, limit_id), (clock, timers) in final.items():
-            keys = {"b_case": case_id, "b_limit": limit_id}
-            before = None if stored is None else stored.get(limit_id)
-            new = stored is not None and before is None
-            if clock is not None and clock != before:
-                if new:
-                    new_clocks.append(_clock_values(clock))
-                elif before is not None:
-                    changed = _changed_clock_values(clock, before)
-                    updates.setdefault(tuple(changed), []).append({**keys, **changed})
-                else:  # not read with the case: update it if it is there, else insert it
-                    values = _clock_values(clock)
-                    if tx.execute(_UPDATE_CLOCK, {**keys, **values}).rowcount != 1:
-                        new_clocks.append(values)
-            if timers is not None:
-                if not new:
-                    withdrawn.append(keys)
-                new_timers.extend(timers)
+        for write in writes:
+            estate, stored = write.case.estate, write.clocks_read
+            final: dict[str, tuple[ClockRecord | None, tuple[TimerRecord, ...] | None]] = {}
+            for change in write.clocks:
+                clock, timers = final.get(change.limit_id, (None, None))
+                final[change.limit_id] = (
+                    clock if change.clock is None else change.clock,
+                    timers if change.timers is None else change.timers,
+                )
+            for limit_id, (clock, timers) in final.items():
+                keys = {"b_case": write.case.id, "b_limit": limit_id}
+                before = None if stored is None else stored.get(limit_id)
+                new = stored is not None and before is None
+                if clock is not None and clock != before:
+                    if new:
+                        new_clocks.append({**_clock_values(clock), "estate": estate})
+                    elif before is not None:
+                        changed = _changed_clock_values(clock, before)
+                        updates.setdefault(tuple(changed), []).append({**keys, **changed})
+                    else:  # not read with the case: update it if it is there, else insert it
+                        values = _clock_values(clock)
+                        if tx.execute(_UPDATE_CLOCK, {**keys, **values}).rowcount != 1:
+                            new_clocks.append({**values, "estate": estate})
+                if timers is not None:
+                    if not new:
+                        withdrawn.append(keys)
+                    new_timers.extend(
+                        {
+                            "case_id": timer.case_id,
+                            "kind": timer.kind,
+                            "name": timer.name,
+                            "due_at": timer.due_at,
+                            "payload": timer.payload,
+                            "created_at": write.case.updated_at,
+                            "estate": estate,
+                        }
+                        for timer in timers
+                    )
         for rows in updates.values():
             tx.execute(_UPDATE_CLOCK, rows)
         if withdrawn:
             tx.execute(_DELETE_PENDING_TIMERS, withdrawn)
         if new_clocks:
-            tx.execute(_INSERT_CLOCK, [{**values, "estate": estate} for values in new_clocks])
+            tx.execute(_INSERT_CLOCK, new_clocks)
         if new_timers:
-            tx.execute(
-                _INSERT_TIMER,
-                [
-                    {
-                        "case_id": timer.case_id,
-                        "kind": timer.kind,
-                        "name": timer.name,
-                        "due_at": timer.due_at,
-                        "payload": timer.payload,
-                        "created_at": at,
-                        "estate": estate,
-                    }
-                    for timer in new_timers
-                ],
-            )
-
-    def cases_by_id(self, case_ids: Collection[str], tx: Connection) -> dict[str, CaseRecord]:
-        """The cases with these ids, read in ``tx`` (one query for a batch of timers)."""
-        rows = self.rows(select(cases).where(cases.c.id.in_(list(case_ids))), tx=tx)
-        return {row["id"]: record_of(CaseRecord, row) for row in rows}
+            tx.execute(_INSERT_TIMER, new_timers)
 
     def clocks_by_case(
         self, case_ids: Collection[str], tx: Connection
@@ -603,7 +595,7 @@ class Store:
         """The SLA clocks of these cases by case and time limit, read in ``tx``."""
         found: dict[str, dict[str, ClockRecord]] = {case_id: {} for case_id in case_ids}
         rows = self.rows(
-            select(sla_clocks)
+            select(*_clock_columns(""))
             .where(sla_clocks.c.case_id.in_(list(case_ids)))
             .order_by(sla_clocks.c.case_id, sla_clocks.c.limit_id),
             tx=tx,
@@ -671,7 +663,7 @@ class Store:
         if not rows:
             return None
         clocks = {
-            row["clock_limit_id"]: _clock_record(_ClockColumns(row))
+            row["clock_limit_id"]: _clock_record(row, "clock_")
             for row in rows
             if row["clock_limit_id"] is not None
         }
@@ -751,12 +743,35 @@ class Store:
             raise store_failure(exc) from exc
 
 
+#: A clock's JSON columns, read as their text: see :func:`_clock_record`.
+_CLOCK_JSON = frozenset(("warnings_sent", "extensions", "notes", "plan", "pauses"))
+
+
+def _clock_columns(prefix: str) -> list[ColumnElement[Any]]:
+    """The columns of ``sla_clocks`` to select, named ``<prefix><column>``, the JSON ones as
+    their text (``CAST`` on every database: PostgreSQL's drivers would decode them)."""
+    return [
+        (cast(column, Text) if column.name in _CLOCK_JSON else column).label(
+            f"{prefix}{column.name}"
+        )
+        for column in sla_clocks.c
+    ]
+
+
 # Statements of the hot paths (an event, a timer firing), built once. Parameter names start
 # with ``b_`` where a column of the same name is also set.
 _INSERT_CASE = insert(cases)
 _INSERT_LOG = insert(case_log)
 _INSERT_LINK = insert(case_links)
-_INSERT_OUTBOX = insert(outbox)
+#: An outbox row's log entry is found by its case and version (unique in the log).
+_INSERT_OUTBOX = insert(outbox).values(
+    log_seq=select(case_log.c.seq)
+    .where(
+        case_log.c.case_id == bindparam("b_log_case"),
+        case_log.c.version == bindparam("b_log_version"),
+    )
+    .scalar_subquery()
+)
 _INSERT_CLOCK = insert(sla_clocks)
 _INSERT_TIMER = insert(timers)
 _MUTABLE = frozenset(("state", "data", "assignee", "version", "updated_at", "closed_at"))
@@ -774,27 +789,28 @@ _OUTBOX_SET_BY_DB = (
 _UPDATE_CASE = update(cases).where(
     cases.c.id == bindparam("b_id"), cases.c.version == bindparam("b_expected")
 )
-_LOCK_CASE = (
-    select(cases.c.id)
-    .where(cases.c.id == bindparam("b_id"), cases.c.version == bindparam("b_expected"))
+#: The cases of a batch of due timers, locked on PostgreSQL (see :meth:`Store.lock_due`).
+_LOCK_CASES = (
+    select(cases)
+    .where(cases.c.id.in_(bindparam("b_ids", expanding=True)))
     .with_for_update(skip_locked=True)
 )
-_CLAIM_LOCKED = (
+_LOCK_TIMERS = (
     select(timers.c.id)
-    .where(timers.c.id == bindparam("b_id"), timers.c.fired_at.is_(None))
+    .where(timers.c.id.in_(bindparam("b_ids", expanding=True)), timers.c.fired_at.is_(None))
     .with_for_update(skip_locked=True)
 )
 _MARK_FIRED = update(timers).where(timers.c.id == bindparam("b_id"), timers.c.fired_at.is_(None))
 _CASE = select(cases).where(cases.c.id == bindparam("b_id"))
 #: The clock columns of :data:`_CASE_AND_CLOCKS` are named ``clock_<column>``.
 _CASE_AND_CLOCKS = (
-    select(cases, *(column.label(f"clock_{column.name}") for column in sla_clocks.c))
+    select(cases, *_clock_columns("clock_"))
     .outerjoin(sla_clocks, sla_clocks.c.case_id == cases.c.id)
     .where(cases.c.id == bindparam("b_id"))
     .order_by(sla_clocks.c.limit_id)
 )
 _CLOCKS_OF_CASE = (
-    select(sla_clocks)
+    select(*_clock_columns(""))
     .where(sla_clocks.c.case_id == bindparam("b_case"))
     .order_by(sla_clocks.c.limit_id)
 )
@@ -866,23 +882,25 @@ def _insert_definition(
         )
 
 
-def _advance(tx: Connection, statement: Executable, claim: ScheduleClaim, at: datetime) -> None:
-    """Move a schedule row on from the last period the caller read, else
-    :class:`ScheduleTaken`."""
-    result = tx.execute(
-        statement,
-        {
-            "b_estate": claim.estate,
-            "b_id": claim.id,
-            "b_spec": claim.spec,
-            "b_expected": claim.expected,
-            "next_due": claim.next_due,
-            "last_period": claim.last_period,
-            "updated_at": at,
-        },
-    )
-    if result.rowcount != 1:
-        raise ScheduleTaken(claim.id)
+def _advance(tx: Connection, claims: Sequence[ScheduleClaim], at: datetime) -> None:
+    """Move schedule rows on from the last period the caller read (one statement for the
+    first periods, one for the others), else :class:`ScheduleTaken`."""
+    for statement, first in ((_CLAIM_FIRST, True), (_CLAIM_NEXT, False)):
+        group = [claim for claim in claims if (claim.expected is None) is first]
+        rows = [
+            {
+                "b_estate": claim.estate,
+                "b_id": claim.id,
+                "b_spec": claim.spec,
+                "b_expected": claim.expected,
+                "next_due": claim.next_due,
+                "last_period": claim.last_period,
+                "updated_at": at,
+            }
+            for claim in group
+        ]
+        if rows and not _all_matched(tx, statement, rows):
+            raise ScheduleTaken(group[0].id if len(group) == 1 else "of a batch")
 
 
 def _advance_quota(tx: Connection, claim: QuotaClaim, at: datetime) -> None:
@@ -907,25 +925,51 @@ def _advance_quota(tx: Connection, claim: QuotaClaim, at: datetime) -> None:
         raise QuotaTaken(old.id)
 
 
-def _estate_of(item: OutboxItem, estate: str | None) -> str:
-    """The estate an outbox row is written for: its case's, else the one it names."""
-    found = estate if estate is not None else item.estate
-    if found is None:
+def _estate_of(item: OutboxItem) -> str:
+    """The estate an outbox row of no case is written for: the one it names."""
+    if item.estate is None:
         raise StoreError(f"an outbox row of no case must name its estate: {item.kind}")
-    return found
+    return item.estate
 
 
-def _update_case(tx: Connection, case: CaseRecord, expected_version: int) -> None:
-    """Write a case's new row if it is still at ``expected_version``, else
+def _update_cases(tx: Connection, writes: Sequence[CaseWrite]) -> None:
+    """Write the cases' new rows if each is still at its ``expected_version``, else
     :class:`VersionConflict`.
 
     Only the columns an event can change: setting the others (even to the same value) would
     rewrite their index entries too (estate, process, opened_at) on every event.
     """
-    values = {name: getattr(case, name) for name in _MUTABLE}
-    result = tx.execute(_UPDATE_CASE, {"b_id": case.id, "b_expected": expected_version, **values})
-    if result.rowcount != 1:
-        raise VersionConflict(case.id)
+    rows = [
+        {
+            "b_id": write.case.id,
+            "b_expected": write.expected_version,
+            **{name: getattr(write.case, name) for name in _MUTABLE},
+        }
+        for write in writes
+    ]
+    if rows and not _all_matched(tx, _UPDATE_CASE, rows):
+        raise VersionConflict(writes[0].case.id if len(writes) == 1 else "of a batch")
+
+
+def _all_matched(tx: Connection, statement: Executable, rows: list[dict[str, Any]]) -> bool:
+    """Run a conditional update for each of ``rows``; whether every one matched its row.
+
+    One statement for all of them where the driver counts the rows of each (psycopg2 does
+    not: there, one statement a row).
+    """
+    if len(rows) == 1 or tx.dialect.supports_sane_multi_rowcount:
+        return bool(tx.execute(statement, rows if len(rows) > 1 else rows[0]).rowcount == len(rows))
+    return all(tx.execute(statement, row).rowcount == 1 for row in rows)
+
+
+def _log_version(write: CaseWrite, item: OutboxItem) -> int | None:
+    """The version of the log entry an outbox row of ``write`` points to: its
+    ``log_version`` if the write appends that entry, else the write's last (``None`` if it
+    appends none)."""
+    versions = [entry.version for entry in write.entries]
+    if item.log_version is not None and item.log_version in versions:
+        return item.log_version
+    return versions[-1] if versions else None
 
 
 def _as_list(value: tuple[Any, ...]) -> list[Any]:
@@ -980,34 +1024,44 @@ def _changed_clock_values(clock: ClockRecord, before: ClockRecord) -> dict[str, 
     return changed
 
 
-class _ClockColumns:
-    """A row of :data:`_CASE_AND_CLOCKS` read by the clock's column names."""
-
-    def __init__(self, row: RowMapping) -> None:
-        self.row = row
-
-    def __getitem__(self, name: str) -> Any:
-        return self.row[f"clock_{name}"]
+#: The columns :func:`_clock_record` reads, in the order of :class:`ClockRecord`'s fields.
+_CLOCK_FIELDS = ("case_id", "limit_id", *(name for name, _ in _CLOCK_COLUMNS))
 
 
-def _clock_record(row: Any) -> ClockRecord:
+def _clock_record(row: Any, prefix: str = "") -> ClockRecord:
+    """The clock of a row selected with :func:`_clock_columns` (``prefix`` as given there)."""
+    return _decoded_clock(tuple(row[prefix + name] for name in _CLOCK_FIELDS))
+
+
+@lru_cache(maxsize=4096)
+def _decoded_clock(values: tuple[Any, ...]) -> ClockRecord:
+    """A clock from its row's values, the JSON columns still text.
+
+    Kept for rows read again unchanged: every event reads all its case's clocks, most of
+    which it leaves as they are (stopped, or running undisturbed), and decoding their plans,
+    pauses and notes again was most of what reading a case cost. The records are frozen, so
+    sharing one between reads is safe; the cache is bounded, so memory stays flat.
+    """
+    (case_id, limit_id, status, started_at, deadline, paused_at, breached_at, stopped_at, tier) = (
+        values[:9]
+    )
+    warnings_sent, extensions, notes, plan, pauses = (_json_value(text) for text in values[9:])
     return ClockRecord(
-        case_id=row["case_id"],
-        limit_id=row["limit_id"],
-        status=row["status"],
-        started_at=row["started_at"],
-        deadline=row["deadline"],
-        paused_at=row["paused_at"],
-        breached_at=row["breached_at"],
-        stopped_at=row["stopped_at"],
-        tier=row["tier"],
-        warnings_sent=tuple(row["warnings_sent"]),
-        extensions=tuple(row["extensions"]),
-        notes=tuple(row["notes"]),
-        plan=tuple(PlanItem.from_json(item) for item in row["plan"]),
+        case_id=case_id,
+        limit_id=limit_id,
+        status=status,
+        started_at=started_at,
+        deadline=deadline,
+        paused_at=paused_at,
+        breached_at=breached_at,
+        stopped_at=stopped_at,
+        tier=tier,
+        warnings_sent=tuple(warnings_sent),
+        extensions=tuple(extensions),
+        notes=tuple(notes),
+        plan=tuple(PlanItem.from_json(item) for item in plan),
         pauses=tuple(
-            (datetime.fromisoformat(since), datetime.fromisoformat(to))
-            for since, to in row["pauses"]
+            (datetime.fromisoformat(since), datetime.fromisoformat(to)) for since, to in pauses
         ),
     )
 
