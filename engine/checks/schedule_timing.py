@@ -166,7 +166,5 @@ def _bad_date(text: str) -> str:
         year, month, _ = (int(p) for p in parts)
         if 1 <= month <= 12 and year >= 1:
             length = months.monthrange(year, month)[1]
-            return (
-                f"{text} is not a date: {months.month_name[month]} {year} has {length} days"
-            )
+            return f"{text} is not a date: {months.month_name[month]} {year} has {length} days"
     return f"'{text}' is not a date; write YYYY-MM-DD"

@@ -27,6 +27,7 @@ SEVERITY = Severity.ERROR
 #: An event of a process: (process id, event id).
 Node = tuple[str, str]
 
+
 def check(library: Library) -> Iterator[Finding]:
     processes = {located.definition.id: located for located in library.processes}
     linked = _linked_processes(library)
