@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from engine.checks.base import Finding, process_actions
 from engine.checks.links_common import link_sites
 from engine.diagnostics import Severity
+from engine.diagnostics.catalogue import say
 from engine.io.library import Library
 from engine.io.yamlsource import JsonPath
 from engine.model import Action, Fire, Open, ProcessDef, Signal
@@ -61,8 +62,7 @@ def check(library: Library) -> Iterator[Finding]:
         chain = " → ".join(f"{p}.{e}" for p, e in [*circle, circle[0]])
         yield Finding(
             processes[node[0]].at(*path, "signal"),
-            f"signals between linked cases go round for ever: {chain}; make one of these "
-            "events stop signalling back",
+            say("PF506.loop", chain=chain),
         )
 
 
