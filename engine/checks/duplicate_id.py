@@ -34,7 +34,7 @@ def _duplicates(
                 located.at(*key, key=True),
                 say(
                     "PF301.twice",
-                    kind=say(f"PF301.{kind}"),
+                    kind=say(f"kinds.{kind}"),
                     id=ident,
                     file=earlier.at(*key, key=True).file,
                 ),
@@ -51,4 +51,4 @@ def check(library: Library) -> Iterator[Finding]:
     yield from _duplicates("time_limit", library.time_limits, ())
     yield from _duplicates("schedule", library.schedules, ())
     yield from _duplicates("quota", library.quotas, ())
-    yield from _duplicates("indicator", library.kpis, ())
+    yield from _duplicates("kpi", library.kpis, ())
