@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 from engine.checks import codes
 from engine.diagnostics.catalogue import catalogue, every_language, placeholders, say
 from engine.diagnostics.language import LANGUAGES
@@ -40,3 +43,74 @@ def test_folded_chinese_text_has_no_spaces_between_characters() -> None:
 def test_a_template_is_filled_in_the_language_asked_for() -> None:
     assert say("refusal.unknown_estate", "en", estate="x") == "estate 'x' is not hosted here"
     assert say("refusal.unknown_estate", "zh-CN", estate="x") == "本服务未托管项目“x”"
+
+
+#: Codes whose findings are worded by templates of other codes or layers, with where: the
+#: words of an undefined process are PF202's, the condition checker's and the form's words
+#: are those of the condition language and the runtime's forms.
+SPOKEN_THROUGH = {
+    "PF111": "engine/conditions/checker.py",
+    "PF112": "engine/conditions/checker.py",
+    "PF501": "PF202.process",
+    "PF606": "engine/runtime/forms.py",
+}
+
+
+def test_every_code_has_its_words_in_both_languages() -> None:
+    for language in LANGUAGES:
+        templates = catalogue(language).templates
+        worded = {key.partition(".")[0] for key in templates}
+        for doc in codes.all_codes(language):
+            assert doc.code in worded or doc.code in SPOKEN_THROUGH, (language, doc.code)
+    assert all(
+        where.startswith("engine/") or where in catalogue("en").templates
+        for where in SPOKEN_THROUGH.values()
+    )
+
+
+def _literal_messages(path: Path) -> list[tuple[int, str]]:
+    """Where ``path`` builds a finding or a diagnostic with words written in the code: a
+    text or an f-string as the message of ``Finding(span, message)`` or
+    ``Diagnostic(code, severity, message, span)``, or a literal reason of a loader's refusal."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.Call):
+            continue
+        name = getattr(node.func, "id", getattr(node.func, "attr", ""))
+        position = {"Finding": 1, "Diagnostic": 2, "_Refused": 1, "_error": 1}.get(name)
+        if position is None or len(node.args) <= position:
+            continue
+        message = node.args[position]
+        if isinstance(message, ast.JoinedStr) or (
+            isinstance(message, ast.Constant) and isinstance(message.value, str)
+        ):
+            found.append((node.lineno, ast.unparse(message)[:60]))
+    return found
+
+
+def test_no_check_or_loader_writes_its_words_in_the_code() -> None:
+    root = Path(__file__).resolve().parents[1] / "engine"
+    modules = [
+        *sorted((root / "checks").glob("*.py")),
+        *sorted((root / "io").glob("*.py")),
+        *sorted((root / "scenarios").glob("*.py")),
+    ]
+    literal = {
+        str(path.relative_to(root)): found for path in modules if (found := _literal_messages(path))
+    }
+    assert literal == {}
+
+
+def test_the_loader_speaks_the_language_chosen_with_the_same_code_and_place() -> None:
+    from engine.diagnostics.language import speaking
+    from engine.io.yamlsource import parse_text
+
+    said = {}
+    for language in LANGUAGES:
+        with speaking(language):
+            _, found = parse_text("a: 1\na: 2\n", "x.yaml")
+        said[language] = found
+    english, chinese = said["en"], said["zh-CN"]
+    assert [(d.code, d.span) for d in english] == [(d.code, d.span) for d in chinese]
+    assert "appears twice" in english[0].message and english[0].also[0][0] == "first defined here"
+    assert "出现了两次" in chinese[0].message and chinese[0].also[0][0] == "第一次定义于此"

@@ -267,7 +267,7 @@ class _Converter:
                 self.keys[child] = _location(self.file, key_node.start_mark)
                 result[key] = self.convert(value_node, child, depth + 1)
             return result
-        raise _Refused("PF010", "unsupported YAML node", node.start_mark)  # pragma: no cover
+        raise _Refused("PF010", say("PF010.node"), node.start_mark)  # pragma: no cover
 
     def _duplicate(self, first: Location, again: yaml.ScalarNode) -> None:
         """Report a key seen before in its mapping, pointing at its first occurrence (where
