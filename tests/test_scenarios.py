@@ -508,3 +508,25 @@ def test_diff_lists_what_the_estate_changes_adds_and_deletes() -> None:
     added = {(c["kind"], c["item"]) for c in changes if c["action"] == "added"}
     assert ("process", "renovation") in added
     assert all(c["file"].startswith("estates/lakeside/") for c in changes)
+
+
+def test_validate_checks_the_scenarios_of_each_estate_as_test_finds_them(tmp_path: Path) -> None:
+    """``propflow validate`` of a directory of estates, or of one ``--estate``, reports a
+    misspelt event in a scenario of an estate at its line, as ``propflow test`` would
+    before running it; the estate's own files are unchanged and still clean."""
+    shutil.copytree(ESTATES / "lakeside", tmp_path / "lakeside")
+    scenario = tmp_path / "lakeside" / "scenarios" / "complaint_director_decides.yaml"
+    text = scenario.read_text(encoding="utf-8")
+    scenario.write_text(text.replace("event: record\n", "event: recrod\n", 1), encoding="utf-8")
+    line = text[: text.index("event: record\n")].count("\n") + 1
+    expected = f"complaint_director_decides.yaml:{line}:"
+    for args in (["validate", str(tmp_path)], ["validate", "--estate", str(tmp_path / "lakeside")]):
+        result = run_cli([*args, "--format", "json"])
+        assert result.exit_code == 1, result.output
+        found = json.loads(result.output)["diagnostics"]
+        assert [(d["code"], f"{Path(d['file']).name}:{d['line']}:") for d in found] == [
+            ("PF605", expected)
+        ], found
+        assert "'recrod'" in found[0]["message"] and "'record'" in found[0]["message"]
+    tested = run_cli(["test", str(tmp_path / "lakeside")])
+    assert tested.exit_code == 1 and "PF605" in tested.output
