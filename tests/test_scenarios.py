@@ -530,3 +530,30 @@ def test_validate_checks_the_scenarios_of_each_estate_as_test_finds_them(tmp_pat
         assert "'recrod'" in found[0]["message"] and "'record'" in found[0]["message"]
     tested = run_cli(["test", str(tmp_path / "lakeside")])
     assert tested.exit_code == 1 and "PF605" in tested.output
+
+
+def test_show_and_diff_list_the_patterns_of_a_process() -> None:
+    """A pattern that counts a process's entries is shown with that process, its window
+    from the estate's patch and the rest from the library; diff lists the patch."""
+    shown = run_cli(["show", "--estate", "estates/lakeside", "repair"])
+    assert shown.exit_code == 0, shown.output
+    patterns = shown.output.split("# patterns\npatterns:\n")[1]
+    assert patterns.startswith("  recurring-defect:\n")
+    assert 'within: "60d"  # estate estates/lakeside/rules/patterns.yaml:' in patterns
+    assert "count: 3  # standard rules/patterns.yaml:" in patterns
+    document = json.loads(run_cli(["show", "repair", "--json"]).output)
+    assert document["patterns"]["recurring-defect"]["within"] == "30d"
+    # the opened process is not the one counted: its own show lists no pattern
+    assert json.loads(run_cli(["show", "renovation", "--json"]).output)["patterns"] == {}
+    assert "# patterns" not in run_cli(["show", "renovation"]).output
+
+    changes = json.loads(run_cli(["diff", "--estate", "estates/lakeside", "--json"]).output)
+    assert {
+        (c["action"], c["item"], tuple(c["path"]), c["new"])
+        for c in changes
+        if c["kind"] == "pattern"
+    } == {("changed", "recurring-defect", ("within",), "60d")}
+    assert (
+        'changed  pattern recurring-defect within: "30d" -> "60d"'
+        in run_cli(["diff", "--estate", "estates/lakeside"]).output
+    )
