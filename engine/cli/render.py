@@ -27,7 +27,7 @@ from engine.checks.validation import validate_estate, validate_paths
 from engine.cli.options import estate_option, library_option
 from engine.diagnostics import Severity, suggest
 from engine.diagnostics import output as reporting
-from engine.diagnostics.language import current_language
+from engine.diagnostics.language import DEFAULT_LANGUAGE, current_language
 from engine.io.library import Library
 from engine.io.loading import UsageError
 from engine.io.resources import standard_library_dirs
@@ -72,10 +72,11 @@ def library_options(function: F) -> F:
 
 
 def chosen_lang() -> Lang:
-    """The language ``--lang`` (or ``PROPFLOW_LANG``) chose, for labels and headings
-    (missing labels fall back zh-CN → en → id)."""
+    """The language of labels and headings, chosen as for every command's messages
+    (``--lang``, ``PROPFLOW_LANG``, the locale, else en: engine.diagnostics.language);
+    missing labels fall back zh-CN → en → id."""
     lang = current_language()
-    return lang if lang in LANGS else "zh-CN"
+    return lang if lang in LANGS else DEFAULT_LANGUAGE
 
 
 def output_option(function: F) -> F:
