@@ -5,9 +5,15 @@ benchmarks."""
 from __future__ import annotations
 
 import itertools
+import subprocess
+import sys
 import tomllib
+import zipfile
 from pathlib import Path
 
+import pytest
+
+from engine.diagnostics.catalogue import MESSAGES_DIR as CATALOGUE_DIR
 from engine.scenarios.demo import WALKS_DIR, walks
 from tests.conftest import run_cli
 
@@ -34,3 +40,25 @@ def test_the_wheel_ships_the_walks_and_not_the_benchmarks() -> None:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     assert config["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"] == ["engine"]
     assert WALKS_DIR.resolve().is_relative_to(ROOT / "engine")
+
+
+@pytest.mark.slow
+def test_the_built_wheel_holds_the_catalogues_and_the_walks(tmp_path: Path) -> None:
+    """The words PropFlow says and the demo's walks are package data: a wheel built from
+    the checkout holds every one of them (an install without them could not say a word)."""
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", str(ROOT), "-w", str(tmp_path), "--no-deps", "-q"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert built.returncode == 0, built.stderr
+    (wheel,) = tmp_path.glob("propflow-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    wanted = {
+        path.relative_to(ROOT).as_posix()
+        for directory in (CATALOGUE_DIR, WALKS_DIR)
+        for path in directory.glob("*.yaml")
+    }
+    assert len(wanted) > 2 and wanted <= names, sorted(wanted - names)
+    assert not any(name.startswith("benchmarks/") for name in names)
