@@ -45,14 +45,14 @@ def test_a_template_is_filled_in_the_language_asked_for() -> None:
     assert say("refusal.unknown_estate", "zh-CN", estate="x") == "本服务未托管项目“x”"
 
 
-#: Codes whose findings are worded by templates of other codes or layers, with where: the
-#: words of an undefined process are PF202's, the condition checker's and the form's words
-#: are those of the condition language and the runtime's forms.
+#: Codes whose findings are worded by templates of other codes or layers, with one of them:
+#: the words of an undefined process are PF202's, the condition checker's and the form's are
+#: those of the condition language and the runtime's forms.
 SPOKEN_THROUGH = {
-    "PF111": "engine/conditions/checker.py",
-    "PF112": "engine/conditions/checker.py",
+    "PF111": "condition.no_field",
+    "PF112": "condition.not_one_of",
     "PF501": "PF202.process",
-    "PF606": "engine/runtime/forms.py",
+    "PF606": "form.bad_value",
 }
 
 
@@ -62,10 +62,7 @@ def test_every_code_has_its_words_in_both_languages() -> None:
         worded = {key.partition(".")[0] for key in templates}
         for doc in codes.all_codes(language):
             assert doc.code in worded or doc.code in SPOKEN_THROUGH, (language, doc.code)
-    assert all(
-        where.startswith("engine/") or where in catalogue("en").templates
-        for where in SPOKEN_THROUGH.values()
-    )
+        assert all(key in templates for key in SPOKEN_THROUGH.values()), language
 
 
 def _literal_messages(path: Path) -> list[tuple[int, str]]:
@@ -114,3 +111,22 @@ def test_the_loader_speaks_the_language_chosen_with_the_same_code_and_place() ->
     assert [(d.code, d.span) for d in english] == [(d.code, d.span) for d in chinese]
     assert "appears twice" in english[0].message and english[0].also[0][0] == "first defined here"
     assert "出现了两次" in chinese[0].message and chinese[0].also[0][0] == "第一次定义于此"
+
+
+def test_a_condition_mistake_is_explained_in_chinese() -> None:
+    from engine.checks.validation import validate_paths
+    from engine.diagnostics.language import speaking
+
+    conditions = Path(__file__).parent / "fixtures" / "broken" / "pf110_pf111_pf112_conditions.yaml"
+    said = {}
+    for language in LANGUAGES:
+        with speaking(language):
+            found = validate_paths([conditions]).diagnostics
+        said[language] = {(d.code, d.span): d.message for d in found}
+    assert said["en"].keys() == said["zh-CN"].keys()
+    chinese = [message for (code, _), message in said["zh-CN"].items() if code == "PF111"]
+    assert chinese == ["字段“knid”未定义（是否应为 'kind'？已定义：kind, note, state）"]
+    assert any(code == "PF112" for code, _ in said["zh-CN"])
+    for (code, _), message in said["zh-CN"].items():
+        if code in ("PF111", "PF112"):
+            assert any("\u4e00" <= c <= "\u9fff" for c in message), message
