@@ -140,12 +140,8 @@ def _with_scenarios(
 
 
 def _closing_line(report: ValidationReport) -> str:
-    s = report.summary()
-    return (
-        f"checked {s['files']} files: {s['processes']} processes, {s['time_limits']} time "
-        f"limits, {s['calendars']} calendars, {s['estates']} estates; "
-        f"{s['errors']} errors, {s['warnings']} warnings"
-    )
+    return say("validate.closing", **report.summary())
+
 
 
 def _library_summary(report: ValidationReport) -> str:
