@@ -27,7 +27,7 @@ from engine.checks.validation import validate_estate, validate_paths
 from engine.cli.options import estate_option, library_option
 from engine.diagnostics import Severity, suggest
 from engine.diagnostics import output as reporting
-from engine.diagnostics.language import DEFAULT_LANGUAGE, current_language
+from engine.diagnostics.language import current_language
 from engine.io.library import Library
 from engine.io.loading import UsageError
 from engine.io.resources import standard_library_dirs
@@ -76,7 +76,7 @@ def chosen_lang() -> Lang:
     (``--lang``, ``PROPFLOW_LANG``, the locale, else en: engine.diagnostics.language);
     missing labels fall back zh-CN → en → id."""
     lang = current_language()
-    return lang if lang in LANGS else DEFAULT_LANGUAGE
+    return lang if lang in LANGS else "en"  # the default language, as a Lang
 
 
 def output_option(function: F) -> F:

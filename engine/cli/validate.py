@@ -140,8 +140,17 @@ def _with_scenarios(
 
 
 def _closing_line(report: ValidationReport) -> str:
-    return say("validate.closing", **report.summary())
-
+    s = report.summary()
+    return say(
+        "validate.closing",
+        files=s["files"],
+        processes=s["processes"],
+        time_limits=s["time_limits"],
+        calendars=s["calendars"],
+        estates=s["estates"],
+        errors=s["errors"],
+        warnings=s["warnings"],
+    )
 
 
 def _library_summary(report: ValidationReport) -> str:
