@@ -32,7 +32,6 @@ def test_the_walks_cover_every_procedure_of_the_library_and_show_refusals() -> N
     processes = {process for walk in shown for process in walk.cases.values()}
     library = {path.stem for path in (ROOT / "processes").glob("*.yaml")}
     assert processes == library
-
     assert sum(step.refusal is not None for walk in shown for step in walk.steps) >= 4
     for before, after in itertools.pairwise(shown):
         assert before.steps[-1].at < after.start, f"{after.file} starts before {before.file} ends"

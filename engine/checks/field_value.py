@@ -38,7 +38,6 @@ def problem(field: FieldDef, value: Any) -> str | None:
         return say("PF113.bool", field=field.id, value=value)
     elif field.type == "int" and (isinstance(value, bool) or not isinstance(value, int)):
         return say("PF113.int", field=field.id, value=value)
-
     return None
 
 

@@ -156,5 +156,4 @@ def _bad_date(text: str) -> str:
             length = months.monthrange(year, month)[1]
             month_name = say(f"PF511.month_name.{month}")
             return say("PF511.short_month", date=text, year=year, month=month_name, days=length)
-
     return say("PF511.not_a_date", date=text)

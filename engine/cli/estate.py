@@ -166,7 +166,6 @@ def show_command(
         missing = say("refusal.unknown_process", process=process, hint=hint)
         click.echo(say("show.error", message=missing), err=True)
         sys.exit(1)
-
     if as_json:
         document = {
             "process": found.raw,

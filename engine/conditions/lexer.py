@@ -255,5 +255,4 @@ def tokenize(text: str) -> list[Token]:
         raise ConditionSyntaxError(
             say("syntax.too_long", length=len(text), limit=MAX_LENGTH), MAX_LENGTH
         )
-
     return _Lexer(text).run()

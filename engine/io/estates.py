@@ -311,7 +311,6 @@ class _Merger:
 def _problem(problem: PatchProblem) -> Diagnostic:
     code = "PF401" if problem.kind == "missing-delete" else "PF402"
     also = ((say("PF402.library_value"), problem.base),) if problem.base is not None else ()
-
     return Diagnostic(code, Severity.ERROR, problem.message, problem.span, also)
 
 

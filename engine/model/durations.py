@@ -402,7 +402,6 @@ def _iso(text: str, start: int, *, allow_zero: bool) -> Duration:
                 say("duration.iso_not_here", found=_show(text[end]), expected=expected),
                 start + end,
             )
-
         order = list(parts)
         if seen and order.index(designator) <= order.index(seen[-1]):
             raise DurationError(
@@ -422,7 +421,6 @@ def _iso(text: str, start: int, *, allow_zero: bool) -> Duration:
         raise DurationError(say("duration.iso_p"), start)
     if total == 0 and not allow_zero:
         raise DurationError(say("duration.zero"), start)
-
     return Duration(amount=total, unit="seconds")
 
 

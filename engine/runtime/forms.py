@@ -184,7 +184,6 @@ class Form:
                     else exc.errors()[0]["msg"]
                 )
                 problems.append(say("form.bad_value", field=name, type=kind, reason=reason))
-
         return values, problems
 
     def defaults(self) -> dict[str, Any]:

@@ -290,7 +290,6 @@ class LinkedTransaction:
 
     def _signal(self, source: CaseChange, pending: PendingLink, action: Signal) -> None:
         depth = self._deeper(source, say("refusal.signalling", event=action.event))
-
         entry = source.entries[pending.entry]
         payload = resolve_data(action.data, pending.data)
         for case_id in self._targets(source.record.id, action.to):

@@ -120,7 +120,6 @@ def refusal_response(error: PropflowError) -> JSONResponse:
         if isinstance(error, UnknownCase)
         else str(error)
     )
-
     return problem_response(status, type(error).__name__, detail, headers, **extra)
 
 
