@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.conftest import run_cli
+from engine.scenarios.demo import walks
+from tests.conftest import ROOT, run_cli
 
 
 def _open(db: Path) -> str:
@@ -139,15 +140,20 @@ def test_demo_walks_every_process(tmp_path: Path) -> None:
     db = tmp_path / "demo.db"
     result = run_cli(["demo", "--db", str(db)])
     assert result.exit_code == 0, result.output
-    for process in ("repair", "complaint", "handover", "meeting", "meeting_service"):
+    library = sorted(path.stem for path in (ROOT / "processes").glob("*.yaml"))
+    for process in library:
         assert f" {process}: " in result.output
     assert "refused" in result.output
     listed = json.loads(run_cli(["case", "list", "--db", str(db), "--json"]).output)
-    # Seven walked cases, and the warranty repair the handover's defect opened (a linked
-    # case the demo leaves at the desk).
-    assert len(listed) == 8
-    walked = [case for case in listed if case["state"] != "received"]
-    assert len(walked) == 7
-    assert all(case["state"] in {"closed", "cancelled", "accepted"} for case in walked)
-    (repair,) = [case for case in listed if case["state"] == "received"]
-    assert (repair["process"], repair["data"]["content"]) == ("repair", "卫生间墙面渗水")
+    # One walked case a procedure, and those their links opened: the warranty repair of the
+    # handover's defect and the repair the home visit referred (both left at the desk), and
+    # the unit handovers of the handover project (left with their owners).
+    assert sorted({case["process"] for case in listed}) == library
+    walked = len(walks())
+    assert f"{walked} cases walked, 4 more opened by their links: " in result.output
+    assert len(listed) == walked + 4
+
+    at_desk = sorted(case["data"]["content"] for case in listed if case["state"] == "received")
+    assert at_desk == sorted(["卫生间墙面渗水", "5栋8楼楼道灯不亮，转工程部"])
+    units = [case for case in listed if case["state"] == "awaiting_owner"]
+    assert sorted(case["data"]["unit"] for case in units) == ["1-101", "1-102"]

@@ -19,6 +19,8 @@ from engine.diagnostics.language import (
 @pytest.fixture(autouse=True)
 def no_choice(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.delenv("PROPFLOW_LANG", raising=False)
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(name, raising=False)
     use_language(None)
     yield
     use_language(None)
@@ -26,6 +28,43 @@ def no_choice(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 def test_english_without_a_choice() -> None:
     assert current_language() == "en"
+
+
+@pytest.mark.parametrize(
+    ("variables", "language"),
+    [
+        ({"LANG": "zh_CN.UTF-8"}, "zh-CN"),
+        ({"LANG": "zh_CN.GB18030"}, "zh-CN"),
+        ({"LANG": "zh_TW.UTF-8"}, "zh-CN"),
+        ({"LANG": "en_US.UTF-8"}, "en"),
+        ({"LANG": "C.UTF-8"}, "en"),
+        ({"LANG": "fr_FR.UTF-8"}, "en"),
+        ({"LANG": "en_GB.UTF-8", "LC_MESSAGES": "zh_CN.UTF-8"}, "zh-CN"),
+        ({"LC_ALL": "C", "LC_MESSAGES": "zh_CN.UTF-8", "LANG": "zh_CN.UTF-8"}, "en"),
+        ({"LC_ALL": "", "LANG": "zh_CN.utf8"}, "zh-CN"),
+        ({"LANG": "zh_CN.UTF-8", "PROPFLOW_LANG": "en"}, "en"),
+    ],
+)
+def test_the_locale_chooses_after_propflow_lang(
+    monkeypatch: pytest.MonkeyPatch, variables: dict[str, str], language: str
+) -> None:
+    """PROPFLOW_LANG, then the first of LC_ALL, LC_MESSAGES and LANG that is set, if
+    PropFlow speaks its language, else English."""
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    assert current_language() == language
+
+
+def test_every_command_and_the_manual_follow_the_locale(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.conftest import run_cli
+
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    assert run_cli(["show", "repiar"]).output.startswith("错误：")
+    assert "# 校验代码" in run_cli(["codes", "--format", "markdown"]).output
+    diagram = run_cli(["diagram", "repair"]).output
+    assert "报修" in diagram and "Repair" not in diagram
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    assert run_cli(["show", "repiar"]).output.startswith("error: ")
 
 
 @pytest.mark.parametrize("spelling", ["zh-CN", "zh_CN", "zh", "ZH-cn", "zh-Hans"])

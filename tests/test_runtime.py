@@ -348,7 +348,39 @@ def test_field_errors_unknown_ill_typed_and_missing(engine: Engine) -> None:
     assert len(engine.query_cases()) == 1
 
 
+def test_the_runtime_refusals_speak_the_language_chosen(engine: Engine) -> None:
+    """The refusals a person meets (wrong role, a bad or unknown form field, a stale
+    version, the system's own role) say why in Chinese as in English; the type, the case
+    and the event stay the same."""
+    case = engine.open_case("repair", IN_UNIT, RECEPTIONIST)
+    engine.fire(case.id, "record", RECEPTIONIST, FORM, expected_version=1)
+    attempts: list[tuple[type[EventRefused], Callable[[], object]]] = [
+        (RoleRefused, lambda: engine.open_case("repair", IN_UNIT, Actor("x", {"gardener"}))),
+        (FieldError, lambda: engine.open_case("repair", {"scope": "public"}, RECEPTIONIST)),
+        (FieldError, lambda: engine.fire(case.id, "dispatch", SUPERVISOR, {"colour": "red"})),
+        (
+            ConflictError,
+            lambda: engine.fire(
+                case.id, "dispatch", SUPERVISOR, {"technician": "liu"}, expected_version=1
+            ),
+        ),
+        (RoleRefused, lambda: engine.fire(case.id, "dispatch", Actor("s", {"system"}), {})),
+    ]
+    chinese_words = ("岗位", "必填字段", "表单", "版本", "保留")
+    for (kind, attempt), words in zip(attempts, chinese_words, strict=True):
+        said = {}
+        for language in ("en", "zh-CN"):
+            with speaking(language), pytest.raises(kind) as refused:
+                attempt()
+            said[language] = refused.value
+        english, chinese = said["en"], said["zh-CN"]
+        assert (english.case_id, english.event) == (chinese.case_id, chinese.event)
+        assert words in chinese.reason and words not in english.reason, chinese.reason
+        assert not any("\u4e00" <= c <= "\u9fff" for c in english.reason.replace("王先生", ""))
+
+
 def test_conflict_on_a_stale_expected_version(engine: Engine) -> None:
+
     case = engine.open_case("repair", IN_UNIT, RECEPTIONIST)
     engine.fire(case.id, "record", RECEPTIONIST, FORM, expected_version=1)
     assert_refused(

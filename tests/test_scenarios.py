@@ -508,3 +508,52 @@ def test_diff_lists_what_the_estate_changes_adds_and_deletes() -> None:
     added = {(c["kind"], c["item"]) for c in changes if c["action"] == "added"}
     assert ("process", "renovation") in added
     assert all(c["file"].startswith("estates/lakeside/") for c in changes)
+
+
+def test_validate_checks_the_scenarios_of_each_estate_as_test_finds_them(tmp_path: Path) -> None:
+    """``propflow validate`` of a directory of estates, or of one ``--estate``, reports a
+    misspelt event in a scenario of an estate at its line, as ``propflow test`` would
+    before running it; the estate's own files are unchanged and still clean."""
+    shutil.copytree(ESTATES / "lakeside", tmp_path / "lakeside")
+    scenario = tmp_path / "lakeside" / "scenarios" / "complaint_director_decides.yaml"
+    text = scenario.read_text(encoding="utf-8")
+    scenario.write_text(text.replace("event: record\n", "event: recrod\n", 1), encoding="utf-8")
+    line = text[: text.index("event: record\n")].count("\n") + 1
+    expected = f"complaint_director_decides.yaml:{line}:"
+    for args in (["validate", str(tmp_path)], ["validate", "--estate", str(tmp_path / "lakeside")]):
+        result = run_cli([*args, "--format", "json"])
+        assert result.exit_code == 1, result.output
+        found = json.loads(result.output)["diagnostics"]
+        assert [(d["code"], f"{Path(d['file']).name}:{d['line']}:") for d in found] == [
+            ("PF605", expected)
+        ], found
+        assert "'recrod'" in found[0]["message"] and "'record'" in found[0]["message"]
+    tested = run_cli(["test", str(tmp_path / "lakeside")])
+    assert tested.exit_code == 1 and "PF605" in tested.output
+
+
+def test_show_and_diff_list_the_patterns_of_a_process() -> None:
+    """A pattern that counts a process's entries is shown with that process, its window
+    from the estate's patch and the rest from the library; diff lists the patch."""
+    shown = run_cli(["show", "--estate", "estates/lakeside", "repair"])
+    assert shown.exit_code == 0, shown.output
+    patterns = shown.output.split("# patterns\npatterns:\n")[1]
+    assert patterns.startswith("  recurring-defect:\n")
+    assert 'within: "60d"  # estate estates/lakeside/rules/patterns.yaml:' in patterns
+    assert "count: 3  # standard rules/patterns.yaml:" in patterns
+    document = json.loads(run_cli(["show", "repair", "--json"]).output)
+    assert document["patterns"]["recurring-defect"]["within"] == "30d"
+    # the opened process is not the one counted: its own show lists no pattern
+    assert json.loads(run_cli(["show", "renovation", "--json"]).output)["patterns"] == {}
+    assert "# patterns" not in run_cli(["show", "renovation"]).output
+
+    changes = json.loads(run_cli(["diff", "--estate", "estates/lakeside", "--json"]).output)
+    assert {
+        (c["action"], c["item"], tuple(c["path"]), c["new"])
+        for c in changes
+        if c["kind"] == "pattern"
+    } == {("changed", "recurring-defect", ("within",), "60d")}
+    assert (
+        'changed  pattern recurring-defect within: "30d" -> "60d"'
+        in run_cli(["diff", "--estate", "estates/lakeside"]).output
+    )

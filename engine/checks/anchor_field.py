@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 from engine.checks.base import Finding, time_limits_with_process
 from engine.diagnostics import Severity
+from engine.diagnostics.catalogue import say
 from engine.io.library import Library
 
 CODE = "PF121"
@@ -27,6 +28,5 @@ def check(library: Library) -> Iterator[Finding]:
         if field.type not in ("date", "datetime"):
             yield Finding(
                 located.at("deadline"),
-                f"deadline is anchored on field '{anchor.field}' of type '{field.type}'; "
-                "it must be a date or datetime field",
+                say("PF121.anchor", field=anchor.field, type=field.type),
             )

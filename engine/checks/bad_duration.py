@@ -14,6 +14,7 @@ from typing import Any
 
 from engine.checks.base import Finding
 from engine.diagnostics import Severity
+from engine.diagnostics.catalogue import say
 from engine.io.library import Library
 from engine.io.yamlsource import JsonPath
 from engine.model.durations import DurationError, parse_anchored, parse_duration, parse_warning
@@ -43,4 +44,4 @@ def check(library: Library) -> Iterator[Finding]:
                 parser(text)
             except DurationError as error:
                 span = located.source_map.locate_in_text((*located.base, *path), error.offset)
-                yield Finding(span, f"bad duration '{text}': {error.message}")
+                yield Finding(span, say("PF120.bad", text=text, detail=error.message))

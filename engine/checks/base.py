@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from engine.diagnostics import Span, suggest
+from engine.diagnostics.catalogue import say
 from engine.io.library import Library, Located
 from engine.io.yamlsource import JsonPath
 from engine.model import Action, ProcessDef, TimeLimitDef
@@ -125,7 +126,8 @@ def unknown_ids(
     what: str,
 ) -> Iterator[Finding]:
     """A finding for each of ``given`` (written at ``path`` as one id or a list) that is not
-    in ``known``, at its own place, with the nearest known name."""
+    in ``known``, at its own place, with the nearest known name; ``what`` is what it should
+    be, in words (:func:`kind_of`)."""
     raw: object = located.raw
     for part in path:
         raw = raw.get(part) if isinstance(raw, dict) else None
@@ -133,4 +135,26 @@ def unknown_ids(
     for index, ident in enumerate(given):
         if ident not in known:
             where: tuple[str | int, ...] = path if single else (*path, index)
-            yield Finding(located.at(*where), f"'{ident}' is not {what}{suggest(ident, known)}")
+            yield Finding(located.at(*where), not_a(ident, what, known))
+
+
+def kind_of(kind: str, process: ProcessDef) -> str:
+    """``a state of process 'repair'``, in words: ``kind`` is ``state``, ``event``,
+    ``field``, ``role`` or ``time_limit``."""
+    return say("names.of_process", kind=say(f"names.{kind}"), process=process.id)
+
+
+def not_a(name: str, what: str, known: Sequence[str]) -> str:
+    """``'x' is not <what>`` with the nearest of ``known``: what a check says of a name that
+    is not one of the names it may be."""
+    return say("names.is_not", name=name, what=what, hint=suggest(name, known))
+
+
+def undefined_process(name: str, known: Sequence[str]) -> str:
+    """What a check says of a process id that names no process being checked."""
+    return say("PF202.process", name=name, hint=suggest(name, known))
+
+
+def undefined_calendar(name: str, known: Sequence[str]) -> str:
+    """What a check says of a calendar id that names no calendar."""
+    return say("PF201.calendar", name=name, hint=suggest(name, known))

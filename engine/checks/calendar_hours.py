@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping
 
 from engine.checks.base import Finding
 from engine.diagnostics import Severity, Span
+from engine.diagnostics.catalogue import say
 from engine.io.library import Library, Located
 from engine.model import CalendarDef
 from engine.time import CalendarError
@@ -35,8 +36,7 @@ def check(library: Library) -> Iterator[Finding]:
         if not any(weekly):
             yield Finding(
                 located.at("hours"),
-                f"calendar '{calendar.id}' has no working hours on any weekday, so no "
-                "deadline on it can ever fall due",
+                say("PF205.no_hours", calendar=calendar.id),
             )
 
 

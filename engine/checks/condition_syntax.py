@@ -15,6 +15,7 @@ from engine.checks.base import Finding
 from engine.checks.conditions_common import condition_sites
 from engine.conditions import ConditionSyntaxError, parse_condition
 from engine.diagnostics import Severity
+from engine.diagnostics.catalogue import say
 from engine.io.library import Library
 
 CODE = "PF110"
@@ -34,7 +35,7 @@ def check(library: Library) -> Iterator[Finding]:
             span = site.located.source_map.locate_in_text(
                 (*site.located.base, *site.path), error.offset
             )
-            yield Finding(span, f"bad condition: {error.message}")
+            yield Finding(span, say("PF110.bad", detail=error.message))
 
 
 def _any_unparsed(library: Library) -> bool:

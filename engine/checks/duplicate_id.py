@@ -14,6 +14,7 @@ from typing import Any
 
 from engine.checks.base import Finding
 from engine.diagnostics import Severity
+from engine.diagnostics.catalogue import say
 from engine.io.library import Library, Located
 
 CODE = "PF301"
@@ -31,8 +32,13 @@ def _duplicates(
             earlier = first[ident]
             yield Finding(
                 located.at(*key, key=True),
-                f"{kind} '{ident}' is defined twice (first in {earlier.at(*key, key=True).file})",
-                also=(("first definition", earlier.at(*key, key=True)),),
+                say(
+                    "PF301.twice",
+                    kind=say(f"kinds.{kind}"),
+                    id=ident,
+                    file=earlier.at(*key, key=True).file,
+                ),
+                also=((say("PF301.first"), earlier.at(*key, key=True)),),
             )
         else:
             first[ident] = located
@@ -42,7 +48,7 @@ def check(library: Library) -> Iterator[Finding]:
     yield from _duplicates("process", library.processes, ("process",))
     yield from _duplicates("estate", library.estates, ("estate",))
     yield from _duplicates("calendar", library.calendars, ())
-    yield from _duplicates("time limit", library.time_limits, ())
+    yield from _duplicates("time_limit", library.time_limits, ())
     yield from _duplicates("schedule", library.schedules, ())
     yield from _duplicates("quota", library.quotas, ())
-    yield from _duplicates("indicator", library.kpis, ())
+    yield from _duplicates("kpi", library.kpis, ())

@@ -15,6 +15,7 @@ from typing import Any
 
 from engine.checks.base import Finding
 from engine.diagnostics import Severity
+from engine.diagnostics.catalogue import say
 from engine.io.library import Library
 from engine.model import FieldDef
 
@@ -29,16 +30,14 @@ def check(library: Library) -> Iterator[Finding]:
             if field.min is not None and field.max is not None and field.min > field.max:
                 yield Finding(
                     located.at("fields", fid, "min"),
-                    f"field '{fid}' has min {_shown(field.min)} above max "
-                    f"{_shown(field.max)}: no value can be given",
+                    say("PF114.crossed", field=fid, min=_shown(field.min), max=_shown(field.max)),
                 )
                 continue
             outside = _outside(field)
             if outside is not None:
                 yield Finding(
                     located.at("fields", fid, "default"),
-                    f"the default {outside} of field '{fid}' is outside its bounds "
-                    f"({_bounds(field)}): opening a case with it would be refused",
+                    say("PF114.default", default=outside, field=fid, bounds=_bounds(field)),
                 )
 
 
@@ -75,7 +74,7 @@ def _shown(bound: float) -> str:
 def _bounds(field: FieldDef) -> str:
     parts = []
     if field.min is not None:
-        parts.append(f"min {_shown(field.min)}")
+        parts.append(say("PF114.min", bound=_shown(field.min)))
     if field.max is not None:
-        parts.append(f"max {_shown(field.max)}")
-    return ", ".join(parts)
+        parts.append(say("PF114.max", bound=_shown(field.max)))
+    return say("PF114.and").join(parts)

@@ -12,6 +12,7 @@ from typing import Any
 
 from engine.checks.base import Finding, process_actions
 from engine.diagnostics import Severity, suggest
+from engine.diagnostics.catalogue import say
 from engine.io.library import Library
 from engine.model import FieldDef, SetFields
 
@@ -26,15 +27,17 @@ def problem(field: FieldDef, value: Any) -> str | None:
         return None
     if field.type == "enum":
         if not isinstance(value, str) or value not in field.values:
-            return (
-                f"'{value}' is not a value of enum field '{field.id}' "
-                f"(values: {', '.join(field.values)})"
-                f"{suggest(str(value), field.values, list_all=False)}"
+            return say(
+                "PF113.enum",
+                value=value,
+                field=field.id,
+                values=", ".join(field.values),
+                hint=suggest(str(value), field.values, list_all=False),
             )
     elif field.type == "bool" and not isinstance(value, bool):
-        return f"field '{field.id}' is true/false, not '{value}'"
+        return say("PF113.bool", field=field.id, value=value)
     elif field.type == "int" and (isinstance(value, bool) or not isinstance(value, int)):
-        return f"field '{field.id}' holds a whole number, not '{value}'"
+        return say("PF113.int", field=field.id, value=value)
     return None
 
 

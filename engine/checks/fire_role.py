@@ -18,6 +18,7 @@ from engine.checks.base import (
     time_limit_actions,
 )
 from engine.diagnostics import Severity
+from engine.diagnostics.catalogue import say
 from engine.io.library import Library
 from engine.model import Fire, ProcessDef
 from engine.model.process import SYSTEM_ROLE
@@ -51,8 +52,6 @@ def _refused(action: object, process: ProcessDef) -> str | None:
     event = process.events.get(action.event)
     if event is None or SYSTEM_ROLE in event.roles:
         return None  # an unknown event is PF103's
-    return (
-        f"event '{action.event}' is fired by the engine (role '{SYSTEM_ROLE}'), but only "
-        f"{', '.join(event.roles)} may fire it: it would be refused every time; add "
-        f"'{SYSTEM_ROLE}' to its roles"
+    return say(
+        "PF115.refused", event=action.event, system=SYSTEM_ROLE, roles=", ".join(event.roles)
     )

@@ -20,6 +20,7 @@ from typing import Any
 
 from engine.checks.base import Finding
 from engine.diagnostics import Severity
+from engine.diagnostics.catalogue import say
 from engine.io.library import Library, Located
 from engine.time import HolidayData, cn_holidays
 
@@ -35,12 +36,12 @@ def check(library: Library) -> Iterator[Finding]:
     data = cn_holidays()
     for located in library.calendars:
         if located.definition.id in cn_calendars:
-            yield from _beyond(located, data, f"calendar '{located.definition.id}'")
+            yield from _beyond(located, data, say("PF203.calendar", name=located.definition.id))
     for estate in library.estates:
         named = estate.definition.calendar
         # An estate's days apply to the calendar it names, or to every calendar if none.
         if named is None or named in cn_calendars:
-            yield from _beyond(estate, data, f"estate '{estate.definition.id}'")
+            yield from _beyond(estate, data, say("PF203.estate", name=estate.definition.id))
 
 
 def _beyond(located: Located[Any], data: HolidayData, owner: str) -> Iterator[Finding]:
@@ -53,7 +54,13 @@ def _beyond(located: Located[Any], data: HolidayData, owner: str) -> Iterator[Fi
             if not data.covers(day):
                 yield Finding(
                     located.at(key, index),
-                    f"{owner} lists {key} day {text}, but the statutory holiday data "
-                    f"({data.source}) covers only {data.coverage()}: deadlines in "
-                    f"{day.year} will not skip its holidays or work its make-up days",
+                    say(
+                        "PF203.beyond",
+                        owner=owner,
+                        kind=say(f"PF203.{key}"),
+                        day=text,
+                        source=data.source,
+                        coverage=data.coverage(),
+                        year=day.year,
+                    ),
                 )

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from engine.checks.base import Finding, processes_by_id, unknown_ids
+from engine.checks.base import Finding, kind_of, processes_by_id, undefined_process, unknown_ids
 from engine.conditions import CHILDREN, Name, Quantified
 from engine.conditions.ast import iter_nodes
-from engine.diagnostics import Severity, suggest
+from engine.diagnostics import Severity
+from engine.diagnostics.catalogue import say
 from engine.io.library import Library, Located
-from engine.model import KpiDef, ProcessDef
+from engine.model import KpiDef
 
 CODE = "PF530"
 NAME = "kpi-reference"
@@ -42,15 +43,13 @@ def check(library: Library) -> Iterator[Finding]:
         if process is None:
             if kpi.process not in library.broken_processes:
                 yield Finding(
-                    located.at("process"),
-                    f"process '{kpi.process}' is not defined in the files being checked"
-                    f"{suggest(kpi.process, list(processes))}",
+                    located.at("process"), undefined_process(kpi.process, list(processes))
                 )
             continue
         yield from _unit_parts(located)
         limits = limits_by_process.get(process.id, [])
-        limit_of = f"a time limit of process '{process.id}'"
-        state_of, event_of = f"a state of process '{process.id}'", _event_of(process)
+        limit_of = kind_of("time_limit", process)
+        state_of, event_of = kind_of("state", process), kind_of("event", process)
         events = list(process.events)
         states = list(process.states)
         yield from unknown_ids(located, ("limits",), kpi.limits, limits, limit_of)
@@ -63,14 +62,10 @@ def check(library: Library) -> Iterator[Finding]:
             located, ("counts", "no_event"), kpi.counts.no_event, events, event_of
         )
         if kpi.unit == "clocks" and not kpi.limits:
-            yield Finding(located.at("unit"), "an indicator of clocks needs 'limits'")
+            yield Finding(located.at("unit"), say("PF530.needs", unit="clocks", key="limits"))
         if kpi.unit == "events" and not kpi.events:
-            yield Finding(located.at("unit"), "an indicator of events needs 'events'")
+            yield Finding(located.at("unit"), say("PF530.needs", unit="events", key="events"))
         yield from _unreadable_names(located)
-
-
-def _event_of(process: ProcessDef) -> str:
-    return f"an event of process '{process.id}'"
 
 
 def _unit_parts(located: Located[KpiDef]) -> Iterator[Finding]:
@@ -79,8 +74,7 @@ def _unit_parts(located: Located[KpiDef]) -> Iterator[Finding]:
         if key in raw and located.definition.unit != unit:
             yield Finding(
                 located.at(key, key=True),
-                f"'{key}' belongs to indicators of {unit} (unit: {unit}), "
-                f"not to this one (unit: {located.definition.unit})",
+                say("PF530.wrong_unit", key=key, unit=unit, this=located.definition.unit),
             )
 
 
@@ -96,6 +90,5 @@ def _unreadable_names(located: Located[KpiDef]) -> Iterator[Finding]:
                 span = located.source_map.locate_in_text((*located.base, *path), node.offset)
                 yield Finding(
                     span,
-                    f"an indicator is counted with no one acting and no event: '{what}' "
-                    "cannot be read here (use the case's fields and state)",
+                    say("PF530.unreadable", name=what),
                 )

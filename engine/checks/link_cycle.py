@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from engine.checks.base import Finding
 from engine.checks.links_common import link_sites
 from engine.diagnostics import Severity
+from engine.diagnostics.catalogue import say
 from engine.io.library import Library
 from engine.model import Open
 
@@ -41,8 +42,7 @@ def check(library: Library) -> Iterator[Finding]:
             chain = " → ".join([site.source.id, *path])
             yield Finding(
                 site.at("open", key=True),
-                f"opening a '{site.source.id}' case opens cases for ever: {chain} → ...; "
-                "move an 'open' out of the initial state's on_enter into an event",
+                say("PF504.for_ever", process=site.source.id, chain=chain),
             )
 
 

@@ -22,6 +22,7 @@ from engine.checks.links_common import (
     signal_targets,
 )
 from engine.diagnostics import Severity
+from engine.diagnostics.catalogue import say
 from engine.io.library import Library
 from engine.model import Open, ProcessDef
 
@@ -33,12 +34,12 @@ SEVERITY = Severity.ERROR
 def source_refs(source: ProcessDef, each: str | None) -> dict[str, tuple[str, str, str]]:
     """What ``=NAME`` may name in a link's data: the source's fields, and ``item``."""
     refs: dict[str, tuple[str, str, str]] = {
-        fid: (f.type, f.items, f"field '{fid}' of process '{source.id}'")
+        fid: (f.type, f.items, say("PF502.source_field", field=fid, process=source.id))
         for fid, f in source.fields.items()
     }
     if each is not None and each in source.fields and source.fields[each].type == "list":
         items = source.fields[each].items
-        refs["item"] = (items, "text", f"an item of list field '{each}' ({items})")
+        refs["item"] = (items, "text", say("PF502.item", field=each, items=items))
     return refs
 
 
@@ -57,8 +58,7 @@ def check(library: Library) -> Iterator[Finding]:
             for name in missing_required(action.data, target):
                 yield Finding(
                     site.at("open", key=True),
-                    f"opening a '{target.id}' case needs its required field '{name}', "
-                    "which 'data' does not give",
+                    say("PF502.required", process=target.id, field=name),
                 )
         else:
             yield from _signal(site, signal_targets(site, graph, processes))
@@ -74,8 +74,7 @@ def _signal(site: LinkSite, reached: list[ProcessDef]) -> Iterator[Finding]:
         if events and not any(key in event.writable for event in events):
             yield Finding(
                 site.at("signal", "data", key, key=True),
-                f"event '{action.event}' does not take field '{key}' "
-                "(it is in neither its requires nor its accepts)",
+                say("PF502.not_taken", event=action.event, field=key),
             )
     for target in reached:
         if action.event not in target.events:

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from engine.checks.base import Finding
 from engine.checks.links_common import link_sites
 from engine.diagnostics import Severity, suggest
+from engine.diagnostics.catalogue import say
 from engine.io.library import Library
 from engine.model import Open
 
@@ -31,13 +32,17 @@ def check(library: Library) -> Iterator[Finding]:
         if field is None:
             yield Finding(
                 site.at("open", "each"),
-                f"field '{action.each}' is not defined in process '{site.source.id}'"
-                f"{suggest(action.each, [f for f, d in fields.items() if d.type == 'list'])}",
+                say(
+                    "PF105.field",
+                    name=action.each,
+                    process=site.source.id,
+                    hint=suggest(action.each, [f for f, d in fields.items() if d.type == "list"]),
+                ),
             )
         elif field.type != "list":
             lists = [fid for fid, d in fields.items() if d.type == "list"]
-            hint = f" (list fields: {', '.join(lists)})" if lists else ""
+            hint = say("PF503.lists", names=", ".join(lists)) if lists else ""
             yield Finding(
                 site.at("open", "each"),
-                f"'each' needs a list field, but '{action.each}' is {field.type}{hint}",
+                say("PF503.not_list", field=action.each, type=field.type, hint=hint),
             )

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from engine.checks.base import Finding
+from engine.checks.base import Finding, undefined_process
 from engine.checks.links_common import link_sites
-from engine.diagnostics import Severity, suggest
+from engine.diagnostics import Severity
 from engine.io.library import Library
 from engine.model import Open
 
@@ -31,6 +31,5 @@ def check(library: Library) -> Iterator[Finding]:
         if action.process not in known and action.process not in library.broken_processes:
             yield Finding(
                 site.at("open", "process"),
-                f"process '{action.process}' is not defined in the files being checked"
-                f"{suggest(action.process, known)}",
+                undefined_process(action.process, known),
             )

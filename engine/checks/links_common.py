@@ -18,6 +18,7 @@ from engine.checks.base import (
 from engine.checks.field_value import problem as value_problem
 from engine.conditions import ConditionScope, FieldInfo
 from engine.diagnostics import suggest
+from engine.diagnostics.catalogue import say
 from engine.io.library import Library, Located
 from engine.io.yamlsource import JsonPath
 from engine.model import FieldDef, Open, ProcessDef, Signal, reference
@@ -164,7 +165,9 @@ def data_problems(
             yield (
                 (key,),
                 True,
-                f"process '{target.id}' has no field '{key}'{suggest(key, list(target.fields))}",
+                say(
+                    "PF502.no_field", process=target.id, field=key, hint=suggest(key, target.fields)
+                ),
             )
             continue
         name = reference(value)
@@ -174,26 +177,37 @@ def data_problems(
                 yield (key,), False, message
             continue
         if name == "item" and name not in refs:
-            yield (key,), False, "'=item' names the current item of 'each' over a list field"
+            yield (key,), False, say("PF502.item_without_each")
             continue
         if name not in refs:
             yield (
                 (key,),
                 False,
-                f"'={name}' refers to nothing: it may be one of "
-                f"{', '.join('=' + r for r in refs) or 'no names here'}"
-                f"{suggest(name, list(refs))}",
+                say(
+                    "PF502.refers_to_nothing",
+                    name=name,
+                    names=", ".join("=" + r for r in refs) or say("PF502.no_names"),
+                    hint=suggest(name, list(refs)),
+                ),
             )
             continue
         kind, items, what = refs[name]
         if not _fits(kind, items, field):
-            shown = f"list of {items}" if kind == "list" else kind
-            target_shown = f"list of {field.items}" if field.type == "list" else field.type
+            shown = say("PF502.list_of", items=items) if kind == "list" else kind
+            target_shown = (
+                say("PF502.list_of", items=field.items) if field.type == "list" else field.type
+            )
             yield (
                 (key,),
                 False,
-                f"field '{key}' of process '{target.id}' is {target_shown}, so it cannot take "
-                f"{what} ({shown})",
+                say(
+                    "PF502.cannot_take",
+                    field=key,
+                    process=target.id,
+                    type=target_shown,
+                    what=what,
+                    shown=shown,
+                ),
             )
 
 

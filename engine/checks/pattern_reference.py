@@ -17,10 +17,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from engine.checks.base import Finding, processes_by_id, unknown_ids
+from engine.checks.base import (
+    Finding,
+    kind_of,
+    not_a,
+    processes_by_id,
+    undefined_calendar,
+    undefined_process,
+    unknown_ids,
+)
 from engine.conditions import CHILDREN, Name, Quantified
 from engine.conditions.ast import iter_nodes
 from engine.diagnostics import Severity, suggest
+from engine.diagnostics.catalogue import say
 from engine.io.library import Library, Located
 from engine.model import PatternDef, ProcessDef
 from engine.model.actions import Notify, Open, SetFields, reference
@@ -41,34 +50,26 @@ def check(library: Library) -> Iterator[Finding]:
         for path, process_id in _processes(pattern):
             found[path[0]] = processes.get(process_id)
             if found[path[0]] is None and process_id not in library.broken_processes:
-                yield Finding(
-                    located.at(*path),
-                    f"process '{process_id}' is not defined in the files being checked"
-                    f"{suggest(process_id, list(processes))}",
-                )
+                yield Finding(located.at(*path), undefined_process(process_id, list(processes)))
         process = found["match"]
         if process is not None:
             events, states = [OPENING, *process.events], list(process.states)
             match = pattern.match
             yield from unknown_ids(
-                located, ("match", "event"), match.event, events, _of("an event", process)
+                located, ("match", "event"), match.event, events, kind_of("event", process)
             )
             yield from unknown_ids(
-                located, ("match", "enter"), match.enter, states, _of("a state", process)
+                located, ("match", "enter"), match.enter, states, kind_of("state", process)
             )
             yield from unknown_ids(
-                located, ("same",), pattern.same, list(process.fields), _of("a field", process)
+                located, ("same",), pattern.same, list(process.fields), kind_of("field", process)
             )
             yield from _actions(located, process, processes)
         if pattern.with_open is not None:
             yield from _with_open(located, process, found.get("with_open"))
         calendars = library.calendar_ids
         if pattern.calendar is not None and pattern.calendar not in calendars:
-            yield Finding(
-                located.at("calendar"),
-                f"calendar '{pattern.calendar}' is not defined"
-                f"{suggest(pattern.calendar, calendars)}",
-            )
+            yield Finding(located.at("calendar"), undefined_calendar(pattern.calendar, calendars))
         yield from _unreadable_names(located)
 
 
@@ -76,10 +77,6 @@ def _processes(pattern: PatternDef) -> Iterator[tuple[tuple[str, str], str]]:
     yield ("match", "process"), pattern.match.process
     if pattern.with_open is not None:
         yield ("with_open", "process"), pattern.with_open.process
-
-
-def _of(what: str, process: ProcessDef) -> str:
-    return f"{what} of process '{process.id}'"
 
 
 def _with_open(
@@ -92,8 +89,7 @@ def _with_open(
             if process is not None and name not in process.fields:
                 yield Finding(
                     located.at("with_open", "same"),
-                    f"'{name}' is not {_of('a field', process)}"
-                    f"{suggest(name, list(process.fields))}",
+                    not_a(name, kind_of("field", process), list(process.fields)),
                 )
 
 
@@ -105,37 +101,39 @@ def _actions(
         if isinstance(action, Notify) and action.role not in roles:
             yield Finding(
                 located.at("actions", index, "notify"),
-                f"'{action.role}' is not {_of('a role', process)}{suggest(action.role, roles)}",
+                not_a(action.role, kind_of("role", process), roles),
             )
         elif isinstance(action, SetFields):
             for name in action.values:
                 if name not in fields:
                     yield Finding(
                         located.at("actions", index, "set", name, key=True),
-                        f"'{name}' is not {_of('a field', process)}{suggest(name, fields)}",
+                        not_a(name, kind_of("field", process), fields),
                     )
         elif isinstance(action, Open):
             opened = processes.get(action.process)
             if opened is None:
                 yield Finding(
                     located.at("actions", index, "open", "process"),
-                    f"process '{action.process}' is not defined in the files being checked"
-                    f"{suggest(action.process, list(processes))}",
+                    undefined_process(action.process, list(processes)),
                 )
                 continue
             for key, value in action.data.items():
                 if key not in opened.fields:
                     yield Finding(
                         located.at("actions", index, "open", "data", key, key=True),
-                        f"'{key}' is not {_of('a field', opened)}"
-                        f"{suggest(key, list(opened.fields))}",
+                        not_a(key, kind_of("field", opened), list(opened.fields)),
                     )
                 referred = reference(value)
                 if referred is not None and referred not in fields:
                     yield Finding(
                         located.at("actions", index, "open", "data", key),
-                        f"'={referred}' refers to no field of process '{process.id}'"
-                        f"{suggest(referred, fields)}",
+                        say(
+                            "PF540.refers_to_no_field",
+                            name=referred,
+                            process=process.id,
+                            hint=suggest(referred, fields),
+                        ),
                     )
 
 
@@ -151,6 +149,5 @@ def _unreadable_names(located: Located[PatternDef]) -> Iterator[Finding]:
             span = located.source_map.locate_in_text((*located.base, "match", "if"), node.offset)
             yield Finding(
                 span,
-                f"a pattern judges the case's data with no one acting: '{what}' cannot be "
-                "read here (use the case's fields and state)",
+                say("PF540.unreadable", name=what),
             )

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 
 from engine.checks.base import Finding
 from engine.diagnostics import Severity
+from engine.diagnostics.catalogue import say
 from engine.io.library import Library
 from engine.model.durations import DurationError, parse_duration
 from engine.model.patterns import Link
@@ -33,36 +34,32 @@ def check(library: Library) -> Iterator[Finding]:
             try:
                 parse_duration(pattern.within)
             except DurationError as error:
-                yield Finding(located.at("within"), f"'within' is not a length of time: {error}")
+                yield Finding(located.at("within"), say("PF541.within", detail=error))
         if pattern.with_open is not None:
             for key in ("count", "within", "same"):
                 if key in raw:
                     yield Finding(
                         located.at(key, key=True),
-                        f"'{key}' does not go with 'with_open': the entry is matched against "
-                        "the open cases there and then",
+                        say("PF541.with_open", key=key),
                     )
         elif pattern.count > 1 and pattern.within is None:
             yield Finding(
                 located.at("count"),
-                f"a pattern counting {pattern.count} entries needs 'within' (the window they "
-                "must fall in, such as 30d or 5 workdays)",
+                say("PF541.needs_within", count=pattern.count),
             )
         elif pattern.count == 1 and "within" in raw:
             yield Finding(
                 located.at("within", key=True),
-                "a pattern counting one entry has no window: remove 'within' or raise 'count'",
+                say("PF541.one_entry"),
             )
         if pattern.calendar is not None and (pattern.window is None or not pattern.window.working):
             yield Finding(
                 located.at("calendar", key=True),
-                "'calendar' measures a working-time window (such as 5 workdays); this pattern "
-                "has none",
+                say("PF541.calendar"),
             )
         for index, action in enumerate(pattern.actions):
             if isinstance(action, Link) and pattern.with_open is None and pattern.count == 1:
                 yield Finding(
                     located.at("actions", index),
-                    "'link' links the matched cases to each other, but this pattern matches "
-                    "one case: give it a count above one or 'with_open'",
+                    say("PF541.link"),
                 )

@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from engine.checks.base import Finding
 from engine.diagnostics import Severity
+from engine.diagnostics.catalogue import say
 from engine.io.library import Library
 from engine.model.durations import DurationError, parse_duration
 
@@ -28,24 +29,27 @@ def check(library: Library) -> Iterator[Finding]:
     for located in library.quotas:
         quota = located.definition
         if isinstance(quota.count, bool) or quota.count < 1:
-            yield Finding(located.at("count"), f"count {quota.count} must be at least 1")
+            yield Finding(located.at("count"), say("PF521.count", count=quota.count))
         if quota.warn is None:
             continue
         try:
             warn = parse_duration(quota.warn)
         except DurationError as error:
             span = located.source_map.locate_in_text((*located.base, "warn"), error.offset)
-            yield Finding(span, f"bad duration '{quota.warn}': {error.message}")
+            yield Finding(span, say("PF120.bad", text=quota.warn, detail=error.message))
             continue
         if warn.working:
             yield Finding(
                 located.at("warn"),
-                f"warn '{quota.warn}' must be wall-clock time (like 5d), not working time",
+                say("PF521.working", warn=quota.warn),
             )
         elif warn.as_timedelta() >= SHORTEST[quota.period]:
             yield Finding(
                 located.at("warn"),
-                f"warn '{quota.warn}' is not shorter than a {quota.period} "
-                f"({SHORTEST[quota.period].days} days at the shortest), so it would come "
-                "before the period starts",
+                say(
+                    "PF521.too_long",
+                    warn=quota.warn,
+                    period=say(f"PF521.{quota.period}"),
+                    days=SHORTEST[quota.period].days,
+                ),
             )

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from engine.checks.base import Finding, processes_by_id
+from engine.checks.base import Finding, processes_by_id, undefined_calendar, undefined_process
 from engine.diagnostics import Severity, suggest
+from engine.diagnostics.catalogue import say
 from engine.io.library import Library
 from engine.model import Notify, ProcessDef
 
@@ -29,32 +30,27 @@ def check(library: Library) -> Iterator[Finding]:
     for located in library.quotas:
         quota = located.definition
         if quota.calendar is not None and quota.calendar not in calendars:
-            yield Finding(
-                located.at("calendar"),
-                f"calendar '{quota.calendar}' is not defined{suggest(quota.calendar, calendars)}",
-            )
+            yield Finding(located.at("calendar"), undefined_calendar(quota.calendar, calendars))
         scope: list[ProcessDef]
         if quota.process is not None:
             process = processes.get(quota.process)
             if process is None:
                 if quota.process not in library.broken_processes:
                     yield Finding(
-                        located.at("process"),
-                        f"process '{quota.process}' is not defined in the files being checked"
-                        f"{suggest(quota.process, list(processes))}",
+                        located.at("process"), undefined_process(quota.process, list(processes))
                     )
                 continue
             scope = [process]
             roles = sorted(process.roles)
-            where = f"process '{process.id}'"
+            where = say("PF520.process", process=process.id)
         else:
             scope = [p for p in processes.values() if quota.role in p.roles]
             roles = all_roles
-            where = "any process"
+            where = say("PF520.any_process")
         if quota.role not in roles:
             yield Finding(
                 located.at("role"),
-                f"role '{quota.role}' is not defined in {where}{suggest(quota.role, roles)}",
+                say("PF520.role", role=quota.role, where=where, hint=suggest(quota.role, roles)),
             )
             continue
         single = not isinstance((located.raw or {}).get("counts", {}).get("event"), list)
@@ -65,23 +61,31 @@ def check(library: Library) -> Iterator[Finding]:
                 names = sorted({e for p in scope for e in p.events})
                 yield Finding(
                     located.at(*path),
-                    f"event '{event}' is not an event of {where}{suggest(event, names)}",
+                    say("PF520.event", event=event, where=where, hint=suggest(event, names)),
                 )
             elif not any(quota.role in p.events[event].roles for p in having):
                 yield Finding(
                     located.at(*path),
-                    f"role '{quota.role}' may not fire event '{event}', so it never counts "
-                    f"(the event's roles: {', '.join(having[0].events[event].roles)})",
+                    say(
+                        "PF520.may_not_fire",
+                        role=quota.role,
+                        event=event,
+                        roles=", ".join(having[0].events[event].roles),
+                    ),
                 )
         for index, action in enumerate(quota.on_breach):
             if not isinstance(action, Notify):
                 yield Finding(
                     located.at("on_breach", index, action.kind, key=True),
-                    f"a quota belongs to no case, so its actions can only notify, not "
-                    f"'{action.kind}'",
+                    say("PF520.only_notify", kind=action.kind),
                 )
             elif action.role not in roles:
                 yield Finding(
                     located.at("on_breach", index, "notify"),
-                    f"role '{action.role}' is not defined in {where}{suggest(action.role, roles)}",
+                    say(
+                        "PF520.role",
+                        role=action.role,
+                        where=where,
+                        hint=suggest(action.role, roles),
+                    ),
                 )

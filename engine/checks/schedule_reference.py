@@ -18,9 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from engine.checks.base import Finding, processes_by_id
+from engine.checks.base import Finding, processes_by_id, undefined_calendar, undefined_process
 from engine.checks.links_common import data_problems, missing_required
 from engine.diagnostics import Severity, suggest
+from engine.diagnostics.catalogue import say
 from engine.io.library import Library, Located
 from engine.model import ProcessDef, ScheduleDef
 
@@ -30,11 +31,16 @@ SEVERITY = Severity.ERROR
 
 #: What ``=NAME`` may name in a schedule's data: name → (type, item type, description).
 SCHEDULE_REFS: dict[str, tuple[str, str, str]] = {
-    "due": ("datetime", "text", "'=due', the occurrence's date and time"),
-    "date": ("date", "text", "'=date', the occurrence's date"),
-    "period": ("text", "text", "'=period', the period's key"),
-    "previous_period": ("text", "text", "'=previous_period', the previous period's key"),
+    "due": ("datetime", "text", "PF510.due"),
+    "date": ("date", "text", "PF510.date"),
+    "period": ("text", "text", "PF510.period"),
+    "previous_period": ("text", "text", "PF510.previous_period"),
 }
+
+
+def _schedule_refs() -> dict[str, tuple[str, str, str]]:
+    """:data:`SCHEDULE_REFS` with their descriptions in the language spoken."""
+    return {name: (kind, items, say(key)) for name, (kind, items, key) in SCHEDULE_REFS.items()}
 
 
 def check(library: Library) -> Iterator[Finding]:
@@ -44,11 +50,7 @@ def check(library: Library) -> Iterator[Finding]:
     for located in library.schedules:
         schedule = located.definition
         if schedule.calendar is not None and schedule.calendar not in calendars:
-            yield Finding(
-                located.at("calendar"),
-                f"calendar '{schedule.calendar}' is not defined"
-                f"{suggest(schedule.calendar, calendars)}",
-            )
+            yield Finding(located.at("calendar"), undefined_calendar(schedule.calendar, calendars))
         watched = schedule.while_in_estate
         if watched is not None and (problem := _undefined(watched.process, processes, library)):
             yield Finding(located.at("while", "process"), problem)
@@ -60,17 +62,20 @@ def check(library: Library) -> Iterator[Finding]:
         if schedule.actor_role is not None and schedule.actor_role not in process.roles:
             yield Finding(
                 located.at("actor_role"),
-                f"role '{schedule.actor_role}' is not defined in process '{process.id}'"
-                f"{suggest(schedule.actor_role, list(process.roles))}",
+                say(
+                    "PF104.role",
+                    name=schedule.actor_role,
+                    process=process.id,
+                    hint=suggest(schedule.actor_role, list(process.roles)),
+                ),
             )
-        for path, on_key, message in data_problems(schedule.data, process, SCHEDULE_REFS):
+        for path, on_key, message in data_problems(schedule.data, process, _schedule_refs()):
             yield Finding(located.at("data", *path, key=on_key), message)
         yield from _figures(located, process, kpi_ids)
         for name in missing_required(schedule.data, process):
             yield Finding(
                 located.at("process"),
-                f"a '{process.id}' case needs its required field '{name}', which the "
-                "schedule's 'data' does not give",
+                say("PF510.required", process=process.id, field=name),
             )
 
 
@@ -82,19 +87,22 @@ def _figures(
         if field is None:
             yield Finding(
                 located.at("figures", name, key=True),
-                f"field '{name}' is not defined in process '{process.id}'"
-                f"{suggest(name, list(process.fields))}",
+                say(
+                    "PF105.field",
+                    name=name,
+                    process=process.id,
+                    hint=suggest(name, list(process.fields)),
+                ),
             )
         elif field.type != "int":
             yield Finding(
                 located.at("figures", name, key=True),
-                f"field '{name}' is of type {field.type}; a figure is a count, so it fills "
-                "an int field",
+                say("PF510.figure_type", field=name, type=field.type),
             )
         if figure.kpi not in kpi_ids:
             yield Finding(
                 located.at("figures", name, "kpi"),
-                f"indicator '{figure.kpi}' is not defined{suggest(figure.kpi, kpi_ids)}",
+                say("PF510.no_kpi", kpi=figure.kpi, hint=suggest(figure.kpi, kpi_ids)),
             )
 
 
@@ -103,7 +111,4 @@ def _undefined(process: str, processes: Mapping[str, ProcessDef], library: Libra
     in a file too broken to load, whose own errors are reported)."""
     if process in processes or process in library.broken_processes:
         return None
-    return (
-        f"process '{process}' is not defined in the files being checked"
-        f"{suggest(process, list(processes))}"
-    )
+    return undefined_process(process, list(processes))

@@ -21,6 +21,7 @@ from typing import Any
 
 from engine.checks.base import Finding
 from engine.diagnostics import Severity, suggest
+from engine.diagnostics.catalogue import say
 from engine.io.library import Library, Located
 from engine.model import ScheduleDef
 from engine.model.durations import DurationError, parse_duration
@@ -62,23 +63,20 @@ def _weekdays(located: Located[ScheduleDef]) -> Iterator[Finding]:
         where = located.at("on") if schedule.on else located.at("every")
         yield Finding(
             where,
-            "a weekly schedule needs exactly one weekday in 'on', like on: mon"
-            + (f" (it has {len(schedule.on)})" if schedule.on else ""),
+            say("PF511.weekly", count=len(schedule.on))
+            if schedule.on
+            else say("PF511.weekly_none"),
         )
     if schedule.every in DAY_OF_MONTH and schedule.on:
-        yield Finding(
-            located.at("on", key=True),
-            f"'on' (a weekday) does not apply to a {schedule.every} schedule; use 'day'",
-        )
-
-
-_PERIOD_NAMES = {"quarterly": "quarter", "half_yearly": "half-year", "yearly": "year"}
+        yield Finding(located.at("on", key=True), say("PF511.on_not_here", every=schedule.every))
 
 
 def _bad_weekday(day: Any) -> str:
-    return (
-        f"'{day}' is not a weekday; write one of {', '.join(WEEKDAYS)}"
-        f"{suggest(str(day).lower(), WEEKDAYS, list_all=False)}"
+    return say(
+        "PF511.weekday",
+        day=day,
+        days=", ".join(WEEKDAYS),
+        hint=suggest(str(day).lower(), WEEKDAYS, list_all=False),
     )
 
 
@@ -88,54 +86,46 @@ def _days(located: Located[ScheduleDef]) -> Iterator[Finding]:
     day = schedule.day
     if monthly:
         if day is None:
-            yield Finding(
-                located.at("every"),
-                f"a {schedule.every} schedule needs a 'day': 1 to 31, last or last_workday",
-            )
+            yield Finding(located.at("every"), say("PF511.needs_day", every=schedule.every))
         elif isinstance(day, bool) or (isinstance(day, int) and not 1 <= day <= 31):
-            yield Finding(
-                located.at("day"),
-                f"day {day} does not exist in any month; write 1 to 31 (a day past a "
-                "month's end means its last day), last or last_workday",
-            )
+            yield Finding(located.at("day"), say("PF511.no_such_day", day=day))
         elif isinstance(day, str) and day not in DAY_WORDS:
             yield Finding(
                 located.at("day"),
-                f"'{day}' is not a day; write 1 to 31, last or last_workday"
-                f"{suggest(day, DAY_WORDS, list_all=False)}",
+                say("PF511.not_a_day", day=day, hint=suggest(day, DAY_WORDS, list_all=False)),
             )
     elif day is not None:
         yield Finding(
             located.at("day", key=True),
-            f"'day' does not apply to a {schedule.every} schedule"
-            + (": use 'on' for the weekday" if schedule.every == "weekly" else ""),
+            say(
+                "PF511.day_weekly" if schedule.every == "weekly" else "PF511.day_not_here",
+                every=schedule.every,
+            ),
         )
     if schedule.month is not None:
         months_long = MONTHS_IN_PERIOD.get(schedule.every)
         if months_long is None:
             yield Finding(
-                located.at("month", key=True),
-                f"'month' (of a quarter, half-year or year) does not apply to a "
-                f"{schedule.every} schedule",
+                located.at("month", key=True), say("PF511.month_not_here", every=schedule.every)
             )
         elif isinstance(schedule.month, bool) or not 1 <= schedule.month <= months_long:
             yield Finding(
                 located.at("month"),
-                f"month {schedule.month} of the {_PERIOD_NAMES[schedule.every]} does not "
-                f"exist; write 1 to {months_long}",
+                say(
+                    "PF511.no_such_month",
+                    month=schedule.month,
+                    period=say(f"PF511.{schedule.every}"),
+                    last=months_long,
+                ),
             )
     if schedule.minus < 0:
-        yield Finding(located.at("minus"), "'minus' counts working days back: 0 or more")
+        yield Finding(located.at("minus"), say("PF511.minus"))
 
 
 def _time_and_dates(located: Located[ScheduleDef]) -> Iterator[Finding]:
     schedule = located.definition
     if parse_time_of_day(schedule.at) is None:
-        yield Finding(
-            located.at("at"),
-            f"'{schedule.at}' is not a time of day; write HH:MM from 00:00 to 23:59, "
-            'in quotes, like at: "09:00"',
-        )
+        yield Finding(located.at("at"), say("PF511.time", at=schedule.at))
     dates = []
     for index, text in enumerate(schedule.between):
         day = parse_date(text)
@@ -145,19 +135,17 @@ def _time_and_dates(located: Located[ScheduleDef]) -> Iterator[Finding]:
     if len(dates) == 2 and dates[0] is not None and dates[1] is not None and dates[0] > dates[1]:
         yield Finding(
             located.at("between", 1),
-            f"the last date {schedule.between[1]} is before the first {schedule.between[0]}",
+            say("PF511.between", last=schedule.between[1], first=schedule.between[0]),
         )
     try:
         grace = parse_duration(schedule.grace)
     except DurationError as error:
-        yield Finding(located.at("grace"), f"bad duration '{schedule.grace}': {error.message}")
+        yield Finding(
+            located.at("grace"), say("PF120.bad", text=schedule.grace, detail=error.message)
+        )
     else:
         if grace.working:
-            yield Finding(
-                located.at("grace"),
-                f"grace '{schedule.grace}' must be wall-clock time (like 1h or 2d), not "
-                "working time",
-            )
+            yield Finding(located.at("grace"), say("PF511.grace", grace=schedule.grace))
 
 
 def _bad_date(text: str) -> str:
@@ -166,7 +154,6 @@ def _bad_date(text: str) -> str:
         year, month, _ = (int(p) for p in parts)
         if 1 <= month <= 12 and year >= 1:
             length = months.monthrange(year, month)[1]
-            return (
-                f"{text} is not a date: {months.month_name[month]} {year} has {length} days"
-            )
-    return f"'{text}' is not a date; write YYYY-MM-DD"
+            month_name = say(f"PF511.month_name.{month}")
+            return say("PF511.short_month", date=text, year=year, month=month_name, days=length)
+    return say("PF511.not_a_date", date=text)

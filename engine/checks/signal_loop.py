@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from engine.checks.base import Finding, process_actions
 from engine.checks.links_common import link_sites
 from engine.diagnostics import Severity
+from engine.diagnostics.catalogue import say
 from engine.io.library import Library
 from engine.io.yamlsource import JsonPath
 from engine.model import Action, Fire, Open, ProcessDef, Signal
@@ -26,6 +27,7 @@ SEVERITY = Severity.ERROR
 
 #: An event of a process: (process id, event id).
 Node = tuple[str, str]
+
 
 def check(library: Library) -> Iterator[Finding]:
     processes = {located.definition.id: located for located in library.processes}
@@ -60,8 +62,7 @@ def check(library: Library) -> Iterator[Finding]:
         chain = " → ".join(f"{p}.{e}" for p, e in [*circle, circle[0]])
         yield Finding(
             processes[node[0]].at(*path, "signal"),
-            f"signals between linked cases go round for ever: {chain}; make one of these "
-            "events stop signalling back",
+            say("PF506.loop", chain=chain),
         )
 
 

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from engine.checks.base import Finding, processes_by_id
 from engine.checks.links_common import link_graph, link_sites, signal_targets
 from engine.diagnostics import Severity, suggest
+from engine.diagnostics.catalogue import say
 from engine.io.library import Library
 from engine.model import Signal
 from engine.model.process import SYSTEM_ROLE
@@ -23,12 +24,6 @@ from engine.model.process import SYSTEM_ROLE
 CODE = "PF505"
 NAME = "signal-target"
 SEVERITY = Severity.ERROR
-
-_NONE = {
-    "parent": "no process opens '{process}' as a child (link: child), so its cases have no parent",
-    "children": "process '{process}' opens no child cases (an 'open' action with link: child)",
-    "related": "process '{process}' is linked to no related cases (an 'open' with link: related)",
-}
 
 
 def check(library: Library) -> Iterator[Finding]:
@@ -45,21 +40,31 @@ def check(library: Library) -> Iterator[Finding]:
             continue  # a process too broken to load may be the one that links them
         if not reached:
             # At 'to' when it was written (else the nearest part: the signal itself).
-            yield Finding(site.at("signal", "to"), _NONE[action.to].format(process=site.source.id))
+            yield Finding(
+                site.at("signal", "to"), say(f"PF505.no_{action.to}", process=site.source.id)
+            )
             continue
         having = [p for p in reached if action.event in p.events]
         if not having:
             names = sorted({e for p in reached for e in p.events})
             yield Finding(
                 site.at("signal", "event"),
-                f"event '{action.event}' is not an event of "
-                f"{', '.join(repr(p.id) for p in reached)}{suggest(action.event, names)}",
+                say(
+                    "PF505.no_event",
+                    event=action.event,
+                    processes=", ".join(repr(p.id) for p in reached),
+                    hint=suggest(action.event, names),
+                ),
             )
             continue
         for process in having:
             if SYSTEM_ROLE not in process.events[action.event].roles:
                 yield Finding(
                     site.at("signal", "event"),
-                    f"event '{action.event}' of process '{process.id}' cannot be fired by the "
-                    f"engine: add '{SYSTEM_ROLE}' to its roles",
+                    say(
+                        "PF505.not_system",
+                        event=action.event,
+                        process=process.id,
+                        system=SYSTEM_ROLE,
+                    ),
                 )

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 
 from engine.checks.base import Finding
 from engine.diagnostics import Severity
+from engine.diagnostics.catalogue import say
 from engine.io.library import Library
 from engine.model.durations import Duration
 
@@ -28,21 +29,19 @@ def check(library: Library) -> Iterator[Finding]:
         limit = located.definition
         previous: tuple[str, Duration] | None = None
         if limit.limit_duration is not None and limit.limit is not None:
-            previous = (f"the limit ({limit.limit})", limit.limit_duration)
+            previous = (say("PF206.the_limit", limit=limit.limit), limit.limit_duration)
         for index, tier in enumerate(limit.tiers):
             after = tier.after_duration
             if after is None:
                 continue  # an unreadable duration is PF120's
             if previous is not None and _not_after(after, previous[1]):
                 earlier, length = previous
-                when = "at the same moment as" if after.amount == length.amount else "before"
+                when = "PF206.same" if after.amount == length.amount else "PF206.before"
                 yield Finding(
                     located.at("tiers", index, "after"),
-                    f"tier {index + 1} of time limit '{limit.id}' (after {tier.after}) falls "
-                    f"{when} {earlier}; each tier must come after the limit and after the "
-                    "tier before it",
+                    say(when, tier=index + 1, limit=limit.id, after=tier.after, earlier=earlier),
                 )
-            previous = (f"tier {index + 1} (after {tier.after})", after)
+            previous = (say("PF206.the_tier", tier=index + 1, after=tier.after), after)
 
 
 def _not_after(later: Duration, earlier: Duration) -> bool:

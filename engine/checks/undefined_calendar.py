@@ -11,9 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from engine.checks.base import Finding
-from engine.diagnostics import Severity, suggest
-from engine.diagnostics.catalogue import say
+from engine.checks.base import Finding, undefined_calendar
+from engine.diagnostics import Severity
 from engine.io.library import Library, Located
 
 CODE = "PF201"
@@ -29,7 +28,4 @@ def check(library: Library) -> Iterator[Finding]:
     sites += [(located, located.definition.calendar) for located in library.estates]
     for located, calendar in sites:
         if calendar is not None and calendar not in known:
-            yield Finding(
-                located.at("calendar"),
-                say("PF201.calendar", name=calendar, hint=suggest(calendar, known)),
-            )
+            yield Finding(located.at("calendar"), undefined_calendar(calendar, known))

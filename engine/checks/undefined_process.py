@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from engine.checks.base import Finding
-from engine.diagnostics import Severity, suggest
-from engine.diagnostics.catalogue import say
+from engine.checks.base import Finding, undefined_process
+from engine.diagnostics import Severity
 from engine.io.library import Library
 
 CODE = "PF202"
@@ -25,7 +24,4 @@ def check(library: Library) -> Iterator[Finding]:
     for located in library.time_limits:
         name = located.definition.process
         if name not in known and name not in library.broken_processes:
-            yield Finding(
-                located.at("process"),
-                say("PF202.process", name=name, hint=suggest(name, known)),
-            )
+            yield Finding(located.at("process"), undefined_process(name, known))

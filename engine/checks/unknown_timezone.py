@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from engine.checks.base import Finding
 from engine.diagnostics import Severity
+from engine.diagnostics.catalogue import say
 from engine.io.library import Library, Located
 
 CODE = "PF204"
@@ -34,14 +35,13 @@ def known(zone: str) -> bool:
 
 def check(library: Library) -> Iterator[Finding]:
     owners: list[tuple[str, Located[Any]]] = [
-        *(("calendar", located) for located in library.calendars),
-        *(("estate", located) for located in library.estates),
+        *(("PF204.calendar", located) for located in library.calendars),
+        *(("PF204.estate", located) for located in library.estates),
     ]
-    for kind, located in owners:
+    for owner, located in owners:
         zone = located.definition.timezone
         if not known(zone):
             yield Finding(
                 located.at("timezone"),
-                f"{kind} '{located.definition.id}': '{zone}' is not a known timezone; "
-                "use an IANA name such as 'Asia/Shanghai'",
+                say("PF204.unknown", owner=say(owner, name=located.definition.id), zone=zone),
             )

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from engine.checks import run_checks
 from engine.diagnostics import Diagnostic, Severity, Span
+from engine.diagnostics.catalogue import say
 from engine.io.estates import ESTATE_FILE, EstateLoad, is_estate_dir, load_estate
 from engine.io.library import Library, ValidatedLibrary
 from engine.io.loading import check_exists, load_library, yaml_files
@@ -67,7 +68,7 @@ def check_library(library: Library, found: Iterable[Diagnostic]) -> list[Diagnos
         met = library.shadowed.get(diagnostic.span)
         if met is not None and not diagnostic.also:
             diagnostics[index] = dataclasses.replace(
-                diagnostic, also=(("the library value it replaced", met),)
+                diagnostic, also=((say("notes.replaced"), met),)
             )
     return sorted(diagnostics, key=Diagnostic.sort_key)
 
@@ -101,7 +102,7 @@ def _point_at_patches(load: EstateLoad, found: list[Diagnostic]) -> list[Diagnos
         patch = patched.get(roots.get(diagnostic.span.file, ""))
         if patch is not None and not diagnostic.also and patch.file != diagnostic.span.file:
             diagnostic = dataclasses.replace(
-                diagnostic, also=(("the estate's change to this process", patch),)
+                diagnostic, also=((say("notes.estate_change"), patch),)
             )
         noted.append(diagnostic)
     return noted

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from engine.checks.base import Finding
 from engine.diagnostics import Severity
+from engine.diagnostics.catalogue import say
 from engine.io.library import Library
 from engine.model.durations import Duration, parse_warning
 from engine.model.rules import try_parse
@@ -36,7 +37,5 @@ def check(library: Library) -> Iterator[Finding]:
             ):
                 yield Finding(
                     located.at("warn", index),
-                    f"a warning {warning} before the deadline of time limit '{limit.id}' "
-                    f"(limit {limit.limit}) falls at or before the clock's start: it would "
-                    "never be sent",
+                    say("PF207.too_early", warning=warning, limit=limit.id, length=limit.limit),
                 )

@@ -21,6 +21,7 @@ from engine.checks.validation import validate_estate, validate_paths
 from engine.cli.options import ESTATE_ID, estate_option, json_option, library_option
 from engine.diagnostics import Span, suggest
 from engine.diagnostics import output as reporting
+from engine.diagnostics.catalogue import say
 from engine.io.estates import ESTATE_FILE, Change, EstateLoad, is_estate_dir
 from engine.io.library import Library, Located
 from engine.io.loading import UsageError
@@ -28,6 +29,7 @@ from engine.io.merge import rebase
 from engine.io.paths import is_inside, real_path
 from engine.io.resources import schemas_dir, standard_library_dirs
 from engine.io.yamlsource import JsonPath, SourceMap
+from engine.model import PatternDef
 
 #: The files ``propflow init`` writes, as templates (``string.Template``): the estate file, a
 #: process and a rules patch whose commented examples work once uncommented, and a scenario.
@@ -160,36 +162,45 @@ def show_command(
     )
     if found is None:
         names = [p.definition.id for p in library.processes]
-        click.echo(f"error: process '{process}' is not defined{suggest(process, names)}", err=True)
+        hint = suggest(process, names)
+        missing = say("refusal.unknown_process", process=process, hint=hint)
+        click.echo(say("show.error", message=missing), err=True)
         sys.exit(1)
     if as_json:
         document = {
             "process": found.raw,
-            "time_limits": _own_raw(library.time_limits, process),
-            "kpis": _own_raw(library.kpis, process),
+            "time_limits": {i.definition.id: i.raw for i in _of(library.time_limits, process)},
+            "kpis": {i.definition.id: i.raw for i in _of(library.kpis, process)},
+            "patterns": {i.definition.id: i.raw for i in _of(library.patterns, process)},
         }
         click.echo(json.dumps(document, ensure_ascii=False, indent=2))
         return
     click.echo(f"# {process}" + (f" as customised by estate {estate}" if estate else ""))
     for line in provenance_yaml(found.raw, found.source_map, estate):
         click.echo(line)
-    _show_items("time limits", "time_limits", library.time_limits, process, estate)
-    _show_items("indicators", "kpis", library.kpis, process, estate)
+    _show_items("time limits", "time_limits", _of(library.time_limits, process), estate)
+    _show_items("indicators", "kpis", _of(library.kpis, process), estate)
+    _show_items("patterns", "patterns", _of(library.patterns, process), estate)
 
 
-def _own_raw(items: Sequence[Located[Any]], process: str) -> dict[str, Any]:
-    return {i.definition.id: i.raw for i in items if i.definition.process == process}
+def _of(items: Sequence[Located[Any]], process: str) -> list[Located[Any]]:
+    """The rules items that belong to ``process``: its time limits and indicators, and the
+    patterns that count its entries or correlate them with its open cases."""
+    return [item for item in items if process in _processes_of(item.definition)]
+
+
+def _processes_of(definition: Any) -> tuple[str, ...]:
+    if isinstance(definition, PatternDef):
+        watched = definition.with_open
+        return (definition.match.process, *((watched.process,) if watched else ()))
+    return (definition.process,)
 
 
 def _show_items(
-    title: str,
-    collection: str,
-    items: Sequence[Located[Any]],
-    process: str,
-    estate: Path | None,
+    title: str, collection: str, own: Sequence[Located[Any]], estate: Path | None
 ) -> None:
-    """Print the rules items of ``process`` (time limits, indicators) with their sources."""
-    own = [item for item in items if item.definition.process == process]
+    """Print rules items of a process (time limits, indicators, patterns) with their
+    sources."""
     if own:
         click.echo(f"# {title}")
         click.echo(f"{collection}:")

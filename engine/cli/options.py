@@ -49,7 +49,10 @@ def use_colour(stream: object) -> bool:
 
 #: The languages messages and labels are written in.
 LANGUAGES = ("zh-CN", "en")
-LANG_HELP = "Language of messages and labels: zh-CN or en. Default: env PROPFLOW_LANG, else zh-CN."
+LANG_HELP = (
+    "Language of messages and labels: zh-CN or en. Default: env PROPFLOW_LANG, else the "
+    "locale (LC_ALL, LC_MESSAGES, LANG; zh_CN.UTF-8 is zh-CN), else en."
+)
 
 
 def _choose_language(_ctx: click.Context, _param: click.Parameter, value: str | None) -> None:

@@ -72,10 +72,11 @@ def library_options(function: F) -> F:
 
 
 def chosen_lang() -> Lang:
-    """The language ``--lang`` (or ``PROPFLOW_LANG``) chose, for labels and headings
-    (missing labels fall back zh-CN → en → id)."""
+    """The language of labels and headings, chosen as for every command's messages
+    (``--lang``, ``PROPFLOW_LANG``, the locale, else en: engine.diagnostics.language);
+    missing labels fall back zh-CN → en → id."""
     lang = current_language()
-    return lang if lang in LANGS else "zh-CN"
+    return lang if lang in LANGS else "en"  # the default language, as a Lang
 
 
 def output_option(function: F) -> F:

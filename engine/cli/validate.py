@@ -6,10 +6,11 @@ that does not exist).
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import click
@@ -17,7 +18,9 @@ import click
 from engine.checks import codes
 from engine.checks.validation import ValidationReport, validate_estate, validate_paths
 from engine.cli.options import StatusLine, estate_option, format_options, library_option, use_colour
+from engine.diagnostics import Diagnostic
 from engine.diagnostics import output as reporting
+from engine.diagnostics.catalogue import say
 from engine.io.library import Library
 from engine.io.loading import UsageError
 from engine.io.resources import schemas_dir
@@ -93,21 +96,60 @@ def _validate(
     libraries: tuple[Path, ...],
     on_step: Callable[[Path], None],
 ) -> ValidationReport:
-    """What the options ask for: an estate over its library, or the paths and libraries."""
+    """What the options ask for: an estate over its library, or the paths and libraries;
+    with the scenarios of every estate validated."""
     if estate is None:
-        return validate_paths((*paths, *libraries) or default_paths(Path(".")), on_step)
+        report = validate_paths((*paths, *libraries) or default_paths(Path(".")), on_step)
+        return _with_scenarios(report, (), on_step)
     if paths:
-        raise click.UsageError("give PATHS or --estate, not both")
+        raise click.UsageError(say("usage.paths_or_estate"))
     load = validate_estate(estate, list(libraries) or None)
-    return ValidationReport(Library(), load.diagnostics, [load])
+    return _with_scenarios(
+        ValidationReport(Library(), load.diagnostics, [load]), libraries, on_step
+    )
+
+
+def _with_scenarios(
+    report: ValidationReport, libraries: Sequence[Path], on_step: Callable[[Path], None]
+) -> ValidationReport:
+    """``report`` with the diagnostics of the scenario files in its estates' ``scenarios/``
+    directories: the files ``propflow test`` finds for these estates, checked (shape,
+    times, names and values against their estate, extending ``libraries`` or the shipped
+    one) but not run. A scenario's estate is the one holding it unless it names another;
+    the estates validated already are not validated again."""
+    directories = [load.directory for load in report.estates if load.directory is not None]
+    if not directories:
+        return report
+    # Checking a scenario's names needs the runtime, which validating plain files does
+    # not load (its start-up is what CI and the pre-commit hook wait for).
+    from engine.scenarios.loader import enclosing_estate, find_scenarios
+    from engine.scenarios.runner import EstateCache, check_file
+
+    cache = EstateCache(libraries)
+    for load in report.estates:
+        if load.directory is not None:
+            cache.remember(load.directory, load.validated)
+    found = []
+    for path in find_scenarios(directories):
+        found += check_file(path, enclosing_estate(path), cache)
+        on_step(path)
+    if not found:
+        return report
+    diagnostics = sorted([*report.diagnostics, *found], key=Diagnostic.sort_key)
+    return dataclasses.replace(report, diagnostics=diagnostics)
 
 
 def _closing_line(report: ValidationReport) -> str:
     s = report.summary()
-    return (
-        f"checked {s['files']} files: {s['processes']} processes, {s['time_limits']} time "
-        f"limits, {s['calendars']} calendars, {s['estates']} estates; "
-        f"{s['errors']} errors, {s['warnings']} warnings"
+    return say(
+        "validate.closing",
+        files=s["files"],
+        processes=s["processes"],
+        time_limits=s["time_limits"],
+        calendars=s["calendars"],
+        estates=s["estates"],
+        errors=s["errors"],
+        warnings=s["warnings"],
     )
 
 

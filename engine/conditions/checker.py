@@ -112,16 +112,19 @@ class _Domain:
 
     values: tuple[str, ...]
     what: str  # "a value of enum field 'urgency'", "a role of this process", ...
-    listing: str  # "values", "roles", "states"
+    listing: str  # "values", "roles", "states", in words
 
     def problem(self, literal: Literal, value: str) -> ConditionProblem | None:
         if value in self.values:
             return None
         return ConditionProblem(
             kind="impossible-value",
-            message=(
-                f"{literal_text(value)} is not {self.what} "
-                f"({self.listing}: {', '.join(self.values)})"
+            message=say(
+                "condition.not_one_of",
+                value=literal_text(value),
+                what=self.what,
+                listing=self.listing,
+                values=", ".join(self.values),
             ),
             offset=literal.offset,
             suggestion=_closest(value, self.values),
@@ -151,7 +154,7 @@ class _Kind:
         return None
 
 
-_UNKNOWN = _Kind(family=None, text="an unknown name")
+_UNKNOWN = _Kind(family=None, text="")  # never named: its name is reported already
 
 
 def check_condition(cond: Condition, scope: ConditionScope) -> list[ConditionProblem]:
@@ -180,8 +183,10 @@ class _Checker:
         #: Ids of the nodes inside all(...)/any(...) bodies, where a child is being tested.
         self.inside: set[int] = set()
         roles = tuple(sorted(scope.roles | {SYSTEM_ROLE}))
-        self.roles = _Domain(roles, "a role of this process", "roles")
-        self.states = _Domain(tuple(sorted(scope.states)), "a state of this process", "states")
+        self.roles = _Domain(roles, say("condition.a_role"), say("condition.roles"))
+        self.states = _Domain(
+            tuple(sorted(scope.states)), say("condition.a_state"), say("condition.states")
+        )
 
     def run(self, root: Expr) -> list[ConditionProblem]:
         nodes = iter_nodes(root)  # walked once: the checker runs on every condition of a library
@@ -224,14 +229,16 @@ class _Checker:
         family = _FAMILY_OF_TYPE.get(info.type)
         domain = item_domain = None
         if info.type == "enum" and info.values:
-            domain = _Domain(info.values, f"a value of enum field '{written}'", "values")
+            domain = _Domain(
+                info.values, say("condition.enum_value", field=written), say("condition.values")
+            )
         if info.type == "list" and info.values:
             item_domain = _Domain(
-                info.values, f"an allowed item of list field '{written}'", "values"
+                info.values, say("condition.list_item", field=written), say("condition.values")
             )
         return _Kind(
             family=family,
-            text=f"{info.type} field '{written}'",
+            text=say("condition.field", type=info.type, field=written),
             name=name,
             domain=domain,
             item_domain=item_domain,
@@ -241,8 +248,7 @@ class _Checker:
         if self.scope.children is None:
             self.report(
                 "unknown-name",
-                f"'{node.quantifier}(...)' tests the child cases, but this process opens none "
-                "(an 'open' action with link: child makes them)",
+                say("condition.tests_children", name=f"{node.quantifier}(...)"),
                 node.offset,
             )
 
@@ -254,41 +260,44 @@ class _Checker:
         if children is None:
             self.report(
                 "unknown-name",
-                f"'{name.dotted}' reads the child cases, but this process opens none "
-                "(an 'open' action with link: child makes them)",
+                say("condition.reads_children", name=name.dotted),
                 name.offset,
             )
             return _UNKNOWN
         if len(path) != 2:
             self.report(
                 "unknown-name",
-                f"'{name.dotted}' is not allowed: write children.count, children.open, or "
-                "inside all(...)/any(...) children.state or children.FIELD",
+                say("condition.children_name", name=name.dotted),
                 name.offset,
             )
             return _UNKNOWN
         part = path[1]
         if part in ("count", "open"):
-            what = "number of child cases" if part == "count" else "number of open child cases"
-            return _Kind("number", f"children.{part} (the {what})", name=name)
+            return _Kind("number", say(f"condition.children_{part}"), name=name)
         if id(name) not in self.inside:
             self.report(
                 "unknown-name",
-                f"'{name.dotted}' differs from child to child: test it inside all(...) or "
-                f"any(...), like all({name.dotted} == ...)",
+                say("condition.per_child", name=name.dotted),
                 name.offset,
             )
             return _UNKNOWN
         if part == "state":
-            states = _Domain(tuple(sorted(children.states)), "a state of the child cases", "states")
+            states = _Domain(
+                tuple(sorted(children.states)),
+                say("condition.a_child_state"),
+                say("condition.states"),
+            )
             return _Kind("text", "children.state", name=name, domain=states)
         if part in children.fields:
             return _Checker(children).field_kind(name, part)
         suggestion = _closest(part, [*children.fields, "state", "count", "open"])
         self.report(
             "unknown-name",
-            f"the child cases have no field '{part}'"
-            f"{_did_you_mean(f'children.{suggestion}' if suggestion else None)}",
+            say(
+                "condition.no_child_field",
+                field=part,
+                hint=_did_you_mean(f"children.{suggestion}" if suggestion else None),
+            ),
             name.offset,
             f"children.{suggestion}" if suggestion else None,
         )
@@ -329,8 +338,7 @@ class _Checker:
             if quoted:
                 self.report(
                     "unknown-name",
-                    f"'{head}' is not a field; to compare with the text {head}, "
-                    f"put it in quotes: '{head}'",
+                    say("condition.unquoted", name=head),
                     name.offset,
                     f"'{head}'",
                 )
@@ -338,7 +346,7 @@ class _Checker:
             if head == "actor":
                 self.report(
                     "unknown-name",
-                    "'actor' needs a part: actor.id, actor.role or actor.roles",
+                    say("condition.actor_part"),
                     name.offset,
                     "actor.role",
                 )
@@ -346,7 +354,7 @@ class _Checker:
             if head == "payload":
                 self.report(
                     "unknown-name",
-                    "'payload' needs a field name after it, like payload.<field>",
+                    say("condition.payload_part"),
                     name.offset,
                 )
                 return
@@ -357,7 +365,7 @@ class _Checker:
                 hint = _did_you_mean(suggestion)
             self.report(
                 "unknown-name",
-                f"field '{head}' is not defined{hint}",
+                say("condition.no_field", field=head, hint=hint),
                 name.offset,
                 suggestion,
             )
@@ -367,8 +375,7 @@ class _Checker:
             suggestion = _closest(dotted, actor_names)
             self.report(
                 "unknown-name",
-                f"'{dotted}' is not defined: the actor has only actor.id, actor.role and "
-                f"actor.roles{_did_you_mean(suggestion)}",
+                say("condition.no_actor_name", name=dotted, hint=_did_you_mean(suggestion)),
                 name.offset,
                 suggestion,
             )
@@ -378,7 +385,11 @@ class _Checker:
                 suggestion = _closest(dotted, payload_names)
                 self.report(
                     "unknown-name",
-                    f"payload field '{path[1]}' is not defined{suggest(dotted, payload_names)}",
+                    say(
+                        "condition.no_payload_field",
+                        field=path[1],
+                        hint=suggest(dotted, payload_names),
+                    ),
                     name.offset,
                     suggestion,
                 )
@@ -386,8 +397,7 @@ class _Checker:
             suggestion = f"payload.{path[1]}" if path[1] in fields else None
             self.report(
                 "unknown-name",
-                f"'{dotted}' is not allowed: a payload name has one part after 'payload.'"
-                f"{_did_you_mean(suggestion)}",
+                say("condition.payload_parts", name=dotted, hint=_did_you_mean(suggestion)),
                 name.offset,
                 suggestion,
             )
@@ -395,8 +405,7 @@ class _Checker:
         if head in fields or head == "state":
             self.report(
                 "unknown-name",
-                f"'{dotted}' is not allowed: only actor.* and payload.* names have parts "
-                f"after a '.'{_did_you_mean(head)}",
+                say("condition.no_parts", name=dotted, hint=_did_you_mean(head)),
                 name.offset,
                 head,
             )
@@ -404,8 +413,7 @@ class _Checker:
         suggestion = _closest(dotted, actor_names + payload_names)
         self.report(
             "unknown-name",
-            f"'{dotted}' is not defined: names with a '.' start with 'actor.' or 'payload.'"
-            f"{_did_you_mean(suggestion)}",
+            say("condition.dotted", name=dotted, hint=_did_you_mean(suggestion)),
             name.offset,
             suggestion,
         )
@@ -424,8 +432,8 @@ class _Checker:
         if isinstance(expr, Literal):
             return _literal_kind(expr)
         if isinstance(expr, ListLiteral):
-            return _Kind("list", "a list")
-        return _Kind("bool", "a condition")
+            return _Kind("list", say("condition.a_list"))
+        return _Kind("bool", say("condition.a_condition"))
 
     # -- comparisons -------------------------------------------------------------------------
 
@@ -434,14 +442,13 @@ class _Checker:
         if isinstance(expr, Literal) and not (expr.value is None or isinstance(expr.value, bool)):
             self.report(
                 "type-mismatch",
-                f"{literal_text(expr.value)} on its own is not a condition; "
-                "compare it with a field, like urgency == 'urgent'",
+                say("condition.lone_value", value=literal_text(expr.value)),
                 expr.offset,
             )
         elif isinstance(expr, ListLiteral):
             self.report(
                 "type-mismatch",
-                "a list on its own is not a condition; use it with 'in', like x in ['a', 'b']",
+                say("condition.lone_list"),
                 expr.offset,
             )
 
@@ -463,7 +470,7 @@ class _Checker:
             if side.is_null:
                 self.report(
                     "type-mismatch",
-                    f"comparing with null using '{op}' is always false; use == null or != null",
+                    say("condition.null_order", op=op),
                     node.offset,
                 )
                 return
@@ -475,7 +482,7 @@ class _Checker:
             if side.family is not None and side.family not in _ORDERED_FAMILIES:
                 self.report(
                     "type-mismatch",
-                    f"{side.text} has no order, so '{op}' cannot be used on it; use ==, != or in",
+                    say("condition.no_order", name=side.text, op=op),
                     node.offset,
                 )
                 return
@@ -491,8 +498,12 @@ class _Checker:
             replacement = f"{literal_text(other.literal.value)} in {_written(name)}"
             self.report(
                 "type-mismatch",
-                f"{name.text} is a list, so it never equals {other.text}; "
-                f"to test one item write {replacement}",
+                say(
+                    "condition.list_equals",
+                    name=name.text,
+                    other=other.text,
+                    replacement=replacement,
+                ),
                 min(node.left.offset, node.right.offset),
                 replacement,
             )
@@ -507,22 +518,21 @@ class _Checker:
         if right.is_null or (right.family is not None and right.family != "list"):
             self.report(
                 "type-mismatch",
-                f"'{op}' needs a list on the right, like ['a', 'b'], but {right.text} "
-                "is not a list",
+                say("condition.needs_list", op=op, right=right.text),
                 node.offset,
             )
             return
         if left.family == "list":
             self.report(
                 "type-mismatch",
-                f"the left side of '{op}' must be a single value, but {left.text} is a list",
+                say("condition.left_list", op=op, left=left.text),
                 node.offset,
             )
             return
         if left.is_null:
             self.report(
                 "type-mismatch",
-                f"null is never in a list, so '{op}' is always false; use == null",
+                say("condition.null_in", op=op),
                 node.offset,
             )
             return
@@ -550,7 +560,7 @@ class _Checker:
         ):
             self.report(
                 "type-mismatch",
-                f"{right.text} holds text, so {left.text} is never in it",
+                say("condition.holds_text", right=right.text, left=left.text),
                 node.offset,
             )
 
@@ -570,7 +580,7 @@ class _Checker:
             example = "YYYY-MM-DD" if name.family == "date" else "YYYY-MM-DDTHH:MM"
             self.report(
                 "type-mismatch",
-                f"{other.text} is not a {name.family}; write it as {example}",
+                say("condition.not_date", other=other.text, family=name.family, example=example),
                 where,
             )
             return False
@@ -579,21 +589,21 @@ class _Checker:
         suggestion = None
         hint = ""
         if name.family == "bool" and value is not None:
-            hint = "; write true or false without quotes"
+            hint = say("condition.hint_bool")
             if value.lower() in ("true", "false"):
                 suggestion = value.lower()
         elif name.family == "number" and value is not None:
-            hint = "; write numbers without quotes"
+            hint = say("condition.hint_number")
             if _is_plain_number(value):
                 suggestion = value
         elif name.family == "text" and other.family == "number" and other.literal is not None:
-            hint = "; put text in quotes"
+            hint = say("condition.hint_text")
             quoted = literal_text(other.literal.value)
             if name.domain is None or quoted in name.domain.values:
                 suggestion = f"'{quoted}'"
         self.report(
             "type-mismatch",
-            f"{name.text} is compared with {other.text}, which can never match{hint}",
+            say("condition.never_matches", name=name.text, other=other.text, hint=hint),
             where,
             suggestion,
         )
@@ -615,8 +625,8 @@ def _literal_kind(literal: Literal) -> _Kind:
     if isinstance(value, bool):
         return _Kind("bool", literal_text(value), literal=literal)
     if isinstance(value, str):
-        return _Kind("text", f"the text {literal_text(value)}", literal=literal)
-    return _Kind("number", f"the number {literal_text(value)}", literal=literal)
+        return _Kind("text", say("condition.the_text", value=literal_text(value)), literal=literal)
+    return _Kind("number", say("condition.the_number", value=literal_text(value)), literal=literal)
 
 
 def _parses_as(family: str, value: str) -> bool:

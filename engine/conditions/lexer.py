@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Literal
 
 from engine.diagnostics import TextError
+from engine.diagnostics.catalogue import say
 
 MAX_LENGTH = 2000
 """Longest condition text accepted; longer text is a syntax error, never a slow parse."""
@@ -58,7 +59,7 @@ _FULL_WIDTH = {
     "】": "]",
     "［": "[",
     "］": "]",
-    "\u3000": "a space",
+    "\u3000": " ",
 }
 
 
@@ -126,11 +127,11 @@ class _Lexer:
             self.pos += 2
             return Token("op", two, start, self.pos)
         if two == "<>":
-            raise ConditionSyntaxError("use '!=' for 'not equal' ('<>' is not allowed)", start)
+            raise ConditionSyntaxError(say("syntax.not_equal"), start)
         if two == "&&":
-            raise ConditionSyntaxError("use 'and' instead of '&&'", start)
+            raise ConditionSyntaxError(say("syntax.instead", word="and", symbol="&&"), start)
         if two == "||":
-            raise ConditionSyntaxError("use 'or' instead of '||'", start)
+            raise ConditionSyntaxError(say("syntax.instead", word="or", symbol="||"), start)
         if ch in _ORDER_OPS:
             self.pos += 1
             return Token("op", ch, start, self.pos)
@@ -138,16 +139,12 @@ class _Lexer:
             self.pos += 1
             return Token(_PUNCTUATION[ch], ch, start, self.pos)
         if ch == "=":
-            raise ConditionSyntaxError("use '==' to compare (a single '=' is not allowed)", start)
+            raise ConditionSyntaxError(say("syntax.single_equals"), start)
         if ch == "!":
-            raise ConditionSyntaxError("use 'not' instead of '!'", start)
+            raise ConditionSyntaxError(say("syntax.instead", word="not", symbol="!"), start)
         if ch in _FULL_WIDTH:
-            raise ConditionSyntaxError(
-                f"full-width character '{ch}' is not allowed here; type {_hint(ch)} instead "
-                "(switch the input method to English)",
-                start,
-            )
-        raise ConditionSyntaxError(f"unexpected character {_show(ch)}", start)
+            raise ConditionSyntaxError(say("syntax.full_width", char=ch, hint=_hint(ch)), start)
+        raise ConditionSyntaxError(say("syntax.unexpected_character", char=_show(ch)), start)
 
     def string(self) -> Token:
         quote = self.peek()
@@ -157,9 +154,7 @@ class _Lexer:
         while True:
             ch = self.peek()
             if ch == "":
-                raise ConditionSyntaxError(
-                    f"text starting here has no closing quote ({quote})", start
-                )
+                raise ConditionSyntaxError(say("syntax.no_closing_quote", quote=quote), start)
             if ch == quote:
                 self.pos += 1
                 return Token("string", "".join(parts), start, self.pos)
@@ -183,19 +178,17 @@ class _Lexer:
             digits = self.text[start + 2 : start + 2 + width]
             if len(digits) != width or not all(c in _HEX_DIGITS for c in digits):
                 raise ConditionSyntaxError(
-                    f"'\\{escaped}' must be followed by {width} hexadecimal digits", start
+                    say("syntax.hex_digits", escape=f"\\{escaped}", width=width), start
                 )
             code = int(digits, 16)
             if code > _MAX_CODE_POINT:
-                raise ConditionSyntaxError(f"'\\{escaped}{digits}' is not a character", start)
+                raise ConditionSyntaxError(
+                    say("syntax.not_a_character", escape=f"\\{escaped}{digits}"), start
+                )
             self.pos += 2 + width
             return chr(code)
-        shown = _show(escaped) if escaped else "the end of the condition"
-        raise ConditionSyntaxError(
-            f"a backslash in text must be followed by \\, ', \", n, t, r or u, not {shown}; "
-            "write \\\\ for a backslash",
-            start,
-        )
+        shown = _show(escaped) if escaped else say("syntax.the_end")
+        raise ConditionSyntaxError(say("syntax.backslash", found=shown), start)
 
     def number(self) -> Token:
         start = self.pos
@@ -206,19 +199,13 @@ class _Lexer:
         is_decimal = False
         if self.peek() == ".":
             if not _is_ascii_digit(self.peek(1)):
-                raise ConditionSyntaxError(
-                    "a decimal number needs digits after the point, like 1.5", self.pos
-                )
+                raise ConditionSyntaxError(say("syntax.decimal"), self.pos)
             is_decimal = True
             self.pos += 1
             while _is_ascii_digit(self.peek()):
                 self.pos += 1
         if _is_name_char(self.peek()) or self.peek() == ".":
-            raise ConditionSyntaxError(
-                "a number cannot be followed directly by letters or another point; "
-                "put text in quotes, like '3d'",
-                start,
-            )
+            raise ConditionSyntaxError(say("syntax.number_letters"), start)
         literal = self.text[start : self.pos]
         value: int | Decimal = Decimal(literal) if is_decimal else int(literal)
         return Token("number", value, start, self.pos)
@@ -234,9 +221,7 @@ class _Lexer:
             if self.peek() != ".":
                 break
             if not _is_ascii_letter(self.peek(1)):
-                raise ConditionSyntaxError(
-                    "a name part must follow the '.', like actor.role", self.pos + 1
-                )
+                raise ConditionSyntaxError(say("syntax.name_part"), self.pos + 1)
             self.pos += 1
         if len(parts) == 1:
             word = parts[0]
@@ -244,7 +229,7 @@ class _Lexer:
                 return Token("keyword", word, start, self.pos)
             if word.lower() in KEYWORDS:
                 raise ConditionSyntaxError(
-                    f"write '{word.lower()}' in lower case (not '{word}')", start
+                    say("syntax.lower_case", word=word.lower(), written=word), start
                 )
         return Token("name", tuple(parts), start, self.pos)
 
@@ -257,7 +242,7 @@ def _show(ch: str) -> str:
 
 def _hint(ch: str) -> str:
     replacement = _FULL_WIDTH[ch]
-    return replacement if replacement == "a space" else f"'{replacement}'"
+    return say("syntax.a_space") if replacement == " " else f"'{replacement}'"
 
 
 def tokenize(text: str) -> list[Token]:
@@ -268,7 +253,6 @@ def tokenize(text: str) -> list[Token]:
     """
     if len(text) > MAX_LENGTH:
         raise ConditionSyntaxError(
-            f"the condition is too long ({len(text)} characters; the limit is {MAX_LENGTH})",
-            MAX_LENGTH,
+            say("syntax.too_long", length=len(text), limit=MAX_LENGTH), MAX_LENGTH
         )
     return _Lexer(text).run()

@@ -23,6 +23,8 @@ from __future__ import annotations
 from decimal import Decimal
 from functools import lru_cache
 
+from engine.diagnostics.catalogue import say
+
 from .ast import (
     BoolOp,
     BoolOpKind,
@@ -59,9 +61,7 @@ def parse_condition(text: str) -> Condition:
     parsed again each time, so every caller gets its own error.
     """
     if not isinstance(text, str):
-        raise ConditionSyntaxError(
-            f"a condition must be text in quotes, not {type(text).__name__}", 0
-        )
+        raise ConditionSyntaxError(say("syntax.not_text", type=type(text).__name__), 0)
     return _parse_text(text)
 
 
@@ -69,7 +69,7 @@ def parse_condition(text: str) -> Condition:
 def _parse_text(text: str) -> Condition:
     tokens = tokenize(text)
     if tokens[0].kind == "eof":
-        raise ConditionSyntaxError("the condition is empty", 0)
+        raise ConditionSyntaxError(say("syntax.empty"), 0)
     parser = _Parser(tokens)
     expr = parser.or_expr()
     parser.expect_end()
@@ -78,14 +78,14 @@ def _parse_text(text: str) -> Condition:
 
 def _describe(token: Token) -> str:
     if token.kind == "eof":
-        return "the end of the condition"
+        return say("syntax.the_end")
     if token.kind == "string" and isinstance(token.value, str):
-        return f"the text {literal_text(token.value)}"
+        return say("condition.the_text", value=literal_text(token.value))
     if token.kind == "number" and isinstance(token.value, (int, Decimal)):
-        return f"the number {literal_text(token.value)}"
+        return say("condition.the_number", value=literal_text(token.value))
     if token.kind == "name":
         assert isinstance(token.value, tuple)
-        return f"the name '{'.'.join(token.value)}'"
+        return say("syntax.the_name", name=".".join(token.value))
     return f"'{token.value}'"
 
 
@@ -113,10 +113,7 @@ class _Parser:
         """Count one level of nesting; refuse to go deeper than MAX_DEPTH."""
         self.depth += 1
         if self.depth > MAX_DEPTH:
-            raise ConditionSyntaxError(
-                f"the condition is nested too deeply (more than {MAX_DEPTH} levels)",
-                token.offset,
-            )
+            raise ConditionSyntaxError(say("syntax.too_deep", limit=MAX_DEPTH), token.offset)
 
     def leave(self) -> None:
         self.depth -= 1
@@ -124,19 +121,17 @@ class _Parser:
     def expect_end(self) -> None:
         token = self.current
         if token.kind != "eof":
-            raise self.unexpected(token, "after a complete condition")
+            raise self.unexpected(token, say("syntax.after_complete"))
 
     def unexpected(self, token: Token, where: str) -> ConditionSyntaxError:
         """The error for a token that cannot continue what came before, with a hint for the
         usual slips."""
         if token.kind == ")":
-            return ConditionSyntaxError("')' has no matching '('", token.offset)
+            return ConditionSyntaxError(say("syntax.unmatched_close"), token.offset)
         if token.kind == "name" and token.value == ("is",):
-            return ConditionSyntaxError("use '==' or '!=' instead of 'is' / 'is not'", token.offset)
+            return ConditionSyntaxError(say("syntax.is"), token.offset)
         return ConditionSyntaxError(
-            f"{_describe(token)} is not expected {where} "
-            "(is an 'and', 'or' or an operator missing?)",
-            token.offset,
+            say("syntax.not_expected", found=_describe(token), where=where), token.offset
         )
 
     def or_expr(self) -> Expr:
@@ -180,8 +175,7 @@ class _Parser:
             self.advance()
             if not self.at_keyword("in"):
                 raise ConditionSyntaxError(
-                    f"expected 'in' after 'not' here, but found {_describe(self.current)}",
-                    self.current.offset,
+                    say("syntax.not_in", found=_describe(self.current)), self.current.offset
                 )
             self.advance()
             op = "not in"
@@ -192,10 +186,7 @@ class _Parser:
         if follower.kind == "op" or (
             follower.kind == "keyword" and follower.value in ("in", "not")
         ):
-            raise ConditionSyntaxError(
-                "comparisons cannot be chained; join them with 'and', like a < b and b < c",
-                follower.offset,
-            )
+            raise ConditionSyntaxError(say("syntax.chained"), follower.offset)
         return Compare(op, left, right, offset=token.offset)
 
     def operand(self, after: str | None = None) -> Expr:
@@ -217,8 +208,10 @@ class _Parser:
             self.leave()
             if self.current.kind != ")":
                 if self.current.kind == "eof":
-                    raise ConditionSyntaxError("this '(' is never closed", token.offset)
-                raise self.unexpected(self.current, "inside parentheses")
+                    raise ConditionSyntaxError(
+                        say("syntax.never_closed", bracket="("), token.offset
+                    )
+                raise self.unexpected(self.current, say("syntax.inside_parentheses"))
             self.advance()
             return inner
         if token.kind == "[":
@@ -230,17 +223,13 @@ class _Parser:
         assert isinstance(name.value, tuple)
         word = name.value[0]
         if self.in_quantifier:
-            raise ConditionSyntaxError(
-                f"'{word}(...)' cannot be used inside another all(...) or any(...)", name.offset
-            )
+            raise ConditionSyntaxError(say("syntax.nested_quantifier", word=word), name.offset)
         opening = self.advance()
         self.enter(opening)
         self.in_quantifier = True
         if self.current.kind == ")":
             raise ConditionSyntaxError(
-                f"'{word}()' needs a condition about each child case inside, like "
-                f"{word}(children.state == 'closed')",
-                self.current.offset,
+                say("syntax.empty_quantifier", word=word), self.current.offset
             )
         body = self.or_expr()
         self.in_quantifier = False
@@ -248,21 +237,17 @@ class _Parser:
         closing = self.tokens[self.index]
         if closing.kind != ")":
             if closing.kind == "eof":
-                raise ConditionSyntaxError("this '(' is never closed", opening.offset)
-            raise self.unexpected(closing, f"inside {word}(...)")
+                raise ConditionSyntaxError(say("syntax.never_closed", bracket="("), opening.offset)
+            raise self.unexpected(closing, say("syntax.inside_quantifier", word=word))
         self.advance()
         return Quantified("all" if word == "all" else "any", body, offset=name.offset)
 
     def expected_value(self, token: Token, after: str | None) -> ConditionSyntaxError:
         if token.kind == "eof":
-            where = f" after '{after}'" if after is not None else ""
-            return ConditionSyntaxError(
-                f"the condition ends too early: a value is missing{where}", token.offset
-            )
+            where = say("syntax.after_operator", op=after) if after is not None else ""
+            return ConditionSyntaxError(say("syntax.ends_early", where=where), token.offset)
         return ConditionSyntaxError(
-            "expected a value (a field name, 'text', a number, true, false, null or a list) "
-            f"but found {_describe(token)}",
-            token.offset,
+            say("syntax.expected_value", found=_describe(token)), token.offset
         )
 
     def literal(self) -> Literal:
@@ -285,13 +270,12 @@ class _Parser:
                 self.advance()
                 after_comma = self.current
                 if after_comma.kind == "]":
-                    raise ConditionSyntaxError("a value is missing before ']'", after_comma.offset)
+                    raise ConditionSyntaxError(say("syntax.missing_item"), after_comma.offset)
             elif separator.kind == "eof":
-                raise ConditionSyntaxError("this '[' is never closed", opening.offset)
+                raise ConditionSyntaxError(say("syntax.never_closed", bracket="["), opening.offset)
             elif separator.kind != "]":
                 raise ConditionSyntaxError(
-                    f"expected ',' or ']' in the list but found {_describe(separator)}",
-                    separator.offset,
+                    say("syntax.list_separator", found=_describe(separator)), separator.offset
                 )
         self.advance()
         self.leave()
@@ -306,20 +290,12 @@ class _Parser:
         if token.kind == "name":
             assert isinstance(token.value, tuple)
             dotted = ".".join(token.value)
-            raise ConditionSyntaxError(
-                f"list items must be values; to mean the text {dotted}, "
-                f"put it in quotes: '{dotted}'",
-                token.offset,
-            )
+            raise ConditionSyntaxError(say("syntax.name_in_list", name=dotted), token.offset)
         if token.kind == "]":
-            raise ConditionSyntaxError("a value is missing before ']'", token.offset)
+            raise ConditionSyntaxError(say("syntax.missing_item"), token.offset)
         if token.kind == "eof":
-            raise ConditionSyntaxError("this '[' is never closed", opening.offset)
-        raise ConditionSyntaxError(
-            f"list items must be values ('text', numbers, true, false or null), "
-            f"not {_describe(token)}",
-            token.offset,
-        )
+            raise ConditionSyntaxError(say("syntax.never_closed", bracket="["), opening.offset)
+        raise ConditionSyntaxError(say("syntax.list_item", found=_describe(token)), token.offset)
 
 
 def _compare_op(symbol: str) -> CompareOp:

@@ -7,13 +7,19 @@ Two languages are spoken, ``zh-CN`` (the consultants and operators of Chinese es
    service answers each request in its ``Accept-Language`` this way);
 2. :func:`use_language` — the process-wide choice (``propflow --lang``);
 3. the environment variable ``PROPFLOW_LANG``;
-4. English.
+4. the locale's language for messages, as POSIX programs read it: the first of
+   ``LC_ALL``, ``LC_MESSAGES`` and ``LANG`` that is set (``zh_CN.UTF-8`` is zh-CN), if
+   PropFlow speaks it;
+5. English.
 
-English is the default, not Chinese, because the words of a diagnostic end up in CI logs,
-scripts and issue reports that people grep; a consultant who wants Chinese says so once in
-their shell profile (``export PROPFLOW_LANG=zh-CN``). Codes, positions and every field of
-the JSON output other than the words are the same in both languages, so nothing that reads
-them depends on the choice.
+The same rule decides for every command, the labels and headings of manuals and diagrams
+included, so a consultant whose desktop speaks Chinese gets Chinese without asking, and one
+on an English machine (or in CI, whose locale is ``C`` or ``C.UTF-8``) gets English. A
+locale PropFlow does not speak (``fr_FR``, ``C``) passes to English rather than failing: it
+was set for every program, not for this one; a ``PROPFLOW_LANG`` it does not speak is an
+error, since it was set for PropFlow alone. Codes, positions and every field of the JSON
+output other than the words are the same in both languages, so nothing that reads them
+depends on the choice.
 """
 
 from __future__ import annotations
@@ -30,6 +36,8 @@ LANGUAGES: tuple[str, ...] = ("en", "zh-CN")
 DEFAULT_LANGUAGE = "en"
 #: The environment variable that chooses the language when no caller has.
 ENVIRONMENT_VARIABLE = "PROPFLOW_LANG"
+#: The locale's variables for the language of messages, strongest first (POSIX).
+LOCALE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG")
 
 #: Each accepted spelling (lower case, ``_`` read as ``-``) of each language.
 _SPELLINGS: dict[str, str] = {
@@ -88,7 +96,21 @@ def current_language() -> str:
     variable = os.environ.get(ENVIRONMENT_VARIABLE, "").strip()
     if variable:
         return _checked(variable, ENVIRONMENT_VARIABLE)
-    return DEFAULT_LANGUAGE
+    return locale_language() or DEFAULT_LANGUAGE
+
+
+def locale_language() -> str | None:
+    """The language of the locale's messages (``LC_ALL``, else ``LC_MESSAGES``, else
+    ``LANG``: the first set), if PropFlow speaks it: ``zh_CN.UTF-8`` and ``zh_CN.GB18030``
+    are zh-CN, as is a Chinese locale of another region (``zh_TW``: Chinese is nearer its
+    reader than English); ``en_AU.UTF-8`` is en; ``C`` and ``fr_FR`` are ``None``."""
+
+    for name in LOCALE_VARIABLES:
+        value = os.environ.get(name, "").strip()
+        if value:
+            tag = value.partition(".")[0].partition("@")[0]
+            return known_language(tag) or _SPELLINGS.get(tag.replace("_", "-").lower()[:2])
+    return None
 
 
 def use_language(lang: str | None) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from engine.diagnostics import Diagnostic, Severity, Span
+from engine.diagnostics.catalogue import say
 from engine.io.estates import is_estate_dir
 from engine.io.loading import display_path, model_error
 from engine.io.schemas import FileKind, validate_structure
@@ -59,7 +60,7 @@ def simple_deployment(store: str, estates: Path) -> tuple[Deployment | None, lis
             Diagnostic(
                 ESTATE_NOT_FOUND,
                 Severity.ERROR,
-                f"'{estates}' is not an estate directory and holds none (no estate.yaml)",
+                say("PF450.holds_none", path=estates),
                 Span(str(estates), 1, 1),
             )
         ]
@@ -103,8 +104,7 @@ def _resolve(
                     document,
                     ("estates",),
                     ESTATE_NOT_FOUND,
-                    f"'{definition.estates}' is not an estate directory and holds none "
-                    "(no estate.yaml)",
+                    say("PF450.holds_none", path=definition.estates),
                 )
             )
     else:
@@ -116,8 +116,7 @@ def _resolve(
                         document,
                         ("estates", index),
                         ESTATE_NOT_FOUND,
-                        f"'{definition.estates[index]}' is not an estate directory "
-                        "(no estate.yaml)",
+                        say("PF450.not_estate", path=definition.estates[index]),
                     )
                 )
     jwt = None
@@ -133,8 +132,11 @@ def _resolve(
                         document,
                         ("tokens", "jwt", "key_file"),
                         KEY_UNREADABLE,
-                        f"cannot read the key file '{settings.key_file}': "
-                        f"{getattr(exc, 'strerror', None) or exc.__class__.__name__}",
+                        say(
+                            "PF451.unreadable",
+                            file=settings.key_file,
+                            reason=getattr(exc, "strerror", None) or exc.__class__.__name__,
+                        ),
                     )
                 )
         if key is not None:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.diagnostics import Diagnostic, Severity, Span
+from engine.diagnostics.catalogue import say
 from engine.io.library import Library, Located, ValidatedLibrary
 from engine.io.loading import add_document, classify, display_path, load_library, yaml_files
 from engine.io.merge import PatchProblem, merge_patch, rebase
@@ -110,7 +111,7 @@ def _chain(estate_dir: Path, diagnostics: list[Diagnostic]) -> list[_Layer]:
         diagnostics.append(
             _error(
                 "PF001",
-                "cannot read the estate: its symbolic links form a loop",
+                say("PF001.estate_loop"),
                 Span(str(estate_dir), 1, 1),
             )
         )
@@ -142,22 +143,25 @@ def _chain(estate_dir: Path, diagnostics: list[Diagnostic]) -> list[_Layer]:
             diagnostics.append(
                 _error(
                     "PF403",
-                    f"extends '{estate.extends}' leaves the directory of estates "
-                    f"({root.name}/); an estate may extend 'standard' or a sibling estate",
+                    say("PF403.extends_out", extends=estate.extends, root=root.name),
                     span,
                 )
             )
             return []
         if parent.resolve() in seen:
             names = " → ".join(p.name for p in [*seen, parent.resolve()])
-            diagnostics.append(_error("PF404", f"circular extends: {names}", span))
+            diagnostics.append(_error("PF404", say("PF404.circle", names=names), span))
             return []
         if not is_estate_dir(parent):
             diagnostics.append(
                 _error(
                     "PF403",
-                    f"extends '{estate.extends}': no estate there "
-                    f"(no {ESTATE_FILE} in {parent.name}/)",
+                    say(
+                        "PF403.no_estate",
+                        extends=estate.extends,
+                        file=ESTATE_FILE,
+                        directory=parent.name,
+                    ),
                     span,
                 )
             )
@@ -173,9 +177,11 @@ def _patch_files(layer: _Layer, diagnostics: list[Diagnostic]) -> list[Path]:
         diagnostics.append(
             _error(
                 "PF403",
-                f"'{link.relative_to(layer.directory)}' is a link to a directory outside the "
-                f"estate directory {layer.directory.name}/; estates may only use their own "
-                "files",
+                say(
+                    "PF403.directory_link",
+                    link=link.relative_to(layer.directory),
+                    estate=layer.directory.name,
+                ),
                 Span(str(link), 1, 1),
             )
         )
@@ -195,8 +201,7 @@ def _outside(relative: str, directory: Path, span: Span) -> Diagnostic:
     """PF403 for a file of an estate that is a link leading out of it."""
     return _error(
         "PF403",
-        f"'{relative}' is a link to a file outside the estate "
-        f"directory {directory.name}/; estates may only use their own files",
+        say("PF403.file_link", link=relative, estate=directory.name),
         span,
     )
 
@@ -231,7 +236,7 @@ class _Merger:
             self.diagnostics.append(
                 _error(
                     "PF008",
-                    f"an estate file belongs in {ESTATE_FILE}, not in a patch file",
+                    say("PF008.estate_in_patch", file=ESTATE_FILE),
                     document.source_map.locate(()),
                 )
             )
@@ -250,8 +255,7 @@ class _Merger:
             self.diagnostics.append(
                 _error(
                     "PF401",
-                    f"{key[0].replace('_', ' ')} '{key[1]}' cannot be deleted: "
-                    "the library being customised has none",
+                    say("PF401.no_item", kind=say(f"kinds.{key[0]}"), id=key[1]),
                     span,
                 )
             )
@@ -307,7 +311,7 @@ class _Merger:
 
 def _problem(problem: PatchProblem) -> Diagnostic:
     code = "PF401" if problem.kind == "missing-delete" else "PF402"
-    also = (("the library value", problem.base),) if problem.base is not None else ()
+    also = ((say("PF402.library_value"), problem.base),) if problem.base is not None else ()
     return Diagnostic(code, Severity.ERROR, problem.message, problem.span, also)
 
 

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from engine.diagnostics import Diagnostic, Severity, Span
+from engine.diagnostics.catalogue import say
 from engine.io.library import Library, Located
 from engine.io.paths import real_path
 from engine.io.recovery import salvage
@@ -82,7 +83,7 @@ def yaml_files(directory: Path) -> list[Path]:
 def check_exists(path: Path) -> None:
     """Raise :class:`UsageError` for a path given on the command line that is not there."""
     if not (path.exists() or path.is_symlink()):
-        raise UsageError(f"no such file or directory: {path}")
+        raise UsageError(say("usage.no_such_path", path=path))
 
 
 def discover(paths: Iterable[Path]) -> tuple[list[Path], list[Diagnostic]]:
@@ -101,7 +102,7 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[Diagnostic]]:
                     Diagnostic(
                         "PF009",
                         Severity.ERROR,
-                        "no YAML files (*.yaml, *.yml) in this directory",
+                        say("PF009.none"),
                         Span(str(path), 1, 1),
                     )
                 )
@@ -176,13 +177,11 @@ def classify(document: SourceDocument) -> tuple[FileKind | None, Diagnostic | No
     kind = detect_kind(document.data)
     if kind is not None:
         return kind, None
-    keys = ", ".join(f"'{k}'" for k in list(document.data)[:3]) or "nothing"
+    keys = ", ".join(f"'{k}'" for k in list(document.data)[:3]) or say("PF008.nothing")
     return None, Diagnostic(
         "PF008",
         Severity.ERROR,
-        f"cannot tell what kind of PropFlow file this is (it starts with {keys}); "
-        "expected 'process:', 'estate:', 'calendars:', 'time_limits:', 'schedules:', "
-        "'quotas:', 'kpis:', 'patterns:' or 'migrations:'",
+        say("PF008.kind", keys=keys),
         document.source_map.locate(()),
     )
 
@@ -270,10 +269,10 @@ def _items(data: dict[str, Any], collection: str) -> Iterator[tuple[JsonPath, An
 def model_error(document: SourceDocument, error: Any) -> Diagnostic:
     """A pydantic error, for the rare shape the schema let through; still positioned."""
     path = tuple(part for part in error.get("loc", ()) if isinstance(part, (str, int)))
-    where = ".".join(str(p) for p in path) or "the top level"
+    where = ".".join(str(p) for p in path) or say("PF050.top_level")
     return Diagnostic(
         SCHEMA_CODE,
         Severity.ERROR,
-        f"{where}: {error.get('msg', 'invalid value')}",
+        say("PF050.model", where=where, detail=error.get("msg") or say("PF050.invalid")),
         document.source_map.locate(path),
     )

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.diagnostics import Span
+from engine.diagnostics.catalogue import say
 from engine.io.yamlsource import JsonPath, SourceMap
 
 _MISSING = object()
@@ -46,19 +47,22 @@ class MergeResult:
 
 
 def _json_type(value: Any) -> str:
+    """The kind of ``value`` in words, as the schema errors name it."""
     if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, (int, float)):
-        return "a number"
-    return "text"
+        kind = "object"
+    elif isinstance(value, list):
+        kind = "array"
+    elif isinstance(value, bool):
+        kind = "boolean"
+    elif isinstance(value, (int, float)):
+        kind = "number"
+    else:
+        kind = "string"
+    return say(f"PF050.is.{kind}")
 
 
 def _where(path: JsonPath) -> str:
-    return ".".join(str(part) for part in path) or "the top level"
+    return ".".join(str(part) for part in path) or say("PF050.top_level")
 
 
 def rebase(source_map: SourceMap, old: JsonPath, new: JsonPath) -> SourceMap:
@@ -120,8 +124,7 @@ class _Merger:
                                 "missing-delete",
                                 child,
                                 self.patch_map.locate(child, key=True),
-                                f"'{_where(child)}' cannot be deleted: the library being "
-                                "customised has no such key",
+                                say("PF401.no_key", where=_where(child)),
                             )
                         )
                         continue
@@ -141,8 +144,12 @@ class _Merger:
                         "type-change",
                         path,
                         patch_span,
-                        f"'{_where(path)}' is {_json_type(target)} in the library being "
-                        f"customised, but the patch gives {_json_type(patch)}",
+                        say(
+                            "PF402.retyped",
+                            where=_where(path),
+                            was=_json_type(target),
+                            now=_json_type(patch),
+                        ),
                         base_span,
                     )
                 )

@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from engine.diagnostics import Diagnostic, Severity, Span
+from engine.diagnostics.catalogue import say
 from engine.diagnostics.positions import (
     LineIndex,
     counts_lines_differently,
@@ -200,8 +201,7 @@ def _scalar(node: yaml.ScalarNode) -> Any:
         if len(text) > MAX_NUMBER_CHARS:
             raise _Refused(
                 "PF005",
-                f"a number of {len(text):,} digits; numbers longer than "
-                f"{MAX_NUMBER_CHARS:,} characters are refused",
+                say("PF005.number", digits=f"{len(text):,}", limit=f"{MAX_NUMBER_CHARS:,}"),
                 node.start_mark,
             )
         return int(text, 0) if text[:2] in ("0o", "0x") else int(text)
@@ -212,9 +212,7 @@ def _scalar(node: yaml.ScalarNode) -> Any:
         if lowered == ".nan":
             return float("nan")
         return float(text)
-    raise _Refused(
-        "PF010", f"the tag '{tag}' is not allowed; write plain YAML values", node.start_mark
-    )
+    raise _Refused("PF010", say("PF010.tag_plain", tag=tag), node.start_mark)
 
 
 class _Converter:
@@ -236,12 +234,11 @@ class _Converter:
         if self.nodes > MAX_NODES:
             raise _Refused(
                 "PF005",
-                f"the document expands to more than {MAX_NODES:,} values "
-                "(an alias bomb, or far too large for a process file)",
+                say("PF005.nodes", limit=f"{MAX_NODES:,}"),
                 node.start_mark,
             )
         if depth > MAX_DEPTH:
-            raise _Refused("PF005", f"nesting deeper than {MAX_DEPTH} levels", node.start_mark)
+            raise _Refused("PF005", say("PF005.depth", limit=MAX_DEPTH), node.start_mark)
 
     def convert(self, node: yaml.Node, path: JsonPath, depth: int) -> Any:
         """The plain value of ``node``, recording where it and everything in it is."""
@@ -270,7 +267,7 @@ class _Converter:
                 self.keys[child] = _location(self.file, key_node.start_mark)
                 result[key] = self.convert(value_node, child, depth + 1)
             return result
-        raise _Refused("PF010", "unsupported YAML node", node.start_mark)  # pragma: no cover
+        raise _Refused("PF010", say("PF010.node"), node.start_mark)  # pragma: no cover
 
     def _duplicate(self, first: Location, again: yaml.ScalarNode) -> None:
         """Report a key seen before in its mapping, pointing at its first occurrence (where
@@ -280,10 +277,9 @@ class _Converter:
             Diagnostic(
                 "PF004",
                 Severity.ERROR,
-                f"key '{again.value}' appears twice in this mapping "
-                f"(first at line {earlier.line}); the second would silently win",
+                say("PF004.twice", key=again.value, line=earlier.line),
                 Span(*_location(self.file, again.start_mark)),
-                also=(("first defined here", earlier),),
+                also=((say("PF004.first"), earlier),),
             )
         )
 
@@ -294,18 +290,17 @@ def _location(file: str, mark: yaml.Mark) -> Location:
 
 def _check_tag(node: yaml.Node, tag: str) -> None:
     if node.tag != tag:
-        raise _Refused("PF010", f"the tag '{node.tag}' is not allowed", node.start_mark)
+        raise _Refused("PF010", say("PF010.tag", tag=node.tag), node.start_mark)
 
 
 def _key(node: yaml.Node) -> str:
     """The text of a mapping key, which must be a plain scalar."""
     if not isinstance(node, yaml.ScalarNode):
-        raise _Refused("PF010", "a key must be plain text, not a list or mapping", node.start_mark)
+        raise _Refused("PF010", say("PF010.key"), node.start_mark)
     if node.tag == _MERGE:
         raise _Refused(
             "PF010",
-            "merge keys ('<<') are not supported; repeat the values, "
-            "or customise with an estate patch",
+            say("PF010.merge"),
             node.start_mark,
         )
     value: str = node.value
@@ -332,9 +327,7 @@ def _decode(file: str, raw: bytes) -> tuple[str | None, Diagnostic | None]:
     """Decode UTF-8 text, refusing binary content with the position of the first bad byte."""
     nul = raw.find(b"\x00")
     if nul >= 0:
-        return None, _byte_diagnostic(
-            file, raw, nul, "PF002", "this is a binary file, not YAML text (NUL byte)"
-        )
+        return None, _byte_diagnostic(file, raw, nul, "PF002", say("PF002.binary"))
     try:
         return raw.decode("utf-8-sig"), None
     except UnicodeDecodeError as exc:
@@ -343,7 +336,7 @@ def _decode(file: str, raw: bytes) -> tuple[str | None, Diagnostic | None]:
             raw,
             exc.start,
             "PF002",
-            f"the file is not UTF-8 text (byte 0x{raw[exc.start]:02x}); save it as UTF-8",
+            say("PF002.not_utf8", byte=f"0x{raw[exc.start]:02x}"),
         )
 
 
@@ -356,28 +349,31 @@ def _byte_diagnostic(file: str, raw: bytes, offset: int, code: str, message: str
 
 
 _FILE_KINDS = (
-    (stat.S_ISDIR, "a directory"),
-    (stat.S_ISFIFO, "a FIFO (named pipe)"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISDIR, "directory"),
+    (stat.S_ISFIFO, "fifo"),
+    (stat.S_ISCHR, "character_device"),
+    (stat.S_ISBLK, "block_device"),
+    (stat.S_ISSOCK, "socket"),
 )
 
 
 def _not_regular(mode: int) -> str:
-    """What a file that is not a regular file is, in words."""
-    return next((words for test, words in _FILE_KINDS if test(mode)), "not a regular file")
+    """Why a file that is not a regular file cannot be read, in words."""
+    kind = next((key for test, key in _FILE_KINDS if test(mode)), "other")
+    return say("PF001.not_regular", kind=say(f"PF001.kind.{kind}"))
 
 
 def _unreadable(file: str, reason: str) -> Diagnostic:
-    return Diagnostic("PF001", Severity.ERROR, f"cannot read the file: {reason}", Span(file, 1, 1))
+    return Diagnostic(
+        "PF001", Severity.ERROR, say("PF001.unreadable", reason=reason), Span(file, 1, 1)
+    )
 
 
 def _too_large(file: str, size: str) -> Diagnostic:
     return Diagnostic(
         "PF005",
         Severity.ERROR,
-        f"the file is {size}; process files over {MAX_FILE_BYTES // 1_048_576} MB are refused",
+        say("PF005.file", size=size, limit=MAX_FILE_BYTES // 1_048_576),
         Span(file, 1, 1),
     )
 
@@ -394,25 +390,25 @@ def read_regular_file(path: Path, file: str) -> tuple[bytes | None, Diagnostic |
         info = path.stat()
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            return None, _unreadable(file, "its symbolic links form a loop")
+            return None, _unreadable(file, say("PF001.loop"))
         if exc.errno == errno.ENOENT and path.is_symlink():
-            return None, _unreadable(file, "it is not a regular file (a broken symbolic link)")
+            return None, _unreadable(file, say("PF001.broken_link"))
         return None, _unreadable(file, exc.strerror or exc.__class__.__name__)
     if not stat.S_ISREG(info.st_mode):
-        return None, _unreadable(file, f"it is {_not_regular(info.st_mode)}, not a regular file")
+        return None, _unreadable(file, _not_regular(info.st_mode))
     if info.st_size > MAX_FILE_BYTES:
-        return None, _too_large(file, f"{info.st_size / 1_048_576:.1f} MB")
+        return None, _too_large(file, say("PF005.size", size=f"{info.st_size / 1_048_576:.1f}"))
     try:
         descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
         with os.fdopen(descriptor, "rb") as handle:
             mode = os.fstat(handle.fileno()).st_mode
             if not stat.S_ISREG(mode):
-                return None, _unreadable(file, f"it is {_not_regular(mode)}, not a regular file")
+                return None, _unreadable(file, _not_regular(mode))
             raw = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         return None, _unreadable(file, exc.strerror or exc.__class__.__name__)
     if len(raw) > MAX_FILE_BYTES:
-        return None, _too_large(file, f"over {MAX_FILE_BYTES // 1_048_576} MB")
+        return None, _too_large(file, say("PF005.over", limit=MAX_FILE_BYTES // 1_048_576))
     return raw, None
 
 
@@ -442,9 +438,7 @@ def parse_text(text: str, file: str) -> tuple[SourceDocument | None, list[Diagno
     libyaml composes the document; only when it refuses the text does the Python parser
     read it again, to word the error (see :class:`_WordingLoader`).
     """
-    too_deep = Diagnostic(
-        "PF005", Severity.ERROR, "the document is nested too deeply", Span(file, 1, 1)
-    )
+    too_deep = Diagnostic("PF005", Severity.ERROR, say("PF005.too_deep"), Span(file, 1, 1))
     try:
         root = yaml.compose(text, Loader=_CoreSchemaLoader)
     except yaml.MarkedYAMLError as exc:
@@ -486,7 +480,7 @@ def _unacceptable_character(text: str, file: str, error: yaml.reader.ReaderError
     return Diagnostic(
         "PF003",
         Severity.ERROR,
-        f"unacceptable character #x{error.character:04x}: special characters are not allowed",
+        say("PF003.character", character=f"#x{error.character:04x}"),
         Span(file, line, column),
     )
 
@@ -550,8 +544,7 @@ def _surrogate_at(span: Span) -> Diagnostic:
     return Diagnostic(
         "PF011",
         Severity.ERROR,
-        "this text holds a lone surrogate code point (such as \\ud800), which is not a "
-        "character and cannot be saved as UTF-8; remove the escape",
+        say("PF011.surrogate"),
         span,
     )
 
@@ -581,9 +574,9 @@ def _offset(exc: yaml.MarkedYAMLError) -> int:
 def _syntax_error(text: str, file: str, exc: yaml.MarkedYAMLError) -> Diagnostic:
     """PF003 for a text that is not YAML, at the problem's position."""
     mark = exc.problem_mark or exc.context_mark
-    problem = exc.problem or "invalid YAML"
+    problem = exc.problem or say("PF003.invalid")
     if "\t" in problem or "found character '\\t'" in problem:
-        problem += " (YAML does not allow tabs for indentation; use spaces)"
+        problem += say("PF003.tabs")
     span = _span(file, mark)
     if mark is not None and counts_lines_differently(text):
         span = Span(file, *LineIndex(text).position(mark.index))
@@ -595,11 +588,7 @@ def _convert(
 ) -> tuple[SourceDocument | None, list[Diagnostic]]:
     """Turn a composed document into a :class:`SourceDocument`, within the limits."""
     if root is None:
-        return None, [
-            Diagnostic(
-                "PF006", Severity.ERROR, "the file is empty; nothing to check", Span(file, 1, 1)
-            )
-        ]
+        return None, [Diagnostic("PF006", Severity.ERROR, say("PF006.empty"), Span(file, 1, 1))]
     converter = _Converter(file)
     try:
         data = converter.convert(root, (), 0)
@@ -613,13 +602,12 @@ def _convert(
             )
         ]
     if not isinstance(data, dict):
-        kind = "a list" if isinstance(data, list) else "a single value"
+        kind = say("PF007.list") if isinstance(data, list) else say("PF007.value")
         return None, [
             Diagnostic(
                 "PF007",
                 Severity.ERROR,
-                f"the file holds {kind}; a PropFlow file is a mapping "
-                "(it starts with 'process:', 'estate:', 'calendars:' or 'time_limits:')",
+                say("PF007.holds", kind=kind),
                 _within(text, _span(file, root.start_mark)),
             )
         ]

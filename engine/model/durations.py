@@ -20,6 +20,7 @@ from datetime import timedelta
 from typing import Literal
 
 from engine.diagnostics import TextError
+from engine.diagnostics.catalogue import say
 
 DurationUnit = Literal["seconds", "workdays", "workhours"]
 Direction = Literal["before", "after"]
@@ -82,9 +83,8 @@ _UNIT_HINTS: dict[str, str] = {
 _VARYING_UNITS = frozenset(
     {"mo", "mon", "mons", "month", "months", "y", "yr", "yrs", "year", "years", "月", "个月", "年"}
 )
-_VARYING_MESSAGE = (
-    "months and years are not allowed because their length varies; use days instead, like 30d"
-)
+#: The catalogue's words for a month or a year, whose length varies.
+_VARYING_MESSAGE = "duration.varying"
 
 _SUFFIX = {1: "s", _MINUTE: "m", _HOUR: "h", _DAY: "d", _WEEK: "w"}
 
@@ -173,7 +173,7 @@ def parse_duration(text: str) -> Duration:
     """Parse `30m`, `24h`, `24 h`, `3d`, `2w`, `90s`, `3 workdays`, `PT24H`, `P1DT12H`, ...
 
     Raises DurationError (and nothing else) for anything else, including zero."""
-    stripped, start = _prepare(text, "a duration, like 24h or 3 workdays")
+    stripped, start = _prepare(text, "duration.want_duration")
     return _duration(stripped, start, allow_zero=False)
 
 
@@ -183,44 +183,31 @@ def parse_anchored(text: str) -> Anchored:
     The duration may be zero (`0h after handover_date`: at the moment itself). Whether FIELD is
     a date/datetime field of the process is the validator's check; here it must only look like
     a field id."""
-    stripped, start = _prepare(text, "an anchored time, like 8h before meeting_at")
+    stripped, start = _prepare(text, "duration.want_anchored")
     words = _words(stripped, start)
     position = next((i for i, (word, _) in enumerate(words) if word in ("before", "after")), None)
     if position is None:
         for word, at in words:
             if word.lower() in ("before", "after"):
-                raise DurationError(f"write '{word.lower()}' in lower case", at)
-        raise DurationError(
-            "expected 'DURATION before FIELD' or 'DURATION after FIELD', "
-            "like '8h before meeting_at'",
-            start + len(stripped),
-        )
+                raise DurationError(say("duration.lower_case", word=word.lower()), at)
+        raise DurationError(say("duration.anchored_shape"), start + len(stripped))
     keyword, keyword_at = words[position]
     if position == 0:
-        raise DurationError(f"a duration is missing before '{keyword}', like 8h", keyword_at)
+        raise DurationError(say("duration.missing_before", keyword=keyword), keyword_at)
     if position == len(words) - 1:
-        raise DurationError(
-            f"a field name is missing after '{keyword}', like meeting_at",
-            start + len(stripped),
-        )
+        raise DurationError(say("duration.missing_field", keyword=keyword), start + len(stripped))
     if position < len(words) - 2:
         extra, extra_at = words[position + 2]
-        raise DurationError(f"unexpected {_quoted(extra)} after the field name", extra_at)
+        raise DurationError(say("duration.after_field", extra=_quoted(extra)), extra_at)
     field, field_at = words[-1]
     if not _is_field_id(field) or field in ("before", "after"):
-        raise DurationError(
-            f"{_quoted(field)} is not a field name; field names are lower-case, like meeting_at",
-            field_at,
-        )
+        raise DurationError(say("duration.not_field", field=_quoted(field)), field_at)
     first_at = words[0][1]
     duration_text = text[first_at:keyword_at].rstrip()
     if duration_text.startswith("-"):
         other = "after" if keyword == "before" else "before"
-        raise DurationError(
-            "a duration cannot be negative; write "
-            f"{_quoted(duration_text[1:].strip() + ' ' + other + ' ' + field)} instead",
-            first_at,
-        )
+        instead = _quoted(duration_text[1:].strip() + " " + other + " " + field)
+        raise DurationError(say("duration.negative_anchor", instead=instead), first_at)
     offset = _duration(duration_text, first_at, allow_zero=True)
     direction: Direction = "before" if keyword == "before" else "after"
     return Anchored(offset=offset, direction=direction, field=field)
@@ -229,36 +216,37 @@ def parse_anchored(text: str) -> Anchored:
 def parse_warning(text: str) -> Percent | Duration:
     """Parse a `warn` entry: a percentage of the limit (`80%`) or a duration before the
     deadline (`2h`)."""
-    stripped, start = _prepare(text, "a percentage like 80% or a duration like 2h")
+    stripped, start = _prepare(text, "duration.want_warning")
     if not stripped.endswith("%"):
         return _duration(stripped, start, allow_zero=False)
     number = stripped[:-1].rstrip()
     if not number:
-        raise DurationError("a number is missing before '%', like 80%", start)
+        raise DurationError(say("duration.percent_number"), start)
     if not _is_digits(number):
-        raise DurationError("a percentage is a whole number from 1 to 100, like 80%", start)
+        raise DurationError(say("duration.percent_whole"), start)
     if len(number) > 3 or not 1 <= int(number) <= 100:
-        raise DurationError(f"{number}% is not a percentage from 1 to 100", start)
+        raise DurationError(say("duration.percent_range", number=number), start)
     return Percent(int(number))
 
 
 # -- scanning ---------------------------------------------------------------------------------
 
 
-def _prepare(text: object, wanted: str) -> tuple[str, int]:
+def _prepare(text: object, wanted_key: str) -> tuple[str, int]:
     """Check the input is usable text; return it without surrounding spaces, and where it
-    starts in the original."""
+    starts in the original. ``wanted_key`` is the catalogue's words for what is expected."""
+    wanted = say(wanted_key)
     if isinstance(text, bool) or not isinstance(text, str):
         if isinstance(text, int) and not isinstance(text, bool):
-            raise DurationError(f"{text} needs a unit: expected {wanted}", 0)
-        raise DurationError(f"expected {wanted}, not {type(text).__name__}", 0)
+            raise DurationError(say("duration.needs_unit_want", number=text, wanted=wanted), 0)
+        raise DurationError(say("duration.not_text", wanted=wanted, type=type(text).__name__), 0)
     if len(text) > MAX_TEXT_LENGTH:
         raise DurationError(
-            f"the text is too long ({len(text)} characters); expected {wanted}", MAX_TEXT_LENGTH
+            say("duration.too_long", length=len(text), wanted=wanted), MAX_TEXT_LENGTH
         )
     stripped = text.strip()
     if not stripped:
-        raise DurationError(f"the text is empty; expected {wanted}", 0)
+        raise DurationError(say("duration.empty", wanted=wanted), 0)
     return stripped, len(text) - len(text.lstrip())
 
 
@@ -303,41 +291,35 @@ def _duration(text: str, start: int, *, allow_zero: bool) -> Duration:
         return _iso(text, start, allow_zero=allow_zero)
     if text[0] in ("-", "+"):
         if text[0] == "-":
-            raise DurationError("a duration cannot be negative", start)
-        raise DurationError("write the number without '+'", start)
+            raise DurationError(say("duration.negative"), start)
+        raise DurationError(say("duration.plus"), start)
     end = _leading_digits(text, 0)
     if end == 0:
-        raise DurationError("a duration starts with a number, like 24h, 3 workdays or PT24H", start)
+        raise DurationError(say("duration.starts_with_number"), start)
     digits = text[:end]
     if end < len(text) and text[end] in (".", ",") and _leading_digits(text, end + 1) > end + 1:
-        raise DurationError(
-            "use a whole number, with a smaller unit if needed: 90m rather than 1.5h", start
-        )
+        raise DurationError(say("duration.whole_number"), start)
     unit_at = end
     while unit_at < len(text) and text[unit_at].isspace():
         unit_at += 1
     unit_text = text[unit_at:]
     if not unit_text:
-        raise DurationError(
-            f"{digits} needs a unit, like {digits}h, {digits}d or {digits} workdays",
-            start + end,
-        )
+        raise DurationError(say("duration.needs_unit", digits=digits), start + end)
     unit, size = _unit(unit_text, start + unit_at)
     return _checked(digits, size, unit, start, allow_zero=allow_zero)
 
 
 def _unit(word: str, at: int) -> tuple[DurationUnit, int]:
     if word == "M":
-        raise DurationError("'M' is ambiguous: write m for minutes (months are not allowed)", at)
+        raise DurationError(say("duration.capital_m"), at)
     lowered = word.lower()
     if lowered in _UNIT_WORDS:
         return _UNIT_WORDS[lowered]
     if lowered in _VARYING_UNITS:
-        raise DurationError(_VARYING_MESSAGE, at)
+        raise DurationError(say(_VARYING_MESSAGE), at)
     if lowered in _UNIT_HINTS:
-        raise DurationError(
-            f"unknown unit {_quoted(word)} (did you mean '{_UNIT_HINTS[lowered]}'?)", at
-        )
+        hint = say("words.hint", parts=say("words.did_you_mean", names=f"'{_UNIT_HINTS[lowered]}'"))
+        raise DurationError(say("duration.unknown_unit", unit=_quoted(word), hint=hint), at)
     head_end = 0
     while head_end < len(lowered) and "a" <= lowered[head_end] <= "z":
         head_end += 1
@@ -349,11 +331,10 @@ def _unit(word: str, at: int) -> tuple[DurationUnit, int]:
         and (rest[0].isspace() or "0" <= rest[0] <= "9")
     ):
         # `1d12h`, `1d 12h`: one number and one unit only; ISO 8601 covers combinations.
-        raise DurationError(
-            "write one number and one unit, like 36h, or use ISO 8601, like P1DT12H",
-            at + head_end,
-        )
-    raise DurationError(f"unknown unit {_quoted(word)}{_unit_suggestion(lowered)}", at)
+        raise DurationError(say("duration.one_unit"), at + head_end)
+    raise DurationError(
+        say("duration.unknown_unit", unit=_quoted(word), hint=_unit_suggestion(lowered)), at
+    )
 
 
 def _unit_suggestion(word: str) -> str:
@@ -370,20 +351,21 @@ def _unit_suggestion(word: str) -> str:
         if wall_clock in canonical and working not in canonical:
             canonical.append(working)
     if not canonical:
-        return "; use s, m, h, d, w, workdays or workhours"
+        return say("duration.units")
     quoted = [f"'{unit}'" for unit in canonical]
-    listed = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
-    return f" (did you mean {listed}?)"
+    or_ = say("words.or")
+    listed = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + or_ + quoted[-1]
+    return say("words.hint", parts=say("words.did_you_mean", names=listed))
 
 
 def _checked(digits: str, size: int, unit: DurationUnit, at: int, *, allow_zero: bool) -> Duration:
     """Build a Duration from a digit string, refusing zero and absurd amounts."""
     limit = {"seconds": MAX_SECONDS, "workdays": MAX_WORKDAYS, "workhours": MAX_WORKHOURS}[unit]
     if len(digits) > _MAX_DIGITS or int(digits) * size > limit:
-        raise DurationError("that is more than 10 years; a time limit that long is a mistake", at)
+        raise DurationError(say("duration.too_large"), at)
     amount = int(digits) * size
     if amount == 0 and not allow_zero:
-        raise DurationError("a duration must be longer than zero", at)
+        raise DurationError(say("duration.zero"), at)
     return Duration(amount=amount, unit=unit)
 
 
@@ -398,40 +380,32 @@ def _iso(text: str, start: int, *, allow_zero: bool) -> Duration:
         ch = text[index].upper()
         if ch == "T":
             if in_time:
-                raise DurationError("'T' can appear only once in an ISO duration", start + index)
+                raise DurationError(say("duration.iso_t_twice"), start + index)
             in_time, time_at = True, index
             seen = []
             index += 1
             continue
         end = _leading_digits(text, index)
         if end == index:
-            raise DurationError(
-                f"expected a number at {_show(text[index])} in the ISO duration, like P3D or PT24H",
-                start + index,
-            )
+            raise DurationError(say("duration.iso_number", found=_show(text[index])), start + index)
         if end < len(text) and text[end] in (".", ","):
-            raise DurationError(
-                "use whole numbers in ISO durations: PT90M rather than PT1.5H", start + index
-            )
+            raise DurationError(say("duration.iso_whole"), start + index)
         if end == len(text):
-            raise DurationError(
-                "the number needs a unit letter after it: D, H, M, S or W, like PT24H",
-                start + end,
-            )
+            raise DurationError(say("duration.iso_letter"), start + end)
         designator = text[end].upper()
         parts = _ISO_TIME_PARTS if in_time else _ISO_DATE_PARTS
         if not in_time and designator in ("Y", "M"):
-            raise DurationError(_VARYING_MESSAGE, start + end)
+            raise DurationError(say(_VARYING_MESSAGE), start + end)
         if designator not in parts:
-            expected = "H, M or S after 'T'" if in_time else "W or D before 'T'"
+            expected = say("duration.iso_time_parts" if in_time else "duration.iso_date_parts")
             raise DurationError(
-                f"{_show(text[end])} is not allowed here; use {expected}, like P1DT12H",
+                say("duration.iso_not_here", found=_show(text[end]), expected=expected),
                 start + end,
             )
         order = list(parts)
         if seen and order.index(designator) <= order.index(seen[-1]):
             raise DurationError(
-                f"'{designator}' is repeated or out of order; write P[nW][nD]T[nH][nM][nS]",
+                say("duration.iso_order", designator=designator),
                 start + end,
             )
         seen.append(designator)
@@ -439,18 +413,14 @@ def _iso(text: str, start: int, *, allow_zero: bool) -> Duration:
             text[index:end], parts[designator], "seconds", start + index, allow_zero=True
         ).amount
         if total > MAX_SECONDS:
-            raise DurationError(
-                "that is more than 10 years; a time limit that long is a mistake", start
-            )
+            raise DurationError(say("duration.too_large"), start)
         index = end + 1
     if in_time and not seen:
-        raise DurationError(
-            "'T' must be followed by hours, minutes or seconds, like PT30M", start + time_at
-        )
+        raise DurationError(say("duration.iso_after_t"), start + time_at)
     if len(text) == 1:
-        raise DurationError("'P' must be followed by an amount, like P3D or PT24H", start)
+        raise DurationError(say("duration.iso_p"), start)
     if total == 0 and not allow_zero:
-        raise DurationError("a duration must be longer than zero", start)
+        raise DurationError(say("duration.zero"), start)
     return Duration(amount=total, unit="seconds")
 
 

@@ -175,8 +175,12 @@ def check_event(
     values, problems = compiled.form.validate(payload)
     writable = event_def.writable
     problems += [
-        f"field '{name}' cannot be filled in by event '{event}' "
-        f"(it takes: {', '.join(sorted(writable)) or 'no fields'})"
+        say(
+            "refusal.not_writable",
+            field=name,
+            event=event,
+            fields=", ".join(sorted(writable)) or say("refusal.no_fields"),
+        )
         for name in values
         if name not in writable
     ]

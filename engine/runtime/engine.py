@@ -24,6 +24,7 @@ from sqlalchemy import Connection
 
 from engine.checks.validation import validate_library
 from engine.diagnostics import suggest
+from engine.diagnostics.catalogue import say
 from engine.diagnostics.positions import has_lone_surrogate
 from engine.io.library import Library, ValidatedLibrary
 from engine.io.loading import UsageError
@@ -145,9 +146,13 @@ class Engine:
         if errors:
             first = errors[0]
             raise LibraryError(
-                f"the library has {len(errors)} validation error(s); first: "
-                f"{first.span.file}:{first.span.line}:{first.span.column}: {first.code} "
-                f"{first.message}",
+                say(
+                    "refusal.library",
+                    count=len(errors),
+                    where=f"{first.span.file}:{first.span.line}:{first.span.column}",
+                    code=first.code,
+                    message=first.message,
+                ),
                 list(validated.diagnostics),
             )
         loaded, estate_def = validated.library, validated.estate
@@ -157,7 +162,7 @@ class Engine:
         try:
             calendars, fallback = build_calendars(loaded, estate_def)
         except CalendarError as error:
-            raise LibraryError(f"a calendar cannot be used: {error}", []) from None
+            raise LibraryError(say("refusal.calendar", error=error), []) from None
         self._limits: dict[str, list[TimeLimitDef]] = defaultdict(list)
         planners = _build_sla(loaded, self._limits, calendars, fallback)
         #: The (process, time limit) pairs whose timers this engine can fire.
@@ -217,24 +222,25 @@ class Engine:
         now = self.clock.now()
         case_id = str(uuid.uuid4())
         if SYSTEM_ROLE in actor.roles:
-            raise RoleRefused(
-                "(new)", "-", "open", "the 'system' role is reserved for the engine itself"
-            )
+            raise RoleRefused("(new)", "-", "open", say("refusal.system", system=SYSTEM_ROLE))
         role = acting_role(actor, [r for r in definition.roles if r != SYSTEM_ROLE])
         if role is None:
             raise RoleRefused(
                 "(new)",
                 "-",
                 "open",
-                f"actor '{actor.id}' holds none of the roles of process '{process}' "
-                f"({', '.join(definition.roles)})",
+                say(
+                    "refusal.open_role",
+                    actor=actor.id,
+                    process=process,
+                    roles=", ".join(definition.roles),
+                ),
             )
         values, problems = compiled.form.validate({} if data is None else data)
         initial = {**compiled.form.defaults(), **values}
         required = [fid for fid, f in definition.fields.items() if f.required]
         problems += [
-            f"required field '{name}' is missing"
-            for name in compiled.form.missing(initial, required)
+            say("refusal.missing", field=name) for name in compiled.form.missing(initial, required)
         ]
         if problems:
             raise FieldError("(new)", compiled.initial, "open", problems)
@@ -296,7 +302,7 @@ class Engine:
                         case_id,
                         record.state,
                         event,
-                        "the 'system' role is reserved for the engine itself",
+                        say("refusal.system", system=SYSTEM_ROLE),
                     )
                 _check_key(idempotency_key)
                 if idempotency_key is not None:
@@ -330,7 +336,7 @@ class Engine:
                 case_id,
                 record.state,
                 event,
-                "another event changed the case at the same moment; re-read it and retry",
+                say("refusal.concurrent"),
             ) from None
         return Case.from_record(change.result())
 
@@ -354,18 +360,14 @@ class Engine:
                 record.id,
                 record.state,
                 event,
-                [
-                    "expected_version is the version of the case as read, a whole number, "
-                    f"not {expected_version!r:.40}"
-                ],
+                [say("refusal.expected_version", value=f"{expected_version!r:.40}")],
             )
         if expected_version is not None and expected_version != record.version:
             raise ConflictError(
                 record.id,
                 record.state,
                 event,
-                f"the case is at version {record.version}, not {expected_version}; "
-                "someone changed it since you read it",
+                say("refusal.stale", version=record.version, expected=expected_version),
             )
         compiled = self.definitions.of_case(record, tx)
         change = self._change(compiled, record, clocks, self.clock.now(), tx)
@@ -615,8 +617,12 @@ class Engine:
                 case_id,
                 record.state,
                 event,
-                f"process '{record.process}' has no time limit '{limit_id}'"
-                f"{suggest(limit_id, self.definitions.planner(record.process).limits)}",
+                say(
+                    "refusal.no_limit",
+                    process=record.process,
+                    limit=limit_id,
+                    hint=suggest(limit_id, self.definitions.planner(record.process).limits),
+                ),
             )
         now = self.clock.now()
         request = ExtensionRequest(actor.id, actor.roles, reason, by, until, consenting)
@@ -638,9 +644,7 @@ class Engine:
         try:
             self._commit(record, change)
         except VersionConflict:
-            raise ConflictError(
-                case_id, record.state, event, "the case changed at the same moment; retry"
-            ) from None
+            raise ConflictError(case_id, record.state, event, say("refusal.concurrent")) from None
         return clock_status(granted.clock, planner.limit, planner.calendar, now)
 
     def sla_status(self, case_id: str, now: datetime | None = None) -> list[ClockStatus]:
@@ -813,7 +817,7 @@ class Engine:
             raise UnknownCase(case_id)
         if record.estate != self.estate:
             raise UnknownCase(
-                case_id, f"it belongs to estate '{record.estate}', not '{self.estate}'"
+                case_id, say("refusal.other_estate", estate=record.estate, here=self.estate)
             )
         return record
 
@@ -835,7 +839,7 @@ class Engine:
                 record.id,
                 record.state,
                 event,
-                f"idempotency key '{entry.idempotency_key}' was already used for {different}",
+                say("refusal.idempotency", key=entry.idempotency_key, used=different),
             )
         state, data, assignee = replay(history)
         states = compiled.process.states

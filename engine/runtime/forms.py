@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from engine.diagnostics import suggest
+from engine.diagnostics.catalogue import say
 from engine.diagnostics.positions import has_lone_surrogate
 from engine.model import FieldDef, ProcessDef
 
@@ -106,13 +107,13 @@ def _to_json(value: Any) -> Any:
 def _shape_problems(payload: Any) -> list[str]:
     """Why ``payload`` is not a mapping of field names to values, if it is not."""
     if not isinstance(payload, Mapping):
-        return [f"the payload is a mapping of field names to values, not {type(payload).__name__}"]
+        return [say("form.not_mapping", type=type(payload).__name__)]
     if len(payload) > MAX_PAYLOAD_FIELDS:
-        return [f"the payload names {len(payload):,} fields; at most {MAX_PAYLOAD_FIELDS:,}"]
+        return [say("form.too_many", count=f"{len(payload):,}", limit=f"{MAX_PAYLOAD_FIELDS:,}")]
     return [
-        f"field names are text, not {type(name).__name__} ({name!r:.40})"
+        say("form.name_not_text", type=type(name).__name__, name=f"{name!r:.40}")
         if not isinstance(name, str)
-        else f"field name {name!r:.60} holds a lone surrogate, which is not a character"
+        else say("form.name_surrogate", name=f"{name!r:.60}")
         for name in payload
         if not isinstance(name, str) or has_lone_surrogate(name)
     ]
@@ -122,16 +123,14 @@ def _size_problem(value: Any) -> str | None:
     """Why a value is too large or holds text that is not text, if it does."""
     if isinstance(value, str):
         if len(value) > MAX_TEXT_CHARS:
-            return f"text of {len(value):,} characters; at most {MAX_TEXT_CHARS:,}"
+            return say("form.long_text", count=f"{len(value):,}", limit=f"{MAX_TEXT_CHARS:,}")
         if has_lone_surrogate(value):
-            return "the text holds a lone surrogate (such as \\ud800), which is not a character"
+            return say("form.surrogate")
         return None
     if isinstance(value, (list, tuple)):
         if len(value) > MAX_LIST_ITEMS:
-            return f"a list of {len(value):,} items; at most {MAX_LIST_ITEMS:,}"
-        return next(
-            (found for item in value if (found := _size_problem(item)) is not None), None
-        )
+            return say("form.long_list", count=f"{len(value):,}", limit=f"{MAX_LIST_ITEMS:,}")
+        return next((found for item in value if (found := _size_problem(item)) is not None), None)
     return None
 
 
@@ -159,13 +158,17 @@ class Form:
         for name, raw in payload.items():
             size = _size_problem(raw)
             if size is not None:
-                problems.append(f"field '{name}': {size}")
+                problems.append(say("form.field", field=name, problem=size))
                 continue
             adapter = self._adapters.get(name)
             if adapter is None:
                 problems.append(
-                    f"field '{name}' is not on the form of process '{self.process.id}'"
-                    f"{suggest(name, list(self._adapters))}"
+                    say(
+                        "PF605.field",
+                        field=name,
+                        process=self.process.id,
+                        hint=suggest(name, list(self._adapters)),
+                    )
                 )
                 continue
             if raw is None:
@@ -176,12 +179,11 @@ class Form:
             except ValidationError as exc:
                 kind = self.process.fields[name].type
                 reason = (
-                    f"{raw!r} is not a phone number "
-                    "(digits, spaces or '-', optionally a leading '+')"
+                    say("form.phone", value=repr(raw))
                     if kind == "phone"
                     else exc.errors()[0]["msg"]
                 )
-                problems.append(f"field '{name}' ({kind}): {reason}")
+                problems.append(say("form.bad_value", field=name, type=kind, reason=reason))
         return values, problems
 
     def defaults(self) -> dict[str, Any]:

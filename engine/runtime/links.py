@@ -33,6 +33,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from engine.diagnostics.catalogue import say
 from engine.model import Open, ProcessDef, Signal, reference
 from engine.model.process import SYSTEM_ROLE
 from engine.runtime.actor import SYSTEM_ACTOR
@@ -161,7 +162,7 @@ def new_case(
     initial = {**compiled.form.defaults(), **values}
     required = [fid for fid, f in definition.fields.items() if f.required]
     problems += [
-        f"required field '{name}' has no value" for name in compiled.form.missing(initial, required)
+        say("refusal.required", field=name) for name in compiled.form.missing(initial, required)
     ]
     if problems:
         return None, problems
@@ -222,9 +223,7 @@ class LinkedTransaction:
     def _add(self, change: CaseChange, expected: int | None, depth: int) -> None:
         case_id = change.record.id
         if len(self.changes) >= MAX_LINKED_CASES:
-            raise self._refused(
-                change, f"more than {MAX_LINKED_CASES} linked cases in one transaction"
-            )
+            raise self._refused(change, say("refusal.too_many_links", limit=MAX_LINKED_CASES))
         self.changes[case_id] = change
         self.expected[case_id] = expected
         if expected is None:  # a new case: its definition version must be stored
@@ -259,13 +258,12 @@ class LinkedTransaction:
         if depth > MAX_LINK_DEPTH:
             raise self._refused(
                 source,
-                f"{what} goes more than {MAX_LINK_DEPTH} links deep in one event: the "
-                "processes open or signal each other in a loop",
+                say("refusal.too_deep", what=what, limit=MAX_LINK_DEPTH),
             )
         return depth
 
     def _open(self, source: CaseChange, pending: PendingLink, action: Open) -> None:
-        depth = self._deeper(source, f"opening a '{action.process}' case")
+        depth = self._deeper(source, say("refusal.opening", process=action.process))
         definition = self.definitions.current(action.process)
         items: Sequence[Any] = [None]
         if action.each is not None:
@@ -279,7 +277,9 @@ class LinkedTransaction:
                 self.definitions, self.estate, definition, data, self.now, note=note
             )
             if child is None:
-                reason = f"could not open a '{action.process}' case: {'; '.join(problems)}"
+                reason = say(
+                    "refusal.could_not_open", process=action.process, problems="; ".join(problems)
+                )
                 if not self.lenient:
                     raise self._refused(source, reason)
                 entry.actions.append({"open": action.process, "skipped": reason})
@@ -289,7 +289,7 @@ class LinkedTransaction:
             entry.actions.append({"open": action.process, "case": child.record.id})
 
     def _signal(self, source: CaseChange, pending: PendingLink, action: Signal) -> None:
-        depth = self._deeper(source, f"signalling '{action.event}'")
+        depth = self._deeper(source, say("refusal.signalling", event=action.event))
         entry = source.entries[pending.entry]
         payload = resolve_data(action.data, pending.data)
         for case_id in self._targets(source.record.id, action.to):

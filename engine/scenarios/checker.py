@@ -13,7 +13,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from engine.checks.base import kind_of, not_a
 from engine.diagnostics import Diagnostic, Severity, suggest
+from engine.diagnostics.catalogue import say
 from engine.io.yamlsource import JsonPath
 from engine.model import ProcessDef
 from engine.model.process import SYSTEM_ROLE
@@ -73,14 +75,15 @@ class _Checker:
                 if role == SYSTEM_ROLE:
                     self.error(
                         REFERENCE,
-                        f"actor '{actor}' cannot hold 'system': it is the engine's own role",
+                        say("PF605.system", actor=actor, system=SYSTEM_ROLE),
                         ("actors", actor, index),
                     )
                 elif role not in roles:
                     self.error(
                         REFERENCE,
-                        f"role '{role}' of actor '{actor}' is not a role of any process"
-                        f"{suggest(role, roles)}",
+                        say(
+                            "PF605.role_of_none", role=role, actor=actor, hint=suggest(role, roles)
+                        ),
                         ("actors", actor, index),
                     )
         for step in self.scenario.steps:
@@ -98,8 +101,11 @@ class _Checker:
             if process is None:
                 self.error(
                     REFERENCE,
-                    f"process '{action.process}' is not defined in this estate"
-                    f"{suggest(action.process, self.engine.processes)}",
+                    say(
+                        "PF605.process",
+                        process=action.process,
+                        hint=suggest(action.process, self.engine.processes),
+                    ),
                     (*where, "process"),
                 )
                 return
@@ -113,8 +119,12 @@ class _Checker:
             if action.event not in process.events:
                 self.error(
                     REFERENCE,
-                    f"event '{action.event}' is not defined in process '{process.id}'"
-                    f"{suggest(action.event, process.events)}",
+                    say(
+                        "PF103.event",
+                        name=action.event,
+                        process=process.id,
+                        hint=suggest(action.event, process.events),
+                    ),
                     (*where, "event"),
                 )
             self.values(process, action.payload, (*where, "payload"), check_values=not lenient)
@@ -127,8 +137,12 @@ class _Checker:
         if expect.state is not None and expect.state not in process.states:
             self.error(
                 REFERENCE,
-                f"state '{expect.state}' is not defined in process '{process.id}'"
-                f"{suggest(expect.state, process.states)}",
+                say(
+                    "PF102.state",
+                    name=expect.state,
+                    process=process.id,
+                    hint=suggest(expect.state, process.states),
+                ),
                 (*where, "state"),
             )
         self.values(process, expect.data, (*where, "data"), check_values=True)
@@ -160,8 +174,12 @@ class _Checker:
                 if check_values:
                     self.error(
                         REFERENCE,
-                        f"field '{name}' is not on the form of process '{process.id}'"
-                        f"{suggest(name, process.fields)}",
+                        say(
+                            "PF605.field",
+                            field=name,
+                            process=process.id,
+                            hint=suggest(name, process.fields),
+                        ),
                         (*where, name),
                         key=True,
                     )
@@ -177,8 +195,7 @@ class _Checker:
         if limit not in limits:
             self.error(
                 REFERENCE,
-                f"time limit '{limit}' does not apply to process '{process.id}' in this estate"
-                f"{suggest(limit, limits)}",
+                say("PF605.limit", limit=limit, process=process.id, hint=suggest(limit, limits)),
                 where,
                 key=key,
             )
@@ -187,8 +204,7 @@ class _Checker:
         if role not in process.roles:
             self.error(
                 REFERENCE,
-                f"role '{role}' is not a role of process '{process.id}'"
-                f"{suggest(role, process.roles)}",
+                say("PF605.role", role=role, process=process.id, hint=suggest(role, process.roles)),
                 where,
             )
 
@@ -197,7 +213,7 @@ class _Checker:
         if pattern not in known:
             self.error(
                 REFERENCE,
-                f"pattern '{pattern}' is not defined in this estate{suggest(pattern, known)}",
+                say("PF605.pattern", pattern=pattern, hint=suggest(pattern, known)),
                 where,
                 key=key,
             )
@@ -211,9 +227,12 @@ class _Checker:
             if kind not in TIMER_ENTRIES:
                 self.error(
                     REFERENCE,
-                    f"'{entry}': the engine's own entries are "
-                    + ", ".join(f"{k}:LIMIT" for k in TIMER_ENTRIES)
-                    + suggest(kind, TIMER_ENTRIES, list_all=False),
+                    say(
+                        "PF605.timer_entry",
+                        entry=entry,
+                        entries=", ".join(f"{k}:LIMIT" for k in TIMER_ENTRIES),
+                        hint=suggest(kind, TIMER_ENTRIES, list_all=False),
+                    ),
                     where,
                 )
                 return
@@ -222,8 +241,7 @@ class _Checker:
         if entry not in ("open", MIGRATE_ENTRY) and entry not in process.events:
             self.error(
                 REFERENCE,
-                f"'{entry}' is not an event of process '{process.id}'"
-                f"{suggest(entry, [*process.events, 'open'])}",
+                not_a(entry, kind_of("event", process), [*process.events, "open"]),
                 where,
             )
 

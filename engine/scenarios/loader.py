@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.diagnostics import Diagnostic, Severity, Span, suggest
+from engine.diagnostics.catalogue import say
 from engine.io.estates import ESTATE_FILE, SCENARIOS_DIR, STANDARD, is_estate_dir
 from engine.io.loading import UsageError, display_path, yaml_files
 from engine.io.paths import is_inside, real_path
@@ -64,7 +65,7 @@ def find_scenarios(paths: Iterable[Path]) -> list[Path]:
         elif path.exists() or path.is_symlink():  # a broken link or a loop: reported
             found.append(path)
         else:
-            raise UsageError(f"no such file or directory: {path}")
+            raise UsageError(say("usage.no_such_path", path=path))
     return list(dict.fromkeys(found))
 
 
@@ -100,8 +101,7 @@ def load_scenario(
             Diagnostic(
                 "PF403",
                 Severity.ERROR,
-                f"'{path.name}' is a link to a file outside the estate directory "
-                f"{owner.name}/; estates may only use their own files",
+                say("PF403.file_link", link=path.name, estate=owner.name),
                 Span(display, 1, 1),
             )
         ]
@@ -153,7 +153,7 @@ class _Builder:
     def build(self, default_estate: Path | None) -> Scenario | None:
         start = parse_moment(self.data["start"])
         if start is None:
-            self.error(TIME, f"start '{self.data['start']}' is not a moment", ("start",))
+            self.error(TIME, _not_a_moment("start", self.data["start"]), ("start",))
             return None
         actors = {
             str(name): tuple(str(role) for role in roles)
@@ -196,9 +196,12 @@ class _Builder:
         if not is_estate_dir(directory):
             self.error(
                 ESTATE,
-                f"estate '{given}': no estate there (no {ESTATE_FILE} in "
-                f"{display_path(directory)}); give the estate directory relative "
-                "to this file, or 'standard'",
+                say(
+                    "PF601.no_estate",
+                    estate=given,
+                    file=ESTATE_FILE,
+                    directory=display_path(directory),
+                ),
                 where,
             )
             return None
@@ -229,18 +232,21 @@ class _Builder:
 
     def moment(self, raw: Mapping[str, Any], path: JsonPath, previous: datetime) -> datetime | None:
         if "at" in raw and "after" in raw:
-            self.error(SHAPE, "a step takes 'at' or 'after', not both", (*path, "after"), key=True)
+            self.error(SHAPE, say("PF602.at_and_after"), (*path, "after"), key=True)
             return None
         if "at" in raw:
             at = parse_moment(raw["at"])
             if at is None:
-                self.error(TIME, f"at '{raw['at']}' is not a moment", (*path, "at"))
+                self.error(TIME, _not_a_moment("at", raw["at"]), (*path, "at"))
                 return None
             if at < previous:
                 self.error(
                     TIME,
-                    f"at {raw['at']} is before the previous step "
-                    f"({previous.isoformat(timespec='minutes')}); steps go forward in time",
+                    say(
+                        "PF602.backwards",
+                        at=raw["at"],
+                        previous=previous.isoformat(timespec="minutes"),
+                    ),
                     (*path, "at"),
                 )
                 return None
@@ -254,7 +260,7 @@ class _Builder:
                     Diagnostic(
                         TIME,
                         Severity.ERROR,
-                        f"after '{text}': {error.message}",
+                        say("PF602.duration", key="after", text=text, detail=error.message),
                         self.document.source_map.locate_in_text((*path, "after"), error.offset),
                     )
                 )
@@ -262,8 +268,7 @@ class _Builder:
             if duration.working:
                 self.error(
                     TIME,
-                    f"after '{text}' is working time, which depends on a calendar; give "
-                    "wall-clock time (30m, 2h, 3d) or an absolute 'at'",
+                    say("PF602.working", text=text),
                     (*path, "after"),
                 )
                 return None
@@ -306,7 +311,7 @@ class _Builder:
             first = self.span(self.opened[alias][1])
             self.error(
                 CASE,
-                f"case '{alias}' is already opened (line {first.line}); give this one another name",
+                say("PF604.opened_twice", case=alias, line=first.line),
                 (*path, "as"),
             )
             return None
@@ -325,7 +330,7 @@ class _Builder:
         if ("by" in spec) == ("until" in spec):
             self.error(
                 SHAPE,
-                "an extension gives 'by' (a duration) or 'until' (a moment), exactly one",
+                say("PF602.by_or_until"),
                 path,
             )
             return None
@@ -333,7 +338,7 @@ class _Builder:
         if "until" in spec:
             until = parse_moment(spec["until"])
             if until is None:
-                self.error(TIME, f"until '{spec['until']}' is not a moment", (*path, "until"))
+                self.error(TIME, _not_a_moment("until", spec["until"]), (*path, "until"))
                 return None
         else:
             try:
@@ -343,7 +348,7 @@ class _Builder:
                     Diagnostic(
                         TIME,
                         Severity.ERROR,
-                        f"by '{spec['by']}': {error.message}",
+                        say("PF602.duration", key="by", text=spec["by"], detail=error.message),
                         self.document.source_map.locate_in_text((*path, "by"), error.offset),
                     )
                 )
@@ -373,7 +378,7 @@ class _Builder:
                 if deadline is None:
                     self.error(
                         TIME,
-                        f"deadline '{clock['deadline']}' is not a moment",
+                        _not_a_moment("deadline", clock["deadline"]),
                         (*where, "deadline"),
                     )
                     return None
@@ -422,7 +427,7 @@ class _Builder:
         if name not in actors:
             self.error(
                 ACTOR,
-                f"actor '{name}' is not declared under actors:{suggest(name, actors)}",
+                say("PF603.undeclared", actor=name, hint=suggest(name, actors)),
                 (*path, "actor"),
             )
         return name
@@ -434,7 +439,7 @@ class _Builder:
             if self.current is None:
                 self.error(
                     CASE,
-                    "no case yet: open one first, or name the case with 'case:'",
+                    say("PF604.no_case_yet"),
                     path,
                     key=True,
                 )
@@ -443,17 +448,22 @@ class _Builder:
             where = self.span(self.refused[alias])
             self.error(
                 CASE,
-                f"case '{alias}' is never opened: its open step (line {where.line}) is "
-                "expected to be refused",
+                say("PF604.never_opened", case=alias, line=where.line),
                 (*path, "case"),
             )
             return None
         if alias not in self.opened:
             self.error(
                 CASE,
-                f"case '{alias}' is not opened by an earlier step{suggest(alias, self.opened)}",
+                say("PF604.not_opened", case=alias, hint=suggest(alias, self.opened)),
                 (*path, "case"),
             )
             return None
         self.current = alias
         return str(alias)
+
+
+def _not_a_moment(key: str, value: object) -> str:
+    """What a scenario is told of a ``start``, ``at``, ``until`` or ``deadline`` that is not
+    a moment with its offset."""
+    return say("PF602.not_a_moment", key=key, value=value)

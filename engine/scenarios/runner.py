@@ -175,10 +175,66 @@ class EstateCache:
 
     def validated(self, estate: Path | None) -> ValidatedLibrary:
         """The estate's validated library (the library's own for ``None``)."""
-        key = (real_path(estate) or estate) if estate is not None else None
+        key = self._key(estate)
         if key not in self._validated:
             self._validated[key] = validate_library(self.library, estate=estate)
         return self._validated[key]
+
+    def remember(self, estate: Path, validated: ValidatedLibrary) -> None:
+        """Use ``validated`` as the estate's library: one a caller has validated already
+        (``propflow validate`` checks the estates' scenarios after the estates)."""
+        self._validated[self._key(estate)] = validated
+
+    @staticmethod
+    def _key(estate: Path | None) -> Path | None:
+        return (real_path(estate) or estate) if estate is not None else None
+
+
+def _checked(
+    path: Path, default_estate: Path | None, estates: EstateCache | None
+) -> tuple[ScenarioResult, Engine | None, ManualClock | None]:
+    """A scenario file loaded and checked against its estate, with the engine it would run
+    on (``None`` when it cannot run: it does not read as a scenario, or its estate has
+    errors or cannot run)."""
+    display = path.as_posix()
+    scenario, diagnostics = load_scenario(path, default_estate)
+    result = ScenarioResult(path, scenario.file if scenario else display, scenario, diagnostics)
+    if scenario is None:
+        if diagnostics:
+            result.file = diagnostics[0].span.file
+        return result, None, None
+    validated = (estates or EstateCache()).validated(scenario.estate)
+    if not validated.ok:
+        result.estate_errors = validated.errors
+        return result, None, None
+    clock = ManualClock(scenario.start)
+    try:
+        engine = Engine(validated, store="sqlite://", clock=clock)
+    except LibraryError as error:  # an estate that validates but cannot run (a calendar)
+        result.estate_errors = [d for d in error.diagnostics if isinstance(d, Diagnostic)] or [
+            Diagnostic(ESTATE, Severity.ERROR, str(error), scenario.span(("estate",)))
+        ]
+        return result, None, None
+    try:
+        result.diagnostics += check_scenario(scenario, engine)
+    except BaseException:
+        engine.close()
+        raise
+    result.diagnostics.sort(key=Diagnostic.sort_key)
+    return result, engine, clock
+
+
+def check_file(
+    path: Path, default_estate: Path | None = None, estates: EstateCache | None = None
+) -> list[Diagnostic]:
+    """What ``propflow test`` finds wrong in a scenario file before it runs it (its shape,
+    times, actors and cases, and its names and values against its estate), without running
+    it: ``propflow validate`` reports these with the estate's own diagnostics. The estate's
+    errors are not repeated here."""
+    result, engine, _ = _checked(path, default_estate, estates)
+    if engine is not None:
+        engine.close()
+    return result.diagnostics
 
 
 def run_file(
@@ -188,30 +244,17 @@ def run_file(
 ) -> ScenarioResult:
     """Load, check and run one scenario file; never raises for the scenario's own mistakes."""
     began = time.perf_counter()
-    display = path.as_posix()
-    scenario, diagnostics = load_scenario(path, default_estate)
-    result = ScenarioResult(path, scenario.file if scenario else display, scenario, diagnostics)
-    if scenario is None:
-        if diagnostics:
-            result.file = diagnostics[0].span.file
-        return result
-    validated = (estates or EstateCache()).validated(scenario.estate)
-    if not validated.ok:
-        result.estate_errors = validated.errors
-        return result
-    clock = ManualClock(scenario.start)
     try:
-        engine = Engine(validated, store="sqlite://", clock=clock)
-    except LibraryError as error:  # an estate that validates but cannot run (a calendar)
-        result.estate_errors = [d for d in error.diagnostics if isinstance(d, Diagnostic)] or [
-            Diagnostic(ESTATE, Severity.ERROR, str(error), scenario.span(("estate",)))
-        ]
+        result, engine, clock = _checked(path, default_estate, estates)
+    except Exception as error:  # an engine bug must not hide the other scenarios' results
+        result = ScenarioResult(path, path.as_posix(), None, [])
+        result.crash = f"{type(error).__name__}: {error}"
+        return result
+    if engine is None or clock is None:
         return result
     try:
-        result.diagnostics += check_scenario(scenario, engine)
-        result.diagnostics.sort(key=Diagnostic.sort_key)
-        if not any(d.severity is Severity.ERROR for d in result.diagnostics):
-            _Run(scenario, engine, clock, result, estates or EstateCache()).run()
+        if not any(d.severity is Severity.ERROR for d in result.diagnostics) and result.scenario:
+            _Run(result.scenario, engine, clock, result, estates or EstateCache()).run()
     except Exception as error:  # an engine bug must not hide the other scenarios' results
         result.crash = f"{type(error).__name__}: {error}"
     finally:

@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
+from engine.diagnostics.catalogue import say
 from engine.diagnostics.language import negotiate, speaking
 from engine.runtime import (
     ConflictError,
@@ -56,7 +57,7 @@ class PreconditionFailed(PropflowError):
 
     def __init__(self, case_id: str, expected: int, actual: int) -> None:
         super().__init__(
-            f"case {case_id} is at version {actual}, not {expected}: re-read it and retry"
+            say("refusal.precondition", case=case_id, version=actual, expected=expected)
         )
         self.case_id = case_id
 
@@ -115,7 +116,9 @@ def refusal_response(error: PropflowError) -> JSONResponse:
     # The engine says whose a case of another estate is; a caller of this one must not learn
     # even that it exists.
     detail = (
-        f"case '{error.case_id}' does not exist" if isinstance(error, UnknownCase) else str(error)
+        say("refusal.unknown_case", case=error.case_id)
+        if isinstance(error, UnknownCase)
+        else str(error)
     )
     return problem_response(status, type(error).__name__, detail, headers, **extra)
 
