@@ -15,9 +15,10 @@ from tests.conftest import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 LIBRARY_RULES = ROOT / "rules" / "repair.yaml"
+LIBRARY_PATTERNS = ROOT / "rules" / "patterns.yaml"
 
 
-def _estate(tmp_path: Path, patch: str) -> Path:
+def _estate(tmp_path: Path, patch: str, name: str = "repair.yaml") -> Path:
     directory = tmp_path / "hillside"
     (directory / "rules").mkdir(parents=True)
     (directory / "estate.yaml").write_text(
@@ -25,7 +26,7 @@ def _estate(tmp_path: Path, patch: str) -> Path:
         "timezone: Asia/Shanghai\n",
         encoding="utf-8",
     )
-    (directory / "rules" / "repair.yaml").write_text(patch, encoding="utf-8")
+    (directory / "rules" / name).write_text(patch, encoding="utf-8")
     return directory
 
 
@@ -59,6 +60,32 @@ def test_the_warning_in_chinese_at_the_same_places(tmp_path: Path) -> None:
     assert chinese[0].message == (
         "时限“repair-urgent”的名称写的是“24小时”，但其时限为 12h：请改正文字或时限"
     )
+
+
+def test_a_patterns_patched_window_with_the_old_words_is_a_warning(tmp_path: Path) -> None:
+    """The window patched to 60 days: the library's description and notice still say 30, in
+    both languages; given again with 60 they are fine."""
+    old = _estate(tmp_path / "old", "patterns:\n  recurring-defect:\n    within: 60d\n", "p.yaml")
+    found = [d for d in validate_estate(old).diagnostics if d.code == "PF208"]
+    description = _line_of(LIBRARY_PATTERNS, "zh-CN: 同一房屋同一类别的室内报修在30天内")
+    notice = _line_of(LIBRARY_PATTERNS, "同一房屋同类报修30天内第三次")
+    assert [(d.span.file.endswith("patterns.yaml"), d.span.line) for d in found] == [
+        (True, description),
+        (True, description + 1),
+        (True, notice),
+        (True, notice),
+    ]
+    assert found[2].message == (
+        "the notice of pattern 'recurring-defect' says 30天, but its window is 60d: "
+        "update the words or the figure"
+    )
+    with speaking("zh-CN"):
+        chinese = [d for d in validate_estate(old).diagnostics if d.code == "PF208"]
+    assert chinese[0].message == (
+        "跨案件规则“recurring-defect”的说明写的是“30天”，但其时间窗为 60d：请改正文字或时间窗"
+    )
+    lakeside = ROOT / "estates" / "lakeside"
+    assert not [d for d in validate_estate(lakeside).diagnostics if d.code == "PF208"]
 
 
 def test_words_that_match_the_figure_are_fine(tmp_path: Path) -> None:

@@ -1,12 +1,14 @@
 """Words that contradict the figure (PF208, warning): a time limit's label or breach
-message names a length other than its ``limit``.
+message names a length other than its ``limit``, or a pattern's label, description or notice
+one other than its window (``within``).
 
 The figure is what the engine enforces; the words are what staff read on the manual, the
 board and the breach notice. When an estate's patch changes ``repair-urgent`` to `12h` and
 leaves the label and the breach message saying 24小时, everyone is told a limit the engine
-does not keep. Lengths are read in the texts in Chinese and English (24小时, 3个工作日,
-三天, 30分钟, 24 hours, 3 working days); a text that names no length, or names the figure
-(24小时 for `24h` or `1d`), is fine.
+does not keep; a pattern whose window is patched from 30 to 60 days while its notice still
+says 30天 misleads the same way. Lengths are read in the texts in Chinese and English
+(24小时, 3个工作日, 三天, 30分钟, 24 hours, 3 working days); a text that names no length, or
+names the figure (24小时 for `24h` or `1d`), is fine.
 """
 
 from __future__ import annotations
@@ -89,14 +91,23 @@ def lengths_said(text: str) -> list[Said]:
     return found
 
 
-def _texts(limit_label: object, actions: object) -> Iterator[tuple[tuple[str | int, ...], str]]:
-    if isinstance(limit_label, dict):
-        for lang, text in limit_label.items():
-            yield ("label", lang), text
+def _texts(
+    label: object, description: object, actions: object, actions_key: str
+) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    for key, texts in (("label", label), ("description", description)):
+        if isinstance(texts, dict):
+            for lang, text in texts.items():
+                yield (key, lang), text
     for index, action in enumerate(actions if isinstance(actions, tuple) else ()):
         if isinstance(action, Notify | Escalate) and action.message:
             for lang, text in action.message.items():
-                yield ("on_breach", index, "message", lang), text
+                yield (actions_key, index, "message", lang), text
+
+
+def _contradiction(figure: Duration, text: str) -> str | None:
+    """The first length ``text`` names when none of those it names is ``figure``."""
+    said = lengths_said(text)
+    return said[0].text if said and not any(figure in s.lengths for s in said) else None
 
 
 def check(library: Library) -> Iterator[Finding]:
@@ -106,17 +117,35 @@ def check(library: Library) -> Iterator[Finding]:
         if figure is None:
             continue
         label = dict(limit.label) if limit.label else None
-        for path, text in _texts(label, limit.on_breach):
-            said = lengths_said(text)
-            if said and not any(figure in s.lengths for s in said):
-                where = say("PF208.label") if path[0] == "label" else say("PF208.breach_message")
+        for path, text in _texts(label, None, limit.on_breach, "on_breach"):
+            said = _contradiction(figure, text)
+            if said is not None:
                 yield Finding(
                     located.at(*path),
                     say(
                         "PF208.contradicts",
-                        where=where,
+                        where=say(f"PF208.{'label' if path[0] == 'label' else 'breach_message'}"),
                         limit=limit.id,
-                        said=said[0].text,
+                        said=said,
                         figure=limit.limit or str(figure),
+                    ),
+                )
+    for found in library.patterns:
+        pattern = found.definition
+        if pattern.window is None:
+            continue
+        label = dict(pattern.label) if pattern.label else None
+        description = dict(pattern.description) if pattern.description else None
+        for path, text in _texts(label, description, pattern.actions, "actions"):
+            said = _contradiction(pattern.window, text)
+            if said is not None:
+                yield Finding(
+                    found.at(*path),
+                    say(
+                        "PF208.pattern",
+                        where=say(f"PF208.{'notice' if path[0] == 'actions' else path[0]}"),
+                        pattern=pattern.id,
+                        said=said,
+                        figure=pattern.within or str(pattern.window),
                     ),
                 )
