@@ -475,3 +475,30 @@ def test_a_refusal_is_worded_in_the_requests_language(
     assert {k: v for k, v in guard.items() if k not in ("reason", "detail")} == {
         k: v for k, v in english.items() if k not in ("reason", "detail")
     }
+
+
+def test_credential_and_extension_refusals_are_worded_in_the_requests_language(
+    client: httpx.Client, desk: dict[str, str]
+) -> None:
+    """What a WeChat back end shows its user: a missing or unknown token, a malformed body and
+    an extension refused, each in Chinese when the request asks for it and in English else."""
+    zh = {"Accept-Language": "zh-CN"}
+    missing = problem(client.get("/estates/lakeside/cases", headers=zh), 401, "Unauthenticated")
+    assert missing["detail"] == "此请求需要持有令牌（Authorization: Bearer ...）"
+    unknown = client.get("/estates/lakeside/cases", headers={**zh, "Authorization": "Bearer x"})
+    assert problem(unknown, 401, "Unauthenticated")["detail"] == "令牌无法识别"
+    english = client.get("/estates/lakeside/cases", headers={"Authorization": "Bearer x"})
+    assert problem(english, 401, "Unauthenticated")["detail"] == "the bearer token is not known"
+    body = client.post(
+        "/estates/lakeside/cases", headers={**desk, **zh}, content=b'{"process": ', timeout=30
+    )
+    assert problem(body, 400, "MalformedRequest")["detail"] == "请求与接口不符"
+    case = open_repair(client, desk)
+    refused = client.post(
+        f"/estates/lakeside/cases/{case['id']}/limits/repair-general/extensions",
+        headers={**desk, **zh},
+        json={"reason": "等配件"},
+    )
+    assert problem(refused, 422, "ExtensionRefused")["reason"] == (
+        "本案件的时限“repair-general”没有在计时"
+    )

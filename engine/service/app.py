@@ -27,6 +27,7 @@ from sqlalchemy import select
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from engine.delivery import Notification, NotificationFeed
+from engine.diagnostics.catalogue import say
 from engine.io.deployment import Jwt
 from engine.model import localized
 from engine.model.durations import DurationError, parse_duration
@@ -147,7 +148,7 @@ def caller_of(
 ) -> Credential:
     """The authenticated caller of a request (401 without a usable credential)."""
     if credentials is None:
-        raise Unauthenticated("this request needs a bearer token (Authorization: Bearer ...)")
+        raise Unauthenticated(say("service.no_token"))
     service: Service = request.app.state.service
     return service.authenticator.credential(f"Bearer {credentials.credentials}")
 

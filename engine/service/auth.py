@@ -14,6 +14,7 @@ from typing import Any
 
 import jwt
 
+from engine.diagnostics.catalogue import say
 from engine.io.deployment import Jwt
 from engine.runtime import Actor, UnknownEstate
 from engine.runtime.clock import Clock
@@ -49,25 +50,25 @@ class Authenticator:
     def credential(self, authorization: str | None) -> Credential:
         """The caller of a request with this ``Authorization`` header."""
         if not authorization:
-            raise Unauthenticated("this request needs a bearer token (Authorization: Bearer ...)")
+            raise Unauthenticated(say("service.no_token"))
         scheme, _, bearer = authorization.partition(" ")
         bearer = bearer.strip()
         if scheme.lower() != "bearer" or not bearer or len(bearer) > MAX_CREDENTIAL:
-            raise Unauthenticated("the Authorization header is not 'Bearer <token>'")
+            raise Unauthenticated(say("service.bad_header"))
         if bearer.startswith(PREFIX):
             return self._stored(bearer)
         if self.jwt is not None:
             return self._jwt(bearer, self.jwt)
-        raise Unauthenticated("the bearer token is not known")
+        raise Unauthenticated(say("service.unknown_token"))
 
     def _stored(self, bearer: str) -> Credential:
         record = find_token(self.store, bearer)
         if record is None:
-            raise Unauthenticated("the bearer token is not known")
+            raise Unauthenticated(say("service.unknown_token"))
         if record.revoked_at is not None:
-            raise Unauthenticated(f"token {record.id} was revoked")
+            raise Unauthenticated(say("service.revoked", token=record.id))
         if not record.valid_at(self.clock.now()):
-            raise Unauthenticated(f"token {record.id} has expired")
+            raise Unauthenticated(say("service.expired", token=record.id))
         return Credential(_actor(record.actor_id, record.roles), frozenset([record.estate]))
 
     def _jwt(self, bearer: str, settings: Jwt) -> Credential:
@@ -82,9 +83,9 @@ class Authenticator:
                 options={"require": ["exp"]},
             )
         except jwt.ExpiredSignatureError:
-            raise Unauthenticated("the JWT has expired") from None
+            raise Unauthenticated(say("service.jwt_expired")) from None
         except jwt.PyJWTError as error:
-            raise Unauthenticated(f"the JWT is not accepted: {error}") from None
+            raise Unauthenticated(say("service.jwt_refused", error=error)) from None
         names = config.claims
         actor_id, roles, estates = (
             claims.get(names.actor),
@@ -93,8 +94,12 @@ class Authenticator:
         )
         if not isinstance(actor_id, str) or not _strings(roles) or not _strings(estates):
             raise Unauthenticated(
-                f"the JWT needs '{names.actor}' (text), '{names.roles}' and "
-                f"'{names.estates}' (lists of text)"
+                say(
+                    "service.jwt_claims",
+                    actor=names.actor,
+                    roles=names.roles,
+                    estates=names.estates,
+                )
             )
         assert isinstance(roles, list) and isinstance(estates, list)
         return Credential(_actor(actor_id, roles), frozenset(estates))
@@ -108,4 +113,4 @@ def _actor(actor_id: str, roles: Any) -> Actor:
     try:
         return Actor(actor_id, frozenset(roles))
     except ValueError as error:
-        raise Unauthenticated(f"the credential names no usable actor: {error}") from None
+        raise Unauthenticated(say("service.no_actor", error=error)) from None

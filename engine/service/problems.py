@@ -155,9 +155,7 @@ def install(app: FastAPI) -> None:
             {"loc": [str(part) for part in e.get("loc", ())], "msg": str(e.get("msg", ""))}
             for e in error.errors()
         ]
-        return problem_response(
-            400, "MalformedRequest", "the request does not fit the API", errors=errors
-        )
+        return problem_response(400, "MalformedRequest", say("service.malformed"), errors=errors)
 
     async def http_error(_request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, HTTPException)
@@ -169,7 +167,7 @@ def install(app: FastAPI) -> None:
     async def unavailable(_request: Request, error: Exception) -> JSONResponse:
         _LOG.error("the store failed a request: %s", error)
         return problem_response(
-            503, "StoreUnavailable", "the store does not answer; retry later",
+            503, "StoreUnavailable", say("service.store_down"),
             {"Retry-After": "5"},
         )  # fmt: skip
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from engine.diagnostics.catalogue import say
 from engine.model.durations import DurationError, parse_duration
 from engine.sla.clocks import RUNNING, STOPPED, ClockRecord, TimerRecord
 from engine.sla.planner import LimitPlanner
@@ -66,18 +67,18 @@ def grant_extension(
     ``planner``'s limit, if it has one), or :class:`ExtensionDenied`."""
     rule = planner.limit
     if clock is None or clock.status == STOPPED or clock.deadline is None:
-        raise ExtensionDenied(f"time limit '{rule.id}' is not running on this case")
+        raise ExtensionDenied(say("extension.not_running", limit=rule.id))
     if rule.extend is None:
-        raise ExtensionDenied(f"time limit '{rule.id}' cannot be extended")
+        raise ExtensionDenied(say("extension.not_extendable", limit=rule.id))
     allowed = next(
         (tier.extend_by for tier in reversed(rule.tiers[: clock.tier]) if tier.extend_by),
         rule.extend.by,
     )
     role = next((role for role in allowed if role in request.roles), None)
     if role is None:
-        raise ExtensionDenied(f"only {', '.join(allowed)} may approve an extension now")
+        raise ExtensionDenied(say("extension.approvers", roles=", ".join(allowed)))
     if not request.reason.strip():
-        raise ExtensionDenied("an extension needs a reason")
+        raise ExtensionDenied(say("extension.no_reason"))
     given = set(request.consents)
     missing = [need for need in rule.extend.needs if need not in given]
     if missing:
@@ -97,7 +98,7 @@ def grant_extension(
             raise ExtensionDenied("'until' needs a timezone")
         new_deadline = until
     if new_deadline <= clock.deadline:
-        raise ExtensionDenied("the new deadline must be later than the current one")
+        raise ExtensionDenied(say("extension.not_later"))
     tz = planner.calendar.tz
     entry = {
         "limit": rule.id,
