@@ -142,7 +142,9 @@ def test_deprecated_spellings_still_work_and_say_so(tmp_path: Path) -> None:
     assert text.exit_code == 0 and "PF102" in text.output
     db = str(tmp_path / "cases.db")
     by_id = run_cli(["outbox", "list", "--db", db, "--estate", "lakeside"])
-    assert by_id.exit_code == 0 and "an estate id) is deprecated" in by_id.output
+    assert by_id.exit_code == 0 and "--estate lakeside is deprecated" in by_id.output
+    chinese = run_cli(["--lang", "zh-CN", "outbox", "list", "--db", db, "--estate", "lakeside"])
+    assert "警告：--estate lakeside 是旧写法，已不推荐；请改用 --estate DIR" in chinese.output
     by_dir = run_cli(["outbox", "list", "--db", db, "--estate", "estates/lakeside"])
     assert by_dir.exit_code == 0 and by_dir.output == ""
 

@@ -24,6 +24,7 @@ from typing import Any, TextIO, TypeVar
 
 import click
 
+from engine.diagnostics.catalogue import say
 from engine.diagnostics.language import use_language
 from engine.io.estates import ESTATE_FILE
 from engine.io.yamlsource import load_document
@@ -37,7 +38,7 @@ DB_HELP = "SQLite file or database URL (postgresql://...); env PROPFLOW_DB."
 
 def deprecated(old: str, new: str) -> None:
     """Tell, on standard error, that ``old`` still works but ``new`` is its name now."""
-    click.echo(f"warning: {old} is deprecated; use {new}", err=True)
+    click.echo(say("usage.deprecated", old=old, new=new), err=True)
 
 
 def use_colour(stream: object) -> bool:
@@ -239,7 +240,7 @@ class EstateIdType(click.ParamType[str]):
                 self.fail(f"{directory / ESTATE_FILE} names no estate id", param, ctx)
             return found
         if ESTATE_ID.match(text) and not directory.exists():
-            deprecated(f"--estate {text} (an estate id)", "--estate DIR (its directory)")
+            deprecated(f"--estate {text}", "--estate DIR")
             return text
         self.fail(f"{text} is not an estate directory (one holding {ESTATE_FILE})", param, ctx)
 
