@@ -63,3 +63,18 @@ def test_the_built_wheel_holds_the_catalogues_and_the_walks(tmp_path: Path) -> N
     }
     assert len(wanted) > 2 and wanted <= names, sorted(wanted - names)
     assert not any(name.startswith("benchmarks/") for name in names)
+
+
+def test_the_demo_speaks_the_chosen_language(tmp_path: Path) -> None:
+    """In Chinese every walk has its own title, the columns and outcomes are Chinese and the
+    states are their Chinese labels; in English the same walk in English."""
+    chinese = run_cli(["--lang", "zh-CN", "demo", "--db", str(tmp_path / "zh.db")])
+    assert chinese.exit_code == 0, chinese.output
+    assert "== 报修处理 repair: 户内漏水，一般维修，验收签字并回访" in chinese.output
+    assert "时间" in chinese.output and "按预期被拒绝" in chinese.output
+    assert "refused as expected" not in chinese.output
+    assert all(walk.title and "zh-CN" in walk.title for walk in walks())
+    english = run_cli(["--lang", "en", "demo", "--db", str(tmp_path / "en.db")])
+    assert english.exit_code == 0, english.output
+    assert "In-unit leak, general repair, signed off and visited" in english.output
+    assert "refused as expected" in english.output and "按预期被拒绝" not in english.output

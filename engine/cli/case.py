@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from engine.cli.options import db_option, estate_option, json_option, library_option
 from engine.cli.table import Table, display_width, pad
 from engine.delivery import NotificationFeed
+from engine.diagnostics.catalogue import say
 from engine.model import ProcessDef, localized
 from engine.model.rules import DEFAULT_TIMEZONE
 from engine.runtime import Actor, Case, Engine, InvalidArgument, ManualClock, PropflowError
@@ -616,28 +617,35 @@ def demo(db: str) -> None:
     with StoreChoice(db, (), None).engine(clock) as engine:
         zone = estate_zone(engine)
         before = _count_cases(engine)
-        click.echo(f"PropFlow demo: {len(engine.processes)} processes, store {engine.store.url}")
+        click.echo(say("demo.header", processes=len(engine.processes), store=engine.store.url))
         walked: list[DemoWalk] = []
+        headings = [say(f"demo.{key}") for key in ("time", "event", "actor", "outcome", "state")]
         for walk in run_demo(engine, clock):
             walked.append(walk)
             click.echo("")
             click.echo(f"== {walk.process_label} {walk.process}: {walk.title}")
-            click.echo(f"   case {walk.case_id}")
-            table = Table(["time", "event", "actor", "outcome", "state / reason"], indent="   ")
+            click.echo("   " + say("demo.case", case=walk.case_id))
+            table = Table(headings, indent="   ")
             for step in walk.steps:
                 at = step.at.astimezone(zone).strftime("%m-%d %H:%M")
-                table.add([at, step.event, step.actor, step.outcome.value, step.text])
+                outcome = say(f"demo.{step.outcome.value}")
+                table.add([at, step.event, step.actor, outcome, step.text])
             click.echo(table.render())
         opened = _count_cases(engine) - before
         refused = sum(s.outcome is Outcome.REFUSED_AS_EXPECTED for w in walked for s in w.steps)
         click.echo("")
         click.echo(
-            f"{len(walked)} cases walked, {opened - len(walked)} more opened by their links: "
-            f"{opened} cases written to the store ({before + opened} in it); "
-            f"{refused} refusals provoked on purpose, each as expected. "
-            f"Times in {zone.key}."
+            say(
+                "demo.summary",
+                walked=len(walked),
+                linked=opened - len(walked),
+                opened=opened,
+                stored=before + opened,
+                refused=refused,
+                zone=zone.key,
+            )
         )
-        click.echo(f"Look at one: propflow case history --db {db} {walked[0].case_id}")
+        click.echo(say("demo.look", db=db, case=walked[0].case_id))
 
 
 def _count_cases(engine: Engine) -> int:

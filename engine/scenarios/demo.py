@@ -18,6 +18,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from engine.diagnostics import Severity
+from engine.diagnostics.language import current_language
 from engine.model import localized
 from engine.runtime import Actor, Case, Engine, EventRefused, ManualClock
 from engine.scenarios import Scenario, load_scenario
@@ -48,14 +49,14 @@ def walks() -> list[Scenario]:
 
 
 class Outcome(StrEnum):
-    """What became of one step of a walk."""
+    """What became of one step of a walk (its words are the catalogue's ``demo.VALUE``)."""
 
     OPENED = "opened"
     MOVED = "moved"
     #: A refusal the walk provokes on purpose, to show what the procedure forbids.
-    REFUSED_AS_EXPECTED = "refused as expected"
+    REFUSED_AS_EXPECTED = "refused_as_expected"
     #: A case the step opened by a link (a defect sent to warranty repair, say).
-    LINKED = "linked case opened"
+    LINKED = "linked"
 
 
 @dataclass(frozen=True)
@@ -95,8 +96,9 @@ def run_demo(engine: Engine, clock: ManualClock) -> Iterator[DemoWalk]:
             if isinstance(action, OpenCase):
                 case = engine.open_case(action.process, dict(action.data), actor)
                 cases[action.alias] = case
-                label = localized(engine.definition(case.process).title, case.process)
-                shown = DemoWalk(localized(walk.title, walk.id, "en"), case.process, label, case.id)
+                lang = current_language()
+                label = localized(engine.definition(case.process).title, case.process, lang)
+                shown = DemoWalk(localized(walk.title, walk.id, lang), case.process, label, case.id)
                 shown.steps.append(
                     DemoStep(clock.now(), "open", actor.id, Outcome.OPENED, _state(engine, case))
                 )
@@ -131,4 +133,4 @@ def run_demo(engine: Engine, clock: ManualClock) -> Iterator[DemoWalk]:
 
 def _state(engine: Engine, case: Case) -> str:
     definition = engine.definition(case.process)
-    return localized(definition.states[case.state].label, case.state)
+    return localized(definition.states[case.state].label, case.state, current_language())
