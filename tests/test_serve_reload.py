@@ -74,6 +74,9 @@ def test_sighup_refuses_a_broken_edit_and_takes_a_good_one(tmp_path: Path) -> No
         _until(lambda: "reloaded estate lakeside" in server.output())
         after = _version(server, desk)
         assert after != before
+        # The log names what changed, and only that.
+        assert f"repair {before} -> {after}" in server.output()
+        assert "complaint" not in server.output().split("reloaded estate lakeside", 1)[1]
         opened = httpx.post(
             f"{server.url}/estates/lakeside/cases",
             json={"process": "repair", "data": FORM},

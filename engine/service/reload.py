@@ -18,12 +18,17 @@ from pathlib import Path
 
 from engine.checks.validation import validate_estate
 from engine.diagnostics import Diagnostic
-from engine.runtime import Host
+from engine.runtime import Engine, Host
 
 _LOG = logging.getLogger("propflow.reload")
 
 #: Seconds between two looks at the estates' files with ``--reload``.
 POLL_SECONDS = 1.0
+
+
+def _versions(engine: Engine) -> dict[str, str]:
+    """Each process of ``engine`` with the definition version new cases open on."""
+    return {p: engine.definition(p).version for p in engine.processes}
 
 
 def _place(diagnostic: Diagnostic) -> str:
@@ -76,13 +81,19 @@ class Reloader:
                 for diagnostic in errors:
                     _LOG.error("%s", _place(diagnostic))
                 continue
+            before = _versions(self.host.engine(loaded.estate.id))
             engine = self.host.replace(loaded)
-            versions = ", ".join(f"{p} {engine.definition(p).version}" for p in engine.processes)
+            after = _versions(engine)
+            changed = [
+                f"{p} {before.get(p, '-')} -> {after.get(p, '-')}"
+                for p in sorted(before.keys() | after.keys())
+                if before.get(p) != after.get(p)
+            ]
             _LOG.info(
-                "reloaded estate %s from %s: new cases open on %s",
+                "reloaded estate %s from %s: %s",
                 engine.estate,
                 directory,
-                versions,
+                ", ".join(changed) or "no process definition changed",
             )
             reloaded.append(engine.estate)
         return reloaded
