@@ -15,11 +15,10 @@ from pathlib import Path
 
 import click
 
+from engine.cli.case import StoreChoice
 from engine.cli.options import db_option, estate_option, json_option, library_option
 from engine.diagnostics.catalogue import say
-from engine.runtime import Engine, PropflowError
 from engine.runtime.migration import KEPT, STARTED, CaseMove, ClockMove, migrate_cases
-from engine.store import StoreError
 
 
 @click.command()
@@ -40,9 +39,7 @@ def migrate(
     as_json: bool,
 ) -> None:
     """Move running cases to the estate's current definitions."""
-    engine: Engine | None = None
-    try:
-        engine = Engine(library=list(libraries) or None, store=db, estate=estate)
+    with StoreChoice(db, libraries, estate).engine() as engine:
 
         def told(move: CaseMove) -> None:
             if as_json:
@@ -61,12 +58,6 @@ def migrate(
                 click.echo(say("migrate.case", case=move.case_id, details="; ".join(_each(move))))
 
         result = migrate_cases(engine, process, dry_run=dry_run, on_case=told)
-    except (PropflowError, StoreError) as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
-    finally:
-        if engine is not None:
-            engine.close()
     if not as_json:
         verb = say("migrate.would_move" if dry_run else "migrate.moved")
         for group, count in result.groups.items():
