@@ -16,7 +16,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import fields
 from datetime import datetime
@@ -990,48 +990,45 @@ def _log_version(write: CaseWrite, item: OutboxItem) -> int | None:
     return versions[-1] if versions else None
 
 
-def _as_list(value: tuple[Any, ...]) -> list[Any]:
-    return list(value)
-
-
-def _plan_json(plan: tuple[PlanItem, ...]) -> list[dict[str, Any]]:
-    return [item.to_json() for item in plan]
-
-
-def _pauses_json(pauses: tuple[tuple[datetime, datetime], ...]) -> list[list[str]]:
-    return [[since.isoformat(), to.isoformat()] for since, to in pauses]
-
-
-def _same(value: Any) -> Any:
-    return value
-
-
-#: The columns of a clock's row after its key, each with how its field is stored.
-_CLOCK_COLUMNS: tuple[tuple[str, Callable[[Any], Any]], ...] = (
-    ("status", _same),
-    ("started_at", _same),
-    ("deadline", _same),
-    ("paused_at", _same),
-    ("breached_at", _same),
-    ("stopped_at", _same),
-    ("tier", _same),
-    ("warnings_sent", _as_list),
-    ("extensions", _as_list),
-    ("notes", _as_list),
-    ("plan", _plan_json),
-    ("pauses", _pauses_json),
-)
-
-
 def _clock_values(clock: ClockRecord) -> dict[str, Any]:
-    """A clock's whole row, for its upsert."""
-    values = {"case_id": clock.case_id, "limit_id": clock.limit_id}
-    values.update((name, stored(getattr(clock, name))) for name, stored in _CLOCK_COLUMNS)
-    return values
+    """A clock's whole row, for its upsert: the tuples as JSON lists, each plan item and
+    pause as its JSON (spelled out: every changed clock of every event comes here)."""
+    return {
+        "case_id": clock.case_id,
+        "limit_id": clock.limit_id,
+        "status": clock.status,
+        "started_at": clock.started_at,
+        "deadline": clock.deadline,
+        "paused_at": clock.paused_at,
+        "breached_at": clock.breached_at,
+        "stopped_at": clock.stopped_at,
+        "tier": clock.tier,
+        "warnings_sent": list(clock.warnings_sent),
+        "extensions": list(clock.extensions),
+        "notes": list(clock.notes),
+        "plan": [item.to_json() for item in clock.plan],
+        "pauses": [[since.isoformat(), to.isoformat()] for since, to in clock.pauses],
+    }
 
 
-#: The columns :func:`_clock_record` reads, in the order of :class:`ClockRecord`'s fields.
-_CLOCK_FIELDS = ("case_id", "limit_id", *(name for name, _ in _CLOCK_COLUMNS))
+#: The columns :func:`_clock_record` reads, in the order :func:`_decoded_clock` takes them
+#: (the key, the plain columns, the JSON ones: the order of :func:`_clock_values` too).
+_CLOCK_FIELDS = (
+    "case_id",
+    "limit_id",
+    "status",
+    "started_at",
+    "deadline",
+    "paused_at",
+    "breached_at",
+    "stopped_at",
+    "tier",
+    "warnings_sent",
+    "extensions",
+    "notes",
+    "plan",
+    "pauses",
+)
 
 
 #: By the prefix of :func:`_clock_columns`, what picks a row's clock values out of it in
