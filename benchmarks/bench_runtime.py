@@ -12,6 +12,9 @@ Four figures, each measured in one run on this machine:
    (``CaseChange.fire``: role, payload types, guard, requires, the transitions machine,
    actions, the SLA clocks' reaction) against raw ``transitions`` doing the same transitions
    (one shared machine, ``add_model``/``trigger``/``remove_model``). Target: >= 0.55x.
+   With both, the Python function calls per event of each side (``cProfile``, one walk of
+   a round's cases outside the timed rounds): a count that does not move with the load of
+   a shared machine, where the rates do.
 3. **Memory with the number of cases**: RSS after opening and closing 10,000 and then
    100,000 cases in one store (default sizes; ``--cases`` changes them). Target: flat.
 
@@ -27,8 +30,10 @@ docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import gc
 import json
+import pstats
 import sqlite3
 import statistics
 import tempfile
@@ -110,6 +115,14 @@ def counted(engine: SqlEngine) -> Iterator[list[int]]:
         event.remove(engine, "before_cursor_execute", one_more)
 
 
+def calls_per_event(work: Callable[[], object], events: int) -> float:
+    """Python function calls ``work`` makes per event, counted by ``cProfile``."""
+    profile = cProfile.Profile()
+    profile.runcall(work)
+    total: int = pstats.Stats(profile).total_calls  # type: ignore[attr-defined]
+    return total / events
+
+
 @dataclass(frozen=True)
 class Persisted:
     """Persisted-fire figures: events (or transactions) per second, medians of the rounds."""
@@ -121,6 +134,10 @@ class Persisted:
     statements: float
     #: The same count for the SQLAlchemy side (``BEGIN``, update, insert).
     bare_statements: float
+    #: Python function calls per event of the engine, and per transaction of the SQLAlchemy
+    #: side (see :func:`calls_per_event`).
+    calls: float
+    bare_calls: float
 
 
 #: Cases each side handles per turn in :func:`persisted_fire` (7 events or transactions each).
@@ -154,7 +171,7 @@ def persisted_fire(rounds: int, directory: Path) -> Persisted:
     (7 events, or 7 transactions, a case); each side has a database file of its own, made by
     the store (same tables and indexes).
     """
-    cases_count = rounds * PERSISTED_TURN
+    cases_count = (rounds + 1) * PERSISTED_TURN  # and a turn to count the calls of
     clock = ManualClock(START)
     engine = Engine(store=f"sqlite:///{directory / 'engine.db'}", clock=clock)
     opened = [engine.open_case("repair", FORM, DESK).id for _ in range(cases_count)]
@@ -256,22 +273,39 @@ def persisted_fire(rounds: int, directory: Path) -> Persisted:
         return seconds
 
     engine_s, raw_s, core_s = in_turns(rounds, engine_turn, raw_turn, core_turn)
+    events = PERSISTED_TURN * len(WALK)
+    calls = calls_per_event(lambda: engine_turn(rounds), events)
+    bare_calls = calls_per_event(lambda: core_turn(rounds), events)
+    engine_statements.pop()
+    core_statements.pop()
     engine.close()
     core.close()
     raw.close()
-    events = PERSISTED_TURN * len(WALK)
     return Persisted(
         rate(events, engine_s),
         rate(events, raw_s),
         rate(events, core_s),
         sum(engine_statements) / (events * rounds),
         sum(core_statements) / (events * rounds),
+        calls,
+        bare_calls,
     )
 
 
-def in_memory(cases_count: int, rounds: int) -> tuple[float, float]:
-    """(engine interpretation events/s without the store, raw transitions events/s), each
-    the median of ``rounds`` rounds of ``cases_count`` walks."""
+@dataclass(frozen=True)
+class InMemory:
+    """In-memory figures: events per second (medians of the rounds) and Python function
+    calls per event (see :func:`calls_per_event`), of the engine and of raw ``transitions``."""
+
+    engine: float
+    raw: float
+    calls: float
+    raw_calls: float
+
+
+def in_memory(cases_count: int, rounds: int) -> InMemory:
+    """The engine's interpretation without the store against raw ``transitions``, each
+    rate the median of ``rounds`` rounds of ``cases_count`` walks."""
     clock = ManualClock(START)
     engine = Engine(store="sqlite://", clock=clock)
     case = engine.open_case("repair", FORM, DESK)
@@ -316,8 +350,10 @@ def in_memory(cases_count: int, rounds: int) -> tuple[float, float]:
 
     events = cases_count * len(WALK)
     engine_median, raw_median = in_turns(rounds, engine_walks, raw_walks)
+    calls = calls_per_event(lambda: engine_walks(rounds), events)
+    raw_calls = calls_per_event(lambda: raw_walks(rounds), events)
     engine.close()
-    return rate(events, engine_median), rate(events, raw_median)
+    return InMemory(rate(events, engine_median), rate(events, raw_median), calls, raw_calls)
 
 
 def memory(sizes: list[int], directory: Path) -> list[tuple[int, float]]:
@@ -369,13 +405,15 @@ def main() -> None:
             f"{found.raw_sqlite:,.0f} tx/s, ratio {found.engine / found.raw_sqlite:.2f} "
             f"(target >= 0.5); SQLAlchemy Core, statements built once, "
             f"{found.sqlalchemy:,.0f} tx/s ({found.bare_statements:.1f} statements), ratio "
-            f"{found.engine / found.sqlalchemy:.2f} (target >= 1.0)"
+            f"{found.engine / found.sqlalchemy:.2f} (target >= 1.0); Python calls an event: "
+            f"engine {found.calls:,.0f}, SQLAlchemy side {found.bare_calls:,.0f}"
         )
-        engine_mem, raw_rate = in_memory(memory_cases, 5)
+        mem = in_memory(memory_cases, 5)
         print(
-            f"in-memory interpretation, medians of 5 rounds: engine {engine_mem:,.0f} "
-            f"events/s, raw transitions {raw_rate:,.0f} events/s, ratio "
-            f"{engine_mem / raw_rate:.2f} (target >= 0.55)"
+            f"in-memory interpretation, medians of 5 rounds: engine {mem.engine:,.0f} "
+            f"events/s, raw transitions {mem.raw:,.0f} events/s, ratio "
+            f"{mem.engine / mem.raw:.2f} (target >= 0.55); Python calls an event: engine "
+            f"{mem.calls:,.0f}, raw transitions {mem.raw_calls:,.0f}"
         )
         for done, mib in memory(sizes, Path(memory_folder)):
             print(f"memory after {done:,} cases opened and closed: {mib:.1f} MiB RSS")

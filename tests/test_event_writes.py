@@ -185,3 +185,53 @@ def test_an_event_runs_one_select_for_its_case_and_clocks(engine: Engine) -> Non
     engine.fire(case.id, "record", RECEPTIONIST, FORM)
     assert statements.seen["SELECT cases.id,"] == 1
     assert sum(count for words, count in statements.seen.items() if words.startswith("SELECT")) == 1
+
+
+def test_a_clock_that_cannot_have_pending_timers_is_written_without_a_timers_delete(
+    engine: Engine,
+) -> None:
+    """A paused clock has no pending timers (pausing withdrew them): stopping it writes its
+    row, and deletes no timers, while a running clock's stop withdraws its own."""
+    case = engine.open_case("repair", IN_UNIT, RECEPTIONIST)
+    walk = [
+        ("record", RECEPTIONIST, FORM),
+        ("dispatch", SUPERVISOR, {"technician": "赵师傅"}),
+        ("confirm_on_site", Actor("zhao", {"technician"}), {"actual_situation": "接头松动"}),
+        ("finish_work", Actor("zhao", {"technician"}), {"work_done": "更换接头", "hours": 1}),
+        ("owner_accept", Actor("chen", {"owner"}), {}),
+    ]
+    for event_id, actor, payload in walk:
+        engine.fire(case.id, event_id, actor, payload)
+    before = {clock.limit_id: clock for clock in engine.store.clocks(case.id)}
+    assert before["repair-drain-leak"].status == "paused"
+    assert not [t for t in engine.store.pending_timers(case.id) if t.name == "repair-drain-leak"]
+    statements = Statements(engine)
+    engine.fire(case.id, "supervisor_sign", SUPERVISOR, {})
+    after = {clock.limit_id: clock for clock in engine.store.clocks(case.id)}
+    assert after["repair-drain-leak"].status == "stopped"
+    assert statements.seen["DELETE timers"] == 0
+    assert statements.seen["INSERT sla_clocks"] == 1  # the stop and the new clock, one upsert
+    running = {t.name for t in engine.store.pending_timers(case.id)}
+    assert "repair-return-visit" in running
+    visit = {"visit_method": "phone", "visit_result": "满意", "satisfaction": "satisfied"}
+    statements.seen.clear()
+    engine.fire(case.id, "return_visit", RECEPTIONIST, visit)
+    assert statements.seen["DELETE timers"] == 1
+    assert engine.store.pending_timers(case.id) == []
+
+
+def test_a_clock_not_read_with_its_case_is_updated_in_place(engine: Engine) -> None:
+    """Without the clocks as read, a change of a clock the case has updates its row (and
+    withdraws its pending timers) rather than adding one."""
+    case = engine.open_case("repair", IN_UNIT, RECEPTIONIST)
+    engine.fire(case.id, "record", RECEPTIONIST, FORM)
+    record = engine.store.get_case(case.id)
+    assert record is not None
+    (running, *_) = [c for c in engine.store.clocks(case.id) if c.status == "running" and c.plan]
+    stopped = replace(running, status="stopped", stopped_at=START, plan=())
+    moved = replace(record, version=record.version + 1)
+    change = (ClockChange(case.id, running.limit_id, stopped, ()),)
+    engine.store.commit([CaseWrite(moved, record.version, clocks=change)], at=START)
+    stored = [c for c in engine.store.clocks(case.id) if c.limit_id == running.limit_id]
+    assert stored == [stopped]
+    assert [t for t in engine.store.pending_timers(case.id) if t.name == running.limit_id] == []

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from transitions import Machine
+from transitions import EventData, Machine, Transition
 
 from engine.model import Action, ProcessDef
 from engine.runtime.forms import Form
@@ -56,6 +56,12 @@ class CompiledProcess:
             send_event=True,
         )
         self.initial = initial
+        #: The machine's transition of each (state, event): the one a trigger would find.
+        self._transitions: dict[tuple[str, str], Transition] = {
+            (source, eid): found[0]
+            for eid, machine_event in self.machine.events.items()
+            for source, found in machine_event.transitions.items()
+        }
 
     @staticmethod
     def _collector(hook: str, actions: tuple[Action, ...]) -> Any:
@@ -68,12 +74,21 @@ class CompiledProcess:
     def step(self, state: str, event: str) -> CaseModel:
         """Run ``event`` from ``state`` through the machine (the caller checked it is allowed).
 
-        The event is triggered on the shared machine for a model that is never attached:
-        ``add_model`` would bind a method per event to every case, which was half the cost of
-        interpreting an event, and nothing here needs those methods.
+        The event's transition from ``state`` is executed on the shared machine for a model
+        that is never attached: ``add_model`` would bind a method per event to every case,
+        which was half the cost of interpreting an event, and nothing here needs those
+        methods. The transition is executed as ``Event.trigger`` would after finding it;
+        what the trigger does around that (the machine's event queue, its prepare and
+        finalize callbacks, looking the transition up among the event's) serves nothing
+        this machine has: it is built without a queue, machine callbacks or conditions.
         """
         model = CaseModel(state=state)
-        self.machine.events[event].trigger(model)
+        machine = self.machine
+        machine_event = machine.events[event]
+        event_data = EventData(machine.get_state(state), machine_event, machine, model, (), {})
+        transition = self._transitions[state, event]
+        event_data.transition = transition
+        transition.execute(event_data)
         return model
 
     def enter_initial(self) -> list[tuple[str, Action]]:

@@ -471,10 +471,15 @@ class SlaPlanner:
 
     def __init__(self, limits: Sequence[LimitPlanner]) -> None:
         self.limits = {planner.limit.id: planner for planner in limits}
-        #: Per kind of moment, kept as moments come: the limits it may start, and those whose
-        #: running clock it leaves alone (see LimitPlanner.triggered and .leaves_running). A
-        #: clock that is idle, or running and left alone, is not even asked.
-        self._asked: dict[MomentKind, tuple[frozenset[str], frozenset[str]]] = {}
+        #: Per kind of moment, kept as moments come: the limits it may start, those whose
+        #: running clock it leaves alone (see LimitPlanner.triggered and .leaves_running),
+        #: and the limits to look at, in time-limit order: the others (idle and not started,
+        #: or running and left alone, and never paused) are not even visited. A process has
+        #: many limits, and an event concerns a few.
+        self._asked: dict[
+            MomentKind,
+            tuple[frozenset[str], frozenset[str], tuple[tuple[str, LimitPlanner], ...]],
+        ] = {}
 
     def react(
         self,
@@ -485,11 +490,12 @@ class SlaPlanner:
         """Every clock change ``moment`` makes, in time-limit order.
 
         Only the limits this moment may start, and those whose clock it may change, are
-        asked; a limit evaluates its ``if:`` condition only when its clock would start.
+        asked (every limit when the case ends); a limit evaluates its ``if:`` condition
+        only when its clock would start.
         """
-        starting, left_alone = self._asked_at(moment)
+        starting, left_alone, concerned = self._asked_at(moment)
         changes = []
-        for limit_id, planner in self.limits.items():
+        for limit_id, planner in self.limits.items() if moment.final else concerned:
             clock = clocks.get(limit_id)
             if clock is None or clock.status == STOPPED:
                 if limit_id not in starting:
@@ -501,16 +507,26 @@ class SlaPlanner:
                 changes.append(change)
         return changes
 
-    def _asked_at(self, moment: Moment) -> tuple[frozenset[str], frozenset[str]]:
-        """The limits ``moment`` may start (their conditions still to be checked), and those
-        whose running clock it leaves alone unless the case ends."""
+    def _asked_at(
+        self, moment: Moment
+    ) -> tuple[frozenset[str], frozenset[str], tuple[tuple[str, LimitPlanner], ...]]:
+        """The limits ``moment`` may start (their conditions still to be checked), those
+        whose running clock it leaves alone unless the case ends, and the limits a clock of
+        which it may concern: one it may start, one whose running clock it does not leave
+        alone, or one with pause states (a paused clock is always asked)."""
         kind = moment.kind
         found = self._asked.get(kind)
         if found is None:
             planners = self.limits.items()
-            found = (
-                frozenset(lid for lid, planner in planners if planner.triggered(moment)[0]),
-                frozenset(lid for lid, planner in planners if planner.leaves_running(moment)),
+            starting = frozenset(lid for lid, planner in planners if planner.triggered(moment)[0])
+            left_alone = frozenset(
+                lid for lid, planner in planners if planner.leaves_running(moment)
             )
+            concerned = tuple(
+                (lid, planner)
+                for lid, planner in planners
+                if lid in starting or lid not in left_alone or planner.limit.pause is not None
+            )
+            found = starting, left_alone, concerned
             self._asked[kind] = found
         return found

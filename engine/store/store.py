@@ -16,11 +16,12 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import fields
 from datetime import datetime
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any, TypeVar
 
 from sqlalchemy import (
@@ -40,11 +41,12 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping, make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
-from engine.sla.clocks import PlanItem
+from engine.sla.clocks import RUNNING, PlanItem
 from engine.store import migrations
 from engine.store.errors import StoreError, StoreSchemaMismatch, store_failure
 from engine.store.records import (
@@ -524,23 +526,21 @@ class Store:
         their last row and their last timers, which replace the pending ones: the earlier
         ones would be written only to be overwritten or deleted in the same transaction.
         With a write's ``clocks_read`` (the case's clocks as read with it, by time limit) a
-        row identical to the stored one is not written, a changed row sets only the columns
-        that differ from it, a clock the case did not have is inserted without trying an
-        update first, and it has no pending timers to delete (timers are only written with
-        their clock's row). The updates setting the same columns, the withdrawals of pending
-        timers, the new rows and the new timers of all the clocks of all the cases go in one
-        statement each: each statement is a round trip, and SQLAlchemy's work per statement
-        outweighs SQLite's.
+        row identical to the stored one is not written, and the pending timers of a clock
+        that can have none are not deleted: a clock the case did not have, and one that was
+        not running or had nothing left in its plan (a clock's pending timers are its plan's
+        items while it runs, withdrawn when it pauses or stops). The rows of all the clocks
+        of all the cases, new or changed, go in one upsert on the clock's key; the
+        withdrawals of pending timers and the new timers in one statement each: each
+        statement is a round trip, and SQLAlchemy's work per statement outweighs SQLite's.
 
         The clocks as read are still what the database holds once the case's version check
         has passed, even on PostgreSQL where another writer may commit between the read and
         the write, and even when the read was in an earlier transaction: every write of a
         clock updates its case's row with a version check, the case's row first.
         """
-        new_clocks: list[dict[str, Any]] = []
+        rows: list[dict[str, Any]] = []
         new_timers: list[dict[str, Any]] = []
-        # Updates by the columns they set (one statement for each set), pending timers to go.
-        updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         withdrawn: list[dict[str, str]] = []
         for write in writes:
             estate, stored = write.case.estate, write.clocks_read
@@ -552,22 +552,14 @@ class Store:
                     timers if change.timers is None else change.timers,
                 )
             for limit_id, (clock, timers) in final.items():
-                keys = {"b_case": write.case.id, "b_limit": limit_id}
                 before = None if stored is None else stored.get(limit_id)
-                new = stored is not None and before is None
                 if clock is not None and clock != before:
-                    if new:
-                        new_clocks.append({**_clock_values(clock), "estate": estate})
-                    elif before is not None:
-                        changed = _changed_clock_values(clock, before)
-                        updates.setdefault(tuple(changed), []).append({**keys, **changed})
-                    else:  # not read with the case: update it if it is there, else insert it
-                        values = _clock_values(clock)
-                        if tx.execute(_UPDATE_CLOCK, {**keys, **values}).rowcount != 1:
-                            new_clocks.append({**values, "estate": estate})
+                    rows.append({**_clock_values(clock), "estate": estate})
                 if timers is not None:
-                    if not new:
-                        withdrawn.append(keys)
+                    if stored is None or (
+                        before is not None and before.status == RUNNING and before.plan
+                    ):
+                        withdrawn.append({"b_case": write.case.id, "b_limit": limit_id})
                     new_timers.extend(
                         {
                             "case_id": timer.case_id,
@@ -580,14 +572,12 @@ class Store:
                         }
                         for timer in timers
                     )
-        for rows in updates.values():
-            tx.execute(_UPDATE_CLOCK, rows)
+        if rows:
+            tx.execute(_UPSERT_CLOCK[tx.dialect.name], rows if len(rows) > 1 else rows[0])
         if withdrawn:
-            tx.execute(_DELETE_PENDING_TIMERS, withdrawn)
-        if new_clocks:
-            tx.execute(_INSERT_CLOCK, new_clocks)
+            tx.execute(_DELETE_PENDING_TIMERS, withdrawn if len(withdrawn) > 1 else withdrawn[0])
         if new_timers:
-            tx.execute(_INSERT_TIMER, new_timers)
+            tx.execute(_INSERT_TIMER, new_timers if len(new_timers) > 1 else new_timers[0])
 
     def clocks_by_case(
         self, case_ids: Collection[str], tx: Connection
@@ -667,7 +657,8 @@ class Store:
             for row in rows
             if row["clock_limit_id"] is not None
         }
-        return record_of(CaseRecord, rows[0]), clocks
+        first = rows[0]
+        return record_of(CaseRecord, {**first, "data": _json_value(first["data"])}), clocks
 
     def find_entry(
         self, case_id: str, idempotency_key: str, tx: Connection | None = None
@@ -772,7 +763,6 @@ _INSERT_OUTBOX = insert(outbox).values(
     )
     .scalar_subquery()
 )
-_INSERT_CLOCK = insert(sla_clocks)
 _INSERT_TIMER = insert(timers)
 _MUTABLE = frozenset(("state", "data", "assignee", "version", "updated_at", "closed_at"))
 #: Outbox columns a new row leaves to the database (its key) or to delivery.
@@ -803,8 +793,16 @@ _LOCK_TIMERS = (
 _MARK_FIRED = update(timers).where(timers.c.id == bindparam("b_id"), timers.c.fired_at.is_(None))
 _CASE = select(cases).where(cases.c.id == bindparam("b_id"))
 #: The clock columns of :data:`_CASE_AND_CLOCKS` are named ``clock_<column>``.
+#: The case's data is read as its text, decoded once: the case's columns come again on every
+#: clock's row, and the JSON type would decode each copy.
 _CASE_AND_CLOCKS = (
-    select(cases, *_clock_columns("clock_"))
+    select(
+        *(
+            cast(column, Text).label("data") if column.name == "data" else column
+            for column in cases.c
+        ),
+        *_clock_columns("clock_"),
+    )
     .outerjoin(sla_clocks, sla_clocks.c.case_id == cases.c.id)
     .where(cases.c.id == bindparam("b_id"))
     .order_by(sla_clocks.c.limit_id)
@@ -842,9 +840,29 @@ _DUE_AFTER = _DUE_WITH_PROCESS.where(
         & (timers.c.id > bindparam("b_after_id"))
     )
 )
-_UPDATE_CLOCK = update(sla_clocks).where(
-    sla_clocks.c.case_id == bindparam("b_case"), sla_clocks.c.limit_id == bindparam("b_limit")
-)
+
+
+def _upsert(table: Table) -> dict[str, Executable]:
+    """By dialect, an insert of ``table``'s rows that updates the row with the same key
+    instead (both databases say it ``INSERT ... ON CONFLICT (key) DO UPDATE``; SQLAlchemy
+    builds it per dialect). The row's estate is its case's and never changes."""
+    found: dict[str, Executable] = {}
+    for name, dialect_insert in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert)):
+        statement = dialect_insert(table)
+        keys = [column.name for column in table.primary_key]
+        found[name] = statement.on_conflict_do_update(
+            index_elements=keys,
+            set_={
+                column.name: statement.excluded[column.name]
+                for column in table.c
+                if column.name not in keys and column.name != "estate"
+            },
+        )
+    return found
+
+
+#: A clock's row, new or changed (see :meth:`Store._apply_clocks`).
+_UPSERT_CLOCK = _upsert(sla_clocks)
 _DELETE_PENDING_TIMERS = delete(timers).where(
     timers.c.case_id == bindparam("b_case"),
     timers.c.name == bindparam("b_limit"),
@@ -972,65 +990,57 @@ def _log_version(write: CaseWrite, item: OutboxItem) -> int | None:
     return versions[-1] if versions else None
 
 
-def _as_list(value: tuple[Any, ...]) -> list[Any]:
-    return list(value)
+def _clock_values(clock: ClockRecord) -> dict[str, Any]:
+    """A clock's whole row, for its upsert: the tuples as JSON lists, each plan item and
+    pause as its JSON (spelled out: every changed clock of every event comes here)."""
+    return {
+        "case_id": clock.case_id,
+        "limit_id": clock.limit_id,
+        "status": clock.status,
+        "started_at": clock.started_at,
+        "deadline": clock.deadline,
+        "paused_at": clock.paused_at,
+        "breached_at": clock.breached_at,
+        "stopped_at": clock.stopped_at,
+        "tier": clock.tier,
+        "warnings_sent": list(clock.warnings_sent),
+        "extensions": list(clock.extensions),
+        "notes": list(clock.notes),
+        "plan": [item.to_json() for item in clock.plan],
+        "pauses": [[since.isoformat(), to.isoformat()] for since, to in clock.pauses],
+    }
 
 
-def _plan_json(plan: tuple[PlanItem, ...]) -> list[dict[str, Any]]:
-    return [item.to_json() for item in plan]
-
-
-def _pauses_json(pauses: tuple[tuple[datetime, datetime], ...]) -> list[list[str]]:
-    return [[since.isoformat(), to.isoformat()] for since, to in pauses]
-
-
-def _same(value: Any) -> Any:
-    return value
-
-
-#: The columns of a clock's row after its key, each with how its field is stored.
-_CLOCK_COLUMNS: tuple[tuple[str, Callable[[Any], Any]], ...] = (
-    ("status", _same),
-    ("started_at", _same),
-    ("deadline", _same),
-    ("paused_at", _same),
-    ("breached_at", _same),
-    ("stopped_at", _same),
-    ("tier", _same),
-    ("warnings_sent", _as_list),
-    ("extensions", _as_list),
-    ("notes", _as_list),
-    ("plan", _plan_json),
-    ("pauses", _pauses_json),
+#: The columns :func:`_clock_record` reads, in the order :func:`_decoded_clock` takes them
+#: (the key, the plain columns, the JSON ones: the order of :func:`_clock_values` too).
+_CLOCK_FIELDS = (
+    "case_id",
+    "limit_id",
+    "status",
+    "started_at",
+    "deadline",
+    "paused_at",
+    "breached_at",
+    "stopped_at",
+    "tier",
+    "warnings_sent",
+    "extensions",
+    "notes",
+    "plan",
+    "pauses",
 )
 
 
-def _clock_values(clock: ClockRecord) -> dict[str, Any]:
-    """A clock's whole row, for an insert."""
-    values = {"case_id": clock.case_id, "limit_id": clock.limit_id}
-    values.update((name, stored(getattr(clock, name))) for name, stored in _CLOCK_COLUMNS)
-    return values
-
-
-def _changed_clock_values(clock: ClockRecord, before: ClockRecord) -> dict[str, Any]:
-    """The columns of a clock's row that differ from the row as read, for an update: a
-    clock that stops changes two of them, and serialising its unchanged plan, pauses and
-    notes again is most of what writing the rest would cost."""
-    changed = {}
-    for name, stored in _CLOCK_COLUMNS:
-        value = getattr(clock, name)
-        if value != getattr(before, name):
-            changed[name] = stored(value)
-    return changed
-
-
-#: The columns :func:`_clock_record` reads, in the order of :class:`ClockRecord`'s fields.
-_CLOCK_FIELDS = ("case_id", "limit_id", *(name for name, _ in _CLOCK_COLUMNS))
+#: By the prefix of :func:`_clock_columns`, what picks a row's clock values out of it in
+#: :data:`_CLOCK_FIELDS` order (in one call: every event reads all its case's clocks).
+_CLOCK_VALUES = {
+    prefix: itemgetter(*(prefix + name for name in _CLOCK_FIELDS)) for prefix in ("", "clock_")
+}
 
 
 def _clock_record(row: Any, prefix: str = "") -> ClockRecord:
     """The clock of a row selected with :func:`_clock_columns` (``prefix`` as given there)."""
-    return _decoded_clock(tuple(row[prefix + name] for name in _CLOCK_FIELDS))
+    return _decoded_clock(_CLOCK_VALUES[prefix](row))
 
 
 @lru_cache(maxsize=4096)
