@@ -20,6 +20,7 @@ import pytest
 
 from engine.cli import main
 from engine.cli.options import EstateIdType
+from engine.cli.table import display_width
 from engine.diagnostics.language import current_language
 from engine.runtime import Actor, Engine, ManualClock
 from engine.store.backlog import backlog
@@ -284,3 +285,19 @@ def test_a_worker_catching_up_shows_progress_on_a_terminal(tmp_path: Path) -> No
     # While it catches up, the progress line is not broken by a log line per timer.
     during = shown.split(b"catching up", 1)[1].split(f"{due}/{due}".encode(), 1)[0]
     assert b"of time limit" not in during
+
+
+def test_the_library_summary_is_a_table_aligned_by_display_width() -> None:
+    """Chinese titles take two columns a character: every row's counts start where the
+    header's do, in both languages."""
+    for lang, header in (("zh-CN", "状态"), ("en", "states")):
+        result = run_cli(["--lang", lang, "validate", "--summary", "processes", "rules"])
+        assert result.exit_code == 0, result.output
+        lines = result.output.splitlines()
+        head = next(line for line in lines if header in line)
+        column = display_width(head[: head.index(header)])
+        rows = lines[lines.index(head) + 2 :][:23]
+        assert any(row.startswith("repair ") for row in rows)
+        for row in rows:
+            before = row[: next(i for i in range(len(row)) if display_width(row[:i]) >= column)]
+            assert display_width(before) == column and row[len(before)].isdigit(), row

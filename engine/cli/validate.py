@@ -18,9 +18,11 @@ import click
 from engine.checks import codes
 from engine.checks.validation import ValidationReport, validate_estate, validate_paths
 from engine.cli.options import StatusLine, estate_option, format_options, library_option, use_colour
+from engine.cli.table import Table
 from engine.diagnostics import Diagnostic
 from engine.diagnostics import output as reporting
 from engine.diagnostics.catalogue import say
+from engine.diagnostics.language import current_language
 from engine.io.library import Library
 from engine.io.loading import UsageError
 from engine.io.resources import schemas_dir
@@ -154,20 +156,25 @@ def _closing_line(report: ValidationReport) -> str:
 
 
 def _library_summary(report: ValidationReport) -> str:
-    lib = report.library
-    lines = []
+    """The library at a glance: a table of its processes and one of its calendars, columns
+    aligned by display width (a Chinese title is two columns a character)."""
+    lib, lang = report.library, current_language()
+    processes = Table([say(f"validate.column.{key}") for key in PROCESS_COLUMNS])
     for located in lib.processes:
         p = located.definition
         limits = [t.definition.id for t in lib.time_limits if t.definition.process == p.id]
-        lines.append(
-            f"{p.id:<18} {localized(p.title, p.id):<12} {len(p.states):>3} states "
-            f"{len(p.events):>3} events {len(p.fields):>3} fields {len(p.roles):>2} roles "
-            f"{len(limits):>3} time limits"
-        )
+        counts = (p.states, p.events, p.fields, p.roles, limits)
+        processes.add([p.id, localized(p.title, p.id, lang), *(str(len(c)) for c in counts)])
+    calendars = Table([say(f"validate.column.{key}") for key in CALENDAR_COLUMNS])
     for located_calendar in lib.calendars:
         c = located_calendar.definition
-        lines.append(f"calendar {c.id:<9} {localized(c.label, c.id)} ({c.timezone})")
-    return "\n".join(lines)
+        calendars.add([c.id, localized(c.label, c.id, lang), c.timezone])
+    return f"{processes.render()}\n\n{calendars.render()}"
+
+
+#: The summary's columns, each worded by the catalogue's ``validate.column.KEY``.
+PROCESS_COLUMNS = ("process", "title", "states", "events", "fields", "roles", "time_limits")
+CALENDAR_COLUMNS = ("calendar", "label", "timezone")
 
 
 @click.command()
