@@ -548,11 +548,17 @@ def test_show_and_diff_list_the_patterns_of_a_process() -> None:
     assert "# patterns" not in run_cli(["show", "renovation"]).output
 
     changes = json.loads(run_cli(["diff", "--estate", "estates/lakeside", "--json"]).output)
-    assert {
-        (c["action"], c["item"], tuple(c["path"]), c["new"])
-        for c in changes
-        if c["kind"] == "pattern"
-    } == {("changed", "recurring-defect", ("within",), "60d")}
+    # the window, and the words and notice that name it
+    assert [
+        (c["action"], c["item"], tuple(c["path"])) for c in changes if c["kind"] == "pattern"
+    ] == [
+        ("changed", "recurring-defect", ("description", "zh-CN")),
+        ("changed", "recurring-defect", ("description", "en")),
+        ("changed", "recurring-defect", ("within",)),
+        ("changed", "recurring-defect", ("actions",)),
+    ]
+    within = next(c for c in changes if c["kind"] == "pattern" and c["path"] == ["within"])
+    assert (within["old"], within["new"]) == ("30d", "60d")
     assert (
         'changed  pattern recurring-defect within: "30d" -> "60d"'
         in run_cli(["diff", "--estate", "estates/lakeside"]).output
