@@ -194,7 +194,7 @@ def _read_value(text: str, kind: str) -> Any:
     return text
 
 
-def _span(delta: timedelta) -> str:
+def span(delta: timedelta) -> str:
     """``1d 2h 5m``, for working time left, used or overdue (never negative)."""
     seconds = abs(int(delta.total_seconds()))
     days, rest = divmod(seconds, 86_400)
@@ -221,7 +221,7 @@ def _remaining(status: ClockStatus) -> str | None:
     seconds = int(status.remaining.total_seconds())
     if abs(seconds) < 60:
         return "due now"
-    return f"{'left' if seconds > 0 else 'overdue'} {_span(status.remaining)}"
+    return f"{'left' if seconds > 0 else 'overdue'} {span(status.remaining)}"
 
 
 def _clock_line(status: ClockStatus, zone: ZoneInfo) -> str:
@@ -232,7 +232,7 @@ def _clock_line(status: ClockStatus, zone: ZoneInfo) -> str:
     remaining = _remaining(status)
     if remaining is not None:
         flags.append(remaining)
-    flags.append(f"used {_span(status.elapsed)}")
+    flags.append(f"used {span(status.elapsed)}")
     if status.warnings_sent:
         flags.append(f"{len(status.warnings_sent)} warning(s) sent")
     line = f"{status.limit:<26} {deadline:<22} {', '.join(flags)}  [{status.label}]"

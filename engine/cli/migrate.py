@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from engine.cli.case import StoreChoice
+from engine.cli.case import StoreChoice, span
 from engine.cli.options import db_option, estate_option, json_option, library_option
 from engine.diagnostics.catalogue import say
 from engine.runtime.migration import KEPT, STARTED, CaseMove, ClockMove, migrate_cases
@@ -145,10 +145,7 @@ def _clock(clock: ClockMove) -> str:
 
 
 def _duration(value: timedelta | None) -> str:
-    if value is None:
-        return "-"
-    minutes = int(value.total_seconds()) // 60
-    return f"{minutes // 60}h{minutes % 60:02d}m"
+    return "-" if value is None else span(value)
 
 
 def _moment(value: datetime | None) -> str:

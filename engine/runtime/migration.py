@@ -278,8 +278,7 @@ class Migration:
         new = self.definitions.compile(self.definitions.current(record.process))
         target = self._state(record.state, new)
         if target is None:
-            mapping = self.mappings.get(record.process)
-            mapped = None if mapping is None else mapping.states.get(record.state)
+            mapped = self._mapped(record.process, record.state)
             reason = (
                 say("migrate.no_mapping", state=record.state, process=record.process)
                 if mapped is None
@@ -318,9 +317,13 @@ class Migration:
         (``None``: neither is a state of it)."""
         if state in new.process.states:
             return state
-        mapping = self.mappings.get(new.process.id)
-        target = None if mapping is None else mapping.states.get(state)
+        target = self._mapped(new.process.id, state)
         return target if target is not None and target in new.process.states else None
+
+    def _mapped(self, process: str, state: str) -> str | None:
+        """Where the estate's mapping of ``process`` sends cases in ``state``, if it does."""
+        mapping = self.mappings.get(process)
+        return None if mapping is None else mapping.states.get(state)
 
     def _refusal(self, record: CaseRecord, reason: str) -> PlannedMove:
         move = CaseMove(

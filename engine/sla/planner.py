@@ -165,11 +165,11 @@ class LimitPlanner:
         starts, stops, resets = self.triggered(moment)
         if clock is not None and active:
             if stops or moment.final:
-                return self._stop(clock, moment.at)
+                return stopped(clock, moment.at)
             if resets:
                 if self.applies(moment):
                     return self.start(case_id, moment)
-                return self._stop(clock, moment.at)
+                return stopped(clock, moment.at)
             anchored = self._reanchored(clock, moment)
             change = self._pause_or_resume(anchored or clock, moment)
             if change is None and anchored is not None:
@@ -198,9 +198,6 @@ class LimitPlanner:
             plan=self._plan(fresh, moment.at),
         )
         return ClockChange(case_id, self.limit.id, clock, () if paused else self.timers(clock))
-
-    def _stop(self, clock: ClockRecord, at: datetime) -> ClockChange:
-        return stopped(clock, at)
 
     def _pause_or_resume(self, clock: ClockRecord, moment: Moment) -> ClockChange | None:
         pause = self.limit.pause
@@ -315,7 +312,7 @@ class LimitPlanner:
             fresh = _evolve(fresh, plan=(self._next_due(moment.at, 1),))
             return ClockChange(case_id, self.limit.id, fresh, self.timers(fresh))
         if clock is not None and active and (not inside or moment.final):
-            return self._stop(clock, moment.at)
+            return stopped(clock, moment.at)
         return None
 
     def _next_due(self, after: datetime, index: int) -> PlanItem:
