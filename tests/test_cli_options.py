@@ -20,8 +20,8 @@ import pytest
 
 from engine.cli import main
 from engine.cli.options import EstateIdType
-from engine.cli.table import display_width
 from engine.diagnostics.language import current_language
+from engine.model.words import display_width
 from engine.runtime import Actor, Engine, ManualClock
 from engine.store.backlog import backlog
 from tests.conftest import ROOT, run_cli

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from engine.cli.table import display_width
+from engine.model.words import display_width
 from engine.runtime import Actor, Engine, ManualClock
 from engine.scenarios.demo import walks
 from tests.conftest import ROOT, run_cli
@@ -163,6 +163,26 @@ def test_case_show_speaks_the_estates_time_and_labels(demo_db: tuple[str, str]) 
     waiting = next(case for case in listed if case["state"] == "received")
     late = run_cli(["case", "show", "--db", db, waiting["id"]]).output
     assert "overdue " in late and "left -" not in late and "-0m" not in late
+
+
+def test_case_commands_speak_chinese_when_asked(demo_db: tuple[str, str]) -> None:
+    db, _ = demo_db
+    listed = json.loads(run_cli(["case", "list", "--db", db, "--json"]).output)
+    waiting = next(case for case in listed if case["state"] == "received")
+    shown = run_cli(["case", "show", "--db", db, "--lang", "zh-CN", waiting["id"]]).output
+    assert f"案件 {waiting['id']}（时间为 Asia/Shanghai 时间）" in shown
+    assert re.search(r"^  开立时间  2026-\d\d-\d\d \d\d:\d\d CST$", shown, re.M), shown
+    assert "  时限\n" in shown
+    # The clock's status and how late it is, in Chinese words and units.
+    assert re.search(r"计时中, 已超时, 逾期 \d+天\d+小时, 已用 ", shown), shown
+    assert not re.search(r"\b(running|overdue|used|left|time limits)\b", shown), shown
+    table = run_cli(["case", "list", "--db", db, "--lang", "zh-CN", "--limit", "2"]).output
+    header, rule = table.splitlines()[:2]
+    assert header.split() == ["案件", "流程", "状态", "处理角色", "版本", "开立时间"]
+    # Columns line up by display width: each heading starts where its rule starts.
+    starts = [display_width(header[: header.index(word)]) for word in header.split()]
+    assert starts == [m.start() for m in re.finditer(r"-+", rule)]
+    assert table.splitlines()[-1] == "共 2 个案件，时间为 Asia/Shanghai 时间"
 
 
 def test_case_list_breached_and_due_before(tmp_path: Path) -> None:

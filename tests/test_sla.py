@@ -832,7 +832,7 @@ def test_an_extension_needs_the_role_a_reason_and_the_owners_consent(make_job: M
     job.fire(case, "begin", at(3, 2, 9))
     job.clock.set(at(3, 3, 8))
     extend = job.engine.extend
-    refusals = [
+    refusals: list[tuple[Callable[[], object], str]] = [
         (lambda: extend(case, "job-urgent", CLERK, reason="parts", by="4h"), "only head"),
         (lambda: extend(case, "job-urgent", HEAD, reason="  ", by="4h"), "needs a reason"),
         (lambda: extend(case, "job-urgent", HEAD, reason="parts", by="4h"), "owner_consent"),

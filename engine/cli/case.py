@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -21,11 +21,13 @@ import click
 from sqlalchemy import func, select
 
 from engine.cli.options import db_option, estate_option, json_option, library_option
-from engine.cli.table import Table, display_width, pad
+from engine.cli.table import Table
 from engine.delivery import NotificationFeed
 from engine.diagnostics.catalogue import say
+from engine.diagnostics.spans import span
 from engine.model import ProcessDef, localized
 from engine.model.rules import DEFAULT_TIMEZONE
+from engine.model.words import display_width, pad
 from engine.runtime import Actor, Case, Engine, InvalidArgument, ManualClock, PropflowError
 from engine.runtime.case import history_json
 from engine.scenarios.demo import DEMO_START, DemoWalk, Outcome, run_demo
@@ -194,15 +196,6 @@ def _read_value(text: str, kind: str) -> Any:
     return text
 
 
-def span(delta: timedelta) -> str:
-    """``1d 2h 5m``, for working time left, used or overdue (never negative)."""
-    seconds = abs(int(delta.total_seconds()))
-    days, rest = divmod(seconds, 86_400)
-    hours, rest = divmod(rest, 3600)
-    parts = [f"{days}d" if days else "", f"{hours}h" if hours else "", f"{rest // 60}m"]
-    return " ".join(p for p in parts if p)
-
-
 def estate_zone(engine: Engine) -> ZoneInfo:
     """Where the engine's estate is: every time a case command prints is in its zone."""
     estate = engine.estate_definition
@@ -215,35 +208,39 @@ def moment(at: datetime, zone: ZoneInfo) -> str:
 
 
 def _remaining(status: ClockStatus) -> str | None:
-    """``left 2h 5m``, ``overdue 1d 3h``, or ``due now``; nothing for a stopped clock."""
+    """``left 2h 05m``, ``overdue 1d 3h``, or ``due now``; nothing for a stopped clock."""
     if status.remaining is None or status.status == "stopped":
         return None
     seconds = int(status.remaining.total_seconds())
     if abs(seconds) < 60:
-        return "due now"
-    return f"{'left' if seconds > 0 else 'overdue'} {span(status.remaining)}"
+        return say("case.due_now")
+    return say("case.left" if seconds > 0 else "case.overdue", span=span(status.remaining))
 
 
 def _clock_line(status: ClockStatus, zone: ZoneInfo) -> str:
-    deadline = moment(status.deadline, zone) if status.deadline else "no deadline"
-    flags = [status.status]
+    deadline = moment(status.deadline, zone) if status.deadline else say("case.no_deadline")
+    flags = [say(f"case.status.{status.status}")]
     if status.breached:
-        flags.append("BREACHED")
+        flags.append(say("case.breached"))
     remaining = _remaining(status)
     if remaining is not None:
         flags.append(remaining)
-    flags.append(f"used {span(status.elapsed)}")
+    flags.append(say("case.used", span=span(status.elapsed)))
     if status.warnings_sent:
-        flags.append(f"{len(status.warnings_sent)} warning(s) sent")
-    line = f"{status.limit:<26} {deadline:<22} {', '.join(flags)}  [{status.label}]"
+        flags.append(say("case.warnings_sent", count=len(status.warnings_sent)))
+    line = f"{status.limit:<26} {pad(deadline, 22)} {', '.join(flags)}  [{status.label}]"
     for extension in status.extensions:
         until = datetime.fromisoformat(str(extension["new_deadline"]))
-        line += (
-            f"\n      extended to {moment(until, zone)} by {extension['approved_by']} "
-            f"({extension['role']}): {extension['reason']}"
+        extended = say(
+            "case.extended",
+            until=moment(until, zone),
+            actor=extension["approved_by"],
+            role=extension["role"],
+            reason=extension["reason"],
         )
+        line += f"\n      {extended}"
     for note in status.notes:
-        line += f"\n      note: {note}"
+        line += "\n      " + say("case.note", note=note)
     return line
 
 
@@ -253,6 +250,8 @@ def field_value(process: ProcessDef | None, name: str, value: Any) -> str:
     labels = field.value_labels if field is not None and field.value_labels else {}
 
     def one(item: Any) -> str:
+        if isinstance(item, bool):
+            return say("case.answer_yes" if item else "case.answer_no")
         label = labels.get(item) if isinstance(item, str) else None
         return f"{localized(label, item)} ({item})" if label is not None else str(item)
 
@@ -274,12 +273,18 @@ def _show(engine: Engine, case: Case, as_json: bool) -> None:
     state = case.state
     if process and state in process.states:
         state = f"{localized(process.states[state].label, state)} ({state})"
-    click.echo(f"case {case.id}  (times in {zone.key})")
-    click.echo(f"  process   {title} ({case.process}, definition {case.definition_version})")
-    click.echo(f"  state     {state}")
-    click.echo(f"  assignee  {case.assignee or '-'}")
-    click.echo(f"  version   {case.version}")
-    click.echo(f"  opened    {moment(case.opened_at, zone)}")
+    click.echo(say("case.header", case=case.id, times=say("case.times_in", zone=zone.key)))
+    definition = say("case.definition", version=case.definition_version)
+    rows = [
+        ("process", f"{title} ({case.process}, {definition})"),
+        ("state", state),
+        ("assignee", case.assignee or "-"),
+        ("version", str(case.version)),
+        ("opened", moment(case.opened_at, zone)),
+    ]
+    head_width = max(display_width(say(f"case.{key}")) for key, _ in rows)
+    for key, value in rows:
+        click.echo(f"  {pad(say(f'case.{key}'), head_width)}  {value}")
     labels = {
         name: localized(process.fields[name].label, name)
         if process and name in process.fields
@@ -291,12 +296,12 @@ def _show(engine: Engine, case: Case, as_json: bool) -> None:
         click.echo(f"  {pad(labels[name], width)}  {field_value(process, name, value)}")
     clocks = engine.sla_status(case.id)
     if clocks:
-        click.echo("  time limits")
+        click.echo("  " + say("case.time_limits"))
     for status in clocks:
         click.echo(f"    {_clock_line(status, zone)}")
     links = engine.links(case.id)
     if links:
-        click.echo("  linked cases")
+        click.echo("  " + say("case.linked"))
     for link in links:
         click.echo(f"    {link.kind:<8} {link.case_id}  {link.process} ({link.state})")
 
@@ -437,16 +442,17 @@ def list_command(
             ]
             click.echo(json.dumps(documents, ensure_ascii=False, indent=2))
             return
-        table = Table(["case", "process", "state", "assignee", "version", "opened"])
+        columns = ["column_case", "process", "state", "assignee", "version", "opened"]
         if by_deadline:
-            table.headers.append("next deadline")
+            columns.append("column_next_deadline")
+        table = Table([say(f"case.{column}") for column in columns])
         for item, due in rows:
             cells = [item.id, item.process, item.state, item.assignee or "-", f"v{item.version}",
                      moment(item.opened_at, zone)]  # fmt: skip
             table.add([*cells, moment(due, zone) if due else "-"] if by_deadline else cells)
         if rows:
             click.echo(table.render())
-        click.echo(f"{len(rows)} case(s), times in {zone.key}")
+        click.echo(say("case.listed", count=len(rows), times=say("case.times_in", zone=zone.key)))
 
 
 def _iso(at: datetime | None) -> str | None:
@@ -492,12 +498,13 @@ def events(case_id: str, store: StoreChoice, actor: Actor) -> None:
             click.echo(json.dumps([o.__dict__ for o in options], ensure_ascii=False, indent=2))
             return
         for option in options:
-            mark = "yes" if option.allowed else "no "
+            mark = say("case.allowed" if option.allowed else "case.refused")
             if option.allowed:
-                reason = f"  (fill in: {', '.join(option.needs)})" if option.needs else ""
+                needs = ", ".join(option.needs)
+                reason = f"  ({say('case.fill_in', fields=needs)})" if option.needs else ""
             else:
                 reason = f"  ({option.reason})"
-            click.echo(f"{mark} {option.event:<24} {option.label}{reason}")
+            click.echo(f"{pad(mark, 3)} {option.event:<24} {option.label}{reason}")
 
 
 @case.command()
@@ -582,13 +589,14 @@ def notifications_command(
             click.echo(json.dumps(document, ensure_ascii=False, indent=2))
             return
         zone = estate_zone(engine)
-        table = Table(["id", "time", "kind", "for", "case", "message"])
+        columns = ("id", "time", "kind", "for", "case", "message")
+        table = Table([say(f"case.column_{column}") for column in columns])
         for item in shown:
             table.add([str(item.id), moment(item.created_at, zone), item.kind, item.role or "-",
                        item.case_id or "-", item.message or ""])  # fmt: skip
         if shown:
             click.echo(table.render())
-        click.echo(f"{len(shown)} waiting; read on with --after {batch.cursor}")
+        click.echo(say("case.waiting", count=len(shown), cursor=batch.cursor))
 
 
 @case.command(name="acknowledge")
@@ -602,11 +610,15 @@ def acknowledge_command(store: StoreChoice, ids: tuple[int, ...]) -> None:
     if store.as_json:
         click.echo(json.dumps({"acknowledged": marked}))
     else:
-        click.echo(f"acknowledged {len(marked)}: {' '.join(map(str, marked)) or '-'}")
+        click.echo(say("case.acknowledged", count=len(marked), ids=_ids(marked)))
     missing = sorted(set(ids) - set(marked))
     if missing:
-        click.echo(f"not waiting in this estate: {' '.join(map(str, missing))}", err=True)
+        click.echo(say("case.not_waiting", ids=_ids(missing)), err=True)
         sys.exit(1)
+
+
+def _ids(ids: Sequence[int]) -> str:
+    return " ".join(map(str, ids)) or "-"
 
 
 @click.command()

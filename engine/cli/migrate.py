@@ -15,9 +15,10 @@ from pathlib import Path
 
 import click
 
-from engine.cli.case import StoreChoice, span
+from engine.cli.case import StoreChoice
 from engine.cli.options import db_option, estate_option, json_option, library_option
 from engine.diagnostics.catalogue import say
+from engine.diagnostics.spans import span
 from engine.runtime.migration import KEPT, STARTED, CaseMove, ClockMove, migrate_cases
 
 

@@ -8,24 +8,10 @@ two, combining marks none).
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-
-def display_width(text: str) -> int:
-    """The columns ``text`` takes on a terminal."""
-    width = 0
-    for char in text:
-        if unicodedata.combining(char):
-            continue
-        width += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
-    return width
-
-
-def pad(text: str, width: int) -> str:
-    """``text`` followed by spaces up to ``width`` display columns."""
-    return text + " " * max(0, width - display_width(text))
+from engine.model.words import display_width, pad
 
 
 @dataclass

@@ -305,12 +305,24 @@ def sentence(text: str, lang: Lang) -> str:
     return text + ("。" if lang == "zh-CN" else ".")
 
 
-# --- display width and wrapping (for diagrams) ---------------------------------------------
+# --- display width, padding and wrapping (for terminals and diagrams) -------------------------
 
 
 def display_width(text: str) -> int:
-    """Columns the text takes: a CJK character counts two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+    """The columns ``text`` takes on a terminal or in a diagram's monospaced box: East
+    Asian wide and full-width characters count two, combining marks none."""
+    width = 0
+    for char in text:
+        if unicodedata.combining(char):
+            continue
+        width += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+    return width
+
+
+def pad(text: str, width: int) -> str:
+    """``text`` followed by spaces up to ``width`` display columns (padding by characters,
+    as ``f"{text:<10}"`` does, pushes every column after a Chinese cell out of line)."""
+    return text + " " * max(0, width - display_width(text))
 
 
 _BREAK_AFTER = "，；。,;"

@@ -11,13 +11,16 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from html import escape
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from engine.diagnostics.catalogue import say
+from engine.diagnostics.spans import span
 from engine.model import localized
+from engine.model.words import pad
 from engine.reports.board import BoardItem
 from engine.reports.indicators import Counts, IndicatorResult
 from engine.reports.report import Report
@@ -236,31 +239,21 @@ def board_text(board: dict[str, list[BoardItem]], now: datetime, timezone: str) 
     """The overdue board for a terminal: per role, nearest deadline first, each deadline in
     the estate's time (as the supervisor reads the desk's clock) with how far it is."""
     if not board:
-        return "nothing breached or due\n"
+        return say("board.empty") + "\n"
     zone = ZoneInfo(timezone)
     lines = []
     for role, items in board.items():
         lines.append(f"{role}:")
         for item in items:
-            span = _span(item.due_in(now))
-            when = f"overdue {span}" if item.deadline <= now else f"due in {span}"
-            flag = "OVERDUE" if item.overdue(now) else "due"
+            far = span(item.due_in(now))
+            when = say("board.overdue" if item.deadline <= now else "board.due_in", span=far)
+            flag = say("board.overdue_flag" if item.overdue(now) else "board.due_flag")
             deadline = item.deadline.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
             lines.append(
-                f"  {deadline}  {flag:8}  {item.case_id}  {item.process}/"
+                f"  {deadline}  {pad(flag, 8)}  {item.case_id}  {item.process}/"
                 f"{item.state}  {item.limit_id}  ({when})"
             )
     return "\n".join(lines) + "\n"
-
-
-def _span(delta: timedelta) -> str:
-    """``2d 5h``, ``3h 05m`` or ``12m``: how far a deadline is, to the precision that matters
-    at that distance (never negative; the caller says whether it is past)."""
-    days, rest = divmod(abs(int(delta.total_seconds() // 60)), 24 * 60)
-    hours, minutes = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours}h"
-    return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m"
 
 
 def board_document(board: dict[str, list[BoardItem]], now: datetime) -> dict[str, Any]:

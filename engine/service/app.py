@@ -397,8 +397,8 @@ def create_app(
         definition = caller.engine.case_definition(case_id)
         if not caller.actor.roles & set(definition.roles):
             raise RoleRefused(
-                case_id, "-", "read", f"actor '{caller.actor.id}' holds none of the roles of "
-                f"process '{definition.id}'",
+                case_id, "-", "read",
+                say("refusal.read_role", actor=caller.actor.id, process=definition.id),
             )  # fmt: skip
         return definition.id
 
