@@ -500,10 +500,15 @@ def test_diff_lists_what_the_estate_changes_adds_and_deletes() -> None:
     assert counts and int(counts.group(3)) == 14
     kpis = Path("estates/lakeside/rules/kpis.yaml")
     assert (
-        f'changed  kpi repair-timeliness target: ">= 98%" -> ">= 95%"  '
+        f'changed  indicator repair-timeliness target: ">= 98%" -> ">= 95%"  '
         f"({kpis}:{_line_of(kpis, 'target:')})"
     ) in result.output
     assert "deleted  process complaint events.handle" in result.output
+    chinese = run_cli(["diff", "--estate", "estates/lakeside", "--lang", "zh-CN"]).output
+    assert f"删除     时限 repair-record  ({rules}:" in chinese
+    assert chinese.splitlines()[-1] == (
+        f"修改 {counts.group(1)} 处，新增 {counts.group(2)} 处，删除 {counts.group(3)} 处"
+    )
     changes = json.loads(run_cli(["diff", "--estate", "estates/lakeside", "--json"]).output)
     added = {(c["kind"], c["item"]) for c in changes if c["action"] == "added"}
     assert ("process", "renovation") in added

@@ -30,6 +30,7 @@ from engine.io.paths import is_inside, real_path
 from engine.io.resources import schemas_dir, standard_library_dirs
 from engine.io.yamlsource import JsonPath, SourceMap
 from engine.model import PatternDef
+from engine.model.words import pad
 
 #: The files ``propflow init`` writes, as templates (``string.Template``): the estate file, a
 #: process and a rules patch whose commented examples work once uncommented, and a scenario.
@@ -50,17 +51,16 @@ def init(directory: Path, title: str | None) -> None:
     name = directory.name
     if not ESTATE_ID.match(name):
         raise click.BadParameter(
-            f"'{name}' is not a valid estate id: use lower-case letters, digits and '_', "
-            "starting with a letter",
+            say("estate_cli.bad_id", name=name),
             param_hint="DIRECTORY",
         )
     if (directory / ESTATE_FILE).exists():
-        click.echo(f"error: {directory / ESTATE_FILE} already exists; nothing written", err=True)
+        click.echo(say("estate_cli.exists", file=directory / ESTATE_FILE), err=True)
         sys.exit(1)
     if title is None and sys.stdin.isatty():
         title = click.prompt("项目名称 (the estate's name in Chinese)", default=name)
     if title is None:  # a script gave none and cannot be asked: the id stands in for it
-        click.echo(f"note: no --title given; the estate's title is '{name}' for now", err=True)
+        click.echo(say("estate_cli.no_title", name=name), err=True)
     title = (title or "").strip() or name
     written = []
     for template in sorted(TEMPLATES.rglob(f"*{TEMPLATE_SUFFIX}")):
@@ -75,10 +75,10 @@ def init(directory: Path, title: str | None) -> None:
         )
         target.write_text(text, encoding="utf-8")
         written.append(target)
-    click.echo(f"created estate '{name}' ({title}) in {directory}/")
+    click.echo(say("estate_cli.created", name=name, title=title, directory=f"{directory}/"))
     for target in written:
         click.echo(f"  {target}")
-    click.echo(f"next: propflow validate --strict {directory} && propflow test {directory}")
+    click.echo(say("estate_cli.next", directory=directory))
 
 
 def _load(estate: Path | None, libraries: Sequence[Path]) -> tuple[Library, EstateLoad | None]:
@@ -95,7 +95,7 @@ def _load(estate: Path | None, libraries: Sequence[Path]) -> tuple[Library, Esta
     errors = [d for d in diagnostics if d.severity.value == "error"]
     if errors:
         click.echo(reporting.human(errors, colour=False), err=True)
-        click.echo(f"error: {len(errors)} validation error(s); fix them first", err=True)
+        click.echo(say("estate_cli.fix_first", count=len(errors)), err=True)
         sys.exit(1)
     return library, load
 
@@ -105,11 +105,12 @@ def _origin(span: Span, estate: Path | None) -> str:
     standard library."""
     if estate is not None:
         if is_inside(Path(span.file), estate):
-            return f"estate {span.file}:{span.line}"
+            return say("estate_cli.from_estate", where=f"{span.file}:{span.line}")
         sibling = _estate_holding(Path(span.file), estate.parent)
         if sibling is not None:
-            return f"estate {sibling.name} {span.file}:{span.line}"
-    return f"standard {span.file}:{span.line}"
+            where = f"{span.file}:{span.line}"
+            return say("estate_cli.from_sibling", estate=sibling.name, where=where)
+    return say("estate_cli.from_standard", where=f"{span.file}:{span.line}")
 
 
 def _estate_holding(file: Path, estates: Path) -> Path | None:
@@ -175,12 +176,13 @@ def show_command(
         }
         click.echo(json.dumps(document, ensure_ascii=False, indent=2))
         return
-    click.echo(f"# {process}" + (f" as customised by estate {estate}" if estate else ""))
+    heading = say("estate_cli.customised", process=process, estate=estate) if estate else process
+    click.echo(f"# {heading}")
     for line in provenance_yaml(found.raw, found.source_map, estate):
         click.echo(line)
-    _show_items("time limits", "time_limits", _of(library.time_limits, process), estate)
-    _show_items("indicators", "kpis", _of(library.kpis, process), estate)
-    _show_items("patterns", "patterns", _of(library.patterns, process), estate)
+    _show_items("time_limits", _of(library.time_limits, process), estate)
+    _show_items("kpis", _of(library.kpis, process), estate)
+    _show_items("patterns", _of(library.patterns, process), estate)
 
 
 def _of(items: Sequence[Located[Any]], process: str) -> list[Located[Any]]:
@@ -196,13 +198,11 @@ def _processes_of(definition: Any) -> tuple[str, ...]:
     return (definition.process,)
 
 
-def _show_items(
-    title: str, collection: str, own: Sequence[Located[Any]], estate: Path | None
-) -> None:
+def _show_items(collection: str, own: Sequence[Located[Any]], estate: Path | None) -> None:
     """Print rules items of a process (time limits, indicators, patterns) with their
-    sources."""
+    sources, under the collection's key as the rules files spell it."""
     if own:
-        click.echo(f"# {title}")
+        click.echo(f"# {say(f'estate_cli.{collection}')}")
         click.echo(f"{collection}:")
     for located in own:
         click.echo(f"  {located.definition.id}:")
@@ -213,14 +213,13 @@ def _show_items(
 
 def _describe(change: Change) -> str:
     where = ".".join(str(p) for p in change.path)
-    item = f"{change.kind.replace('_', ' ')} {change.item}"
+    item = f"{say(f'kinds.{change.kind}')} {change.item}"
     target = f"{item} {where}".rstrip()
     at = f"{change.span.file}:{change.span.line}"
+    action = pad(say(f"estate_cli.{change.action}"), 8)
     if change.action == "changed":
-        return f"changed  {target}: {_scalar(change.old)} -> {_scalar(change.new)}  ({at})"
-    if change.action == "added":
-        return f"added    {target}  ({at})"
-    return f"deleted  {target}  ({at})"
+        return f"{action} {target}: {_scalar(change.old)} -> {_scalar(change.new)}  ({at})"
+    return f"{action} {target}  ({at})"
 
 
 @click.command(name="diff")
@@ -256,7 +255,6 @@ def diff_command(estate: Path, libraries: tuple[Path, ...], as_json: bool) -> No
         return
     for change in load.changes:
         click.echo(_describe(change))
-    counts = {
-        a: sum(1 for c in load.changes if c.action == a) for a in ("changed", "added", "deleted")
-    }
-    click.echo(f"{counts['changed']} changed, {counts['added']} added, {counts['deleted']} deleted")
+    actions = [change.action for change in load.changes]
+    counted = [actions.count(action) for action in ("changed", "added", "deleted")]
+    click.echo(say("estate_cli.counted", changed=counted[0], added=counted[1], deleted=counted[2]))

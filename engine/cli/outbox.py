@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 import click
 
 from engine.cli.options import db_option, estate_id_option, json_option
+from engine.diagnostics.catalogue import say
 from engine.io.estates import STANDARD
 from engine.store import OutboxItem, Store, StoreError
 from engine.store import outbox as stored
@@ -64,13 +65,12 @@ def list_command(
         click.echo(json.dumps([_json(item) for item in items], ensure_ascii=False, indent=2))
         return
     for item in items:
-        state = (
-            f"dead: {item.last_error}"
-            if item.dead_at
-            else (
-                f"{item.attempts} failed, last: {item.last_error}" if item.attempts else "waiting"
-            )
-        )
+        if item.dead_at:
+            state = say("outbox_cli.dead", error=item.last_error)
+        elif item.attempts:
+            state = say("outbox_cli.failed", attempts=item.attempts, error=item.last_error)
+        else:
+            state = say("outbox_cli.waiting")
         click.echo(
             f"{item.id:>6}  {item.estate}  {item.kind:<10} {item.role or '-':<12} "
             f"{item.message or ''}  [{state}]"
@@ -89,14 +89,11 @@ def ack(db: str, estate: str | None, ids: tuple[int, ...]) -> None:
     estate = estate or STANDARD
     with opened(db) as store:
         marked = stored.acknowledge(store, estate, set(ids), datetime.now(UTC))
-    click.echo(f"acknowledged {len(marked)}: {' '.join(map(str, marked)) or '-'}")
+    click.echo(say("case.acknowledged", count=len(marked), ids=" ".join(map(str, marked)) or "-"))
     missing = sorted(set(ids) - set(marked))
     if missing:
-        click.echo(
-            f"not waiting in estate {estate} (delivered, dead or unknown): "
-            + " ".join(map(str, missing)),
-            err=True,
-        )
+        ids_missing = " ".join(map(str, missing))
+        click.echo(say("outbox_cli.not_waiting", estate=estate, ids=ids_missing), err=True)
         sys.exit(1)
 
 

@@ -15,6 +15,7 @@ import click
 
 from engine.cli.hosting import deployment_options, opened, resolve
 from engine.cli.options import estate_id_option, json_option
+from engine.diagnostics.catalogue import say
 from engine.model.durations import DurationError, parse_duration
 from engine.store.tokens import create_token, list_tokens, revoke_token
 
@@ -32,7 +33,7 @@ def _expiry(text: str | None, now: datetime) -> datetime | None:
         return now + duration.as_timedelta()
     except (DurationError, ValueError) as error:
         raise click.BadParameter(
-            f"{error}; give wall-clock time such as 90d or 12h", param_hint="--expires"
+            say("token_cli.bad_expiry", error=error), param_hint="--expires"
         ) from None
 
 
@@ -56,13 +57,13 @@ def create(
     """Make a token and print it (once: only its hash is kept)."""
     wanted = sorted({role.strip() for role in roles.split(",") if role.strip()})
     if not wanted:
-        raise click.BadParameter("name at least one role", param_hint="--roles")
+        raise click.BadParameter(say("token_cli.no_role"), param_hint="--roles")
     now = datetime.now(UTC)
     expires_at = _expiry(expires, now)
     with opened(resolve(config, db, estates)) as host:
         if estate not in host.estates():
             raise click.BadParameter(
-                f"'{estate}' is not hosted here (estates: {', '.join(host.estates())})",
+                say("token_cli.not_hosted", estate=estate, estates=", ".join(host.estates())),
                 param_hint="--estate",
             )
         engine = host.engine(estate)
@@ -70,15 +71,20 @@ def create(
         unknown = [role for role in wanted if role not in known or role == "system"]
         if unknown:
             raise click.BadParameter(
-                f"no process of '{estate}' has the role(s) {', '.join(unknown)}",
+                say("token_cli.unknown_roles", estate=estate, roles=", ".join(unknown)),
                 param_hint="--roles",
             )
         if not 0 < len(actor) <= 128:
-            raise click.BadParameter("1 to 128 characters", param_hint="--actor")
+            raise click.BadParameter(say("token_cli.actor_length"), param_hint="--actor")
         issued = create_token(host.store, estate, actor, wanted, now, expires_at)
     click.echo(issued.bearer)
-    until = f"until {expires_at.isoformat(timespec='minutes')}" if expires_at else "until revoked"
-    click.echo(f"token {issued.record.id} for {actor} in {estate}, {until}", err=True)
+    until = (
+        say("token_cli.until", moment=expires_at.isoformat(timespec="minutes"))
+        if expires_at
+        else say("token_cli.until_revoked")
+    )
+    created = say("token_cli.created", id=issued.record.id, actor=actor, estate=estate)
+    click.echo(f"{created}, {until}", err=True)
 
 
 @token.command("list")
@@ -110,7 +116,8 @@ def list_command(
         return
     for r in records:
         state = "revoked" if r.revoked_at else "expired" if not r.valid_at(now) else "valid"
-        click.echo(f"{r.id}  {r.estate}  {r.actor_id}  {','.join(r.roles)}  {state}")
+        roles = ",".join(r.roles)
+        click.echo(f"{r.id}  {r.estate}  {r.actor_id}  {roles}  {say(f'token_cli.{state}')}")
 
 
 @token.command("revoke")
@@ -121,6 +128,6 @@ def revoke(config: Path | None, db: str | None, estates: Path | None, token_id: 
     with opened(resolve(config, db, estates)) as host:
         done = revoke_token(host.store, token_id, datetime.now(UTC))
     if not done:
-        click.echo(f"error: no valid token '{token_id}'", err=True)
+        click.echo(say("token_cli.no_such", id=token_id), err=True)
         sys.exit(1)
-    click.echo(f"token {token_id} revoked", err=True)
+    click.echo(say("token_cli.revoked_one", id=token_id), err=True)
