@@ -255,6 +255,14 @@ def test_an_escalation_written_by_a_timer_reaches_the_webhook(store_url: str) ->
     )
     assert [(body["case_id"], body["message"]) for body in escalations] == [(case, words)]
     assert escalations[0]["payload"]["deadline"] == "2026-03-05T09:00+08:00"
+    # A warning names its process, limit and deadline as an escalation does, so that a
+    # receiver routes both by the same fields.
+    warnings = [a.body["payload"] for a in receiver.arrivals if a.kind == "warning"]
+    assert warnings and all(
+        payload.keys() >= {"process", "hook", "limit", "deadline"}
+        and (payload["process"], payload["hook"]) == ("repair", "warning")
+        for payload in warnings
+    ), warnings
     assert all(item.delivered_at is not None for item in engine.outbox(case))
     engine.close()
 

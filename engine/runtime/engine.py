@@ -567,7 +567,12 @@ class Engine:
                     kind="warning",
                     role=change.assignee,
                     message=warning_message(compiled.process, record.id, moment, change.assignee),
-                    payload={"limit": limit.id, "deadline": moment.deadline_iso},
+                    payload={
+                        "process": record.process,
+                        "hook": "warning",
+                        "limit": limit.id,
+                        "deadline": moment.deadline_iso,
+                    },
                     created_at=now,
                 )
             )
