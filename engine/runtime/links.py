@@ -155,8 +155,9 @@ def new_case(
     note: Mapping[str, Any] | None = None,
 ) -> tuple[CaseChange | None, list[str]]:
     """A new case of the estate opened by the engine (``system``) on ``version``, or
-    ``None`` and why its data does not fit its form. ``note`` is added to the opening entry's actions (who
-    opened it). Its guards see its children once a :class:`LinkedTransaction` holds it."""
+    ``None`` and why its data does not fit its form. ``note`` is added to the opening
+    entry's actions (who opened it). Its guards see its children once a
+    :class:`LinkedTransaction` holds it."""
     definition = version.process
     compiled = definitions.compile(definition)
     values, problems = compiled.form.validate(data)
