@@ -104,8 +104,9 @@ class TickResult:
     opened: int = 0
     #: Quota warnings and breaches written to the outbox.
     quota_notices: int = 0
-    #: Due timers left pending because this engine's library has no such time limit for
-    #: their case's process (a worker on the wrong library): a worker that has fires them.
+    #: Due timers left pending because neither their case's definition version nor this
+    #: engine's library gives their time limit on a calendar it has (a worker on the wrong
+    #: library, for a case stored by an earlier release): a worker that has fires them.
     held: int = 0
     #: Matches of the library's patterns committed (see :mod:`engine.runtime.patterns`).
     matched: int = 0
@@ -461,9 +462,6 @@ class Engine:
                 if record is None or timer.id not in waiting:  # held by another worker
                     skipped += 1
                     continue
-                if not self.definitions.fires(record.definition_version, timer.name):
-                    skipped += 1  # moved meanwhile to a version without the limit
-                    continue
                 try:
                     change, retired = self._fire_timer(timer, record, clocks[record.id], now)
                     if change.pending:  # 'open'/'signal' actions: other cases in the write
@@ -532,7 +530,8 @@ class Engine:
         was only retired (its clock had stopped)."""
         compiled = self.definitions.of_case(record)
         clock = clocks.get(timer.name)
-        # The due timers this engine fires are of its case's version's limits (see _fire_batch).
+        # The due timers this engine reads are of limits their case's version has (see
+        # due_timers); a move to a version without the limit withdraws its timers.
         planner = self.definitions.planner_of(record).limits[timer.name]
         change = self._change(compiled, record, clocks, now)
         if clock is None or clock.status != RUNNING:
