@@ -3,15 +3,17 @@
 A timer fires on its case's definition version, which the store keeps with the case's time
 limits: a worker whose library lacks the limit (here: the processes without their rules, so
 no process has a time limit) still fires it from there, exactly once. Where the version does
-not say — one stored by the previous release, whose rows hold the process only — such a
-worker must leave a due timer pending, say so with its case and timer id, and count it; a
-worker on the right library then fires it, exactly once.
+not say — one stored by the previous release, whose rows hold the process only — or names a
+calendar the worker's library lacks, such a worker must leave a due timer pending, say so
+with its case and timer id, and count it; a worker on the right library then fires it,
+exactly once.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -23,6 +25,7 @@ from engine.runtime import Actor, Engine, ManualClock
 from engine.store import Store
 from engine.store.schema import cases, definitions
 from tests.conftest import ROOT, run_cli, validated_library
+from tests.migration_library import write_library
 
 RECEPTIONIST = Actor("li", {"receptionist"})
 OPENING = {"scope": "in_unit", "unit": "3-1201", "owner_name": "王先生"}
@@ -176,4 +179,33 @@ def test_an_idle_tick_asks_for_due_timers_once(store_url: str) -> None:
     event.listen(store.engine, "before_cursor_execute", seen)
     assert engine.tick().fired == 0
     assert len(asked) == 1
+    store.close()
+
+
+def test_a_limit_whose_calendar_the_library_lacks_is_held_back(
+    tmp_path: Path, store_url: str
+) -> None:
+    """A case's version names the calendar each of its limits counts on, and the calendar's
+    days come from the library: an engine whose library has no calendar of that name holds
+    the limit's timers back rather than count on another one; one that has fires them."""
+    library = write_library(tmp_path / "with-desk")
+    rules = library / "rules.yaml"
+    rules.write_text(rules.read_text(encoding="utf-8").replace("24x7", "desk"), encoding="utf-8")
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    shutil.copy(library / "job.yaml", bare / "job.yaml")
+    clock = ManualClock(datetime(2026, 3, 2, 1, 0, tzinfo=UTC))
+    store = Store(store_url)
+    right = Engine([library], store, clock)
+    clerk = Actor("li", {"clerk"})
+    case = right.open_case("job", {}, clerk).id
+    right.fire(case, "start", clerk)
+    clock.advance(timedelta(hours=25))
+
+    wrong = Engine([bare], store, clock)
+    held = wrong.tick()
+    assert (held.fired, held.held) == (0, len(store.pending_timers(case)))
+    assert held.held >= 1
+    assert right.tick().fired == held.held
+    assert [e.event for e in right.history(case)].count("breach:job-urgent") == 1
     store.close()
