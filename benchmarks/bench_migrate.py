@@ -168,13 +168,11 @@ def _timer(case_id: str, kind: str, due: datetime, created: datetime) -> dict[st
 
 def populate(engine: Engine, size: int, seed: int = 16) -> None:
     """Write ``size`` urgent repair cases with their clocks and timers, in bulk."""
-    definition = engine.definition("repair")
-    engine.store.save_definition(
-        definition.version, definition.id, dict(definition.source_data), NOW
-    )
+    version = engine.definitions.latest("repair")
+    engine.definitions.save(version, NOW)
     rng = random.Random(seed)
     for start in range(0, size, CHUNK):
-        rows = list(_rows(min(CHUNK, size - start), start, definition.version, rng))
+        rows = list(_rows(min(CHUNK, size - start), start, version.id, rng))
         with engine.store.transaction() as tx:
             tx.execute(insert(cases), [case for case, _, _ in rows])
             tx.execute(insert(sla_clocks), [clock for _, clock, _ in rows])

@@ -312,7 +312,7 @@ def in_memory(cases_count: int, rounds: int) -> InMemory:
     record = engine.store.get_case(case.id)
     assert record is not None
     compiled = engine.definitions.of_case(record)  # the engine's own compiled definition
-    planner = engine.definitions.planner(record.process)
+    planner = engine.definitions.planner_of(record)
 
     def engine_walks(_number: int) -> float:
         began = time.perf_counter()

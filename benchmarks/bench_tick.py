@@ -251,13 +251,11 @@ def _case_rows(
 
 def populate(store: Store, engine: Engine, open_cases: int, due: int, seed: int = 7) -> None:
     """Write ``open_cases`` repair cases with their clocks and timers, in bulk."""
-    definition = engine.definition("repair")
-    engine.store.save_definition(
-        definition.version, definition.id, dict(definition.source_data), NOW
-    )
+    version = engine.definitions.latest("repair")
+    engine.definitions.save(version, NOW)
     rng = random.Random(seed)
     for start in range(0, open_cases, CHUNK):
-        rows = list(_case_rows(min(CHUNK, open_cases - start), start, definition.version, rng, due))
+        rows = list(_case_rows(min(CHUNK, open_cases - start), start, version.id, rng, due))
         with store.transaction() as tx:
             tx.execute(insert(cases), [case for case, _, _ in rows])
             tx.execute(insert(sla_clocks), [clock for _, clock, _ in rows])

@@ -170,7 +170,7 @@ def test_the_planner_asks_only_the_limits_a_moment_may_start_or_change(engine: E
     rnd = random.Random(4)
     compared = 0
     for process_id in engine.processes:
-        planner = engine.definitions.planner(process_id)
+        planner = engine.definitions.latest(process_id).planner
         if not planner.limits:
             continue
         process = engine.definition(process_id)

@@ -138,7 +138,7 @@ def test_dry_run_prints_what_would_change_and_writes_nothing(tmp_path: Path) -> 
     assert "deadline 2026-12-02T09:00+08:00 -> 2026-12-01T21:00+08:00" in each.output
     check = _engine(library, f"sqlite:///{db}", clock)
     assert _migrations(check, case_id) == []
-    assert check.get_case(case_id).definition_version != check.definition("job").version
+    assert check.get_case(case_id).definition_version != check.definition_version("job")
     check.close()
 
 
@@ -167,7 +167,7 @@ def test_a_renamed_state_is_mapped_and_a_vanished_one_refused(tmp_path: Path) ->
     assert result.moved == 1
     case = mapped.get_case(case_id)
     assert (case.state, case.version) == ("working", before.version + 1)
-    assert case.definition_version == mapped.definition("job").version
+    assert case.definition_version == mapped.definition_version("job")
     (entry,) = _migrations(mapped, case_id)
     assert entry["state"] == {"from": "doing", "to": "working"}
     assert entry["from"] == before.definition_version
@@ -241,7 +241,7 @@ def test_a_case_fired_at_during_its_move_is_not_half_moved(
         migration.write(plan, clock.now(), tx)
     case = new.get_case(case_id)
     assert (case.state, _migrations(new, case_id)) == ("waiting", [])
-    assert case.definition_version != new.definition("job").version
+    assert case.definition_version != new.definition_version("job")
     assert _clock(new, case_id)[:2] == ("paused", START + timedelta(hours=24))
     result = migration.run()
     assert result.moved == 1
@@ -284,7 +284,7 @@ def test_events_racing_a_migration_leave_every_case_whole(
     assert result.moved + rest.moved == len(ids)
     for case_id in ids:
         case = new.get_case(case_id)
-        assert case.definition_version == new.definition("job").version
+        assert case.definition_version == new.definition_version("job")
         assert len(_migrations(new, case_id)) == 1
         state, data, _ = replay(new.history(case_id))
         assert (state, data) == (case.state, case.data)
@@ -307,7 +307,7 @@ def test_a_migration_killed_at_random_points_is_finished_by_a_rerun(tmp_path: Pa
     clock = ManualClock(START)
     old = _engine(write_library(tmp_path / "v1"), url, clock)
     ids = _started(old, 400)
-    old_version = old.definition("job").version
+    old_version = old.definition_version("job")
     old.close()
     library = write_library(tmp_path / "v2", limit="12h", note=True)
     chance = random.Random(int(os.environ.get("PROPFLOW_SEED", "16")))
@@ -348,7 +348,7 @@ def _check_whole(
     """Check every case is wholly on one version; how many are on the new one."""
     engine = _engine(library, url, clock)
     moved = 0
-    new_version = engine.definition("job").version
+    new_version = engine.definition_version("job")
     try:
         for case_id in ids:
             case = engine.get_case(case_id)

@@ -840,7 +840,7 @@ def test_a_definition_change_never_breaks_a_running_case(
         assert "repairing" in new_engine.definition("leak").states
         new = new_engine.open_case("leak", {"unit": "1-102"}, receptionist)
         assert new.definition_version != old.definition_version
-        assert new.definition_version == new_engine.definition("leak").version
+        assert new.definition_version == new_engine.definition_version("leak")
 
         # The old case runs on the definition it was opened on...
         moved = new_engine.fire(old.id, "dispatch", receptionist)

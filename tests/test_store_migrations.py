@@ -27,6 +27,7 @@ from sqlalchemy import Connection, MetaData, create_engine, select
 from sqlalchemy.engine import make_url
 
 from engine.runtime import Engine, ManualClock
+from engine.runtime.migration import migrate_cases
 from engine.store import SchemaOutOfDate, SchemaTooNew, Store, migrations
 from engine.store.schema import metadata
 from engine.store.store import database_engine, schema_transaction
@@ -314,3 +315,26 @@ def test_the_release_database_upgrades_and_its_cases_run_on(
         assert as_released(final, before)[table][: len(before[table])] == before[table]
     for table, key in CASE_ROWS.items():
         assert all(row["estate"] == estates[row[key]] for row in final[table]), table
+
+
+def test_a_version_the_release_stored_runs_on_the_librarys_time_limits(release_url: str) -> None:
+    """The release kept a version's process only: upgraded, its row has no time limits, and
+    its cases run on those of the library loaded (as they did under the release) until a
+    migration moves them onto the library's version, which names its limits."""
+    assert run_cli(["db", "upgrade", "--db", release_url]).exit_code == 0
+    released = {row["version"] for row in rows(release_url)["definitions"]}
+    engine = Engine(JOB, store=release_url, clock=ManualClock(OPENED + timedelta(days=1)))
+    try:
+        for version in released:
+            stored = engine.store.load_definition(version)
+            assert stored is not None and stored.time_limits is None
+            found = engine.definitions.version(version)
+            assert found.limits is None
+            assert found.planner is engine.definitions.latest(found.process.id).planner
+        plan = migrate_cases(engine, dry_run=True)
+        assert plan.moved and not plan.refused
+        for move in plan.examples.values():
+            assert move.from_version in released
+            assert move.to_version == engine.definition_version(move.process)
+    finally:
+        engine.close()

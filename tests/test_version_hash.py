@@ -10,6 +10,8 @@ import pytest
 from engine.io.loading import load_library
 from engine.io.yamlsource import load_document
 from engine.model import ProcessDef
+from engine.runtime import Engine
+from tests.conftest import validated_library
 
 PROCESSES = Path(__file__).resolve().parent.parent / "processes"
 
@@ -29,3 +31,21 @@ def test_version_of_a_shipped_process_is_pinned(name: str) -> None:
     assert ProcessDef.model_validate(document.data).version == PINNED[name]
     (loaded,) = load_library([PROCESSES / name]).library.processes
     assert loaded.definition.version == PINNED[name]
+
+
+#: The definition versions cases of these processes record on the shipped library: the
+#: process with its time limits (each with its calendar's name), pinned the same way.
+PINNED_WITH_LIMITS = {
+    "complaint": "fabe931152cb9559",
+    "public_report": "2922eff0c7dad799",
+}
+
+
+def test_the_version_a_case_records_covers_its_time_limits_and_is_pinned() -> None:
+    engine = Engine(validated_library(), store="sqlite://")
+    try:
+        for process, version in PINNED_WITH_LIMITS.items():
+            assert engine.definition_version(process) == version
+            assert engine.definition(process).version != version
+    finally:
+        engine.close()

@@ -158,7 +158,7 @@ def _as_written(raw: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in raw.items() if k not in ("version", "source_data")}
 
 
-def _content_hash(source: Mapping[str, Any]) -> str:
+def content_hash(source: Mapping[str, Any]) -> str:
     """A stable hash of a definition's content; stored cases refer to its value."""
     return hashlib.sha256(
         json.dumps(source, sort_keys=True, default=str, ensure_ascii=False).encode()
@@ -168,8 +168,10 @@ def _content_hash(source: Mapping[str, Any]) -> str:
 class ProcessDef(Definition):
     """One procedure: roles, form fields, states and events.
 
-    ``version`` is a content hash of the definition; a case records it when opened and keeps
-    running on that version even after the YAML changes.
+    ``version`` is a content hash of the process as written, which caches what is built from
+    it (the compiled machine, the form). The version a case records when opened, and keeps
+    running on after the YAML changes, covers the process together with its time limits
+    (see :mod:`engine.runtime.definitions`).
     """
 
     id: str = Field(alias="process")
@@ -194,7 +196,7 @@ class ProcessDef(Definition):
     def _prepare(cls, raw: Any) -> Any:
         if isinstance(raw, Mapping):
             source = _as_written(raw)
-            version = _content_hash(source)
+            version = content_hash(source)
             raw = dict(source)
             raw["roles"] = _roles_by_id(raw.get("roles"))
             for key in ("roles", "fields", "states", "events"):

@@ -111,6 +111,12 @@ def try_parse(parser: Any, text: Any) -> Any:
         return None
 
 
+#: What :class:`TimeLimitDef` works out from the limit as written (never part of its source).
+_DERIVED = frozenset(
+    {"guard", "limit_duration", "deadline_anchor", "every_duration", "warnings", "source_data"}
+)
+
+
 class TimeLimitDef(Definition):
     """A time limit: when its clock runs for a case, how long it has, and what a breach does.
 
@@ -143,6 +149,9 @@ class TimeLimitDef(Definition):
     on_breach: ActionList = ()
     on_due: ActionList = ()
     tiers: tuple[Tier, ...] = ()
+    #: The limit as written (JSON-compatible, after any estate patches), kept with the
+    #: definition version of the cases it applies to, so the store can rebuild it for them.
+    source_data: Mapping[str, Any] = Field(default_factory=dict, repr=False)
 
     model_config = Definition.model_config | {"populate_by_name": True}
 
@@ -151,7 +160,8 @@ class TimeLimitDef(Definition):
     def _prepare(cls, raw: Any) -> Any:
         if not isinstance(raw, Mapping):
             return raw
-        raw = dict(raw)
+        raw = {key: value for key, value in raw.items() if key not in _DERIVED}
+        raw["source_data"] = dict(raw)
         raw["guard"] = parse_guard(raw.get("if"))
         raw["limit_duration"] = try_parse(parse_duration, raw.get("limit"))
         raw["deadline_anchor"] = try_parse(parse_anchored, raw.get("deadline"))

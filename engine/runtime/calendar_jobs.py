@@ -403,7 +403,7 @@ class CalendarJobs:
         self, timetable: Timetable, occurrence: Occurrence, now: datetime
     ) -> tuple[Any, list[str]]:
         schedule = timetable.schedule
-        definition = self.definitions.current(schedule.process)
+        version = self.definitions.latest(schedule.process)
         values = {
             "due": occurrence.due.isoformat(),
             "date": occurrence.due.date().isoformat(),
@@ -419,7 +419,7 @@ class CalendarJobs:
         change, problems = new_case(
             self.definitions,
             self.estate,
-            definition,
+            version,
             data,
             now,
             assignee=schedule.actor_role,

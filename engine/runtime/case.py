@@ -16,7 +16,8 @@ class Case:
 
     ``version`` counts accepted events and is the optimistic lock: pass it back as
     ``expected_version`` to be told when someone else changed the case first.
-    ``definition_version`` is the content hash of the process definition it runs on.
+    ``definition_version`` is the content hash of the definition version it runs on: its
+    process with its time limits (:mod:`engine.runtime.definitions`).
     """
 
     id: str

@@ -26,7 +26,7 @@ from engine.checks.validation import validate_library
 from engine.diagnostics import suggest
 from engine.diagnostics.catalogue import say
 from engine.diagnostics.positions import has_lone_surrogate
-from engine.io.library import Library, ValidatedLibrary
+from engine.io.library import ValidatedLibrary
 from engine.io.loading import UsageError
 from engine.model import ProcessDef, TimeLimitDef, localized
 from engine.model.process import SYSTEM_ROLE
@@ -59,8 +59,6 @@ from engine.sla import (
     ClockStatus,
     ExtensionDenied,
     ExtensionRequest,
-    LimitPlanner,
-    SlaPlanner,
     TimerKind,
     clock_status,
     grant_extension,
@@ -80,7 +78,7 @@ from engine.store import (
     VersionConflict,
     typed_failure,
 )
-from engine.time import CalendarError, WorkingCalendar
+from engine.time import CalendarError
 
 DEFAULT_ESTATE = "standard"
 
@@ -106,8 +104,9 @@ class TickResult:
     opened: int = 0
     #: Quota warnings and breaches written to the outbox.
     quota_notices: int = 0
-    #: Due timers left pending because this engine's library has no such time limit for
-    #: their case's process (a worker on the wrong library): a worker that has fires them.
+    #: Due timers left pending because neither their case's definition version nor this
+    #: engine's library gives their time limit on a calendar it has (a worker on the wrong
+    #: library, for a case stored by an earlier release): a worker that has fires them.
     held: int = 0
     #: Matches of the library's patterns committed (see :mod:`engine.runtime.patterns`).
     matched: int = 0
@@ -164,16 +163,16 @@ class Engine:
         except CalendarError as error:
             raise LibraryError(say("refusal.calendar", error=error), []) from None
         self._limits: dict[str, list[TimeLimitDef]] = defaultdict(list)
-        planners = _build_sla(loaded, self._limits, calendars, fallback)
-        #: The (process, time limit) pairs whose timers this engine can fire.
-        self._known_limits = frozenset(
-            (process, limit.id) for process, items in self._limits.items() for limit in items
-        )
+        for located in loaded.time_limits:
+            self._limits[located.definition.process].append(located.definition)
         #: Ids of the due timers held back at the last tick (each is logged once).
         self._held: frozenset[int] = frozenset()
         self.store = Store(store) if isinstance(store, str) else store
-        #: The processes, the versions cases run on and their time-limit planners.
-        self.definitions = Definitions(self._processes, planners, self.store)
+        #: The versions new cases open on and those stored cases run on: each a process with
+        #: its time limits' planners.
+        self.definitions = Definitions(
+            self._processes, self._limits, calendars, fallback, self.store
+        )
         self.clock: Clock = clock or SystemClock()
         #: The library the engine runs: its processes, time limits and indicators.
         self.library = loaded
@@ -208,6 +207,11 @@ class Engine:
         """The current definition of a process."""
         return self.definitions.current(process)
 
+    def definition_version(self, process: str) -> str:
+        """The definition version new cases of a process open on (and record): its current
+        definition with its time limits."""
+        return self.definitions.latest(process).id
+
     def case_definition(self, case_id: str) -> ProcessDef:
         """The definition version a case runs on (the one it was opened on)."""
         return self.definitions.of_case(self._record(case_id)).process
@@ -217,7 +221,8 @@ class Engine:
     def open_case(self, process: str, data: Mapping[str, Any] | None, actor: Actor) -> Case:
         """Open a case of ``process`` with the form's initial ``data``, as ``actor``."""
         _check_actor(actor)
-        definition = self.definition(process)
+        version = self.definitions.latest(process)
+        definition = version.process
         compiled = self.definitions.compile(definition)
         now = self.clock.now()
         case_id = str(uuid.uuid4())
@@ -244,9 +249,7 @@ class Engine:
         ]
         if problems:
             raise FieldError("(new)", compiled.initial, "open", problems)
-        blank = CaseRecord.blank(
-            case_id, self.estate, process, definition.version, compiled.initial, now
-        )
+        blank = CaseRecord.blank(case_id, self.estate, process, version.id, compiled.initial, now)
         change = self._change(compiled, blank, {}, now)
         effects = apply_actions(compiled, case_id, compiled.enter_initial(), None, now)
         changes = {**initial, **effects.changes}
@@ -258,7 +261,7 @@ class Engine:
                 change.fire(follow, SYSTEM_ACTOR, {})
             except EventRefused as refusal:
                 change.entries[-1].actions.append({"fire": follow, "skipped": refusal.reason})
-        self.definitions.save(definition, now)
+        self.definitions.save(version, now)
         self._commit(None, change)
         return Case.from_record(change.result())
 
@@ -393,7 +396,7 @@ class Engine:
         tick; a crash before the commit leaves the whole batch unfired, to fire again.
         """
         moment = now or self.clock.now()
-        due, unknown = self.store.due_timers_of(moment, limit, self.estate, self._known_limits)
+        due, unknown = self.store.due_timers_of(moment, limit, self.estate, self.definitions.fires)
         fired = skipped = 0
         for start in range(0, len(due), TICK_BATCH):
             batch_fired, batch_skipped = self._fire_batch(due[start : start + TICK_BATCH], moment)
@@ -407,23 +410,28 @@ class Engine:
 
     def due_timers(self, now: datetime, limit: int) -> list[TimerRecord]:
         """The timers due by ``now`` that this engine can fire, soonest first: of its
-        estate's cases, and of the time limits its library gives their processes."""
-        return self.store.due_timers_of(now, limit, self.estate, self._known_limits)[0]
+        estate's cases, and of the time limits their definition versions have (on calendars
+        its library has)."""
+        return self.store.due_timers_of(now, limit, self.estate, self.definitions.fires)[0]
 
     def _hold_back(self, unknown: Sequence[TimerRecord]) -> int:
         """Count (and log once each) the due timers this engine must not fire.
 
-        A timer whose time limit this engine's library does not have for its case's process
-        (a worker started on the wrong library) is left pending, never retired: a worker
-        that knows the limit fires it later, on the case's own definition version.
+        A timer is fired on its case's definition version, stored with the case: a library
+        that changed or dropped the limit since still fires it as the version says. One this
+        engine cannot fire — the version has the limit on a calendar this library lacks, or
+        the version was stored without its limits (by an earlier release) and this library
+        has no such limit for the process, as for a worker started on the wrong library — is
+        left pending, never retired: a worker that has them fires it later.
         """
         held = frozenset(timer.id for timer in unknown if timer.id is not None)
         for timer in unknown:
             if timer.id not in self._held:
                 log.warning(
                     "held back timer %s (%s of time limit '%s') on case %s of estate %s: "
-                    "this library has no such time limit for the case's process; it stays "
-                    "pending for a worker that has",
+                    "neither the case's definition version nor this library gives the time "
+                    "limit on a calendar this library has; it stays pending for a worker "
+                    "that has them",
                     timer.id,
                     timer.kind,
                     timer.name,
@@ -522,8 +530,9 @@ class Engine:
         was only retired (its clock had stopped)."""
         compiled = self.definitions.of_case(record)
         clock = clocks.get(timer.name)
-        # The due timers this engine reads are of time limits it knows (see due_timers).
-        planner = self.definitions.planner(record.process).limits[timer.name]
+        # The due timers this engine reads are of limits their case's version has (see
+        # due_timers); a move to a version without the limit withdraws its timers.
+        planner = self.definitions.planner_of(record).limits[timer.name]
         change = self._change(compiled, record, clocks, now)
         if clock is None or clock.status != RUNNING:
             # The clock stopped without withdrawing this timer: retire it with a note in
@@ -614,7 +623,7 @@ class Engine:
         consenting = _check_extension(reason, by, until, consents)
         record = self._record(case_id)
         event = f"extend:{limit_id}"
-        limits = self.definitions.planner(record.process).limits
+        limits = self.definitions.planner_of(record).limits
         planner = limits.get(limit_id) if isinstance(limit_id, str) else None
         clocks = self._clocks(record)
         if planner is None:
@@ -626,7 +635,7 @@ class Engine:
                     "refusal.no_limit",
                     process=record.process,
                     limit=limit_id,
-                    hint=suggest(limit_id, self.definitions.planner(record.process).limits),
+                    hint=suggest(limit_id, limits),
                 ),
             )
         now = self.clock.now()
@@ -657,7 +666,7 @@ class Engine:
         _check_moment(now, "now")
         record = self._record(case_id)
         moment = now or self.clock.now()
-        planners = self.definitions.planner(record.process).limits
+        planners = self.definitions.planner_of(record).limits
         return [
             clock_status(
                 clock, planners[clock.limit_id].limit, planners[clock.limit_id].calendar, moment
@@ -678,7 +687,8 @@ class Engine:
         now: datetime,
         tx: Connection | None = None,
     ) -> CaseChange:
-        change = CaseChange(compiled, record, clocks, self.definitions.planner(record.process), now)
+        planner = self.definitions.planner_of(record, tx)
+        change = CaseChange(compiled, record, clocks, planner, now)
         # Guards that read the case's child cases load them from the store when evaluated.
         change.children = children_view(self.store, self.definitions, record.id, tx)
         return change
@@ -1026,22 +1036,3 @@ def _is_path(value: object) -> bool:
     except UnicodeEncodeError:
         return False
     return True
-
-
-def _build_sla(
-    library: Library,
-    limits: dict[str, list[TimeLimitDef]],
-    calendars: Mapping[str, WorkingCalendar],
-    fallback: WorkingCalendar,
-) -> defaultdict[str, SlaPlanner]:
-    """One planner per process, each time limit on its calendar (``fallback``, the estate's
-    default calendar or elapsed time, for a limit that names none)."""
-    planners: dict[str, list[LimitPlanner]] = defaultdict(list)
-    for located in library.time_limits:
-        limit = located.definition
-        limits[limit.process].append(limit)
-        calendar = calendars.get(limit.calendar, fallback) if limit.calendar else fallback
-        planners[limit.process].append(LimitPlanner(limit, calendar))
-    result: defaultdict[str, SlaPlanner] = defaultdict(lambda: SlaPlanner([]))
-    result.update({process: SlaPlanner(items) for process, items in planners.items()})
-    return result

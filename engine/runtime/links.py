@@ -34,11 +34,11 @@ from typing import Any
 from sqlalchemy import Connection
 
 from engine.diagnostics.catalogue import say
-from engine.model import Open, ProcessDef, Signal, reference
+from engine.model import Open, Signal, reference
 from engine.model.process import SYSTEM_ROLE
 from engine.runtime.actor import SYSTEM_ACTOR
 from engine.runtime.change import CaseChange, Children, PendingLink, apply_actions
-from engine.runtime.definitions import Definitions
+from engine.runtime.definitions import Definitions, Version
 from engine.runtime.errors import EventRefused, LinkRefused
 from engine.store import CaseRecord, CaseWrite, LinkRecord, OutboxItem, ScheduleClaim, Store
 from engine.store.linked import linked_cases, links_of
@@ -147,16 +147,18 @@ def resolve_data(
 def new_case(
     definitions: Definitions,
     estate: str,
-    definition: ProcessDef,
+    version: Version,
     data: Mapping[str, Any],
     now: datetime,
     *,
     assignee: str | None = None,
     note: Mapping[str, Any] | None = None,
 ) -> tuple[CaseChange | None, list[str]]:
-    """A new case of the estate opened by the engine (``system``), or ``None`` and why its
-    data does not fit its form. ``note`` is added to the opening entry's actions (who
-    opened it). Its guards see its children once a :class:`LinkedTransaction` holds it."""
+    """A new case of the estate opened by the engine (``system``) on ``version``, or
+    ``None`` and why its data does not fit its form. ``note`` is added to the opening
+    entry's actions (who opened it). Its guards see its children once a
+    :class:`LinkedTransaction` holds it."""
+    definition = version.process
     compiled = definitions.compile(definition)
     values, problems = compiled.form.validate(data)
     initial = {**compiled.form.defaults(), **values}
@@ -167,9 +169,9 @@ def new_case(
     if problems:
         return None, problems
     blank = CaseRecord.blank(
-        str(uuid.uuid4()), estate, definition.id, definition.version, compiled.initial, now
+        str(uuid.uuid4()), estate, definition.id, version.id, compiled.initial, now
     )
-    change = CaseChange(compiled, blank, {}, definitions.planner(definition.id), now)
+    change = CaseChange(compiled, blank, {}, version.planner, now)
     effects = apply_actions(compiled, blank.id, compiled.enter_initial(), assignee, now)
     if note:
         effects.records.insert(0, dict(note))
@@ -213,7 +215,7 @@ class LinkedTransaction:
         self.depth: dict[str, int] = {}
         self.links: list[LinkRecord] = []
         #: The definition versions of the new cases, to store before them.
-        self.versions: dict[str, ProcessDef] = {}
+        self.versions: dict[str, Version] = {}
         self._add(first, expected, 0)
 
     def add_root(self, change: CaseChange) -> None:
@@ -227,8 +229,8 @@ class LinkedTransaction:
         self.changes[case_id] = change
         self.expected[case_id] = expected
         if expected is None:  # a new case: its definition version must be stored
-            definition = change.compiled.process
-            self.versions[definition.version] = definition
+            version_id = change.record.definition_version
+            self.versions[version_id] = self.definitions.version(version_id)
         self.depth[case_id] = depth
         change.children = self._children(case_id)
 
@@ -264,7 +266,7 @@ class LinkedTransaction:
 
     def _open(self, source: CaseChange, pending: PendingLink, action: Open) -> None:
         depth = self._deeper(source, say("refusal.opening", process=action.process))
-        definition = self.definitions.current(action.process)
+        version = self.definitions.latest(action.process)
         items: Sequence[Any] = [None]
         if action.each is not None:
             listed = pending.data.get(action.each)
@@ -274,7 +276,7 @@ class LinkedTransaction:
             data = resolve_data(action.data, pending.data, item)
             note = {"opened_by": source.record.id, "link": action.link}
             child, problems = new_case(
-                self.definitions, self.estate, definition, data, self.now, note=note
+                self.definitions, self.estate, version, data, self.now, note=note
             )
             if child is None:
                 reason = say(
@@ -340,7 +342,7 @@ class LinkedTransaction:
             return None
         clocks = {clock.limit_id: clock for clock in self.store.clocks(case_id, self.tx)}
         compiled = self.definitions.of_case(record, self.tx)
-        planner = self.definitions.planner(record.process)
+        planner = self.definitions.planner_of(record, self.tx)
         change = CaseChange(compiled, record, clocks, planner, self.now)
         change.children = self._children(case_id)
         return change
@@ -406,8 +408,8 @@ class LinkedTransaction:
     ) -> None:
         """Write every case of the transaction (and their links) in one commit: in ``tx`` if
         given, else in a transaction of its own (see :meth:`Store.commit`)."""
-        for definition in self.versions.values():
-            self.definitions.save(definition, self.now, tx)
+        for version in self.versions.values():
+            self.definitions.save(version, self.now, tx)
         self.store.commit(
             self.writes(),
             at=self.now,

@@ -1,7 +1,9 @@
 """Moving running cases to the estate's current definitions (``propflow migrate``).
 
-A case runs on the definition version it was opened on, and its clocks keep the deadlines
-they were planned with, until it is moved. A move is planned first, from the case as stored
+A case runs on the definition version it was opened on — its process and its time limits
+(:mod:`engine.runtime.definitions`) — and its clocks keep the deadlines they were planned
+with, until it is moved: a limit edited in the library is a new version, and moving a case to
+it plans the case's clocks again. A move is planned first, from the case as stored
 and the current definitions alone (nothing is guessed): its state is kept, or mapped by the
 estate's ``migrations:`` when the current definition no longer has it (a case whose state
 vanished without a mapping is refused); fields the current form adds get their defaults;
@@ -231,7 +233,7 @@ class Migration:
     ) -> None:
         if not dry_run and process in self.definitions.ids:
             # The cases' rows refer to the version: stored before the first moves.
-            self.definitions.save(self.definitions.current(process), self.clock.now())
+            self.definitions.save(self.definitions.latest(process), self.clock.now())
         after = ""
         while True:
             retry: list[str] = []
@@ -275,7 +277,8 @@ class Migration:
             return self._refusal(
                 record, say("migrate.no_version", version=record.definition_version)
             )
-        new = self.definitions.compile(self.definitions.current(record.process))
+        latest = self.definitions.latest(record.process)
+        new = self.definitions.compile(latest.process)
         target = self._state(record.state, new)
         if target is None:
             mapped = self._mapped(record.process, record.state)
@@ -294,16 +297,15 @@ class Migration:
         dropped = tuple(name for name in old.process.fields if name not in new.process.fields)
         typed = new.form.typed({**record.data, **_values(added)})
         moment = Moment(EVENT, target, target, now, typed, final)
-        planner = self.definitions.planner(record.process)
-        changes, moves = _clocks(record.id, clocks, planner, moment)
-        same = record.definition_version == new.process.version and target == record.state
+        changes, moves = _clocks(record.id, clocks, latest.planner, moment)
+        same = record.definition_version == latest.id and target == record.state
         if same and not changes:
             return None
         move = CaseMove(
             record.id,
             record.process,
             record.definition_version,
-            new.process.version,
+            latest.id,
             record.state,
             target,
             added,
@@ -330,7 +332,7 @@ class Migration:
             record.id,
             record.process,
             record.definition_version,
-            self.definitions.current(record.process).version
+            self.definitions.latest(record.process).id
             if record.process in self.definitions.ids
             else "-",
             record.state,
@@ -343,9 +345,9 @@ class Migration:
         """Write a planned move in ``tx``: the case's row, its audit entry, its clocks and
         timers and its definition version, or nothing (:class:`VersionConflict`)."""
         record, move = plan.record, plan.move
-        compiled = self.definitions.compile(self.definitions.current(record.process))
+        latest = self.definitions.latest(record.process)
         change = CaseChange(
-            compiled, record, plan.clocks, self.definitions.planner(record.process), now
+            self.definitions.compile(latest.process), record, plan.clocks, latest.planner, now
         )
         values = _values(move.added)
         change.state = move.to_state

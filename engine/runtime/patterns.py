@@ -196,8 +196,8 @@ class PatternStep:
             if batch.linked is not None:
                 batch.linked.settle()
                 batch.linked.links.extend(batch.opened_links)
-                for definition in batch.linked.versions.values():
-                    self.definitions.save(definition, now, tx)
+                for version in batch.linked.versions.values():
+                    self.definitions.save(version, now, tx)
                 self.store.commit(
                     [*batch.linked.writes(), *writes],
                     at=now,
@@ -265,11 +265,11 @@ class PatternStep:
             )
             return [{"set": dict(action.values), "case": last.case_id}]
         assert isinstance(action, Open)
-        definition = self.definitions.current(action.process)
+        version = self.definitions.latest(action.process)
         data = resolve_data(action.data, last.data)
         note = {"pattern": pattern.id, "cases": hit.cases}
         opened, problems = new_case(
-            self.definitions, self.estate, definition, data, batch.now, note=note
+            self.definitions, self.estate, version, data, batch.now, note=note
         )
         if opened is None:
             reason = f"could not open a '{action.process}' case: {'; '.join(problems)}"
@@ -292,4 +292,5 @@ class PatternStep:
             return None
         clocks = {clock.limit_id: clock for clock in self.store.clocks(case_id, tx)}
         compiled = self.definitions.of_case(record, tx)
-        return CaseChange(compiled, record, clocks, self.definitions.planner(record.process), now)
+        planner = self.definitions.planner_of(record, tx)
+        return CaseChange(compiled, record, clocks, planner, now)

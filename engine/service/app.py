@@ -299,7 +299,7 @@ def create_app(
         return [
             ProcessSummary(
                 id=pid, title=localized(engine.definition(pid).title, pid),
-                version=engine.definition(pid).version,
+                version=engine.definition_version(pid),
             )
             for pid in engine.processes
         ]  # fmt: skip
@@ -315,7 +315,7 @@ def create_app(
         definition = caller.engine.definition(process)
         return ProcessOut(
             id=definition.id,
-            version=definition.version,
+            version=caller.engine.definition_version(process),
             definition=definition.model_dump(mode="json", by_alias=True, exclude_none=True),
         )
 

@@ -28,7 +28,7 @@ POLL_SECONDS = 1.0
 
 def _versions(engine: Engine) -> dict[str, str]:
     """Each process of ``engine`` with the definition version new cases open on."""
-    return {p: engine.definition(p).version for p in engine.processes}
+    return {p: engine.definition_version(p) for p in engine.processes}
 
 
 def _place(diagnostic: Diagnostic) -> str:

@@ -14,6 +14,17 @@ from engine.sla.clocks import TimerRecord as TimerRecord
 
 
 @dataclass(frozen=True)
+class DefinitionRecord:
+    """A ``definitions`` row: a definition version's process as written and its time limits
+    (``None``: a version stored before they were kept with it)."""
+
+    version: str
+    process: str
+    content: dict[str, Any]
+    time_limits: list[dict[str, Any]] | None = None
+
+
+@dataclass(frozen=True)
 class CaseRecord:
     """A ``cases`` row."""
 

@@ -101,7 +101,10 @@ def _estate() -> Column[str]:
     return Column("estate", String(128), nullable=False)
 
 
-#: Process definitions by content hash, so a running case keeps the version it opened on.
+#: The definition versions cases run on, by content hash, so a running case keeps the one it
+#: opened on: the process as written (``content``) and its time limits as merged for the
+#: estate, each with the calendar it counts on (``time_limits``; revision 0007 added it, and
+#: ``NULL`` there is a version stored before, whose time limits were not kept).
 definitions = Table(
     "definitions",
     metadata,
@@ -109,6 +112,7 @@ definitions = Table(
     Column("process", String(128), nullable=False),
     Column("content", JSON, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("time_limits", JSON),
 )
 
 #: One row per case: its current state and data; ``version`` is the optimistic lock.

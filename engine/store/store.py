@@ -16,7 +16,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import fields
 from datetime import datetime
@@ -54,6 +54,7 @@ from engine.store.records import (
     CaseRecord,
     CaseWrite,
     ClockRecord,
+    DefinitionRecord,
     LinkRecord,
     LogEntry,
     OutboxItem,
@@ -347,31 +348,37 @@ class Store:
     # Definitions -------------------------------------------------------------------------
 
     def save_definition(
-        self,
-        version: str,
-        process: str,
-        content: Mapping[str, Any],
-        at: datetime,
-        tx: Connection | None = None,
+        self, definition: DefinitionRecord, at: datetime, tx: Connection | None = None
     ) -> None:
-        """Keep a definition's source by version (once; versions are content hashes), in
-        ``tx`` if given."""
+        """Keep a definition version (once; versions are content hashes), in ``tx`` if
+        given."""
         if tx is not None:
-            _insert_definition(tx, version, process, content, at)
+            _insert_definition(tx, definition, at)
             return
         try:
             with self.transaction() as connection:
-                _insert_definition(connection, version, process, content, at)
+                _insert_definition(connection, definition, at)
         except IntegrityError:
             # Another process stored the same version between our check and our insert.
-            if self.load_definition(version) is None:
+            if self.load_definition(definition.version) is None:
                 raise
 
-    def load_definition(self, version: str, tx: Connection | None = None) -> dict[str, Any] | None:
-        """The source of a definition version, if stored (read in ``tx`` if given)."""
-        query = select(definitions.c.content).where(definitions.c.version == version)
+    def load_definition(
+        self, version: str, tx: Connection | None = None
+    ) -> DefinitionRecord | None:
+        """A definition version, if stored (read in ``tx`` if given)."""
+        query = select(definitions).where(definitions.c.version == version)
         rows = self.rows(query, tx=tx)
-        return dict(rows[0]["content"]) if rows else None
+        if not rows:
+            return None
+        row = rows[0]
+        limits = row["time_limits"]
+        return DefinitionRecord(
+            row["version"],
+            row["process"],
+            dict(row["content"]),
+            None if limits is None else [dict(limit) for limit in limits],
+        )
 
     # Cases and events --------------------------------------------------------------------
 
@@ -609,28 +616,29 @@ class Store:
         return [record_of(TimerRecord, row) for row in rows]
 
     def due_timers_of(
-        self, now: datetime, limit: int, estate: str, known: Collection[tuple[str, str]]
+        self, now: datetime, limit: int, estate: str, known: Callable[[str, str], bool]
     ) -> tuple[list[TimerRecord], list[TimerRecord]]:
         """An estate's timers due by ``now``, soonest first, in two lists of at most
-        ``limit`` each: those whose ``(process, time limit)`` is in ``known``, and the others
-        (which a worker must leave pending for one that knows their limit).
+        ``limit`` each: those for which ``known(definition version, time limit)`` holds of
+        their case's version, and the others (which a worker must leave pending for one
+        that knows their limit).
 
         The partial index on unfired timers' ``(estate, due_at)`` makes this cost depend on
         how many of the estate's timers are due, not on how many cases or timers the store
         holds, nor on other estates: each timer carries its case's estate. One query a page
-        of ``limit`` due timers, each with its case's process (read by the case's primary
-        key, per due timer: a join would let the database start from the estate's open
-        cases), the pages following each other until both lists are full or no timer is
-        left: an idle tick is one query that finds nothing.
+        of ``limit`` due timers, each with its case's definition version (read by the case's
+        primary key, per due timer: a join would let the database start from the estate's
+        open cases), the pages following each other until both lists are full or no timer
+        is left: an idle tick is one query that finds nothing.
         """
         firing: list[TimerRecord] = []
         held: list[TimerRecord] = []
         keys: dict[str, Any] = {"b_now": now, "b_limit": limit, "b_estate": estate}
-        query = _DUE_WITH_PROCESS
+        query = _DUE_WITH_VERSION
         while True:
             rows = self.rows(query, keys)
             for row in rows:
-                found = firing if (row["process"], row["name"]) in known else held
+                found = firing if known(row["definition_version"], row["name"]) else held
                 if len(found) < limit:
                     found.append(record_of(TimerRecord, row))
             if len(rows) < limit or (len(firing) >= limit and len(held) >= limit):
@@ -820,20 +828,20 @@ _DUE_WHERE = (
     & timers.c.fired_at.is_(None)
     & (timers.c.due_at <= bindparam("b_now", type_=UTCDateTime))
 )
-_DUE_WITH_PROCESS = (
+_DUE_WITH_VERSION = (
     select(
         timers,
-        select(cases.c.process)
+        select(cases.c.definition_version)
         .where(cases.c.id == timers.c.case_id)
         .scalar_subquery()
-        .label("process"),
+        .label("definition_version"),
     )
     .where(_DUE_WHERE)
     .order_by(timers.c.due_at, timers.c.id)
     .limit(bindparam("b_limit"))
 )
-#: The next page of :data:`_DUE_WITH_PROCESS`: after the last timer of the one before.
-_DUE_AFTER = _DUE_WITH_PROCESS.where(
+#: The next page of :data:`_DUE_WITH_VERSION`: after the last timer of the one before.
+_DUE_AFTER = _DUE_WITH_VERSION.where(
     (timers.c.due_at > bindparam("b_after_due", type_=UTCDateTime))
     | (
         (timers.c.due_at == bindparam("b_after_due", type_=UTCDateTime))
@@ -888,14 +896,17 @@ _ADVANCE_QUOTA = update(quota_periods).where(
 )
 
 
-def _insert_definition(
-    tx: Connection, version: str, process: str, content: Mapping[str, Any], at: datetime
-) -> None:
+def _insert_definition(tx: Connection, definition: DefinitionRecord, at: datetime) -> None:
+    version = definition.version
     found = tx.execute(select(definitions.c.version).where(definitions.c.version == version))
     if found.first() is None:
         tx.execute(
             insert(definitions).values(
-                version=version, process=process, content=dict(content), created_at=at
+                version=version,
+                process=definition.process,
+                content=dict(definition.content),
+                time_limits=definition.time_limits,
+                created_at=at,
             )
         )
 
