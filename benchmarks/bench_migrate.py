@@ -81,15 +81,17 @@ class Timing:
         return self.engine_seconds / self.baseline_seconds
 
 
-def estate_dir(root: Path) -> Path:
-    """The estate whose rules shorten the urgent limit to 12 hours."""
-    directory = root / "estate"
-    (directory / "rules").mkdir(parents=True, exist_ok=True)
-    (directory / "estate.yaml").write_text(f"estate: {ESTATE}\nextends: standard\n")
-    (directory / "rules" / "urgent.yaml").write_text(
+def estate_dirs(root: Path) -> tuple[Path, Path]:
+    """The estate before and after its rules shorten the urgent limit to 12 hours: the cases
+    are opened on the first one's version, and moved to the second's."""
+    before, after = root / "before", root / "after"
+    for directory in (before, after):
+        (directory / "rules").mkdir(parents=True, exist_ok=True)
+        (directory / "estate.yaml").write_text(f"estate: {ESTATE}\nextends: standard\n")
+    (after / "rules" / "urgent.yaml").write_text(
         f"time_limits:\n  {LIMIT_ID}:\n    limit: 12h\n", encoding="utf-8"
     )
-    return directory
+    return before, after
 
 
 def _rows(
@@ -166,8 +168,9 @@ def _timer(case_id: str, kind: str, due: datetime, created: datetime) -> dict[st
     }
 
 
-def populate(engine: Engine, size: int, seed: int = 16) -> None:
-    """Write ``size`` urgent repair cases with their clocks and timers, in bulk."""
+def populate(engine: Engine, size: int, seed: int = 16) -> str:
+    """Write ``size`` urgent repair cases with their clocks and timers, in bulk, on the
+    engine's current version of the repair (returned)."""
     version = engine.definitions.latest("repair")
     engine.definitions.save(version, NOW)
     rng = random.Random(seed)
@@ -177,6 +180,7 @@ def populate(engine: Engine, size: int, seed: int = 16) -> None:
             tx.execute(insert(cases), [case for case, _, _ in rows])
             tx.execute(insert(sla_clocks), [clock for _, clock, _ in rows])
             tx.execute(insert(timers), [t for _, _, timer_rows in rows for t in timer_rows])
+    return version.id
 
 
 # The baseline's statements, built once.
@@ -262,12 +266,14 @@ def _moved_deadlines(store: Store) -> int:
     return sum(deadline - started == NEW for started, deadline in rows)
 
 
-def measure(databases: Databases, estate: Path, size: int) -> Timing:
-    """Populate once; migrate one fresh copy with the engine and another with the baseline."""
+def measure(databases: Databases, estates: tuple[Path, Path], size: int) -> Timing:
+    """Populate once on the estate before its edit; migrate one fresh copy with the engine on
+    the edited estate and another with the baseline."""
+    before, estate = estates
     base = databases.base(size)
-    engine = Engine(store=base, estate=estate, clock=ManualClock(NOW))
+    engine = Engine(store=base, estate=before, clock=ManualClock(NOW))
     try:
-        populate(engine, size)
+        old_version = populate(engine, size)
     finally:
         engine.close()
     databases.settle(base)
@@ -290,6 +296,13 @@ def measure(databases: Databases, estate: Path, size: int) -> Timing:
                 if side == "engine":
                     audit = select(func.count().label("n")).where(case_log.c.event == EVENT)
                     assert engine.store.rows(audit)[0]["n"] == size
+                    # A limit-only edit is a new version: every case moved onto it.
+                    new_version = engine.definition_version("repair")
+                    assert new_version != old_version
+                    on_new = select(func.count().label("n")).where(
+                        cases.c.definition_version == new_version
+                    )
+                    assert engine.store.rows(on_new)[0]["n"] == size
             finally:
                 engine.close()
                 databases.drop(url)
@@ -311,7 +324,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     server = None
     failed = False
     try:
-        estate = estate_dir(workdir)
+        estates = estate_dirs(workdir)
         backends = [Databases("sqlite", workdir)] if "sqlite" in args.db else []
         if "postgresql" in args.db:
             from tests.postgres import PostgresServer, find_bin_dir
@@ -327,7 +340,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for databases in backends:
             timings = []
             for size in sorted(args.sizes):  # each row as soon as it is measured
-                t = measure(databases, estate, size)
+                t = measure(databases, estates, size)
                 timings.append(t)
                 print(
                     f"| {t.backend} | {t.cases:,} | {t.engine_seconds:.1f} | "
