@@ -14,7 +14,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import sqlite3
-import threading
 import time
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
@@ -29,6 +28,7 @@ from sqlalchemy import (
     Connection,
     Engine,
     Executable,
+    RootTransaction,
     Table,
     Text,
     bindparam,
@@ -49,6 +49,7 @@ from sqlalchemy.pool import StaticPool
 from engine.sla.clocks import RUNNING, PlanItem
 from engine.store import migrations
 from engine.store.errors import StoreError, StoreSchemaMismatch, store_failure
+from engine.store.groups import WriterGroups
 from engine.store.records import (
     CaseQuery,
     CaseRecord,
@@ -293,12 +294,7 @@ class Store:
         url = normalise_url(url)
         try:
             self.engine = database_engine(url)
-            # SQLite has one writer at a time, and a writer kept waiting by another sleeps in
-            # the busy handler's growing steps (up to 100 ms) before it looks again: threads
-            # of one process queue here instead, each woken the moment the last commits.
-            self._writers = (
-                threading.RLock() if self.engine.dialect.name == "sqlite" else nullcontext()
-            )
+            self._groups = WriterGroups(self._begin_writing)
             self._open_schema(url)
         except StoreError:
             raise
@@ -320,18 +316,33 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        """One writing transaction: committed on success, rolled back on any exception.
+        """One writing transaction: its work committed on success (returning once it is
+        durable), undone on any exception.
 
-        The database's errors leave typed (a :class:`StoreError` of their kind), except a
+        Threads of this process writing at the same time share one database transaction and
+        one commit (:mod:`engine.store.groups`), each in a savepoint of its own: a refused
+        one leaves the others' work committed, a failed commit fails them all. The
+        database's errors leave typed (a :class:`StoreError` of their kind), except a
         refused constraint, which the caller types (a concurrent writer, a retried request).
         """
         try:
-            with self._writers, _writing(self.engine) as connection:
+            with self._groups.transaction() as connection:
                 yield connection
         except IntegrityError:
             raise
         except SQLAlchemyError as exc:
             raise store_failure(exc) from exc
+
+    def _begin_writing(self) -> tuple[Connection, RootTransaction]:
+        """A connection that will write, its transaction begun (on SQLite holding the write
+        lock from here: see :func:`_sqlite_engine`)."""
+        connection = self.engine.connect()
+        try:
+            connection.execution_options(**{_WRITE: True})
+            return connection, connection.begin()
+        except BaseException:
+            connection.close()
+            raise
 
     def _open_schema(self, url: str) -> None:
         """Make the tables of a new database, or check an existing one's revision."""
