@@ -9,6 +9,7 @@ holder's transaction opened (up to its bound), each in a savepoint.
 
 from __future__ import annotations
 
+import fcntl
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -418,3 +419,28 @@ def test_an_event_the_database_picks_to_break_a_deadlock_is_a_conflict(
     assert isinstance(outcomes["event"], ConflictError), outcomes
     assert engine.get_case(held).assignee == "other"  # the holder's write, then the other's
     assert engine.get_case(waited).version == 1
+
+
+@pytest.mark.parametrize("store_backend", ["sqlite"])
+def test_a_sqlite_writer_waits_for_the_lock_of_another_process_on_the_file(
+    engine: Engine, store_url: str
+) -> None:
+    """Processes writing one SQLite file queue on an OS lock beside it, woken the moment it
+    is let go (SQLite's own busy handler would have them poll in growing sleeps)."""
+    case = engine.open_case("repair", IN_UNIT, DESK)
+    path = store_url.removeprefix("sqlite:///") + "-writer"
+    done = threading.Event()
+
+    def event() -> None:
+        engine.fire(case.id, "record", DESK, RECORD)
+        done.set()
+
+    with open(path, "a+b") as other_process:  # an open file of its own: another process's
+        fcntl.flock(other_process, fcntl.LOCK_EX)
+        writer = threading.Thread(target=event)
+        writer.start()
+        assert not done.wait(0.5)  # waiting for the other process
+        fcntl.flock(other_process, fcntl.LOCK_UN)
+        writer.join()
+    assert done.is_set()
+    assert engine.get_case(case.id).version == 2

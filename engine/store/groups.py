@@ -20,11 +20,13 @@ in turn, first come first served, and pass it on without committing while others
   members before it; if those never commit, it raises the store's error instead.
 
 On SQLite files a group also holds an OS lock on a file beside the database while it
-writes (see :class:`_FileLock`).
+writes (see :class:`FileLock`).
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -198,3 +200,49 @@ def _raise_failure(group: _Group) -> None:
         raise type(group.failure)(
             f"nothing of this transaction was written: {group.failure}"
         ) from group.failure
+
+
+class FileLock:
+    """An OS lock (``flock``) on a file beside a SQLite database, which a process's group
+    takes before it begins writing and lets go once it has committed.
+
+    SQLite's write lock has no queue: a writer kept waiting by another process sleeps in
+    the busy handler's growing steps (up to 100 ms) before it looks again, and a process
+    that commits and begins again at once can keep the other waiting for seconds. A process
+    waiting here is woken the moment the lock is let go. The busy timeout stays, for writers
+    that do not take this lock (other tools, the schema's own transaction); a database whose
+    directory cannot hold the lock file (read-only) is written without it.
+    """
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        #: The lock file's descriptor (-1: none can be opened) and the process that opened
+        #: it: a forked child shares its parent's lock, so it opens its own.
+        self._fd: int | None = None
+        self._pid = 0
+
+    def acquire(self) -> None:
+        if self._fd is None or self._pid != os.getpid():
+            self._fd, self._pid = _lock_file(self._path), os.getpid()
+        if self._fd >= 0:
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+
+    def release(self) -> None:
+        if self._fd is not None and self._fd >= 0:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        """Close the lock file (it is opened again by the next writer)."""
+        if self._fd is not None and self._fd >= 0 and self._pid == os.getpid():
+            os.close(self._fd)
+        self._fd = None
+
+
+def _lock_file(path: str) -> int:
+    """A descriptor of the lock file, made if need be; -1 if it cannot be opened."""
+    for flags in (os.O_RDWR | os.O_CREAT, os.O_RDONLY):
+        try:
+            return os.open(path, flags | os.O_CLOEXEC, 0o644)
+        except OSError:
+            continue
+    return -1

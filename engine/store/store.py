@@ -49,7 +49,7 @@ from sqlalchemy.pool import StaticPool
 from engine.sla.clocks import RUNNING, PlanItem
 from engine.store import migrations
 from engine.store.errors import StoreError, StoreSchemaMismatch, store_failure
-from engine.store.groups import WriterGroups
+from engine.store.groups import FileLock, WriterGroups
 from engine.store.records import (
     CaseQuery,
     CaseRecord,
@@ -294,7 +294,16 @@ class Store:
         url = normalise_url(url)
         try:
             self.engine = database_engine(url)
-            self._groups = WriterGroups(self._begin_writing)
+            database = make_url(url).database if self.dialect == "sqlite" else None
+            self._file_lock = (
+                FileLock(f"{database}-writer") if database not in (None, "", ":memory:") else None
+            )
+            if self._file_lock is None:
+                self._groups = WriterGroups(self._begin_writing)
+            else:
+                self._groups = WriterGroups(
+                    self._begin_writing, self._file_lock.acquire, self._file_lock.release
+                )
             self._open_schema(url)
         except StoreError:
             raise
@@ -311,8 +320,10 @@ class Store:
         return self.engine.dialect.name
 
     def close(self) -> None:
-        """Release the connection pool."""
+        """Release the connection pool (and the writers' lock file)."""
         self.engine.dispose()
+        if self._file_lock is not None:
+            self._file_lock.close()
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
