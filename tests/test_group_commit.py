@@ -1,7 +1,8 @@
-"""Group commit: writers of one process that arrive together share one transaction and one
-commit, each atomic on its own and acknowledged only once the commit succeeded.
+"""Group commit on SQLite: writers of one process that arrive together share one transaction
+and one commit, each atomic on its own and acknowledged only once the commit succeeded.
 
-Real SQLite files and a real PostgreSQL server. To make a group form every time, a holder
+Real SQLite files, and a real PostgreSQL server where the behaviour seen by callers is the
+same (there each writer has a transaction of its own). To make a group form, a holder
 takes the writer role first (a writing transaction that waits), the writers start and queue
 behind it, and the holder lets go: the writers then run one after another in the group the
 holder's transaction opened (up to its bound), each in a savepoint.
@@ -21,7 +22,7 @@ import pytest
 from sqlalchemy import event, insert, select, text
 
 from engine.runtime import Actor, ConflictError, Engine, ManualClock, RoleRefused
-from engine.store import Store, StoreError
+from engine.store import Store, StoreConflict, StoreError
 from engine.store.schema import case_log, cases, definitions, outbox, sla_clocks, timers
 from tests.conftest import validated_library
 
@@ -157,6 +158,8 @@ def test_sixteen_threads_on_different_cases_are_all_acknowledged_and_on_disk(
             queue.start(work_of(case_id))
     assert outcomes == {case_id: 2 for case_id in ids}
     assert _versions_on_disk(store_url, ids) == {case_id: [1, 2] for case_id in ids}
+    if engine.store.dialect != "sqlite":
+        return
     # The holder's transaction and the sixteen events: fewer transactions than writers.
     assert seen.begun < WRITERS
     assert seen.savepoints >= WRITERS - seen.begun
@@ -243,6 +246,7 @@ def _deferred_violation(tx: Any) -> None:
     tx.execute(text("INSERT INTO child_k VALUES (7)"))
 
 
+@pytest.mark.parametrize("store_backend", ["sqlite"])
 def test_a_failed_commit_acknowledges_no_member(engine: Engine, store_url: str) -> None:
     ids = [engine.open_case("repair", IN_UNIT, DESK).id for _ in range(4)]
     outcomes: dict[str, object] = {}
@@ -270,46 +274,7 @@ def test_a_failed_commit_acknowledges_no_member(engine: Engine, store_url: str) 
     assert engine.fire(ids[0], "record", DESK, RECORD).version == 2
 
 
-@pytest.mark.parametrize("store_backend", ["postgresql"])
-def test_a_connection_lost_mid_group_acknowledges_no_member(
-    engine: Engine, store_url: str, postgres_server: Any
-) -> None:
-    ids = [engine.open_case("repair", IN_UNIT, DESK).id for _ in range(4)]
-    outcomes: dict[str, object] = {}
-    killer = Store(store_url)
-
-    def lose_the_connection() -> None:
-        try:
-            with engine.store.transaction() as tx:
-                pid = tx.execute(text("SELECT pg_backend_pid()")).scalar_one()
-                with killer.engine.connect() as other:
-                    other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-        except StoreError as error:
-            outcomes["lost"] = error
-
-    try:
-        with queued_behind_a_holder(engine.store) as queue:
-            work_of = _fire_each(engine, outcomes)
-            for case_id in ids[:2]:
-                queue.start(work_of(case_id))
-            queue.start(lose_the_connection)
-            for case_id in ids[2:]:
-                queue.start(work_of(case_id))
-    finally:
-        killer.close()
-
-    # The loss fails its whole group, the holder's transaction with it; the writers queued
-    # after the group ended began a new one. Whatever was acknowledged is on disk, whatever
-    # was not is not.
-    assert isinstance(outcomes["lost"], StoreError)
-    assert isinstance(queue.holder_error, StoreError)
-    lost = {case_id for case_id in ids if isinstance(outcomes[case_id], StoreError)}
-    assert {outcomes[case_id] for case_id in ids if case_id not in lost} <= {2}
-    assert _versions_on_disk(store_url, ids) == {
-        case_id: [1] if case_id in lost else [1, 2] for case_id in ids
-    }
-
-
+@pytest.mark.parametrize("store_backend", ["sqlite"])
 def test_a_writing_transaction_inside_another_of_the_same_thread_is_refused(
     engine: Engine,
 ) -> None:
@@ -347,6 +312,7 @@ def _rows_by_case(store: Store, case_ids: list[str]) -> list[dict[str, list[dict
     return found
 
 
+@pytest.mark.parametrize("store_backend", ["sqlite"])
 def test_the_grouped_and_the_lone_path_write_the_same_rows(make_store_url: Any) -> None:
     lone, grouped = _engine(make_store_url()), _engine(make_store_url())
     try:
@@ -370,55 +336,46 @@ def test_the_grouped_and_the_lone_path_write_the_same_rows(make_store_url: Any) 
 
 
 @pytest.mark.parametrize("store_backend", ["postgresql"])
-def test_an_event_the_database_picks_to_break_a_deadlock_is_a_conflict(
-    engine: Engine, store_url: str
+def test_a_transaction_the_database_undoes_to_break_a_deadlock_is_a_conflict(
+    store_url: str,
 ) -> None:
-    """Two processes' groups can wait on each other's rows: PostgreSQL undoes the statement
-    of the one that waited first, and that event is refused as a race
-    (:class:`ConflictError`), never as a store failure; its group's other work commits."""
-    held = engine.open_case("repair", IN_UNIT, DESK).id
-    waited = engine.open_case("repair", IN_UNIT, DESK).id
-    other = Store(store_url)  # another process's store: a group of its own
+    """Two processes' transactions waiting on each other's rows: PostgreSQL undoes the one
+    that waited first, which leaves as :class:`StoreConflict` (a race, as a version conflict
+    is: ``Engine.fire`` refuses its event with a ``ConflictError``), never as a failure of
+    the store; the other commits."""
+    one, other = Store(store_url), Store(store_url)  # two processes' stores
+    engine = _engine(store_url)
+    first = engine.open_case("repair", IN_UNIT, DESK).id
+    second = engine.open_case("repair", IN_UNIT, DESK).id
     touch = text("UPDATE cases SET assignee = :who WHERE id = :id")
-    holding, other_holds, letting_go = threading.Event(), threading.Event(), threading.Event()
+    both_hold = threading.Barrier(2)
     outcomes: dict[str, object] = {}
 
-    def holder() -> None:  # the first member of this process's group: it holds ``held``
-        with engine.store.transaction() as tx:
-            tx.execute(touch, {"who": "holder", "id": held})
-            holding.set()
-            letting_go.wait()
-
-    def other_process() -> None:  # holds ``waited``, then waits for ``held``
-        with other.transaction() as tx:
-            tx.execute(touch, {"who": "other", "id": waited})
-            other_holds.set()
-            letting_go.wait()
-            time.sleep(0.3)  # the event, next in the holder's group, waits on ``waited`` first
-            tx.execute(touch, {"who": "other", "id": held})
-
-    def event() -> None:
+    def writer(store: Store, name: str, rows: tuple[str, str], pause: float) -> None:
         try:
-            outcomes["event"] = engine.fire(waited, "record", DESK, RECORD)
-        except Exception as error:  # looked at below
-            outcomes["event"] = error
+            with store.transaction() as tx:
+                tx.execute(touch, {"who": name, "id": rows[0]})
+                both_hold.wait()
+                time.sleep(pause)  # the first to wait is the one undone
+                tx.execute(touch, {"who": name, "id": rows[1]})
+            outcomes[name] = "committed"
+        except StoreError as error:
+            outcomes[name] = error
 
-    threads = [threading.Thread(target=holder)]
-    threads[0].start()
-    holding.wait()
-    threads.append(threading.Thread(target=other_process))
-    threads[1].start()
-    other_holds.wait()
-    threads.append(threading.Thread(target=event))
-    threads[2].start()
-    time.sleep(0.3)  # the event queues behind the holder
-    letting_go.set()
+    threads = [
+        threading.Thread(target=writer, args=(one, "one", (first, second), 0.0)),
+        threading.Thread(target=writer, args=(other, "other", (second, first), 0.3)),
+    ]
+    for thread in threads:
+        thread.start()
     for thread in threads:
         thread.join()
-    other.close()
-    assert isinstance(outcomes["event"], ConflictError), outcomes
-    assert engine.get_case(held).assignee == "other"  # the holder's write, then the other's
-    assert engine.get_case(waited).version == 1
+    for store in (one, other):
+        store.close()
+    assert isinstance(outcomes["one"], StoreConflict), outcomes
+    assert outcomes["other"] == "committed"
+    assert {engine.get_case(first).assignee, engine.get_case(second).assignee} == {"other"}
+    engine.close()
 
 
 @pytest.mark.parametrize("store_backend", ["sqlite"])

@@ -1,11 +1,11 @@
 """Group commit: the writing transactions that a process's threads start together share one
 database transaction and one commit.
 
-A durable commit waits for the disk (SQLite's fsync under synchronous FULL, PostgreSQL's
-WAL flush), which is most of what a short transaction costs, and one database takes one
-writer at a time (SQLite) or makes concurrent writers of one process wait on each other's
-rows and round trips (PostgreSQL). So the writers of one process take a single writer role
-in turn, first come first served, and pass it on without committing while others wait:
+SQLite takes one writer at a time, and a durable commit waits for the disk (an fsync under
+synchronous FULL), which is much of what a short transaction costs. So the writers of one
+process take a single writer role in turn, first come first served, and pass it on without
+committing while others wait (PostgreSQL, which runs writers concurrently and shares one
+WAL flush among commits that arrive together, does not use this):
 
 - The thread that takes the role with no group open begins the group's transaction and
   runs its work directly in it (a lone writer costs what a plain transaction costs).
@@ -60,19 +60,15 @@ class WriterGroups:
     """The writer role of one store's process, and the group transaction it writes in.
 
     ``begin`` opens a writing connection and begins its transaction (taking the database's
-    write lock on SQLite); ``before`` and ``after`` bracket each group's transaction (the
-    OS lock of a SQLite file; nothing otherwise).
+    write lock); ``lock``, if given, is held by each group from before it begins to after
+    it ends (the OS lock of a SQLite file).
     """
 
     def __init__(
-        self,
-        begin: Callable[[], tuple[Connection, RootTransaction]],
-        before: Callable[[], None] = lambda: None,
-        after: Callable[[], None] = lambda: None,
+        self, begin: Callable[[], tuple[Connection, RootTransaction]], lock: FileLock | None
     ) -> None:
         self._begin = begin
-        self._before = before
-        self._after = after
+        self._lock = lock
         self._mutex = threading.Lock()
         self._busy = False
         self._waiting: deque[threading.Event] = deque()
@@ -148,11 +144,13 @@ class WriterGroups:
                 self._busy = False
 
     def _open(self) -> _Group:
-        self._before()
+        if self._lock is not None:
+            self._lock.acquire()
         try:
             connection, root = self._begin()
         except BaseException:
-            self._after()
+            if self._lock is not None:
+                self._lock.release()
             raise
         self._group = _Group(connection, root)
         return self._group
@@ -188,7 +186,8 @@ class WriterGroups:
             except SQLAlchemyError as exc:
                 group.failure = group.failure or store_failure(exc)
             finally:
-                self._after()
+                if self._lock is not None:
+                    self._lock.release()
                 self._release()
                 group.done.set()
 

@@ -294,16 +294,21 @@ class Store:
         url = normalise_url(url)
         try:
             self.engine = database_engine(url)
-            database = make_url(url).database if self.dialect == "sqlite" else None
+            # SQLite takes one writer at a time: the threads of a process writing at once
+            # share a transaction and its commit. PostgreSQL runs them concurrently, each on a
+            # connection of its own, and already shares one WAL flush among the commits that
+            # arrive together: grouping its writers would only stop their work overlapping.
+            database = make_url(url).database
             self._file_lock = (
-                FileLock(f"{database}-writer") if database not in (None, "", ":memory:") else None
+                FileLock(f"{database}-writer")
+                if self.dialect == "sqlite" and database not in (None, "", ":memory:")
+                else None
             )
-            if self._file_lock is None:
-                self._groups = WriterGroups(self._begin_writing)
-            else:
-                self._groups = WriterGroups(
-                    self._begin_writing, self._file_lock.acquire, self._file_lock.release
-                )
+            self._groups = (
+                WriterGroups(self._begin_writing, self._file_lock)
+                if self.dialect == "sqlite"
+                else None
+            )
             self._open_schema(url)
         except StoreError:
             raise
@@ -330,14 +335,17 @@ class Store:
         """One writing transaction: its work committed on success (returning once it is
         durable), undone on any exception.
 
-        Threads of this process writing at the same time share one database transaction and
-        one commit (:mod:`engine.store.groups`), each in a savepoint of its own: a refused
-        one leaves the others' work committed, a failed commit fails them all. The
+        On SQLite, threads of this process writing at the same time share one database
+        transaction and one commit (:mod:`engine.store.groups`), each in a savepoint of its
+        own: a refused one leaves the others' work committed, a failed commit fails them
+        all. On PostgreSQL each is a transaction of its own, on its own connection. The
         database's errors leave typed (a :class:`StoreError` of their kind), except a
         refused constraint, which the caller types (a concurrent writer, a retried request).
         """
         try:
-            with self._groups.transaction() as connection:
+            with (
+                _writing(self.engine) if self._groups is None else self._groups.transaction()
+            ) as connection:
                 yield connection
         except IntegrityError:
             raise
