@@ -160,9 +160,10 @@ def _sqlite_engine(url: str) -> Engine:
 
     pysqlite's own transaction handling begins lazily, so a transaction that reads and then
     writes can fail at once with "database is locked" instead of waiting. Taking the write
-    lock up front (``BEGIN IMMEDIATE``) makes concurrent writers queue on the busy timeout.
-    Only writes do (:meth:`Store.transaction` marks them): reads begin a plain deferred
-    transaction, so in WAL mode they never wait for a writer nor hold one up.
+    lock up front (``BEGIN IMMEDIATE``) makes concurrent writers wait on the busy timeout
+    (the store's own writers queue before that: :meth:`Store.transaction`). Only writes do
+    (:meth:`Store.transaction` marks them): reads begin a plain deferred transaction, so in
+    WAL mode they never wait for a writer nor hold one up.
     """
     memory = make_url(url).database in (None, "", ":memory:")
     engine = create_engine(
