@@ -283,14 +283,13 @@ class Engine:
         (:class:`ConflictError`) if the case moved on since the caller read it.
 
         The case and its clocks are read in the transaction that writes the event: one
-        connection and one commit per event (shared with the events other threads fire at
-        the same moment: :meth:`Store.transaction`), and on SQLite (which then holds the
-        write lock from the read on) nobody can change the case in between. The version
-        check stays:
-        PostgreSQL reads without locking. An event whose actions open or signal other cases
-        is written with them in a transaction of their own after this one ends, the version
-        check of each case deciding there; actions that reach no case leave the event to
-        be written in its own transaction as any other.
+        connection and one commit per event (on SQLite shared with the events other threads
+        fire at the same moment: :meth:`Store.transaction`), and on SQLite (which then holds
+        the write lock from the read on) nobody can change the case in between. The version
+        check stays: PostgreSQL reads without locking. An event whose actions open or signal
+        other cases is written with them in a transaction of their own after this one ends,
+        the version check of each case deciding there; actions that reach no case leave the
+        event to be written in its own transaction as any other.
         """
         _check_actor(actor)
         earlier: LogEntry | None = None
