@@ -73,6 +73,7 @@ from engine.store import (
     LogEntry,
     OutboxItem,
     Store,
+    StoreConflict,
     TimerRecord,
     TimerTaken,
     VersionConflict,
@@ -285,12 +286,13 @@ class Engine:
         (:class:`ConflictError`) if the case moved on since the caller read it.
 
         The case and its clocks are read in the transaction that writes the event: one
-        connection and one commit per event, and on SQLite (which then holds the write lock
-        from the read on) nobody can change the case in between. The version check stays:
-        PostgreSQL reads without locking. An event whose actions open or signal other cases
-        is written with them in a transaction of their own after this one ends, the version
-        check of each case deciding there; actions that reach no case leave the event to
-        be written in its own transaction as any other.
+        connection and one commit per event (on SQLite shared with the events other threads
+        fire at the same moment: :meth:`Store.transaction`), and on SQLite (which then holds
+        the write lock from the read on) nobody can change the case in between. The version
+        check stays: PostgreSQL reads without locking. An event whose actions open or signal
+        other cases is written with them in a transaction of their own after this one ends,
+        the version check of each case deciding there; actions that reach no case leave the
+        event to be written in its own transaction as any other.
         """
         _check_actor(actor)
         earlier: LogEntry | None = None
@@ -330,8 +332,9 @@ class Engine:
             earlier = self.store.find_entry(case_id, idempotency_key)
             assert earlier is not None
             return self._result_of(self._record(case_id), earlier, event, actor, payload)
-        except VersionConflict:
+        except (VersionConflict, StoreConflict):
             # A concurrent retry of this very request may have won: then its result is ours.
+            # The database breaking a deadlock with another process's writers is such a race.
             earlier = self.store.find_entry(case_id, idempotency_key) if idempotency_key else None
             if earlier is not None:
                 return self._result_of(self._record(case_id), earlier, event, actor, payload)

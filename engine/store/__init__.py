@@ -1,6 +1,7 @@
 """Durable storage of cases, their audit log, timers and outbox (SQLAlchemy Core)."""
 
 from engine.store.errors import (
+    StoreConflict,
     StoreError,
     StoreFull,
     StoreReadOnly,
@@ -56,6 +57,7 @@ __all__ = [
     "SchemaOutOfDate",
     "SchemaTooNew",
     "Store",
+    "StoreConflict",
     "StoreError",
     "StoreFull",
     "StoreReadOnly",

@@ -29,6 +29,11 @@ class StoreUnavailable(StoreError):
     """The connection to the database was lost or cannot be made; it may come back."""
 
 
+class StoreConflict(StoreError):
+    """The database undid a statement to break a deadlock (or a serialization failure)
+    with another writer: a race like a version conflict, which a retry may win."""
+
+
 class StoreSchemaMismatch(StoreError):
     """The database's tables are not those of this version of PropFlow (made by an older
     or a newer one)."""
@@ -37,6 +42,8 @@ class StoreSchemaMismatch(StoreError):
 #: PostgreSQL SQLSTATE codes (and classes, by their first two characters) by kind.
 _SQLSTATES: tuple[tuple[str, type[StoreError]], ...] = (
     ("25006", StoreReadOnly),  # read_only_sql_transaction
+    ("40001", StoreConflict),  # serialization_failure
+    ("40P01", StoreConflict),  # deadlock_detected
     ("53100", StoreFull),  # disk_full
     ("53", StoreFull),  # insufficient resources
     ("08", StoreUnavailable),  # connection exceptions

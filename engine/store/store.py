@@ -14,7 +14,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import sqlite3
-import threading
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
@@ -29,6 +28,7 @@ from sqlalchemy import (
     Connection,
     Engine,
     Executable,
+    RootTransaction,
     Table,
     Text,
     bindparam,
@@ -49,6 +49,7 @@ from sqlalchemy.pool import StaticPool
 from engine.sla.clocks import RUNNING, PlanItem
 from engine.store import migrations
 from engine.store.errors import StoreError, StoreSchemaMismatch, store_failure
+from engine.store.groups import FileLock, WriterGroups
 from engine.store.records import (
     CaseQuery,
     CaseRecord,
@@ -160,9 +161,10 @@ def _sqlite_engine(url: str) -> Engine:
 
     pysqlite's own transaction handling begins lazily, so a transaction that reads and then
     writes can fail at once with "database is locked" instead of waiting. Taking the write
-    lock up front (``BEGIN IMMEDIATE``) makes concurrent writers queue on the busy timeout.
-    Only writes do (:meth:`Store.transaction` marks them): reads begin a plain deferred
-    transaction, so in WAL mode they never wait for a writer nor hold one up.
+    lock up front (``BEGIN IMMEDIATE``) makes concurrent writers wait on the busy timeout
+    (the store's own writers queue before that: :meth:`Store.transaction`). Only writes do
+    (:meth:`Store.transaction` marks them): reads begin a plain deferred transaction, so in
+    WAL mode they never wait for a writer nor hold one up.
     """
     memory = make_url(url).database in (None, "", ":memory:")
     engine = create_engine(
@@ -294,11 +296,20 @@ class Store:
         url = normalise_url(url)
         try:
             self.engine = database_engine(url)
-            # SQLite has one writer at a time, and a writer kept waiting by another sleeps in
-            # the busy handler's growing steps (up to 100 ms) before it looks again: threads
-            # of one process queue here instead, each woken the moment the last commits.
-            self._writers = (
-                threading.RLock() if self.engine.dialect.name == "sqlite" else nullcontext()
+            # SQLite takes one writer at a time: the threads of a process writing at once
+            # share a transaction and its commit. PostgreSQL runs them concurrently, each on a
+            # connection of its own, and already shares one WAL flush among the commits that
+            # arrive together: grouping its writers would only stop their work overlapping.
+            database = make_url(url).database
+            self._file_lock = (
+                FileLock(f"{database}-writer")
+                if self.dialect == "sqlite" and database not in (None, "", ":memory:")
+                else None
+            )
+            self._groups = (
+                WriterGroups(self._begin_writing, self._file_lock)
+                if self.dialect == "sqlite"
+                else None
             )
             self._open_schema(url)
         except StoreError:
@@ -316,23 +327,43 @@ class Store:
         return self.engine.dialect.name
 
     def close(self) -> None:
-        """Release the connection pool."""
+        """Release the connection pool (and the writers' lock file)."""
         self.engine.dispose()
+        if self._file_lock is not None:
+            self._file_lock.close()
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        """One writing transaction: committed on success, rolled back on any exception.
+        """One writing transaction: its work committed on success (returning once it is
+        durable), undone on any exception.
 
-        The database's errors leave typed (a :class:`StoreError` of their kind), except a
+        On SQLite, threads of this process writing at the same time share one database
+        transaction and one commit (:mod:`engine.store.groups`), each in a savepoint of its
+        own: a refused one leaves the others' work committed, a failed commit fails them
+        all. On PostgreSQL each is a transaction of its own, on its own connection. The
+        database's errors leave typed (a :class:`StoreError` of their kind), except a
         refused constraint, which the caller types (a concurrent writer, a retried request).
         """
         try:
-            with self._writers, _writing(self.engine) as connection:
+            with (
+                _writing(self.engine) if self._groups is None else self._groups.transaction()
+            ) as connection:
                 yield connection
         except IntegrityError:
             raise
         except SQLAlchemyError as exc:
             raise store_failure(exc) from exc
+
+    def _begin_writing(self) -> tuple[Connection, RootTransaction]:
+        """A connection that will write, its transaction begun (on SQLite holding the write
+        lock from here: see :func:`_sqlite_engine`)."""
+        connection = self.engine.connect()
+        try:
+            connection.execution_options(**{_WRITE: True})
+            return connection, connection.begin()
+        except BaseException:
+            connection.close()
+            raise
 
     def _open_schema(self, url: str) -> None:
         """Make the tables of a new database, or check an existing one's revision."""
