@@ -156,6 +156,13 @@ def test_reading_with_anything(
     _typed_or_fine(lambda: engine.definition(case))
 
 
+def test_a_filter_no_database_can_store_matches_no_case(engine: Engine) -> None:
+    """A lone surrogate cannot be encoded for the database: no case has it, so nothing
+    matches (it used to leave as a bare UnicodeEncodeError)."""
+    for name in ("estate", "process", "state", "assignee"):
+        assert engine.query_cases(**{name: "\ud800"}) == []
+
+
 #: What a library or an estate argument might be, short of a directory to validate (each
 #: of those takes a while): values of other kinds, missing paths, unencodable names.
 NOT_DIRECTORIES = st.one_of(

@@ -757,6 +757,11 @@ class Engine:
                 raise InvalidArgument(f"{name} is text, not {value!r:.60}")
         if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
             raise InvalidArgument(f"limit is a whole number above 0, not {limit!r:.60}")
+        if any(
+            value is not None and has_lone_surrogate(value)
+            for value in (estate, process, state, assignee)
+        ):
+            return []  # text no database can store is the value of no case
         query = CaseQuery(estate, process, state, assignee, opened_from, opened_to, limit)
         return [Case.from_record(r) for r in self.store.query_cases(query)]
 
