@@ -11,10 +11,15 @@ long conditions and makes the rendering canonical.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
+from typing import TYPE_CHECKING, TypeAlias
 from typing import Literal as TypingLiteral
-from typing import TypeAlias
+
+if TYPE_CHECKING:
+    from .evaluator import EvalContext
 
 LiteralValue: TypeAlias = str | int | Decimal | bool | None
 """What a literal in condition text can be: 'text', 42, 1.5 (a Decimal), true/false, null."""
@@ -114,6 +119,14 @@ class Condition:
 
     text: str
     expr: Expr
+
+    @cached_property
+    def compiled(self) -> Callable[[EvalContext], bool]:
+        """The condition as a function of an evaluation context, compiled on first use and
+        kept with the (immutable) condition: see :func:`.evaluator.compile_condition`."""
+        from .evaluator import compile_condition  # the evaluator builds on these nodes
+
+        return compile_condition(self)
 
 
 def iter_nodes(expr: Expr) -> list[Expr]:
