@@ -38,6 +38,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from engine.conditions import EvalContext, evaluate
@@ -77,6 +78,12 @@ class Moment:
     final: bool = False
     #: The fields whose values this moment changed (an anchored deadline follows its field).
     changed: frozenset[str] = field(default_factory=frozenset)
+
+    @cached_property
+    def context(self) -> EvalContext:
+        """What the limits' ``if:`` conditions read: the moment's data (built once for the
+        limits a moment starts)."""
+        return EvalContext(data=self.data)
 
     @property
     def kind(self) -> MomentKind:
@@ -152,7 +159,7 @@ class LimitPlanner:
     def applies(self, moment: Moment) -> bool:
         """Whether the limit's ``if:`` condition holds for the moment's (typed) case data."""
         guard = self.limit.guard
-        return guard is None or evaluate(guard, EvalContext(data=moment.data))
+        return guard is None or evaluate(guard, moment.context)
 
     def react(
         self, case_id: str, clock: ClockRecord | None, moment: Moment
@@ -183,10 +190,7 @@ class LimitPlanner:
     def start(self, case_id: str, moment: Moment) -> ClockChange:
         """A fresh clock from ``moment``, with its plan and timers."""
         deadline, notes = self._deadline(moment)
-        fresh = ClockRecord(case_id, self.limit.id, RUNNING, moment.at, deadline, notes=notes)
         paused = self.limit.pause is not None and moment.to_state in self.limit.pause.states
-        # Built again rather than evolved: a construction costs less, and most events start
-        # some clock.
         clock = ClockRecord(
             case_id,
             self.limit.id,
@@ -195,8 +199,8 @@ class LimitPlanner:
             deadline,
             paused_at=moment.at if paused else None,
             notes=notes,
-            plan=self._plan(fresh, moment.at),
         )
+        clock = _evolve(clock, plan=self._plan(clock, moment.at))
         return ClockChange(case_id, self.limit.id, clock, () if paused else self.timers(clock))
 
     def _pause_or_resume(self, clock: ClockRecord, moment: Moment) -> ClockChange | None:
@@ -448,10 +452,13 @@ def stopped(clock: ClockRecord, at: datetime) -> ClockChange:
 
 
 def _evolve(clock: ClockRecord, **changes: Any) -> ClockRecord:
-    """``dataclasses.replace`` for a clock without its per-field checks, which events pay
-    for each time they stop or pause a clock; every field of ClockRecord is an ``__init__``
-    argument."""
-    return ClockRecord(**{**clock.__dict__, **changes})
+    """``dataclasses.replace`` for a clock without its per-field checks and without the
+    frozen ``__init__``'s assignment of each field one call at a time, which events pay for
+    each time they start, stop or pause a clock: the copy's fields are the clock's, updated
+    by ``changes`` (names of ClockRecord's fields, which all live in its ``__dict__``)."""
+    evolved = object.__new__(ClockRecord)
+    evolved.__dict__.update(clock.__dict__, **changes)
+    return evolved
 
 
 def _counts_working_time(limit: TimeLimitDef) -> bool:
