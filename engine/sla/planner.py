@@ -81,8 +81,8 @@ class Moment:
 
     @cached_property
     def context(self) -> EvalContext:
-        """What the limits' ``if:`` conditions read: the moment's data (built once for the
-        limits a moment starts)."""
+        """What the limits' ``if:`` conditions read: the moment's data (built once for all
+        the limits whose condition the moment asks)."""
         return EvalContext(data=self.data)
 
     @property
