@@ -128,6 +128,14 @@ class Condition:
 
         return compile_condition(self)
 
+    @cached_property
+    def reads_children(self) -> bool:
+        """See :func:`uses_linked_cases` (kept: every guarded event asks it)."""
+        return any(
+            isinstance(node, Quantified) or (isinstance(node, Name) and node.path[0] == CHILDREN)
+            for node in iter_nodes(self.expr)
+        )
+
 
 def iter_nodes(expr: Expr) -> list[Expr]:
     """All nodes of a tree, parents before children, left to right.
@@ -158,10 +166,7 @@ def iter_nodes(expr: Expr) -> list[Expr]:
 def uses_linked_cases(cond: Condition) -> bool:
     """Whether the condition reads the case's child cases (`children.*`, `all(...)`,
     `any(...)`), so that the engine loads them only for the conditions that need them."""
-    return any(
-        isinstance(node, Quantified) or (isinstance(node, Name) and node.path[0] == CHILDREN)
-        for node in iter_nodes(cond.expr)
-    )
+    return cond.reads_children
 
 
 def referenced_names(cond: Condition) -> frozenset[tuple[str, ...]]:

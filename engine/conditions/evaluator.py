@@ -25,10 +25,10 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from .ast import (
     CHILDREN,
@@ -48,15 +48,17 @@ from .ast import (
 _COMPARE_ERRORS = (TypeError, ValueError, ArithmeticError)
 
 
-@dataclass(frozen=True)
-class EvalContext:
-    """Everything a condition can read: the case data, who acts, the event payload, the state."""
+class EvalContext(NamedTuple):
+    """Everything a condition can read: the case data, who acts, the event payload, the state.
+
+    A named tuple: immutable, and built for every guard and every limit a moment starts,
+    where a frozen dataclass's field-by-field ``__init__`` cost more than the evaluation."""
 
     data: Mapping[str, object]
     actor_id: str | None = None
     actor_role: str | None = None
     actor_roles: frozenset[str] = frozenset()
-    payload: Mapping[str, object] = field(default_factory=dict)
+    payload: Mapping[str, object] = MappingProxyType({})
     state: str | None = None
     #: The case's child cases, each ``{"state": str, "final": bool, "data": Mapping}``.
     children: Sequence[Mapping[str, object]] = ()
@@ -139,7 +141,7 @@ def _compiled(expr: Expr) -> _Node:
     every = expr.quantifier == "all"
 
     def quantified(ctx: EvalContext) -> bool:
-        tests = (body(replace(ctx, child=child)) for child in ctx.children)
+        tests = (body(ctx._replace(child=child)) for child in ctx.children)
         return all(tests) if every else any(tests)
 
     return quantified
