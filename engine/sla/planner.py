@@ -38,7 +38,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import cached_property
 from typing import Any
 
 from engine.conditions import EvalContext, evaluate
@@ -78,12 +77,6 @@ class Moment:
     final: bool = False
     #: The fields whose values this moment changed (an anchored deadline follows its field).
     changed: frozenset[str] = field(default_factory=frozenset)
-
-    @cached_property
-    def context(self) -> EvalContext:
-        """What the limits' ``if:`` conditions read: the moment's data (built once for all
-        the limits whose condition the moment asks)."""
-        return EvalContext(data=self.data)
 
     @property
     def kind(self) -> MomentKind:
@@ -159,7 +152,7 @@ class LimitPlanner:
     def applies(self, moment: Moment) -> bool:
         """Whether the limit's ``if:`` condition holds for the moment's (typed) case data."""
         guard = self.limit.guard
-        return guard is None or evaluate(guard, moment.context)
+        return guard is None or evaluate(guard, EvalContext(data=moment.data))
 
     def react(
         self, case_id: str, clock: ClockRecord | None, moment: Moment
