@@ -649,16 +649,17 @@ class Store:
         """A case with its SLA clocks by time limit, or ``None``, read in ``tx`` in one
         query (what every event reads first: one statement fewer than :meth:`get_case` and
         :meth:`clocks`, for the case's columns repeated on each clock's row)."""
-        rows = self.rows(_CASE_AND_CLOCKS, {"b_id": case_id}, tx=tx)
+        rows = tx.execute(_CASE_AND_CLOCKS, {"b_id": case_id}).all()
         if not rows:
             return None
-        clocks = {
-            row["clock_limit_id"]: _clock_record(row, "clock_")
-            for row in rows
-            if row["clock_limit_id"] is not None
-        }
-        first = rows[0]
-        return record_of(CaseRecord, {**first, "data": _json_value(first["data"])}), clocks
+        clocks: dict[str, ClockRecord] = {}
+        for row in rows:  # by position, not by name: a case has a row per clock
+            values = _JOINED_CLOCK(row)
+            if values[1] is not None:  # the clock's time limit: none when it has no clocks
+                clocks[values[1]] = _decoded_clock(values)
+        case = dict(zip(_CASE_FIELDS, _JOINED_CASE(rows[0]), strict=True))
+        case["data"] = _json_value(case["data"])
+        return CaseRecord(**case), clocks
 
     def find_entry(
         self, case_id: str, idempotency_key: str, tx: Connection | None = None
@@ -807,6 +808,11 @@ _CASE_AND_CLOCKS = (
     .where(cases.c.id == bindparam("b_id"))
     .order_by(sla_clocks.c.limit_id)
 )
+_JOINED = list(_CASE_AND_CLOCKS.selected_columns.keys())
+_CASE_FIELDS = tuple(field.name for field in fields(CaseRecord))
+#: What picks the case's values (in :data:`_CASE_FIELDS` order) and a clock's (in
+#: :data:`_CLOCK_FIELDS` order) out of a row of :data:`_CASE_AND_CLOCKS`.
+_JOINED_CASE = itemgetter(*(_JOINED.index(name) for name in _CASE_FIELDS))
 _CLOCKS_OF_CASE = (
     select(*_clock_columns(""))
     .where(sla_clocks.c.case_id == bindparam("b_case"))
@@ -1036,6 +1042,9 @@ _CLOCK_FIELDS = (
 _CLOCK_VALUES = {
     prefix: itemgetter(*(prefix + name for name in _CLOCK_FIELDS)) for prefix in ("", "clock_")
 }
+
+
+_JOINED_CLOCK = itemgetter(*(_JOINED.index(f"clock_{name}") for name in _CLOCK_FIELDS))
 
 
 def _clock_record(row: Any, prefix: str = "") -> ClockRecord:
