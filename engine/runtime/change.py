@@ -357,7 +357,7 @@ class CaseChange:
 
     def keyed(self, idempotency_key: str | None) -> None:
         """Put the idempotency key on the last entry: replaying up to it gives this result."""
-        if self.entries:
+        if self.entries and self.entries[-1].idempotency_key != idempotency_key:
             self.entries[-1] = replace(self.entries[-1], idempotency_key=idempotency_key)
 
     def write(self, expected_version: int | None) -> CaseWrite:
