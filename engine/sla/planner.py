@@ -36,9 +36,8 @@ Semantics (DESIGN.md, "Time-limit semantics"):
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from engine.conditions import EvalContext, evaluate
 from engine.model import TimeLimitDef, Trigger
@@ -64,9 +63,10 @@ ELAPSED = WorkingCalendar("elapsed", UTC, ALWAYS)
 MomentKind = tuple[str, str | None, str]
 
 
-@dataclass(frozen=True)
-class Moment:
-    """What just happened to a case: an event moved it (maybe) to another state."""
+class Moment(NamedTuple):
+    """What just happened to a case: an event moved it (maybe) to another state.
+
+    A named tuple: immutable, and one is built for every event."""
 
     event: str
     from_state: str | None
@@ -76,7 +76,7 @@ class Moment:
     #: The case reached a final state: every clock stops, whatever its triggers say.
     final: bool = False
     #: The fields whose values this moment changed (an anchored deadline follows its field).
-    changed: frozenset[str] = field(default_factory=frozenset)
+    changed: frozenset[str] = frozenset()
 
     @property
     def kind(self) -> MomentKind:
