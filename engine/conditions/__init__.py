@@ -1,8 +1,9 @@
 """The condition language of `if:` guards and time-limit rules.
 
-One small, safe expression language, parsed once at load time and interpreted by walking its
-tree, never passed to `eval`: `urgency == 'urgent' or actor.role == 'supervisor'`. See the
-"Conditions" section of docs/format.md.
+One small, safe expression language, parsed once at load time and evaluated by closures built
+from its tree on first use, never passed to `eval`:
+`urgency == 'urgent' or actor.role == 'supervisor'`. See the "Conditions" section of
+docs/format.md.
 
     cond = parse_condition("urgency == 'urgent'")        # ConditionSyntaxError on bad text
     problems = check_condition(cond, scope)              # unknown names, impossible values

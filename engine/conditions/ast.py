@@ -11,10 +11,15 @@ long conditions and makes the rendering canonical.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
+from typing import TYPE_CHECKING, TypeAlias
 from typing import Literal as TypingLiteral
-from typing import TypeAlias
+
+if TYPE_CHECKING:
+    from .evaluator import EvalContext
 
 LiteralValue: TypeAlias = str | int | Decimal | bool | None
 """What a literal in condition text can be: 'text', 42, 1.5 (a Decimal), true/false, null."""
@@ -115,6 +120,22 @@ class Condition:
     text: str
     expr: Expr
 
+    @cached_property
+    def compiled(self) -> Callable[[EvalContext], bool]:
+        """The condition as a function of an evaluation context, compiled on first use and
+        kept with the (immutable) condition: see :func:`.evaluator.compile_condition`."""
+        from .evaluator import compile_condition  # the evaluator builds on these nodes
+
+        return compile_condition(self)
+
+    @cached_property
+    def reads_children(self) -> bool:
+        """See :func:`uses_linked_cases` (kept: every guarded event asks it)."""
+        return any(
+            isinstance(node, Quantified) or (isinstance(node, Name) and node.path[0] == CHILDREN)
+            for node in iter_nodes(self.expr)
+        )
+
 
 def iter_nodes(expr: Expr) -> list[Expr]:
     """All nodes of a tree, parents before children, left to right.
@@ -145,10 +166,7 @@ def iter_nodes(expr: Expr) -> list[Expr]:
 def uses_linked_cases(cond: Condition) -> bool:
     """Whether the condition reads the case's child cases (`children.*`, `all(...)`,
     `any(...)`), so that the engine loads them only for the conditions that need them."""
-    return any(
-        isinstance(node, Quantified) or (isinstance(node, Name) and node.path[0] == CHILDREN)
-        for node in iter_nodes(cond.expr)
-    )
+    return cond.reads_children
 
 
 def referenced_names(cond: Condition) -> frozenset[tuple[str, ...]]:

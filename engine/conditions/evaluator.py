@@ -1,4 +1,4 @@
-"""Interpreter of condition trees against a case.
+"""Evaluating condition trees against a case (each tree compiled once into closures).
 
 A guard runs on live case data that may be incomplete or oddly typed (a field never filled in,
 a date stored as text). A guard must answer yes or no, never crash the event, so:
@@ -25,10 +25,10 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from .ast import (
     CHILDREN,
@@ -48,15 +48,17 @@ from .ast import (
 _COMPARE_ERRORS = (TypeError, ValueError, ArithmeticError)
 
 
-@dataclass(frozen=True)
-class EvalContext:
-    """Everything a condition can read: the case data, who acts, the event payload, the state."""
+class EvalContext(NamedTuple):
+    """Everything a condition can read: the case data, who acts, the event payload, the state.
+
+    A named tuple: immutable, and built for every guard and every limit a moment starts,
+    where a frozen dataclass's field-by-field ``__init__`` cost more than the evaluation."""
 
     data: Mapping[str, object]
     actor_id: str | None = None
     actor_role: str | None = None
     actor_roles: frozenset[str] = frozenset()
-    payload: Mapping[str, object] = field(default_factory=dict)
+    payload: Mapping[str, object] = MappingProxyType({})
     state: str | None = None
     #: The case's child cases, each ``{"state": str, "final": bool, "data": Mapping}``.
     children: Sequence[Mapping[str, object]] = ()
@@ -66,7 +68,138 @@ class EvalContext:
 
 def evaluate(cond: Condition, ctx: EvalContext) -> bool:
     """Whether the condition holds for the context. Never raises on any data."""
-    return _truthy(_eval(cond.expr, ctx))
+    return cond.compiled(ctx)
+
+
+def compile_condition(cond: Condition) -> Callable[[EvalContext], bool]:
+    """The condition as one function of a context (see :attr:`Condition.compiled`, which
+    keeps it): the tree is walked once, here, and each node becomes a closure with its
+    operator, names and literals already looked up, so that an evaluation is a few calls
+    rather than a visit of every node (conditions run for every event, and most are a
+    comparison or two of a field with a literal)."""
+    return _as_test(cond.expr)
+
+
+#: What a compiled node gives: the value of the expression for a context.
+_Node = Callable[[EvalContext], object]
+#: What a compiled test gives: whether it holds.
+_Test = Callable[[EvalContext], bool]
+
+
+def _as_test(expr: Expr) -> _Test:
+    """``expr`` compiled as a yes-or-no question (comparisons and ``and``/``or``/``not``
+    answer with booleans already; any other value counts by its truthiness)."""
+    if isinstance(expr, (Compare, BoolOp, Not, Quantified)):
+        return _compiled(expr)  # type: ignore[return-value]
+    node = _compiled(expr)
+
+    def test(ctx: EvalContext) -> bool:
+        return _truthy(node(ctx))
+
+    return test
+
+
+def _constant(expr: Expr) -> tuple[bool, object]:
+    """Whether ``expr`` is a constant, and its value if it is."""
+    if isinstance(expr, Literal):
+        return True, expr.value
+    if isinstance(expr, ListLiteral):
+        return True, tuple(item.value for item in expr.items)
+    return False, None
+
+
+def _field_of(expr: Expr) -> str | None:
+    """The case field a name reads, if ``expr`` is such a name (``urgency``)."""
+    if isinstance(expr, Name) and len(expr.path) == 1 and expr.path[0] not in _NOT_FIELDS:
+        return expr.path[0]
+    return None
+
+
+#: Single names that are not case fields (see :func:`resolve_name`).
+_NOT_FIELDS = frozenset(("state", "actor", "payload"))
+
+
+def _compiled(expr: Expr) -> _Node:
+    if isinstance(expr, Compare):
+        return _compare(expr)
+    is_constant, value = _constant(expr)
+    if is_constant:
+        return lambda _ctx: value
+    if isinstance(expr, Name):
+        name = _field_of(expr)
+        if name is not None:
+            return lambda ctx: ctx.data.get(name)
+        path = expr.path
+        return lambda ctx: resolve_name(path, ctx)
+    if isinstance(expr, BoolOp):
+        return _bool_op(expr)
+    if isinstance(expr, Not):
+        operand = _as_test(expr.operand)
+        return lambda ctx: not operand(ctx)
+    assert isinstance(expr, Quantified)
+    body = _as_test(expr.body)
+    every = expr.quantifier == "all"
+
+    def quantified(ctx: EvalContext) -> bool:
+        tests = (body(ctx._replace(child=child)) for child in ctx.children)
+        return all(tests) if every else any(tests)
+
+    return quantified
+
+
+def _bool_op(expr: BoolOp) -> _Test:
+    operands = tuple(_as_test(operand) for operand in expr.operands)
+    wanted = expr.op == "or"
+
+    def bool_op(ctx: EvalContext) -> bool:
+        # A loop rather than all()/any() over a generator: no generator to make and resume.
+        for operand in operands:
+            if operand(ctx) is wanted:
+                return wanted
+        return not wanted
+
+    return bool_op
+
+
+def _compare(expr: Compare) -> _Test:
+    """A comparison; a case field against a literal (most of them) reads the field itself
+    and compares texts directly, the language's equality agreeing with Python's there."""
+    name = _field_of(expr.left)
+    is_constant, constant = _constant(expr.right)
+    op = expr.op
+    if name is not None and is_constant and op in ("==", "!=") and type(constant) is str:
+        text = constant
+        if op == "==":
+
+            def field_is(ctx: EvalContext) -> bool:
+                value = ctx.data.get(name)
+                return value == text if type(value) is str else values_equal(value, text)
+
+            return field_is
+
+        def field_is_not(ctx: EvalContext) -> bool:
+            value = ctx.data.get(name)
+            return value != text if type(value) is str else not values_equal(value, text)
+
+        return field_is_not
+    left, right = _compiled(expr.left), _compiled(expr.right)
+    if op == "==":
+        return lambda ctx: values_equal(left(ctx), right(ctx))
+    if op == "!=":
+        return lambda ctx: not values_equal(left(ctx), right(ctx))
+    if op in ("in", "not in"):
+        wanted = op == "in"
+
+        def member(ctx: EvalContext) -> bool:
+            found, within = left(ctx), right(ctx)
+            return (
+                _is_collection(within)
+                and found is not None
+                and _contains(within, found) is wanted
+            )
+
+        return member
+    return lambda ctx: _ordered(op, left(ctx), right(ctx))
 
 
 def resolve_name(path: tuple[str, ...], ctx: EvalContext) -> object:
@@ -100,41 +233,6 @@ def _child_name(part: str, ctx: EvalContext) -> object:
         return ctx.child.get("state")
     data = ctx.child.get("data")
     return data.get(part) if isinstance(data, Mapping) else None
-
-
-def _eval(expr: Expr, ctx: EvalContext) -> object:
-    # The most frequent nodes are tested first: every guard is mostly comparisons of a name
-    # with a literal, and it runs on every event.
-    if isinstance(expr, Compare):
-        left = _eval(expr.left, ctx)
-        right = _eval(expr.right, ctx)
-        if expr.op == "==":
-            return values_equal(left, right)
-        if expr.op == "!=":
-            return not values_equal(left, right)
-        if expr.op == "in":
-            return _is_collection(right) and left is not None and _contains(right, left)
-        if expr.op == "not in":
-            return _is_collection(right) and left is not None and not _contains(right, left)
-        return _ordered(expr.op, left, right)
-    if isinstance(expr, Name):
-        return resolve_name(expr.path, ctx)
-    if isinstance(expr, Literal):
-        return expr.value
-    if isinstance(expr, BoolOp):
-        # Loops rather than all()/any() over a generator: no generator to make and resume.
-        wanted = expr.op == "or"
-        for operand in expr.operands:
-            if _truthy(_eval(operand, ctx)) is wanted:
-                return wanted
-        return not wanted
-    if isinstance(expr, ListLiteral):
-        return tuple(item.value for item in expr.items)
-    if isinstance(expr, Not):
-        return not _truthy(_eval(expr.operand, ctx))
-    assert isinstance(expr, Quantified)
-    tests = (_truthy(_eval(expr.body, replace(ctx, child=child))) for child in ctx.children)
-    return all(tests) if expr.quantifier == "all" else any(tests)
 
 
 def _truthy(value: object) -> bool:

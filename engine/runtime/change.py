@@ -206,8 +206,11 @@ def check_event(
             reason = say("refusal.guard", words=words, condition=event_def.condition)
             raise GuardRefused(case_id, state, event, reason, event_def.condition or "")
     # A field the event assigns itself counts as given.
-    merged = {**data, **values, **dict(event_def.assigns)}
-    missing = compiled.form.missing(merged, list(event_def.requires))
+    missing = (
+        compiled.form.missing({**data, **values, **event_def.assigns}, event_def.requires)
+        if event_def.requires
+        else []
+    )
     if missing and check_required:
         raise FieldError(
             case_id, state, event, [say("refusal.required", field=name) for name in missing]
@@ -347,17 +350,20 @@ class CaseChange:
         )
         self.state = to_state
         version = self.entries[-1].version
-        self.outbox.extend(replace(item, log_version=version) for item in effects.outbox)
-        self.pending.extend(
-            PendingLink(len(self.entries) - 1, action, dict(self.data)) for action in effects.links
-        )
+        if effects.outbox:
+            self.outbox.extend(replace(item, log_version=version) for item in effects.outbox)
+        if effects.links:
+            self.pending.extend(
+                PendingLink(len(self.entries) - 1, action, dict(self.data))
+                for action in effects.links
+            )
         final = self.compiled.process.states[to_state].final
         typed = self.compiled.form.typed(self.data)
         self.react(Moment(event, from_state, to_state, self.now, typed, final, changed))
 
     def keyed(self, idempotency_key: str | None) -> None:
         """Put the idempotency key on the last entry: replaying up to it gives this result."""
-        if self.entries:
+        if self.entries and self.entries[-1].idempotency_key != idempotency_key:
             self.entries[-1] = replace(self.entries[-1], idempotency_key=idempotency_key)
 
     def write(self, expected_version: int | None) -> CaseWrite:

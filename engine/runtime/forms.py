@@ -142,6 +142,11 @@ class Form:
         self._adapters: dict[str, TypeAdapter[Any]] = {
             fid: TypeAdapter(_field_type(field)) for fid, field in process.fields.items()
         }
+        #: The fields of plain text, whose strict type takes any ``str`` as it is (its size
+        #: is checked apart): validating one would give the same text back.
+        self._plain_text = frozenset(
+            fid for fid, field in process.fields.items() if _field_type(field) is StrictStr
+        )
         #: The fields :meth:`typed` converts, with whether their text is kept (see _TEXT).
         self._typing: dict[str, tuple[TypeAdapter[Any], bool]] = {
             fid: (self._adapters[fid], field.type in _TEXT)
@@ -171,8 +176,8 @@ class Form:
                     )
                 )
                 continue
-            if raw is None:
-                values[name] = None
+            if raw is None or (type(raw) is str and name in self._plain_text):
+                values[name] = raw  # what the field's strict text type gives back
                 continue
             try:
                 values[name] = _to_json(adapter.validate_python(raw))

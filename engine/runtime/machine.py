@@ -1,16 +1,18 @@
 """A process definition compiled for running: one ``transitions`` machine per definition.
 
-The machine is built once per definition version and shared by every case of it: each event
-is triggered for a light model holding the case's state, never attached to the machine, which
-is what keeps memory flat however many cases the store holds (building a machine per case is
-five times slower). Entry and exit callbacks collect the states' actions so the engine can record
-and apply them in the event's transaction.
+The machine is built once per definition version and shared by every case of it: an event is
+run for a light model holding the case's state, never attached to the machine, which is what
+keeps memory flat however many cases the store holds (building a machine per case is five
+times slower). Entry and exit callbacks collect the states' actions so the engine can record
+and apply them in the event's transaction. What the machine makes of an event depends only on
+the state it starts from (no conditions, and the callbacks collect fixed actions), so it is
+run once per state and event and its answer kept.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from transitions import EventData, Machine, Transition
 
@@ -24,6 +26,13 @@ class CaseModel:
 
     state: str
     actions: list[tuple[str, Action]] = field(default_factory=list)
+
+
+class Move(NamedTuple):
+    """Where an event takes a case, and the states' actions on the way (exit, then enter)."""
+
+    state: str
+    actions: tuple[tuple[str, Action], ...]
 
 
 class CompiledProcess:
@@ -62,6 +71,8 @@ class CompiledProcess:
             for eid, machine_event in self.machine.events.items()
             for source, found in machine_event.transitions.items()
         }
+        #: :meth:`step`'s answers, by (state, event), as cases come to them.
+        self._moves: dict[tuple[str, str], Move] = {}
 
     @staticmethod
     def _collector(hook: str, actions: tuple[Action, ...]) -> Any:
@@ -71,16 +82,26 @@ class CompiledProcess:
 
         return collect
 
-    def step(self, state: str, event: str) -> CaseModel:
-        """Run ``event`` from ``state`` through the machine (the caller checked it is allowed).
+    def step(self, state: str, event: str) -> Move:
+        """Where ``event`` takes a case in ``state`` (the caller checked it is allowed),
+        worked out by the machine the first time a case of this definition meets the pair
+        and kept: see the module docstring."""
+        found = self._moves.get((state, event))
+        if found is None:
+            model = self._run(state, event)
+            found = self._moves[state, event] = Move(model.state, tuple(model.actions))
+        return found
+
+    def _run(self, state: str, event: str) -> CaseModel:
+        """Run ``event`` from ``state`` through the machine.
 
         The event's transition from ``state`` is executed on the shared machine for a model
-        that is never attached: ``add_model`` would bind a method per event to every case,
-        which was half the cost of interpreting an event, and nothing here needs those
-        methods. The transition is executed as ``Event.trigger`` would after finding it;
-        what the trigger does around that (the machine's event queue, its prepare and
-        finalize callbacks, looking the transition up among the event's) serves nothing
-        this machine has: it is built without a queue, machine callbacks or conditions.
+        that is never attached: ``add_model`` would bind a method per event to every model,
+        and nothing here needs those methods. The transition is executed as
+        ``Event.trigger`` would after finding it; what the trigger does around that (the
+        machine's event queue, its prepare and finalize callbacks, looking the transition up
+        among the event's) serves nothing this machine has: it is built without a queue,
+        machine callbacks or conditions.
         """
         model = CaseModel(state=state)
         machine = self.machine

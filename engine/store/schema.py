@@ -41,8 +41,11 @@ def _utc(value: datetime | None) -> datetime | None:
 
 def _sqlite_text(value: datetime | None) -> str | None:
     """A moment as SQLite's ``DATETIME`` text in UTC (``2026-02-09 01:00:00.000000``)."""
-    utc = _utc(value)
-    return None if utc is None else utc.isoformat(" ", "microseconds")[:-6]  # no "+00:00"
+    if value is None:  # most of a clock's moments: no conversion to call
+        return None
+    utc = value if value.tzinfo is UTC else _utc(value)
+    assert utc is not None
+    return utc.isoformat(" ", "microseconds")[:-6]  # no "+00:00"
 
 
 def _sqlite_moment(value: str | None) -> datetime | None:

@@ -39,12 +39,14 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    type_coerce,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import RowMapping, make_url
+from sqlalchemy.engine import Dialect, RowMapping, make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
+from sqlalchemy.types import NullType
 
 from engine.sla.clocks import RUNNING, PlanItem
 from engine.store import migrations
@@ -629,13 +631,13 @@ class Store:
             tx=tx,
         )
         for row in rows:
-            found.setdefault(row["case_id"], {})[row["limit_id"]] = _clock_record(row)
+            found.setdefault(row["case_id"], {})[row["limit_id"]] = _clock_record(row, tx.dialect)
         return found
 
     def clocks(self, case_id: str, tx: Connection | None = None) -> list[ClockRecord]:
         """A case's SLA clocks, in time-limit id order (read in ``tx`` if given)."""
         rows = self.rows(_CLOCKS_OF_CASE, {"b_case": case_id}, tx=tx)
-        return [_clock_record(row) for row in rows]
+        return [_clock_record(row, self.engine.dialect) for row in rows]
 
     def pending_timers(self, case_id: str) -> list[TimerRecord]:
         """A case's timers that have not fired, soonest first."""
@@ -688,16 +690,20 @@ class Store:
         """A case with its SLA clocks by time limit, or ``None``, read in ``tx`` in one
         query (what every event reads first: one statement fewer than :meth:`get_case` and
         :meth:`clocks`, for the case's columns repeated on each clock's row)."""
-        rows = self.rows(_CASE_AND_CLOCKS, {"b_id": case_id}, tx=tx)
+        rows = tx.execute(_CASE_AND_CLOCKS, {"b_id": case_id}).all()
         if not rows:
             return None
-        clocks = {
-            row["clock_limit_id"]: _clock_record(row, "clock_")
-            for row in rows
-            if row["clock_limit_id"] is not None
-        }
-        first = rows[0]
-        return record_of(CaseRecord, {**first, "data": _json_value(first["data"])}), clocks
+        moment = _moment_reader(tx.dialect)
+        clocks: dict[str, ClockRecord] = {}
+        for row in rows:  # by position, not by name: a case has a row per clock
+            values = _JOINED_CLOCK(row)
+            if values[1] is not None:  # the clock's time limit: none when it has no clocks
+                clocks[values[1]] = _decoded_clock(values, moment)
+        case = dict(zip(_CASE_FIELDS, _JOINED_CASE(rows[0]), strict=True))
+        case["data"] = _json_value(case["data"])
+        for name in _CASE_MOMENTS:
+            case[name] = moment(case[name])
+        return CaseRecord(**case), clocks
 
     def find_entry(
         self, case_id: str, idempotency_key: str, tx: Connection | None = None
@@ -779,13 +785,45 @@ _CLOCK_JSON = frozenset(("warnings_sent", "extensions", "notes", "plan", "pauses
 
 def _clock_columns(prefix: str) -> list[ColumnElement[Any]]:
     """The columns of ``sla_clocks`` to select, named ``<prefix><column>``, the JSON ones as
-    their text (``CAST`` on every database: PostgreSQL's drivers would decode them)."""
+    their text (``CAST`` on every database: PostgreSQL's drivers would decode them) and the
+    moments as the driver gives them (see :func:`_as_stored`)."""
     return [
-        (cast(column, Text) if column.name in _CLOCK_JSON else column).label(
-            f"{prefix}{column.name}"
-        )
+        (
+            cast(column, Text)
+            if column.name in _CLOCK_JSON
+            else _as_stored(column)
+            if isinstance(column.type, UTCDateTime)
+            else column
+        ).label(f"{prefix}{column.name}")
         for column in sla_clocks.c
     ]
+
+
+def _as_stored(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """A moment column read without its type's conversion (SQLite's text, the datetime of a
+    PostgreSQL driver), which :func:`_moment_reader` does where it is needed: once for the
+    case of a joined read, whose columns come again on each clock's row, and for a clock
+    only when its row is not one read before (see :func:`_decoded_clock`)."""
+    return type_coerce(column, NullType())
+
+
+#: :func:`_moment_reader`'s conversions, by dialect and driver.
+_MOMENT_READERS: dict[tuple[str, str], Callable[[Any], Any]] = {}
+
+
+def _moment_reader(dialect: Dialect) -> Callable[[Any], Any]:
+    """What turns a moment read with :func:`_as_stored` into the aware UTC datetime its
+    column's type would have given: that type's own result conversion on ``dialect``."""
+    key = (dialect.name, dialect.driver)
+    found = _MOMENT_READERS.get(key)
+    if found is None:
+        converted = UTCDateTime().dialect_impl(dialect).result_processor(dialect, None)
+        found = _MOMENT_READERS[key] = converted if converted is not None else _unchanged
+    return found
+
+
+def _unchanged(value: Any) -> Any:
+    return value
 
 
 # Statements of the hot paths (an event, a timer firing), built once. Parameter names start
@@ -832,12 +870,16 @@ _LOCK_TIMERS = (
 _MARK_FIRED = update(timers).where(timers.c.id == bindparam("b_id"), timers.c.fired_at.is_(None))
 _CASE = select(cases).where(cases.c.id == bindparam("b_id"))
 #: The clock columns of :data:`_CASE_AND_CLOCKS` are named ``clock_<column>``.
-#: The case's data is read as its text, decoded once: the case's columns come again on every
-#: clock's row, and the JSON type would decode each copy.
+#: The case's data is read as its text and its moments as stored, decoded once: the case's
+#: columns come again on every clock's row, and their types would decode each copy.
 _CASE_AND_CLOCKS = (
     select(
         *(
-            cast(column, Text).label("data") if column.name == "data" else column
+            cast(column, Text).label("data")
+            if column.name == "data"
+            else _as_stored(column).label(column.name)
+            if isinstance(column.type, UTCDateTime)
+            else column
             for column in cases.c
         ),
         *_clock_columns("clock_"),
@@ -846,6 +888,12 @@ _CASE_AND_CLOCKS = (
     .where(cases.c.id == bindparam("b_id"))
     .order_by(sla_clocks.c.limit_id)
 )
+_JOINED = list(_CASE_AND_CLOCKS.selected_columns.keys())
+_CASE_FIELDS = tuple(field.name for field in fields(CaseRecord))
+#: What picks the case's values (in :data:`_CASE_FIELDS` order) and a clock's (in
+#: :data:`_CLOCK_FIELDS` order) out of a row of :data:`_CASE_AND_CLOCKS`.
+_JOINED_CASE = itemgetter(*(_JOINED.index(name) for name in _CASE_FIELDS))
+_CASE_MOMENTS = tuple(column.name for column in cases.c if isinstance(column.type, UTCDateTime))
 _CLOCKS_OF_CASE = (
     select(*_clock_columns(""))
     .where(sla_clocks.c.case_id == bindparam("b_case"))
@@ -1073,26 +1121,30 @@ _CLOCK_FIELDS = (
 )
 
 
-#: By the prefix of :func:`_clock_columns`, what picks a row's clock values out of it in
-#: :data:`_CLOCK_FIELDS` order (in one call: every event reads all its case's clocks).
-_CLOCK_VALUES = {
-    prefix: itemgetter(*(prefix + name for name in _CLOCK_FIELDS)) for prefix in ("", "clock_")
-}
+#: What picks a clock's values out of a row selected with :func:`_clock_columns` (no
+#: prefix) in :data:`_CLOCK_FIELDS` order, in one call: every event reads all its case's
+#: clocks.
+_CLOCK_VALUES = itemgetter(*_CLOCK_FIELDS)
+_JOINED_CLOCK = itemgetter(*(_JOINED.index(f"clock_{name}") for name in _CLOCK_FIELDS))
 
 
-def _clock_record(row: Any, prefix: str = "") -> ClockRecord:
-    """The clock of a row selected with :func:`_clock_columns` (``prefix`` as given there)."""
-    return _decoded_clock(_CLOCK_VALUES[prefix](row))
+def _clock_record(row: Any, dialect: Dialect) -> ClockRecord:
+    """The clock of a row selected with :func:`_clock_columns` (no prefix) on ``dialect``."""
+    return _decoded_clock(_CLOCK_VALUES(row), _moment_reader(dialect))
 
 
 @lru_cache(maxsize=4096)
-def _decoded_clock(values: tuple[Any, ...]) -> ClockRecord:
-    """A clock from its row's values, the JSON columns still text.
+def _decoded_clock(
+    values: tuple[Any, ...], moment: Callable[[Any], Any]
+) -> ClockRecord:
+    """A clock from its row's values, the JSON columns still text and the moments as stored
+    (``moment`` converts one, see :func:`_moment_reader`).
 
     Kept for rows read again unchanged: every event reads all its case's clocks, most of
-    which it leaves as they are (stopped, or running undisturbed), and decoding their plans,
-    pauses and notes again was most of what reading a case cost. The records are frozen, so
-    sharing one between reads is safe; the cache is bounded, so memory stays flat.
+    which it leaves as they are (stopped, or running undisturbed), and decoding their
+    moments, plans, pauses and notes again was most of what reading a case cost. The records
+    are frozen, so sharing one between reads is safe; the cache is bounded, so memory stays
+    flat.
     """
     (case_id, limit_id, status, started_at, deadline, paused_at, breached_at, stopped_at, tier) = (
         values[:9]
@@ -1102,11 +1154,11 @@ def _decoded_clock(values: tuple[Any, ...]) -> ClockRecord:
         case_id=case_id,
         limit_id=limit_id,
         status=status,
-        started_at=started_at,
-        deadline=deadline,
-        paused_at=paused_at,
-        breached_at=breached_at,
-        stopped_at=stopped_at,
+        started_at=moment(started_at),
+        deadline=moment(deadline),
+        paused_at=moment(paused_at),
+        breached_at=moment(breached_at),
+        stopped_at=moment(stopped_at),
         tier=tier,
         warnings_sent=tuple(warnings_sent),
         extensions=tuple(extensions),
