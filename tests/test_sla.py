@@ -661,7 +661,15 @@ def test_warnings_at_a_percentage_and_at_an_offset_before_the_deadline(make_job:
     assert job.status(case).warnings_sent == ("warning:0", "warning:1")
     warnings = [item for item in job.engine.outbox(case) if item.kind == "warning"]
     assert [(w.role, w.payload) for w in warnings] == [
-        (None, {"limit": "job-limit", "deadline": "2026-03-02T18:02+08:00"}),
+        (
+            None,
+            {
+                "process": "job",
+                "hook": "warning",
+                "limit": "job-limit",
+                "deadline": "2026-03-02T18:02+08:00",
+            },
+        ),
     ] * 2
     words = f"工单 {case}：十小时内完成即将到期，截止 2026-03-02 18:02，提醒经办人"
     assert warnings[0].message == words
