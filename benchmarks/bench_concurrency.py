@@ -30,26 +30,16 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
 
-from benchmarks.bench_runtime import DESK, FORM, START, WALK, in_turns, rate
+from benchmarks.bench_runtime import DESK, FORM, START, WALK, in_turns, rate, raw_walk
 from engine.runtime import Engine, ManualClock
 
 #: Threads firing at once in the threads benchmark.
 THREADS = 16
-
-#: The bare side's statements (the same as bench_runtime's raw ``sqlite3`` side).
-_RAW_UPDATE = "UPDATE cases SET state=?, data=?, version=?, updated_at=? WHERE id=? AND version=?"
-_RAW_INSERT = (
-    "INSERT INTO case_log (case_id, version, event, actor_id, role, at, from_state, "
-    "to_state, payload, changes, assignee, actions, estate) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-
 
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
@@ -103,21 +93,7 @@ def threads(rounds: int, cases_per_thread: int, directory: Path) -> dict[str, fl
 
     def raw_turn(number: int) -> float:
         began = time.perf_counter()
-        for case_id in raw_ids[number * turn_cases : (number + 1) * turn_cases]:
-            for step in range(len(WALK)):
-                at = (START + timedelta(minutes=step)).strftime("%Y-%m-%d %H:%M:%S.%f")
-                raw.execute("BEGIN IMMEDIATE")
-                found = raw.execute(
-                    _RAW_UPDATE,
-                    (f"s{step}", json.dumps({"step": step}), step + 2, at, case_id, step + 1),
-                )
-                assert found.rowcount == 1
-                raw.execute(
-                    _RAW_INSERT,
-                    (case_id, step + 2, f"e{step}", "li", "receptionist", at, "a", "b", "{}",
-                     json.dumps({"step": step}), None, "[]", "standard"),
-                )  # fmt: skip
-                raw.execute("COMMIT")
+        raw_walk(raw, raw_ids[number * turn_cases : (number + 1) * turn_cases])
         return time.perf_counter() - began
 
     grouped_s, lone_s, raw_s = in_turns(rounds, grouped_turn, lone_turn, raw_turn)

@@ -38,7 +38,7 @@ import sqlite3
 import statistics
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -150,6 +150,27 @@ _RAW_INSERT = (
     "to_state, payload, changes, assignee, actions, estate) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+
+def raw_walk(raw: sqlite3.Connection, case_ids: Sequence[str]) -> None:
+    """The bare ``sqlite3`` side: for each case, one transaction an event of the walk, each
+    updating the case row with its version check and inserting one log row."""
+    for case_id in case_ids:
+        for step in range(len(WALK)):
+            at = (START + timedelta(minutes=step)).strftime("%Y-%m-%d %H:%M:%S.%f")
+            raw.execute("BEGIN IMMEDIATE")
+            found = raw.execute(
+                _RAW_UPDATE,
+                (f"s{step}", json.dumps({"step": step}), step + 2, at, case_id, step + 1),
+            )
+            assert found.rowcount == 1
+            raw.execute(
+                _RAW_INSERT,
+                (case_id, step + 2, f"e{step}", "li", "receptionist", at, "a", "b", "{}",
+                 json.dumps({"step": step}), None, "[]", "standard"),
+            )  # fmt: skip
+            raw.execute("COMMIT")
+
+
 _CORE_UPDATE = update(cases).where(
     cases.c.id == bindparam("b_id"), cases.c.version == bindparam("b_expected")
 )
@@ -201,34 +222,7 @@ def persisted_fire(rounds: int, directory: Path) -> Persisted:
 
     def raw_turn(number: int) -> float:
         began = time.perf_counter()
-        for case_id in turn_of(raw_ids, number):
-            for step in range(len(WALK)):
-                at = (START + timedelta(minutes=step)).strftime("%Y-%m-%d %H:%M:%S.%f")
-                raw.execute("BEGIN IMMEDIATE")
-                found = raw.execute(
-                    _RAW_UPDATE,
-                    (f"s{step}", json.dumps({"step": step}), step + 2, at, case_id, step + 1),
-                )
-                assert found.rowcount == 1
-                raw.execute(
-                    _RAW_INSERT,
-                    (
-                        case_id,
-                        step + 2,
-                        f"e{step}",
-                        "li",
-                        "receptionist",
-                        at,
-                        "a",
-                        "b",
-                        "{}",
-                        json.dumps({"step": step}),
-                        None,
-                        "[]",
-                        "standard",
-                    ),
-                )
-                raw.execute("COMMIT")
+        raw_walk(raw, turn_of(raw_ids, number))
         return time.perf_counter() - began
 
     def core_turn(number: int) -> float:
