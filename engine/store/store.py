@@ -158,6 +158,15 @@ _WRITE = "propflow_write"
 _SCHEMA_LOCK = 0x70726F70666C6F77  # "propflow"
 
 
+#: Connections a store keeps open for the threads that use it at once: the service answers
+#: requests on a pool of threads, each reading the caller's token and then firing, and with
+#: SQLAlchemy's default of five a busier moment opened and closed a connection (on SQLite
+#: with its pragmas, on PostgreSQL a server process) every few requests. On PostgreSQL it
+#: is also the most a process holds, so that a few service and worker processes stay well
+#: within the server's ``max_connections`` (100 by default); a thread beyond it waits.
+POOL_SIZE = 20
+
+
 def _sqlite_engine(url: str) -> Engine:
     """SQLite tuned for durability: WAL, synchronous FULL, and writers that wait their turn.
 
@@ -172,9 +181,11 @@ def _sqlite_engine(url: str) -> Engine:
     engine = create_engine(
         url,
         connect_args={"timeout": _BUSY_TIMEOUT_S, "check_same_thread": False},
-        poolclass=StaticPool if memory else None,
         json_serializer=_json_text,
         json_deserializer=_json_value,
+        # One connection shared by every thread in memory (a second would be another
+        # database); for a file, as many kept as threads use at once, the rest closed.
+        **({"poolclass": StaticPool} if memory else {"pool_size": POOL_SIZE, "max_overflow": -1}),
     )
 
     @event.listens_for(engine, "connect")
@@ -245,7 +256,12 @@ def database_engine(url: str) -> Engine:
     if make_url(url).get_backend_name() == "sqlite":
         return _sqlite_engine(url)
     return create_engine(
-        url, pool_pre_ping=True, json_serializer=_json_text, json_deserializer=_json_value
+        url,
+        pool_pre_ping=True,
+        pool_size=POOL_SIZE,
+        max_overflow=0,
+        json_serializer=_json_text,
+        json_deserializer=_json_value,
     )
 
 
