@@ -13,12 +13,11 @@ from pathlib import Path
 
 import click
 from sqlalchemy import Connection
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from engine.cli.options import db_option
 from engine.store import migrations
-from engine.store.store import database_engine, normalise_url, schema_transaction
+from engine.store.store import database_engine, normalise_url, schema_transaction, sqlite_file
 
 
 @contextmanager
@@ -44,13 +43,10 @@ def _schema(db: str) -> Iterator[Connection]:
 def _missing_file(db: str) -> str | None:
     """The path of the SQLite file ``db`` names, if it names one that does not exist."""
     try:
-        url = make_url(normalise_url(db))
+        path = sqlite_file(normalise_url(db))
     except ArgumentError:
         return None  # not a URL: reported by :func:`_schema`
-    path = url.database
-    if url.get_backend_name() != "sqlite" or path in (None, "", ":memory:"):
-        return None
-    return None if Path(path).exists() else path
+    return None if path is None or Path(path).exists() else path
 
 
 @click.group()

@@ -747,6 +747,7 @@ class Engine:
         """Cases matching every given filter, newest first (``opened_to`` excluded)."""
         _check_moment(opened_from, "opened_from")
         _check_moment(opened_to, "opened_to")
+        unstorable = False  # text no database can store is the value of no case
         for name, value in (
             ("estate", estate),
             ("process", process),
@@ -755,13 +756,11 @@ class Engine:
         ):
             if value is not None and not isinstance(value, str):
                 raise InvalidArgument(f"{name} is text, not {value!r:.60}")
+            unstorable = unstorable or (value is not None and has_lone_surrogate(value))
         if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
             raise InvalidArgument(f"limit is a whole number above 0, not {limit!r:.60}")
-        if any(
-            value is not None and has_lone_surrogate(value)
-            for value in (estate, process, state, assignee)
-        ):
-            return []  # text no database can store is the value of no case
+        if unstorable:
+            return []
         query = CaseQuery(estate, process, state, assignee, opened_from, opened_to, limit)
         return [Case.from_record(r) for r in self.store.query_cases(query)]
 

@@ -177,7 +177,7 @@ def _sqlite_engine(url: str) -> Engine:
     (:meth:`Store.transaction` marks them): reads begin a plain deferred transaction, so in
     WAL mode they never wait for a writer nor hold one up.
     """
-    memory = make_url(url).database in (None, "", ":memory:")
+    memory = sqlite_file(url) is None
     engine = create_engine(
         url,
         connect_args={"timeout": _BUSY_TIMEOUT_S, "check_same_thread": False},
@@ -250,6 +250,15 @@ def normalise_url(target: str) -> str:
     return f"postgresql://{rest}"
 
 
+def sqlite_file(url: str) -> str | None:
+    """The file a SQLite database URL names; ``None`` for an in-memory SQLite database or
+    a database of another kind (an invalid URL raises SQLAlchemy's ``ArgumentError``)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return parsed.database
+
+
 def database_engine(url: str) -> Engine:
     """The SQLAlchemy engine of a store's database (SQLite tuned as the store needs it)."""
     url = normalise_url(url)
@@ -318,12 +327,8 @@ class Store:
             # share a transaction and its commit. PostgreSQL runs them concurrently, each on a
             # connection of its own, and already shares one WAL flush among the commits that
             # arrive together: grouping its writers would only stop their work overlapping.
-            database = make_url(url).database
-            self._file_lock = (
-                FileLock(f"{database}-writer")
-                if self.dialect == "sqlite" and database not in (None, "", ":memory:")
-                else None
-            )
+            file = sqlite_file(url)
+            self._file_lock = FileLock(f"{file}-writer") if file is not None else None
             self._groups = (
                 WriterGroups(self._begin_writing, self._file_lock)
                 if self.dialect == "sqlite"
