@@ -376,7 +376,7 @@ def test_weekday_specs() -> None:
 
 SPRING_FESTIVAL_OUTPUT = """\
 deadline: 2026-02-25T10:00:00+08:00 (Wed, Asia/Shanghai)
-calendar: office (办公时间); start 2026-02-13T10:00:00+08:00; limit 3 workdays
+calendar: office (Office hours); start 2026-02-13T10:00:00+08:00; limit 3 workdays
 counted 22h30m in 7 periods:
   2026-02-13 Fri 10:00–12:00
   2026-02-13 Fri 13:30–17:30
@@ -413,6 +413,30 @@ def test_cli_national_day_json() -> None:
     assert answer["counted"][-1]["start"] == "2026-10-10T08:30:00+08:00"
     assert answer["counted_seconds"] == 3 * 27000
     assert answer["warnings"] == []
+
+
+SPRING_FESTIVAL_ZH = """\
+截止时间：2026-02-25T10:00:00+08:00（周三，Asia/Shanghai）
+日历：office（办公时间）；开始 2026-02-13T10:00:00+08:00；时限 3个工作日
+共计22小时30分钟，在以下 7 个时段内：
+  2026-02-13 周五 10:00–12:00
+  2026-02-13 周五 13:30–17:30
+  2026-02-14 周六 08:30–12:00
+  2026-02-14 周六 13:30–17:30
+  2026-02-24 周二 08:30–12:00
+  2026-02-24 周二 13:30–17:30
+  2026-02-25 周三 08:30–10:00
+"""
+
+
+def test_cli_answers_a_chinese_consultant_in_chinese() -> None:
+    args = ["deadline", "--start", "2026-02-13T10:00", "--limit", "3 workdays"]
+    result = run_cli([*args, "--lang", "zh-CN"])
+    assert result.exit_code == 0, result.output
+    assert result.output == SPRING_FESTIVAL_ZH
+    unknown = run_cli([*args, "--calendar", "offce", "--lang", "zh-CN"])
+    assert unknown.exit_code == 2
+    assert "未知的日历“offce”" in unknown.output and "已定义：24x7, office" in unknown.output
 
 
 def test_cli_wall_clock_on_24x7() -> None:

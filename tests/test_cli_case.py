@@ -28,6 +28,8 @@ def _open(db: Path) -> str:
             "unit=3-1201",
             "--set",
             "owner_name=陈先生",
+            "--set",
+            "owner_account=cli",
         ]
     )
     assert result.exit_code == 0, result.output

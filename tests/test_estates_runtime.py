@@ -84,7 +84,11 @@ def test_lakeside_meets_daily_while_ten_units_are_under_works(tmp_path: Path) ->
 
     def under_works(unit: int) -> str:
         owner = Actor(f"owner-{unit}", {"owner"})
-        case = engine.open_case("renovation", {"unit": f"5-1-{unit}", "owner_name": "吴先生"}, desk)
+        case = engine.open_case(
+            "renovation",
+            {"unit": f"5-1-{unit}", "owner_name": "吴先生", "owner_account": owner.id},
+            desk,
+        )
         for event, actor, payload in [
             ("submit", desk, PLAN),
             ("pass_review", engineer, {"review_opinion": "符合要求"}),

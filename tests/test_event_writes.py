@@ -25,7 +25,7 @@ from tests.conftest import validated_library
 START = datetime(2026, 2, 9, 1, 0, tzinfo=UTC)
 RECEPTIONIST = Actor("li", {"receptionist"})
 SUPERVISOR = Actor("wang", {"supervisor"})
-IN_UNIT = {"scope": "in_unit", "unit": "3-1201", "owner_name": "陈先生"}
+IN_UNIT = {"scope": "in_unit", "unit": "3-1201", "owner_name": "陈先生", "owner_account": "chen"}
 FORM = {"phone": "13800138000", "content": "漏水", "location": "厨房", "category": "leak"}
 
 

@@ -111,6 +111,19 @@ def test_the_inbox_finds_unassigned_and_paused_cases_in_the_store(engine: Engine
         InboxQuery(engine.estate, assignee="supervisor", unassigned=True)
 
 
+def test_the_inbox_finds_a_partys_own_cases_in_the_store(engine: Engine) -> None:
+    chen = engine.open_case("repair", {**FORM, "owner_account": "chen"}, DESK).id
+    engine.open_case("repair", {**FORM, "unit": "3-1202", "owner_account": "zhou"}, DESK)
+    engine.open_case("repair", {**FORM, "unit": "3-1203"}, DESK)  # bound to no one
+    by_chen = engine.open_case("repair", {**FORM, "unit": "3-1204"}, Actor("chen", "owner")).id
+    own = {"parties": (("repair", "owner_account"),), "party": "chen", "processes": ()}
+    assert {r.case.id for r in every_page(engine, **own)} == {chen, by_chen}
+    # the posts' processes still list every case of theirs beside the party's own
+    both = every_page(engine, **{**own, "processes": ("complaint",)})
+    assert {r.case.id for r in both} == {chen, by_chen}
+    assert len(every_page(engine, processes=("repair",))) == 4
+
+
 @pytest.mark.parametrize(
     "text", ["", "garbage", "W251bGwsIDFd", "WyIyMDI2LTAxLTAxVDAwOjAwIiwgIngiXQ"]
 )

@@ -84,7 +84,8 @@ SETTLED = ["accepted", "rejected_repairing", "awaiting_second_inspection"]
 
 def admit_and_inspect(engine: Engine, unit: str, defects: list[str]) -> None:
     fire(engine, unit, "start_handover", "clerk", admission_notice=True,
-         admission_notice_no="RZ-01", owner_name="王先生", phone="13800138000")  # fmt: skip
+         admission_notice_no="RZ-01", owner_name="王先生", owner_account=person("owner").id,
+         phone="13800138000")  # fmt: skip
     fire(engine, unit, "hand_over_keys", "clerk", **DOCUMENTS)
     fire(engine, unit, "record_inspection", "inspector", **METERS, defects=defects,
          has_defects=bool(defects))  # fmt: skip
@@ -212,7 +213,8 @@ def test_a_whole_handover_project_with_three_units(engine: Engine, clock: Manual
 def repair_awaiting_return_visit(engine: Engine) -> str:
     repair = engine.open_case(
         "repair",
-        {"scope": "in_unit", "unit": "5-0802", "owner_name": "李女士"},
+        {"scope": "in_unit", "unit": "5-0802", "owner_name": "李女士",
+         "owner_account": person("owner").id},
         person("receptionist"),
     )
     fire(engine, repair.id, "record", "receptionist", phone="13800138000", content="阳台漏水",

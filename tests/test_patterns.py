@@ -227,9 +227,9 @@ def test_complaint_from_a_unit_with_an_open_repair_is_linked(store_url: str) -> 
 def test_rework_after_the_return_visit_is_marked_and_counted(store_url: str) -> None:
     clock = ManualClock(START)
     engine = engine_on(Store(store_url), clock)
-    case_id = repair(engine)
+    case_id = repair(engine, owner_account="o")
     supervisor, technician = Actor("s", "supervisor"), Actor("t", "technician")
-    owner = Actor("o", "owner")
+    owner = Actor("o", "owner")  # the case is theirs (below)
     engine.fire(case_id, "dispatch", supervisor, {"technician": "张师傅"})
     engine.fire(case_id, "contact_owner", technician)
     engine.fire(case_id, "confirm_on_site", technician, {"actual_situation": "渗漏"})

@@ -94,7 +94,9 @@ class Simulation:
         """One urgent in-unit repair (only the 24-hour limit times its completion)."""
         self.to(start)
         case_id = self.engine.open_case(
-            "repair", {"scope": "in_unit", "unit": "3-1201"}, person("receptionist")
+            "repair",
+            {"scope": "in_unit", "unit": "3-1201", "owner_account": person("owner").id},
+            person("receptionist"),
         ).id
         opened = self.clock.now()
         self.repairs_opened.append(opened)
@@ -144,7 +146,7 @@ class Simulation:
         case_id = self.engine.open_case(
             "complaint",
             {"complainant": "王先生", "complaint_date": month(start) + start.strftime("-%d"),
-             "channel": "visit"},
+             "channel": "visit", "owner_account": person("owner").id},
             person("receptionist"),
         ).id  # fmt: skip
         self.ledger.add("complaint-handling-rate", start, case_id, closed)
@@ -421,6 +423,13 @@ def test_report_and_board_commands(store_url: str, tmp_path: Path) -> None:
     text = run_cli(["report", "--estate", str(estate), "--db", store_url, "--from",
                     "2026-03-01", "--to", "2026-03-31", "--by", "category"])  # fmt: skip
     assert text.exit_code == 0 and "electrical:" in text.output
+    assert "repair-timeliness  Repair timeliness: " in text.output and ", target " in text.output
+    chinese = run_cli(["report", "--estate", str(estate), "--db", store_url, "--period",
+                       "2026-03", "--lang", "zh-CN"])  # fmt: skip
+    assert chinese.output.startswith("项目 standard · 期间 2026-03\n"), chinese.output
+    timeliness = next(line for line in chinese.output.splitlines() if "维修及时率" in line)
+    shape = r"repair-timeliness  维修及时率：[\d.]+%（\d+/\d+），目标 >= 98%：(未)?达标"
+    assert re.fullmatch(shape, timeliness), timeliness
     bad = run_cli(["report", "--estate", str(estate), "--db", store_url, "--period", "2026-13"])
     assert bad.exit_code == 2
     both = run_cli(["report", "--estate", str(estate), "--period", "2026-03",

@@ -49,7 +49,9 @@ TECHNICIAN = Actor("liu.jigong", {"technician"})
 OWNER = Actor("wang.yezhu", {"owner"})
 HEAD = Actor("sun.fuzeren", {"head"})
 
-IN_UNIT = {"scope": "in_unit", "unit": "3-1201", "owner_name": "王先生"}
+IN_UNIT = {
+    "scope": "in_unit", "unit": "3-1201", "owner_name": "王先生", "owner_account": "wang.yezhu"
+}
 FORM = {
     "phone": "138 0013 8000",
     "content": "厨房下水道堵塞",

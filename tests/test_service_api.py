@@ -383,6 +383,49 @@ def test_the_report_gives_every_indicator_of_the_estate(
     )
 
 
+def test_an_owners_token_reaches_their_own_cases_and_no_neighbours(
+    client: httpx.Client, desk: dict[str, str], store: Store
+) -> None:
+    chen = bearer(store, "lakeside", "chen", "owner")
+    zhou = bearer(store, "lakeside", "zhou", "owner")
+    theirs = open_repair(client, desk, owner_account="chen")
+    neighbours = open_repair(client, desk, owner_account="zhou", owner_name="周女士")
+    # the owner opens one of their own: the account is the token's
+    own = client.post(
+        "/estates/lakeside/cases", json={"process": "repair", "data": FORM}, headers=chen
+    )
+    assert own.status_code == 201 and own.json()["data"]["owner_account"] == "chen"
+    problem(
+        client.post(
+            "/estates/lakeside/cases",
+            json={"process": "repair", "data": {**FORM, "owner_account": "zhou"}},
+            headers=chen,
+        ),
+        403,
+        "RoleRefused",
+    )
+    assert client.get(f"/estates/lakeside/cases/{theirs['id']}", headers=chen).status_code == 200
+    for path in ("", "/events"):
+        refused = problem(
+            client.get(f"/estates/lakeside/cases/{neighbours['id']}{path}", headers=chen),
+            403,
+            "RoleRefused",
+        )
+        assert "only their own cases" in refused["reason"]
+    assert fire(client, desk, neighbours["id"], "record", RECORD).status_code == 200
+    problem(fire(client, chen, neighbours["id"], "withdraw", {}), 403, "RoleRefused")
+    listed = client.get("/estates/lakeside/cases", params={"limit": 200}, headers=chen).json()
+    ids = {item["case"]["id"] for item in listed["items"]}
+    assert {theirs["id"], own.json()["id"]} <= ids and neighbours["id"] not in ids
+    assert all(item["case"]["data"]["owner_account"] == "chen" for item in listed["items"])
+    zhous = client.get("/estates/lakeside/cases", params={"limit": 200}, headers=zhou).json()
+    assert {item["case"]["id"] for item in zhous["items"]} == {neighbours["id"]}
+    # the desk's view of the estate is not an owner's
+    problem(client.get("/estates/lakeside/report", headers=chen), 403, "RoleRefused")
+    board = client.get("/estates/lakeside/board", params={"within": "30d"}, headers=chen).json()
+    assert board["roles"] == {} and board["unassigned"] == []
+
+
 def test_estates_processes_definitions_and_diagrams(
     client: httpx.Client, desk: dict[str, str]
 ) -> None:

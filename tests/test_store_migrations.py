@@ -216,6 +216,11 @@ def test_db_commands_report_and_upgrade(store_backend: str, store_url: str) -> N
     again = run_cli(["db", "upgrade", "--db", store_url])
     assert again.output == f"already at revision {HEAD}\n"
     assert run_cli(["db", "current", "--db", store_url]).output == f"{HEAD}: the newest\n"
+    chinese = run_cli(["db", "current", "--db", store_url, "--lang", "zh-CN"])
+    assert chinese.output == f"{HEAD}: 最新\n"
+    assert run_cli(["db", "upgrade", "--db", store_url, "--lang", "zh-CN"]).output == (
+        f"已是版本 {HEAD}\n"
+    )
     history = run_cli(["db", "history"]).output.splitlines()
     assert [line.split()[0] for line in history] == [f"{n:04d}" for n in range(1, int(HEAD) + 1)]
     assert history[-1].endswith("(newest)")

@@ -15,12 +15,11 @@ from tests.conftest import validated_library
 
 PROCESSES = Path(__file__).resolve().parent.parent / "processes"
 
-#: The versions of shipped processes as last changed on purpose: complaint signals its parent
-#: when it closes (a first-contact request waits for it); the public report's quarter field
-#: describes its format in words.
+#: The versions of shipped processes as last changed on purpose: the owner became a party
+#: role of both, bound to the new ``owner_account`` field.
 PINNED = {
-    "complaint.yaml": "8b5be4b53881f6d4",
-    "public_report.yaml": "c9b14116b0355da3",
+    "complaint.yaml": "f45d55f8e6e27e2e",
+    "public_report.yaml": "4e525e3db5672044",
 }
 
 
@@ -36,8 +35,8 @@ def test_version_of_a_shipped_process_is_pinned(name: str) -> None:
 #: The definition versions cases of these processes record on the shipped library: the
 #: process with its time limits (each with its calendar's name), pinned the same way.
 PINNED_WITH_LIMITS = {
-    "complaint": "fabe931152cb9559",
-    "public_report": "2922eff0c7dad799",
+    "complaint": "b5a1cfa55adf5f2d",
+    "public_report": "fc66f2d58e8feae4",
 }
 
 

@@ -1,8 +1,9 @@
 """Undefined field (PF105): an event, action or time limit names a field the form lacks.
 
 Events list the fields they require and the values they ``set``; a deadline is anchored on a
-date field. A field missing from ``fields:`` could never be filled in on the form, so the
-event could never be fired or the deadline never computed.
+date field; a party role is bound to the field that holds its person's account. A field
+missing from ``fields:`` could never be filled in on the form, so the event could never be
+fired, the deadline never computed, or the party never reach their case.
 """
 
 from __future__ import annotations
@@ -34,6 +35,10 @@ def _message(name: str, process: ProcessDef) -> str:
 def check(library: Library) -> Iterator[Finding]:
     for located in library.processes:
         process = located.definition
+        for rid, role in process.roles.items():
+            if role.bound_to is not None and role.bound_to not in process.fields:
+                where = located.at("roles", rid, "bound_to")
+                yield Finding(where, _message(role.bound_to, process))
         for eid, event in process.events.items():
             for index, name in enumerate(event.accepts):
                 if name not in process.fields:

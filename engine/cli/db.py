@@ -16,6 +16,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from engine.cli.options import db_option
+from engine.diagnostics.catalogue import say
 from engine.store import migrations
 from engine.store.store import database_engine, normalise_url, schema_transaction, sqlite_file
 
@@ -28,13 +29,13 @@ def _schema(db: str) -> Iterator[Connection]:
     try:
         engine = database_engine(url)
     except ArgumentError as exc:
-        click.echo(f"error: {url!r} is not a database URL: {exc}", err=True)
+        click.echo(say("db_cli.not_a_url", url=repr(url), error=exc), err=True)
         sys.exit(1)
     try:
         with schema_transaction(engine) as tx:
             yield tx
     except SQLAlchemyError as exc:
-        click.echo(f"error: the database at {url!r} cannot be used: {exc}", err=True)
+        click.echo(say("db_cli.unusable", url=repr(url), error=exc), err=True)
         sys.exit(1)
     finally:
         engine.dispose()
@@ -62,16 +63,15 @@ def upgrade(db: str) -> None:
         found = migrations.state(tx)
         if found.standing is migrations.Standing.UNKNOWN:
             click.echo(
-                f"error: the database has schema revision {found.revision!r}, unknown to "
-                f"this PropFlow (newest {found.head}): it was upgraded by a newer PropFlow",
-                err=True,
+                say("db_cli.newer", revision=repr(found.revision), head=found.head), err=True
             )
             sys.exit(1)
         if found.standing is migrations.Standing.CURRENT:
-            click.echo(f"already at revision {found.head}")
+            click.echo(say("db_cli.already", head=found.head))
             return
         migrations.upgrade(tx)
-    click.echo(f"upgraded from {found.revision or '(empty)'} to revision {found.head}")
+    before = found.revision or say("db_cli.empty_revision")
+    click.echo(say("db_cli.upgraded", revision=before, head=found.head))
 
 
 @db.command()
@@ -80,17 +80,17 @@ def current(db: str) -> None:
     """Print the database's schema revision and whether it needs an upgrade."""
     missing = _missing_file(db)
     if missing is not None:  # looking must not leave an empty database behind
-        click.echo(f"error: there is no database at {missing}", err=True)
+        click.echo(say("db_cli.no_database", path=missing), err=True)
         sys.exit(1)
     with _schema(db) as tx:
         found = migrations.state(tx)
     words = {
-        migrations.Standing.EMPTY: "no tables yet (a store or 'propflow db upgrade' makes them)",
-        migrations.Standing.CURRENT: "the newest",
-        migrations.Standing.BEHIND: f"behind {found.head}: run 'propflow db upgrade'",
-        migrations.Standing.UNKNOWN: f"unknown here (newest {found.head}): a newer PropFlow's",
+        migrations.Standing.EMPTY: "db_cli.empty",
+        migrations.Standing.CURRENT: "db_cli.current",
+        migrations.Standing.BEHIND: "db_cli.behind",
+        migrations.Standing.UNKNOWN: "db_cli.unknown",
     }
-    click.echo(f"{found.revision or '-'}: {words[found.standing]}")
+    click.echo(f"{found.revision or '-'}: {say(words[found.standing], head=found.head)}")
 
 
 @db.command()
@@ -98,5 +98,5 @@ def history() -> None:
     """List the schema revisions, oldest first."""
     newest = migrations.head()
     for script in migrations.history():
-        mark = " (newest)" if script.revision == newest else ""
+        mark = say("db_cli.newest") if script.revision == newest else ""
         click.echo(f"{script.revision}  {script.doc}{mark}")

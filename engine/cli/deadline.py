@@ -23,15 +23,17 @@ import click
 from engine.checks.validation import validate_estate
 from engine.cli.options import estate_option, json_option, library_option
 from engine.diagnostics import Severity, suggest
+from engine.diagnostics.catalogue import say
+from engine.diagnostics.language import current_language
 from engine.io.loading import UsageError, load_library
 from engine.io.resources import standard_library_dirs
 from engine.model import CalendarDef, localized
 from engine.model.durations import Duration, DurationError, parse_duration
+from engine.model.words import duration_words
 from engine.runtime.calendar_jobs import build_calendars
 from engine.time import CalendarError, Deadline, Interval, WorkingCalendar
 
 DEFAULT_CALENDAR = "office"
-_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 def _parse_limit(_ctx: click.Context, _param: click.Parameter, value: str) -> Duration:
@@ -49,9 +51,7 @@ def _parse_start(
     try:
         return datetime.fromisoformat(value.strip())
     except ValueError as exc:
-        raise click.BadParameter(
-            f"'{value}' is not an ISO 8601 time like 2026-02-13T10:00+08:00"
-        ) from exc
+        raise click.BadParameter(say("deadline_cli.not_a_time", value=value)) from exc
 
 
 @click.command()
@@ -100,7 +100,7 @@ def deadline(
         return
     click.echo(_as_text(definition, begin, limit, result))
     for warning in result.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(say("deadline_cli.warning", warning=warning), err=True)
 
 
 def _find_calendar(
@@ -126,11 +126,18 @@ def _find_calendar(
         if located.definition.id == wanted:
             return located.definition, calendars[wanted]
     known = library.calendar_ids
-    message = f"unknown calendar '{wanted}'{suggest(wanted, known, list_all=False)}"
-    message += f"; defined: {', '.join(known)}" if known else "; no calendars were loaded"
+    message = say(
+        "deadline_cli.unknown_calendar",
+        calendar=wanted,
+        hint=suggest(wanted, known, list_all=False),
+    )
+    if known:
+        message += say("deadline_cli.defined", calendars=", ".join(known))
+    else:
+        message += say("deadline_cli.none_loaded")
     errors = sum(1 for d in diagnostics if d.severity is Severity.ERROR)
     if errors:
-        message += f" ({errors} problems loading the rules: run propflow validate on them)"
+        message += say("deadline_cli.load_problems", count=errors)
     raise click.BadParameter(message, param_hint="--calendar")
 
 
@@ -143,13 +150,22 @@ def _localized(start: datetime | None, calendar: WorkingCalendar) -> datetime:
 
 
 def _as_text(definition: CalendarDef, start: datetime, limit: Duration, result: Deadline) -> str:
-    tz = result.at.tzinfo
+    tz, lang = result.at.tzinfo, current_language()
+    periods = len(result.counted)
     lines = [
-        f"deadline: {result.at.isoformat()} ({_WEEKDAYS[result.at.weekday()]}, {tz})",
-        f"calendar: {definition.id} ({localized(definition.label, definition.id)}); "
-        f"start {start.astimezone(tz).isoformat()}; limit {limit}",
-        f"counted {_length(result.working_time)} in {len(result.counted)} "
-        f"period{'' if len(result.counted) == 1 else 's'}:",
+        say("deadline_cli.answer", at=result.at.isoformat(), weekday=_weekday(result.at), zone=tz),
+        say(
+            "deadline_cli.calendar",
+            calendar=definition.id,
+            label=localized(definition.label, definition.id, lang),
+            start=start.astimezone(tz).isoformat(),
+            limit=limit if lang == "en" else duration_words(limit, "zh-CN"),
+        ),
+        say(
+            "deadline_cli.counted_one" if periods == 1 else "deadline_cli.counted",
+            length=_length(result.working_time),
+            count=periods,
+        ),
     ]
     lines += [f"  {_interval(interval)}" for interval in result.counted]
     return "\n".join(lines)
@@ -182,7 +198,12 @@ def _interval(interval: Interval) -> str:
 
 
 def _day(day: date) -> str:
-    return f"{day.isoformat()} {_WEEKDAYS[day.weekday()]}"
+    return f"{day.isoformat()} {_weekday(day)}"
+
+
+def _weekday(day: date) -> str:
+    """The day of the week, short: ``Fri`` or ``周五``."""
+    return say("deadline_cli.weekdays").split()[day.weekday()]
 
 
 def _clock(moment: datetime) -> str:
@@ -191,10 +212,11 @@ def _clock(moment: datetime) -> str:
 
 
 def _length(length: timedelta) -> str:
-    """`22h30m`, `72h`, `45m`: working time in hours and minutes."""
+    """`22h30m`, `72h`, `45m` (`22小时30分钟`): working time in hours and minutes."""
     seconds = int(length.total_seconds())
     hours, rest = divmod(seconds, 3600)
     minutes, seconds = divmod(rest, 60)
-    text = (f"{hours}h" if hours else "") + (f"{minutes}m" if minutes else "")
-    text += f"{seconds}s" if seconds or not text else ""
+    text = say("deadline_cli.hours", count=hours) if hours else ""
+    text += say("deadline_cli.minutes", count=minutes) if minutes else ""
+    text += say("deadline_cli.seconds", count=seconds) if seconds or not text else ""
     return text

@@ -22,6 +22,7 @@ import click
 from engine.cli.case import StoreChoice
 from engine.cli.hosting import opened, resolve, webhook_deliverer
 from engine.cli.options import StatusLine, db_option, estate_option, library_option
+from engine.diagnostics.catalogue import say
 from engine.model.deployment import WebhookDef
 from engine.runtime import Engine, Host, TickResult
 from engine.runtime.worker import STORE_FAULTS, Worker
@@ -47,8 +48,8 @@ def logging_to_stderr(name: str = "propflow") -> Iterator[None]:
 
 def summary(result: TickResult) -> str:
     """One tick in a line of counts (each timer has its own line in the log)."""
-    text = f"fired {result.fired}, left for later {result.skipped}"
-    return text + (f", held back {result.held}" if result.held else "")
+    text = say("worker_cli.tick", fired=result.fired, skipped=result.skipped)
+    return text + (say("worker_cli.held", held=result.held) if result.held else "")
 
 
 @click.command()
@@ -177,16 +178,23 @@ def _run(
             click.echo(summary(ticking.tick(limit=batch)))
             if deliverer is not None:
                 done = deliverer.deliver()
-                click.echo(f"delivered {done.delivered}, failed {done.failed}, dead {done.dead}")
+                click.echo(
+                    say(
+                        "worker_cli.delivered",
+                        delivered=done.delivered,
+                        failed=done.failed,
+                        dead=done.dead,
+                    )
+                )
             return
         runner = Worker(ticking, interval=interval, batch=batch, deliverer=deliverer)
         runner.install_signal_handlers()
-        click.echo(f"worker started on {store.url}; SIGTERM or Ctrl-C stops it", err=True)
+        click.echo(say("worker_cli.started", url=store.url), err=True)
         try:
             due = backlog(store, ticking.clock.now()).due_timers
         except STORE_FAULTS:  # the worker itself waits for the store: no progress to show
             due = 0
-        with StatusLine("catching up: timers fired", due) as catching_up:
+        with StatusLine(say("worker_cli.catching_up"), due) as catching_up:
             logger = logging.getLogger("propflow")
             level = logger.level
             if catching_up.shown and due:
@@ -209,7 +217,7 @@ def _run(
                 total = runner.run(report)
             finally:
                 logger.setLevel(level)
-        click.echo(f"worker stopped; {total} timer(s) fired", err=True)
+        click.echo(say("worker_cli.stopped", count=total), err=True)
     finally:
         if deliverer is not None:
             deliverer.close()

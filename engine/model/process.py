@@ -27,6 +27,11 @@ class RoleDef(Definition):
     label: Label | None = None
     duties: Label | None = None
     description: Label | None = None
+    #: A party to the case rather than a post (the owner who reported a repair): the field
+    #: that holds the account of the person in this role on each case. Holding the role
+    #: then reaches only the cases whose field names the actor, so one owner's token can
+    #: neither read nor act on a neighbour's repair.
+    bound_to: str | None = None
 
 
 class FieldDef(Definition):

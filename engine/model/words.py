@@ -111,6 +111,10 @@ _WORDS: dict[str, tuple[str, str]] = {
     "record_form": ("记录表单", "Form"),
     "not_stated": ("（未写明）", "(not stated)"),
     "no_duties": ("（未写明职责）", "(duties not stated)"),
+    "party": (
+        "只能查看和办理本人的案件，即{field}为本人账号的案件",
+        "Sees and acts on their own cases only: those whose {field} is their account",
+    ),
     "no_time_limits": ("本程序未设时限。", "This procedure has no time limits."),
     "no_fields": ("本记录未设字段。", "This record has no fields."),
     "steps_intro": (

@@ -68,6 +68,7 @@ from engine.model.words import (
     join_list,
     parenthesized,
     period_words,
+    quoted,
     role_name,
     roles_text,
     sentence,
@@ -412,11 +413,17 @@ class _ProcessWriter:
         items = []
         for role_id, role in self.process.roles.items():
             duties = prose(localized(role.duties, "", self.lang), self.lang) or self.w("no_duties")
+            said = sentence(duties, self.lang)
+            if role.bound_to is not None:  # a party, not a post: say whose cases they reach
+                field = quoted(field_name(self.process, role.bound_to, self.lang), self.lang)
+                said += (" " if self.lang == "en" else "") + sentence(
+                    self.w("party").format(field=field), self.lang
+                )
             items.append(
                 Item(
                     (
                         Run(role_name(self.process, role_id, self.lang), "strong"),
-                        Run(colon(self.lang) + sentence(duties, self.lang)),
+                        Run(colon(self.lang) + said),
                     )
                 )
             )

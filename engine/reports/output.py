@@ -18,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from engine.diagnostics.catalogue import say
+from engine.diagnostics.language import current_language
 from engine.diagnostics.spans import span
 from engine.model import localized
 from engine.model.words import pad
@@ -36,26 +37,41 @@ def _percent(value: Decimal | None) -> str:
     return "—" if value is None else f"{value:f}%"
 
 
-def _verdict(met: bool | None) -> str:
-    return {True: "达标 met", False: "未达标 missed", None: "无数据 no data"}[met]
+def _verdict(met: bool | None, language: str | None = None) -> str:
+    key = {True: "met", False: "not_met", None: "no_data"}[met]
+    return say(f"report_text.{key}", language)
 
 
 def to_text(report: Report) -> str:
-    """The report for a terminal."""
-    lines = [f"estate {report.estate} · period {report.period.name}"]
+    """The report for a terminal, in the language spoken."""
+    lang = current_language()
+    lines = [say("report_text.heading", estate=report.estate, period=report.period.name)]
     for result in report.results:
         counts = result.counts
         lines.append(
-            f"{result.kpi.id}  {_label(result)}: {_percent(counts.percent)} "
-            f"({counts.numerator}/{counts.denominator}), target {result.target}: "
-            f"{_verdict(result.met)}"
-        )
-        for key, group in result.groups.items():
-            lines.append(
-                f"    {key}: {_percent(group.percent)} ({group.numerator}/{group.denominator})"
+            say(
+                "report_text.line",
+                id=result.kpi.id,
+                label=_label(result, lang),
+                value=_percent(counts.percent),
+                numerator=counts.numerator,
+                denominator=counts.denominator,
+                target=result.target,
+                verdict=_verdict(result.met),
             )
+        )
+        lines += [
+            say(
+                "report_text.group",
+                group=key,
+                value=_percent(group.percent),
+                numerator=group.numerator,
+                denominator=group.denominator,
+            )
+            for key, group in result.groups.items()
+        ]
         if result.missed:
-            lines.append(f"    missed: {', '.join(result.missed)}")
+            lines.append(say("report_text.missed", cases=", ".join(result.missed)))
     return "\n".join(lines) + "\n"
 
 
@@ -199,7 +215,7 @@ def to_html(report: Report) -> str:
         parts.append(
             f"<tr><td>{escape(_label(r))}<br><small>{escape(_label(r, 'en'))}</small></td>"
             f"<td>{_percent(r.counts.percent)}</td><td>{escape(str(r.target))}</td>"
-            f'<td class="{css}">{_verdict(r.met)}</td>'
+            f'<td class="{css}">{_verdict(r.met, "zh-CN")} {_verdict(r.met, "en")}</td>'
             f"<td>{r.counts.numerator}/{r.counts.denominator}</td>"
             f"<td>{escape(', '.join(r.missed)) or '—'}</td></tr>"
         )

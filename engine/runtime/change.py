@@ -9,6 +9,7 @@ the engine hands the result to the store, which writes it atomically or not at a
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -38,6 +39,7 @@ from engine.runtime.errors import (
 )
 from engine.runtime.machine import CompiledProcess
 from engine.runtime.messages import LimitMoment, action_message
+from engine.runtime.parties import roles_on_case
 from engine.sla import Moment, SlaPlanner
 from engine.store import CaseRecord, CaseWrite, ClockChange, ClockRecord, LogEntry, OutboxItem
 
@@ -74,10 +76,11 @@ class PendingLink:
     data: Mapping[str, Any]
 
 
-def acting_role(actor: Actor, allowed: Iterable[str]) -> str | None:
-    """The first of ``allowed`` that the actor holds: the role the event is recorded under."""
+def acting_role(held: AbstractSet[str], allowed: Iterable[str]) -> str | None:
+    """The first of ``allowed`` among the roles ``held`` on the case: the role the event is
+    recorded under."""
     for role in allowed:
-        if role in actor.roles:
+        if role in held:
             return role
     return None
 
@@ -159,8 +162,21 @@ def check_event(
             event,
             say("refusal.not_allowed", state=state, allowed=", ".join(event_def.sources)),
         )
-    role = acting_role(actor, event_def.roles)
+    role = acting_role(roles_on_case(actor, process, data), event_def.roles)
     if role is None:
+        party = next((r for r in event_def.roles if r in actor.roles), None)
+        if party is not None:  # held, but a party role of someone else's case
+            raise RoleRefused(
+                case_id,
+                state,
+                event,
+                say(
+                    "refusal.party",
+                    actor=actor.id,
+                    role=party,
+                    field=process.roles[party].bound_to,
+                ),
+            )
         raise RoleRefused(
             case_id,
             state,

@@ -53,6 +53,7 @@ from engine.runtime.forms import MAX_TEXT_CHARS, Form
 from engine.runtime.links import Link, LinkedTransaction, children_view, links, remembered, settled
 from engine.runtime.machine import CompiledProcess
 from engine.runtime.messages import LimitMoment, warning_message
+from engine.runtime.parties import posts_held, roles_on_case
 from engine.runtime.patterns import PatternStep
 from engine.sla import (
     RUNNING,
@@ -229,20 +230,24 @@ class Engine:
         case_id = str(uuid.uuid4())
         if SYSTEM_ROLE in actor.roles:
             raise RoleRefused("(new)", "-", "open", say("refusal.system", system=SYSTEM_ROLE))
-        role = acting_role(actor, [r for r in definition.roles if r != SYSTEM_ROLE])
+        data = {} if data is None else data
+        role = acting_role(posts_held(actor, definition), definition.roles)
         if role is None:
-            raise RoleRefused(
-                "(new)",
-                "-",
-                "open",
-                say(
-                    "refusal.open_role",
-                    actor=actor.id,
-                    process=process,
-                    roles=", ".join(definition.roles),
-                ),
-            )
-        values, problems = compiled.form.validate({} if data is None else data)
+            role = acting_role(actor.roles, definition.roles)
+            if role is None:
+                raise RoleRefused(
+                    "(new)",
+                    "-",
+                    "open",
+                    say(
+                        "refusal.open_role",
+                        actor=actor.id,
+                        process=process,
+                        roles=", ".join(definition.roles),
+                    ),
+                )
+            data = _opened_by_party(data, actor, role, definition)
+        values, problems = compiled.form.validate(data)
         initial = {**compiled.form.defaults(), **values}
         required = [fid for fid, f in definition.fields.items() if f.required]
         problems += [
@@ -642,7 +647,8 @@ class Engine:
                 ),
             )
         now = self.clock.now()
-        request = ExtensionRequest(actor.id, actor.roles, reason, by, until, consenting)
+        held = roles_on_case(actor, self.definitions.of_case(record).process, record.data)
+        request = ExtensionRequest(actor.id, held, reason, by, until, consenting)
         try:
             granted = grant_extension(planner, clocks.get(limit_id), request, now)
         except ExtensionDenied as denied:
@@ -921,6 +927,20 @@ def _check_case_id(case_id: object) -> None:
     """Refuse a case id no case can have (not text, or text no database can store)."""
     if not isinstance(case_id, str) or has_lone_surrogate(case_id):
         raise UnknownCase(repr(case_id)[:80])
+
+
+def _opened_by_party(
+    data: Mapping[str, Any], actor: Actor, role: str, definition: ProcessDef
+) -> Mapping[str, Any]:
+    """The form of a case a party opens for themselves: its party field is theirs (filled in
+    when left out), never someone else's."""
+    field = definition.roles[role].bound_to
+    assert field is not None  # a role held but no post: a party role
+    if data.get(field, actor.id) != actor.id:
+        raise RoleRefused(
+            "(new)", "-", "open", say("refusal.party_open", actor=actor.id, role=role, field=field)
+        )
+    return {**data, field: actor.id}
 
 
 def _check_actor(actor: Actor) -> None:

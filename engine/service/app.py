@@ -29,7 +29,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from engine.delivery import Notification, NotificationFeed
 from engine.diagnostics.catalogue import say
 from engine.io.deployment import Jwt
-from engine.model import localized
+from engine.model import ProcessDef, localized
 from engine.model.durations import DurationError, parse_duration
 from engine.model.rules import DEFAULT_TIMEZONE
 from engine.model.words import Lang
@@ -47,6 +47,7 @@ from engine.reports import (
 )
 from engine.runtime import Actor, Case, Engine, Host, PropflowError, RoleRefused
 from engine.runtime.migration import migrate_cases
+from engine.runtime.parties import party_fields, posts_held, roles_on_case
 from engine.runtime.worker import Worker
 from engine.service import console, problems
 from engine.service.auth import Authenticator, Credential
@@ -383,9 +384,30 @@ def create_app(
         return result
 
     def readable_processes(caller: Caller) -> list[str]:
-        """The processes of the estate whose cases the caller may read (holds a role of)."""
+        """The processes of the estate whose every case the caller may read (holds a post
+        of, not only a party role)."""
         engine = caller.engine
-        return [p for p in engine.processes if caller.actor.roles & set(engine.definition(p).roles)]
+        return [p for p in engine.processes if posts_held(caller.actor, engine.definition(p))]
+
+    def own_cases(caller: Caller) -> tuple[tuple[str, str], ...]:
+        """The ``(process, field)`` pairs that bind a case to the caller as a party, in the
+        processes whose every case they may not read: the inbox shows those cases too."""
+        engine, actor = caller.engine, caller.actor
+        return tuple(
+            (process, field)
+            for process in engine.processes
+            if not posts_held(actor, engine.definition(process))
+            for field in party_fields(actor, engine.definition(process))
+        )
+
+    def roles_here(caller: Caller, case_id: str) -> tuple[ProcessDef, frozenset[str]]:
+        """The case's definition and the caller's roles that count on it (a party role only
+        on the party's own case: the case's form is read only for a caller holding one)."""
+        engine = caller.engine
+        definition = engine.case_definition(case_id)
+        bound = party_fields(caller.actor, definition)
+        data = engine.get_case(case_id).data if bound else {}
+        return definition, roles_on_case(caller.actor, definition, data)
 
     def paused_clocks(engine: Engine, case_id: str) -> list[ClockOut]:
         """The case's paused clocks: read only for the cases the inbox query found paused,
@@ -393,13 +415,16 @@ def create_app(
         return [ClockOut.of(s) for s in engine.sla_status(case_id) if s.paused]
 
     def readable(caller: Caller, case_id: str) -> str:
-        """The case's process, if the caller holds one of its roles (else RoleRefused)."""
-        definition = caller.engine.case_definition(case_id)
-        if not caller.actor.roles & set(definition.roles):
+        """The case's process, if the caller holds one of its roles on the case (else
+        RoleRefused): a post, or a party role of their own case."""
+        definition, held = roles_here(caller, case_id)
+        if not held & set(definition.roles):
+            key = "refusal.party_read" if caller.actor.roles & set(definition.roles) else (
+                "refusal.read_role"
+            )
             raise RoleRefused(
-                case_id, "-", "read",
-                say("refusal.read_role", actor=caller.actor.id, process=definition.id),
-            )  # fmt: skip
+                case_id, "-", "read", say(key, actor=caller.actor.id, process=definition.id)
+            )
         return definition.id
 
     @app.post(
@@ -443,14 +468,16 @@ def create_app(
         """The inbox: cases of the caller's processes matching every filter, nearest
         deadline first, each with its paused clocks (their working time left)."""
         engine = caller.engine
-        mine = readable_processes(caller)
+        mine, own = readable_processes(caller), own_cases(caller)
         if process is not None:
             mine = [p for p in mine if p == process]
+            own = tuple(pair for pair in own if pair[0] == process)
         try:
             query = InboxQuery(
                 engine.estate, None, state, assignee, breached, warned, due_before, closed,
                 InboxCursor.decode(after) if after is not None else None, limit,
-                processes=tuple(mine), unassigned=unassigned,
+                processes=tuple(mine), unassigned=unassigned, parties=own,
+                party=caller.actor.id,
             )  # fmt: skip
         except ValueError as error:  # a cursor of no inbox; unassigned with an assignee
             raise BadRequest(str(error)) from None
@@ -572,17 +599,20 @@ def create_app(
         (without a case, of any of the estate's processes)."""
         engine, roles = caller.engine, caller.actor.roles
         estate_roles = {r for p in engine.processes for r in engine.definition(p).roles}
-        case_roles: dict[str, set[str]] = {}
+        case_roles: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
 
         def sees(notification: Notification) -> bool:
-            if notification.role is not None:
-                return notification.role in roles
             if notification.case_id is None:
+                if notification.role is not None:
+                    return notification.role in roles
                 return bool(roles & estate_roles)
             if notification.case_id not in case_roles:
-                definition = engine.case_definition(notification.case_id)
-                case_roles[notification.case_id] = set(definition.roles)
-            return bool(roles & case_roles[notification.case_id])
+                definition, held = roles_here(caller, notification.case_id)
+                case_roles[notification.case_id] = (held, frozenset(definition.roles))
+            held, declared = case_roles[notification.case_id]
+            if notification.role is not None:
+                return notification.role in held
+            return bool(held & declared)
 
         return sees
 
@@ -666,7 +696,12 @@ def create_app(
         engine = caller.engine
         now = engine.clock.now()
         board = overdue_board(engine.store, engine.estate, now, span)
-        mine = {role: items for role, items in board.items() if role in caller.actor.roles}
+        posts = {p: posts_held(caller.actor, engine.definition(p)) for p in engine.processes}
+        mine = {
+            role: [item for item in items if role in posts.get(item.process, frozenset())]
+            for role, items in board.items()
+            if role in caller.actor.roles
+        }
         processes = tuple(readable_processes(caller))
         waiting = inbox(
             engine.store,

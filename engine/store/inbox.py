@@ -61,7 +61,9 @@ class InboxQuery:
     ``breached``: a clock of the case has breached and not stopped. ``warned``: a warning
     of a clock that has not stopped has been sent. ``due_before``: the nearest deadline of
     a running clock is before this moment. ``closed``: the case reached a final state.
-    ``processes``: of these processes only (the ones a caller's roles may read).
+    ``processes``: of these processes only (the ones a caller's roles may read); with
+    ``parties``, also the cases of each ``(process, field)`` whose ``field`` is ``party``
+    (a party role's own cases: the owner's repairs).
     ``unassigned``: only cases no role holds yet (``assignee`` then must be ``None``).
     """
 
@@ -78,6 +80,8 @@ class InboxQuery:
     #: Only cases of these processes (``None``: of any).
     processes: tuple[str, ...] | None = None
     unassigned: bool = False
+    parties: tuple[tuple[str, str], ...] = ()
+    party: str | None = None
 
     def __post_init__(self) -> None:
         if self.unassigned and self.assignee is not None:
@@ -109,7 +113,11 @@ def inbox(store: Store, query: InboxQuery) -> list[InboxRow]:
     if query.unassigned:
         conditions.append(cases.c.assignee.is_(None))
     if query.processes is not None:
-        conditions.append(cases.c.process.in_(query.processes))
+        own = [
+            and_(cases.c.process == process, cases.c.data[field].as_string() == query.party)
+            for process, field in query.parties
+        ]
+        conditions.append(or_(cases.c.process.in_(query.processes), *own))
     if query.closed is not None:
         conditions.append(
             cases.c.closed_at.isnot(None) if query.closed else cases.c.closed_at.is_(None)

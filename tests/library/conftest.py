@@ -169,10 +169,13 @@ def people() -> dict[str, Actor]:
 
 @pytest.fixture
 def open_case(engine: Engine, clock: ManualClock) -> Callable[..., Walk]:
-    """``open_case(process, data, role)``: open a case as ``role`` and return its Walk."""
+    """``open_case(process, data, role)``: open a case as ``role`` and return its Walk. The
+    case is the named owner's (its party field names them) unless ``data`` says whose."""
 
     def _open(process: str, data: Mapping[str, Any], role: str) -> Walk:
-        case = engine.open_case(process, dict(data), person(role))
+        owner = engine.definition(process).roles.get("owner")
+        bound = {owner.bound_to: PEOPLE["owner"]} if owner and owner.bound_to else {}
+        case = engine.open_case(process, {**bound, **data}, person(role))
         walk = Walk(engine, clock, case)
         assert walk.trail() == [("open", role, None, case.state)]
         return walk
