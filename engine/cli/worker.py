@@ -178,8 +178,9 @@ def _run(
             click.echo(summary(ticking.tick(limit=batch)))
             if deliverer is not None:
                 done = deliverer.deliver()
-                counts = {"delivered": done.delivered, "failed": done.failed, "dead": done.dead}
-                click.echo(say("worker_cli.delivered", **counts))
+                told = say("worker_cli.delivered", delivered=done.delivered, failed=done.failed,
+                           dead=done.dead)  # fmt: skip
+                click.echo(told)
             return
         runner = Worker(ticking, interval=interval, batch=batch, deliverer=deliverer)
         runner.install_signal_handlers()
