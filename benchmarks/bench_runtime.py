@@ -57,7 +57,7 @@ from engine.store.schema import case_log, cases
 START = datetime(2026, 2, 9, 1, 0, tzinfo=UTC)
 DESK = Actor("li", {"receptionist"})
 SUPERVISOR = Actor("wang", {"supervisor"})
-FORM = {"scope": "in_unit", "unit": "3-1201", "owner_name": "陈先生"}
+FORM = {"scope": "in_unit", "unit": "3-1201", "owner_name": "陈先生", "owner_account": "chen"}
 RECORD = {"phone": "13800138000", "content": "漏水", "location": "厨房", "category": "leak"}
 
 #: The repair walk each benchmark repeats: event, actor, payload.
