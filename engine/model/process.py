@@ -219,3 +219,9 @@ class ProcessDef(Definition):
     def role_ids(self) -> frozenset[str]:
         """Declared roles plus the built-in ``system`` role."""
         return frozenset(self.roles) | {SYSTEM_ROLE}
+
+    @cached_property
+    def parties(self) -> Mapping[str, str]:
+        """The party roles (``bound_to``), each with the field that binds a case to its
+        person (kept: every event asks it, and most processes have none)."""
+        return {rid: role.bound_to for rid, role in self.roles.items() if role.bound_to}

@@ -20,34 +20,23 @@ from engine.runtime.actor import Actor
 def roles_on_case(actor: Actor, process: ProcessDef, data: Mapping[str, Any]) -> frozenset[str]:
     """The actor's roles that count on the case of ``process`` with form ``data``: all but
     the party roles whose field names someone else (or no one)."""
+    parties = process.parties
+    if not parties.keys() & actor.roles:
+        return actor.roles
     return frozenset(
-        role
-        for role in actor.roles
-        if (declared := process.roles.get(role)) is None
-        or declared.bound_to is None
-        or data.get(declared.bound_to) == actor.id
+        role for role in actor.roles if role not in parties or data.get(parties[role]) == actor.id
     )
 
 
 def posts_held(actor: Actor, process: ProcessDef) -> frozenset[str]:
     """The roles of ``process`` the actor holds that reach every case (not party roles)."""
     return frozenset(
-        role
-        for role in actor.roles
-        if (declared := process.roles.get(role)) is not None and declared.bound_to is None
+        role for role in actor.roles if role in process.roles and role not in process.parties
     )
 
 
 def party_fields(actor: Actor, process: ProcessDef) -> tuple[str, ...]:
     """The fields that bind a case of ``process`` to the actor, one per party role they
     hold: a case is theirs to reach when one of these fields holds their id."""
-    return tuple(
-        sorted(
-            {
-                declared.bound_to
-                for role in actor.roles
-                if (declared := process.roles.get(role)) is not None
-                and declared.bound_to is not None
-            }
-        )
-    )
+    parties = process.parties
+    return tuple(sorted({parties[role] for role in actor.roles if role in parties}))
