@@ -143,6 +143,17 @@ def test_every_endpoint_needs_a_valid_credential(
     assert "expired" in detail["detail"]
 
 
+def test_a_token_revoked_while_the_server_runs_is_refused_from_the_next_request_on(
+    client: httpx.Client, store: Store, case_id: str
+) -> None:
+    issued = create_token(store, "lakeside", "li", ["receptionist"], datetime.now(UTC))
+    headers = {"Authorization": f"Bearer {issued.bearer}"}
+    assert client.get(f"/estates/lakeside/cases/{case_id}", headers=headers).status_code == 200
+    assert revoke_token(store, issued.record.id, datetime.now(UTC))
+    for method, url, body in [("GET", "/estates", None), *endpoints(case_id)]:
+        assert_unauthenticated(call(client, method, url, body, headers))
+
+
 def test_another_estates_credential_sees_nothing_of_this_one(
     client: httpx.Client, store: Store, case_id: str
 ) -> None:

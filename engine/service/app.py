@@ -11,19 +11,22 @@ details (:mod:`engine.service.problems`).
 
 from __future__ import annotations
 
+import functools
+import inspect
 import logging
 import re
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from fastapi import Depends, FastAPI, Header, Path, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import AwareDatetime
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from engine.delivery import Notification, NotificationFeed
@@ -50,7 +53,7 @@ from engine.runtime.migration import migrate_cases
 from engine.runtime.parties import party_fields, posts_held, roles_on_case
 from engine.runtime.worker import Worker
 from engine.service import console, problems
-from engine.service.auth import Authenticator, Credential
+from engine.service.auth import Authenticator, Credential, Presented
 from engine.service.limits import RequestLimits
 from engine.service.metrics import CONTENT_TYPE, Metrics
 from engine.service.migration import MIGRATION_ROLE, Migrate, MigrationOut, migration_out
@@ -143,29 +146,85 @@ class Service:
 _BEARER = HTTPBearer(auto_error=False, description="A token of `propflow token create`, or a JWT.")
 
 
-def caller_of(
+@dataclass(frozen=True)
+class Pending:
+    """A request's caller as its asynchronous dependencies leave it: the credential checked
+    as far as it can be without the store, and the estate of the path (``None`` outside
+    any estate). :func:`in_worker` finishes it in the endpoint's worker thread."""
+
+    service: Service
+    presented: Presented
+    estate: str | None
+
+    def credential(self) -> Credential:
+        """The authenticated credential (401 for an unknown, revoked or expired one)."""
+        return self.service.authenticator.credential(self.presented)
+
+    def caller(self) -> Caller:
+        """The caller in the estate of the path: 404 for one it may not see, as for none."""
+        credential = self.credential()
+        assert self.estate is not None, "made by in_estate, from the path"
+        credential.check_estate(self.estate)
+        return Caller(self.service.host.engine(self.estate), credential)
+
+
+async def caller_of(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)],
-) -> Credential:
-    """The authenticated caller of a request (401 without a usable credential)."""
+) -> Pending:
+    """The request's credential as far as it can be checked without I/O (401 without a
+    usable one)."""
     if credentials is None:
         raise Unauthenticated(say("service.no_token"))
     service: Service = request.app.state.service
-    return service.authenticator.credential(f"Bearer {credentials.credentials}")
+    presented = service.authenticator.presented(f"Bearer {credentials.credentials}")
+    return Pending(service, presented, None)
 
 
-Authenticated = Annotated[Credential, Depends(caller_of)]
+async def in_estate(estate: EstateId, pending: Annotated[Pending, Depends(caller_of)]) -> Pending:
+    """The caller's credential, with the estate of the path to check it against."""
+    return replace(pending, estate=estate)
 
 
-async def in_estate(request: Request, estate: EstateId, credential: Authenticated) -> Caller:
-    """The caller in the estate of the path: 404 for one it may not see, as for none.
-    (Asynchronous because it only looks things up: no thread hop for it.)"""
-    credential.check_estate(estate)
-    service: Service = request.app.state.service
-    return Caller(service.host.engine(estate), credential)
+#: The parameter types :func:`in_worker` finishes in the worker thread: the dependency each
+#: is made from, and how it is finished.
+_FINISHED: tuple[tuple[type, Any, Callable[[Pending], Caller | Credential]], ...] = (
+    (Caller, Annotated[Pending, Depends(in_estate)], Pending.caller),
+    (Credential, Annotated[Pending, Depends(caller_of)], Pending.credential),
+)
 
 
-InEstate = Annotated[Caller, Depends(in_estate)]
+def in_worker(endpoint: Callable[..., _Result]) -> Callable[..., Awaitable[_Result]]:
+    """Serve a blocking endpoint in one worker thread, its caller authenticated there.
+
+    FastAPI gives each synchronous dependency, a synchronous endpoint and the validation of
+    its answer a worker thread of their own: three hand-offs a request, each with switches
+    of the interpreter lock among the requests in flight. Here an endpoint's parameters
+    typed ``Caller`` (a caller in the estate of the path) or ``Credential`` come from
+    asynchronous dependencies that check the credential as far as that needs no I/O; the
+    stored token's lookup, the estate check and the endpoint then run in one thread, and
+    the answer is validated on the event loop."""
+    signature = inspect.signature(endpoint, eval_str=True)
+    finish: dict[str, Callable[[Pending], Caller | Credential]] = {}
+    parameters = []
+    for parameter in signature.parameters.values():
+        for kind, dependency, finisher in _FINISHED:
+            if parameter.annotation is kind:
+                finish[parameter.name] = finisher
+                parameter = parameter.replace(annotation=dependency)
+        parameters.append(parameter)
+
+    async def served(**values: Any) -> _Result:
+        def run() -> _Result:
+            return endpoint(
+                **{name: finish[name](v) if name in finish else v for name, v in values.items()}
+            )
+
+        return await run_in_threadpool(run)
+
+    functools.update_wrapper(served, endpoint)
+    served.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    return served
 
 
 def create_app(
@@ -259,7 +318,8 @@ def create_app(
     # The caller and its estates ---------------------------------------------------------------
 
     @app.get("/me", response_model=CallerOut, tags=["estates"], responses=guarded)
-    def who_am_i(credential: Authenticated) -> CallerOut:
+    @in_worker
+    def who_am_i(credential: Credential) -> CallerOut:
         """The actor, roles and estates of the request's credential."""
         return CallerOut(
             actor=credential.actor.id,
@@ -275,7 +335,8 @@ def create_app(
         return EstateOut(id=engine.estate, title=title, processes=engine.processes)
 
     @app.get("/estates", response_model=list[EstateOut], tags=["estates"], responses=guarded)
-    def list_estates(credential: Authenticated) -> list[EstateOut]:
+    @in_worker
+    def list_estates(credential: Credential) -> list[EstateOut]:
         """The estates the caller may see."""
         return [
             estate_out(host.engine(estate))
@@ -284,7 +345,8 @@ def create_app(
         ]
 
     @app.get("/estates/{estate}", response_model=EstateOut, tags=["estates"], responses=guarded)
-    def get_estate(caller: InEstate) -> EstateOut:
+    @in_worker
+    def get_estate(caller: Caller) -> EstateOut:
         """One estate and its processes."""
         return estate_out(caller.engine)
 
@@ -294,7 +356,8 @@ def create_app(
         tags=["processes"],
         responses=guarded,
     )
-    def list_processes(caller: InEstate) -> list[ProcessSummary]:
+    @in_worker
+    def list_processes(caller: Caller) -> list[ProcessSummary]:
         """The processes the estate's cases may run."""
         engine = caller.engine
         return [
@@ -311,7 +374,8 @@ def create_app(
         tags=["processes"],
         responses=guarded,
     )
-    def get_process(caller: InEstate, process: ItemId) -> ProcessOut:
+    @in_worker
+    def get_process(caller: Caller, process: ItemId) -> ProcessOut:
         """A process's current definition (the estate's merged one)."""
         definition = caller.engine.definition(process)
         return ProcessOut(
@@ -326,7 +390,8 @@ def create_app(
         tags=["processes"],
         responses=guarded,
     )
-    def get_diagram(caller: InEstate, process: ItemId, lang: Language = "zh-CN") -> DiagramOut:
+    @in_worker
+    def get_diagram(caller: Caller, process: ItemId, lang: Language = "zh-CN") -> DiagramOut:
         """A process's state diagram, time limits marked, as Mermaid text."""
         engine = caller.engine
         definition = engine.definition(process)
@@ -343,7 +408,8 @@ def create_app(
             503: {"model": Problem, "description": "Graphviz is not installed on the server."},
         },
     )
-    def get_diagram_svg(caller: InEstate, process: ItemId, lang: Language = "zh-CN") -> Response:
+    @in_worker
+    def get_diagram_svg(caller: Caller, process: ItemId, lang: Language = "zh-CN") -> Response:
         """The flow diagram of the process's manual section, drawn by Graphviz."""
         try:
             svg = diagram_svg(caller.engine, process, lang)
@@ -357,7 +423,8 @@ def create_app(
         tags=["processes"],
         responses=guarded,
     )
-    def get_manual(caller: InEstate, process: ItemId, lang: Language = "zh-CN") -> ManualSectionOut:
+    @in_worker
+    def get_manual(caller: Caller, process: ItemId, lang: Language = "zh-CN") -> ManualSectionOut:
         """The process's section of the procedure manual, as the estate customised it, in
         blocks of plain text."""
         return manual_section(caller.engine, process, lang)
@@ -434,7 +501,8 @@ def create_app(
         tags=["cases"],
         responses=acting,
     )
-    def open_case(caller: InEstate, body: OpenCase, response: Response) -> CaseOut:
+    @in_worker
+    def open_case(caller: Caller, body: OpenCase, response: Response) -> CaseOut:
         """Open a case as the caller."""
         case = counted(
             caller, None, "open",
@@ -446,8 +514,9 @@ def create_app(
         return case
 
     @app.get("/estates/{estate}/cases", response_model=InboxPage, tags=["cases"], responses=guarded)
+    @in_worker
     def query_cases(
-        caller: InEstate,
+        caller: Caller,
         state: Filter = None,
         process: Filter = None,
         assignee: Annotated[
@@ -502,7 +571,8 @@ def create_app(
         tags=["cases"],
         responses={**guarded, 403: _PROBLEMS[403]},
     )
-    def get_case(caller: InEstate, case_id: CaseId, response: Response) -> CaseDetail:
+    @in_worker
+    def get_case(caller: Caller, case_id: CaseId, response: Response) -> CaseDetail:
         """A case with its SLA clocks, linked cases and audit trail."""
         readable(caller, case_id)
         engine = caller.engine
@@ -521,7 +591,8 @@ def create_app(
         tags=["cases"],
         responses={**guarded, 403: _PROBLEMS[403]},
     )
-    def available_events(caller: InEstate, case_id: CaseId) -> list[EventOptionOut]:
+    @in_worker
+    def available_events(caller: Caller, case_id: CaseId) -> list[EventOptionOut]:
         """Every event of the case's process: whether the caller may fire it now, and why not."""
         readable(caller, case_id)
         return [
@@ -535,8 +606,9 @@ def create_app(
         tags=["cases"],
         responses=acting,
     )
+    @in_worker
     def fire(
-        caller: InEstate,
+        caller: Caller,
         case_id: CaseId,
         body: FireEvent,
         response: Response,
@@ -575,7 +647,8 @@ def create_app(
         tags=["cases"],
         responses=acting,
     )
-    def extend(caller: InEstate, case_id: CaseId, limit: ItemId, body: ExtendLimit) -> ClockOut:
+    @in_worker
+    def extend(caller: Caller, case_id: CaseId, limit: ItemId, body: ExtendLimit) -> ClockOut:
         """Move a running time limit's deadline, as its rule's ``extend:`` allows."""
         readable(caller, case_id)
 
@@ -622,8 +695,9 @@ def create_app(
         tags=["notifications"],
         responses=guarded,
     )
+    @in_worker
     def read_notifications(
-        caller: InEstate,
+        caller: Caller,
         after: Annotated[
             int, Query(ge=0, le=MAX_ROW_ID, description="The `next` of the read before.")
         ] = 0,
@@ -647,8 +721,9 @@ def create_app(
         tags=["notifications"],
         responses=guarded,
     )
+    @in_worker
     def recent_notifications(
-        caller: InEstate,
+        caller: Caller,
         before: Annotated[
             int | None,
             Query(ge=1, le=MAX_ROW_ID, description="The `before` of the read before."),
@@ -678,8 +753,9 @@ def create_app(
         tags=["reports"],
         responses={**guarded, 400: _PROBLEMS[400]},
     )
+    @in_worker
     def read_board(
-        caller: InEstate,
+        caller: Caller,
         within: Annotated[
             str,
             Query(max_length=32, description="Also list what breaches within this long: 4h, 1d."),
@@ -736,8 +812,9 @@ def create_app(
         tags=["reports"],
         responses={**guarded, 400: _PROBLEMS[400], 403: _PROBLEMS[403]},
     )
+    @in_worker
     def read_report(
-        caller: InEstate,
+        caller: Caller,
         period: Annotated[
             str | None,
             Query(max_length=16, description="2026-03, 2026-W10, 2026-Q1 or 2026; "
@@ -776,7 +853,8 @@ def create_app(
         tags=["notifications"],
         responses=guarded,
     )
-    def acknowledge_notifications(caller: InEstate, body: Acknowledge) -> Acknowledged:
+    @in_worker
+    def acknowledge_notifications(caller: Caller, body: Acknowledge) -> Acknowledged:
         """Mark notifications handled, so they are read no more and no webhook pushes them;
         only those the caller may read (see the read endpoint) are marked. The answer
         lists the ids this request marked: one handled before, or not the caller's, is
@@ -792,7 +870,8 @@ def create_app(
         tags=["operations"],
         responses={s: _PROBLEMS[s] for s in (401, 403, 404)},
     )
-    def migrate(caller: InEstate, body: Migrate | None = None) -> MigrationOut:
+    @in_worker
+    def migrate(caller: Caller, body: Migrate | None = None) -> MigrationOut:
         """Move the estate's running cases (of ``process``, default every one) to its
         current definitions, or with ``dry_run`` (the default) say what would change and
         which cases cannot move; for a credential holding the ``admin`` role only."""

@@ -39,6 +39,15 @@ class Credential:
             raise UnknownEstate(estate)
 
 
+@dataclass(frozen=True)
+class Presented:
+    """A bearer credential as far as it was checked without the store: a JWT's verified
+    caller, or a stored token's text still to be looked up."""
+
+    bearer: str
+    verified: Credential | None
+
+
 class Authenticator:
     """Checks bearer credentials against the store's tokens and the deployment's JWT key."""
 
@@ -47,8 +56,10 @@ class Authenticator:
         self.clock = clock
         self.jwt = jwt_settings
 
-    def credential(self, authorization: str | None) -> Credential:
-        """The caller of a request with this ``Authorization`` header."""
+    def presented(self, authorization: str | None) -> Presented:
+        """The checks of a request's ``Authorization`` header that need no store: its form,
+        and all of a JWT (signature, expiry, claims). Cheap and without I/O, so they run on
+        the event loop; a stored token is looked up by :meth:`credential` after it."""
         if not authorization:
             raise Unauthenticated(say("service.no_token"))
         scheme, _, bearer = authorization.partition(" ")
@@ -56,10 +67,18 @@ class Authenticator:
         if scheme.lower() != "bearer" or not bearer or len(bearer) > MAX_CREDENTIAL:
             raise Unauthenticated(say("service.bad_header"))
         if bearer.startswith(PREFIX):
-            return self._stored(bearer)
+            return Presented(bearer, None)
         if self.jwt is not None:
-            return self._jwt(bearer, self.jwt)
+            return Presented(bearer, self._jwt(bearer, self.jwt))
         raise Unauthenticated(say("service.unknown_token"))
+
+    def credential(self, presented: Presented) -> Credential:
+        """The caller of a presented credential: a stored token is looked up in the store
+        (unknown, revoked and expired ones refused), each time, so a revocation holds from
+        the next request on."""
+        if presented.verified is not None:
+            return presented.verified
+        return self._stored(presented.bearer)
 
     def _stored(self, bearer: str) -> Credential:
         record = find_token(self.store, bearer)
