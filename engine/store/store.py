@@ -24,10 +24,12 @@ from operator import itemgetter
 from typing import Any, TypeVar
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     Connection,
     Engine,
     Executable,
+    Insert,
     RootTransaction,
     Table,
     Text,
@@ -46,6 +48,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect, RowMapping, make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
+from sqlalchemy.sql.dml import Update
 from sqlalchemy.types import NullType
 
 from engine.sla.clocks import RUNNING, PlanItem
@@ -65,6 +68,7 @@ from engine.store.records import (
     ScheduleClaim,
     TimerRecord,
 )
+from engine.store.rows import RowsStatement, Values, column_types, json_text
 from engine.store.schema import (
     UTCDateTime,
     case_links,
@@ -181,7 +185,7 @@ def _sqlite_engine(url: str) -> Engine:
     engine = create_engine(
         url,
         connect_args={"timeout": _BUSY_TIMEOUT_S, "check_same_thread": False},
-        json_serializer=_json_text,
+        json_serializer=json_text,
         json_deserializer=_json_value,
         # One connection shared by every thread in memory (a second would be another
         # database); for a file, as many kept as threads use at once, the rest closed.
@@ -264,26 +268,30 @@ def database_engine(url: str) -> Engine:
     url = normalise_url(url)
     if make_url(url).get_backend_name() == "sqlite":
         return _sqlite_engine(url)
-    return create_engine(
+    engine = create_engine(
         url,
         pool_pre_ping=True,
         pool_size=POOL_SIZE,
         max_overflow=0,
-        json_serializer=_json_text,
+        json_serializer=json_text,
         json_deserializer=_json_value,
     )
+    if engine.dialect.driver == "psycopg":
+        event.listen(engine, "connect", _binary_arrays)
+    return engine
 
 
-def _json_text(value: Any) -> str:
-    """A JSON column's text; an empty list without the encoder (most of a clock's lists,
-    written with every event, are empty)."""
-    if type(value) is list and not value:
-        return "[]"
-    return json.dumps(value)
+def _binary_arrays(dbapi_connection: Any, _record: Any) -> None:
+    """Send lists (the arrays of :class:`~engine.store.rows.RowsStatement`) in psycopg's
+    binary format: its text format quotes each element in Python, character by character,
+    which for a batch's case data cost more than the server's work on the batch."""
+    from psycopg.types.array import ListBinaryDumper
+
+    dbapi_connection.adapters.register_dumper(list, ListBinaryDumper)
 
 
 def _json_value(text: str) -> Any:
-    """A JSON column's value; an empty list without the decoder (see :func:`_json_text`)."""
+    """A JSON column's value; an empty list without the decoder (see :func:`json_text`)."""
     if text == "[]":
         return []
     return json.loads(text)
@@ -493,7 +501,7 @@ class Store:
         assert len({write.case.id for write in writes}) == len(writes), "a case written twice"
         if fired_timers:
             marked = [{"b_id": timer_id, "fired_at": at} for timer_id in fired_timers]
-            if not _all_matched(tx, _MARK_FIRED, marked):
+            if _MARK_FIRED.run(tx, marked) != len(marked):
                 raise TimerTaken(next(iter(fired_timers)))
         if schedules:
             _advance(tx, schedules, at)
@@ -536,7 +544,7 @@ class Store:
             for entry in write.entries
         ]
         if entries:
-            tx.execute(_INSERT_LOG, entries if len(entries) > 1 else entries[0])
+            _INSERT_LOG.run(tx, entries)
         rows = [
             {
                 **row_values(item, outbox, _OUTBOX_SET_BY_DB),
@@ -557,7 +565,7 @@ class Store:
             for item in of_no_case
         )
         if rows:
-            tx.execute(_INSERT_OUTBOX, rows)
+            _INSERT_OUTBOX.run(tx, rows)
 
     def lock_due(
         self, due: Sequence[TimerRecord], tx: Connection
@@ -634,11 +642,11 @@ class Store:
                         for timer in timers
                     )
         if rows:
-            tx.execute(_UPSERT_CLOCK[tx.dialect.name], rows if len(rows) > 1 else rows[0])
+            _UPSERT_CLOCK.run(tx, rows)
         if withdrawn:
-            tx.execute(_DELETE_PENDING_TIMERS, withdrawn if len(withdrawn) > 1 else withdrawn[0])
+            _DELETE_PENDING_TIMERS.run(tx, withdrawn)
         if new_timers:
-            tx.execute(_INSERT_TIMER, new_timers if len(new_timers) > 1 else new_timers[0])
+            _INSERT_TIMER.run(tx, new_timers)
 
     def clocks_by_case(
         self, case_ids: Collection[str], tx: Connection
@@ -850,19 +858,38 @@ def _unchanged(value: Any) -> Any:
 # Statements of the hot paths (an event, a timer firing), built once. Parameter names start
 # with ``b_`` where a column of the same name is also set.
 _INSERT_CASE = insert(cases)
-_INSERT_LOG = insert(case_log)
 _INSERT_LINK = insert(case_links)
-#: An outbox row's log entry is found by its case and version (unique in the log).
-_INSERT_OUTBOX = insert(outbox).values(
-    log_seq=select(case_log.c.seq)
-    .where(
-        case_log.c.case_id == bindparam("b_log_case"),
-        case_log.c.version == bindparam("b_log_version"),
+
+
+def _into(table: Table, row: Mapping[str, ColumnElement[Any]], dialect: str) -> Insert:
+    """An insert of ``table``'s rows, each of its columns ``row`` names from its values: on
+    PostgreSQL a select from the arrays' rows; on SQLite a row of values, the columns
+    given by the parameters' names as SQLAlchemy takes them (SQLite's loop runs an
+    ``INSERT ... SELECT`` slower, and parameters named in the statement cost SQLAlchemy
+    more work per row), ``row``'s other columns set as it says."""
+    if dialect == "sqlite":
+        return insert(table).values(
+            {name: value for name, value in row.items() if not isinstance(value, BindParameter)}
+        )
+    return insert(table).from_select(list(row), select(*row.values()))
+
+
+def _set(statement: Update, row: Mapping[str, ColumnElement[Any]], dialect: str) -> Update:
+    """An update setting columns from the values ``row`` names (on SQLite from the
+    parameters' names: see :func:`_into`)."""
+    return statement if dialect == "sqlite" else statement.values(dict(row))
+
+
+def _inserted(table: Table, names: Sequence[str]) -> RowsStatement:
+    """An insert of ``table``'s rows, with the values of columns ``names``."""
+    return RowsStatement(
+        column_types(table, names),
+        lambda values, dialect: _into(table, {name: values(name) for name in names}, dialect),
     )
-    .scalar_subquery()
-)
-_INSERT_TIMER = insert(timers)
-_MUTABLE = frozenset(("state", "data", "assignee", "version", "updated_at", "closed_at"))
+
+
+_INSERT_LOG = _inserted(case_log, [column.name for column in case_log.c if column.name != "seq"])
+_MUTABLE = ("state", "data", "assignee", "version", "updated_at", "closed_at")
 #: Outbox columns a new row leaves to the database (its key) or to delivery.
 _OUTBOX_SET_BY_DB = (
     "id",
@@ -874,8 +901,50 @@ _OUTBOX_SET_BY_DB = (
     "last_error",
     "dead_at",
 )
-_UPDATE_CASE = update(cases).where(
-    cases.c.id == bindparam("b_id"), cases.c.version == bindparam("b_expected")
+_OUTBOX_GIVEN = [
+    *(
+        field.name
+        for field in fields(OutboxItem)
+        if field.name in outbox.c and field.name not in _OUTBOX_SET_BY_DB
+    ),
+    "estate",
+]
+#: An outbox row's log entry is found by its case and version (unique in the log), in the
+#: insert (no entry's key comes back to be sent again).
+_INSERT_OUTBOX = RowsStatement(
+    {
+        **column_types(outbox, _OUTBOX_GIVEN),
+        "b_log_case": case_log.c.case_id.type,
+        "b_log_version": case_log.c.version.type,
+    },
+    lambda values, dialect: _into(
+        outbox,
+        {
+            **{name: values(name) for name in _OUTBOX_GIVEN},
+            "log_seq": select(case_log.c.seq)
+            .where(
+                case_log.c.case_id == values("b_log_case"),
+                case_log.c.version == values("b_log_version"),
+            )
+            .scalar_subquery(),
+        },
+        dialect,
+    ),
+)
+_INSERT_TIMER = _inserted(
+    timers, ["case_id", "kind", "name", "due_at", "payload", "created_at", "estate"]
+)
+_UPDATE_CASE = RowsStatement(
+    {
+        "b_id": cases.c.id.type,
+        "b_expected": cases.c.version.type,
+        **column_types(cases, _MUTABLE),
+    },
+    lambda values, dialect: _set(
+        update(cases).where(cases.c.id == values("b_id"), cases.c.version == values("b_expected")),
+        {name: values(name) for name in _MUTABLE},
+        dialect,
+    ),
 )
 #: The cases of a batch of due timers, locked on PostgreSQL (see :meth:`Store.lock_due`).
 _LOCK_CASES = (
@@ -888,7 +957,14 @@ _LOCK_TIMERS = (
     .where(timers.c.id.in_(bindparam("b_ids", expanding=True)), timers.c.fired_at.is_(None))
     .with_for_update(skip_locked=True)
 )
-_MARK_FIRED = update(timers).where(timers.c.id == bindparam("b_id"), timers.c.fired_at.is_(None))
+_MARK_FIRED = RowsStatement(
+    {"b_id": timers.c.id.type, "fired_at": timers.c.fired_at.type},
+    lambda values, dialect: _set(
+        update(timers).where(timers.c.id == values("b_id"), timers.c.fired_at.is_(None)),
+        {"fired_at": values("fired_at")},
+        dialect,
+    ),
+)
 _CASE = select(cases).where(cases.c.id == bindparam("b_id"))
 #: The clock columns of :data:`_CASE_AND_CLOCKS` are named ``clock_<column>``.
 #: The case's data is read as its text and its moments as stored, decoded once: the case's
@@ -950,43 +1026,75 @@ _DUE_AFTER = _DUE_WITH_VERSION.where(
 )
 
 
-def _upsert(table: Table) -> dict[str, Executable]:
-    """By dialect, an insert of ``table``'s rows that updates the row with the same key
-    instead (both databases say it ``INSERT ... ON CONFLICT (key) DO UPDATE``; SQLAlchemy
-    builds it per dialect). The row's estate is its case's and never changes."""
-    found: dict[str, Executable] = {}
-    for name, dialect_insert in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert)):
-        statement = dialect_insert(table)
-        keys = [column.name for column in table.primary_key]
-        found[name] = statement.on_conflict_do_update(
-            index_elements=keys,
-            set_={
-                column.name: statement.excluded[column.name]
-                for column in table.c
-                if column.name not in keys and column.name != "estate"
-            },
+def _upsert(table: Table) -> RowsStatement:
+    """An insert of ``table``'s rows that updates the row with the same key instead (both
+    databases say it ``INSERT ... ON CONFLICT (key) DO UPDATE``; SQLAlchemy builds it per
+    dialect). The row's estate is its case's and never changes."""
+    names = [column.name for column in table.c]
+    keys = [column.name for column in table.primary_key]
+    updated = [name for name in names if name not in keys and name != "estate"]
+
+    def build(values: Values, dialect: str) -> Executable:
+        row = {name: values(name) for name in names}
+        if dialect == "sqlite":
+            lite = sqlite.insert(table)  # the columns by the parameters' names: see _into
+            return lite.on_conflict_do_update(
+                index_elements=keys, set_={name: lite.excluded[name] for name in updated}
+            )
+        pg = postgresql.insert(table).from_select(names, select(*row.values()))
+        return pg.on_conflict_do_update(
+            index_elements=keys, set_={name: pg.excluded[name] for name in updated}
         )
-    return found
+
+    return RowsStatement(column_types(table, names), build)
 
 
 #: A clock's row, new or changed (see :meth:`Store._apply_clocks`).
 _UPSERT_CLOCK = _upsert(sla_clocks)
-_DELETE_PENDING_TIMERS = delete(timers).where(
-    timers.c.case_id == bindparam("b_case"),
-    timers.c.name == bindparam("b_limit"),
-    timers.c.fired_at.is_(None),
+_DELETE_PENDING_TIMERS = RowsStatement(
+    {"b_case": timers.c.case_id.type, "b_limit": timers.c.name.type},
+    lambda values, _dialect: delete(timers).where(
+        timers.c.case_id == values("b_case"),
+        timers.c.name == values("b_limit"),
+        timers.c.fired_at.is_(None),
+    ),
 )
 
 
-_SCHEDULE_ROW = (
-    (schedules.c.estate == bindparam("b_estate"))
-    & (schedules.c.id == bindparam("b_id"))
-    & (schedules.c.spec == bindparam("b_spec"))
-)
-_CLAIM_FIRST = update(schedules).where(_SCHEDULE_ROW, schedules.c.last_period.is_(None))
-_CLAIM_NEXT = update(schedules).where(
-    _SCHEDULE_ROW, schedules.c.last_period == bindparam("b_expected")
-)
+def _claim(first: bool) -> RowsStatement:
+    """The move of schedule rows on from their first period (``first``) or from the one
+    the caller read."""
+    given = ("next_due", "last_period", "updated_at")
+    types = {
+        "b_estate": schedules.c.estate.type,
+        "b_id": schedules.c.id.type,
+        "b_spec": schedules.c.spec.type,
+        **({} if first else {"b_expected": schedules.c.last_period.type}),
+        **column_types(schedules, given),
+    }
+
+    def build(values: Values, dialect: str) -> Executable:
+        period = (
+            schedules.c.last_period.is_(None)
+            if first
+            else schedules.c.last_period == values("b_expected")
+        )
+        return _set(
+            update(schedules).where(
+                schedules.c.estate == values("b_estate"),
+                schedules.c.id == values("b_id"),
+                schedules.c.spec == values("b_spec"),
+                period,
+            ),
+            {name: values(name) for name in given},
+            dialect,
+        )
+
+    return RowsStatement(types, build)
+
+
+_CLAIM_FIRST = _claim(True)
+_CLAIM_NEXT = _claim(False)
 _ADVANCE_QUOTA = update(quota_periods).where(
     quota_periods.c.estate == bindparam("b_estate"),
     quota_periods.c.id == bindparam("b_id"),
@@ -1028,7 +1136,7 @@ def _advance(tx: Connection, claims: Sequence[ScheduleClaim], at: datetime) -> N
             }
             for claim in group
         ]
-        if rows and not _all_matched(tx, statement, rows):
+        if rows and statement.run(tx, rows) != len(rows):
             raise ScheduleTaken(group[0].id if len(group) == 1 else "of a batch")
 
 
@@ -1076,19 +1184,8 @@ def _update_cases(tx: Connection, writes: Sequence[CaseWrite]) -> None:
         }
         for write in writes
     ]
-    if rows and not _all_matched(tx, _UPDATE_CASE, rows):
+    if rows and _UPDATE_CASE.run(tx, rows) != len(rows):
         raise VersionConflict(writes[0].case.id if len(writes) == 1 else "of a batch")
-
-
-def _all_matched(tx: Connection, statement: Executable, rows: list[dict[str, Any]]) -> bool:
-    """Run a conditional update for each of ``rows``; whether every one matched its row.
-
-    One statement for all of them where the driver counts the rows of each (psycopg2 does
-    not: there, one statement a row).
-    """
-    if len(rows) == 1 or tx.dialect.supports_sane_multi_rowcount:
-        return bool(tx.execute(statement, rows if len(rows) > 1 else rows[0]).rowcount == len(rows))
-    return all(tx.execute(statement, row).rowcount == 1 for row in rows)
 
 
 def _log_version(write: CaseWrite, item: OutboxItem) -> int | None:
@@ -1155,9 +1252,7 @@ def _clock_record(row: Any, dialect: Dialect) -> ClockRecord:
 
 
 @lru_cache(maxsize=4096)
-def _decoded_clock(
-    values: tuple[Any, ...], moment: Callable[[Any], Any]
-) -> ClockRecord:
+def _decoded_clock(values: tuple[Any, ...], moment: Callable[[Any], Any]) -> ClockRecord:
     """A clock from its row's values, the JSON columns still text and the moments as stored
     (``moment`` converts one, see :func:`_moment_reader`).
 

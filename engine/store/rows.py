@@ -1,0 +1,93 @@
+"""Statements that write many rows of one kind at once: the store's case updates, log
+entries, outbox rows, clocks and timers, each kind one statement whatever the number of rows.
+
+A statement is written once, in terms of its values by name, and sent in the way each
+database takes many rows best. SQLite gets one value per name and row (the driver's
+``executemany``, whose loop over the rows runs in C inside the process). PostgreSQL, which
+executes an ``executemany`` row by row, each row a statement of its own on the server, gets
+one array per name: the statement reads its rows from ``unnest`` of the arrays, and the
+server writes all of them in one execution (an update or delete joins the arrays' rows, an
+insert selects them). Either way the statement's count of rows is the rows it matched.
+
+A JSON value goes in its array as its text (:func:`json_text`), cast back in the statement:
+the driver's arrays of JSON values lose the quoting of a ``{}`` among them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Connection,
+    Executable,
+    Table,
+    Text,
+    bindparam,
+    cast,
+    column,
+    func,
+)
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.types import TypeEngine
+
+#: What a statement's values are read from: a value's name gives the expression for it.
+Values = Callable[[str], ColumnElement[Any]]
+
+
+class RowsStatement:
+    """A statement over rows of values: ``build(values, dialect name)`` makes it, taking
+    each value by name from ``values`` (a parameter on SQLite, a column of the arrays'
+    rows on PostgreSQL); ``types`` gives each value's type (its column's)."""
+
+    def __init__(
+        self,
+        types: Mapping[str, TypeEngine[Any]],
+        build: Callable[[Values, str], Executable],
+    ) -> None:
+        self._names = tuple(types)
+        self._json = frozenset(name for name, kind in types.items() if isinstance(kind, JSON))
+        self._single = build(lambda name: bindparam(name, type_=types[name]), "sqlite")
+        in_array = {name: Text() if name in self._json else types[name] for name in types}
+        arrays = (
+            func.unnest(
+                *(bindparam(name, type_=postgresql.ARRAY(in_array[name])) for name in self._names)
+            )
+            .table_valued(*(column(name, in_array[name]) for name in self._names))
+            .render_derived(name="batch")
+        )
+
+        def value(name: str) -> ColumnElement[Any]:
+            found = arrays.c[name]
+            return cast(found, types[name]) if name in self._json else found
+
+        self._arrays = build(value, "postgresql")
+
+    def run(self, tx: Connection, rows: Sequence[Mapping[str, Any]]) -> int:
+        """Write ``rows`` (each giving every value by name) in ``tx``; the rows matched."""
+        if tx.dialect.name == "postgresql":
+            arrays = {
+                name: [json_text(row[name]) for row in rows]
+                if name in self._json
+                else [row[name] for row in rows]
+                for name in self._names
+            }
+            return int(tx.execute(self._arrays, arrays).rowcount)
+        return int(tx.execute(self._single, rows if len(rows) > 1 else rows[0]).rowcount)
+
+
+def column_types(table: Table, names: Sequence[str]) -> dict[str, TypeEngine[Any]]:
+    """The types of ``table``'s columns ``names``, by name."""
+    return {name: table.c[name].type for name in names}
+
+
+def json_text(value: Any) -> str:
+    """A JSON column's text, as the store writes it (the engine's serializer too); an empty
+    list without the encoder (most of a clock's lists, written with every event, are
+    empty)."""
+    if type(value) is list and not value:
+        return "[]"
+    return json.dumps(value)
