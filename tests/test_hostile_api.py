@@ -325,13 +325,21 @@ def test_the_readme_url_form_opens_a_postgresql_store(postgres_server: PostgresS
         postgres_server.drop_database(url)
 
 
-def test_a_url_naming_psycopg2_keeps_it(postgres_server: PostgresServer) -> None:
+def test_a_url_naming_psycopg2_keeps_it_and_writes_through_it(
+    postgres_server: PostgresServer,
+) -> None:
     url = postgres_server.create_database()
+    clock = ManualClock(START)
     store = Store(url.replace("postgresql://", "postgresql+psycopg2://"))
+    engine = Engine(validated_library(), store=store, clock=clock)
     try:
         assert store.engine.dialect.driver == "psycopg2"
+        case = engine.open_case("repair", IN_UNIT, RECEPTIONIST)  # the batch statements
+        clock.advance(timedelta(days=30))
+        assert engine.tick().fired >= 1  # a batch of timers, its rows as arrays
+        assert engine.get_case(case.id).version > 1 and engine.outbox(case.id)
     finally:
-        store.close()
+        engine.close()
         postgres_server.drop_database(url)
 
 
