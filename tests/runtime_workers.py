@@ -24,7 +24,7 @@ SUPERVISOR = Actor("chen.zhuguan", {"supervisor"})
 TECHNICIAN = Actor("liu.jigong", {"technician"})
 OWNER = Actor("wang.yezhu", {"owner"})
 
-OPENING = {"scope": "in_unit", "unit": "3-1201", "owner_name": "王先生"}
+OPENING = {"scope": "in_unit", "unit": "3-1201", "owner_name": "王先生", "owner_account": OWNER.id}
 FORM = {"phone": "13800138000", "content": "漏水", "location": "厨房", "category": "leak"}
 
 #: Cases the writer keeps busy at once.
