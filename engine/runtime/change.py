@@ -174,7 +174,7 @@ def check_event(
                     "refusal.party",
                     actor=actor.id,
                     role=party,
-                    field=process.roles[party].bound_to,
+                    field=process.parties[party],
                 ),
             )
         raise RoleRefused(

@@ -231,22 +231,24 @@ class Engine:
         if SYSTEM_ROLE in actor.roles:
             raise RoleRefused("(new)", "-", "open", say("refusal.system", system=SYSTEM_ROLE))
         data = {} if data is None else data
-        role = acting_role(posts_held(actor, definition), definition.roles)
+        # A post the actor holds first: only someone with none opens as a party.
+        role = acting_role(posts_held(actor, definition), definition.roles) or acting_role(
+            actor.roles, definition.roles
+        )
         if role is None:
-            role = acting_role(actor.roles, definition.roles)
-            if role is None:
-                raise RoleRefused(
-                    "(new)",
-                    "-",
-                    "open",
-                    say(
-                        "refusal.open_role",
-                        actor=actor.id,
-                        process=process,
-                        roles=", ".join(definition.roles),
-                    ),
-                )
-            data = _opened_by_party(data, actor, role, definition)
+            raise RoleRefused(
+                "(new)",
+                "-",
+                "open",
+                say(
+                    "refusal.open_role",
+                    actor=actor.id,
+                    process=process,
+                    roles=", ".join(definition.roles),
+                ),
+            )
+        if role in definition.parties:
+            data = _opened_by_party(data, actor, role, definition.parties[role])
         values, problems = compiled.form.validate(data)
         initial = {**compiled.form.defaults(), **values}
         required = [fid for fid, f in definition.fields.items() if f.required]
@@ -930,12 +932,10 @@ def _check_case_id(case_id: object) -> None:
 
 
 def _opened_by_party(
-    data: Mapping[str, Any], actor: Actor, role: str, definition: ProcessDef
+    data: Mapping[str, Any], actor: Actor, role: str, field: str
 ) -> Mapping[str, Any]:
-    """The form of a case a party opens for themselves: its party field is theirs (filled in
-    when left out), never someone else's."""
-    field = definition.roles[role].bound_to
-    assert field is not None  # a role held but no post: a party role
+    """The form of a case a party opens for themselves: its party ``field`` is theirs
+    (filled in when left out), never someone else's."""
     if data.get(field, actor.id) != actor.id:
         raise RoleRefused(
             "(new)", "-", "open", say("refusal.party_open", actor=actor.id, role=role, field=field)
