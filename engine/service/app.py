@@ -674,18 +674,21 @@ def create_app(
         estate_roles = {r for p in engine.processes for r in engine.definition(p).roles}
         case_roles: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
 
+        def on_case(case_id: str) -> tuple[frozenset[str], frozenset[str]]:
+            """The caller's roles that count on the case, and its process's roles."""
+            if case_id not in case_roles:
+                definition, held = roles_here(caller, case_id)
+                case_roles[case_id] = (held, frozenset(definition.roles))
+            return case_roles[case_id]
+
         def sees(notification: Notification) -> bool:
-            if notification.case_id is None:
-                if notification.role is not None:
-                    return notification.role in roles
-                return bool(roles & estate_roles)
-            if notification.case_id not in case_roles:
-                definition, held = roles_here(caller, notification.case_id)
-                case_roles[notification.case_id] = (held, frozenset(definition.roles))
-            held, declared = case_roles[notification.case_id]
-            if notification.role is not None:
-                return notification.role in held
-            return bool(held & declared)
+            role, case_id = notification.role, notification.case_id
+            if role is not None and role not in roles:
+                return False  # another role's: its case need not be read
+            if case_id is None:
+                return role is not None or bool(roles & estate_roles)
+            held, declared = on_case(case_id)
+            return role in held if role is not None else bool(held & declared)
 
         return sees
 
