@@ -301,3 +301,38 @@ def test_the_library_summary_is_a_table_aligned_by_display_width() -> None:
         for row in rows:
             before = row[: next(i for i in range(len(row)) if display_width(row[:i]) >= column)]
             assert display_width(before) == column and row[len(before)].isdigit(), row
+
+
+OPEN = ["case", "open", "repair", "--db", "{db}", "--role", "receptionist"]
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        ([*OPEN, "--data", "[1]"], "必须是 JSON 对象"),
+        ([*OPEN, "--data", "{{"], "不是 JSON"),
+        ([*OPEN, "--set", "unit"], "“unit”不是 字段=值 的写法"),
+        (["case", "list", "--db", "{db}", "--breached", "--opened-from", "2026-01-01"],
+         "按期限排列"),
+        (["serve", "--config", "{config}", "--estates", "estates"], "不能两者都给"),
+        (["report", "--estate", "estates/lakeside", "--period", "2026-03", "--from",
+          "2026-03-01"], "请给出 --period 或 --from/--to"),
+        (["report", "--estate", "estates/lakeside", "--from", "2026-03-01"],
+         "--from 和 --to 须一起给出"),
+        (["validate", "--json", "--format", "github", "processes"], "互相矛盾"),
+        (["outbox", "list", "--estate", "processes"], "processes 不是项目目录"),
+    ],
+)  # fmt: skip
+def test_usage_errors_speak_chinese(args: list[str], words: str, tmp_path: Path) -> None:
+    config = tmp_path / "propflow.yaml"
+    config.write_text("deployment: x\n", encoding="utf-8")
+    filled = [arg.format(db=tmp_path / "cases.db", config=config) for arg in args]
+    result = run_cli(["--lang", "zh-CN", *filled])
+    assert result.exit_code == 2, result.output
+    assert words in result.output, result.output
+
+
+def test_a_store_that_cannot_be_opened_is_told_in_chinese(tmp_path: Path) -> None:
+    result = run_cli(["--lang", "zh-CN", "case", "list", "--db", str(tmp_path)])
+    assert result.exit_code == 1
+    assert result.output.startswith("错误："), result.output

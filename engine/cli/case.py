@@ -58,7 +58,7 @@ class StoreChoice:
             )
             yield engine
         except (PropflowError, StoreError) as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(say("cli.error", message=exc), err=True)
             sys.exit(1)
         finally:
             if engine is not None:
@@ -161,16 +161,16 @@ def _payload(
         try:
             loaded = json.loads(data_json)
         except json.JSONDecodeError as exc:
-            raise click.BadParameter(f"not JSON: {exc}", param_hint="--data") from exc
+            raise click.BadParameter(say("cli.not_json", error=exc), param_hint="--data") from exc
         except RecursionError:
-            raise click.BadParameter("nested too deeply for a form", param_hint="--data") from None
+            raise click.BadParameter(say("cli.too_deep"), param_hint="--data") from None
         if not isinstance(loaded, dict):
-            raise click.BadParameter("must be a JSON object", param_hint="--data")
+            raise click.BadParameter(say("cli.not_object"), param_hint="--data")
         payload.update(loaded)
     for item in assignments:
         name, sep, text = item.partition("=")
         if not sep or not name:
-            raise click.BadParameter(f"'{item}' is not FIELD=VALUE", param_hint="--set")
+            raise click.BadParameter(say("cli.not_assignment", item=item), param_hint="--set")
         field = process.fields.get(name) if process is not None else None
         payload[name] = _read_value(text, field.type if field else "text")
     return payload
@@ -409,7 +409,7 @@ def list_command(
     deadline (times without a zone are in the estate's)."""
     by_deadline = breached or due_before is not None
     if by_deadline and (opened_from or opened_to):
-        raise click.UsageError("--breached/--due-before list by deadline: no --opened-from/-to")
+        raise click.UsageError(say("cli.by_deadline"))
     with store.engine() as engine:
         zone = estate_zone(engine)
         rows: list[tuple[Case, datetime | None]]

@@ -165,7 +165,7 @@ def show_command(
         names = [p.definition.id for p in library.processes]
         hint = suggest(process, names)
         missing = say("refusal.unknown_process", process=process, hint=hint)
-        click.echo(say("show.error", message=missing), err=True)
+        click.echo(say("cli.error", message=missing), err=True)
         sys.exit(1)
     if as_json:
         document = {

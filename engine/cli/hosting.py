@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from engine.diagnostics.catalogue import say
 from engine.diagnostics.output import human
 from engine.io.deployment import (
     DEFAULT_ESTATES,
@@ -63,7 +64,7 @@ def resolve(config: Path | None, db: str | None, estates: Path | None) -> Deploy
     """The deployment the options choose; a broken file or directory exits 1 with its
     positioned diagnostics, ``--config`` with ``--estates`` is a usage error (exit 2)."""
     if config is not None and estates is not None:
-        raise click.UsageError("give a deployment file (--config) or --estates, not both")
+        raise click.UsageError(say("cli.config_or_estates"))
     if config is None and estates is None and Path(DEPLOYMENT_FILE).is_file():
         config = Path(DEPLOYMENT_FILE)
     if config is not None:
@@ -90,7 +91,7 @@ def opened(deployment: Deployment) -> Iterator[Host]:
         host = Host.from_directories(list(deployment.estate_dirs), deployment.store)
         yield host
     except (PropflowError, StoreError) as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(say("cli.error", message=exc), err=True)
         sys.exit(1)
     finally:
         if host is not None:
@@ -115,9 +116,7 @@ def webhook_deliverer(
         from engine.delivery import RetryPolicy, Webhook
         from engine.delivery.deliverer import Deliverer
     except ImportError as exc:
-        raise click.ClickException(
-            f"webhook delivery needs the server extra (pip install 'propflow[server]'): {exc}"
-        ) from None
+        raise click.ClickException(say("cli.webhook_extra", error=exc)) from None
     try:
         webhooks = [
             Webhook(
@@ -131,5 +130,5 @@ def webhook_deliverer(
             if hook.estates is None or estate in hook.estates
         ]
     except ValueError as exc:
-        raise click.UsageError(f"webhook: {exc}") from None
+        raise click.UsageError(say("cli.webhook", error=exc)) from None
     return Deliverer(store, webhooks, policy=RetryPolicy(max_attempts=attempts), lease=lease)

@@ -105,7 +105,9 @@ def estate_option(
 
 def _check_estate(_ctx: click.Context, _param: click.Parameter, value: Path | None) -> Path | None:
     if value is not None and not (value / ESTATE_FILE).is_file():
-        raise click.BadParameter(f"{value} holds no {ESTATE_FILE}", param_hint="--estate")
+        raise click.BadParameter(
+            say("cli.no_estate_file", path=value, file=ESTATE_FILE), param_hint="--estate"
+        )
     return value
 
 
@@ -206,7 +208,7 @@ def format_options(
         @functools.wraps(function)
         def command(*args: Any, output_format: str | None, as_json: bool, **kwargs: Any) -> Any:
             if as_json and output_format not in (None, "json"):
-                raise click.UsageError(f"--json and --format {output_format} contradict")
+                raise click.UsageError(say("cli.contradict", format=output_format))
             chosen = "json" if as_json else output_format
             return function(*args, output_format=chosen or default, **kwargs)
 
@@ -237,12 +239,12 @@ class EstateIdType(click.ParamType[str]):
         if (directory / ESTATE_FILE).is_file():
             found = _estate_id(directory / ESTATE_FILE)
             if found is None:
-                self.fail(f"{directory / ESTATE_FILE} names no estate id", param, ctx)
+                self.fail(say("cli.no_estate_id", file=directory / ESTATE_FILE), param, ctx)
             return found
         if ESTATE_ID.match(text) and not directory.exists():
             deprecated(f"--estate {text}", "--estate DIR")
             return text
-        self.fail(f"{text} is not an estate directory (one holding {ESTATE_FILE})", param, ctx)
+        self.fail(say("cli.not_estate_dir", path=text, file=ESTATE_FILE), param, ctx)
 
 
 def _estate_id(estate_file: Path) -> str | None:

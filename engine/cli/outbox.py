@@ -24,7 +24,7 @@ def opened(db: str) -> Iterator[Store]:
     try:
         store = Store(db)
     except StoreError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(say("cli.error", message=exc), err=True)
         sys.exit(1)
     try:
         yield store

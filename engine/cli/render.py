@@ -27,6 +27,7 @@ from engine.checks.validation import validate_estate, validate_paths
 from engine.cli.options import estate_option, library_option
 from engine.diagnostics import Severity, suggest
 from engine.diagnostics import output as reporting
+from engine.diagnostics.catalogue import say
 from engine.diagnostics.language import current_language
 from engine.io.library import Library
 from engine.io.loading import UsageError
@@ -133,7 +134,9 @@ def _write(text: str, output: Path | None) -> None:
     try:
         output.write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from exc
+        raise click.ClickException(
+            say("cli.cannot_write", path=output, reason=exc.strerror or exc)
+        ) from exc
 
 
 def _write_bytes(data: bytes, output: Path | None) -> None:
@@ -143,7 +146,9 @@ def _write_bytes(data: bytes, output: Path | None) -> None:
     try:
         output.write_bytes(data)
     except OSError as exc:
-        raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from exc
+        raise click.ClickException(
+            say("cli.cannot_write", path=output, reason=exc.strerror or exc)
+        ) from exc
 
 
 def _find_process(library: Library, process_id: str) -> ProcessDef:

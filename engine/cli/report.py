@@ -11,6 +11,7 @@ import click
 from engine.checks.validation import validate_estate
 from engine.cli.options import db_option, estate_option, format_options, json_option
 from engine.diagnostics import output as reporting
+from engine.diagnostics.catalogue import say
 from engine.io.library import Library
 from engine.model.durations import DurationError, parse_duration
 from engine.reports import (
@@ -35,12 +36,12 @@ def _open(estate: Path, db: str) -> tuple[Store, str, str, Library]:
     result = validate_estate(estate)
     if result.estate is None or not result.validated.ok:
         click.echo(reporting.human(result.validated.errors, colour=False), err=True, nl=False)
-        click.echo(f"error: estate {estate} does not validate (propflow validate)", err=True)
+        click.echo(say("cli.not_validated", estate=estate), err=True)
         sys.exit(1)
     try:
         store = Store(db)
     except StoreError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(say("cli.error", message=exc), err=True)
         sys.exit(1)
     return store, result.estate.id, result.estate.timezone, result.validated.library
 
@@ -85,9 +86,9 @@ def report(
     """Print every indicator of the estate: value, target, met or missed, the counts and the
     cases that missed."""
     if period_text and (from_day or to_day):
-        raise click.UsageError("give --period or --from/--to, not both")
+        raise click.UsageError(say("cli.period_or_range"))
     if (from_day is None) != (to_day is None):
-        raise click.UsageError("--from and --to go together")
+        raise click.UsageError(say("cli.from_to"))
     store, estate_id, timezone, library = _open(estate, db)
     period: Period
     try:

@@ -18,6 +18,7 @@ import click
 
 from engine.cli.options import StatusLine, estate_option, library_option, use_colour
 from engine.diagnostics import output as reporting
+from engine.diagnostics.catalogue import say
 from engine.diagnostics.positions import printable
 from engine.io.loading import UsageError
 from engine.model import localized
@@ -143,7 +144,8 @@ def test_command(
         try:
             write_junit(results, details, junit_xml)
         except OSError as exc:
-            click.echo(f"error: cannot write {junit_xml}: {exc.strerror or exc}", err=True)
+            reason = say("cli.cannot_write", path=junit_xml, reason=exc.strerror or exc)
+            click.echo(say("cli.error", message=reason), err=True)
             sys.exit(2)
     sys.exit(1 if failed else 0)
 

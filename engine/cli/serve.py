@@ -9,6 +9,7 @@ import click
 
 from engine.cli.hosting import deployment_options, opened, resolve, webhook_deliverer
 from engine.cli.worker import logging_to_stderr
+from engine.diagnostics.catalogue import say
 
 
 @click.command()
@@ -58,10 +59,7 @@ def serve(
         from engine.service.reload import Reloader
         from engine.service.runner import serve as run
     except ImportError as exc:  # a plain install, without the server's libraries
-        raise click.ClickException(
-            f"the service needs the server extra: pip install 'propflow[server]' "
-            f"(in a checkout: pip install -e '.[server]'); {exc}"
-        ) from None
+        raise click.ClickException(say("cli.server_extra", error=exc)) from None
 
     deployment = resolve(config, db, estates)
     with opened(deployment) as host:
@@ -74,12 +72,17 @@ def serve(
                 tick_interval=None if no_timers else interval,
                 deliverer=deliverer,
             )
-            pushing = f", pushing to {len(deliverer.webhooks)} webhook(s)" if deliverer else ""
-            click.echo(
-                f"serving {', '.join(host.estates())} on http://{bind}:{port} "
-                f"(store {host.store.url}{pushing}); SIGTERM or Ctrl-C stops it",
-                err=True,
+            pushing = say("cli.pushing", count=len(deliverer.webhooks)) if deliverer else ""
+            hosted = ", ".join(host.estates())
+            told = say(
+                "cli.serving",
+                estates=hosted,
+                bind=bind,
+                port=port,
+                store=host.store.url,
+                pushing=pushing,
             )
+            click.echo(told, err=True)
             reloader = Reloader(host, list(deployment.estate_dirs), watch=watch)
             with logging_to_stderr("propflow.reload"):
                 run(app, bind, port, access_log=access_log, reloader=reloader)
