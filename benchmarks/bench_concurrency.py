@@ -41,6 +41,7 @@ from engine.runtime import Engine, ManualClock
 #: Threads firing at once in the threads benchmark.
 THREADS = 16
 
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]

@@ -110,9 +110,7 @@ def run(count: int, url: str, workdir: Path) -> dict[str, float | int]:
         notes = connection.execute(select(func.count()).select_from(outbox)).scalar_one()
         waiting = connection.execute(select(func.count()).select_from(timers)).scalar_one()
         advanced = connection.execute(
-            select(func.count())
-            .select_from(schedules)
-            .where(schedules.c.last_period == "2026-04")
+            select(func.count()).select_from(schedules).where(schedules.c.last_period == "2026-04")
         ).scalar_one()
     again = engine.tick(limit=count).opened  # nothing more is due: no period twice
     engine.close()

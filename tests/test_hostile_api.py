@@ -109,7 +109,13 @@ def test_open_case_with_anything(engine: Engine, process: Any, data: Any, actor:
     version=st.one_of(st.none(), VALUES),
 )
 def test_fire_with_anything(
-    engine: Engine, case_id: str, case: Any, event: Any, actor: Any, payload: Any, key: Any,
+    engine: Engine,
+    case_id: str,
+    case: Any,
+    event: Any,
+    actor: Any,
+    payload: Any,
+    key: Any,
     version: Any,
 ) -> None:
     target = case_id if case is None else case
@@ -130,7 +136,13 @@ def test_fire_with_anything(
     consents=st.one_of(st.just(()), VALUES),
 )
 def test_extend_with_anything(
-    engine: Engine, case_id: str, limit: Any, actor: Any, reason: Any, by: Any, until: Any,
+    engine: Engine,
+    case_id: str,
+    limit: Any,
+    actor: Any,
+    reason: Any,
+    by: Any,
+    until: Any,
     consents: Any,
 ) -> None:
     _typed_or_fine(
@@ -141,9 +153,18 @@ def test_extend_with_anything(
 
 
 @HOSTILE
-@given(case=VALUES, actor=ACTORS, moment=VALUES, filters=st.dictionaries(
-    st.sampled_from(["estate", "process", "state", "assignee", "opened_from", "opened_to",
-                     "limit"]), VALUES, max_size=3))
+@given(
+    case=VALUES,
+    actor=ACTORS,
+    moment=VALUES,
+    filters=st.dictionaries(
+        st.sampled_from(
+            ["estate", "process", "state", "assignee", "opened_from", "opened_to", "limit"]
+        ),
+        VALUES,
+        max_size=3,
+    ),
+)
 def test_reading_with_anything(
     engine: Engine, case: Any, actor: Any, moment: Any, filters: dict[str, Any]
 ) -> None:
@@ -209,8 +230,9 @@ def test_the_end_of_time_is_a_typed_refusal() -> None:
 
 def test_a_huge_text_value_is_a_field_error(engine: Engine) -> None:
     with pytest.raises(FieldError, match="at most 100,000"):
-        engine.open_case("repair", {**IN_UNIT, "owner_name": "x" * (MAX_TEXT_CHARS + 1)},
-                         RECEPTIONIST)
+        engine.open_case(
+            "repair", {**IN_UNIT, "owner_name": "x" * (MAX_TEXT_CHARS + 1)}, RECEPTIONIST
+        )
     with pytest.raises(FieldError, match="lone surrogate"):
         engine.open_case("repair", {**IN_UNIT, "owner_name": "a\ud800"}, RECEPTIONIST)
 
@@ -295,11 +317,29 @@ def test_cli_case_commands_refuse_hostile_input_without_a_traceback(tmp_path: Pa
         ["case", "open", "repair", "--db", db, "--role", "receptionist", "--actor", ""],
         ["case", "open", "repair", "--db", db, "--role", "", "--actor", "li"],
         ["case", "open", "repair", "--db", db, "--role", "receptionist", "--data", deep],
-        ["case", "open", "repair", "--db", db, "--role", "receptionist", "--data",
-         '{"unit": ' + deep + "}"],
+        [
+            "case",
+            "open",
+            "repair",
+            "--db",
+            db,
+            "--role",
+            "receptionist",
+            "--data",
+            '{"unit": ' + deep + "}",
+        ],
         ["case", "open", "repair", "--db", db, "--role", "receptionist", "--data", "[1, 2]"],
-        ["case", "open", "repair", "--db", db, "--role", "receptionist", "--data",
-         json.dumps({**IN_UNIT, "owner_name": "\ud800"})],
+        [
+            "case",
+            "open",
+            "repair",
+            "--db",
+            db,
+            "--role",
+            "receptionist",
+            "--data",
+            json.dumps({**IN_UNIT, "owner_name": "\ud800"}),
+        ],
         ["case", "show", "\ud800", "--db", db],
         ["case", "fire", "nope", "record", "--db", db, "--role", "receptionist"],
     ]

@@ -213,8 +213,12 @@ def test_a_whole_handover_project_with_three_units(engine: Engine, clock: Manual
 def repair_awaiting_return_visit(engine: Engine) -> str:
     repair = engine.open_case(
         "repair",
-        {"scope": "in_unit", "unit": "5-0802", "owner_name": "李女士",
-         "owner_account": person("owner").id},
+        {
+            "scope": "in_unit",
+            "unit": "5-0802",
+            "owner_name": "李女士",
+            "owner_account": person("owner").id,
+        },
         person("receptionist"),
     )
     fire(engine, repair.id, "record", "receptionist", phone="13800138000", content="阳台漏水",
@@ -288,9 +292,7 @@ def test_nothing_is_written_when_the_signalled_case_changed_meanwhile(
 
 
 def test_a_signal_to_no_linked_case_does_nothing(engine: Engine) -> None:
-    repair = engine.open_case(
-        "repair", {"scope": "public", "unit": "大堂"}, person("receptionist")
-    )
+    repair = engine.open_case("repair", {"scope": "public", "unit": "大堂"}, person("receptionist"))
     fire(engine, repair.id, "record", "receptionist", phone="13800138000", content="灯坏",
          location="大堂", category="light")  # fmt: skip
     fire(engine, repair.id, "withdraw", "receptionist")

@@ -206,6 +206,8 @@ def test_quota_mistakes_are_reported_at_their_place(tmp_path: Path) -> None:
         (24, 18, "PF520", "role 'head' is not defined in process 'home_visit'"),
     ]  # fmt: skip
     for line, column, code, text in expected:
-        assert any((ln, col, c) == (line, column, code) and text in message
-                   for ln, col, c, message in found), (line, column, code, text, sorted(found))
+        assert any(
+            (ln, col, c) == (line, column, code) and text in message
+            for ln, col, c, message in found
+        ), (line, column, code, text, sorted(found))
     assert len(found) == len(expected)

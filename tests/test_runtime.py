@@ -50,7 +50,10 @@ OWNER = Actor("wang.yezhu", {"owner"})
 HEAD = Actor("sun.fuzeren", {"head"})
 
 IN_UNIT = {
-    "scope": "in_unit", "unit": "3-1201", "owner_name": "王先生", "owner_account": "wang.yezhu"
+    "scope": "in_unit",
+    "unit": "3-1201",
+    "owner_name": "王先生",
+    "owner_account": "wang.yezhu",
 }
 FORM = {
     "phone": "138 0013 8000",

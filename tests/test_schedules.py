@@ -595,8 +595,10 @@ def test_schedule_mistakes_are_reported_at_their_place(tmp_path: Path) -> None:
         (52, 5, "PF511", "'month' (of a quarter, half-year or year) does not apply to a monthly"),
     ]  # fmt: skip
     for line, column, code, text in expected:
-        assert any((ln, col, c) == (line, column, code) and text in message
-                   for ln, col, c, message in found), (line, column, code, text, sorted(found))
+        assert any(
+            (ln, col, c) == (line, column, code) and text in message
+            for ln, col, c, message in found
+        ), (line, column, code, text, sorted(found))
     assert report.errors == len(found) == len(expected)
 
 

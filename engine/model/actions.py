@@ -107,8 +107,10 @@ def reference(value: Any) -> str | None:
     """The field name a data value refers to (``=unit`` → ``unit``), or ``None`` for a literal."""
     if isinstance(value, str) and len(value) > 1 and value[0] == "=":
         name = value[1:]
-        if name[0].isascii() and name[0].islower() and all(
-            ch.isascii() and (ch.islower() or ch.isdigit() or ch == "_") for ch in name
+        if (
+            name[0].isascii()
+            and name[0].islower()
+            and all(ch.isascii() and (ch.islower() or ch.isdigit() or ch == "_") for ch in name)
         ):
             return name
     return None

@@ -486,9 +486,8 @@ def create_app(
         RoleRefused): a post, or a party role of their own case."""
         definition, held = roles_here(caller, case_id)
         if not held & set(definition.roles):
-            key = "refusal.party_read" if caller.actor.roles & set(definition.roles) else (
-                "refusal.read_role"
-            )
+            party = caller.actor.roles & set(definition.roles)
+            key = "refusal.party_read" if party else "refusal.read_role"
             raise RoleRefused(
                 case_id, "-", "read", say(key, actor=caller.actor.id, process=definition.id)
             )
@@ -820,8 +819,10 @@ def create_app(
         caller: Caller,
         period: Annotated[
             str | None,
-            Query(max_length=16, description="2026-03, 2026-W10, 2026-Q1 or 2026; "
-                  "default: the last whole month."),
+            Query(
+                max_length=16,
+                description="2026-03, 2026-W10, 2026-Q1 or 2026; default: the last whole month.",
+            ),
         ] = None,
     ) -> ReportOut:
         """Every indicator of the estate over the period, with its target, met or missed, the
