@@ -313,33 +313,15 @@ def test_a_store_error_is_a_propflow_error() -> None:
 def test_cli_case_commands_refuse_hostile_input_without_a_traceback(tmp_path: Path) -> None:
     db = str(tmp_path / "cases.db")
     deep = "[" * 50_000 + "]" * 50_000
+    opening = ["case", "open", "repair", "--db", db]
+    desk = [*opening, "--role", "receptionist"]
     attempts = [
-        ["case", "open", "repair", "--db", db, "--role", "receptionist", "--actor", ""],
-        ["case", "open", "repair", "--db", db, "--role", "", "--actor", "li"],
-        ["case", "open", "repair", "--db", db, "--role", "receptionist", "--data", deep],
-        [
-            "case",
-            "open",
-            "repair",
-            "--db",
-            db,
-            "--role",
-            "receptionist",
-            "--data",
-            '{"unit": ' + deep + "}",
-        ],
-        ["case", "open", "repair", "--db", db, "--role", "receptionist", "--data", "[1, 2]"],
-        [
-            "case",
-            "open",
-            "repair",
-            "--db",
-            db,
-            "--role",
-            "receptionist",
-            "--data",
-            json.dumps({**IN_UNIT, "owner_name": "\ud800"}),
-        ],
+        [*desk, "--actor", ""],
+        [*opening, "--role", "", "--actor", "li"],
+        [*desk, "--data", deep],
+        [*desk, "--data", '{"unit": ' + deep + "}"],
+        [*desk, "--data", "[1, 2]"],
+        [*desk, "--data", json.dumps({**IN_UNIT, "owner_name": "\ud800"})],
         ["case", "show", "\ud800", "--db", db],
         ["case", "fire", "nope", "record", "--db", db, "--role", "receptionist"],
     ]
