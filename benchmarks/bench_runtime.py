@@ -33,6 +33,7 @@ import argparse
 import cProfile
 import gc
 import json
+import logging
 import pstats
 import sqlite3
 import statistics
@@ -51,7 +52,7 @@ from transitions import Machine
 
 from engine.runtime import Actor, Engine, ManualClock
 from engine.runtime.change import CaseChange
-from engine.store import Store
+from engine.store import Store, driver
 from engine.store.schema import case_log, cases
 
 START = datetime(2026, 2, 9, 1, 0, tzinfo=UTC)
@@ -101,18 +102,32 @@ def in_turns(rounds: int, *works: Callable[[int], float]) -> list[float]:
 
 
 @contextmanager
-def counted(engine: SqlEngine) -> Iterator[list[int]]:
-    """Count the statements sent to the database while the block runs (``[count]``)."""
-    count = [0]
+def sent(engine: SqlEngine) -> Iterator[list[str]]:
+    """The statements ``engine``'s connections send to the database while the block runs,
+    in order: those SQLAlchemy executes (seen by its ``before_cursor_execute`` event: a
+    transaction's ``BEGIN`` and the store's other statements) and those the store sends on
+    the driver's cursor itself (logged by :mod:`engine.store.driver`). A commit, the
+    driver's own call, is in neither."""
+    statements: list[str] = []
 
-    def one_more(*_args: Any) -> None:
-        count[0] += 1
+    def executed(*args: Any) -> None:
+        statements.append(str(args[2]))
 
-    event.listen(engine, "before_cursor_execute", one_more)
+    class Logged(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if getattr(record, "engine", None) is engine:
+                statements.append(record.getMessage())
+
+    handler, level = Logged(), driver.log.level
+    event.listen(engine, "before_cursor_execute", executed)
+    driver.log.addHandler(handler)
+    driver.log.setLevel(logging.DEBUG)
     try:
-        yield count
+        yield statements
     finally:
-        event.remove(engine, "before_cursor_execute", one_more)
+        driver.log.setLevel(level)
+        driver.log.removeHandler(handler)
+        event.remove(engine, "before_cursor_execute", executed)
 
 
 def calls_per_event(work: Callable[[], object], events: int) -> float:
@@ -209,15 +224,20 @@ def persisted_fire(rounds: int, directory: Path) -> Persisted:
     def turn_of(ids: list[str], number: int) -> list[str]:
         return ids[number * PERSISTED_TURN : (number + 1) * PERSISTED_TURN]
 
+    # The walks, timed; their turns count the statements too (the calls are counted of a
+    # walk alone, without the counting's).
+    def engine_walk(number: int) -> float:
+        began = time.perf_counter()
+        for case_id in turn_of(opened, number):
+            for name, actor, payload in WALK:
+                clock.advance(timedelta(minutes=1))
+                engine.fire(case_id, name, actor, payload)
+        return time.perf_counter() - began
+
     def engine_turn(number: int) -> float:
-        with counted(engine.store.engine) as count:
-            began = time.perf_counter()
-            for case_id in turn_of(opened, number):
-                for name, actor, payload in WALK:
-                    clock.advance(timedelta(minutes=1))
-                    engine.fire(case_id, name, actor, payload)
-            seconds = time.perf_counter() - began
-        engine_statements.append(count[0])
+        with sent(engine.store.engine) as statements:
+            seconds = engine_walk(number)
+        engine_statements.append(len(statements))
         return seconds
 
     def raw_turn(number: int) -> float:
@@ -225,53 +245,54 @@ def persisted_fire(rounds: int, directory: Path) -> Persisted:
         raw_walk(raw, turn_of(raw_ids, number))
         return time.perf_counter() - began
 
+    def core_walk(number: int) -> float:
+        began = time.perf_counter()
+        for case_id in turn_of(core_ids, number):
+            for step in range(len(WALK)):
+                at = START + timedelta(minutes=step)
+                with core.transaction() as tx:
+                    result = tx.execute(
+                        _CORE_UPDATE,
+                        {
+                            "b_id": case_id,
+                            "b_expected": step + 1,
+                            "state": f"s{step}",
+                            "data": {"step": step},
+                            "version": step + 2,
+                            "updated_at": at,
+                        },
+                    )
+                    assert result.rowcount == 1
+                    tx.execute(
+                        _CORE_INSERT,
+                        {
+                            "case_id": case_id,
+                            "version": step + 2,
+                            "event": f"e{step}",
+                            "actor_id": "li",
+                            "role": "receptionist",
+                            "at": at,
+                            "from_state": "a",
+                            "to_state": "b",
+                            "payload": {},
+                            "changes": {"step": step},
+                            "assignee": None,
+                            "actions": [],
+                            "estate": "standard",
+                        },
+                    )
+        return time.perf_counter() - began
+
     def core_turn(number: int) -> float:
-        with counted(core.engine) as count:
-            began = time.perf_counter()
-            for case_id in turn_of(core_ids, number):
-                for step in range(len(WALK)):
-                    at = START + timedelta(minutes=step)
-                    with core.transaction() as tx:
-                        result = tx.execute(
-                            _CORE_UPDATE,
-                            {
-                                "b_id": case_id,
-                                "b_expected": step + 1,
-                                "state": f"s{step}",
-                                "data": {"step": step},
-                                "version": step + 2,
-                                "updated_at": at,
-                            },
-                        )
-                        assert result.rowcount == 1
-                        tx.execute(
-                            _CORE_INSERT,
-                            {
-                                "case_id": case_id,
-                                "version": step + 2,
-                                "event": f"e{step}",
-                                "actor_id": "li",
-                                "role": "receptionist",
-                                "at": at,
-                                "from_state": "a",
-                                "to_state": "b",
-                                "payload": {},
-                                "changes": {"step": step},
-                                "assignee": None,
-                                "actions": [],
-                                "estate": "standard",
-                            },
-                        )
-            seconds = time.perf_counter() - began
-        core_statements.append(count[0])
+        with sent(core.engine) as statements:
+            seconds = core_walk(number)
+        core_statements.append(len(statements))
         return seconds
 
     engine_s, raw_s, core_s = in_turns(rounds, engine_turn, raw_turn, core_turn)
     events = PERSISTED_TURN * len(WALK)
-    calls = calls_per_event(lambda: engine_turn(rounds), events)
-    bare_calls = calls_per_event(lambda: core_turn(rounds), events)
-    engine_statements.pop()
-    core_statements.pop()
+    calls = calls_per_event(lambda: engine_walk(rounds), events)
+    bare_calls = calls_per_event(lambda: core_walk(rounds), events)
     engine.close()
     core.close()
     raw.close()

@@ -49,7 +49,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 
 from sqlalchemy import func, insert, select
 
-from benchmarks.bench_runtime import counted
+from benchmarks.bench_runtime import sent
 from engine.runtime import Engine, ManualClock
 from engine.store import Store
 from engine.store.schema import case_log, cases, outbox, sla_clocks, timers
@@ -289,11 +289,11 @@ def measure(databases: Databases, open_cases: int, due: int, repeat: int) -> Tim
             try:
                 pending = (timers.c.fired_at.is_(None), timers.c.due_at <= NOW)
                 assert count(engine.store, timers, *pending) == due
-                with counted(engine.store.engine) as sent:
+                with sent(engine.store.engine) as statements_sent:
                     began = time.perf_counter()
                     result = engine.tick(limit=due)
                     seconds.append(time.perf_counter() - began)
-                statements.append(sent[0])
+                statements.append(len(statements_sent))
                 left = count(engine.store, timers, *pending)
                 breaches = count(engine.store, case_log, case_log.c.event == f"breach:{LIMIT_ID}")
                 escalations = count(engine.store, outbox, outbox.c.kind == "escalate")

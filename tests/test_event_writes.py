@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
+from benchmarks.bench_runtime import sent
 from engine.runtime import Actor, Engine, ManualClock
 from engine.store import CaseRecord, CaseWrite, ClockChange, ClockRecord, TimerRecord
 from engine.store.schema import sla_clocks
@@ -37,27 +39,39 @@ def engine(store_url: str) -> Iterator[Engine]:
 
 
 class Statements:
-    """The statements the store's connections run, by their first words."""
+    """The statements the store's connections send while the test runs from here on (see
+    :func:`benchmarks.bench_runtime.sent`), by their first words, and the transactions they
+    begin."""
 
-    def __init__(self, made: Engine) -> None:
-        self.seen: Counter[str] = Counter()
+    def __init__(self, made: Engine, request: pytest.FixtureRequest) -> None:
         self.transactions = 0
-        event.listen(made.store.engine, "before_cursor_execute", self._statement)
+        watching = ExitStack()
+        self._sent = watching.enter_context(sent(made.store.engine))
+        request.addfinalizer(watching.close)
         event.listen(made.store.engine, "begin", self._begin)
 
-    def _statement(self, *args: Any) -> None:
-        words = str(args[2]).split()
-        if words[0] in ("INSERT", "DELETE"):  # INSERT INTO table, DELETE FROM table
-            del words[1]
-        self.seen[" ".join(words[:2])] += 1
+    @property
+    def seen(self) -> Counter[str]:
+        found: Counter[str] = Counter()
+        for statement in self._sent:
+            words = statement.split()
+            if words[0] in ("INSERT", "DELETE"):  # INSERT INTO table, DELETE FROM table
+                del words[1]
+            found[" ".join(words[:2])] += 1
+        return found
+
+    def clear(self) -> None:
+        self._sent.clear()
 
     def _begin(self, *_args: Any) -> None:
         self.transactions += 1
 
 
-def test_an_event_without_links_is_one_transaction(engine: Engine) -> None:
+def test_an_event_without_links_is_one_transaction(
+    engine: Engine, request: pytest.FixtureRequest
+) -> None:
     case = engine.open_case("repair", IN_UNIT, RECEPTIONIST)
-    statements = Statements(engine)
+    statements = Statements(engine, request)
     engine.fire(case.id, "record", RECEPTIONIST, FORM)
     assert statements.transactions == 1
     assert statements.seen["UPDATE cases"] == 1
@@ -69,6 +83,7 @@ def test_an_event_without_links_is_one_transaction(engine: Engine) -> None:
 
 def test_a_signal_to_a_parent_the_case_does_not_have_is_written_in_one_transaction(
     engine: Engine,
+    request: pytest.FixtureRequest,
 ) -> None:
     """Closing a repair signals its parent (the handover it came from, if any): on a repair
     that has none, the signal reaches nothing and the event is written as any other."""
@@ -83,7 +98,7 @@ def test_a_signal_to_a_parent_the_case_does_not_have_is_written_in_one_transacti
     ]
     for event_id, actor, payload in walk:
         engine.fire(case.id, event_id, actor, payload)
-    statements = Statements(engine)
+    statements = Statements(engine, request)
     visit = {"visit_method": "phone", "visit_result": "满意", "satisfaction": "satisfied"}
     closed = engine.fire(case.id, "return_visit", RECEPTIONIST, visit)
     assert closed.state == "closed"
@@ -94,10 +109,12 @@ def test_a_signal_to_a_parent_the_case_does_not_have_is_written_in_one_transacti
     assert (action["kind"], action["event"], action["to"]) == ("signal", "repair_closed", "parent")
 
 
-def test_a_new_clock_is_inserted_without_an_update_or_a_timers_delete(engine: Engine) -> None:
+def test_a_new_clock_is_inserted_without_an_update_or_a_timers_delete(
+    engine: Engine, request: pytest.FixtureRequest
+) -> None:
     case = engine.open_case("repair", IN_UNIT, RECEPTIONIST)
     before = {clock.limit_id for clock in engine.store.clocks(case.id)}
-    statements = Statements(engine)
+    statements = Statements(engine, request)
     engine.fire(case.id, "record", RECEPTIONIST, FORM)
     after = engine.store.clocks(case.id)
     started = [clock for clock in after if clock.limit_id not in before]
@@ -140,13 +157,15 @@ def test_several_changes_of_one_clock_come_to_the_last_row_and_timers(engine: En
     assert [t for t in engine.store.pending_timers(case.id) if t.name == "probe"] == []
 
 
-def test_a_clock_as_stored_is_not_written_again(engine: Engine) -> None:
+def test_a_clock_as_stored_is_not_written_again(
+    engine: Engine, request: pytest.FixtureRequest
+) -> None:
     case = engine.open_case("repair", IN_UNIT, RECEPTIONIST)
     engine.fire(case.id, "record", RECEPTIONIST, FORM)
     record = engine.store.get_case(case.id)
     assert record is not None
     clocks = {clock.limit_id: clock for clock in engine.store.clocks(case.id)}
-    statements = Statements(engine)
+    statements = Statements(engine, request)
     same = tuple(ClockChange(case.id, limit, clock, None) for limit, clock in clocks.items())
     moved: CaseRecord = replace(record, version=record.version + 1)
     write = CaseWrite(moved, record.version, clocks=same, clocks_read=clocks)
@@ -179,9 +198,11 @@ def test_an_event_reads_its_case_and_clocks_in_one_query_as_read_apart(engine: E
     assert without == (store.get_case(case.id), {})
 
 
-def test_an_event_runs_one_select_for_its_case_and_clocks(engine: Engine) -> None:
+def test_an_event_runs_one_select_for_its_case_and_clocks(
+    engine: Engine, request: pytest.FixtureRequest
+) -> None:
     case = engine.open_case("repair", IN_UNIT, RECEPTIONIST)
-    statements = Statements(engine)
+    statements = Statements(engine, request)
     engine.fire(case.id, "record", RECEPTIONIST, FORM)
     assert statements.seen["SELECT cases.id,"] == 1
     assert sum(count for words, count in statements.seen.items() if words.startswith("SELECT")) == 1
@@ -189,6 +210,7 @@ def test_an_event_runs_one_select_for_its_case_and_clocks(engine: Engine) -> Non
 
 def test_a_clock_that_cannot_have_pending_timers_is_written_without_a_timers_delete(
     engine: Engine,
+    request: pytest.FixtureRequest,
 ) -> None:
     """A paused clock has no pending timers (pausing withdrew them): stopping it writes its
     row, and deletes no timers, while a running clock's stop withdraws its own."""
@@ -205,7 +227,7 @@ def test_a_clock_that_cannot_have_pending_timers_is_written_without_a_timers_del
     before = {clock.limit_id: clock for clock in engine.store.clocks(case.id)}
     assert before["repair-drain-leak"].status == "paused"
     assert not [t for t in engine.store.pending_timers(case.id) if t.name == "repair-drain-leak"]
-    statements = Statements(engine)
+    statements = Statements(engine, request)
     engine.fire(case.id, "supervisor_sign", SUPERVISOR, {})
     after = {clock.limit_id: clock for clock in engine.store.clocks(case.id)}
     assert after["repair-drain-leak"].status == "stopped"
@@ -214,7 +236,7 @@ def test_a_clock_that_cannot_have_pending_timers_is_written_without_a_timers_del
     running = {t.name for t in engine.store.pending_timers(case.id)}
     assert "repair-return-visit" in running
     visit = {"visit_method": "phone", "visit_result": "满意", "satisfaction": "satisfied"}
-    statements.seen.clear()
+    statements.clear()
     engine.fire(case.id, "return_visit", RECEPTIONIST, visit)
     assert statements.seen["DELETE timers"] == 1
     assert engine.store.pending_timers(case.id) == []

@@ -11,8 +11,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event
 
+from benchmarks.bench_runtime import sent
 from engine.runtime import Actor, Engine, ManualClock
 from engine.store import (
     CaseRecord,
@@ -49,17 +49,9 @@ def recorded(engine: Engine, clock: ManualClock, count: int) -> list[str]:
 
 def ticked(engine: Engine) -> tuple[int, int]:
     """One tick: the timers it fired and the statements it sent."""
-    sent = [0]
-
-    def one_more(*_args: object) -> None:
-        sent[0] += 1
-
-    event.listen(engine.store.engine, "before_cursor_execute", one_more)
-    try:
+    with sent(engine.store.engine) as statements:
         fired = engine.tick().fired
-    finally:
-        event.remove(engine.store.engine, "before_cursor_execute", one_more)
-    return fired, sent[0]
+    return fired, len(statements)
 
 
 def story(engine: Engine, case: str) -> list[tuple[str, str | None, str]]:

@@ -8,6 +8,7 @@ executes an ``executemany`` row by row, each row a statement of its own on the s
 one array per name: the statement reads its rows from ``unnest`` of the arrays, and the
 server writes all of them in one execution (an update or delete joins the arrays' rows, an
 insert selects them). Either way the statement's count of rows is the rows it matched.
+Both forms are :class:`~engine.store.driver.Sent` statements, compiled once per dialect.
 
 A JSON value goes in its array as its text (:func:`json_text`), cast back in the statement:
 the driver's arrays of JSON values lose the quoting of a ``{}`` among them.
@@ -34,6 +35,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.types import TypeEngine
 
+from engine.store.driver import Sent
+
 #: What a statement's values are read from: a value's name gives the expression for it.
 Values = Callable[[str], ColumnElement[Any]]
 
@@ -50,7 +53,8 @@ class RowsStatement:
     ) -> None:
         self._names = tuple(types)
         self._json = frozenset(name for name, kind in types.items() if isinstance(kind, JSON))
-        self._single = build(lambda name: bindparam(name, type_=types[name]), "sqlite")
+        single = build(lambda name: bindparam(name, type_=types[name]), "sqlite")
+        self._single = Sent(single, self._names)
         in_array = {name: Text() if name in self._json else types[name] for name in types}
         arrays = (
             func.unnest(
@@ -64,7 +68,7 @@ class RowsStatement:
             found = arrays.c[name]
             return cast(found, types[name]) if name in self._json else found
 
-        self._arrays = build(value, "postgresql")
+        self._arrays = Sent(build(value, "postgresql"))
 
     def run(self, tx: Connection, rows: Sequence[Mapping[str, Any]]) -> int:
         """Write ``rows`` (each giving every value by name) in ``tx``; the rows matched."""
@@ -75,8 +79,8 @@ class RowsStatement:
                 else [row[name] for row in rows]
                 for name in self._names
             }
-            return int(tx.execute(self._arrays, arrays).rowcount)
-        return int(tx.execute(self._single, rows if len(rows) > 1 else rows[0]).rowcount)
+            return self._arrays.count(tx, [arrays])
+        return self._single.count(tx, rows)
 
 
 def column_types(table: Table, names: Sequence[str]) -> dict[str, TypeEngine[Any]]:

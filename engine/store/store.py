@@ -53,6 +53,7 @@ from sqlalchemy.types import NullType
 
 from engine.sla.clocks import RUNNING, PlanItem
 from engine.store import migrations
+from engine.store.driver import Sent
 from engine.store.errors import StoreError, StoreSchemaMismatch, store_failure
 from engine.store.groups import FileLock, WriterGroups
 from engine.store.records import (
@@ -719,7 +720,7 @@ class Store:
         """A case with its SLA clocks by time limit, or ``None``, read in ``tx`` in one
         query (what every event reads first: one statement fewer than :meth:`get_case` and
         :meth:`clocks`, for the case's columns repeated on each clock's row)."""
-        rows = tx.execute(_CASE_AND_CLOCKS, {"b_id": case_id}).all()
+        rows = _SENT_CASE_AND_CLOCKS.rows(tx, {"b_id": case_id})
         if not rows:
             return None
         moment = _moment_reader(tx.dialect)
@@ -985,6 +986,8 @@ _CASE_AND_CLOCKS = (
     .where(cases.c.id == bindparam("b_id"))
     .order_by(sla_clocks.c.limit_id)
 )
+#: What every event reads first, sent on the driver's cursor (see :mod:`engine.store.driver`).
+_SENT_CASE_AND_CLOCKS = Sent(_CASE_AND_CLOCKS)
 _JOINED = list(_CASE_AND_CLOCKS.selected_columns.keys())
 _CASE_FIELDS = tuple(field.name for field in fields(CaseRecord))
 #: What picks the case's values (in :data:`_CASE_FIELDS` order) and a clock's (in
