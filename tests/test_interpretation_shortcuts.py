@@ -23,6 +23,7 @@ from engine.conditions.evaluator import values_equal
 from engine.model import TimeLimitDef
 from engine.runtime import Engine, ManualClock
 from engine.runtime.forms import Form
+from engine.runtime.machine import CompiledProcess
 from engine.sla import Moment, SlaPlanner, hits
 from engine.store import ClockChange, ClockRecord
 from tests.conftest import validated_library
@@ -230,3 +231,20 @@ def test_field_against_a_flag_or_texts_compares_as_the_language_does(text: str) 
             expected = values_equal(value, right.value) is (expr.op == "==")
         context = EvalContext(data={"f": value})
         assert evaluate(parse_condition(text), context) is expected, value
+
+
+def test_an_action_is_recorded_as_its_json_form(engine: Engine) -> None:
+    # The log's record of an action is worked out once per action and kept.
+    seen = 0
+    for process_id in engine.processes:
+        process = engine.definition(process_id)
+        compiled = CompiledProcess(process)
+        actions = [action for event in process.events.values() for action in event.actions]
+        for state in process.states.values():
+            actions += [*state.on_enter, *state.on_exit]
+        for action in actions:
+            expected = action.model_dump(mode="json", exclude_none=True)
+            assert compiled.recorded(action) == expected
+            assert compiled.recorded(action) == expected  # kept, and unchanged
+            seen += 1
+    assert seen > 50
