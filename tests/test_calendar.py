@@ -309,6 +309,40 @@ def test_crossing_into_an_uncovered_year_warns() -> None:
     ]
 
 
+def test_warnings_name_only_the_years_counted() -> None:
+    # A deadline on the last working day of the data, in its last period, needs no day of
+    # the next year: finding it does not look past it, so there is nothing to warn about.
+    office = CALENDARS["office"]
+    last = date(LAST_YEAR, 12, 31)
+    while not office.is_working_day(last):
+        last -= timedelta(days=1)
+    before = last - timedelta(days=1)
+    while not office.is_working_day(before):
+        before -= timedelta(days=1)
+    for result in (
+        office.add(at(f"{before}T14:00"), parse_duration("1 workday")),
+        office.add(at(f"{before}T17:00"), parse_duration("8 workhours")),
+        office.subtract(at(f"{last}T19:00"), parse_duration("1 workday")),
+    ):
+        assert result.at.date() <= last
+        assert result.warnings == ()
+
+
+def test_counted_periods_are_the_working_time_to_the_deadline() -> None:
+    office = CALENDARS["office"]
+    start = at(f"{LAST_YEAR}-01-01T09:00")
+    for hour in range(0, 24 * 366, 37):
+        begin = start + timedelta(hours=hour)
+        for text in ("1 workday", "3 workdays", "7 workhours", "30 workhours"):
+            duration = parse_duration(text)
+            ahead = office.add(begin, duration)
+            assert ahead.counted == office.working_periods_between(begin, ahead.at).periods
+            behind = office.subtract(begin, duration)
+            assert behind.counted == office.working_periods_between(behind.at, begin).periods
+            if duration.unit == "workhours":
+                assert ahead.working_time == behind.working_time == timedelta(hours=duration.amount)
+
+
 def test_before_coverage_warns_too() -> None:
     early = cn_holidays().first_year - 1
     result = CALENDARS["office"].add(at(f"{early}-06-02T10:00"), parse_duration("1 workday"))

@@ -11,16 +11,19 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
+from engine.conditions import Compare, EvalContext, ListLiteral, Literal, evaluate, parse_condition
+from engine.conditions.evaluator import values_equal
 from engine.model import TimeLimitDef
 from engine.runtime import Engine, ManualClock
 from engine.runtime.forms import Form
+from engine.runtime.machine import CompiledProcess
 from engine.sla import Moment, SlaPlanner, hits
 from engine.store import ClockChange, ClockRecord
 from tests.conftest import validated_library
@@ -198,3 +201,50 @@ def test_the_planner_asks_only_the_limits_a_moment_may_start_or_change(engine: E
                 ), (process_id, event_id, source, target)
                 compared += 1
     assert compared > 500
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "f == true",
+        "f == false",
+        "f != true",
+        "f != false",
+        "f in ['urgent', 'text', '2026-03-02']",
+        "f not in ['urgent', 'text', '2026-03-02']",
+        "f in ['12.50']",
+        "f not in []",
+    ],
+)
+def test_field_against_a_flag_or_texts_compares_as_the_language_does(text: str) -> None:
+    # A field compared with a flag, or looked up among texts, is compiled to an identity
+    # check or a set lookup; the language's own equality (values_equal) gives the answer.
+    expr = parse_condition(text).expr
+    assert isinstance(expr, Compare)
+    for value in [*ODD_VALUES, date(2026, 3, 2), datetime(2026, 3, 2, tzinfo=UTC)]:
+        right = expr.right
+        if isinstance(right, ListLiteral):
+            found = any(values_equal(value, item.value) for item in right.items)
+            expected = value is not None and found is (expr.op == "in")
+        else:
+            assert isinstance(right, Literal)
+            expected = values_equal(value, right.value) is (expr.op == "==")
+        context = EvalContext(data={"f": value})
+        assert evaluate(parse_condition(text), context) is expected, value
+
+
+def test_an_action_is_recorded_as_its_json_form(engine: Engine) -> None:
+    # The log's record of an action is worked out once per action and kept.
+    seen = 0
+    for process_id in engine.processes:
+        process = engine.definition(process_id)
+        compiled = CompiledProcess(process)
+        actions = [action for event in process.events.values() for action in event.actions]
+        for state in process.states.values():
+            actions += [*state.on_enter, *state.on_exit]
+        for action in actions:
+            expected = action.model_dump(mode="json", exclude_none=True)
+            assert compiled.recorded(action) == expected
+            assert compiled.recorded(action) == expected  # kept, and unchanged
+            seen += 1
+    assert seen > 50

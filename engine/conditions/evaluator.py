@@ -182,6 +182,19 @@ def _compare(expr: Compare) -> _Test:
             return value != text if type(value) is str else not values_equal(value, text)
 
         return field_is_not
+    if name is not None and is_constant and op in ("==", "!=") and type(constant) is bool:
+        # A flag equals only the same flag, and ``True``/``False`` are the only ones.
+        flag = constant
+        if op == "==":
+            return lambda ctx: ctx.data.get(name) is flag
+        return lambda ctx: ctx.data.get(name) is not flag
+    if (
+        name is not None
+        and op in ("in", "not in")
+        and type(constant) is tuple
+        and all(type(item) is str for item in constant)
+    ):
+        return _field_among(name, constant, op == "in")
     left, right = _compiled(expr.left), _compiled(expr.right)
     if op == "==":
         return lambda ctx: values_equal(left(ctx), right(ctx))
@@ -200,6 +213,21 @@ def _compare(expr: Compare) -> _Test:
 
         return member
     return lambda ctx: _ordered(op, left(ctx), right(ctx))
+
+
+def _field_among(name: str, texts: tuple[str, ...], wanted: bool) -> _Test:
+    """``field in ['a', 'b']`` (``wanted``) or ``not in``: a text value is looked up among
+    the texts, any other value compared with each as the language compares (a date with ISO
+    text)."""
+    among = frozenset(texts)
+
+    def field_among(ctx: EvalContext) -> bool:
+        value = ctx.data.get(name)
+        if type(value) is str:
+            return (value in among) is wanted
+        return value is not None and _contains(texts, value) is wanted
+
+    return field_among
 
 
 def resolve_name(path: tuple[str, ...], ctx: EvalContext) -> object:

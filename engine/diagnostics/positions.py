@@ -87,8 +87,11 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 def has_lone_surrogate(text: str) -> bool:
     """Whether ``text`` holds a code point of the UTF-16 surrogate range (``"\\ud800"``):
-    not a character, it cannot be encoded as UTF-8, so nothing could write it out."""
-    return _SURROGATE.search(text) is not None
+    not a character, it cannot be encoded as UTF-8, so nothing could write it out.
+
+    ASCII text (every field name, most values) holds none, and a string knows it is ASCII
+    without being read: the search is left to the others."""
+    return not text.isascii() and _SURROGATE.search(text) is not None
 
 
 #: The widest source line shown under a diagnostic, in terminal cells: a line of a minified

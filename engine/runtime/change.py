@@ -97,7 +97,7 @@ def apply_actions(
     ``moment`` is the time limit whose timer runs them, which their messages name."""
     effects = Effects(assignee=assignee)
     for hook, action in actions:
-        effects.records.append({"hook": hook, **action.model_dump(mode="json", exclude_none=True)})
+        effects.records.append({"hook": hook, **compiled.recorded(action)})
         if isinstance(action, SetFields):
             effects.changes.update(action.values)
         elif isinstance(action, (Assign, Escalate)):

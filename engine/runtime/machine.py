@@ -11,6 +11,7 @@ run once per state and event and its answer kept.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -73,6 +74,9 @@ class CompiledProcess:
         }
         #: :meth:`step`'s answers, by (state, event), as cases come to them.
         self._moves: dict[tuple[str, str], Move] = {}
+        #: :meth:`recorded`'s answers, by the action's identity (the action kept with its
+        #: answer, so that its identity is never another's).
+        self._recorded: dict[int, tuple[Action, Mapping[str, Any]]] = {}
 
     @staticmethod
     def _collector(hook: str, actions: tuple[Action, ...]) -> Any:
@@ -111,6 +115,18 @@ class CompiledProcess:
         event_data.transition = transition
         transition.execute(event_data)
         return model
+
+    def recorded(self, action: Action) -> Mapping[str, Any]:
+        """``action`` as the log records it (its JSON form, unset options left out). An
+        action is immutable and runs again on every case that comes its way: its form is
+        worked out once, and shared (read only: a log record copies it into its own)."""
+        found = self._recorded.get(id(action))
+        if found is None:
+            found = self._recorded[id(action)] = (
+                action,
+                action.model_dump(mode="json", exclude_none=True),
+            )
+        return found[1]
 
     def enter_initial(self) -> list[tuple[str, Action]]:
         """The initial state's entry actions, run when a case is opened."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 RUNNING, PAUSED, STOPPED = "running", "paused", "stopped"
 
@@ -88,11 +88,11 @@ class TimerRecord:
     fired_at: datetime | None = None
 
 
-@dataclass(frozen=True)
-class ClockChange:
+class ClockChange(NamedTuple):
     """A clock's new row (or ``None`` to keep it) and the timers that replace its pending ones.
 
     ``timers=None`` leaves the pending timers alone; a tuple (possibly empty) replaces them.
+    A named tuple: most events make several.
     """
 
     case_id: str

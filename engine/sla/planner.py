@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from engine.conditions import EvalContext, evaluate
 from engine.model import TimeLimitDef, Trigger
@@ -54,6 +54,8 @@ from engine.sla.clocks import (
 )
 from engine.time import WorkingCalendar
 from engine.time.hours import ALWAYS
+
+_Record = TypeVar("_Record", ClockRecord, TimerRecord)
 
 #: Elapsed time: what a limit in wall-clock units (``24h``, ``3d``) measures.
 ELAPSED = WorkingCalendar("elapsed", UTC, ALWAYS)
@@ -111,6 +113,11 @@ class LimitPlanner:
         self.calendar = calendar
         #: What the limit counts: working time on its calendar, or elapsed time.
         self.measure = calendar if _counts_working_time(limit) else ELAPSED
+        #: What every clock of the limit starts from (copied, see :func:`_evolve`, rather
+        #: than built field by field: a clock starts on most events).
+        self._unstarted = ClockRecord("", limit.id, STOPPED, datetime.min, None)
+        #: What the timers of the limit's clocks are copied from, likewise.
+        self._timer = TimerRecord("", TimerKind.BREACH, limit.id, datetime.min)
         #: :meth:`triggered` per kind of moment, kept as moments come (a process has few).
         self._triggered: dict[MomentKind, tuple[bool, bool, bool]] = {}
 
@@ -184,12 +191,12 @@ class LimitPlanner:
         """A fresh clock from ``moment``, with its plan and timers."""
         deadline, notes = self._deadline(moment)
         paused = self.limit.pause is not None and moment.to_state in self.limit.pause.states
-        clock = ClockRecord(
-            case_id,
-            self.limit.id,
-            PAUSED if paused else RUNNING,
-            moment.at,
-            deadline,
+        clock = _evolve(
+            self._unstarted,
+            case_id=case_id,
+            status=PAUSED if paused else RUNNING,
+            started_at=moment.at,
+            deadline=deadline,
             paused_at=moment.at if paused else None,
             notes=notes,
         )
@@ -299,14 +306,13 @@ class LimitPlanner:
     ) -> ClockChange | None:
         inside = self.triggered(moment)[0]
         if inside and not active and not moment.final and self.applies(moment):
-            fresh = ClockRecord(
+            fresh = _evolve(
+                self._unstarted,
                 case_id=case_id,
-                limit_id=self.limit.id,
                 status=RUNNING,
                 started_at=moment.at,
-                deadline=None,
+                plan=(self._next_due(moment.at, 1),),
             )
-            fresh = _evolve(fresh, plan=(self._next_due(moment.at, 1),))
             return ClockChange(case_id, self.limit.id, fresh, self.timers(fresh))
         if clock is not None and active and (not inside or moment.final):
             return stopped(clock, moment.at)
@@ -385,8 +391,10 @@ class LimitPlanner:
 
     def timers(self, clock: ClockRecord) -> tuple[TimerRecord, ...]:
         """The durable timers of a running clock's plan."""
+        timer = self._timer
         return tuple(
-            TimerRecord(
+            _evolve(
+                timer,
                 case_id=clock.case_id,
                 kind=item.kind,
                 name=clock.limit_id,
@@ -444,13 +452,14 @@ def stopped(clock: ClockRecord, at: datetime) -> ClockChange:
     return ClockChange(clock.case_id, clock.limit_id, done, ())
 
 
-def _evolve(clock: ClockRecord, **changes: Any) -> ClockRecord:
-    """``dataclasses.replace`` for a clock without its per-field checks and without the
-    frozen ``__init__``'s assignment of each field one call at a time, which events pay for
-    each time they start, stop or pause a clock: the copy's fields are the clock's, updated
-    by ``changes`` (names of ClockRecord's fields, which all live in its ``__dict__``)."""
-    evolved = object.__new__(ClockRecord)
-    evolved.__dict__.update(clock.__dict__, **changes)
+def _evolve(record: _Record, **changes: Any) -> _Record:
+    """``dataclasses.replace`` for a clock or a timer without its per-field checks and
+    without the frozen ``__init__``'s assignment of each field one call at a time, which
+    events pay for each time they start, stop or pause a clock: the copy's fields are the
+    record's, updated by ``changes`` (names of its fields, which all live in its
+    ``__dict__``)."""
+    evolved = object.__new__(type(record))
+    evolved.__dict__.update(record.__dict__, **changes)
     return evolved
 
 

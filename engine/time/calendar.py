@@ -61,7 +61,7 @@ import functools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from engine.model.durations import Anchored, Duration
@@ -100,24 +100,37 @@ def _within_time(method: Callable[..., _Result]) -> Callable[..., _Result]:
 _DAYS_KEPT = 10_000
 
 
-@dataclass(frozen=True)
-class Deadline:
+class Deadline(NamedTuple):
     """When a duration from a start runs out, and what it counted to get there.
 
-    ``spans`` are the working periods counted, in UTC, clipped to the start and the deadline
-    (for a wall-clock duration, the one stretch from start to deadline); ``warnings`` say
-    which dates were counted without statutory holiday data."""
+    ``warnings`` say which dates were counted without statutory holiday data. What was
+    counted is found only when asked for (:attr:`spans`): the SLA clocks plan every
+    deadline and need only ``at``, and finding the periods again would walk the days the
+    deadline was counted on a second time."""
 
     at: datetime
-    spans: tuple[Interval, ...] = ()
     warnings: tuple[str, ...] = ()
+    #: The stretch the duration covers, (start, deadline) or, for a subtraction, (deadline,
+    #: end), in UTC; ``None`` for a zero duration.
+    stretch: Interval | None = None
+    #: The calendar whose working periods in ``stretch`` were counted; ``None`` for
+    #: elapsed time, which counts the whole stretch.
+    calendar: WorkingCalendar | None = None
+
+    @property
+    def spans(self) -> tuple[Interval, ...]:
+        """The periods counted, in UTC, clipped to the start and the deadline (for a
+        wall-clock duration, the one stretch from start to deadline)."""
+        if self.stretch is None:
+            return ()
+        if self.calendar is None:
+            return (self.stretch,)
+        start, end = self.stretch
+        return tuple(self.calendar._collect(start, end, set()))
 
     @property
     def counted(self) -> tuple[Interval, ...]:
-        """``spans`` in the timezone of ``at`` (the calendar's).
-
-        Converted only when asked: the SLA clocks plan every deadline and need only ``at``,
-        and converting a few days' periods cost as much as finding them."""
+        """``spans`` in the timezone of ``at`` (the calendar's)."""
         return _in_zone(self.spans, self.at.tzinfo)
 
     @property
@@ -286,13 +299,12 @@ class WorkingCalendar:
             return Deadline(begin.astimezone(self.tz))
         if duration.unit == "seconds":
             at = _shift(begin, duration.as_timedelta())
-            return Deadline(at.astimezone(self.tz), ((begin, at),))
+            return Deadline(at.astimezone(self.tz), (), (begin, at))
         if duration.unit == "workhours":
-            at, counted = self._count_forward(begin, timedelta(hours=duration.amount), uncovered)
+            at = self._count_forward(begin, timedelta(hours=duration.amount), uncovered)
         else:
             at = self._workdays_forward(begin, duration.amount, uncovered)
-            counted = self._collect(begin, at, uncovered)
-        return Deadline(at.astimezone(self.tz), tuple(counted), self._warnings(uncovered))
+        return Deadline(at.astimezone(self.tz), self._warnings(uncovered), (begin, at), self)
 
     @_within_time
     def add_working_time(self, start: datetime, working: timedelta) -> Deadline:
@@ -306,10 +318,10 @@ class WorkingCalendar:
             return Deadline(begin.astimezone(self.tz))
         if self.continuous:
             at = _shift(begin, working)
-            return Deadline(at.astimezone(self.tz), ((begin, at),))
+            return Deadline(at.astimezone(self.tz), (), (begin, at))
         uncovered: set[int] = set()
-        at, counted = self._count_forward(begin, working, uncovered)
-        return Deadline(at.astimezone(self.tz), tuple(counted), self._warnings(uncovered))
+        at = self._count_forward(begin, working, uncovered)
+        return Deadline(at.astimezone(self.tz), self._warnings(uncovered), (begin, at), self)
 
     @_within_time
     def subtract(self, end: datetime, duration: Duration) -> Deadline:
@@ -320,13 +332,12 @@ class WorkingCalendar:
             return Deadline(finish.astimezone(self.tz))
         if duration.unit == "seconds":
             at = _shift(finish, -duration.as_timedelta())
-            return Deadline(at.astimezone(self.tz), ((at, finish),))
+            return Deadline(at.astimezone(self.tz), (), (at, finish))
         if duration.unit == "workhours":
-            at, counted = self._count_backward(finish, timedelta(hours=duration.amount), uncovered)
+            at = self._count_backward(finish, timedelta(hours=duration.amount), uncovered)
         else:
             at = self._workdays_backward(finish, duration.amount, uncovered)
-            counted = self._collect(at, finish, uncovered)
-        return Deadline(at.astimezone(self.tz), tuple(counted), self._warnings(uncovered))
+        return Deadline(at.astimezone(self.tz), self._warnings(uncovered), (at, finish), self)
 
     @_within_time
     def anchored(self, anchor_value: date | datetime, anchored: Anchored) -> Deadline:
@@ -449,27 +460,17 @@ class WorkingCalendar:
 
     # -- internals: counting ------------------------------------------------------------------
 
-    def _count_forward(
-        self, start: datetime, amount: timedelta, uncovered: set[int]
-    ) -> tuple[datetime, list[Interval]]:
-        counted: list[Interval] = []
+    def _count_forward(self, start: datetime, amount: timedelta, uncovered: set[int]) -> datetime:
         for _, begin, finish in self._forward(start, uncovered):
             if finish - begin >= amount:
-                counted.append((begin, begin + amount))
-                return begin + amount, counted
-            counted.append((begin, finish))
+                return begin + amount
             amount -= finish - begin
         raise AssertionError("unreachable: _forward is endless")  # pragma: no cover
 
-    def _count_backward(
-        self, end: datetime, amount: timedelta, uncovered: set[int]
-    ) -> tuple[datetime, list[Interval]]:
-        counted: list[Interval] = []
+    def _count_backward(self, end: datetime, amount: timedelta, uncovered: set[int]) -> datetime:
         for _, begin, finish in self._backward(end, uncovered):
             if finish - begin >= amount:
-                counted.append((finish - amount, finish))
-                return finish - amount, sorted(counted)
-            counted.append((begin, finish))
+                return finish - amount
             amount -= finish - begin
         raise AssertionError("unreachable: _backward is endless")  # pragma: no cover
 
