@@ -166,6 +166,7 @@ _RAW_INSERT = (
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
+
 def raw_walk(raw: sqlite3.Connection, case_ids: Sequence[str]) -> None:
     """The bare ``sqlite3`` side: for each case, one transaction an event of the walk, each
     updating the case row with its version check and inserting one log row."""

@@ -206,9 +206,7 @@ def _compare(expr: Compare) -> _Test:
         def member(ctx: EvalContext) -> bool:
             found, within = left(ctx), right(ctx)
             return (
-                _is_collection(within)
-                and found is not None
-                and _contains(within, found) is wanted
+                _is_collection(within) and found is not None and _contains(within, found) is wanted
             )
 
         return member

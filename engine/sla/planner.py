@@ -161,9 +161,7 @@ class LimitPlanner:
         guard = self.limit.guard
         return guard is None or evaluate(guard, EvalContext(data=moment.data))
 
-    def react(
-        self, case_id: str, clock: ClockRecord | None, moment: Moment
-    ) -> ClockChange | None:
+    def react(self, case_id: str, clock: ClockRecord | None, moment: Moment) -> ClockChange | None:
         """The change a moment makes to this limit's clock, or ``None`` for none."""
         limit = self.limit
         active = clock is not None and clock.status != STOPPED
@@ -406,9 +404,7 @@ class LimitPlanner:
 
     # -- timers firing -----------------------------------------------------------------------
 
-    def fired(
-        self, clock: ClockRecord, kind: TimerKind, index: int, now: datetime
-    ) -> ClockRecord:
+    def fired(self, clock: ClockRecord, kind: TimerKind, index: int, now: datetime) -> ClockRecord:
         """The clock after its ``kind`` timer ``index`` fired (the plan item is done)."""
         done = [item for item in clock.plan if (item.kind, item.index) == (kind, index)]
         plan = tuple(item for item in clock.plan if (item.kind, item.index) != (kind, index))

@@ -96,6 +96,7 @@ def _within_time(method: Callable[..., _Result]) -> Callable[..., _Result]:
 
     return bounded
 
+
 #: How many days' periods a calendar keeps (see ``WorkingCalendar._day``): some 27 years.
 _DAYS_KEPT = 10_000
 
