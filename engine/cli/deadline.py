@@ -151,7 +151,8 @@ def _localized(start: datetime | None, calendar: WorkingCalendar) -> datetime:
 
 def _as_text(definition: CalendarDef, start: datetime, limit: Duration, result: Deadline) -> str:
     tz, lang = result.at.tzinfo, current_language()
-    periods = len(result.counted)
+    counted = result.counted  # worked out each time it is asked for
+    periods = len(counted)
     lines = [
         say("deadline_cli.answer", at=result.at.isoformat(), weekday=_weekday(result.at), zone=tz),
         say(
@@ -167,7 +168,7 @@ def _as_text(definition: CalendarDef, start: datetime, limit: Duration, result: 
             count=periods,
         ),
     ]
-    lines += [f"  {_interval(interval)}" for interval in result.counted]
+    lines += [f"  {_interval(interval)}" for interval in counted]
     return "\n".join(lines)
 
 

@@ -164,7 +164,7 @@ def check_event(
         )
     role = acting_role(roles_on_case(actor, process, data), event_def.roles)
     if role is None:
-        party = next((r for r in event_def.roles if r in actor.roles), None)
+        party = acting_role(actor.roles, event_def.roles)
         if party is not None:  # held, but a party role of someone else's case
             raise RoleRefused(
                 case_id,

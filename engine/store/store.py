@@ -1038,13 +1038,13 @@ def _upsert(table: Table) -> RowsStatement:
     updated = [name for name in names if name not in keys and name != "estate"]
 
     def build(values: Values, dialect: str) -> Executable:
-        row = {name: values(name) for name in names}
         if dialect == "sqlite":
             lite = sqlite.insert(table)  # the columns by the parameters' names: see _into
             return lite.on_conflict_do_update(
                 index_elements=keys, set_={name: lite.excluded[name] for name in updated}
             )
-        pg = postgresql.insert(table).from_select(names, select(*row.values()))
+        rows = select(*(values(name) for name in names))
+        pg = postgresql.insert(table).from_select(names, rows)
         return pg.on_conflict_do_update(
             index_elements=keys, set_={name: pg.excluded[name] for name in updated}
         )

@@ -105,7 +105,7 @@ class Deadline(NamedTuple):
     """When a duration from a start runs out, and what it counted to get there.
 
     ``warnings`` say which dates were counted without statutory holiday data. What was
-    counted is found only when asked for (:attr:`spans`): the SLA clocks plan every
+    counted is found only when asked for (:attr:`counted`): the SLA clocks plan every
     deadline and need only ``at``, and finding the periods again would walk the days the
     deadline was counted on a second time."""
 
@@ -119,25 +119,25 @@ class Deadline(NamedTuple):
     calendar: WorkingCalendar | None = None
 
     @property
-    def spans(self) -> tuple[Interval, ...]:
-        """The periods counted, in UTC, clipped to the start and the deadline (for a
-        wall-clock duration, the one stretch from start to deadline)."""
+    def counted(self) -> tuple[Interval, ...]:
+        """The periods counted, in the timezone of ``at`` (the calendar's), clipped to the
+        start and the deadline (for a wall-clock duration, the one stretch from start to
+        deadline)."""
         if self.stretch is None:
             return ()
         if self.calendar is None:
-            return (self.stretch,)
-        start, end = self.stretch
-        return tuple(self.calendar._collect(start, end, set()))
+            return _in_zone((self.stretch,), self.at.tzinfo)
+        return self.calendar.working_periods_between(*self.stretch).periods
 
     @property
-    def counted(self) -> tuple[Interval, ...]:
-        """``spans`` in the timezone of ``at`` (the calendar's)."""
-        return _in_zone(self.spans, self.at.tzinfo)
+    def spans(self) -> tuple[Interval, ...]:
+        """``counted`` in UTC."""
+        return _in_zone(self.counted, UTC)
 
     @property
     def working_time(self) -> timedelta:
         """The total length of ``counted``."""
-        return _total(self.spans)
+        return _total(self.counted)
 
 
 @dataclass(frozen=True)
