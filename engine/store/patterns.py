@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -59,11 +59,6 @@ class MatchRecord:
     at: datetime
     estate: str = ""
     id: int | None = None
-
-
-@dataclass
-class _Folding:
-    data: dict[str, Any] = field(default_factory=dict)
 
 
 def settle_for(store: Store) -> timedelta:
@@ -225,34 +220,48 @@ _ENTRY = select(
     case_log.c.to_state,
     case_log.c.at,
     cases.c.process,
+    cases.c.version.label("case_version"),
+    cases.c.data.label("case_data"),
 ).join(cases, cases.c.id == case_log.c.case_id)
 
 
 def _with_data(store: Store, rows: Sequence[Any]) -> list[PatternEntry]:
-    """The entries of ``rows`` with their cases' data folded from the log up to each."""
+    """The entries of ``rows`` with their cases' data folded from the log up to each.
+
+    An entry that is its case's latest (read with the case's row, in the same query) takes
+    the case's data as it stands, which is that fold: a case's row is always its replayed
+    log (:func:`engine.runtime.case.replay`, which the crash tests check). Only the cases
+    with later entries are folded from their history; a tick's entries are mostly their
+    cases' latest.
+    """
     if not rows:
         return []
+    at_version: dict[tuple[str, int], dict[str, Any]] = {}
     wanted: dict[str, set[int]] = defaultdict(set)
     for row in rows:
-        wanted[row["case_id"]].add(int(row["version"]))
-    history = store.rows(
-        select(case_log.c.case_id, case_log.c.version, case_log.c.changes)
-        .where(
-            and_(
-                case_log.c.case_id.in_(sorted(wanted)),
-                case_log.c.seq <= max(int(row["seq"]) for row in rows),
+        key = (row["case_id"], int(row["version"]))
+        if key[1] == int(row["case_version"]):
+            at_version[key] = row["case_data"]
+        else:
+            wanted[key[0]].add(key[1])
+    if wanted:
+        history = store.rows(
+            select(case_log.c.case_id, case_log.c.version, case_log.c.changes)
+            .where(
+                and_(
+                    case_log.c.case_id.in_(sorted(wanted)),
+                    case_log.c.version <= max(max(versions) for versions in wanted.values()),
+                )
             )
+            .order_by(case_log.c.case_id, case_log.c.version)
         )
-        .order_by(case_log.c.case_id, case_log.c.version)
-    )
-    folding: dict[str, _Folding] = defaultdict(_Folding)
-    at_version: dict[tuple[str, int], dict[str, Any]] = {}
-    for row in history:
-        case_id, version = row["case_id"], int(row["version"])
-        state = folding[case_id]
-        state.data.update(row["changes"])
-        if version in wanted[case_id]:
-            at_version[(case_id, version)] = dict(state.data)
+        folding: dict[str, dict[str, Any]] = defaultdict(dict)
+        for row in history:
+            case_id, version = row["case_id"], int(row["version"])
+            data = folding[case_id]
+            data.update(row["changes"])
+            if version in wanted[case_id]:
+                at_version[(case_id, version)] = dict(data)
     return [
         PatternEntry(
             seq=int(row["seq"]),
