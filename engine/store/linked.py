@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from engine.store.records import CaseRecord, LinkRecord, QuotaRow, ScheduleRow
 from engine.store.schema import case_links, case_log, cases, quota_periods, schedules
-from engine.store.store import Store, record_of
+from engine.store.store import Store, record_of, records_of
 
 # Reading --------------------------------------------------------------------------------------
 
@@ -34,7 +34,7 @@ def links_of(store: Store, case_id: str, tx: Connection | None = None) -> list[L
         .order_by(link.created_at, link.seq),
         tx=tx,
     )
-    return [record_of(LinkRecord, row) for row in found]
+    return records_of(LinkRecord, found)
 
 
 def linked_cases(
@@ -44,7 +44,7 @@ def linked_cases(
     oldest link first."""
     query = _LINKED.get(to, _LINKED["related"])
     rows = store.rows(query, {"b_case": case_id}, tx=tx)
-    return [record_of(CaseRecord, row) for row in rows]
+    return records_of(CaseRecord, rows)
 
 
 def _linked_query(to: str) -> Select[Any]:
@@ -83,7 +83,7 @@ _LINKED = {to: _linked_query(to) for to in ("children", "parent", "related")}
 def schedule_rows(store: Store, estate: str) -> dict[str, ScheduleRow]:
     """Every schedule row of an estate, by schedule id."""
     found = store.rows(select(schedules).where(schedules.c.estate == estate))
-    return {row["id"]: record_of(ScheduleRow, row) for row in found}
+    return {record.id: record for record in records_of(ScheduleRow, found)}
 
 
 #: Rows :func:`open_cases` fetches at a time.
@@ -113,7 +113,7 @@ def due_schedules(store: Store, estate: str, now: datetime, limit: int) -> list[
         .order_by(row.next_due, row.id)
         .limit(limit)
     )
-    return [record_of(ScheduleRow, found) for found in store.rows(query)]
+    return records_of(ScheduleRow, store.rows(query))
 
 
 def plan_schedule(
@@ -171,7 +171,7 @@ def add_schedules(store: Store, rows: Sequence[ScheduleRow], at: datetime) -> bo
 def quota_rows(store: Store, estate: str) -> dict[str, QuotaRow]:
     """Every quota row of an estate, by quota id."""
     found = store.rows(select(quota_periods).where(quota_periods.c.estate == estate))
-    return {row["id"]: record_of(QuotaRow, row) for row in found}
+    return {record.id: record for record in records_of(QuotaRow, found)}
 
 
 def plan_quota(store: Store, planned: QuotaRow, old: QuotaRow | None, at: datetime) -> bool:

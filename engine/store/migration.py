@@ -13,7 +13,7 @@ from sqlalchemy import Connection, select, update
 
 from engine.store.records import CaseRecord
 from engine.store.schema import cases
-from engine.store.store import Store, VersionConflict, record_of
+from engine.store.store import Store, VersionConflict, records_of
 
 
 def open_cases_page(
@@ -33,7 +33,7 @@ def open_cases_page(
         .order_by(cases.c.id)
         .limit(limit)
     )
-    return [record_of(CaseRecord, row) for row in store.rows(statement, tx=tx)]
+    return records_of(CaseRecord, store.rows(statement, tx=tx))
 
 
 def open_processes(store: Store, estate: str) -> list[str]:

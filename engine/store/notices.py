@@ -18,7 +18,7 @@ from sqlalchemy import or_, select
 
 from engine.store.records import OutboxItem
 from engine.store.schema import outbox
-from engine.store.store import Store, record_of
+from engine.store.store import Store, records_of
 
 #: The most rows one read returns.
 MAX_NOTICES = 200
@@ -49,4 +49,4 @@ def notices(store: Store, query: NoticeQuery) -> list[OutboxItem]:
     if query.before is not None:
         statement = statement.where(outbox.c.id < query.before)
     rows = store.rows(statement.order_by(outbox.c.id.desc()).limit(query.limit))
-    return [record_of(OutboxItem, row) for row in rows]
+    return records_of(OutboxItem, rows)

@@ -22,7 +22,7 @@ from sqlalchemy import ColumnElement, and_, false, func, or_, select, update
 
 from engine.store.records import OutboxItem
 from engine.store.schema import outbox
-from engine.store.store import Store, record_of
+from engine.store.store import Store, records_of
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ def claim(
                 .where(outbox.c.id.in_(ids))
                 .values(lease_owner=owner, lease_until=lease_until)
             )
-    return [record_of(OutboxItem, row) for row in rows]
+    return records_of(OutboxItem, rows)
 
 
 def settle_delivered(store: Store, item_id: int, now: datetime) -> None:
@@ -138,7 +138,7 @@ def waiting(
     if ids is not None:
         query = query.where(outbox.c.id.in_(sorted(ids)))
     rows = store.rows(query.order_by(outbox.c.id).limit(limit))
-    return [record_of(OutboxItem, row) for row in rows]
+    return records_of(OutboxItem, rows)
 
 
 def backlog(store: Store, estate: str | None = None) -> int:
@@ -160,7 +160,7 @@ def dead(
     if estate is not None:
         query = query.where(outbox.c.estate == estate)
     rows = store.rows(query.order_by(outbox.c.id).limit(limit))
-    return [record_of(OutboxItem, row) for row in rows]
+    return records_of(OutboxItem, rows)
 
 
 def acknowledge(store: Store, estate: str, ids: Collection[int], now: datetime) -> list[int]:
