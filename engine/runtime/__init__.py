@@ -8,7 +8,7 @@ case = engine.open_case("repair", {...}, Actor("li", {"receptionist"}))
 from engine.runtime.actor import SYSTEM_ACTOR, Actor
 from engine.runtime.case import Case, EventOption, replay
 from engine.runtime.clock import Clock, ManualClock, SystemClock
-from engine.runtime.engine import Engine, TickResult
+from engine.runtime.engine import CaseView, Engine, TickResult
 from engine.runtime.errors import (
     ConflictError,
     EventNotAllowed,
@@ -34,6 +34,7 @@ __all__ = [
     "SYSTEM_ACTOR",
     "Actor",
     "Case",
+    "CaseView",
     "Clock",
     "ConflictError",
     "Engine",

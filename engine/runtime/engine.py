@@ -97,6 +97,17 @@ MAX_IDEMPOTENCY_KEY = 200
 
 
 @dataclass(frozen=True)
+class CaseView:
+    """A case with its clocks, links and audit trail, as of one moment
+    (:meth:`Engine.case_view`)."""
+
+    case: Case
+    clocks: list[ClockStatus]
+    links: list[Link]
+    history: list[LogEntry]
+
+
+@dataclass(frozen=True)
 class TickResult:
     """What one :meth:`Engine.tick` did: timers fired, and timers left for a later tick."""
 
@@ -676,13 +687,32 @@ class Engine:
         """Every clock of the case: deadline, working time used and left, warnings, breaches."""
         _check_moment(now, "now")
         record = self._record(case_id)
-        moment = now or self.clock.now()
+        return self._statuses(record, self.store.clocks(case_id), now or self.clock.now())
+
+    def case_view(self, case_id: str, now: datetime | None = None) -> CaseView:
+        """A case with its clocks (as of ``now``, default the clock's now), links and audit
+        trail, read in one transaction: the parts agree with each other (the trail ends at
+        the case's version) even while others write to the case."""
+        _check_moment(now, "now")
+        _check_case_id(case_id)
+        with self.store.reading() as tx:
+            record = self._of_estate(case_id, self.store.get_case(case_id, tx))
+            clocks = self.store.clocks(case_id, tx)
+            found = links(self.store, case_id, tx)
+            history = self.store.history(case_id, tx=tx)
+        statuses = self._statuses(record, clocks, now or self.clock.now())
+        return CaseView(Case.from_record(record), statuses, found, history)
+
+    def _statuses(
+        self, record: CaseRecord, clocks: Sequence[ClockRecord], moment: datetime
+    ) -> list[ClockStatus]:
+        """The status at ``moment`` of the case's clocks whose time limit its version has."""
         planners = self.definitions.planner_of(record).limits
         return [
             clock_status(
                 clock, planners[clock.limit_id].limit, planners[clock.limit_id].calendar, moment
             )
-            for clock in self.store.clocks(case_id)
+            for clock in clocks
             if clock.limit_id in planners
         ]
 

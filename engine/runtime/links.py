@@ -72,17 +72,18 @@ class Link:
         }
 
 
-def links(store: Store, case_id: str) -> list[Link]:
-    """The case's parent, children and related cases, oldest link first."""
+def links(store: Store, case_id: str, tx: Connection | None = None) -> list[Link]:
+    """The case's parent, children and related cases, oldest link first (read in ``tx`` if
+    given)."""
     found: list[Link] = []
-    for row in links_of(store, case_id):
+    for row in links_of(store, case_id, tx):
         if row.kind == "child":
             kind, other = (
                 ("child", row.child_id) if row.parent_id == case_id else ("parent", row.parent_id)
             )
         else:
             kind, other = "related", row.child_id if row.parent_id == case_id else row.parent_id
-        record = store.get_case(other)
+        record = store.get_case(other, tx)
         if record is not None:
             found.append(Link(kind, other, record.process, record.state, row.created_at))
     return sorted(

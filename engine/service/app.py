@@ -574,14 +574,13 @@ def create_app(
     def get_case(caller: Caller, case_id: CaseId, response: Response) -> CaseDetail:
         """A case with its SLA clocks, linked cases and audit trail."""
         readable(caller, case_id)
-        engine = caller.engine
-        case = engine.get_case(case_id)
-        response.headers["ETag"] = f'"{case.version}"'
+        view = caller.engine.case_view(case_id)
+        response.headers["ETag"] = f'"{view.case.version}"'
         return CaseDetail(
-            case=case,
-            clocks=[ClockOut.of(status) for status in engine.sla_status(case_id)],
-            links=[LinkOut.of(link) for link in engine.links(case_id)],
-            history=[EntryOut.of(entry) for entry in engine.history(case_id)],
+            case=view.case,
+            clocks=[ClockOut.of(status) for status in view.clocks],
+            links=[LinkOut.of(link) for link in view.links],
+            history=[EntryOut.of(entry) for entry in view.history],
         )
 
     @app.get(

@@ -386,6 +386,21 @@ class Store:
         except SQLAlchemyError as exc:
             raise store_failure(exc) from exc
 
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """One reading transaction: every query in it sees the database as of one moment
+        (a case read in parts, its row, clocks, links and log, agrees with itself though
+        writers commit meanwhile). SQLite's deferred transaction in WAL reads one snapshot
+        without taking the write lock; PostgreSQL's needs ``REPEATABLE READ`` for it."""
+        try:
+            with self.engine.connect() as connection:
+                if self.dialect == "postgresql":
+                    connection.execution_options(isolation_level="REPEATABLE READ")
+                with connection.begin():
+                    yield connection
+        except SQLAlchemyError as exc:
+            raise store_failure(exc) from exc
+
     def _begin_writing(self) -> tuple[Connection, RootTransaction]:
         """A connection that will write, its transaction begun (on SQLite holding the write
         lock from here: see :func:`_sqlite_engine`)."""
@@ -744,16 +759,21 @@ class Store:
         return record_of(LogEntry, rows[0]) if rows else None
 
     def history(
-        self, case_id: str, up_to_version: int | None = None, *, after_version: int = 0
+        self,
+        case_id: str,
+        up_to_version: int | None = None,
+        *,
+        after_version: int = 0,
+        tx: Connection | None = None,
     ) -> list[LogEntry]:
         """A case's log entries in order (up to a version, for replaying an earlier result;
-        after one, for a reader following the log as it grows)."""
+        after one, for a reader following the log as it grows; read in ``tx`` if given)."""
         query = select(case_log).where(case_log.c.case_id == case_id)
         if up_to_version is not None:
             query = query.where(case_log.c.version <= up_to_version)
         if after_version:
             query = query.where(case_log.c.version > after_version)
-        rows = self.rows(query.order_by(case_log.c.version))
+        rows = self.rows(query.order_by(case_log.c.version), tx=tx)
         return records_of(LogEntry, rows)
 
     def query_cases(self, query: CaseQuery) -> list[CaseRecord]:
