@@ -65,16 +65,21 @@ def test_every_code_has_its_words_in_both_languages() -> None:
         assert all(key in templates for key in SPOKEN_THROUGH.values()), language
 
 
+#: The calls whose words must come from the catalogue, with the position of their words.
+_WORDED_ARGUMENT = {"Finding": 1, "Diagnostic": 2, "_Refused": 1, "_error": 1, "Difference": 2}
+
+
 def _literal_messages(path: Path) -> list[tuple[int, str]]:
     """Where ``path`` builds a finding or a diagnostic with words written in the code: a
     text or an f-string as the message of ``Finding(span, message)`` or
-    ``Diagnostic(code, severity, message, span)``, or a literal reason of a loader's refusal."""
+    ``Diagnostic(code, severity, message, span)``, a literal reason of a loader's refusal, or
+    the subject of a scenario's ``Difference(step, span, subject, expected, actual)``."""
     found = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if not isinstance(node, ast.Call):
             continue
         name = getattr(node.func, "id", getattr(node.func, "attr", ""))
-        position = {"Finding": 1, "Diagnostic": 2, "_Refused": 1, "_error": 1}.get(name)
+        position = _WORDED_ARGUMENT.get(name)
         if position is None or len(node.args) <= position:
             continue
         message = node.args[position]

@@ -22,6 +22,7 @@ from engine.diagnostics.catalogue import say
 from engine.diagnostics.positions import printable
 from engine.io.loading import UsageError
 from engine.model import localized
+from engine.model.words import pad
 from engine.scenarios import (
     EstateCache,
     ScenarioResult,
@@ -52,32 +53,29 @@ def failure_lines(
     if result.estate_errors:
         count = len(result.estate_errors)
         if estate_shown:
-            lines.append(f"the estate {result.estate} does not validate: {count} error(s), above")
+            lines.append(say("scenario.estate_invalid_above", estate=result.estate, count=count))
         else:
-            lines.append(f"the estate {result.estate} does not validate: {count} error(s)")
+            lines.append(say("scenario.estate_invalid", estate=result.estate, count=count))
             lines += reporting.human(result.estate_errors, colour).splitlines()
     if result.difference is not None and result.scenario is not None:
         # Expected and actual values are the scenario's and the case's text: escaped, so
         # none can print a line of its own.
         lines += [printable(line) for line in result.difference.lines(result.scenario.start)]
     if result.crash is not None:
-        lines.append(f"internal error (please report it): {result.crash}")
+        lines.append(say("scenario.internal_error", error=result.crash))
     return lines
 
 
 def _length(span: timedelta) -> str:
-    """``2d 3h 5m`` (``0m`` for nothing)."""
+    """``2d 3h 5m`` (``0m`` for nothing): the simulated time, to the second, in the words of
+    the language spoken (``2天3小时5分钟``)."""
     seconds = int(span.total_seconds())
     days, rest = divmod(seconds, 86_400)
     hours, rest = divmod(rest, 3600)
     minutes, seconds = divmod(rest, 60)
-    parts = [
-        f"{days}d" if days else "",
-        f"{hours}h" if hours else "",
-        f"{minutes}m" if minutes else "",
-    ]
-    parts.append(f"{seconds}s" if seconds else "")
-    return " ".join(part for part in parts if part) or "0m"
+    counts = {"days": days, "hours": hours, "minutes": minutes, "seconds": seconds}
+    parts = [say(f"scenario.length.{unit}", count=count) for unit, count in counts.items() if count]
+    return say("scenario.length.separator").join(parts) or say("scenario.length.minutes", count=0)
 
 
 def _run(
@@ -89,13 +87,10 @@ def _run(
         raise click.UsageError(str(exc)) from exc
     if not files:
         where = ", ".join(str(p) for p in paths)
-        raise click.UsageError(
-            f"no scenario files in {where} (scenarios are the YAML files in a scenarios/ "
-            "directory, or files named on the command line)"
-        )
+        raise click.UsageError(say("scenario.no_files", where=where))
     cache = EstateCache(libraries)
     results = []
-    with StatusLine("running scenarios", len(files)) as status:
+    with StatusLine(say("scenario.running"), len(files)) as status:
         for path in files:
             results.append(run_file(path, _default_estate(path, estate), cache))
             status.step(path.name)
@@ -126,7 +121,7 @@ def test_command(
     details: dict[int, str] = {}
     shown: set[str] = set()
     for index, result in enumerate(results):
-        verdict = "PASSED" if result.passed else "FAILED"
+        verdict = _verdict(result)
         if colour:
             verdict = click.style(verdict, fg="green" if result.passed else "red", bold=True)
         click.echo(f"{result.name} {verdict}")
@@ -139,7 +134,7 @@ def test_command(
                 click.echo(f"    {line}")
     passed = sum(1 for result in results if result.passed)
     failed = len(results) - passed
-    click.echo(f"{passed} passed, {failed} failed")
+    click.echo(say("scenario.closing", passed=passed, failed=failed))
     if junit_xml is not None:
         try:
             write_junit(results, details, junit_xml)
@@ -163,27 +158,40 @@ def simulate_command(scenario: Path, estate: Path | None, libraries: tuple[Path,
     if loaded is None:
         for line in failure_lines(result, use_colour(sys.stdout)):
             click.echo(line)
-        click.echo("FAILED")
+        click.echo(_verdict(result))
         sys.exit(1)
     title = localized(loaded.title, "")
-    click.echo(f"scenario {loaded.id}" + (f": {printable(title)}" if title else ""))
-    click.echo(f"  file    {printable(loaded.file)}")
-    click.echo(f"  estate  {result.estate}")
-    click.echo(f"  start   {show_time(loaded.start, loaded.start)}")
+    if title:
+        click.echo(say("scenario.simulate.titled", scenario=loaded.id, title=printable(title)))
+    else:
+        click.echo(say("scenario.simulate.heading", scenario=loaded.id))
+    click.echo(say("scenario.simulate.file", file=printable(loaded.file)))
+    click.echo(say("scenario.simulate.estate", estate=result.estate))
+    click.echo(say("scenario.simulate.start", start=show_time(loaded.start, loaded.start)))
     click.echo("")
     previous: datetime | None = None
     for happening in result.timeline:
         stamp = show_time(happening.at, loaded.start) if happening.at != previous else ""
         previous = happening.at
-        click.echo(f"{stamp:<26} {happening.kind:<9} {printable(happening.text)}".rstrip())
+        kind = pad(say(f"scenario.kind.{happening.kind}"), 9)
+        click.echo(f"{stamp:<26} {kind} {printable(happening.text)}".rstrip())
     click.echo("")
     if not result.passed:
         for line in failure_lines(result, use_colour(sys.stdout)):
             click.echo(line)
     span = (loaded.steps[-1].at - loaded.start) if loaded.steps else timedelta(0)
-    story = (
-        f"{result.steps_run} of {len(loaded.steps)} steps, {result.timers_fired} timers fired, "
-        f"{_length(span)} of simulated time"
+    story = say(
+        "scenario.simulate.story",
+        verdict=_verdict(result),
+        run=result.steps_run,
+        steps=len(loaded.steps),
+        timers=result.timers_fired,
+        length=_length(span),
     )
-    click.echo(f"{'PASSED' if result.passed else 'FAILED'}: {story}")
+    click.echo(story)
     sys.exit(0 if result.passed else 1)
+
+
+def _verdict(result: ScenarioResult) -> str:
+    """``PASSED`` or ``FAILED``, in the language spoken."""
+    return say("scenario.passed" if result.passed else "scenario.failed")

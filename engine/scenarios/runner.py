@@ -24,6 +24,7 @@ from typing import Any
 
 from engine.checks.validation import validate_library
 from engine.diagnostics import Diagnostic, Severity, Span
+from engine.diagnostics.catalogue import say
 from engine.io.estates import STANDARD
 from engine.io.library import ValidatedLibrary
 from engine.io.loading import display_path
@@ -47,7 +48,7 @@ from engine.scenarios.model import (
     Scenario,
     Step,
 )
-from engine.sla import ClockStatus
+from engine.sla import ClockStatus, TimerKind
 from engine.store import LogEntry, OutboxItem
 from engine.store.patterns import matches_of
 
@@ -58,7 +59,12 @@ MAX_TIMERS = 50_000
 
 @dataclass(frozen=True)
 class Difference:
-    """The first thing that did not go as the scenario says, and where it says so."""
+    """The first thing that did not go as the scenario says, and where it says so.
+
+    Its texts are worded in the language spoken while the scenario ran (``propflow test``
+    prints them in the same run); the values, names and times in them are the scenario's
+    and the case's own, never translated.
+    """
 
     step: Step
     span: Span
@@ -67,12 +73,22 @@ class Difference:
     actual: str
 
     def lines(self, start: datetime) -> list[str]:
-        """``file:line:col: step N (verb at time): subject``, then expected and actual."""
+        """``file:line:col: step N (verb at time): subject``, then expected and actual.
+
+        The position is written here, outside the words, so that it reads the same in every
+        language: editors and CI servers jump to it.
+        """
+        frame = say(
+            "scenario.difference.frame",
+            step=self.step.index,
+            verb=self.step.verb,
+            at=show_time(self.step.at, start),
+            subject=self.subject,
+        )
         return [
-            f"{self.span.file}:{self.span.line}:{self.span.column}: step {self.step.index} "
-            f"({self.step.verb} at {show_time(self.step.at, start)}): {self.subject}",
-            f"  expected: {self.expected}",
-            f"  actual:   {self.actual}",
+            f"{_position(self.span)}: {frame}",
+            "  " + say("scenario.difference.expected", value=self.expected),
+            "  " + say("scenario.difference.actual", value=self.actual),
         ]
 
 
@@ -81,6 +97,8 @@ class Happening:
     """One line of the timeline: a step, a timer, a state change, an outbox row ..."""
 
     at: datetime
+    #: ``step``, ``timer``, ``event``, ``outbox``, ``refused``, ``checked`` or ``failed``;
+    #: ``propflow simulate`` prints its words (``scenario.kind.KIND`` in the catalogue).
     kind: str
     text: str
 
@@ -129,24 +147,29 @@ class ScenarioResult:
     def summary(self) -> str:
         """One line saying why the scenario failed (empty when it passed)."""
         if self.crash is not None:
-            return f"internal error: {self.crash}"
+            return say("scenario.summary.internal_error", error=self.crash)
         errors = [d for d in self.diagnostics if d.severity is Severity.ERROR]
         if errors:
-            first = errors[0]
-            return (
-                f"{first.span.file}:{first.span.line}:{first.span.column}: {first.code} "
-                f"{first.message}"
-            )
+            return _first_error(errors[0])
         if self.estate_errors:
-            first = self.estate_errors[0]
-            return (
-                f"the estate does not validate ({len(self.estate_errors)} error(s); first: "
-                f"{first.span.file}:{first.span.line}:{first.span.column}: {first.code} "
-                f"{first.message})"
+            return say(
+                "scenario.summary.estate_invalid",
+                count=len(self.estate_errors),
+                first=_first_error(self.estate_errors[0]),
             )
         if self.difference is not None and self.scenario is not None:
             return " / ".join(self.difference.lines(self.scenario.start)[:1])
         return ""
+
+
+def _position(span: Span) -> str:
+    """``file:line:col``, as editors and CI servers read a position."""
+    return f"{span.file}:{span.line}:{span.column}"
+
+
+def _first_error(diagnostic: Diagnostic) -> str:
+    """``file:line:col: CODE message``: the one problem a one-line reason names."""
+    return f"{_position(diagnostic.span)}: {diagnostic.code} {diagnostic.message}"
 
 
 def show_time(moment: datetime, start: datetime) -> str:
@@ -321,10 +344,13 @@ class _Run:
             self.result.timers_fired += fired
             self.collect(moment)
             if self.result.timers_fired > MAX_TIMERS:
+                # The scenario's (or its estate's) mistake, not the engine's: in their words.
                 raise RuntimeError(
-                    f"more than {MAX_TIMERS} timers fired before step "
-                    f"{self.current.index if self.current else '?'}; does a recurring time "
-                    "limit run without end?"
+                    say(
+                        "scenario.runaway",
+                        limit=MAX_TIMERS,
+                        step=self.current.index if self.current else "?",
+                    )
                 )
         self.clock.set(max(target, self.clock.now()))
         self.result.timers_fired += self.engine.tick(target).fired
@@ -344,13 +370,17 @@ class _Run:
         except PropflowError as refusal:
             return self.refused(step, refusal)
         if step.refusal is not None:
-            wanted = step.refusal.error or "a refusal"
+            wanted = step.refusal.error or say("scenario.refusal.any")
+            if step.refusal.reason:
+                wanted = say(
+                    "scenario.refusal.with_reason", wanted=wanted, reason=step.refusal.reason
+                )
             return Difference(
                 step,
                 self.scenario.span((*step.path, "expect_refusal"), key=True),
-                f"{self.describe(step, short=True)} should be refused",
-                f"{wanted}" + (f" with '{step.refusal.reason}'" if step.refusal.reason else ""),
-                f"accepted ({outcome})",
+                say("scenario.refusal.should_be", step=self.describe(step, short=True)),
+                wanted,
+                say("scenario.refusal.accepted_as", outcome=outcome),
             )
         return None
 
@@ -361,13 +391,13 @@ class _Run:
             case = self.engine.open_case(action.process, action.data, self.actor(action.actor))
             self.cases[action.alias] = case.id
             self.aliases[case.id] = action.alias
-            return f"opened in state '{case.state}'"
+            return say("scenario.outcome.opened", state=case.state)
         if isinstance(action, FireEvent):
             before = self.engine.get_case(self.cases[action.alias]).state
             case = self.engine.fire(
                 self.cases[action.alias], action.event, self.actor(action.actor), action.payload
             )
-            return f"'{before}' → '{case.state}'"
+            return say("scenario.outcome.moved", before=before, after=case.state)
         if isinstance(action, MigrateCases):
             return self.migrate(action)
         assert isinstance(action, ExtendLimit)
@@ -381,55 +411,63 @@ class _Run:
             consents=action.consents,
         )
         deadline = show_time(status.deadline, self.scenario.start) if status.deadline else "-"
-        return f"new deadline {deadline}"
+        return say("scenario.outcome.extended", deadline=deadline)
 
     def migrate(self, action: MigrateCases) -> str:
         """Move the running cases to the step's estate's definitions, which later steps run
         on (the same store and clock)."""
         validated = self.estates.validated(action.estate)
         if not validated.ok:
-            first = validated.errors[0]
             raise LibraryError(
-                f"the estate to migrate to has {len(validated.errors)} error(s); first: "
-                f"{first.span.file}:{first.span.line}:{first.span.column}: {first.code} "
-                f"{first.message}",
+                say(
+                    "scenario.outcome.migrate_invalid",
+                    count=len(validated.errors),
+                    first=_first_error(validated.errors[0]),
+                ),
                 list(validated.errors),
             )
         self.engine = Engine(validated, store=self.engine.store, clock=self.clock)
         result = migrate_cases(self.engine)
-        refused = "; ".join(f"{m.case_id}: {m.refused}" for m in result.refused)
-        return f"{result.moved} case(s) moved" + (f", refused: {refused}" if refused else "")
+        if not result.refused:
+            return say("scenario.outcome.migrated", count=result.moved)
+        refused = say("scenario.separator.semicolon").join(
+            say("scenario.outcome.case_refused", case=move.case_id, reason=move.refused)
+            for move in result.refused
+        )
+        return say("scenario.outcome.migrated_refused", count=result.moved, refused=refused)
 
     def refused(self, step: Step, refusal: PropflowError) -> Difference | None:
         kind = type(refusal).__name__
         reason = refusal.reason if isinstance(refusal, EventRefused) else str(refusal)
         wanted = step.refusal
+        described = self.describe(step, short=True)
+        actual = say("scenario.refusal.refused", kind=kind, reason=reason)
         if wanted is None:
             return Difference(
                 step,
                 self.scenario.span((*step.path, step.verb), key=True),
-                f"{self.describe(step, short=True)} was refused",
-                "accepted",
-                f"{kind}: {reason}",
+                say("scenario.refusal.was", step=described),
+                say("scenario.refusal.accepted"),
+                actual,
             )
         names = {cls.__name__ for cls in type(refusal).__mro__}
         if wanted.error is not None and wanted.error not in names:
             return Difference(
                 step,
                 self.scenario.span((*wanted.path, "error")),
-                f"{self.describe(step, short=True)} was refused another way",
+                say("scenario.refusal.another_way", step=described),
                 wanted.error,
-                f"{kind}: {reason}",
+                actual,
             )
         if wanted.reason is not None and wanted.reason not in reason:
             return Difference(
                 step,
                 self.scenario.span((*wanted.path, "reason")),
-                f"the reason {self.describe(step, short=True)} was refused",
-                f"a reason containing '{wanted.reason}'",
-                f"{kind}: {reason}",
+                say("scenario.refusal.the_reason", step=described),
+                say("scenario.refusal.reason_containing", reason=wanted.reason),
+                actual,
             )
-        self.note(step.at, "refused", f"refused as expected ({kind}): {reason}")
+        self.note(step.at, "refused", say("scenario.refusal.as_expected", kind=kind, reason=reason))
         return None
 
     # -- expectations ------------------------------------------------------------------------
@@ -442,7 +480,7 @@ class _Run:
             self.compare(
                 step,
                 (*where, "state"),
-                f"state of case '{alias}'",
+                say("scenario.expect.state", alias=alias),
                 expect.state,
                 case.state,
                 checked=expect.state is not None,
@@ -451,7 +489,7 @@ class _Run:
             or self.compare(
                 step,
                 (*where, "assignee"),
-                f"assignee of case '{alias}'",
+                say("scenario.expect.assignee", alias=alias),
                 expect.assignee,
                 case.assignee,
                 checked=expect.checks_assignee,
@@ -462,7 +500,7 @@ class _Run:
             or self.patterns(step, case, expect, alias, where)
         )
         if difference is None:
-            self.note(step.at, "checked", f"as expected: {self.checked(expect)}")
+            self.note(step.at, "checked", say("scenario.expect.met", checked=self.checked(expect)))
         return difference
 
     def compare(
@@ -497,7 +535,7 @@ class _Run:
                 return Difference(
                     step,
                     self.scenario.span((*where, "data", name)),
-                    f"field '{name}' of case '{expect.alias}'",
+                    say("scenario.expect.field", field=name, alias=expect.alias),
                     show(expected),
                     show(actual),
                 )
@@ -507,7 +545,7 @@ class _Run:
         statuses = {status.limit: status for status in self.engine.sla_status(case.id)}
         for wanted in expect.clocks:
             status = statuses.get(wanted.limit)
-            subject = f"time limit '{wanted.limit}' of case '{alias}'"
+            subject = say("scenario.expect.time_limit", limit=wanted.limit, alias=alias)
             if status is None:
                 if wanted.status == NOT_STARTED:
                     continue
@@ -515,8 +553,10 @@ class _Run:
                     step,
                     self.scenario.span(wanted.path, key=True),
                     subject,
-                    "a clock" + (f" that is {wanted.status}" if wanted.status else ""),
-                    "no clock: it never started on this case (or does not apply to it)",
+                    say("scenario.expect.a_clock_that_is", status=wanted.status)
+                    if wanted.status
+                    else say("scenario.expect.a_clock"),
+                    say("scenario.expect.no_clock"),
                 )
             difference = self.one_clock(step, wanted, status, subject)
             if difference is not None:
@@ -542,16 +582,24 @@ class _Run:
                 continue
             if key == "deadline":
                 expected_text = show_time(expected, start)
-                actual_text = show_time(value, start) if value is not None else "no deadline"
+                actual_text = (
+                    show_time(value, start) if value is not None else say("case.no_deadline")
+                )
             else:
                 expected_text, actual_text = show(expected), show(value)
             if key not in ("status", "deadline"):
-                deadline = show_time(status.deadline, start) if status.deadline else "none"
-                actual_text += f" (status {status.status}, deadline {deadline})"
+                actual_text = say(
+                    "scenario.expect.clock_now",
+                    value=actual_text,
+                    status=status.status,
+                    deadline=show_time(status.deadline, start)
+                    if status.deadline
+                    else say("scenario.none"),
+                )
             return Difference(
                 step,
                 self.scenario.span((*wanted.path, key)),
-                f"{key} of {subject}",
+                say("scenario.expect.clock_key", key=key, subject=subject),
                 expected_text,
                 actual_text,
             )
@@ -567,9 +615,9 @@ class _Run:
             return Difference(
                 step,
                 self.scenario.span((*where, "outbox")),
-                f"outbox of case '{alias}'",
-                "no rows",
-                "; ".join(_outbox_text(item) for item in items),
+                say("scenario.expect.outbox", alias=alias),
+                say("scenario.expect.no_rows"),
+                _rows(items),
             )
         for wanted in expect.outbox:
             if any(_matches(item, wanted.kind, wanted.role, wanted.message) for item in items):
@@ -586,9 +634,9 @@ class _Run:
             return Difference(
                 step,
                 self.scenario.span(wanted.path),
-                f"outbox of case '{alias}'",
-                f"a row with {{{described}}}",
-                "; ".join(_outbox_text(item) for item in items) or "no rows",
+                say("scenario.expect.outbox", alias=alias),
+                say("scenario.expect.a_row", described=described),
+                _rows(items),
             )
         return None
 
@@ -606,7 +654,7 @@ class _Run:
             difference = self.compare(
                 step,
                 (*where, "patterns", pattern),
-                f"matches of pattern '{pattern}' naming case '{alias}'",
+                say("scenario.expect.pattern", pattern=pattern, alias=alias),
                 count,
                 found.count(pattern),
                 checked=True,
@@ -626,12 +674,20 @@ class _Run:
             try:
                 position = events.index(wanted, position) + 1
             except ValueError:
-                after = f" after '{expect.history[index - 1]}'" if index else ""
+                entry = (
+                    say(
+                        "scenario.expect.entry_after",
+                        entry=wanted,
+                        previous=expect.history[index - 1],
+                    )
+                    if index
+                    else say("scenario.expect.entry", entry=wanted)
+                )
                 return Difference(
                     step,
                     self.scenario.span((*where, "history", index)),
-                    f"history of case '{alias}'",
-                    f"'{wanted}'{after}",
+                    say("scenario.expect.history", alias=alias),
+                    entry,
                     ", ".join(events),
                 )
         return None
@@ -650,73 +706,131 @@ class _Run:
                 self.seen_entries[case_id] = entry.version
         for item in store.outbox_items(after_id=self.seen_outbox):
             owner = item.case_id or ""
-            alias = self.aliases.get(owner, f"case {owner}" if owner else "the estate")
-            self.note(item.created_at, "outbox", f"{alias}: {_outbox_text(item)}")
+            alias = self.aliases.get(owner) or (
+                say("scenario.timeline.case", case=owner)
+                if owner
+                else say("scenario.timeline.estate")
+            )
+            self.note(
+                item.created_at,
+                "outbox",
+                say("scenario.timeline.outbox", alias=alias, row=_outbox_text(item)),
+            )
             self.seen_outbox = item.id or self.seen_outbox
 
     def describe(self, step: Step, *, short: bool = False) -> str:
         """What a step does, in words."""
         action = step.action
         if isinstance(action, OpenCase):
-            text = f"{action.actor} opens {action.process} as '{action.alias}'"
+            text = say(
+                "scenario.step.open", actor=action.actor, process=action.process, alias=action.alias
+            )
         elif isinstance(action, FireEvent):
-            text = f"{action.actor} fires '{action.event}' on '{action.alias}'"
+            text = say(
+                "scenario.step.fire", actor=action.actor, event=action.event, alias=action.alias
+            )
         elif isinstance(action, ExtendLimit):
-            amount = f"by {action.by}" if action.by else f"until {action.until}"
-            text = f"{action.actor} extends '{action.limit}' on '{action.alias}' {amount}"
+            text = say(
+                "scenario.step.extend_by" if action.by else "scenario.step.extend_until",
+                actor=action.actor,
+                limit=action.limit,
+                alias=action.alias,
+                by=action.by,
+                until=action.until,
+            )
         elif isinstance(action, MigrateCases):
-            text = f"running cases move to {action.estate or 'the shipped library'}"
+            text = (
+                say("scenario.step.migrate", estate=action.estate)
+                if action.estate
+                else say("scenario.step.migrate_to_library")
+            )
         else:
-            text = f"expect on '{action.alias}'"
+            text = say("scenario.step.expect", alias=action.alias)
         if short:
             return text
         line = self.scenario.span(step.path).line
-        note = f" — {step.note}" if step.note else ""
-        return f"#{step.index} (line {line}) {text}{note}"
+        if step.note:
+            return say(
+                "scenario.step.noted", index=step.index, line=line, text=text, note=step.note
+            )
+        return say("scenario.step.numbered", index=step.index, line=line, text=text)
 
     @staticmethod
     def checked(expect: Expect) -> str:
+        """What an expectation that held checked, for the timeline."""
         parts = []
         if expect.state is not None:
-            parts.append(f"state {expect.state}")
+            parts.append(say("scenario.checked.state", state=expect.state))
         parts += [f"{name} = {show(value)}" for name, value in expect.data.items()]
         if expect.checks_assignee:
-            parts.append(f"assignee {expect.assignee or 'none'}")
-        parts += [f"time limit {clock.limit}" for clock in expect.clocks]
+            assignee = expect.assignee or say("scenario.none")
+            parts.append(say("scenario.checked.assignee", assignee=assignee))
+        parts += [say("scenario.checked.time_limit", limit=clock.limit) for clock in expect.clocks]
         if expect.outbox is not None:
-            parts.append(f"{len(expect.outbox)} outbox row(s)" if expect.outbox else "empty outbox")
+            parts.append(
+                say("scenario.checked.outbox", count=len(expect.outbox))
+                if expect.outbox
+                else say("scenario.checked.empty_outbox")
+            )
         if expect.history is not None:
-            parts.append("history")
-        return ", ".join(parts) or "nothing (time passes)"
+            parts.append(say("scenario.checked.history"))
+        return say("scenario.separator.comma").join(parts) or say("scenario.checked.nothing")
 
 
 def _is_timer(entry: LogEntry) -> bool:
     return entry.role == SYSTEM_ROLE and ":" in entry.event
 
 
+#: The kinds of timer whose log entries (``breach:repair-24h``) the timeline words.
+_TIMER_KINDS = frozenset(TimerKind)
+
+
 def _entry_text(alias: str, entry: LogEntry) -> str:
-    assignee = f"; assignee {entry.assignee}" if entry.assignee else ""
+    """One log entry of a case, for the timeline."""
+    assigned = say("scenario.timeline.assigned", assignee=entry.assignee) if entry.assignee else ""
     if _is_timer(entry):
         kind, _, limit = entry.event.partition(":")
-        what = {"due": "reminder", "tier": "escalation tier"}.get(kind, kind)
-        return f"{alias}: {what} of {limit}{assignee}"
-    who = "the engine" if entry.role == SYSTEM_ROLE else f"{entry.actor_id} ({entry.role})"
+        what = say(f"scenario.timeline.timer.{kind}") if kind in _TIMER_KINDS else kind
+        return say(
+            "scenario.timeline.timer_fired", alias=alias, what=what, limit=limit, assigned=assigned
+        )
+    who = (
+        say("scenario.timeline.engine")
+        if entry.role == SYSTEM_ROLE
+        else say("scenario.timeline.actor", actor=entry.actor_id, role=entry.role)
+    )
     if entry.event.startswith("extend:"):
         limit = entry.event.partition(":")[2]
         until = entry.payload.get("new_deadline", "?")
-        return f"{alias}: {limit} extended by {who} to {until}"
+        return say("scenario.timeline.extended", alias=alias, limit=limit, who=who, until=until)
     if entry.from_state is None:
-        move = f"opened in {entry.to_state}"
+        move = say("scenario.timeline.opened", state=entry.to_state)
     elif entry.from_state != entry.to_state:
         move = f"{entry.from_state} → {entry.to_state}"
     else:
-        move = f"in {entry.to_state}"
-    return f"{alias}: {entry.event} by {who}: {move}{assignee}"
+        move = say("scenario.timeline.stayed", state=entry.to_state)
+    return say(
+        "scenario.timeline.event",
+        alias=alias,
+        event=entry.event,
+        who=who,
+        move=move,
+        assigned=assigned,
+    )
 
 
 def _outbox_text(item: OutboxItem) -> str:
-    message = f": {item.message}" if item.message else ""
-    return f"{item.kind} → {item.role or 'assignee'}{message}"
+    """One outbox row: its kind, whom it is for and its message."""
+    role = item.role or say("scenario.timeline.to_assignee")
+    if item.message:
+        return say("scenario.timeline.row_message", kind=item.kind, role=role, message=item.message)
+    return say("scenario.timeline.row", kind=item.kind, role=role)
+
+
+def _rows(items: Sequence[OutboxItem]) -> str:
+    """A case's outbox rows on one line, as a difference shows what was there."""
+    rows = (_outbox_text(item) for item in items)
+    return say("scenario.separator.semicolon").join(rows) or say("scenario.expect.no_rows")
 
 
 def _matches(item: OutboxItem, kind: str | None, role: str | None, message: str | None) -> bool:
