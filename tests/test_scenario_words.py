@@ -156,11 +156,37 @@ def test_simulate_of_a_failing_scenario_ends_in_chinese() -> None:
 
 def test_a_runaway_recurring_limit_is_explained_in_chinese(monkeypatch: pytest.MonkeyPatch) -> None:
     """More timers than a scenario may fire is the scenario's (or estate's) mistake, so it
-    is said in the language spoken."""
+    is said in the language spoken, at the step whose time it never reached."""
     monkeypatch.setattr(runner, "MAX_TIMERS", 1)
     result = run_cli(["--lang", "zh-CN", "test", str(BREACH)])
     assert result.exit_code == 1, result.output
-    assert "之前已触发超过 1 个定时器；是否有循环时限永不结束？" in result.output
+    assert "步之前的时间推进" in result.output
+    assert "  预期：至多触发 1 个定时器" in result.output
+    assert "个：是否有循环时限永不结束？" in result.output
+    assert "内部错误" not in result.output
+
+
+def test_a_runaway_recurring_limit_fails_the_scenario_at_its_step(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Not an internal error: the scenario fails at the position of the step not reached,
+    and the steps before it ran."""
+    monkeypatch.setattr(runner, "MAX_TIMERS", 1)
+    result = run_cli(["--lang", "en", "test", str(BREACH)])
+    assert result.exit_code == 1, result.output
+    frame = re.search(
+        rf"{re.escape(BREACH.as_posix())}:(\d+):(\d+): step (\d+) \((\w+) at [^)]+\): "
+        r"time passing before step (\d+)",
+        result.output,
+    )
+    assert frame is not None, result.output
+    line, step, verb, before = int(frame.group(1)), frame.group(3), frame.group(4), frame.group(5)
+    assert step == before and int(step) > 1
+    assert "  expected: at most 1 timers fired" in result.output
+    assert "does a recurring time limit run without end?" in result.output
+    assert "internal error" not in result.output
+    text = (ROOT / BREACH).read_text(encoding="utf-8").splitlines()
+    assert f"{verb}:" in text[line - 1], text[line - 1]
 
 
 def test_no_scenario_files_is_a_usage_error_in_chinese(tmp_path: Path) -> None:

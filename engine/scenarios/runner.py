@@ -309,7 +309,6 @@ class _Run:
         #: collection reads only what came after (a long jump fires thousands of timers).
         self.seen_entries: dict[str, int] = {}
         self.seen_outbox = 0
-        self.current: Step | None = None
         self.forms: dict[str, Form] = {}
 
     def note(self, at: datetime, kind: str, text: str) -> None:
@@ -317,12 +316,12 @@ class _Run:
 
     def run(self) -> None:
         for step in self.scenario.steps:
-            self.current = step
-            self.advance(step.at)
-            self.note(step.at, "step", self.describe(step))
-            difference = self.perform(step)
-            self.result.steps_run += 1
-            self.collect(step.at)
+            difference = self.advance(step)
+            if difference is None:
+                self.note(step.at, "step", self.describe(step))
+                difference = self.perform(step)
+                self.result.steps_run += 1
+                self.collect(step.at)
             if difference is not None:
                 self.result.difference = difference
                 self.note(step.at, "failed", difference.subject)
@@ -330,8 +329,11 @@ class _Run:
 
     # -- time --------------------------------------------------------------------------------
 
-    def advance(self, target: datetime) -> None:
-        """Fire every timer due by ``target``, each at its own due time; then tick at it."""
+    def advance(self, step: Step) -> Difference | None:
+        """Fire every timer due by the step's time, each at its own due time; then tick at
+        it. More than :data:`MAX_TIMERS` timers in all is the scenario's (or its estate's)
+        mistake, a recurring time limit without end: the step is not reached."""
+        target = step.at
         while True:
             due = self.engine.due_timers(target, 1)
             if not due:
@@ -344,17 +346,17 @@ class _Run:
             self.result.timers_fired += fired
             self.collect(moment)
             if self.result.timers_fired > MAX_TIMERS:
-                # The scenario's (or its estate's) mistake, not the engine's: in their words.
-                raise RuntimeError(
-                    say(
-                        "scenario.runaway",
-                        limit=MAX_TIMERS,
-                        step=self.current.index if self.current else "?",
-                    )
+                return Difference(
+                    step,
+                    self.scenario.span((*step.path, step.verb), key=True),
+                    say("scenario.runaway.subject", step=step.index),
+                    say("scenario.runaway.expected", limit=MAX_TIMERS),
+                    say("scenario.runaway.actual", fired=self.result.timers_fired),
                 )
         self.clock.set(max(target, self.clock.now()))
         self.result.timers_fired += self.engine.tick(target).fired
         self.collect(target)
+        return None
 
     # -- actions -----------------------------------------------------------------------------
 
