@@ -209,17 +209,20 @@ def test_validate_an_estate_over_a_library() -> None:
 # ------------------------------------------------------------------------- progress
 
 
-def _run_on_terminal(args: list[str], *, stderr_terminal: bool) -> tuple[bytes, bytes]:
-    """``propflow ARGS`` in a fresh interpreter, standard error on a pseudo-terminal or a
-    pipe; (stdout, what the terminal or the pipe received)."""
+def _run_on_terminal(
+    args: list[str], *, stderr_terminal: bool, columns: int | None = None
+) -> tuple[bytes, bytes]:
+    """``propflow ARGS`` in a fresh interpreter, standard error on a pseudo-terminal (of
+    ``columns``, if given) or a pipe; (stdout, what the terminal or the pipe received)."""
     script = "from engine.cli import main; main(prog_name='propflow')"
+    env = {**os.environ, **({"COLUMNS": str(columns)} if columns else {})}
     if not stderr_terminal:
-        done = subprocess.run([sys.executable, "-c", script, *args], cwd=ROOT,
+        done = subprocess.run([sys.executable, "-c", script, *args], cwd=ROOT, env=env,
                               capture_output=True, timeout=300, check=False)  # fmt: skip
         return done.stdout, done.stderr
     leader, follower = os.openpty()
     try:
-        process = subprocess.Popen([sys.executable, "-c", script, *args], cwd=ROOT,
+        process = subprocess.Popen([sys.executable, "-c", script, *args], cwd=ROOT, env=env,
                                    stdout=subprocess.PIPE, stderr=follower)  # fmt: skip
         os.close(follower)
         received = b""
@@ -251,6 +254,21 @@ def test_long_commands_show_progress_on_a_terminal_only(args: list[str], words: 
     piped_out, piped_err = _run_on_terminal(args, stderr_terminal=False)
     assert words not in piped_err and b"\x1b[K" not in piped_err
     assert piped_out == stdout
+
+
+def test_the_progress_line_speaks_chinese_and_fits_the_terminal_by_display_width() -> None:
+    """A Chinese progress line cut by characters would be wider than the terminal, wrap,
+    and leave its first part behind when rewritten: it is cut by display columns."""
+    stdout, terminal = _run_on_terminal(
+        ["--lang", "zh-CN", "validate", "processes", "rules"],
+        stderr_terminal=True,
+        columns=24,
+    )
+    assert "正在校验".encode() in terminal and b"validating" not in terminal
+    shown = [part for part in terminal.decode().split("\r\x1b[K") if part]
+    assert shown, terminal
+    assert max(display_width(line) for line in shown) <= 23, shown
+    assert "已检查".encode() in stdout
 
 
 def test_a_worker_catching_up_shows_progress_on_a_terminal(tmp_path: Path) -> None:

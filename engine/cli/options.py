@@ -28,6 +28,7 @@ from engine.diagnostics.catalogue import say
 from engine.diagnostics.language import use_language
 from engine.io.estates import ESTATE_FILE
 from engine.io.yamlsource import load_document
+from engine.model.words import clip
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -281,7 +282,7 @@ class StatusLine:
         if not self.shown:
             return
         done = f"{self.done}/{self.total}" if self.total is not None else str(self.done)
-        text = f"{self.label} {done} {what}".rstrip()[: _width() - 1]
+        text = clip(f"{self.label} {done} {what}".rstrip(), _width() - 1)
         self.stream.write(f"\r\x1b[K{text}")
         self.stream.flush()
 

@@ -74,7 +74,7 @@ def validate(
         # set aside, the collector never walks it again (loading pauses it only while it
         # reads the files).
         gc.freeze()
-        with StatusLine("validating") as status:
+        with StatusLine(say("validate.progress")) as status:
             report = _validate(paths, estate, libraries, lambda path: status.step(str(path)))
     except UsageError as exc:
         raise click.UsageError(str(exc)) from exc

@@ -323,6 +323,17 @@ def display_width(text: str) -> int:
     return width
 
 
+def clip(text: str, width: int) -> str:
+    """The longest start of ``text`` that takes at most ``width`` display columns (cut by
+    characters, a line with Chinese in it would wrap on a terminal)."""
+    used = 0
+    for index, char in enumerate(text):
+        used += display_width(char)
+        if used > width:
+            return text[:index]
+    return text
+
+
 def pad(text: str, width: int) -> str:
     """``text`` followed by spaces up to ``width`` display columns (padding by characters,
     as ``f"{text:<10}"`` does, pushes every column after a Chinese cell out of line)."""
