@@ -21,6 +21,16 @@ from tests.postgres import PostgresServer, start_server
 from tests.service_harness import LiveServer
 
 ROOT = Path(__file__).resolve().parent.parent
+#: The start of a scenario file the scenario tests append steps to: a repair opened by a
+#: receptionist.
+SCENARIO_HEAD = """\
+scenario: story
+start: 2026-02-13T10:00+08:00
+actors:
+  li: [receptionist]
+steps:
+  - open: {process: repair, as: leak, actor: li, data: {scope: in_unit, unit: "1", owner_name: 陈}}
+"""
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ from engine.runtime import (
     UnknownProcess,
     replay,
 )
-from engine.store import SchemaOutOfDate
+from engine.store import ClockRecord, SchemaOutOfDate, Store
 from tests.conftest import ROOT, validated_library
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -903,6 +903,59 @@ def test_two_engines_on_one_store_share_its_cases(store_url: str, clock: ManualC
     finally:
         first.close()
         second.close()
+
+
+# A case read whole ---------------------------------------------------------------------------
+
+
+def test_the_case_view_is_the_case_its_clocks_links_and_trail(
+    engine: Engine, clock: ManualClock
+) -> None:
+    case = dispatched_case(engine, clock)
+    later(clock, 120)
+    view = engine.case_view(case.id)
+    assert view.case == engine.get_case(case.id)
+    assert view.clocks == engine.sla_status(case.id)
+    assert view.clocks, "a dispatched repair has running clocks"
+    assert view.links == engine.links(case.id)
+    assert view.history == engine.history(case.id)
+    assert [entry.version for entry in view.history] == list(range(1, view.case.version + 1))
+
+
+def test_the_case_view_reads_one_moment_while_another_writer_commits(
+    engine: Engine, clock: ManualClock, store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An event committed by another engine between the view's reads of the case and of
+    its trail is in neither: the trail ends at the case's version (``GET /cases/{id}``
+    gives this view, its ETag the case's version)."""
+    case = engine.open_case("repair", IN_UNIT, RECEPTIONIST)
+    later(clock)
+    engine.fire(case.id, "record", RECEPTIONIST, FORM)
+    other = Engine(validated_library(), store=store_url, clock=clock)
+    read_clocks = Store.clocks
+    fired: list[int] = []
+
+    def clocks_then_an_event(store: Store, *args: Any, **kwargs: Any) -> list[ClockRecord]:
+        found = read_clocks(store, *args, **kwargs)
+        if not fired:  # once, between the view's reads
+            later(clock, 5)
+            moved = other.fire(case.id, "dispatch", SUPERVISOR, {"technician": "liu.jigong"})
+            fired.append(moved.version)
+        return found
+
+    monkeypatch.setattr(Store, "clocks", clocks_then_an_event)
+    try:
+        view = engine.case_view(case.id)
+    finally:
+        other.close()
+    monkeypatch.undo()
+    assert fired == [view.case.version + 1], "the event committed while the view was read"
+    assert view.case.state == "reported"
+    assert len(view.history) == view.case.version
+    assert view.history[-1].event == "record"
+    after = engine.case_view(case.id)
+    assert (after.case.state, after.history[-1].event) == ("dispatched", "dispatch")
+    assert len(after.history) == after.case.version == view.case.version + 1
 
 
 def test_a_database_from_another_schema_is_refused_when_the_store_opens(store_url: str) -> None:

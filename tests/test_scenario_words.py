@@ -13,7 +13,7 @@ import pytest
 
 from engine.model.words import display_width
 from engine.scenarios import runner
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, SCENARIO_HEAD, run_cli
 
 WRONG_STATE = Path("tests") / "fixtures" / "scenarios" / "wrong_state.yaml"
 BREACH = Path("estates") / "tingtao" / "scenarios" / "urgent_repair_breach.yaml"
@@ -71,16 +71,6 @@ def test_the_junit_failure_of_a_chinese_run_is_chinese(tmp_path: Path) -> None:
     assert "预期：'dispatched'" in (failure.text or "")
 
 
-HEAD = """\
-scenario: story
-start: 2026-02-13T10:00+08:00
-actors:
-  li: [receptionist]
-steps:
-  - open: {process: repair, as: leak, actor: li, data: {scope: in_unit, unit: "1", owner_name: 陈}}
-"""
-
-
 @pytest.mark.parametrize(
     ("steps", "subject", "expected", "actual"),
     [
@@ -104,7 +94,7 @@ def test_each_kind_of_difference_is_worded_in_chinese(
     tmp_path: Path, steps: str, subject: str, expected: str, actual: str
 ) -> None:
     story = tmp_path / "story.yaml"
-    story.write_text(HEAD + steps, encoding="utf-8")
+    story.write_text(SCENARIO_HEAD + steps, encoding="utf-8")
     result = run_cli(["--lang", "zh-CN", "test", str(story)])
     assert result.exit_code == 1, result.output
     frame, said, happened = result.output.splitlines()[1:4]

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from engine.checks.validation import validate_paths
-from tests.conftest import ROOT, CliResult, run_cli
+from tests.conftest import ROOT, SCENARIO_HEAD, CliResult, run_cli
 
 ESTATES = ROOT / "estates"
 FIXTURES = Path("tests") / "fixtures"
@@ -176,16 +176,6 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert run_cli(["test", str(empty)]).exit_code == 2
     assert run_cli(["test", "--estate", str(empty), "estates"]).exit_code == 2
     assert run_cli(["test", "--junit", "x.xml", "estates"]).exit_code == 2
-
-
-SCENARIO_HEAD = """\
-scenario: story
-start: 2026-02-13T10:00+08:00
-actors:
-  li: [receptionist]
-steps:
-  - open: {process: repair, as: leak, actor: li, data: {scope: in_unit, unit: "1", owner_name: 陈}}
-"""
 
 
 @pytest.mark.parametrize(
