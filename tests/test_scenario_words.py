@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from engine.diagnostics.language import LANGUAGES
 from engine.model.words import display_width
 from engine.scenarios import runner
 from tests.conftest import ROOT, SCENARIO_HEAD, run_cli
@@ -183,3 +184,32 @@ def test_no_scenario_files_is_a_usage_error_in_chinese(tmp_path: Path) -> None:
     result = run_cli(["--lang", "zh-CN", "test", str(tmp_path)])
     assert result.exit_code == 2
     assert f"{tmp_path} 中没有场景文件" in result.output
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_example_estates_pass_in_every_language(language: str) -> None:
+    """Their expected refusal reasons are written in English; a consultant whose desktop
+    speaks Chinese runs them as CI does."""
+    result = run_cli(["--lang", language, "test", "estates"])
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize(
+    ("reason", "passes"),
+    [
+        ("当前状态“received”下不允许", True),
+        ("not allowed in state 'received'", True),
+        ("当前状态“reported”下不允许", False),
+    ],
+)
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_an_expected_reason_matches_in_the_language_it_is_written_in(
+    tmp_path: Path, language: str, reason: str, passes: bool
+) -> None:
+    story = tmp_path / "story.yaml"
+    steps = (
+        f'  - fire: {{event: dispatch, actor: li}}\n    expect_refusal: {{reason: "{reason}"}}\n'
+    )
+    story.write_text(SCENARIO_HEAD + steps, encoding="utf-8")
+    result = run_cli(["--lang", language, "test", str(story)])
+    assert result.exit_code == (0 if passes else 1), result.output

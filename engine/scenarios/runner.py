@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +25,7 @@ from typing import Any
 from engine.checks.validation import validate_library
 from engine.diagnostics import Diagnostic, Severity, Span
 from engine.diagnostics.catalogue import say
+from engine.diagnostics.language import LANGUAGES, current_language, speaking
 from engine.io.estates import STANDARD
 from engine.io.library import ValidatedLibrary
 from engine.io.loading import display_path
@@ -461,7 +462,9 @@ class _Run:
                 wanted.error,
                 actual,
             )
-        if wanted.reason is not None and wanted.reason not in reason:
+        if wanted.reason is not None and not any(
+            wanted.reason in said for said in self.reasons(step, refusal, reason)
+        ):
             return Difference(
                 step,
                 self.scenario.span((*wanted.path, "reason")),
@@ -471,6 +474,31 @@ class _Run:
             )
         self.note(step.at, "refused", say("scenario.refusal.as_expected", kind=kind, reason=reason))
         return None
+
+    def reasons(self, step: Step, refusal: PropflowError, reason: str) -> Iterator[str]:
+        """The refusal's reason in each language PropFlow speaks, the one spoken first.
+
+        A scenario's expected reason is written in one language, its author's; the engine
+        words a refusal in the language of whoever runs the scenario (a consultant's
+        Chinese desktop, an English CI server). So the step is asked again in each other
+        language, which a refused open, event or extension can be: it wrote nothing. A
+        scenario then passes or fails the same on every machine.
+        """
+        yield reason
+        if isinstance(step.action, (Expect, MigrateCases)):
+            return
+        spoken = current_language()
+        for language in LANGUAGES:
+            if language == spoken:
+                continue
+            with speaking(language):
+                try:
+                    self.act(step)
+                except PropflowError as again:
+                    if type(again) is type(refusal):
+                        yield again.reason if isinstance(again, EventRefused) else str(again)
+                    continue
+            raise AssertionError(f"step {step.index} was refused, then accepted")
 
     # -- expectations ------------------------------------------------------------------------
 
