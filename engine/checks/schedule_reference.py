@@ -47,6 +47,7 @@ def check(library: Library) -> Iterator[Finding]:
     processes = processes_by_id(library)
     calendars = library.calendar_ids
     kpi_ids = [located.definition.id for located in library.kpis]
+    refs = _schedule_refs()
     for located in library.schedules:
         schedule = located.definition
         if schedule.calendar is not None and schedule.calendar not in calendars:
@@ -69,7 +70,7 @@ def check(library: Library) -> Iterator[Finding]:
                     hint=suggest(schedule.actor_role, list(process.roles)),
                 ),
             )
-        for path, on_key, message in data_problems(schedule.data, process, _schedule_refs()):
+        for path, on_key, message in data_problems(schedule.data, process, refs):
             yield Finding(located.at("data", *path, key=on_key), message)
         yield from _figures(located, process, kpi_ids)
         for name in missing_required(schedule.data, process):

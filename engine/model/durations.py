@@ -234,19 +234,23 @@ def parse_warning(text: str) -> Percent | Duration:
 
 def _prepare(text: object, wanted_key: str) -> tuple[str, int]:
     """Check the input is usable text; return it without surrounding spaces, and where it
-    starts in the original. ``wanted_key`` is the catalogue's words for what is expected."""
-    wanted = say(wanted_key)
+    starts in the original. ``wanted_key`` is the catalogue's words for what is expected,
+    worded only for an error (every duration of a library comes through here)."""
     if isinstance(text, bool) or not isinstance(text, str):
         if isinstance(text, int) and not isinstance(text, bool):
-            raise DurationError(say("duration.needs_unit_want", number=text, wanted=wanted), 0)
-        raise DurationError(say("duration.not_text", wanted=wanted, type=type(text).__name__), 0)
+            raise DurationError(
+                say("duration.needs_unit_want", number=text, wanted=say(wanted_key)), 0
+            )
+        raise DurationError(
+            say("duration.not_text", wanted=say(wanted_key), type=type(text).__name__), 0
+        )
     if len(text) > MAX_TEXT_LENGTH:
         raise DurationError(
-            say("duration.too_long", length=len(text), wanted=wanted), MAX_TEXT_LENGTH
+            say("duration.too_long", length=len(text), wanted=say(wanted_key)), MAX_TEXT_LENGTH
         )
     stripped = text.strip()
     if not stripped:
-        raise DurationError(say("duration.empty", wanted=wanted), 0)
+        raise DurationError(say("duration.empty", wanted=say(wanted_key)), 0)
     return stripped, len(text) - len(text.lstrip())
 
 
