@@ -694,9 +694,8 @@ class Engine:
         trail, read in one transaction: the parts agree with each other (the trail ends at
         the case's version) even while others write to the case."""
         _check_moment(now, "now")
-        _check_case_id(case_id)
         with self.store.reading() as tx:
-            record = self._of_estate(case_id, self.store.get_case(case_id, tx))
+            record = self._record(case_id, tx)
             clocks = self.store.clocks(case_id, tx)
             found = links(self.store, case_id, tx)
             history = self.store.history(case_id, tx=tx)

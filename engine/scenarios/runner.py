@@ -163,6 +163,11 @@ class ScenarioResult:
         return ""
 
 
+def _reason_of(refusal: PropflowError) -> str:
+    """The reason a refusal gives: an event's own reason, else its whole message."""
+    return refusal.reason if isinstance(refusal, EventRefused) else str(refusal)
+
+
 def _position(span: Span) -> str:
     """``file:line:col``, as editors and CI servers read a position."""
     return f"{span.file}:{span.line}:{span.column}"
@@ -441,7 +446,7 @@ class _Run:
 
     def refused(self, step: Step, refusal: PropflowError) -> Difference | None:
         kind = type(refusal).__name__
-        reason = refusal.reason if isinstance(refusal, EventRefused) else str(refusal)
+        reason = _reason_of(refusal)
         wanted = step.refusal
         described = self.describe(step, short=True)
         actual = say("scenario.refusal.refused", kind=kind, reason=reason)
@@ -463,7 +468,7 @@ class _Run:
                 actual,
             )
         if wanted.reason is not None and not any(
-            wanted.reason in said for said in self.reasons(step, refusal, reason)
+            wanted.reason in said for said in self.reasons(step, refusal)
         ):
             return Difference(
                 step,
@@ -475,16 +480,17 @@ class _Run:
         self.note(step.at, "refused", say("scenario.refusal.as_expected", kind=kind, reason=reason))
         return None
 
-    def reasons(self, step: Step, refusal: PropflowError, reason: str) -> Iterator[str]:
+    def reasons(self, step: Step, refusal: PropflowError) -> Iterator[str]:
         """The refusal's reason in each language PropFlow speaks, the one spoken first.
 
         A scenario's expected reason is written in one language, its author's; the engine
         words a refusal in the language of whoever runs the scenario (a consultant's
         Chinese desktop, an English CI server). So the step is asked again in each other
         language, which a refused open, event or extension can be: it wrote nothing. A
-        scenario then passes or fails the same on every machine.
+        scenario then passes or fails the same on every machine. Each reason is yielded
+        outside the other language's block, so the caller never runs in it.
         """
-        yield reason
+        yield _reason_of(refusal)
         if isinstance(step.action, (Expect, MigrateCases)):
             return
         spoken = current_language()
@@ -494,11 +500,12 @@ class _Run:
             with speaking(language):
                 try:
                     self.act(step)
-                except PropflowError as again:
-                    if type(again) is type(refusal):
-                        yield again.reason if isinstance(again, EventRefused) else str(again)
-                    continue
-            raise AssertionError(f"step {step.index} was refused, then accepted")
+                except PropflowError as error:
+                    again = error
+                else:
+                    raise AssertionError(f"step {step.index} was refused, then accepted")
+            if type(again) is type(refusal):
+                yield _reason_of(again)
 
     # -- expectations ------------------------------------------------------------------------
 

@@ -1322,7 +1322,7 @@ def row_values(record: object, table: Table, without: Collection[str] = ()) -> d
 
 def record_of(kind: type[_Record], row: Any) -> _Record:
     """A record from a row of its table (the fields the row has columns for)."""
-    return kind(**{name: row[name] for name in _names(kind, None) if name in row})
+    return records_of(kind, [row])[0]
 
 
 def records_of(kind: type[_Record], rows: Sequence[Any]) -> list[_Record]:
