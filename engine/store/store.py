@@ -12,7 +12,6 @@ line of defence.
 from __future__ import annotations
 
 import importlib.util
-import json
 import sqlite3
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
@@ -69,7 +68,7 @@ from engine.store.records import (
     ScheduleClaim,
     TimerRecord,
 )
-from engine.store.rows import RowsStatement, Values, column_types, json_text
+from engine.store.rows import RowsStatement, Values, column_types, json_text, json_value
 from engine.store.schema import (
     UTCDateTime,
     case_links,
@@ -187,7 +186,7 @@ def _sqlite_engine(url: str) -> Engine:
         url,
         connect_args={"timeout": _BUSY_TIMEOUT_S, "check_same_thread": False},
         json_serializer=json_text,
-        json_deserializer=_json_value,
+        json_deserializer=json_value,
         # One connection shared by every thread in memory (a second would be another
         # database); for a file, as many kept as threads use at once, the rest closed.
         **({"poolclass": StaticPool} if memory else {"pool_size": POOL_SIZE, "max_overflow": -1}),
@@ -275,7 +274,7 @@ def database_engine(url: str) -> Engine:
         pool_size=POOL_SIZE,
         max_overflow=0,
         json_serializer=json_text,
-        json_deserializer=_json_value,
+        json_deserializer=json_value,
     )
     if engine.dialect.driver == "psycopg":
         event.listen(engine, "connect", _binary_arrays)
@@ -289,13 +288,6 @@ def _binary_arrays(dbapi_connection: Any, _record: Any) -> None:
     from psycopg.types.array import ListBinaryDumper
 
     dbapi_connection.adapters.register_dumper(list, ListBinaryDumper)
-
-
-def _json_value(text: str) -> Any:
-    """A JSON column's value; an empty list without the decoder (see :func:`json_text`)."""
-    if text == "[]":
-        return []
-    return json.loads(text)
 
 
 @contextmanager
@@ -745,7 +737,7 @@ class Store:
             if values[1] is not None:  # the clock's time limit: none when it has no clocks
                 clocks[values[1]] = _decoded_clock(values, moment)
         case = dict(zip(_CASE_FIELDS, _JOINED_CASE(rows[0]), strict=True))
-        case["data"] = _json_value(case["data"])
+        case["data"] = json_value(case["data"])
         for name in _CASE_MOMENTS:
             case[name] = moment(case[name])
         return CaseRecord(**case), clocks
@@ -1288,7 +1280,7 @@ def _decoded_clock(values: tuple[Any, ...], moment: Callable[[Any], Any]) -> Clo
     (case_id, limit_id, status, started_at, deadline, paused_at, breached_at, stopped_at, tier) = (
         values[:9]
     )
-    warnings_sent, extensions, notes, plan, pauses = (_json_value(text) for text in values[9:])
+    warnings_sent, extensions, notes, plan, pauses = (json_value(text) for text in values[9:])
     return ClockRecord(
         case_id=case_id,
         limit_id=limit_id,
