@@ -7,6 +7,7 @@ that ``fee > 100`` compares numbers, not text.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
@@ -23,9 +24,11 @@ from pydantic import (
     TypeAdapter,
     ValidationError,
 )
+from pydantic_core import ErrorDetails, PydanticCustomError
 
 from engine.diagnostics import suggest
-from engine.diagnostics.catalogue import say
+from engine.diagnostics.catalogue import catalogue, say
+from engine.diagnostics.language import current_language
 from engine.diagnostics.positions import has_lone_surrogate
 from engine.model import FieldDef, ProcessDef
 
@@ -42,16 +45,27 @@ PHONE = Annotated[str, StringConstraints(pattern=r"^\+?[0-9][0-9 \-]{4,19}$")]
 
 def _iso_only(value: Any) -> Any:
     """pydantic reads numbers and numeric text as Unix timestamps (in UTC); a form takes a
-    date or datetime only as such, or as ISO 8601 text."""
+    date or datetime only as such, or as ISO 8601 text.
+
+    The refusal is an error type of its own (``iso_text``), not a ``ValueError``: its words
+    are the catalogue's, found by type like pydantic's (see :func:`_reason`), and a
+    ``value_error`` is any validator's, so its type says nothing of what was wrong."""
     if isinstance(value, date):
         return value
     if not isinstance(value, str) or value.strip().lstrip("+-").replace(".", "", 1).isdigit():
-        raise ValueError(f"{value!r} is not ISO 8601 text (2026-03-31, 2026-03-31T09:00+08:00)")
+        raise PydanticCustomError(
+            "iso_text", "not ISO 8601 text (2026-03-31, 2026-03-31T09:00+08:00)"
+        )
     return value
 
 
 DATE = Annotated[date, BeforeValidator(_iso_only)]
 DATETIME = Annotated[AwareDatetime, BeforeValidator(_iso_only)]
+
+
+#: The integers a form takes at most: those of 64 bits, which the store's JSON columns and
+#: the applications reading them (Java's ``long``, PHP's ``int``) hold exactly.
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1
 
 
 def _scalar_type(kind: str, field: FieldDef) -> Any:
@@ -65,7 +79,9 @@ def _scalar_type(kind: str, field: FieldDef) -> Any:
     if kind == "bool":
         return StrictBool
     if kind == "int":
-        return Annotated[StrictInt, Field(**bounds)]
+        low = INT_MIN if field.min is None else max(field.min, INT_MIN)
+        high = INT_MAX if field.max is None else min(field.max, INT_MAX)
+        return Annotated[StrictInt, Field(ge=low, le=high)]
     if kind == "money":
         return Annotated[Decimal, Field(decimal_places=2, allow_inf_nan=False, **bounds)]
     if kind == "date":
@@ -102,6 +118,32 @@ def _to_json(value: Any) -> Any:
     if isinstance(value, list):
         return [_to_json(item) for item in value]
     return value
+
+
+def _shown(bound: object) -> str:
+    """A bound of an error's context as a person writes it: ``100``, not ``100.0``."""
+    if isinstance(bound, (Decimal, float)) and math.isfinite(bound) and bound == int(bound):
+        return str(int(bound))
+    return str(bound)
+
+
+def _reason(error: ErrorDetails, field: FieldDef) -> str:
+    """Why a value is not of its field's type, in the language spoken: the catalogue's words
+    for pydantic's error type (``form.value.<type>``), naming the value given, filled in
+    with the error's context (the bound passed, the decimal places allowed, the values an
+    enum field takes).
+
+    pydantic's own message is English only. It is still what a type without words says (one
+    a later pydantic raises, or a field kind added without them): a reason in English tells
+    why, where a missing template would turn the refusal into a crash."""
+    key = f"form.value.{error['type']}"
+    if key not in catalogue(current_language()).templates:
+        return error["msg"]
+    words = {name: _shown(bound) for name, bound in error.get("ctx", {}).items()}
+    if "expected" in words:  # pydantic's is English ("'a', 'b' or 'c'"): listed anew
+        words["expected"] = say("words.comma").join(f"'{value}'" for value in field.values)
+    words["value"] = f"{error['input']!r:.60}"
+    return say(key, **words)
 
 
 def _shape_problems(payload: Any) -> list[str]:
@@ -182,13 +224,9 @@ class Form:
             try:
                 values[name] = _to_json(adapter.validate_python(raw))
             except ValidationError as exc:
-                kind = self.process.fields[name].type
-                reason = (
-                    say("form.phone", value=repr(raw))
-                    if kind == "phone"
-                    else exc.errors()[0]["msg"]
-                )
-                problems.append(say("form.bad_value", field=name, type=kind, reason=reason))
+                field = self.process.fields[name]
+                reason = _reason(exc.errors(include_url=False)[0], field)
+                problems.append(say("form.bad_value", field=name, type=field.type, reason=reason))
         return values, problems
 
     def defaults(self) -> dict[str, Any]:
