@@ -260,11 +260,15 @@ def field_value(process: ProcessDef | None, name: str, value: Any) -> str:
     return one(value)
 
 
-def _show(engine: Engine, case: Case, as_json: bool) -> None:
+def _show(engine: Engine, case_id: str, as_json: bool) -> None:
+    """A case with its time limits and links, read at one moment (:meth:`Engine.case_view`):
+    the parts agree even while a worker or the service writes to the case."""
+    view = engine.case_view(case_id)
+    case = view.case
     if as_json:
         document = case.to_json()
-        document["time_limits"] = [s.to_json() for s in engine.sla_status(case.id)]
-        document["links"] = [link.to_json() for link in engine.links(case.id)]
+        document["time_limits"] = [s.to_json() for s in view.clocks]
+        document["links"] = [link.to_json() for link in view.links]
         click.echo(json.dumps(document, ensure_ascii=False, indent=2))
         return
     zone = estate_zone(engine)
@@ -294,15 +298,13 @@ def _show(engine: Engine, case: Case, as_json: bool) -> None:
     width = max((display_width(label) for label in labels.values()), default=0)
     for name, value in case.data.items():
         click.echo(f"  {pad(labels[name], width)}  {field_value(process, name, value)}")
-    clocks = engine.sla_status(case.id)
-    if clocks:
+    if view.clocks:
         click.echo("  " + say("case.time_limits"))
-    for status in clocks:
+    for status in view.clocks:
         click.echo(f"    {_clock_line(status, zone)}")
-    links = engine.links(case.id)
-    if links:
+    if view.links:
         click.echo("  " + say("case.linked"))
-    for link in links:
+    for link in view.links:
         click.echo(f"    {link.kind:<8} {link.case_id}  {link.process} ({link.state})")
 
 
@@ -320,7 +322,7 @@ def open_command(process: str, store: StoreChoice, actor: Actor, form: FormInput
     """Open a case of PROCESS with its form's initial values."""
     with store.engine() as engine:
         opened = engine.open_case(process, form.payload(engine.definition(process)), actor)
-        _show(engine, opened, store.as_json)
+        _show(engine, opened.id, store.as_json)
 
 
 @case.command()
@@ -350,7 +352,7 @@ def fire(
             idempotency_key=idempotency_key,
             expected_version=expect_version,
         )
-        _show(engine, result, store.as_json)
+        _show(engine, result.id, store.as_json)
 
 
 @case.command()
@@ -359,7 +361,7 @@ def fire(
 def show(case_id: str, store: StoreChoice) -> None:
     """Show a case: state, assignee, version and form values."""
     with store.engine() as engine:
-        _show(engine, engine.get_case(case_id), store.as_json)
+        _show(engine, case_id, store.as_json)
 
 
 MOMENT = click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M%z", "%Y-%m-%dT%H:%M:%S%z"])
