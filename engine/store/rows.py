@@ -25,12 +25,14 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Executable,
+    Select,
     Table,
     Text,
     bindparam,
     cast,
     column,
     func,
+    select,
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.types import TypeEngine
@@ -81,6 +83,32 @@ class RowsStatement:
             }
             return self._arrays.count(tx, [arrays])
         return self._single.count(tx, rows)
+
+
+class ListStatement:
+    """A statement over a list of values sent as ONE value, read as a one-column subquery:
+    ``build(values)`` makes the statement from that subquery (``column.in_(values)``).
+
+    A batch of a tick reads its cases and timers by their ids: with SQLAlchemy's
+    expanding ``IN``, each batch's statement is rendered anew and sent through its
+    execution, whose work per row read was much of the batch's reads. A list sent as one
+    value makes one text for every batch, sent on the driver's cursor
+    (:class:`~engine.store.driver.Sent`): SQLite reads it from its JSON text
+    (``json_each``), PostgreSQL from an array (``unnest``)."""
+
+    def __init__(self, kind: TypeEngine[Any], build: Callable[[Select[Any]], Executable]) -> None:
+        listed = bindparam("b_list", type_=Text())
+        self._single = Sent(
+            build(select(column("value", kind)).select_from(func.json_each(listed)))
+        )
+        array = bindparam("b_list", type_=postgresql.ARRAY(kind))
+        self._arrays = Sent(build(select(func.unnest(array))))
+
+    def rows(self, tx: Connection, values: Sequence[Any]) -> list[tuple[Any, ...]]:
+        """The rows the statement selects with the list ``values``, as the driver reads them."""
+        if tx.dialect.name == "postgresql":
+            return self._arrays.rows(tx, {"b_list": list(values)})
+        return self._single.rows(tx, {"b_list": json_text(list(values))})
 
 
 def column_types(table: Table, names: Sequence[str]) -> dict[str, TypeEngine[Any]]:

@@ -19,6 +19,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import fields
 from datetime import datetime
 from functools import lru_cache
+from itertools import groupby
 from operator import itemgetter
 from typing import Any, TypeVar
 
@@ -68,7 +69,14 @@ from engine.store.records import (
     ScheduleClaim,
     TimerRecord,
 )
-from engine.store.rows import RowsStatement, Values, column_types, json_text, json_value
+from engine.store.rows import (
+    ListStatement,
+    RowsStatement,
+    Values,
+    column_types,
+    json_text,
+    json_value,
+)
 from engine.store.schema import (
     UTCDateTime,
     case_links,
@@ -588,12 +596,15 @@ class Store:
         batch of cases; waiting there for another worker's batch could wait in a circle.
         SQLite has one writer at a time, which the transaction is: nothing to skip.
         """
-        ids = list(dict.fromkeys(timer.case_id for timer in due))
-        rows = self.rows(_LOCK_CASES, {"b_ids": ids}, tx=tx)
-        records = {record.id: record for record in records_of(CaseRecord, rows)}
+        rows = _LOCK_CASES.rows(tx, list(dict.fromkeys(timer.case_id for timer in due)))
+        moment = _moment_reader(tx.dialect)
+        records: dict[str, CaseRecord] = {}
+        clocks: dict[str, dict[str, ClockRecord]] = {}
+        for case_id, of_case in groupby(rows, key=_JOINED_ID):
+            records[case_id], clocks[case_id] = _joined(list(of_case), moment)
         waiting = [timer.id for timer in due if timer.case_id in records]
-        pending = frozenset(row["id"] for row in self.rows(_LOCK_TIMERS, {"b_ids": waiting}, tx=tx))
-        return records, self.clocks_by_case(list(records), tx), pending
+        pending = frozenset(row[0] for row in _LOCK_TIMERS.rows(tx, waiting))
+        return records, clocks, pending
 
     def _apply_clocks(self, tx: Connection, writes: Sequence[CaseWrite]) -> None:
         """Write the cases' clock changes: each clock's row, and its timers in place of its
@@ -728,19 +739,7 @@ class Store:
         query (what every event reads first: one statement fewer than :meth:`get_case` and
         :meth:`clocks`, for the case's columns repeated on each clock's row)."""
         rows = _SENT_CASE_AND_CLOCKS.rows(tx, {"b_id": case_id})
-        if not rows:
-            return None
-        moment = _moment_reader(tx.dialect)
-        clocks: dict[str, ClockRecord] = {}
-        for row in rows:  # by position, not by name: a case has a row per clock
-            values = _JOINED_CLOCK(row)
-            if values[1] is not None:  # the clock's time limit: none when it has no clocks
-                clocks[values[1]] = _decoded_clock(values, moment)
-        case = dict(zip(_CASE_FIELDS, _JOINED_CASE(rows[0]), strict=True))
-        case["data"] = json_value(case["data"])
-        for name in _CASE_MOMENTS:
-            case[name] = moment(case[name])
-        return CaseRecord(**case), clocks
+        return _joined(rows, _moment_reader(tx.dialect)) if rows else None
 
     def find_entry(
         self, case_id: str, idempotency_key: str, tx: Connection | None = None
@@ -959,17 +958,6 @@ _UPDATE_CASE = RowsStatement(
         dialect,
     ),
 )
-#: The cases of a batch of due timers, locked on PostgreSQL (see :meth:`Store.lock_due`).
-_LOCK_CASES = (
-    select(cases)
-    .where(cases.c.id.in_(bindparam("b_ids", expanding=True)))
-    .with_for_update(skip_locked=True)
-)
-_LOCK_TIMERS = (
-    select(timers.c.id)
-    .where(timers.c.id.in_(bindparam("b_ids", expanding=True)), timers.c.fired_at.is_(None))
-    .with_for_update(skip_locked=True)
-)
 _MARK_FIRED = RowsStatement(
     {"b_id": timers.c.id.type, "fired_at": timers.c.fired_at.type},
     lambda values, dialect: _set(
@@ -982,21 +970,37 @@ _CASE = select(cases).where(cases.c.id == bindparam("b_id"))
 #: The clock columns of :data:`_CASE_AND_CLOCKS` are named ``clock_<column>``.
 #: The case's data is read as its text and its moments as stored, decoded once: the case's
 #: columns come again on every clock's row, and their types would decode each copy.
-_CASE_AND_CLOCKS = (
-    select(
-        *(
-            cast(column, Text).label("data")
-            if column.name == "data"
-            else _as_stored(column).label(column.name)
-            if isinstance(column.type, UTCDateTime)
-            else column
-            for column in cases.c
-        ),
-        *_clock_columns("clock_"),
-    )
-    .outerjoin(sla_clocks, sla_clocks.c.case_id == cases.c.id)
-    .where(cases.c.id == bindparam("b_id"))
-    .order_by(sla_clocks.c.limit_id)
+_CASES_AND_CLOCKS = select(
+    *(
+        cast(column, Text).label("data")
+        if column.name == "data"
+        else _as_stored(column).label(column.name)
+        if isinstance(column.type, UTCDateTime)
+        else column
+        for column in cases.c
+    ),
+    *_clock_columns("clock_"),
+).outerjoin(sla_clocks, sla_clocks.c.case_id == cases.c.id)
+_CASE_AND_CLOCKS = _CASES_AND_CLOCKS.where(cases.c.id == bindparam("b_id")).order_by(
+    sla_clocks.c.limit_id
+)
+#: The cases of a batch of due timers with their clocks, the cases locked on PostgreSQL
+#: (see :meth:`Store.lock_due`); a case's rows follow each other.
+_LOCK_CASES = ListStatement(
+    cases.c.id.type,
+    lambda ids: (
+        _CASES_AND_CLOCKS.where(cases.c.id.in_(ids))
+        .order_by(cases.c.id, sla_clocks.c.limit_id)
+        .with_for_update(of=cases, skip_locked=True)
+    ),
+)
+_LOCK_TIMERS = ListStatement(
+    timers.c.id.type,
+    lambda ids: (
+        select(timers.c.id)
+        .where(timers.c.id.in_(ids), timers.c.fired_at.is_(None))
+        .with_for_update(skip_locked=True)
+    ),
 )
 #: What every event reads first, sent on the driver's cursor (see :mod:`engine.store.driver`).
 _SENT_CASE_AND_CLOCKS = Sent(_CASE_AND_CLOCKS)
@@ -1259,6 +1263,25 @@ _CLOCK_FIELDS = (
 #: clocks.
 _CLOCK_VALUES = itemgetter(*_CLOCK_FIELDS)
 _JOINED_CLOCK = itemgetter(*(_JOINED.index(f"clock_{name}") for name in _CLOCK_FIELDS))
+_JOINED_ID = itemgetter(_JOINED.index("id"))
+
+
+def _joined(
+    rows: Sequence[Any], moment: Callable[[Any], Any]
+) -> tuple[CaseRecord, dict[str, ClockRecord]]:
+    """A case and its clocks by time limit from its rows of :data:`_CASES_AND_CLOCKS`, read
+    by position, not by name: the case's columns come again on each clock's row and are
+    decoded once."""
+    clocks: dict[str, ClockRecord] = {}
+    for row in rows:
+        values = _JOINED_CLOCK(row)
+        if values[1] is not None:  # the clock's time limit: none when it has no clocks
+            clocks[values[1]] = _decoded_clock(values, moment)
+    case = dict(zip(_CASE_FIELDS, _JOINED_CASE(rows[0]), strict=True))
+    case["data"] = json_value(case["data"])
+    for name in _CASE_MOMENTS:
+        case[name] = moment(case[name])
+    return CaseRecord(**case), clocks
 
 
 def _clock_record(row: Any, dialect: Dialect) -> ClockRecord:
