@@ -113,6 +113,19 @@ def test_lang_chooses_the_language_of_a_command() -> None:
     assert run_cli(["validate", "--lang", "fr", "processes"]).exit_code == 2
 
 
+@pytest.mark.parametrize("args", [["validate", "processes"], ["case", "show", "x"], ["codes"]])
+def test_a_propflow_lang_it_does_not_speak_is_a_usage_error_in_both_languages(
+    args: list[str],
+) -> None:
+    refused = run_cli(args, env={"PROPFLOW_LANG": "fr"})
+    assert refused.exit_code == 2, refused.output
+    assert "PROPFLOW_LANG=fr: PropFlow does not speak 'fr'; it speaks zh-CN, en" in refused.output
+    assert "PROPFLOW_LANG=fr：PropFlow 不支持“fr”" in refused.output
+    chosen = run_cli([*args[:1], "--lang", "en", *args[1:]], env={"PROPFLOW_LANG": "fr"})
+    assert "does not speak" not in chosen.output
+    assert run_cli(["--lang", "en", *args], env={"PROPFLOW_LANG": "fr"}).output == chosen.output
+
+
 @pytest.mark.parametrize(
     "args",
     [

@@ -25,7 +25,12 @@ from typing import Any, TextIO, TypeVar
 import click
 
 from engine.diagnostics.catalogue import say
-from engine.diagnostics.language import use_language
+from engine.diagnostics.language import (
+    ENVIRONMENT_VARIABLE,
+    UnknownLanguage,
+    current_language,
+    use_language,
+)
 from engine.io.estates import ESTATE_FILE
 from engine.io.yamlsource import load_document
 from engine.model.words import clip
@@ -58,8 +63,29 @@ LANG_HELP = (
 
 
 def _choose_language(_ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    """Speak ``--lang`` if given; else check the language chosen without it now.
+
+    ``PROPFLOW_LANG`` naming a language PropFlow does not speak is then a usage error,
+    said in every language PropFlow speaks (which one to speak is what is wrong), rather
+    than a traceback from whatever the command said first."""
     if value is not None:
         use_language(value)
+        return
+    try:
+        current_language()
+    except UnknownLanguage as exc:
+        raise click.UsageError(
+            "\n".join(
+                say(
+                    "cli.unknown_language",
+                    language=spoken,
+                    name=exc.language,
+                    variable=ENVIRONMENT_VARIABLE,
+                    languages=", ".join(LANGUAGES),
+                )
+                for spoken in LANGUAGES
+            )
+        ) from None
 
 
 def lang_option() -> click.Option:
