@@ -14,7 +14,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -66,10 +66,16 @@ class LiveServer:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
 
-def start_server(options: Sequence[str], log: Path, cwd: Path = ROOT) -> LiveServer:
-    """``propflow serve OPTIONS --port P`` in a subprocess, once its /healthz answers."""
+def start_server(
+    options: Sequence[str],
+    log: Path,
+    cwd: Path = ROOT,
+    environment: Mapping[str, str] | None = None,
+) -> LiveServer:
+    """``propflow serve OPTIONS --port P`` in a subprocess, once its /healthz answers; its
+    environment is this one's, with ``environment`` over it (a PATH without a tool, say)."""
     port = free_port()
-    env = dict(os.environ)
+    env = {**os.environ, **(environment or {})}
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     for name in ("PROPFLOW_DB", "PROPFLOW_CONFIG"):
         env.pop(name, None)
@@ -97,8 +103,13 @@ def start_server(options: Sequence[str], log: Path, cwd: Path = ROOT) -> LiveSer
 
 
 @contextmanager
-def running_server(options: Sequence[str], log: Path, cwd: Path = ROOT) -> Iterator[LiveServer]:
-    server = start_server(options, log, cwd)
+def running_server(
+    options: Sequence[str],
+    log: Path,
+    cwd: Path = ROOT,
+    environment: Mapping[str, str] | None = None,
+) -> Iterator[LiveServer]:
+    server = start_server(options, log, cwd, environment)
     try:
         yield server
     finally:

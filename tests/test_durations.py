@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from engine.diagnostics.language import speaking
 from engine.model.durations import (
     MAX_SECONDS,
     MAX_WORKDAYS,
@@ -397,3 +398,11 @@ def test_anchored_round_trips(duration: Duration, direction: str, field: str) ->
     anchored = parse_anchored(text)
     assert (anchored.offset, anchored.direction, anchored.field) == (duration, direction, field)
     assert str(anchored) == text
+
+
+def test_the_position_of_a_duration_error_is_said_in_the_language_spoken() -> None:
+    with speaking("zh-CN"):
+        error = duration_error(parse_duration, "3x")
+        assert str(error) == f"{error.message}（第 2 个字符处）"
+        assert "未知的单位" in error.message
+    assert str(duration_error(parse_duration, "3x")).endswith(" (at character 2)")

@@ -545,3 +545,252 @@ def test_credential_and_extension_refusals_are_worded_in_the_requests_language(
     assert problem(refused, 422, "ExtensionRefused")["reason"] == (
         "本案件的时限“repair-general”没有在计时"
     )
+
+
+# Every answer in the request's language ------------------------------------------------------
+
+ZH = {"Accept-Language": "zh-CN"}
+EN = {"Accept-Language": "en"}
+
+
+def test_role_refusals_of_the_report_and_the_migration_are_worded_in_the_requests_language(
+    client: httpx.Client, desk: dict[str, str], store: Store
+) -> None:
+    gardener = bearer(store, "lakeside", "sun", "gardener")
+    zh = problem(
+        client.get("/estates/lakeside/report", headers={**gardener, **ZH}), 403, "RoleRefused"
+    )
+    assert zh["reason"] == "办理人“sun”不担任本项目任何流程的岗位"
+    assert zh["detail"] == "案件 -（状态“-”）：事件“report”被拒绝：" + zh["reason"]
+    en = problem(
+        client.get("/estates/lakeside/report", headers={**gardener, **EN}), 403, "RoleRefused"
+    )
+    assert en["reason"] == "actor 'sun' holds no role of this estate's processes"
+    assert en["detail"] == "case - (state '-'): event 'report' refused: " + en["reason"]
+
+    def migrate(language: dict[str, str]) -> dict[str, Any]:
+        answer = client.post("/estates/lakeside/migrate", json={}, headers={**desk, **language})
+        return problem(answer, 403, "RoleRefused")
+
+    assert migrate(ZH)["reason"] == "办理人“li”没有迁移案件所需的“admin”岗位"
+    assert migrate(EN)["reason"] == (
+        "actor 'li' does not hold the 'admin' role that moving cases needs"
+    )
+
+
+def test_the_request_limits_are_worded_in_the_requests_language(
+    client: httpx.Client, desk: dict[str, str]
+) -> None:
+    url = "/estates/lakeside/cases"
+    huge = json.dumps({"process": "repair", "data": {"content": "v" * 70_000}}).encode()
+
+    def too_large(language: dict[str, str], streamed: bool) -> str:
+        """The detail of a body over the limit, declared (Content-Length) or streamed
+        (chunked: only counting what arrives finds it)."""
+        content: Any = iter([huge[:40_000], huge[40_000:]]) if streamed else huge
+        headers = {**desk, **language, "content-type": "application/json"}
+        answer = client.post(url, content=content, headers=headers)
+        assert answer.status_code == 413 and answer.headers["content-type"].startswith(PROBLEM)
+        body = answer.json()
+        assert body["title"] == "BodyTooLarge" and body["status"] == 413
+        detail: str = body["detail"]
+        return detail
+
+    for streamed in (False, True):
+        assert too_large(ZH, streamed) == "超过 65536 字节的请求体不予受理"
+        assert too_large(EN, streamed) == "request bodies over 65536 bytes are refused"
+
+    def too_long(language: dict[str, str]) -> str:
+        answer = client.get(url, params={"state": "x" * 3000}, headers={**desk, **language})
+        assert answer.status_code == 414 and answer.json()["title"] == "QueryTooLong"
+        detail: str = answer.json()["detail"]
+        return detail
+
+    assert too_long(ZH) == "超过 2048 字节的查询字符串不予受理"
+    assert too_long(EN) == "query strings over 2048 bytes are refused"
+
+
+def _malformed(response: httpx.Response) -> list[tuple[list[str], str]]:
+    body = problem(response, 400, "MalformedRequest")
+    return [(error["loc"], error["msg"]) for error in body["errors"]]
+
+
+def test_a_body_that_does_not_fit_is_explained_in_the_requests_language(
+    client: httpx.Client, desk: dict[str, str]
+) -> None:
+    deep: Any = "x"
+    for _ in range(10):
+        deep = {"a": deep}
+    body = {"process": "Repair", "data": deep, "actor": "boss"}
+
+    def said(language: dict[str, str], sent: Any) -> list[tuple[list[str], str]]:
+        return _malformed(
+            client.post("/estates/lakeside/cases", json=sent, headers={**desk, **language})
+        )
+
+    assert said(ZH, body) == [
+        (["body", "process"], "'Repair' 不符合格式 ^[a-z][a-z0-9_-]*$"),
+        (["body", "data"], "嵌套超过 6 层"),
+        (["body", "actor"], "接口不接受此字段"),
+    ]
+    assert said(EN, body) == [
+        (["body", "process"], "'Repair' should match the pattern ^[a-z][a-z0-9_-]*$"),
+        (["body", "data"], "nested deeper than 6 levels"),
+        (["body", "actor"], "the API takes no such field"),
+    ]
+    # each bound of free-form JSON, and a field missing
+    bounds = [
+        ({"data": {"note": "长" * 4001}}, "文本超过 4000 个字符",
+         "text longer than 4000 characters"),
+        ({"data": {"note": "a\x00b"}}, "文本含有 NUL 字符（\\u0000），存储无法保存",
+         "text holding NUL (\\u0000), which no store keeps"),
+        ({"data": {f"k{i}": 1 for i in range(201)}}, "一个对象中的条目超过 200 个",
+         "more than 200 entries in one object"),
+        ({"data": {"parts": list(range(201))}}, "一个列表中的条目超过 200 个",
+         "more than 200 entries in one list"),
+    ]  # fmt: skip
+    for data, zh, en in bounds:
+        assert said(ZH, {"process": "repair", **data}) == [(["body", "data"], zh)]
+        assert said(EN, {"process": "repair", **data}) == [(["body", "data"], en)]
+    assert said(ZH, {"data": {}}) == [(["body", "process"], "缺少必填的值")]
+    assert said(EN, {"data": {}}) == [(["body", "process"], "a value is required")]
+
+
+def test_query_and_header_values_that_do_not_fit_are_explained_in_the_requests_language(
+    client: httpx.Client, desk: dict[str, str]
+) -> None:
+    def said(language: dict[str, str], url: str, **params: str) -> list[tuple[list[str], str]]:
+        return _malformed(client.get(url, params=params, headers={**desk, **language}))
+
+    cases = "/estates/lakeside/cases"
+    assert said(ZH, cases, limit="0", breached="maybe", due_before="2026-01-01T00:00") == [
+        (["query", "breached"], "'maybe' 应是 true 或 false"),
+        (["query", "due_before"],
+         "'2026-01-01T00:00' 没有时区，请写成 2026-03-31T09:00+08:00 这样的格式"),
+        (["query", "limit"], "'0' 应不小于 1"),
+    ]  # fmt: skip
+    assert said(EN, cases, limit="0", breached="maybe", due_before="2026-01-01T00:00") == [
+        (["query", "breached"], "'maybe' should be true or false"),
+        (["query", "due_before"],
+         "'2026-01-01T00:00' has no time zone: write it as 2026-03-31T09:00+08:00"),
+        (["query", "limit"], "'0' should be at least 1"),
+    ]  # fmt: skip
+    key = "k" * 201  # one character over the limit; named by its first 60 characters
+    too_long = client.post(
+        f"/estates/lakeside/cases/{open_repair(client, desk)['id']}/events",
+        json={"event": "withdraw", "payload": {}},
+        headers={**desk, **ZH, "Idempotency-Key": key},
+    )
+    assert _malformed(too_long) == [
+        (["header", "Idempotency-Key"], f"'{key[:59]} 最多只能有 200 个字符")
+    ]
+    manual = "/estates/lakeside/processes/repair/manual"
+    assert said(ZH, manual, lang="fr") == [
+        (["query", "lang"], "'fr' 应是以下取值之一：'zh-CN'、'en'")
+    ]
+    assert said(EN, manual, lang="fr") == [
+        (["query", "lang"], "'fr' should be one of 'zh-CN', 'en'")
+    ]
+
+
+def test_bad_request_values_are_explained_in_the_requests_language(
+    client: httpx.Client, desk: dict[str, str], supervisor: dict[str, str]
+) -> None:
+    def detail(response: httpx.Response) -> str:
+        text: str = problem(response, 400, "BadRequest")["detail"]
+        return text
+
+    def board(language: dict[str, str], within: str) -> str:
+        return detail(
+            client.get(
+                "/estates/lakeside/board",
+                params={"within": within},
+                headers={**supervisor, **language},
+            )
+        )
+
+    assert (
+        board(ZH, "soon") == "within：时长以数字开头，如 24h、3 workdays 或 PT24H（第 1 个字符处）"
+    )
+    assert board(EN, "soon") == (
+        "within: a duration starts with a number, like 24h, 3 workdays or PT24H (at character 1)"
+    )
+    assert board(ZH, "2 workdays") == (
+        "within：'2 workdays' 是工作时间，其长度取决于日历；请给出自然时间，如 4h 或 1d"
+    )
+    assert board(EN, "2 workdays") == (
+        "within: '2 workdays' is working time, whose length depends on a calendar; give "
+        "wall-clock time such as 4h or 1d"
+    )
+    case = open_repair(client, desk)
+
+    def if_match(language: dict[str, str]) -> str:
+        return detail(fire(client, {**desk, **language}, case["id"], "record", RECORD,
+                           **{"If-Match": "soon"}))  # fmt: skip
+
+    assert if_match(ZH) == "If-Match 须是案件的版本号，如 \"3\"，而不是 'soon'"
+    assert if_match(EN) == "If-Match must be a case version such as \"3\", not 'soon'"
+
+    def inbox(language: dict[str, str], **params: str) -> str:
+        url = "/estates/lakeside/cases"
+        return detail(client.get(url, params=params, headers={**desk, **language}))
+
+    assert inbox(ZH, after="nonsense") == "不是此收件箱的翻页游标：'nonsense'"
+    assert inbox(EN, after="nonsense") == "not a cursor of this inbox: 'nonsense'"
+    both = {"unassigned": "true", "assignee": "supervisor"}
+    assert inbox(ZH, **both) == "案件要么尚未指派，要么已指派给某个岗位，不能同时按两者查询"
+    assert inbox(EN, **both) == "a case is either unassigned or assigned to a role, not both"
+
+    def report(language: dict[str, str], period: str) -> str:
+        url = "/estates/lakeside/report"
+        return detail(client.get(url, params={"period": period}, headers={**desk, **language}))
+
+    assert report(ZH, "2026-13") == "“2026-13”不是有效的月份：日历上没有这个月份"
+    assert report(EN, "2026-13") == "'2026-13' is not a month: the calendar has no such month"
+    assert report(ZH, "March") == (
+        "“March”不是期间；请写月份（2026-03）、周（2026-W10）、季度（2026-Q1）或年份（2026）"
+    )
+
+
+def test_an_unknown_address_and_method_are_answered_in_the_requests_language(
+    client: httpx.Client,
+) -> None:
+    def detail(response: httpx.Response, status: int, title: str) -> str:
+        text: str = problem(response, status, title)["detail"]
+        return text
+
+    assert detail(client.get("/nowhere", headers=ZH), 404, "NotFound") == "此地址下没有内容"
+    assert detail(client.get("/nowhere", headers=EN), 404, "NotFound") == (
+        "there is nothing at this address"
+    )
+    assert detail(client.delete("/estates", headers=ZH), 405, "MethodNotAllowed") == (
+        "此地址不接受 DELETE 请求"
+    )
+    assert detail(client.delete("/estates", headers=EN), 405, "MethodNotAllowed") == (
+        "this address does not take DELETE requests"
+    )
+
+
+def test_a_server_without_graphviz_says_so_in_the_requests_language(workdir: Path) -> None:
+    """A server whose PATH holds no Graphviz answers the SVG diagram with 503, and points
+    to the Mermaid diagram, which needs none."""
+    database = workdir / "no-graphviz.db"
+    nothing = workdir / "no-tools"
+    nothing.mkdir()
+    options = ["--db", str(database), "--estates", str(ESTATES), "--no-timers"]
+    log = workdir / "no-graphviz.log"
+    with running_server(options, log, environment={"PATH": str(nothing)}) as live:
+        store = Store(f"sqlite:///{database}")
+        desk = bearer(store, "lakeside", "li", "receptionist")
+        store.close()
+        url = f"{live.url}/estates/lakeside/processes/repair/diagram.svg"
+        zh = problem(httpx.get(url, headers={**desk, **ZH}), 503, "DiagramUnavailable")
+        en = problem(httpx.get(url, headers={**desk, **EN}), 503, "DiagramUnavailable")
+    assert zh["detail"] == (
+        "服务器无法绘制 SVG：服务器上未安装 Graphviz；Mermaid 格式的流程图（.../diagram）"
+        "不需要 Graphviz"
+    )
+    assert en["detail"] == (
+        "the server cannot draw SVG: Graphviz is not installed on it; the Mermaid diagram "
+        "(.../diagram) needs no Graphviz"
+    )

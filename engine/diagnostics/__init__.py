@@ -45,7 +45,10 @@ class TextError(ValueError):
         self.offset = offset
 
     def __str__(self) -> str:
-        return f"{self.message} (at character {self.offset + 1})"
+        # Imported here: the catalogue is built on this package's lowest layer.
+        from engine.diagnostics.catalogue import say
+
+        return self.message + say("words.at_character", number=self.offset + 1)
 
 
 @dataclass(frozen=True, order=True)

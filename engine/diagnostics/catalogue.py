@@ -16,9 +16,12 @@ and its positions are of no use here.
 from __future__ import annotations
 
 import functools
+import math
 import re
 import string
+from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -95,3 +98,36 @@ def say(key: str, /, language: str | None = None, **values: object) -> str:
 def every_language() -> tuple[Catalogue, ...]:
     """The catalogue of each language spoken."""
     return tuple(catalogue(language) for language in LANGUAGES)
+
+
+def _shown(bound: object) -> str:
+    """A bound of a validation error's context as a person writes it: ``100``, not
+    ``100.0``."""
+    if isinstance(bound, (Decimal, float)) and math.isfinite(bound) and bound == int(bound):
+        return str(int(bound))
+    return str(bound)
+
+
+def say_error(error: Mapping[str, Any], section: str, /, **words: object) -> str:
+    """Why pydantic refused a value, in the language spoken: the template of ``section``
+    named by the error's type (``form.value.int_type``), filled in with the error's context
+    (the bound passed, the length allowed), ``{value}`` (the value given, cut to its first
+    60 characters) and ``words`` (what the caller knows better than pydantic's English
+    context, such as the values of an enum field listed anew).
+
+    pydantic's own message is English only. It is still what a type without words says (one
+    a later pydantic raises, or one no one foresaw): a reason in English tells why, where a
+    missing template would turn the refusal into a crash. The form of a case and the body
+    of an HTTP request both word their refusals so, each from its own section, as the same
+    type means different things there (a pattern is a phone number's on a form, an id's in
+    a request)."""
+    kind = str(error.get("type", ""))
+    template = catalogue(current_language()).templates.get(f"{section}.{kind}")
+    if template is None:
+        return str(error.get("msg", ""))
+    filled: dict[str, object] = {
+        name: _shown(bound) for name, bound in (error.get("ctx") or {}).items()
+    }
+    filled["value"] = f"{error.get('input')!r:.60}"
+    filled.update(words)
+    return template.format(**filled)

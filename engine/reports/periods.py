@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
+from engine.diagnostics.catalogue import say
 from engine.model.kpis import KpiPeriod
 from engine.time.schedules import (
     key_start,
@@ -24,7 +25,8 @@ from engine.time.schedules import (
 
 
 class PeriodError(ValueError):
-    """A period that cannot be read (``2026-13``, ``March``)."""
+    """A period that cannot be read (``2026-13``, ``March``), said in the language spoken:
+    the report's command and the HTTP API both show it to the person who wrote it."""
 
 
 @dataclass(frozen=True)
@@ -62,13 +64,12 @@ def parse_period(text: str, timezone: str) -> tuple[KpiPeriod, Period]:
             continue
         try:
             first = key_start(kind, key)
-        except ValueError as exc:
-            raise PeriodError(f"'{text}' is not a {kind}: {exc}") from None
+        except ValueError:  # Python's words (month must be in 1..12): said anew
+            raise PeriodError(
+                say("period.no_such", text=text, kind=say(f"period.kinds.{kind}"))
+            ) from None
         return kind, _period(kind, first, ZoneInfo(timezone))
-    raise PeriodError(
-        f"'{text}' is not a period; write a month (2026-03), a week (2026-W10), "
-        "a quarter (2026-Q1) or a year (2026)"
-    )
+    raise PeriodError(say("period.unknown", text=text))
 
 
 def period_of(kind: str, key: str, zone: tzinfo) -> Period:
@@ -106,5 +107,5 @@ def day_range(start: date, end: date, timezone: str) -> Period:
     """The days ``start`` to ``end`` inclusive, in ``timezone``."""
     zone = ZoneInfo(timezone)
     if end < start:
-        raise PeriodError(f"the range ends ({end}) before it starts ({start})")
+        raise PeriodError(say("period.backwards", start=start, end=end))
     return Period(f"{start}..{end}", _instant(start, zone), _instant(end + timedelta(days=1), zone))

@@ -7,7 +7,6 @@ that ``fee > 100`` compares numbers, not text.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
@@ -27,8 +26,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from engine.diagnostics import suggest
-from engine.diagnostics.catalogue import catalogue, say
-from engine.diagnostics.language import current_language
+from engine.diagnostics.catalogue import say, say_error
 from engine.diagnostics.positions import has_lone_surrogate
 from engine.model import FieldDef, ProcessDef
 
@@ -120,30 +118,16 @@ def _to_json(value: Any) -> Any:
     return value
 
 
-def _shown(bound: object) -> str:
-    """A bound of an error's context as a person writes it: ``100``, not ``100.0``."""
-    if isinstance(bound, (Decimal, float)) and math.isfinite(bound) and bound == int(bound):
-        return str(int(bound))
-    return str(bound)
-
-
 def _reason(error: ErrorDetails, field: FieldDef) -> str:
     """Why a value is not of its field's type, in the language spoken: the catalogue's words
     for pydantic's error type (``form.value.<type>``), naming the value given, filled in
     with the error's context (the bound passed, the decimal places allowed, the values an
-    enum field takes).
-
-    pydantic's own message is English only. It is still what a type without words says (one
-    a later pydantic raises, or a field kind added without them): a reason in English tells
-    why, where a missing template would turn the refusal into a crash."""
-    key = f"form.value.{error['type']}"
-    if key not in catalogue(current_language()).templates:
-        return error["msg"]
-    words = {name: _shown(bound) for name, bound in error.get("ctx", {}).items()}
-    if "expected" in words:  # pydantic's is English ("'a', 'b' or 'c'"): listed anew
+    enum field takes); pydantic's English where the type has no words (see
+    :func:`~engine.diagnostics.catalogue.say_error`)."""
+    words: dict[str, str] = {}
+    if "expected" in (error.get("ctx") or {}):  # pydantic's is English ("'a', 'b' or 'c'")
         words["expected"] = say("words.comma").join(f"'{value}'" for value in field.values)
-    words["value"] = f"{error['input']!r:.60}"
-    return say(key, **words)
+    return say_error(error, "form.value", **words)
 
 
 def _shape_problems(payload: Any) -> list[str]:

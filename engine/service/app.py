@@ -20,6 +20,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from fastapi import Depends, FastAPI, Header, Path, Query, Request, Response
@@ -38,7 +39,7 @@ from engine.model.rules import DEFAULT_TIMEZONE
 from engine.model.words import Lang
 from engine.render.diagram import build_diagram
 from engine.render.mermaid import render_mermaid
-from engine.render.svg import RenderError
+from engine.render.svg import GraphvizMissing, RenderError
 from engine.reports import (
     PeriodError,
     board_document,
@@ -413,8 +414,13 @@ def create_app(
         """The flow diagram of the process's manual section, drawn by Graphviz."""
         try:
             svg = diagram_svg(caller.engine, process, lang)
-        except RenderError as error:
-            return problems.problem_response(503, "DiagramUnavailable", str(error))
+        except GraphvizMissing:
+            return problems.problem_response(503, "DiagramUnavailable", say("service.no_graphviz"))
+        except RenderError as error:  # dot's own words are for the operator, not the caller
+            _LOG.error("the diagram of %s could not be drawn: %s", process, error)
+            return problems.problem_response(
+                503, "DiagramUnavailable", say("service.diagram_failed")
+            )
         return Response(svg, media_type="image/svg+xml")
 
     @app.get(
@@ -540,15 +546,17 @@ def create_app(
         if process is not None:
             mine = [p for p in mine if p == process]
             own = tuple(pair for pair in own if pair[0] == process)
+        if unassigned and assignee is not None:
+            raise BadRequest(say("service.unassigned_assignee"))
         try:
-            query = InboxQuery(
-                engine.estate, None, state, assignee, breached, warned, due_before, closed,
-                InboxCursor.decode(after) if after is not None else None, limit,
-                processes=tuple(mine), unassigned=unassigned, parties=own,
-                party=caller.actor.id,
-            )  # fmt: skip
-        except ValueError as error:  # a cursor of no inbox; unassigned with an assignee
-            raise BadRequest(str(error)) from None
+            cursor = InboxCursor.decode(after) if after is not None else None
+        except ValueError:  # the store's words are English: the service says it anew
+            raise BadRequest(say("service.bad_cursor", cursor=f"{after!r:.60}")) from None
+        query = InboxQuery(
+            engine.estate, None, state, assignee, breached, warned, due_before, closed,
+            cursor, limit, processes=tuple(mine), unassigned=unassigned, parties=own,
+            party=caller.actor.id,
+        )  # fmt: skip
         rows = inbox(engine.store, query)
         items = [
             InboxItem(
@@ -766,10 +774,7 @@ def create_app(
         holds, nearest deadline first: the list a service-desk supervisor opens each morning.
         Besides, the open cases of the caller's processes that no role holds yet, so whoever
         dispatches sees what waits for someone to take it."""
-        try:
-            span = parse_duration(within).as_timedelta()
-        except (DurationError, ValueError) as error:
-            raise BadRequest(f"within: {error}") from None
+        span = _wall_clock(within)
         engine = caller.engine
         now = engine.clock.now()
         board = overdue_board(engine.store, engine.estate, now, span)
@@ -830,10 +835,7 @@ def create_app(
         not one role's)."""
         engine = caller.engine
         if not readable_processes(caller):
-            raise RoleRefused(
-                "-", "-", "report", f"actor '{caller.actor.id}' holds no role of this estate's "
-                "processes",
-            )  # fmt: skip
+            raise RoleRefused("-", "-", "report", say("service.report_role", actor=caller.actor.id))
         timezone = (
             engine.estate_definition.timezone
             if engine.estate_definition is not None
@@ -880,8 +882,8 @@ def create_app(
         which cases cannot move; for a credential holding the ``admin`` role only."""
         if MIGRATION_ROLE not in caller.actor.roles:
             raise RoleRefused(
-                "-", "-", "migrate", f"actor '{caller.actor.id}' does not hold the "
-                f"'{MIGRATION_ROLE}' role that moving cases needs",
+                "-", "-", "migrate",
+                say("service.migrate_role", actor=caller.actor.id, role=MIGRATION_ROLE),
             )  # fmt: skip
         asked = body or Migrate()
         result = migrate_cases(caller.engine, asked.process, dry_run=asked.dry_run)
@@ -925,5 +927,20 @@ def _process_of(engine: Engine, case_id: str | None) -> str:
 def _version(if_match: str) -> int:
     match = _ETAG.match(if_match)
     if match is None:
-        raise BadRequest(f'If-Match must be a case version such as "3", not {if_match!r:.40}')
+        raise BadRequest(say("service.if_match", value=f"{if_match!r:.40}"))
     return int(match.group(1))
+
+
+def _wall_clock(within: str) -> timedelta:
+    """The board's ``within``: a duration of wall-clock time (``4h``, ``1d``).
+
+    Working time (``2 workdays``) has no length without a calendar, while the board spans
+    clocks of every calendar: refused, in the request's language, as text that is no
+    duration is."""
+    try:
+        span = parse_duration(within)
+    except DurationError as error:
+        raise BadRequest(say("service.within", reason=str(error))) from None
+    if span.working:
+        raise BadRequest(say("service.within_working", within=f"{within!r:.40}"))
+    return span.as_timedelta()

@@ -2,7 +2,9 @@
 
 Checked before routing, on the raw ASGI messages, so an oversized body is refused without
 being read into memory and no endpoint has to think about it. Depth and text lengths of
-the JSON inside are bounded by the request models (:mod:`engine.service.models`).
+the JSON inside are bounded by the request models (:mod:`engine.service.models`). A
+refusal here is answered before the middleware that speaks the request's language is
+reached, so it finds that language itself.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from engine.service.problems import MEDIA_TYPE, TYPE_BASE
+from engine.diagnostics.catalogue import say
+from engine.service.problems import MEDIA_TYPE, TYPE_BASE, request_language
 
 #: The largest request body accepted, in bytes.
 MAX_BODY = 64 * 1024
@@ -34,15 +37,13 @@ class RequestLimits:
             return
         if len(scope.get("query_string", b"")) > self.max_query:
             await _refuse(
-                send, 414, "QueryTooLong", f"query strings over {self.max_query} bytes are refused"
+                send, scope, 414, "QueryTooLong", "service.query_too_long", self.max_query
             )
             return
         headers = dict(scope.get("headers", []))
         declared = headers.get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_body):
-            await _refuse(
-                send, 413, "BodyTooLarge", f"request bodies over {self.max_body} bytes are refused"
-            )
+            await _refuse(send, scope, 413, "BodyTooLarge", "service.body_too_large", self.max_body)
             return
         body = bytearray()
         more = True
@@ -54,10 +55,7 @@ class RequestLimits:
             more = message.get("more_body", False)
             if len(body) > self.max_body:
                 await _refuse(
-                    send,
-                    413,
-                    "BodyTooLarge",
-                    f"request bodies over {self.max_body} bytes are refused",
+                    send, scope, 413, "BodyTooLarge", "service.body_too_large", self.max_body
                 )
                 return
         replayed = False
@@ -72,7 +70,10 @@ class RequestLimits:
         await self.app(scope, replay, send)
 
 
-async def _refuse(send: Send, status: int, title: str, detail: str) -> None:
+async def _refuse(send: Send, scope: Scope, status: int, title: str, key: str, limit: int) -> None:
+    """Answer with the problem details of ``status``, the limit passed said by the
+    catalogue's ``key`` in the request's language."""
+    detail = say(key, language=request_language(scope), limit=limit)
     body = json.dumps(
         {"type": TYPE_BASE + title.lower(), "title": title, "status": status, "detail": detail}
     ).encode("utf-8")

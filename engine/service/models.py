@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 from engine.delivery import Notification
 from engine.delivery.feed import MAX_BATCH
@@ -28,21 +29,37 @@ MAX_TEXT = 4000
 Id = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[a-z][a-z0-9_-]*$")]
 
 
+def _beyond(kind: str, template: str, limit: int) -> PydanticCustomError:
+    """A bound of free-form JSON passed, as an error type of its own (``json_too_deep``...)
+    rather than a ``ValueError``: the 400 answer words it by type from the catalogue
+    (``service.invalid.<type>``), in the request's language, as it words pydantic's own;
+    ``template`` is the English said where those words are missing."""
+    return PydanticCustomError(kind, template, {"limit": limit})
+
+
 def _bounded(value: Any, depth: int = 0) -> Any:
     if depth > MAX_DEPTH:
-        raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
+        raise _beyond("json_too_deep", "nested deeper than {limit} levels", MAX_DEPTH)
     if isinstance(value, str):
-        if len(value) > MAX_TEXT or "\x00" in value:
-            raise ValueError(f"text longer than {MAX_TEXT} characters, or holding NUL")
+        if len(value) > MAX_TEXT:
+            raise _beyond("json_text_too_long", "text longer than {limit} characters", MAX_TEXT)
+        if "\x00" in value:
+            raise PydanticCustomError(
+                "json_nul", "text holding NUL (\\u0000), which no store keeps"
+            )
     elif isinstance(value, dict):
         if len(value) > MAX_ENTRIES:
-            raise ValueError(f"more than {MAX_ENTRIES} entries in one object")
+            raise _beyond(
+                "json_object_too_long", "more than {limit} entries in one object", MAX_ENTRIES
+            )
         for key, item in value.items():
             _bounded(key, depth + 1)
             _bounded(item, depth + 1)
     elif isinstance(value, list):
         if len(value) > MAX_ENTRIES:
-            raise ValueError(f"more than {MAX_ENTRIES} entries in one list")
+            raise _beyond(
+                "json_list_too_long", "more than {limit} entries in one list", MAX_ENTRIES
+            )
         for item in value:
             _bounded(item, depth + 1)
     return value

@@ -11,6 +11,8 @@ included: no existence leak), refusals 403/409/412/422; a store that does not an
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -20,7 +22,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
-from engine.diagnostics.catalogue import say
+from engine.diagnostics.catalogue import say, say_error
 from engine.diagnostics.language import negotiate, speaking
 from engine.runtime import (
     ConflictError,
@@ -123,6 +125,34 @@ def refusal_response(error: PropflowError) -> JSONResponse:
     return problem_response(status, type(error).__name__, detail, headers, **extra)
 
 
+def request_language(scope: Mapping[str, Any]) -> str:
+    """The language to answer an HTTP request in, from its ``Accept-Language`` header (the
+    service's own language without one): for the middleware below, and for one that
+    answers before it is reached (:mod:`engine.service.limits`)."""
+    header = dict(scope.get("headers") or ()).get(b"accept-language", b"")
+    return negotiate(header.decode("latin-1"))
+
+
+def _listed(expected: str) -> str:
+    """pydantic's English list of the values a literal takes (``'a', 'b' or 'c'``), joined
+    as the language spoken lists values (as a form's enum field lists its own)."""
+    head, _, last = expected.rpartition(" or ")
+    return say("words.comma").join([*head.split(", "), last] if head else [last])
+
+
+def invalid_reason(error: Mapping[str, Any]) -> str:
+    """Why a part of a request does not fit the API, in the language spoken: the catalogue's
+    words for pydantic's error type (``service.invalid.<type>``), else pydantic's English."""
+    context = error.get("ctx") or {}
+    words = {"expected": _listed(str(context["expected"]))} if "expected" in context else {}
+    return say_error(error, "service.invalid", **words)
+
+
+#: The keys of the words of HTTP errors Starlette raises itself (an unknown path, a method
+#: the path does not take), whose details are English phrases.
+_HTTP_WORDS = {404: "service.not_found", 405: "service.method_not_allowed"}
+
+
 class SpeakingTheRequestsLanguage:
     """ASGI middleware: each request is handled, and its refusals worded, in the language its
     ``Accept-Language`` asks for (zh-CN or en; else the service's own), in its own context,
@@ -135,8 +165,7 @@ class SpeakingTheRequestsLanguage:
         if scope.get("type") != "http":
             await self.app(scope, receive, send)
             return
-        header = dict(scope.get("headers") or ()).get(b"accept-language", b"")
-        with speaking(negotiate(header.decode("latin-1"))):
+        with speaking(request_language(scope)):
             await self.app(scope, receive, send)
 
 
@@ -152,17 +181,19 @@ def install(app: FastAPI) -> None:
     async def malformed(_request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, RequestValidationError)
         errors = [
-            {"loc": [str(part) for part in e.get("loc", ())], "msg": str(e.get("msg", ""))}
+            {"loc": [str(part) for part in e.get("loc", ())], "msg": invalid_reason(e)}
             for e in error.errors()
         ]
         return problem_response(400, "MalformedRequest", say("service.malformed"), errors=errors)
 
-    async def http_error(_request: Request, error: Exception) -> JSONResponse:
+    async def http_error(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, HTTPException)
-        title = {404: "NotFound", 405: "MethodNotAllowed"}.get(error.status_code, "HttpError")
-        return problem_response(
-            error.status_code, title, str(error.detail), dict(error.headers or {})
-        )
+        status = error.status_code
+        title = {404: "NotFound", 405: "MethodNotAllowed"}.get(status, "HttpError")
+        detail = str(error.detail)
+        if status in _HTTP_WORDS and detail == HTTPStatus(status).phrase:
+            detail = say(_HTTP_WORDS[status], method=request.method)
+        return problem_response(status, title, detail, dict(error.headers or {}))
 
     async def unavailable(_request: Request, error: Exception) -> JSONResponse:
         _LOG.error("the store failed a request: %s", error)
