@@ -648,3 +648,80 @@ def test_the_shipped_schedules_validate_and_plan(shipped: tuple[Engine, ManualCl
     assert rows["public-safety-drill-yearly"].next_due == at(2026, 9, 15, 9)
     # Saturday 10 October 2026 is a make-up working day after the National Day holiday.
     assert rows["heating-maintenance-yearly"].next_due == at(2026, 10, 10, 9)
+
+
+TALLY_LIBRARY = {
+    "visit.yaml": """\
+process: visit
+title: {zh-CN: 走访}
+roles: {clerk: {label: {zh-CN: 文员}}}
+fields:
+  note: {type: text, label: {zh-CN: 备注}}
+states:
+  open: {initial: true, label: {zh-CN: 进行中}}
+  done: {final: true, label: {zh-CN: 已完成}}
+events:
+  finish: {from: open, to: done, roles: [clerk], label: {zh-CN: 完成}}
+""",
+    "tally.yaml": """\
+process: tally
+title: {zh-CN: 周统计}
+roles: {clerk: {label: {zh-CN: 文员}}}
+fields:
+  week: {type: text, label: {zh-CN: 周次}}
+  visits: {type: int, min: 0, max: 1, label: {zh-CN: 走访数}}
+states:
+  open: {initial: true, label: {zh-CN: 待核对}}
+  done: {final: true, label: {zh-CN: 已核对}}
+events:
+  check: {from: open, to: done, roles: [clerk], label: {zh-CN: 核对}}
+""",
+    "rules.yaml": """\
+calendars:
+  24x7: {hours: always, timezone: Asia/Shanghai}
+kpis:
+  visits-done:
+    label: {zh-CN: 走访完成率}
+    process: visit
+    when: {enter: done}
+    counts: {no_event: [finish]}
+    period: week
+    target: ">= 50%"
+schedules:
+  weekly-tally:
+    process: tally
+    every: weekly
+    on: mon
+    at: "09:00"
+    catch_up: once
+    actor_role: clerk
+    data: {week: =previous_period}
+    figures:
+      visits: {kpi: visits-done, count: opened}
+""",
+}
+
+
+def test_a_schedule_that_cannot_open_its_case_says_why_in_chinese(tmp_path: Path) -> None:
+    """A week's figure beyond its field's bound: no case, a notice in Chinese (as every
+    notice is), the reason in Chinese too, whatever the worker speaks."""
+    directory = tmp_path / "tally"
+    directory.mkdir()
+    for name, text in TALLY_LIBRARY.items():
+        (directory / name).write_text(text, encoding="utf-8")
+    assert validate_paths([directory]).errors == 0
+    clock = ManualClock(at(2026, 3, 2, 8))
+    engine = Engine(library=directory, store="sqlite://", clock=clock)
+    clerk = Actor(id="li", roles=frozenset({"clerk"}))
+    engine.tick()
+    for _ in range(3):
+        engine.open_case("visit", {}, clerk)
+    clock.advance(timedelta(days=7, hours=2))
+    assert engine.tick().opened == 0
+    [notice] = [item for item in engine.outbox() if item.kind == "schedule_failed"]
+    assert notice.message == (
+        "定时任务“weekly-tally”未能为 2026-W11 开立案件：字段“visits”（int）：3 应不大于 1"
+    )
+    assert notice.payload == {"schedule": "weekly-tally", "period": "2026-W11"}
+    assert engine.query_cases(process="tally") == []
+    engine.close()

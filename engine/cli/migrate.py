@@ -56,7 +56,13 @@ def migrate(
                     )
                 )
             elif each:
-                click.echo(say("migrate.case", case=move.case_id, details="; ".join(_each(move))))
+                click.echo(
+                    say(
+                        "migrate.case",
+                        case=move.case_id,
+                        details=say("words.semicolon").join(_each(move)),
+                    )
+                )
 
         result = migrate_cases(engine, process, dry_run=dry_run, on_case=told)
     if not as_json:

@@ -44,6 +44,8 @@ from datetime import date, datetime
 from typing import Any
 
 from engine.conditions import EvalContext, evaluate
+from engine.diagnostics.catalogue import say
+from engine.diagnostics.language import speaking
 from engine.io.library import Library
 from engine.model import (
     CalendarDef,
@@ -322,7 +324,10 @@ class CalendarJobs:
                 )
             )
             for occurrence in chosen:
-                change, problems = self._case(timetable, occurrence, now)
+                # Its notice, and why it could not open, in Chinese, as every notice is
+                # (engine.runtime.messages).
+                with speaking("zh-CN"):
+                    change, problems = self._case(timetable, occurrence, now)
                 if change is None:
                     failures.append(self._failure(timetable, occurrence, problems, now))
                     continue
@@ -477,8 +482,13 @@ class CalendarJobs:
             case_id=None,
             kind="schedule_failed",
             role=schedule.actor_role,
-            message=f"schedule '{schedule.id}' could not open a case for {occurrence.period}: "
-            + "; ".join(problems),
+            message=say(
+                "refusal.schedule_failed",
+                language="zh-CN",
+                schedule=schedule.id,
+                period=occurrence.period,
+                problems=say("words.semicolon", language="zh-CN").join(problems),
+            ),
             payload={"schedule": schedule.id, "period": occurrence.period},
             created_at=now,
             estate=self.estate,

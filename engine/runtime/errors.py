@@ -106,7 +106,7 @@ class FieldError(EventRefused):
     """A payload field is unknown, ill-typed, or a required field is missing."""
 
     def __init__(self, case_id: str, state: str, event: str, problems: list[str]) -> None:
-        super().__init__(case_id, state, event, "; ".join(problems))
+        super().__init__(case_id, state, event, say("words.semicolon").join(problems))
         self.problems = problems
 
 

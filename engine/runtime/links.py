@@ -281,7 +281,9 @@ class LinkedTransaction:
             )
             if child is None:
                 reason = say(
-                    "refusal.could_not_open", process=action.process, problems="; ".join(problems)
+                    "refusal.could_not_open",
+                    process=action.process,
+                    problems=say("words.semicolon").join(problems),
                 )
                 if not self.lenient:
                     raise self._refused(source, reason)

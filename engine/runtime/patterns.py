@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from engine.diagnostics.catalogue import say
 from engine.io.library import Library
 from engine.model import PatternDef, localized
 from engine.model.actions import Notify, Open, SetFields
@@ -272,7 +273,11 @@ class PatternStep:
             self.definitions, self.estate, version, data, batch.now, note=note
         )
         if opened is None:
-            reason = f"could not open a '{action.process}' case: {'; '.join(problems)}"
+            reason = say(
+                "refusal.could_not_open",
+                process=action.process,
+                problems=say("words.semicolon").join(problems),
+            )
             log.warning("pattern '%s': %s (estate %s)", pattern.id, reason, self.estate)
             return [{"open": action.process, "skipped": reason}]
         if batch.linked is None:
