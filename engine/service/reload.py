@@ -11,6 +11,7 @@ being served is not held up by a validation.
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from collections.abc import Sequence
@@ -96,6 +97,13 @@ class Reloader:
                 ", ".join(changed) or "no process definition changed",
             )
             reloaded.append(engine.estate)
+        if reloaded:
+            # The engines replaced are garbage now, some of it in cycles that the frozen
+            # start-up (engine.service.runner) would keep for good: collected once, and the
+            # new engines frozen as start-up's were.
+            gc.unfreeze()
+            gc.collect()
+            gc.freeze()
         return reloaded
 
     def _run(self) -> None:
