@@ -31,6 +31,7 @@ from engine.store import (
     TimerRecord,
 )
 from engine.store.driver import Sent
+from engine.store.rows import ListStatement
 from engine.store.schema import case_log, cases, definitions, outbox, sla_clocks, timers
 from engine.store.store import row_values
 
@@ -158,4 +159,32 @@ def test_a_statement_the_database_refuses_raises_sqlalchemy_s_error(store_url: s
     assert isinstance(refused.value.orig, store.engine.dialect.loaded_dbapi.Error)
     assert "definitions" in str(refused.value.statement)
     assert store.load_definition("v1") is not None
+    store.close()
+
+
+def test_a_list_sent_as_one_value_selects_what_an_expanding_in_does(store_url: str) -> None:
+    """:class:`~engine.store.rows.ListStatement` (JSON text on SQLite, an array on
+    PostgreSQL) selects the rows SQLAlchemy's expanding ``IN`` selects, for text that JSON
+    and arrays must quote right, for integers, and for an empty list."""
+    store = Store(store_url)
+    store.save_definition(DefinitionRecord("v1", "p", {}), START)
+    ids = ["plain", '报修 {1,2} "quoted" \\ ,NULL', "it's", "[]"]
+    with store.transaction() as tx:
+        tx.execute(
+            insert(cases),
+            [row_values(CaseRecord.blank(i, "e", "p", "v1", "s", START), cases) for i in ids],
+        )
+    by_id = ListStatement(cases.c.id.type, lambda listed: select(cases.c.id).where(
+        cases.c.id.in_(listed)))  # fmt: skip
+    by_version = ListStatement(cases.c.version.type, lambda listed: select(cases.c.id).where(
+        cases.c.version.in_(listed)))  # fmt: skip
+    asked = [ids[1], ids[3], "absent", ids[1]]
+    with store.transaction() as tx:
+        expanding = select(cases.c.id).where(cases.c.id.in_(asked))
+        assert sorted(row[0] for row in by_id.rows(tx, asked)) == sorted(
+            row[0] for row in tx.execute(expanding)
+        ) == sorted([ids[1], ids[3]])  # fmt: skip
+        assert sorted(row[0] for row in by_version.rows(tx, [0, 7])) == sorted(ids)
+        assert by_id.rows(tx, []) == []
+        assert by_version.rows(tx, []) == []
     store.close()

@@ -587,7 +587,7 @@ class Store:
         self, due: Sequence[TimerRecord], tx: Connection
     ) -> tuple[dict[str, CaseRecord], dict[str, dict[str, ClockRecord]], frozenset[int]]:
         """The cases of a batch of due timers, their clocks, and the ids of the timers still
-        waiting, read (and on PostgreSQL locked) in ``tx``: three queries for the batch.
+        waiting, read (and on PostgreSQL locked) in ``tx``: two queries for the batch.
 
         On PostgreSQL a worker never waits for a lock, so it can never deadlock: it locks
         the cases first and then their timers, as every writer of a case does (the case row
