@@ -264,6 +264,16 @@ def test_a_time_limit_is_extended_over_http(
     problem(
         client.post(url, json={"reason": "x", "by": "soon"}, headers=head), 422, "ExtensionRefused"
     )
+    naive = client.post(
+        url,
+        json={"reason": "x", "until": "2026-03-20T18:00"},
+        headers={**head, "Accept-Language": "zh-CN"},
+    )
+    [error] = problem(naive, 400, "MalformedRequest")["errors"]
+    assert error == {
+        "loc": ["body", "until"],
+        "msg": "'2026-03-20T18:00' 没有时区，请写成 2026-03-31T09:00+08:00 这样的格式",
+    }
 
 
 def _inbox(client: httpx.Client, headers: dict[str, str], **params: Any) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 from engine.delivery import Notification
@@ -93,7 +93,8 @@ class ExtendLimit(_Body):
 
     reason: str = Field(min_length=1, max_length=2000)
     by: str | None = Field(default=None, min_length=1, max_length=64)
-    until: datetime | None = None
+    #: A moment with its offset: one without could mean any instant (a malformed request).
+    until: AwareDatetime | None = None
     consents: list[Annotated[str, Field(min_length=1, max_length=128)]] = Field(
         default_factory=list, max_length=20
     )
