@@ -56,13 +56,14 @@ class Transactions:
         self.begun = 0
         self.savepoints = 0
         event.listen(store.engine, "begin", self._begin)
-        event.listen(store.engine, "savepoint", self._savepoint)
+        event.listen(store.engine, "before_cursor_execute", self._statement)
 
     def _begin(self, *_args: Any) -> None:
         self.begun += 1
 
-    def _savepoint(self, *_args: Any) -> None:
-        self.savepoints += 1
+    def _statement(self, _connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.startswith("SAVEPOINT"):
+            self.savepoints += 1
 
 
 class Queue:

@@ -37,6 +37,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from engine.store.errors import StoreError, store_failure
 
+#: The savepoint each member after the first works in. Members take turns, so one is open
+#: at a time, and one name is one statement: SQLAlchemy's ``begin_nested`` names each
+#: savepoint anew, which it then compiles anew, and that was about a tenth of what the
+#: service spent on a request.
+_MEMBER = "propflow_member"
+
 #: The most members one group takes before it commits, so that a steady stream of writers
 #: still commits regularly and the first member's wait stays bounded.
 GROUP_BOUND = 32
@@ -100,18 +106,20 @@ class WriterGroups:
                 raise
         else:
             group.members += 1
+            connection = group.connection
             try:
-                savepoint = group.connection.begin_nested()
+                connection.exec_driver_sql(f"SAVEPOINT {_MEMBER}")
             except SQLAlchemyError as exc:
                 group.broken = store_failure(exc)
                 self._pass_or_end(group)
                 raise
             try:
-                yield group.connection
-                savepoint.commit()
+                yield connection
+                connection.exec_driver_sql(f"RELEASE SAVEPOINT {_MEMBER}")
             except BaseException as error:
                 try:
-                    savepoint.rollback()
+                    connection.exec_driver_sql(f"ROLLBACK TO SAVEPOINT {_MEMBER}")
+                    connection.exec_driver_sql(f"RELEASE SAVEPOINT {_MEMBER}")
                 except SQLAlchemyError as exc:  # the connection is lost, or the transaction
                     lost = error if isinstance(error, SQLAlchemyError) else exc
                     group.broken = store_failure(lost)
