@@ -116,11 +116,8 @@ class Duration:
 
     def as_timedelta(self) -> timedelta:
         """The wall-clock length. Working time has no fixed length: ask the calendar."""
-        if self.working:
-            raise ValueError(
-                f"{self} is working time; its length depends on the calendar, "
-                "so it has no fixed timedelta"
-            )
+        if self.working:  # a ValueError: where a person gave it, its words are for them
+            raise ValueError(say("duration.no_fixed_length", duration=self))
         return timedelta(seconds=self.amount)
 
     def __str__(self) -> str:

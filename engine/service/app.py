@@ -932,15 +932,12 @@ def _version(if_match: str) -> int:
 
 
 def _wall_clock(within: str) -> timedelta:
-    """The board's ``within``: a duration of wall-clock time (``4h``, ``1d``).
-
-    Working time (``2 workdays``) has no length without a calendar, while the board spans
-    clocks of every calendar: refused, in the request's language, as text that is no
-    duration is."""
+    """The board's ``within``: a duration of wall-clock time (``4h``, ``1d``); working time
+    (``2 workdays``) has no length without a calendar, while the board spans clocks of
+    every calendar. Either refusal is worded in the request's language."""
     try:
-        span = parse_duration(within)
+        return parse_duration(within).as_timedelta()
     except DurationError as error:
         raise BadRequest(say("service.within", reason=str(error))) from None
-    if span.working:
-        raise BadRequest(say("service.within_working", within=f"{within!r:.40}"))
-    return span.as_timedelta()
+    except ValueError as error:  # working time, worded by the duration itself
+        raise BadRequest(say("service.within_working", reason=str(error))) from None
