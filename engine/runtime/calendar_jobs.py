@@ -328,9 +328,9 @@ class CalendarJobs:
                 # (engine.runtime.messages).
                 with speaking("zh-CN"):
                     change, problems = self._case(timetable, occurrence, now)
-                if change is None:
-                    failures.append(self._failure(timetable, occurrence, problems, now))
-                    continue
+                    if change is None:
+                        failures.append(self._failure(timetable, occurrence, problems, now))
+                        continue
                 if linked is None:
                     linked = LinkedTransaction(
                         self.definitions, self.store, self.estate, change, None
@@ -484,10 +484,9 @@ class CalendarJobs:
             role=schedule.actor_role,
             message=say(
                 "refusal.schedule_failed",
-                language="zh-CN",
                 schedule=schedule.id,
                 period=occurrence.period,
-                problems=say("words.semicolon", language="zh-CN").join(problems),
+                problems=say("words.semicolon").join(problems),
             ),
             payload={"schedule": schedule.id, "period": occurrence.period},
             created_at=now,
